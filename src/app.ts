@@ -1,0 +1,105 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { sql } from 'kysely';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { registerAuthRoutes } from './platform/auth/auth.routes.js';
+import { AuthService } from './platform/auth/auth.service.js';
+import type { Db } from './platform/db.js';
+import { registerAuthHook } from './platform/http/auth-hook.js';
+import { sendProblem, toProblem } from './platform/http/problem.js';
+import { createMetrics } from './platform/metrics.js';
+import {
+  createReferential,
+  registerReferentialRoutes,
+  type ReferentialServices,
+} from './modules/referential/index.js';
+
+export interface AppDeps {
+  db: Db;
+  config: Pick<Config, 'currency' | 'logLevel'>;
+  logger?: boolean;
+}
+
+export interface App {
+  http: FastifyInstance;
+  auth: AuthService;
+  referential: ReferentialServices;
+}
+
+/** Builds the whole application without listening: main.ts listens, tests call `inject()`. */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const http = Fastify({
+    logger:
+      deps.logger === false
+        ? false
+        : { level: deps.config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    // Reject unknown fields instead of silently dropping them: a typo in a field name is an error.
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
+    bodyLimit: 5 * 1024 * 1024,
+    // One line per request is noise at 500 agents; errors and slow paths are logged where they happen.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  const metrics = createMetrics();
+  const auth = new AuthService(deps.db);
+  const referential = createReferential(deps.db, deps.config.currency);
+
+  http.setErrorHandler((err, request, reply) => sendProblem(reply, toProblem(err, request)));
+  http.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, {
+      type: 'https://gpto.dev/problems/route.not_found',
+      title: 'Not Found',
+      status: 404,
+      code: 'route.not_found',
+      detail: `no route ${request.method} ${request.url.split('?')[0]}`,
+    }),
+  );
+  http.addHook('onResponse', async (request, reply) => {
+    metrics.httpDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await http.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'GPTo API',
+        version: '1',
+        description: 'Commercial and technical management for telecom operators',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await http.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  registerAuthHook(http, auth);
+
+  http.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
+    http.swagger(),
+  );
+  http.get('/health', { config: { public: true }, schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await sql`SELECT 1`.execute(deps.db);
+      return { status: 'ok', database: 'up' };
+    } catch {
+      return reply.status(503).send({ status: 'down', database: 'unreachable' });
+    }
+  });
+  http.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_req, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  registerAuthRoutes(http, deps.db, auth);
+  registerReferentialRoutes(http, referential);
+
+  return { http, auth, referential };
+}

@@ -1,0 +1,210 @@
+import type pg from 'pg';
+import {
+  COMPANY_PATTERNS,
+  FEMALE_FIRST_NAMES,
+  LAST_NAMES,
+  LOCALITIES,
+  MALE_FIRST_NAMES,
+  NICKNAMES,
+  STREET_KINDS,
+  STREET_NAMES,
+} from './names.js';
+
+/**
+ * One set-based statement per batch: customers, their default payer, some subscription users,
+ * 1–3 subscriptions each (with their status and payer history) and the matching events. Row by
+ * row inserts would take an hour for a million customers; this takes minutes.
+ */
+const BATCH_SQL = `
+WITH src AS (
+  SELECT i,
+    random() AS r_kind, random() AS r_sex, random() AS r_first, random() AS r_last, random() AS r_nick,
+    random() AS r_loc, random() AS r_dist, random() AS r_street, random() AS r_skind, random() AS r_num,
+    random() AS r_c1, random() AS r_c2, random() AS r_tax, random() AS r_age, random() AS r_comp, random() AS r_phone
+  FROM generate_series(1, $1::int) AS i
+), named AS (
+  SELECT s.*,
+    (s.r_kind < 0.12) AS is_org,
+    CASE WHEN s.r_sex < 0.5 THEN ($2::text[])[1 + floor(s.r_first * cardinality($2::text[]))::int]
+         ELSE ($3::text[])[1 + floor(s.r_first * cardinality($3::text[]))::int] END AS first_names,
+    ($4::text[])[1 + floor(s.r_last * cardinality($4::text[]))::int] AS last_name,
+    CASE WHEN s.r_sex < 0.5 THEN 'M.' WHEN s.r_sex < 0.8 THEN 'Mme' ELSE 'Mlle' END AS title,
+    1 + floor(s.r_loc * cardinality($6::text[]))::int AS loc_ix
+  FROM src s
+), placed AS (
+  SELECT n.*,
+    ($6::text[])[n.loc_ix] AS locality,
+    ($7::text[])[n.loc_ix] AS postal_code,
+    (string_to_array(($8::text[])[n.loc_ix], '|'))[1 + floor(n.r_dist * cardinality(string_to_array(($8::text[])[n.loc_ix], '|')))::int] AS district,
+    ($9::text[])[1 + floor(n.r_skind * cardinality($9::text[]))::int] || ' ' || ($10::text[])[1 + floor(n.r_street * cardinality($10::text[]))::int] AS street
+  FROM named n
+), c AS (
+  INSERT INTO customer (code, kind, title, last_name, first_names, nickname, birth_date, id_document_type, id_document_number,
+    company_name, trade_name, registration_number, address, phones, email, preferred_language, status,
+    commercial1_id, commercial2_id, collection_id, accounting_id, tax_id, created_at, updated_at)
+  SELECT 'C' || lpad(nextval('customer_code_seq')::text, 8, '0'),
+    CASE WHEN p.is_org THEN 'organisation' ELSE 'person' END,
+    CASE WHEN p.is_org THEN NULL ELSE p.title END,
+    CASE WHEN p.is_org THEN NULL ELSE p.last_name END,
+    CASE WHEN p.is_org THEN NULL ELSE p.first_names END,
+    CASE WHEN NOT p.is_org AND p.r_nick < 0.15 THEN ($5::text[])[1 + floor(p.r_nick / 0.15 * cardinality($5::text[]))::int] END,
+    CASE WHEN p.is_org THEN NULL ELSE (date '1940-01-01' + floor(p.r_age * 23000)::int) END,
+    CASE WHEN p.is_org THEN NULL ELSE 'national_id' END,
+    CASE WHEN p.is_org THEN NULL ELSE lpad((1000000000000 + floor(p.r_phone * 8999999999999))::bigint::text, 13, '0') END,
+    CASE WHEN p.is_org THEN replace(replace(replace(($11::text[])[1 + floor(p.r_comp * cardinality($11::text[]))::int], '%L', p.last_name), '%F', p.first_names), '%D', p.district) END,
+    CASE WHEN p.is_org AND p.r_nick < 0.5 THEN upper(left(p.last_name, 3)) || ' ' || p.locality END,
+    CASE WHEN p.is_org THEN 'SN-' || left(p.locality, 3) || '-' || (2000 + floor(p.r_age * 25)::int) || '-B-' || lpad(p.i::text, 5, '0') END,
+    jsonb_build_object('number', (1 + floor(p.r_num * 180)::int)::text, 'street', p.street, 'district', p.district,
+      'locality', p.locality, 'postalCode', p.postal_code),
+    ARRAY['+22177' || lpad(floor(p.r_phone * 9999999)::int::text, 7, '0')],
+    CASE WHEN p.r_nick > 0.6 THEN lower(gpto_norm(coalesce(p.first_names, 'contact'))) || '.' || replace(gpto_norm(p.last_name), ' ', '') || p.i || '@example.sn' END,
+    CASE WHEN p.r_nick > 0.97 THEN 'en' ELSE 'fr' END,
+    'active',
+    CASE WHEN p.is_org THEN ($13::bigint[])[1 + floor(p.r_c1 * cardinality($13::bigint[]))::int] ELSE $12::bigint END,
+    ($14::bigint[])[1 + floor(p.r_c2 * cardinality($14::bigint[]))::int],
+    CASE WHEN p.is_org AND p.r_c1 < 0.1 THEN $17::bigint ELSE $15::bigint END,
+    CASE WHEN p.is_org THEN $18::bigint ELSE $16::bigint END,
+    CASE WHEN p.r_tax < 0.03 THEN $20::bigint ELSE $19::bigint END,
+    now() - make_interval(days => floor(p.r_age * 3650)::int),
+    now() - make_interval(days => floor(p.r_age * 3650)::int)
+  FROM placed p
+  RETURNING id, kind, title, last_name, first_names, company_name, address, created_at
+), u AS (
+  INSERT INTO subscription_user (customer_id, title, last_name, first_names, phone, created_at, updated_at)
+  SELECT c.id, NULL, ($4::text[])[1 + floor(random() * cardinality($4::text[]))::int],
+    ($2::text[])[1 + floor(random() * cardinality($2::text[]))::int], NULL, c.created_at, c.created_at
+  FROM c WHERE c.kind = 'organisation'
+  RETURNING id, customer_id
+), pay AS (
+  INSERT INTO payer (customer_id, code, name, billing_address, payment_method, is_default, created_at, updated_at)
+  SELECT c.id, 'P' || lpad(nextval('payer_code_seq')::text, 8, '0'),
+    CASE WHEN c.kind = 'organisation' THEN c.company_name ELSE concat_ws(' ', c.title, c.first_names, c.last_name) END,
+    c.address,
+    (ARRAY['cash', 'cash', 'mobile_money', 'mobile_money', 'bank_transfer', 'direct_debit'])[1 + floor(random() * 6)::int],
+    true, c.created_at, c.created_at
+  FROM c
+  RETURNING id, customer_id, created_at
+), plan AS (
+  SELECT pay.id AS payer_id, pay.customer_id, pay.created_at, k, random() AS r_prod, random() AS r_status,
+    nextval('subscription_code_seq') AS seq
+  FROM pay CROSS JOIN LATERAL generate_series(1, 1 + floor(random() * 2.2 + pay.id * 0)::int) AS k
+), sub AS (
+  INSERT INTO subscription (code, customer_id, payer_id, user_id, product_version_id, status, directory_number,
+    sim_iccid, created_at, activated_at, terminated_at, updated_at)
+  SELECT 'S' || lpad(plan.seq::text, 8, '0'), plan.customer_id, plan.payer_id,
+    (SELECT u.id FROM u WHERE u.customer_id = plan.customer_id LIMIT 1),
+    CASE WHEN plan.r_prod < 0.35 THEN $21::bigint WHEN plan.r_prod < 0.42 THEN $22::bigint
+         WHEN plan.r_prod < 0.62 THEN $23::bigint ELSE $24::bigint END,
+    CASE WHEN plan.r_status < 0.88 THEN 'active' WHEN plan.r_status < 0.93 THEN 'suspended' ELSE 'terminated' END,
+    CASE WHEN plan.r_prod < 0.42 THEN '33' || lpad((plan.seq % 10000000)::text, 7, '0')
+         ELSE (CASE WHEN plan.r_prod < 0.62 THEN '77' ELSE '78' END) || lpad((plan.seq % 10000000)::text, 7, '0') END,
+    CASE WHEN plan.r_prod >= 0.42 THEN '8922101' || lpad(plan.seq::text, 12, '0') END,
+    plan.created_at, plan.created_at + interval '3 days',
+    CASE WHEN plan.r_status >= 0.93 THEN plan.created_at + interval '400 days' END,
+    plan.created_at + interval '3 days'
+  FROM plan
+  RETURNING id, customer_id, payer_id, status, directory_number, created_at, activated_at, terminated_at
+), sh AS (
+  INSERT INTO subscription_status_history (subscription_id, from_status, to_status, changed_at)
+  SELECT id, NULL, 'pending', created_at FROM sub
+  UNION ALL SELECT id, 'pending', 'active', activated_at FROM sub
+  UNION ALL SELECT id, 'active', status, coalesce(terminated_at, activated_at + interval '200 days') FROM sub WHERE status <> 'active'
+), ph AS (
+  INSERT INTO subscription_payer_history (subscription_id, from_payer_id, to_payer_id, moved_at)
+  SELECT id, NULL, payer_id, created_at FROM sub
+), ev AS (
+  INSERT INTO event (occurred_at, entity_type, entity_id, customer_id, line_id, kind, payload)
+  SELECT created_at, 'customer', id::text, id, NULL, 'customer.created', '{"source":"demo"}'::jsonb FROM c
+  UNION ALL SELECT created_at, 'subscription', id::text, customer_id, directory_number, 'subscription.created', '{"source":"demo"}'::jsonb FROM sub
+  UNION ALL SELECT activated_at, 'subscription', id::text, customer_id, directory_number, 'subscription.active', '{"source":"demo"}'::jsonb FROM sub
+  UNION ALL SELECT coalesce(terminated_at, activated_at + interval '200 days'), 'subscription', id::text, customer_id, directory_number,
+    'subscription.' || status, '{"source":"demo"}'::jsonb FROM sub WHERE status <> 'active'
+)
+SELECT (SELECT count(*) FROM c)::int AS customers, (SELECT count(*) FROM sub)::int AS subscriptions`;
+
+export interface GenerateProgress {
+  customers: number;
+  subscriptions: number;
+}
+
+async function ids(client: pg.PoolClient, kind: string, codes: string[]): Promise<number[]> {
+  const r = await client.query<{ id: number; code: string }>(
+    'SELECT id, code FROM category WHERE kind = $1 AND code = ANY($2)',
+    [kind, codes],
+  );
+  return codes.map((code) => {
+    const row = r.rows.find((x) => x.code === code);
+    if (!row) throw new Error(`demo reference data missing: ${kind}/${code} (load the reference data first)`);
+    return Number(row.id);
+  });
+}
+
+async function productVersion(client: pg.PoolClient, code: string): Promise<number> {
+  const r = await client.query<{ id: number }>(
+    'SELECT pv.id FROM product_version pv JOIN product p ON p.id = pv.product_id WHERE p.code = $1 ORDER BY pv.version DESC LIMIT 1',
+    [code],
+  );
+  const row = r.rows[0];
+  if (!row) throw new Error(`demo product ${code} missing (load the reference data first)`);
+  return Number(row.id);
+}
+
+/** Adds `count` demo customers in batches, calling `onProgress` after each committed batch. */
+export async function generateCustomers(
+  pool: pg.Pool,
+  count: number,
+  onProgress: (p: GenerateProgress) => void = () => undefined,
+  batchSize = 10_000,
+): Promise<GenerateProgress> {
+  const client = await pool.connect();
+  const total: GenerateProgress = { customers: 0, subscriptions: 0 };
+  try {
+    const [res] = await ids(client, 'commercial1', ['RES']);
+    const orgC1 = await ids(client, 'commercial1', ['PRO', 'ENT', 'ADM', 'PRO', 'PRO']);
+    const c2 = await ids(client, 'commercial2', ['STD', 'STD', 'STD', 'SILVER', 'GOLD']);
+    const [collStd, collState] = await ids(client, 'collection', ['STANDARD', 'ETAT']);
+    const [accPart, accEntr] = await ids(client, 'accounting', ['PART', 'ENTR']);
+    const [taxStd, taxExo] = await ids(client, 'tax', ['TVA18', 'EXO']);
+    const products = [
+      await productVersion(client, 'FIXE'),
+      await productVersion(client, 'FIXE-RADIO'),
+      await productVersion(client, 'MOBILE-POST'),
+      await productVersion(client, 'MOBILE-PREP'),
+    ];
+    const params = (n: number) => [
+      n,
+      MALE_FIRST_NAMES,
+      FEMALE_FIRST_NAMES,
+      LAST_NAMES,
+      NICKNAMES,
+      LOCALITIES.map((l) => l[0]),
+      LOCALITIES.map((l) => l[1]),
+      LOCALITIES.map((l) => l[2].join('|')),
+      STREET_KINDS,
+      STREET_NAMES,
+      COMPANY_PATTERNS,
+      res,
+      orgC1,
+      c2,
+      collStd,
+      accPart,
+      collState,
+      accEntr,
+      taxStd,
+      taxExo,
+      ...products,
+    ];
+    while (total.customers < count) {
+      const n = Math.min(batchSize, count - total.customers);
+      const r = await client.query<{ customers: number; subscriptions: number }>(BATCH_SQL, params(n));
+      const row = r.rows[0];
+      total.customers += row?.customers ?? 0;
+      total.subscriptions += row?.subscriptions ?? 0;
+      onProgress({ ...total });
+    }
+    await client.query('ANALYZE customer; ANALYZE payer; ANALYZE subscription; ANALYZE event');
+  } finally {
+    client.release();
+  }
+  return total;
+}

@@ -1,0 +1,72 @@
+import { buildApp } from './app.js';
+import { loadConfig, type Config } from './config.js';
+import { loadReferenceData, DEMO_PASSWORD_DEFAULT } from './demo/reference-data.js';
+import { generateCustomers } from './demo/generate.js';
+import { bootstrap } from './platform/bootstrap.js';
+import { openRuntime } from './platform/runtime.js';
+
+const DEMO_CUSTOMERS_ON_FIRST_START = 2_000;
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** `gpto start`: database (embedded unless DATABASE_URL), migrations, first-start demo, HTTP. */
+export async function start(config: Config = loadConfig()): Promise<void> {
+  say(
+    config.databaseUrl
+      ? 'gpto: using the PostgreSQL server of DATABASE_URL'
+      : `gpto: starting the embedded PostgreSQL in ${config.dataDir}/pg`,
+  );
+  const runtime = await openRuntime(config);
+  const boot = await bootstrap(runtime.db, config.adminPassword);
+  const demoPassword = process.env.GPTO_DEMO_PASSWORD || DEMO_PASSWORD_DEFAULT;
+  const demo = await runtime.db
+    .selectFrom('setting')
+    .select('value')
+    .where('key', '=', 'demo_loaded')
+    .executeTakeFirst();
+  if (!demo && process.env.GPTO_NO_DEMO !== '1') {
+    say(`gpto: first start — loading the demo operator (${DEMO_CUSTOMERS_ON_FIRST_START} customers)…`);
+    await loadReferenceData(runtime.db, demoPassword);
+    await generateCustomers(runtime.pool, DEMO_CUSTOMERS_ON_FIRST_START);
+    await runtime.db
+      .insertInto('setting')
+      .values({ key: 'demo_loaded', value: JSON.stringify({ at: new Date().toISOString() }) })
+      .execute();
+  }
+  const app = await buildApp({ db: runtime.db, config });
+  await app.http.listen({ port: config.port, host: config.host });
+
+  say('');
+  say(`GPTo is running on http://localhost:${config.port}`);
+  say(`  API docs:  http://localhost:${config.port}/api/docs`);
+  if (boot.generatedAdminPassword) {
+    say(
+      `  Log in as admin with the password ${boot.generatedAdminPassword}  (shown this once; set GPTO_ADMIN_PASSWORD to choose it)`,
+    );
+  } else if (boot.createdAdmin) {
+    say('  Log in as admin with the password of GPTO_ADMIN_PASSWORD');
+  } else {
+    say('  Log in as admin (password chosen on the first start)');
+  }
+  if (!demo && process.env.GPTO_NO_DEMO !== '1') {
+    say(
+      `  Demo agents: commercial, finance, switching, mdf, network, stock, field, enquiries, care, supervisor — password ${demoPassword}`,
+    );
+  }
+  say('  Ctrl-C stops GPTo and its database.');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`\ngpto: ${signal} received, stopping…`);
+    await app.http.close().catch(() => undefined);
+    await runtime.close();
+    say('gpto: stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}

@@ -1,0 +1,26 @@
+/**
+ * Every right a route can require. Roles hold lists of these; the `*` right (administrators) holds all.
+ * Later modules add theirs here so the catalogue stays in one place and the UI can list them.
+ */
+export const RIGHTS = {
+  'customer:read': 'See customers, payers, users, subscriptions and their timelines',
+  'customer:write': 'Create and change customers, payers, users and subscriptions',
+  'catalogue:read': 'See the product catalogue and the categories',
+  'catalogue:write': 'Change the product catalogue',
+  'category:write': 'Manage the five customer category lists',
+  'blacklist:read': 'See the blacklist and check a person against it',
+  'blacklist:write': 'Add and lift blacklist entries',
+  'event:read': 'Read the raw event journal (audit)',
+  'user:admin': 'Manage users, roles and actors',
+} as const;
+
+export type Right = keyof typeof RIGHTS;
+export const ALL_RIGHTS = Object.keys(RIGHTS) as Right[];
+
+export function isRight(value: string): value is Right {
+  return Object.prototype.hasOwnProperty.call(RIGHTS, value);
+}
+
+export function hasRight(rights: ReadonlySet<string>, right: Right): boolean {
+  return rights.has('*') || rights.has(right);
+}

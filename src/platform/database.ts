@@ -1,0 +1,5 @@
+import type { PlatformTables } from './tables.js';
+import type { ReferentialTables } from '../modules/referential/referential.tables.js';
+
+/** The whole schema as Kysely sees it: each module declares its own tables and they meet here. */
+export interface Database extends PlatformTables, ReferentialTables {}

