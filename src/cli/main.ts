@@ -99,21 +99,19 @@ user
             .split(',')
             .map((x) => x.trim())
             .filter(Boolean);
-        const id = await rt.db
-          .transaction()
-          .execute((trx) =>
-            createUser(
-              trx,
-              {
-                username,
-                displayName: opts.name ?? username,
-                password: opts.password,
-                roles: split(opts.roles),
-                actors: split(opts.actors),
-              },
-              SYSTEM,
-            ),
-          );
+        const id = await rt.db.transaction().execute((trx) =>
+          createUser(
+            trx,
+            {
+              username,
+              displayName: opts.name ?? username,
+              password: opts.password,
+              roles: split(opts.roles),
+              actors: split(opts.actors),
+            },
+            SYSTEM,
+          ),
+        );
         console.log(`user ${username} created (id ${id})`);
       } finally {
         await rt.close();

@@ -14,7 +14,11 @@ export type Tx = Transaction<Database>;
 export type Executor = Db | Tx;
 
 export function createPool(url: string, max = 20): pg.Pool {
-  return new pg.Pool({ connectionString: url, max, application_name: 'gpto' });
+  const pool = new pg.Pool({ connectionString: url, max, application_name: 'gpto' });
+  // An idle connection the server closes (restart, Ctrl-C reaching the embedded server first) is
+  // not a crash: the pool drops it and opens a new one on the next query.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 export function createDb(pool: pg.Pool): Db {
