@@ -1,0 +1,312 @@
+// Shared helpers for the benchmarks in bench/: a runtime on its own data dir, the app listening on a
+// real port, pgbench baselines on the same server, percentiles, a table printer and the final JSON
+// line. Every benchmark prints its figures next to a baseline measured in the same run, because
+// absolute figures on a shared 2-core machine drift from one run to the next.
+import { execFile } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { buildApp, type App } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createUser } from '../src/platform/auth/auth.service.js';
+import { bootstrap } from '../src/platform/bootstrap.js';
+import { SYSTEM } from '../src/platform/events.js';
+import { ensureDatabase, openRuntime, type Runtime } from '../src/platform/runtime.js';
+
+const run = promisify(execFile);
+
+// ---------------------------------------------------------------------------------------------
+// Statistics and printing
+
+export interface Percentiles {
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** Nearest-rank percentile of an ascending array (p in 0..100). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
+}
+
+/** p50/p95/p99 plus min, mean and max of unsorted samples (e.g. milliseconds). */
+export function percentiles(samples: readonly number[]): Percentiles {
+  const s = [...samples].sort((a, b) => a - b);
+  const sum = s.reduce((a, b) => a + b, 0);
+  return {
+    count: s.length,
+    min: s[0] ?? Number.NaN,
+    mean: s.length ? sum / s.length : Number.NaN,
+    p50: percentile(s, 50),
+    p95: percentile(s, 95),
+    p99: percentile(s, 99),
+    max: s[s.length - 1] ?? Number.NaN,
+  };
+}
+
+/** Times an async function: returns its result and the elapsed milliseconds. */
+export async function timed<T>(fn: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const t0 = performance.now();
+  const result = await fn();
+  return { result, ms: performance.now() - t0 };
+}
+
+/** Rounds for display and JSON: 3 significant decimals below 10, 1 below 1000, integers above. */
+export function round(n: number): number {
+  if (!Number.isFinite(n)) return n;
+  const a = Math.abs(n);
+  if (a >= 1000) return Math.round(n);
+  if (a >= 10) return Math.round(n * 10) / 10;
+  return Math.round(n * 1000) / 1000;
+}
+
+type Cell = string | number | boolean | null | undefined;
+
+/** Prints rows as an aligned text table; numbers are right-aligned and rounded. */
+export function printTable(rows: Record<string, Cell>[], title?: string): void {
+  if (title) console.log(`\n${title}`);
+  if (rows.length === 0) {
+    console.log('(no rows)');
+    return;
+  }
+  const headers = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const text = (v: Cell) =>
+    v === null || v === undefined ? '' : typeof v === 'number' ? String(round(v)) : String(v);
+  const widths = headers.map((h) => Math.max(h.length, ...rows.map((r) => text(r[h]).length)));
+  const line = (cells: string[], numeric: boolean[]) =>
+    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
+  console.log(
+    line(
+      headers,
+      headers.map(() => false),
+    ),
+  );
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) {
+    console.log(
+      line(
+        headers.map((h) => text(r[h])),
+        headers.map((h) => typeof r[h] === 'number'),
+      ),
+    );
+  }
+}
+
+/** The last line a benchmark prints: one line of JSON with every figure and its baselines. */
+export function printResult(result: Record<string, unknown>): void {
+  console.log(JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' ? round(v) : v)));
+}
+
+/** Where and on what the figures were taken, for the JSON line and docs/performance.md. */
+export async function environment(): Promise<Record<string, string | number>> {
+  const commit = await run('git', ['rev-parse', '--short', 'HEAD'])
+    .then((r) => r.stdout.trim())
+    .catch(() => 'unknown');
+  return {
+    date: new Date().toISOString(),
+    commit,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runtime and app
+
+export interface BenchRuntimeOptions {
+  /** Data dir of the embedded server (default GPTO_BENCH_DATA_DIR, else data/bench). */
+  dataDir?: string;
+  /** Port of the embedded server (default GPTO_BENCH_PG_PORT, else 54339). */
+  pgPort?: number;
+  poolSize?: number;
+}
+
+/**
+ * The database a benchmark runs on: the server of DATABASE_URL when set, else an embedded PostgreSQL
+ * in its own data dir (never the dev one), migrated, with the built-in roles and admin account.
+ */
+export async function openBenchRuntime(opts: BenchRuntimeOptions = {}): Promise<Runtime> {
+  const config = loadConfig({
+    ...process.env,
+    GPTO_DATA_DIR: opts.dataDir ?? process.env.GPTO_BENCH_DATA_DIR ?? 'data/bench',
+    GPTO_PG_PORT: String(opts.pgPort ?? process.env.GPTO_BENCH_PG_PORT ?? 54339),
+  });
+  const rt = await openRuntime(config, { poolSize: opts.poolSize ?? 20 });
+  await bootstrap(rt.db, config.adminPassword);
+  return rt;
+}
+
+export const BENCH_USER = 'bench';
+export const BENCH_PASSWORD = 'bench-gpto-2026';
+
+/** A `bench` account with the admin role, created once per bench database. */
+export async function ensureBenchUser(rt: Runtime): Promise<{ username: string; password: string }> {
+  const existing = await rt.db
+    .selectFrom('app_user')
+    .select('id')
+    .where('username', '=', BENCH_USER)
+    .executeTakeFirst();
+  if (!existing) {
+    await rt.db.transaction().execute((trx) =>
+      createUser(
+        trx,
+        {
+          username: BENCH_USER,
+          displayName: 'Benchmark',
+          password: BENCH_PASSWORD,
+          roles: ['admin'],
+          actors: [],
+        },
+        SYSTEM,
+      ),
+    );
+  }
+  return { username: BENCH_USER, password: BENCH_PASSWORD };
+}
+
+export interface BenchApp {
+  app: App;
+  baseUrl: string;
+  close: () => Promise<void>;
+}
+
+/** The real app (buildApp) listening on 127.0.0.1; port 0 picks a free one. Logs only warnings. */
+export async function startBenchApp(rt: Runtime, port = 0): Promise<BenchApp> {
+  const app = await buildApp({
+    db: rt.db,
+    config: { currency: 'XOF', logLevel: process.env.LOG_LEVEL || 'warn' },
+  });
+  await app.http.listen({ port, host: '127.0.0.1' });
+  const address = app.http.server.address();
+  const actual = typeof address === 'object' && address ? address.port : port;
+  return {
+    app,
+    baseUrl: `http://127.0.0.1:${actual}`,
+    close: () => app.http.close(),
+  };
+}
+
+/** Logs in through the API and returns the bearer header to send. */
+export async function login(
+  baseUrl: string,
+  credentials: { username: string; password: string },
+): Promise<{ authorization: string }> {
+  const res = await fetch(`${baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(credentials),
+  });
+  if (!res.ok) throw new Error(`login as ${credentials.username} failed: ${res.status} ${await res.text()}`);
+  const { token } = (await res.json()) as { token: string };
+  return { authorization: `Bearer ${token}` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// pgbench baseline (Debian's /usr/bin/pgbench, PostgreSQL 15 client)
+
+export const PGBENCH = process.env.PGBENCH || '/usr/bin/pgbench';
+const PGBENCH_DB = 'pgbench';
+
+/** The same server as `url`, another database. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** libpq environment for a postgres:// URL, so pgbench needs no password prompt. */
+function libpqEnv(url: string): NodeJS.ProcessEnv {
+  const u = new URL(url);
+  return {
+    ...process.env,
+    PGHOST: u.hostname,
+    PGPORT: u.port || '5432',
+    PGUSER: decodeURIComponent(u.username),
+    PGPASSWORD: decodeURIComponent(u.password),
+    PGDATABASE: decodeURIComponent(u.pathname.slice(1)),
+  };
+}
+
+/**
+ * Makes sure a `pgbench` database initialised at `scale` exists on the server of `serverUrl` (any
+ * database URL of that server). Returns the seconds spent initialising, 0 when it was already there.
+ */
+export async function ensurePgbench(serverUrl: string, scale = 10): Promise<number> {
+  await ensureDatabase(withDatabase(serverUrl, 'postgres'), PGBENCH_DB);
+  const url = withDatabase(serverUrl, PGBENCH_DB);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  let have = 0;
+  try {
+    const exists = await client.query("SELECT to_regclass('pgbench_branches') IS NOT NULL AS ok");
+    const r = exists.rows[0]?.ok
+      ? await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pgbench_branches')
+      : { rows: [{ n: 0 }] };
+    have = r.rows[0]?.n ?? 0;
+  } finally {
+    await client.end();
+  }
+  if (have === scale) return 0;
+  const t0 = performance.now();
+  await run(PGBENCH, ['-i', '-q', '-s', String(scale)], { env: libpqEnv(url), maxBuffer: 16 << 20 });
+  return (performance.now() - t0) / 1000;
+}
+
+export interface PgbenchOptions {
+  /** `select-only` is pgbench -S (one indexed read per transaction); `tpcb` is the default TPC-B-like script. */
+  mode: 'select-only' | 'tpcb';
+  clients: number;
+  seconds: number;
+  threads?: number;
+  /** simple (default, one parse per statement), extended, or prepared. */
+  protocol?: 'simple' | 'extended' | 'prepared';
+}
+
+export interface PgbenchResult extends Required<PgbenchOptions> {
+  tps: number;
+  latencyMs: number;
+  transactions: number;
+}
+
+/** Runs pgbench against the `pgbench` database of the server of `serverUrl` and parses its figures. */
+export async function runPgbench(serverUrl: string, opts: PgbenchOptions): Promise<PgbenchResult> {
+  const threads = opts.threads ?? Math.min(opts.clients, cpus().length);
+  const protocol = opts.protocol ?? 'simple';
+  const args = [
+    ...(opts.mode === 'select-only' ? ['-S'] : []),
+    '-c',
+    String(opts.clients),
+    '-j',
+    String(threads),
+    '-T',
+    String(opts.seconds),
+    '-M',
+    protocol,
+    '-n', // the app's tables are not pgbench's: skip the vacuum of pgbench_* before the run
+  ];
+  const { stdout } = await run(PGBENCH, args, {
+    env: libpqEnv(withDatabase(serverUrl, PGBENCH_DB)),
+    maxBuffer: 16 << 20,
+  });
+  const num = (re: RegExp) => {
+    const m = re.exec(stdout);
+    if (!m?.[1]) throw new Error(`cannot read pgbench output:\n${stdout}`);
+    return Number(m[1]);
+  };
+  return {
+    ...opts,
+    threads,
+    protocol,
+    tps: num(/tps = ([0-9.]+) \(without initial connection time\)/),
+    latencyMs: num(/latency average = ([0-9.]+) ms/),
+    transactions: num(/number of transactions actually processed: ([0-9]+)/),
+  };
+}
