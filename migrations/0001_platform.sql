@@ -9,11 +9,11 @@ CREATE FUNCTION gpto_unaccent(text) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
   RETURN public.unaccent('public.unaccent'::regdictionary, $1);
 
--- The one normal form every search compares: lower case, no accents, apostrophes and hyphens as
--- spaces ("N'Diaye" and "Ndiaye" both keep their letters), single spaces.
+-- The one normal form every search compares: lower case, no accents, apostrophes dropped so that
+-- "N'Diaye" and "Ndiaye" or "M'Baye" and "Mbaye" meet, any other punctuation as a single space.
 CREATE FUNCTION gpto_norm(text) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-  RETURN btrim(regexp_replace(lower(gpto_unaccent($1)), '[^a-z0-9@.]+', ' ', 'g'));
+  RETURN btrim(regexp_replace(regexp_replace(lower(gpto_unaccent($1)), '[''’`]', '', 'g'), '[^a-z0-9@.]+', ' ', 'g'));
 
 -- Every state change of every module lands here in the same transaction as the change itself:
 -- the customer's and the line's timelines, the audit trail and the outbox for webhooks.

@@ -25,6 +25,16 @@ export interface App {
   http: FastifyInstance;
   auth: AuthService;
   referential: ReferentialServices;
+  /** Every route with its declared access, for the rights tests and the docs. */
+  routes: RouteInfo[];
+}
+
+export interface RouteInfo {
+  method: string;
+  url: string;
+  right?: string;
+  public?: boolean;
+  authenticated?: boolean;
 }
 
 /** Builds the whole application without listening: main.ts listens, tests call `inject()`. */
@@ -39,10 +49,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
     },
     bodyLimit: 5 * 1024 * 1024,
+    // Malformed URLs and over-long path parameters are refused before routing: answer them as problems too.
+    frameworkErrors: (err, request, reply) => sendProblem(reply, toProblem(err, request)),
     // One line per request is noise at 500 agents; errors and slow paths are logged where they happen.
     logController: new LogController({ disableRequestLogging: true }),
   });
   const metrics = createMetrics();
+  const routes: RouteInfo[] = [];
+  http.addHook('onRoute', (r) => {
+    const config = (r.config ?? {}) as { right?: string; public?: boolean; authenticated?: boolean };
+    for (const method of [r.method].flat()) {
+      if (method === 'HEAD') continue;
+      routes.push({ method, url: r.url, ...config });
+    }
+  });
   const auth = new AuthService(deps.db);
   const referential = createReferential(deps.db, deps.config.currency);
 
@@ -101,5 +121,5 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerAuthRoutes(http, deps.db, auth);
   registerReferentialRoutes(http, referential);
 
-  return { http, auth, referential };
+  return { http, auth, referential, routes };
 }

@@ -368,6 +368,7 @@ export class CustomerService {
         .normalize('NFD')
         .replace(/\p{M}/gu, '')
         .toLowerCase()
+        .replace(/['’`]/g, '')
         .split(/[^a-z0-9@.]+/)
         .filter((w) => w.length > 0)
         .slice(0, 6);

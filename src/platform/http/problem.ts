@@ -41,6 +41,7 @@ const TITLES: Record<number, string> = {
   405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
@@ -108,6 +109,10 @@ export function toProblem(err: unknown, request: FastifyRequest): Problem {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return problem(400, 'request.malformed', `the body is not valid JSON: ${fe.message}`);
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return problem(414, 'request.uri_too_long', 'a path parameter is too long');
+    case 'FST_ERR_BAD_URL':
+      return problem(400, 'request.bad_url', 'the URL is malformed');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem(413, 'request.too_large', 'the body is too large');
     // PostgreSQL refusals that slipped past validation are still the client's input, not our crash.
@@ -139,6 +144,10 @@ export function toProblem(err: unknown, request: FastifyRequest): Problem {
       return problem(409, 'conflict.concurrent', 'a concurrent change won; retry');
     default:
       break;
+  }
+  // Any other data exception (class 22: NUL bytes, bad encodings, out-of-range values) is bad input.
+  if (typeof fe.code === 'string' && fe.code.startsWith('22')) {
+    return problem(400, 'request.invalid', `a value is not acceptable: ${fe.message}`);
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return problem(fe.statusCode, 'request.invalid', fe.message);
