@@ -1,0 +1,652 @@
+import { sql } from 'kysely';
+import type { Executor, Tx } from '../../platform/db.js';
+import type { Clock } from '../../platform/clock.js';
+import { appendEvents, type Actor, type EventInput } from '../../platform/events.js';
+import { pickAssignee } from './assignment.js';
+import type { HandlerRegistry, InstanceState } from './handlers.js';
+import { chooseActor, chooseTransition, getPath, type Data } from './routing.js';
+import type { NodeDef, ScenarioDef, TimerDef } from './scenario.schema.js';
+import { WorkflowError } from './workflow.errors.js';
+import type { TaskKind, TaskStatus, TimerAction } from './workflow.tables.js';
+
+/** Statuses of a task that still has something to do. */
+export const OPEN_STATUSES: TaskStatus[] = ['ready', 'claimed', 'waiting', 'held'];
+export const SUPERVISION_ACTOR = 'supervision';
+const MAX_ENTRIES_PER_TRANSITION = 200;
+
+/**
+ * One transition in progress: the locked instance, its scenario, the events and compensations it
+ * produces. Everything here lands in the caller's transaction; nothing is visible before commit.
+ */
+export interface Run {
+  trx: Tx;
+  inst: InstanceState & { status: string };
+  def: ScenarioDef;
+  by: Actor;
+  now: Date;
+  events: EventInput[];
+  entries: number;
+  dataChanged: boolean;
+}
+
+export interface TaskRow {
+  id: number;
+  instance_id: number;
+  node: string;
+  kind: TaskKind;
+  actor: string | null;
+  status: TaskStatus;
+  assignee_id: number | null;
+  attempts: number;
+  max_attempts: number;
+  input: unknown;
+  arrived: string[];
+  line_id: string | null;
+  due_at: Date | null;
+}
+
+export interface EnterVia {
+  fromTaskId: number | null;
+  fromNode: string | null;
+  outcome: string | null;
+  transition: { index: number; why: string; considered: unknown[] } | null;
+}
+
+export class WorkflowEngine {
+  private readonly scenarios = new Map<number, ScenarioDef>();
+
+  constructor(
+    readonly handlers: HandlerRegistry,
+    public clock: Clock,
+  ) {}
+
+  /** Scenario versions are immutable, so a version read once is cached for the life of the process. */
+  async scenarioById(db: Executor, id: number): Promise<ScenarioDef> {
+    const hit = this.scenarios.get(id);
+    if (hit) return hit;
+    const row = await db
+      .selectFrom('wf_scenario')
+      .select('definition')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row)
+      throw new WorkflowError('not_found', 'scenario.not_found', `scenario version ${id} does not exist`);
+    const def = row.definition as ScenarioDef;
+    this.scenarios.set(id, def);
+    return def;
+  }
+
+  /** Starts an instance of the latest version of a scenario, in the caller's transaction. */
+  async start(
+    trx: Tx,
+    input: {
+      scenarioCode: string;
+      subjectType: string;
+      subjectId: string;
+      customerId: number | null;
+      lineId: string | null;
+      data: Data;
+      by: Actor;
+    },
+  ): Promise<number> {
+    const version = await trx
+      .selectFrom('wf_scenario')
+      .select(['id', 'version'])
+      .where('code', '=', input.scenarioCode)
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!version)
+      throw new WorkflowError(
+        'not_found',
+        'scenario.not_found',
+        `there is no scenario "${input.scenarioCode}"`,
+        'scenario',
+      );
+    const def = await this.scenarioById(trx, version.id);
+    const now = this.clock.now();
+    const data: Data = { ...input.data, outcomes: {} };
+    const row = await trx
+      .insertInto('wf_instance')
+      .values({
+        scenario_id: version.id,
+        scenario_code: input.scenarioCode,
+        scenario_version: version.version,
+        subject_type: input.subjectType,
+        subject_id: input.subjectId,
+        customer_id: input.customerId,
+        line_id: input.lineId,
+        status: 'running',
+        data: JSON.stringify(data),
+        created_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const run: Run = {
+      trx,
+      def,
+      by: input.by,
+      now,
+      events: [],
+      entries: 0,
+      dataChanged: false,
+      inst: {
+        id: row.id,
+        scenarioCode: input.scenarioCode,
+        scenarioVersion: version.version,
+        subjectType: input.subjectType,
+        subjectId: input.subjectId,
+        customerId: input.customerId,
+        lineId: input.lineId,
+        data,
+        status: 'running',
+      },
+    };
+    this.event(run, 'workflow_instance', row.id, 'instance.started', {
+      scenario: input.scenarioCode,
+      version: version.version,
+      subject: `${input.subjectType}:${input.subjectId}`,
+    });
+    for (const name of def.start) {
+      await this.enter(run, name, { fromTaskId: null, fromNode: null, outcome: null, transition: null });
+    }
+    await this.flush(run);
+    return row.id;
+  }
+
+  /** Locks the instance row (every transition of an instance is serialised on it) and opens a run. */
+  async open(
+    trx: Tx,
+    instanceId: number,
+    by: Actor,
+    opts: { skipLocked?: boolean } = {},
+  ): Promise<Run | undefined> {
+    let q = trx.selectFrom('wf_instance').selectAll().where('id', '=', instanceId).forUpdate();
+    if (opts.skipLocked) q = q.skipLocked();
+    const row = await q.executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      trx,
+      def: await this.scenarioById(trx, row.scenario_id),
+      by,
+      now: this.clock.now(),
+      events: [],
+      entries: 0,
+      dataChanged: false,
+      inst: {
+        id: row.id,
+        scenarioCode: row.scenario_code,
+        scenarioVersion: row.scenario_version,
+        subjectType: row.subject_type,
+        subjectId: row.subject_id,
+        customerId: row.customer_id,
+        lineId: row.line_id,
+        data: row.data as Data,
+        status: row.status,
+      },
+    };
+  }
+
+  /** Writes the instance's changed data and the run's events: the last statements of a transition. */
+  async flush(run: Run): Promise<void> {
+    if (run.dataChanged) {
+      await run.trx
+        .updateTable('wf_instance')
+        .set({ data: JSON.stringify(run.inst.data), line_id: run.inst.lineId })
+        .where('id', '=', run.inst.id)
+        .execute();
+      run.dataChanged = false;
+    }
+    await appendEvents(run.trx, run.events);
+    run.events = [];
+  }
+
+  event(
+    run: Run,
+    entityType: string,
+    entityId: number,
+    kind: string,
+    payload: Data,
+    actor?: string | null,
+  ): void {
+    run.events.push({
+      entityType,
+      entityId,
+      kind,
+      customerId: run.inst.customerId,
+      lineId: run.inst.lineId,
+      actor: actor ?? null,
+      userId: run.by.userId,
+      payload: {
+        instanceId: run.inst.id,
+        subject: `${run.inst.subjectType}:${run.inst.subjectId}`,
+        ...payload,
+      },
+    });
+  }
+
+  merge(run: Run, patch: Data | undefined): void {
+    if (!patch || Object.keys(patch).length === 0) return;
+    Object.assign(run.inst.data, patch);
+    run.dataChanged = true;
+  }
+
+  node(run: Run, name: string): NodeDef {
+    const node = run.def.nodes[name];
+    if (!node) throw new WorkflowError('conflict', 'scenario.invalid', `scenario has no node "${name}"`);
+    return node;
+  }
+
+  /** Enters a scenario node: creates its task, or records a join arrival, a hold, a timer, the end. */
+  async enter(run: Run, name: string, via: EnterVia): Promise<void> {
+    if (run.inst.status !== 'running') return;
+    if (++run.entries > MAX_ENTRIES_PER_TRANSITION)
+      throw new WorkflowError(
+        'conflict',
+        'scenario.invalid',
+        'the scenario loops without waiting for anyone',
+      );
+    const node = this.node(run, name);
+    const { trx, now } = run;
+    const base = {
+      instance_id: run.inst.id,
+      node: name,
+      priority: node.priority ?? 0,
+      available_at: now,
+      created_at: now,
+      customer_id: run.inst.customerId,
+      line_id: run.inst.lineId,
+      from_task_id: via.fromTaskId,
+      max_attempts: node.maxAttempts ?? 3,
+    };
+    const why = via.transition
+      ? { from: via.fromNode, outcome: via.outcome, transition: via.transition }
+      : { start: true, why: 'a first step of the scenario' };
+    switch (node.kind) {
+      case 'human':
+      case 'automatic': {
+        const actor = chooseActor(node, run.inst.data);
+        if (!actor) throw new WorkflowError('conflict', 'scenario.invalid', `no actor for ${name}`);
+        const assignee =
+          node.kind === 'human' && node.assignment && node.assignment.strategy !== 'pull'
+            ? await pickAssignee(trx, actor.actor, node.assignment, run.inst.data)
+            : { userId: null, why: 'agents of the actor take it from the basket' };
+        const input: Data = {};
+        for (const p of node.needs ?? []) input[p] = getPath(run.inst.data, p) ?? null;
+        const due = node.slaHours ? new Date(now.getTime() + node.slaHours * 3600_000) : null;
+        const explanation = { ...why, actor, assignee };
+        const task = await trx
+          .insertInto('wf_task')
+          .values({
+            ...base,
+            kind: node.kind,
+            actor: actor.actor,
+            status: 'ready',
+            assignee_id: assignee.userId,
+            due_at: due,
+            input: JSON.stringify(input),
+            explanation: JSON.stringify(explanation),
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        if (due && node.kind === 'human') await this.addTimer(run, task.id, 'sla', due, 'escalate', {});
+        for (const t of node.timers ?? []) await this.addNodeTimer(run, task.id, t);
+        this.event(
+          run,
+          'workflow_task',
+          task.id,
+          'task.created',
+          {
+            node: name,
+            label: node.label,
+            kind: node.kind,
+            actor: actor.actor,
+            assigneeId: assignee.userId,
+            why: explanation,
+          },
+          actor.actor,
+        );
+        return;
+      }
+      case 'join': {
+        let join = await trx
+          .selectFrom('wf_task')
+          .select(['id', 'arrived'])
+          .where('instance_id', '=', run.inst.id)
+          .where('node', '=', name)
+          .where('kind', '=', 'join')
+          .where('status', '=', 'waiting')
+          .executeTakeFirst();
+        if (!join) {
+          join = await trx
+            .insertInto('wf_task')
+            .values({ ...base, kind: 'join', status: 'waiting', explanation: JSON.stringify(why) })
+            .returning(['id', 'arrived'])
+            .executeTakeFirstOrThrow();
+        }
+        const arrived = [...new Set([...join.arrived, ...(via.fromNode ? [via.fromNode] : [])])];
+        await trx.updateTable('wf_task').set({ arrived }).where('id', '=', join.id).execute();
+        const row = { id: join.id, node: name, kind: 'join' as const, actor: null };
+        if (via.outcome && node.abortOn?.includes(via.outcome)) {
+          // Stop at the first "not feasible": the other branches' work is pointless now.
+          const open = await trx
+            .selectFrom('wf_task')
+            .select(['id', 'node', 'actor'])
+            .where('instance_id', '=', run.inst.id)
+            .where('node', 'in', node.waitFor ?? [])
+            .where('status', 'in', OPEN_STATUSES)
+            .execute();
+          await this.cancelTasks(run, open, `${via.fromNode} ended ${via.outcome}`);
+          await this.finish(run, row, 'aborted', { abortedBy: via.fromNode }, null);
+        } else if ((node.waitFor ?? []).every((w) => arrived.includes(w))) {
+          await this.finish(run, row, 'done', { arrived }, null);
+        }
+        return;
+      }
+      case 'hold': {
+        const match: Data = {};
+        for (const [key, path] of Object.entries(node.resumeOn?.match ?? {}))
+          match[key] = getPath(run.inst.data, path) ?? null;
+        const task = await trx
+          .insertInto('wf_task')
+          .values({
+            ...base,
+            kind: 'hold',
+            status: 'held',
+            hold_cause: node.cause ?? null,
+            resume_event: node.resumeOn?.event ?? null,
+            resume_match: JSON.stringify(match),
+            explanation: JSON.stringify(why),
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        for (const t of node.timers ?? []) await this.addNodeTimer(run, task.id, t);
+        this.event(run, 'workflow_task', task.id, 'task.held', {
+          node: name,
+          cause: node.cause,
+          resumeOn: node.resumeOn?.event ?? null,
+          match,
+        });
+        return;
+      }
+      case 'timer': {
+        const task = await trx
+          .insertInto('wf_task')
+          .values({ ...base, kind: 'timer', status: 'waiting', explanation: JSON.stringify(why) })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        const at = this.fireAt(run, { afterHours: node.afterHours, atPath: node.atPath, action: 'complete' });
+        await this.addTimer(run, task.id, 'wait', at, 'complete', { outcome: 'elapsed' });
+        this.event(run, 'workflow_task', task.id, 'task.waiting', { node: name, until: at.toISOString() });
+        return;
+      }
+      case 'end': {
+        const reason = node.reasonPath ? String(getPath(run.inst.data, node.reasonPath) ?? '') || null : null;
+        await this.end(run, node.result ?? 'completed', reason);
+        return;
+      }
+    }
+  }
+
+  private fireAt(run: Run, t: Pick<TimerDef, 'afterHours' | 'afterDays' | 'atPath' | 'action'>): Date {
+    if (t.atPath) {
+      const v = getPath(run.inst.data, t.atPath);
+      const d = typeof v === 'string' ? new Date(v) : undefined;
+      if (d && !Number.isNaN(d.getTime())) return d;
+      throw new WorkflowError(
+        'invalid',
+        'scenario.invalid',
+        `the date at ${t.atPath} is missing or invalid`,
+        t.atPath,
+      );
+    }
+    const hours = (t.afterHours ?? 0) + (t.afterDays ?? 0) * 24;
+    return new Date(run.now.getTime() + hours * 3600_000);
+  }
+
+  private async addNodeTimer(run: Run, taskId: number, t: TimerDef): Promise<void> {
+    await this.addTimer(run, taskId, 'deadline', this.fireAt(run, t), t.action, {
+      ...(t.outcome ? { outcome: t.outcome } : {}),
+      ...(t.reason ? { reason: t.reason } : {}),
+    });
+  }
+
+  private async addTimer(
+    run: Run,
+    taskId: number,
+    kind: 'sla' | 'deadline' | 'wait',
+    at: Date,
+    action: TimerAction,
+    payload: Data,
+  ) {
+    await run.trx
+      .insertInto('wf_timer')
+      .values({
+        instance_id: run.inst.id,
+        task_id: taskId,
+        kind,
+        fire_at: at,
+        action,
+        payload: JSON.stringify(payload),
+      })
+      .execute();
+  }
+
+  /** Marks a task done with its outcome, records its data, and takes the transition it leads to. */
+  async finish(
+    run: Run,
+    task: { id: number; node: string; kind: TaskKind; actor: string | null },
+    outcome: string,
+    result: Data,
+    patch: Data | null,
+  ): Promise<void> {
+    await run.trx
+      .updateTable('wf_task')
+      .set({
+        status: 'done',
+        outcome,
+        result: JSON.stringify(result),
+        completed_at: run.now,
+        completed_by: run.by.userId,
+      })
+      .where('id', '=', task.id)
+      .execute();
+    await run.trx
+      .updateTable('wf_timer')
+      .set({ cancelled_at: run.now })
+      .where('task_id', '=', task.id)
+      .where('fired_at', 'is', null)
+      .where('cancelled_at', 'is', null)
+      .execute();
+    (run.inst.data.outcomes as Data | undefined) ??= {};
+    (run.inst.data.outcomes as Data)[task.node] = outcome;
+    run.dataChanged = true;
+    this.merge(run, patch ?? undefined);
+    const kind = task.kind === 'hold' ? 'task.resumed' : 'task.completed';
+    this.event(run, 'workflow_task', task.id, kind, { node: task.node, outcome, result }, task.actor);
+    await this.advance(run, task, outcome);
+  }
+
+  async advance(run: Run, task: { id: number; node: string }, outcome: string): Promise<void> {
+    if (run.inst.status !== 'running') return;
+    const choice = chooseTransition(run.def, task.node, outcome, run.inst.data);
+    if (!choice.transition) {
+      throw new WorkflowError(
+        'conflict',
+        'scenario.no_transition',
+        `scenario ${run.inst.scenarioCode} v${run.inst.scenarioVersion} has no way on from ${task.node} on "${outcome}"`,
+        undefined,
+        { considered: choice.considered },
+      );
+    }
+    const via: EnterVia = {
+      fromTaskId: task.id,
+      fromNode: task.node,
+      outcome,
+      transition: {
+        index: choice.index,
+        why: choice.transition.why ?? 'the only way on',
+        considered: choice.considered,
+      },
+    };
+    for (const to of choice.transition.to) await this.enter(run, to, via);
+  }
+
+  async cancelTasks(
+    run: Run,
+    tasks: { id: number; node: string; actor: string | null }[],
+    reason: string,
+  ): Promise<void> {
+    if (tasks.length === 0) return;
+    const ids = tasks.map((t) => t.id);
+    await run.trx
+      .updateTable('wf_task')
+      .set({ status: 'cancelled', completed_at: run.now, completed_by: run.by.userId })
+      .where('id', 'in', ids)
+      .execute();
+    await run.trx
+      .updateTable('wf_timer')
+      .set({ cancelled_at: run.now })
+      .where('task_id', 'in', ids)
+      .where('fired_at', 'is', null)
+      .where('cancelled_at', 'is', null)
+      .execute();
+    for (const t of tasks)
+      this.event(run, 'workflow_task', t.id, 'task.cancelled', { node: t.node, reason }, t.actor);
+  }
+
+  /**
+   * Ends the instance. On cancel or reject every open task stops and the compensations recorded
+   * by the steps run newest first, so nothing the request reserved stays reserved.
+   */
+  async end(run: Run, result: 'completed' | 'rejected' | 'cancelled', reason: string | null): Promise<void> {
+    if (run.inst.status !== 'running') return;
+    const open = await run.trx
+      .selectFrom('wf_task')
+      .select(['id', 'node', 'actor'])
+      .where('instance_id', '=', run.inst.id)
+      .where('status', 'in', OPEN_STATUSES)
+      .execute();
+    await this.cancelTasks(run, open, `request ${result}`);
+    await run.trx
+      .updateTable('wf_timer')
+      .set({ cancelled_at: run.now })
+      .where('instance_id', '=', run.inst.id)
+      .where('fired_at', 'is', null)
+      .where('cancelled_at', 'is', null)
+      .execute();
+    if (result !== 'completed') await this.compensate(run);
+    run.inst.status = result;
+    await run.trx
+      .updateTable('wf_instance')
+      .set({ status: result, reason, ended_at: run.now })
+      .where('id', '=', run.inst.id)
+      .execute();
+    const hooks = this.handlers.subjects.get(run.inst.subjectType);
+    if (hooks?.onEnd) await hooks.onEnd(run.trx, run.inst, result, reason, run.by, run.now);
+    this.event(run, 'workflow_instance', run.inst.id, `instance.${result}`, { reason });
+  }
+
+  private async compensate(run: Run): Promise<void> {
+    const todo = await run.trx
+      .selectFrom('wf_compensation')
+      .selectAll()
+      .where('instance_id', '=', run.inst.id)
+      .where('done_at', 'is', null)
+      .orderBy('id', 'desc')
+      .execute();
+    for (const c of todo) {
+      const handler = this.handlers.compensations.get(c.action);
+      if (!handler) throw new WorkflowError('conflict', 'scenario.invalid', `no compensation "${c.action}"`);
+      await handler({
+        trx: run.trx,
+        instance: run.inst,
+        payload: c.payload as Data,
+        by: run.by,
+        now: run.now,
+      });
+      await run.trx.updateTable('wf_compensation').set({ done_at: run.now }).where('id', '=', c.id).execute();
+      this.event(run, 'workflow_instance', run.inst.id, 'instance.compensated', {
+        action: c.action,
+        payload: c.payload as Data,
+      });
+    }
+  }
+
+  /** Runs a step's handler (if it has one) with the context it needs, collecting its compensations. */
+  async runHandler(
+    run: Run,
+    task: { id: number; node: string; attempts: number; input: unknown },
+    node: NodeDef,
+    input: Data,
+    outcome: string | undefined,
+  ): Promise<{ outcome?: string; data?: Data }> {
+    if (!node.handler) return {};
+    const handler = this.handlers.tasks.get(node.handler);
+    if (!handler) throw new WorkflowError('conflict', 'scenario.invalid', `no handler "${node.handler}"`);
+    const compensations: { action: string; payload: Data }[] = [];
+    const out = await handler({
+      trx: run.trx,
+      instance: run.inst,
+      task: { id: task.id, node: task.node, attempts: task.attempts, input: (task.input ?? {}) as Data },
+      node,
+      input,
+      ...(outcome !== undefined ? { outcome } : {}),
+      by: run.by,
+      now: run.now,
+      compensate: (action, payload) => compensations.push({ action, payload }),
+      setLine: (lineId) => {
+        run.inst.lineId = lineId;
+        run.dataChanged = true;
+      },
+    });
+    if (compensations.length > 0) {
+      await run.trx
+        .insertInto('wf_compensation')
+        .values(
+          compensations.map((c) => ({
+            instance_id: run.inst.id,
+            task_id: task.id,
+            action: c.action,
+            payload: JSON.stringify(c.payload),
+            created_at: run.now,
+          })),
+        )
+        .execute();
+    }
+    return out ?? {};
+  }
+
+  /**
+   * Resumes, oldest first, the holds waiting for this event whose match values all equal the
+   * event's (e.g. `inventory.capacity_added` with `{zone: 'DAKAR'}`). Call it in the transaction
+   * that records the event so a resume is never lost nor done twice.
+   */
+  async signal(trx: Tx, eventKind: string, payload: Data, by: Actor, limit = 1000): Promise<number[]> {
+    const held = await trx
+      .selectFrom('wf_task')
+      .select(['id', 'instance_id'])
+      .where('status', '=', 'held')
+      .where('resume_event', '=', eventKind)
+      .where(sql<boolean>`resume_match <@ ${JSON.stringify(payload)}::jsonb`)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    const resumed: number[] = [];
+    for (const h of held) {
+      const run = await this.open(trx, h.instance_id, by);
+      if (!run || run.inst.status !== 'running') continue;
+      const task = await trx
+        .selectFrom('wf_task')
+        .select(['id', 'node', 'kind', 'actor', 'status'])
+        .where('id', '=', h.id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!task || task.status !== 'held') continue;
+      await this.finish(run, task, 'resumed', { event: eventKind, payload }, null);
+      await this.flush(run);
+      resumed.push(h.id);
+    }
+    return resumed;
+  }
+}

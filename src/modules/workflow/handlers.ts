@@ -1,0 +1,83 @@
+import type { Tx } from '../../platform/db.js';
+import type { Actor } from '../../platform/events.js';
+import type { Data } from './routing.js';
+import type { NodeDef } from './scenario.schema.js';
+
+/** What a step sees of its instance; `data` may be changed by returning a patch. */
+export interface InstanceState {
+  id: number;
+  scenarioCode: string;
+  scenarioVersion: number;
+  subjectType: string;
+  subjectId: string;
+  customerId: number | null;
+  lineId: string | null;
+  data: Data;
+}
+
+export interface TaskContext {
+  trx: Tx;
+  instance: InstanceState;
+  task: { id: number; node: string; attempts: number; input: Data };
+  node: NodeDef;
+  /** The agent's input for a human task, else the task's input. */
+  input: Data;
+  /** The outcome an agent chose (human tasks). */
+  outcome?: string;
+  by: Actor;
+  now: Date;
+  /** Records how to undo what this step did; run newest first if the request is cancelled or rejected. */
+  compensate: (action: string, payload: Data) => void;
+  /** The line (directory number) the request now concerns, for the line's timeline. */
+  setLine: (lineId: string) => void;
+}
+
+export interface HandlerResult {
+  /** Automatic tasks say how they ended; human tasks keep the agent's outcome. */
+  outcome?: string;
+  /** Merged into the instance's data, where later conditions and tasks read it. */
+  data?: Data;
+}
+
+export type TaskHandler = (ctx: TaskContext) => Promise<HandlerResult | void>;
+
+export interface CompensationContext {
+  trx: Tx;
+  instance: InstanceState;
+  payload: Data;
+  by: Actor;
+  now: Date;
+}
+export type CompensationHandler = (ctx: CompensationContext) => Promise<void>;
+
+/** What the owner of an instance's subject (e.g. a service request) does when the instance ends. */
+export interface SubjectHooks {
+  onEnd?: (
+    trx: Tx,
+    instance: InstanceState,
+    result: 'completed' | 'rejected' | 'cancelled',
+    reason: string | null,
+    by: Actor,
+    now: Date,
+  ) => Promise<void>;
+}
+
+/** The named steps scenarios may call: modules register theirs, scenarios refer to them by name. */
+export class HandlerRegistry {
+  readonly tasks = new Map<string, TaskHandler>();
+  readonly compensations = new Map<string, CompensationHandler>();
+  readonly subjects = new Map<string, SubjectHooks>();
+
+  task(name: string, handler: TaskHandler): this {
+    this.tasks.set(name, handler);
+    return this;
+  }
+  compensation(name: string, handler: CompensationHandler): this {
+    this.compensations.set(name, handler);
+    return this;
+  }
+  subject(type: string, hooks: SubjectHooks): this {
+    this.subjects.set(type, hooks);
+    return this;
+  }
+}
