@@ -9,6 +9,7 @@ import type { Db } from './platform/db.js';
 import { registerAuthHook } from './platform/http/auth-hook.js';
 import { sendProblem, toProblem } from './platform/http/problem.js';
 import { createMetrics } from './platform/metrics.js';
+import { registerWebApp } from './platform/http/web.js';
 import {
   createReferential,
   registerReferentialRoutes,
@@ -19,6 +20,8 @@ export interface AppDeps {
   db: Db;
   config: Pick<Config, 'currency' | 'logLevel'>;
   logger?: boolean;
+  /** The built single-page application (default web/dist); absent means API only. */
+  webRoot?: string;
 }
 
 export interface App {
@@ -120,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   registerAuthRoutes(http, deps.db, auth);
   registerReferentialRoutes(http, referential);
+  await registerWebApp(http, deps.webRoot);
 
   return { http, auth, referential, routes };
 }

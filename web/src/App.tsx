@@ -1,0 +1,145 @@
+import { AppShell, Burger, Button, Group, NavLink, SegmentedControl, Text, Title } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
+import { useTranslation } from 'react-i18next';
+import { ApiError, get, onUnauthenticated, post } from './lib/api';
+import { MeContext, useCan, useMe } from './lib/auth';
+import { navigate, useLocation } from './lib/router';
+import type { Me } from './lib/types';
+import { Loading } from './components/States';
+import { Login } from './screens/Login';
+import { Routes } from './Routes';
+
+async function fetchMe(): Promise<Me | null> {
+  try {
+    return await get<Me>('/api/v1/auth/me');
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+export function App() {
+  const qc = useQueryClient();
+  const me = useQuery({ queryKey: ['me'], queryFn: fetchMe, staleTime: Infinity });
+  useEffect(
+    () =>
+      onUnauthenticated(() => {
+        qc.setQueryData(['me'], null);
+      }),
+    [qc],
+  );
+  if (me.isPending) return <Loading />;
+  if (!me.data) return <Login />;
+  return (
+    <MeContext.Provider value={me.data}>
+      <Shell />
+    </MeContext.Provider>
+  );
+}
+
+interface NavItem {
+  path: string;
+  label: string;
+  right: string;
+}
+
+function Shell() {
+  const { t, i18n } = useTranslation();
+  const [opened, { toggle }] = useDisclosure();
+  const me = useMe();
+  const can = useCan();
+  const qc = useQueryClient();
+  const { path } = useLocation();
+  const front: NavItem[] = [
+    { path: '/', label: t('nav.search'), right: 'customer:read' },
+    { path: '/customers/new', label: t('nav.newCustomer'), right: 'customer:write' },
+    { path: '/blacklist', label: t('nav.blacklist'), right: 'blacklist:read' },
+  ];
+  const admin: NavItem[] = [
+    { path: '/admin/categories', label: t('nav.categories'), right: 'catalogue:read' },
+    { path: '/admin/catalogue', label: t('nav.catalogue'), right: 'catalogue:read' },
+    { path: '/admin/users', label: t('nav.users'), right: 'user:admin' },
+    { path: '/admin/roles', label: t('nav.roles'), right: 'user:admin' },
+  ];
+  const active = (p: string) => (p === '/' ? path === '/' : path === p || path.startsWith(`${p}/`));
+  const link = (n: NavItem) => (
+    <NavLink
+      key={n.path}
+      href={n.path}
+      label={n.label}
+      active={active(n.path)}
+      onClick={(e) => {
+        e.preventDefault();
+        navigate(n.path);
+        if (opened) toggle();
+      }}
+    />
+  );
+  const logout = async () => {
+    await post('/api/v1/auth/logout').catch(() => undefined);
+    qc.clear();
+    qc.setQueryData(['me'], null);
+    navigate('/', true);
+  };
+  const visibleAdmin = admin.filter((n) => can(n.right));
+  return (
+    <AppShell
+      header={{ height: 52 }}
+      navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }}
+      padding="md"
+    >
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" />
+            <Title order={4} c="indigo.8">
+              GPTo
+            </Title>
+            <Text size="sm" c="dimmed" visibleFrom="md">
+              {t('app.tagline')}
+            </Text>
+          </Group>
+          <Group gap="sm" wrap="nowrap">
+            <SegmentedControl
+              size="xs"
+              value={i18n.language === 'en' ? 'en' : 'fr'}
+              onChange={(l) => {
+                void i18n.changeLanguage(l);
+                localStorage.setItem('gpto.lang', l);
+              }}
+              data={[
+                { value: 'fr', label: 'FR' },
+                { value: 'en', label: 'EN' },
+              ]}
+            />
+            <Text size="sm" data-testid="current-user">
+              {me.displayName}
+            </Text>
+            <Button size="xs" variant="default" onClick={() => void logout()}>
+              {t('nav.logout')}
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs">
+        <Text size="xs" fw={700} c="dimmed" tt="uppercase" px="sm" py={4}>
+          {t('nav.frontOffice')}
+        </Text>
+        {front.filter((n) => can(n.right)).map(link)}
+        {visibleAdmin.length > 0 && (
+          <>
+            <Text size="xs" fw={700} c="dimmed" tt="uppercase" px="sm" py={4} mt="md">
+              {t('nav.administration')}
+            </Text>
+            {visibleAdmin.map(link)}
+          </>
+        )}
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Routes />
+      </AppShell.Main>
+    </AppShell>
+  );
+}

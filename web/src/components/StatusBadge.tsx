@@ -1,0 +1,23 @@
+import { Badge } from '@mantine/core';
+import { useTranslation } from 'react-i18next';
+
+const COLORS: Record<string, string> = {
+  active: 'green',
+  prospect: 'blue',
+  pending: 'yellow',
+  suspended: 'orange',
+  inactive: 'gray',
+  closed: 'gray',
+  terminated: 'gray',
+  lifted: 'gray',
+  listed: 'red',
+};
+
+export function StatusBadge({ status }: { status: string }) {
+  const { t } = useTranslation();
+  return (
+    <Badge color={COLORS[status] ?? 'gray'} variant="light" size="sm">
+      {t(`status.${status}`, { defaultValue: status })}
+    </Badge>
+  );
+}

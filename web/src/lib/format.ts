@@ -1,0 +1,56 @@
+import i18n from 'i18next';
+
+const locale = () => (i18n.language === 'en' ? 'en-GB' : 'fr-FR');
+
+/** Amounts are integer minor units; Intl knows how many decimals each currency has (XOF: none). */
+export function money(minor: number | null | undefined, currency = 'XOF'): string {
+  if (minor === null || minor === undefined) return '—';
+  const f = new Intl.NumberFormat(locale(), { style: 'currency', currency });
+  const digits = f.resolvedOptions().maximumFractionDigits ?? 0;
+  return f.format(minor / 10 ** digits);
+}
+
+/** Major units typed by a person → minor units. */
+export function toMinor(major: number, currency = 'XOF'): number {
+  const f = new Intl.NumberFormat('en', { style: 'currency', currency });
+  const digits = f.resolvedOptions().maximumFractionDigits ?? 0;
+  return Math.round(major * 10 ** digits);
+}
+
+export function fromMinor(minor: number, currency = 'XOF'): number {
+  const f = new Intl.NumberFormat('en', { style: 'currency', currency });
+  const digits = f.resolvedOptions().maximumFractionDigits ?? 0;
+  return minor / 10 ** digits;
+}
+
+export function dateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleString(locale(), { dateStyle: 'short', timeStyle: 'short' });
+}
+
+export function date(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return new Date(iso.length === 10 ? `${iso}T00:00:00` : iso).toLocaleDateString(locale());
+}
+
+export function address(
+  a:
+    | {
+        number?: string | null;
+        street: string;
+        district?: string | null;
+        locality: string;
+        postalCode?: string | null;
+      }
+    | null
+    | undefined,
+): string {
+  if (!a) return '—';
+  return [
+    [a.number, a.street].filter(Boolean).join(' '),
+    a.district,
+    [a.postalCode, a.locality].filter(Boolean).join(' '),
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
