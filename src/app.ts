@@ -15,6 +15,7 @@ import {
   registerReferentialRoutes,
   type ReferentialServices,
 } from './modules/referential/index.js';
+import { createDirectory, registerDirectoryRoutes } from './modules/directory/index.js';
 
 export interface AppDeps {
   db: Db;
@@ -123,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   registerAuthRoutes(http, deps.db, auth);
   registerReferentialRoutes(http, referential);
+  await registerDirectoryRoutes(http, createDirectory(deps.db));
   await registerWebApp(http, deps.webRoot);
 
   return { http, auth, referential, routes };

@@ -30,12 +30,18 @@ export const BUILTIN_ROLES: { code: string; name: string; rights: string[] }[] =
   {
     code: 'back_office',
     name: 'Back-office agent',
-    rights: ['customer:read', 'catalogue:read', 'blacklist:read'],
+    rights: [
+      'directory:search',
+      'directory:technical',
+      'customer:read', 'catalogue:read', 'blacklist:read'],
   },
   {
     code: 'supervisor',
     name: 'Supervisor',
     rights: [
+      'directory:search',
+      'directory:technical',
+      'directory:edition',
       'customer:read',
       'customer:write',
       'catalogue:read',
@@ -49,7 +55,7 @@ export const BUILTIN_ROLES: { code: string; name: string; rights: string[] }[] =
     name: 'Catalogue manager',
     rights: ['catalogue:read', 'catalogue:write', 'category:write'],
   },
-  { code: 'directory_operator', name: 'Directory-enquiry operator', rights: [] },
+  { code: 'directory_operator', name: 'Directory-enquiry operator', rights: ['directory:search'] },
   {
     code: 'auditor',
     name: 'Auditor',

@@ -12,6 +12,10 @@ export const RIGHTS = {
   'blacklist:write': 'Add and lift blacklist entries',
   'event:read': 'Read the raw event journal (audit)',
   'user:admin': 'Manage users, roles and actors',
+  'directory:search': 'Directory enquiries: search the published listings (never the red list)',
+  'directory:technical': 'See the technical list in enquiries and editions',
+  'directory:write': 'Create, change, withdraw and import directory listings and headings; read red-list listings (logged)',
+  'directory:edition': 'Produce directory editions (PDF) and the publishers export (CSV)',
 } as const;
 
 export type Right = keyof typeof RIGHTS;

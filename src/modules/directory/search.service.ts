@@ -1,0 +1,241 @@
+import { sql } from 'kysely';
+import type { Db } from '../../platform/db.js';
+import { decodeNumericCursor, encodeCursor } from '../../platform/http/pagination.js';
+import { DirectoryError, dirInvalid } from './directory.errors.js';
+import * as repo from './directory.repository.js';
+import type { SearchQuery } from './directory.schemas.js';
+import type { DirectoryKind } from './directory.tables.js';
+import type { ListingAddress } from './listing.service.js';
+import { normNumber } from './listing.service.js';
+import { dirWords, phonexFr } from './phonetic.js';
+
+/** Field prefixes of `fterms` (see gpto_dir_fterms in migrations/0300_directory.sql). */
+type FieldPrefix = 'n' | 'f' | 't' | 'k' | 'c' | 'h' | 's' | 'l';
+const ANY_FIELD: readonly FieldPrefix[] = ['n', 'f', 't', 'k', 'c', 'h', 's', 'l'];
+const FIELD_PARAMS: Record<
+  Exclude<keyof SearchQuery, 'q' | 'directory' | 'limit' | 'cursor'>,
+  FieldPrefix[]
+> = {
+  name: ['n'],
+  firstName: ['f'],
+  title: ['t'],
+  nickname: ['k'],
+  trade: ['c', 'h'],
+  street: ['s'],
+  locality: ['l'],
+};
+/** A word found in a name says more about who is meant than one found in an address. */
+const FIELD_WEIGHT: Record<FieldPrefix, number> = {
+  n: 1,
+  c: 1,
+  f: 0.97,
+  k: 0.97,
+  h: 0.94,
+  s: 0.93,
+  l: 0.93,
+  t: 0.9,
+};
+/** Little words of French addresses and company names that say nothing on their own. */
+const STOP_WORDS = new Set(['de', 'du', 'des', 'la', 'le', 'les', 'et', 'l', 'd', 'a', 'au', 'aux', 'en']);
+/** Expansions ≥ this weight (same word, a prefix, same sound) are a "good" match; below, a typo or a fragment. */
+const GOOD = 0.85;
+const EXPANSIONS_PER_WORD = 60;
+const CANDIDATE_CAP = 1000;
+
+export interface SearchItem {
+  code: string;
+  number: string;
+  numbers: string[];
+  directory: DirectoryKind;
+  title: string | null;
+  lastName: string | null;
+  firstNames: string | null;
+  nickname: string | null;
+  company: string | null;
+  heading: string | null;
+  address: ListingAddress;
+  score: number;
+}
+
+interface Token {
+  word: string;
+  phon: string;
+  fields: readonly FieldPrefix[];
+}
+
+/** Turns the search box and the optional fields into words, each with the fields it may match. */
+export function tokensOf(query: SearchQuery): { tokens: Token[]; numbers: string[] } {
+  const tokens: Token[] = [];
+  const numbers: string[] = [];
+  const seen = new Set<string>();
+  const add = (word: string, fields: readonly FieldPrefix[]) => {
+    const key = `${word}|${fields.join('')}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    tokens.push({ word, phon: phonexFr(word), fields });
+  };
+  if (query.q) {
+    // A box holding only digits (and separators) is a number: reverse search.
+    const asNumber = /[a-z]/i.test(query.q) ? undefined : normNumber(query.q);
+    if (asNumber) numbers.push(asNumber);
+    else {
+      for (const w of dirWords(query.q)) {
+        if (/^[0-9]{6,15}$/.test(w)) numbers.push(w);
+        else if (!STOP_WORDS.has(w) && (w.length > 1 || /[0-9]/.test(w))) add(w, ANY_FIELD);
+      }
+    }
+  }
+  for (const [param, fields] of Object.entries(FIELD_PARAMS)) {
+    const value = query[param as keyof typeof FIELD_PARAMS];
+    if (!value) continue;
+    for (const w of dirWords(value)) if (!STOP_WORDS.has(w) || fields.includes('n')) add(w, fields);
+  }
+  return { tokens, numbers };
+}
+
+interface Candidate {
+  id: number;
+  fterms: string[];
+}
+
+/** Best first: every word matched well beats any fuzzy match; then closeness and field. */
+export function scoreCandidate(fterms: string[], expansions: Map<string, number>[], tokens: Token[]): number {
+  let score = 0;
+  let allGood = true;
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] as Token;
+    const exp = expansions[i] as Map<string, number>;
+    let best = 0;
+    let bestRaw = 0;
+    for (const ft of fterms) {
+      const prefix = ft.charAt(0) as FieldPrefix;
+      if (!token.fields.includes(prefix)) continue;
+      const w = exp.get(ft.slice(2));
+      if (w === undefined) continue;
+      const weighted = w * FIELD_WEIGHT[prefix];
+      if (weighted > best) {
+        best = weighted;
+        bestRaw = w;
+      }
+    }
+    if (best === 0) return 0;
+    if (bestRaw < GOOD) allGood = false;
+    score += best;
+  }
+  // Fewer words besides the matched ones: the closer listing of two that both match.
+  return score + (allGood ? 10 : 0) - 0.002 * fterms.length;
+}
+
+/**
+ * Directory enquiries. Never returns a red-list (unlisted) listing, to anyone; the technical list
+ * only to callers allowed to see it; never finds a listing by its number when the subscriber
+ * refused reverse search.
+ */
+export class SearchService {
+  constructor(private readonly db: Db) {}
+
+  async search(
+    query: SearchQuery,
+    opts: { technical: boolean },
+  ): Promise<{ items: SearchItem[]; nextCursor?: string }> {
+    const limit = query.limit ?? 20;
+    const offset = decodeNumericCursor(query.cursor) ?? 0;
+    if (offset < 0 || offset >= CANDIDATE_CAP)
+      throw dirInvalid('directory.search_invalid', 'cursor', 'cursor out of range');
+    let visible: DirectoryKind[] = opts.technical
+      ? ['alphabetical', 'professional', 'technical']
+      : ['alphabetical', 'professional'];
+    if (query.directory) {
+      if (!visible.includes(query.directory)) {
+        throw new DirectoryError(
+          'forbidden',
+          'directory.search_invalid',
+          'the technical list is visible to technical roles only',
+          'directory',
+        );
+      }
+      visible = [query.directory];
+    }
+    const { tokens, numbers } = tokensOf(query);
+    if (tokens.length === 0 && numbers.length === 0) {
+      throw dirInvalid(
+        'directory.search_invalid',
+        'q',
+        'type at least two letters of a name or address, or a number',
+      );
+    }
+
+    const expansions = tokens.map(() => new Map<string, number>());
+    if (tokens.length > 0) {
+      const rows = await sql<{ i: number; term: string; w: number }>`
+        SELECT q.i::int AS i, e.term, e.w
+        FROM unnest(${tokens.map((t) => t.word)}::text[], ${tokens.map((t) => t.phon)}::text[])
+             WITH ORDINALITY AS q(tok, ph, i)
+        CROSS JOIN LATERAL gpto_dir_expand(q.tok, q.ph, ${EXPANSIONS_PER_WORD}) e`.execute(this.db);
+      for (const r of rows.rows) expansions[r.i - 1]?.set(r.term, r.w);
+      if (expansions.some((e) => e.size === 0)) return { items: [] };
+    }
+
+    const candidatesAt = async (minWeight: number): Promise<Candidate[]> => {
+      const conds = tokens.map((t, i) => {
+        const arr: string[] = [];
+        for (const [term, w] of expansions[i] as Map<string, number>) {
+          if (w >= minWeight) for (const f of t.fields) arr.push(`${f}:${term}`);
+        }
+        return arr;
+      });
+      if (conds.some((c) => c.length === 0)) return [];
+      const termConds = conds.map((c) => sql`AND fterms && ${c}::text[]`);
+      const numberCond =
+        numbers.length > 0 ? sql`AND NOT no_reverse_search AND numbers @> ${numbers}::text[]` : sql``;
+      const r = await sql<Candidate>`
+        SELECT id, fterms FROM directory_listing
+        WHERE NOT unlisted AND directory = ANY(${visible}::text[]) ${sql.join(termConds, sql` `)} ${numberCond}
+        LIMIT ${CANDIDATE_CAP}`.execute(this.db);
+      return r.rows;
+    };
+
+    // Words matched well first; only when that leaves the page short, typos and fragments too.
+    let candidates = await candidatesAt(GOOD);
+    if (candidates.length < offset + limit + 1 && candidates.length < CANDIDATE_CAP && tokens.length > 0) {
+      candidates = await candidatesAt(0);
+    }
+    const ranked = candidates
+      .map((c) => ({ id: c.id, score: tokens.length > 0 ? scoreCandidate(c.fterms, expansions, tokens) : 1 }))
+      .filter((c) => c.score > 0)
+      .sort((a, b) => b.score - a.score || a.id - b.id);
+    const page = ranked.slice(offset, offset + limit);
+    const rows = await repo.findListingsByIds(
+      this.db,
+      page.map((p) => p.id),
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const items: SearchItem[] = [];
+    for (const p of page) {
+      const r = byId.get(p.id);
+      // Re-checked on the row itself: the red list must never leak, whatever the index said.
+      if (!r || r.unlisted || !visible.includes(r.directory)) continue;
+      items.push({
+        code: r.code,
+        number: r.numbers[0] ?? '',
+        numbers: r.numbers,
+        directory: r.directory,
+        title: r.title,
+        lastName: r.last_name,
+        firstNames: r.first_names,
+        nickname: r.nickname,
+        company: r.company,
+        heading: r.heading_path,
+        address: {
+          streetNumber: r.street_number,
+          street: r.street,
+          locality: r.locality,
+          postalCode: r.postal_code,
+        },
+        score: Math.round(p.score * 1000) / 1000,
+      });
+    }
+    const more = ranked.length > offset + limit && offset + limit < CANDIDATE_CAP;
+    return more ? { items, nextCursor: encodeCursor([offset + limit]) } : { items };
+  }
+}
