@@ -2,6 +2,7 @@ import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
 import { loadReferenceData, DEMO_PASSWORD_DEFAULT } from './demo/reference-data.js';
 import { generateCustomers } from './demo/generate.js';
+import { generateListings } from './demo/listings.js';
 import { bootstrap } from './platform/bootstrap.js';
 import { openRuntime } from './platform/runtime.js';
 
@@ -30,6 +31,7 @@ export async function start(config: Config = loadConfig()): Promise<void> {
     say(`gpto: first start — loading the demo operator (${DEMO_CUSTOMERS_ON_FIRST_START} customers)…`);
     await loadReferenceData(runtime.db, demoPassword);
     await generateCustomers(runtime.pool, DEMO_CUSTOMERS_ON_FIRST_START);
+    await generateListings(runtime.pool);
     await runtime.db
       .insertInto('setting')
       .values({ key: 'demo_loaded', value: JSON.stringify({ at: new Date().toISOString() }) })

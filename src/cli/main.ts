@@ -8,6 +8,8 @@ import { createUser, setPassword } from '../platform/auth/auth.service.js';
 import { SYSTEM } from '../platform/events.js';
 import { loadReferenceData, DEMO_PASSWORD_DEFAULT } from '../demo/reference-data.js';
 import { generateCustomers } from '../demo/generate.js';
+import { generateListings } from '../demo/listings.js';
+import { registerDirectoryCommands } from './directory.js';
 import { DomainError } from '../platform/errors.js';
 
 const positive = (v: string) => {
@@ -63,6 +65,7 @@ program
         opts.batch,
       );
       bar.stop();
+      console.log(`directory: ${(await generateListings(rt.pool)).listings} listings added`);
       await rt.db
         .insertInto('setting')
         .values({ key: 'demo_loaded', value: JSON.stringify({ at: new Date().toISOString() }) })
@@ -144,6 +147,8 @@ program
     const r = spawnSync('npx', ['tsx', 'bench/run.ts', name, ...args], { cwd: root, stdio: 'inherit' });
     process.exitCode = r.status ?? 1;
   });
+
+registerDirectoryCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof DomainError) {
