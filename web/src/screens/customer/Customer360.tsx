@@ -5,6 +5,7 @@ import {
   Group,
   Paper,
   SimpleGrid,
+  Space,
   Stack,
   Tabs,
   Text,
@@ -94,6 +95,7 @@ function Identity({ c }: { c: Customer }) {
         <Field label={t('customer.fields.email')}>{c.email}</Field>
         <Field label={t('customer.fields.preferredLanguage')}>{c.preferredLanguage}</Field>
       </SimpleGrid>
+      <Space h="xs" />
       <Field label={t('customer.address')}>{address(c.address)}</Field>
     </Paper>
   );
