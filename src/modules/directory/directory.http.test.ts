@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app.js';
+import { createUser } from '../../platform/auth/auth.service.js';
+import { SYSTEM } from '../../platform/events.js';
 import { generateCustomers } from '../../demo/generate.js';
 import { generateListings } from '../../demo/listings.js';
 import type { Listing } from './listing.service.js';
@@ -340,5 +342,56 @@ describe('listings', () => {
     const sante = items.find((h) => h.path === 'Santé');
     expect(sante?.parentId).toBeNull();
     expect(pharmacies?.listings).toBeGreaterThan(0);
+  });
+});
+
+describe('editions', () => {
+  it('prints a directory of one locality as PDF, for the edition right only', async () => {
+    const supervisor = await t.login('supervisor');
+    const res = await t.call('GET', '/api/v1/directory/editions/alphabetical/pdf?locality=Dakar', supervisor);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/pdf');
+    expect(res.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(Number(res.headers['x-edition-pages'])).toBeGreaterThan(0);
+    expect((await t.call('GET', '/api/v1/directory/editions/professional/pdf', supervisor)).statusCode).toBe(
+      200,
+    );
+  });
+  it('exports for publishers without any red-list listing, and the technical list only to technical roles', async () => {
+    const res = await t.call('GET', '/api/v1/directory/editions/alphabetical/csv?locality=Dakar', admin);
+    expect(res.statusCode).toBe(200);
+    const unlisted = await t.tdb.db
+      .selectFrom('directory_listing')
+      .select('code')
+      .where('unlisted', '=', true)
+      .execute();
+    for (const u of unlisted) expect(res.body).not.toContain(u.code);
+    expect(res.body).toContain(made.gueye?.code);
+    const lines = res.body.trim().split('\n');
+    expect(lines.slice(1).every((l) => l.includes(',Dakar,'))).toBe(true);
+    const pro = await t.call('GET', '/api/v1/directory/editions/professional/csv', admin);
+    expect(pro.body).toContain('Santé > Pharmacies');
+    await t.tdb.db
+      .insertInto('role')
+      .values({ code: 'printer', name: 'Printer', rights: ['directory:edition'] })
+      .execute();
+    await createUser(
+      t.tdb.db,
+      {
+        username: 'printer',
+        displayName: 'Printer',
+        password: 'printer-pass-1',
+        roles: ['printer'],
+        actors: [],
+      },
+      SYSTEM,
+    );
+    const printer = await t.login('printer', 'printer-pass-1');
+    expect((await t.call('GET', '/api/v1/directory/editions/alphabetical/csv', printer)).statusCode).toBe(
+      200,
+    );
+    expect((await t.call('GET', '/api/v1/directory/editions/technical/csv', printer)).statusCode).toBe(403);
+    const tech = await t.call('GET', '/api/v1/directory/editions/technical/csv', admin);
+    expect(tech.body).toContain(made.technical?.code);
   });
 });
