@@ -15,11 +15,12 @@ import {
   registerReferentialRoutes,
   type ReferentialServices,
 } from './modules/referential/index.js';
+import { createInventory, registerInventoryRoutes, type InventoryServices } from './modules/inventory/index.js';
 import { createDirectory, registerDirectoryRoutes } from './modules/directory/index.js';
 
 export interface AppDeps {
   db: Db;
-  config: Pick<Config, 'currency' | 'logLevel'>;
+  config: Pick<Config, 'currency' | 'logLevel'> & Partial<Pick<Config, 'secretKey'>>;
   logger?: boolean;
   /** The built single-page application (default web/dist); absent means API only. */
   webRoot?: string;
@@ -29,6 +30,7 @@ export interface App {
   http: FastifyInstance;
   auth: AuthService;
   referential: ReferentialServices;
+  inventory: InventoryServices;
   /** Every route with its declared access, for the rights tests and the docs. */
   routes: RouteInfo[];
 }
@@ -124,8 +126,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   registerAuthRoutes(http, deps.db, auth);
   registerReferentialRoutes(http, referential);
+  const inventory = createInventory(deps.db, deps.config.secretKey);
+  registerInventoryRoutes(http, inventory);
   await registerDirectoryRoutes(http, createDirectory(deps.db));
   await registerWebApp(http, deps.webRoot);
 
-  return { http, auth, referential, routes };
+  return { http, auth, referential, routes, inventory };
 }

@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
 export interface Config {
@@ -11,6 +13,8 @@ export interface Config {
   logLevel: string;
   currency: string;
   timeZone: string;
+  /** 32-byte key sealing SIM secrets (Ki, OPc, PIN/PUK) at rest: GPTO_SECRET_KEY or, embedded, `<dataDir>/secret.key`. */
+  secretKey: Buffer;
 }
 
 export class ConfigError extends Error {
@@ -43,6 +47,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (adminPassword !== undefined && adminPassword.length < 8) {
     problems.push('GPTO_ADMIN_PASSWORD must be at least 8 characters long');
   }
+  const dataDir = path.resolve(env.GPTO_DATA_DIR || 'data');
+  const secretKey = secretKeyOf(env, databaseUrl, dataDir, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -54,5 +60,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     currency: env.GPTO_CURRENCY || 'XOF',
     timeZone: env.GPTO_TIME_ZONE || 'Africa/Dakar',
+    secretKey: secretKey ?? Buffer.alloc(32),
   };
+}
+
+/**
+ * GPTO_SECRET_KEY (64 hex digits or base64 of 32 bytes) seals SIM secrets. An embedded installation
+ * without it generates one on the first start into `<dataDir>/secret.key` and reuses it; with an
+ * external DATABASE_URL the key must be given, since the data may outlive this machine's disk.
+ */
+function secretKeyOf(
+  env: NodeJS.ProcessEnv,
+  databaseUrl: string | undefined,
+  dataDir: string,
+  problems: string[],
+): Buffer | undefined {
+  const parse = (raw: string): Buffer | undefined => {
+    const text = raw.trim();
+    const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+    return key.length === 32 ? key : undefined;
+  };
+  const raw = env.GPTO_SECRET_KEY;
+  if (raw) {
+    const key = parse(raw);
+    if (!key) problems.push('GPTO_SECRET_KEY must be 32 bytes: 64 hex digits or base64');
+    return key;
+  }
+  if (databaseUrl) {
+    problems.push('GPTO_SECRET_KEY is required with DATABASE_URL (it seals the SIM secrets)');
+    return undefined;
+  }
+  const file = path.join(dataDir, 'secret.key');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  const key = parse(readFileSync(file, 'utf8'));
+  if (!key) problems.push(`${file} does not hold a 32-byte key`);
+  return key;
 }

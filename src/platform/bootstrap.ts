@@ -25,7 +25,8 @@ export const BUILTIN_ROLES: { code: string; name: string; rights: string[] }[] =
   {
     code: 'front_office',
     name: 'Front-office agent',
-    rights: ['customer:read', 'customer:write', 'catalogue:read', 'blacklist:read'],
+    rights: ['customer:read', 'customer:write', 'catalogue:read', 'blacklist:read',
+      'inventory:read', 'inventory:study'],
   },
   {
     code: 'back_office',
@@ -33,7 +34,8 @@ export const BUILTIN_ROLES: { code: string; name: string; rights: string[] }[] =
     rights: [
       'directory:search',
       'directory:technical',
-      'customer:read', 'catalogue:read', 'blacklist:read'],
+      'customer:read', 'catalogue:read', 'blacklist:read',
+      'inventory:read', 'inventory:write', 'inventory:study', 'sim:write'],
   },
   {
     code: 'supervisor',
@@ -48,6 +50,8 @@ export const BUILTIN_ROLES: { code: string; name: string; rights: string[] }[] =
       'blacklist:read',
       'blacklist:write',
       'event:read',
+      'inventory:read',
+      'sim:secret',
     ],
   },
   {
@@ -59,7 +63,7 @@ export const BUILTIN_ROLES: { code: string; name: string; rights: string[] }[] =
   {
     code: 'auditor',
     name: 'Auditor',
-    rights: ['customer:read', 'catalogue:read', 'blacklist:read', 'event:read'],
+    rights: ['customer:read', 'catalogue:read', 'blacklist:read', 'event:read', 'inventory:read'],
   },
 ];
 

@@ -1,7 +1,8 @@
 import type { PlatformTables } from './tables.js';
 import type { ReferentialTables } from '../modules/referential/referential.tables.js';
 import type { DirectoryTables } from '../modules/directory/directory.tables.js';
+import type { InventoryTables } from '../modules/inventory/inventory.tables.js';
 import type { WorkflowTables } from '../modules/workflow/workflow.tables.js';
 
 /** The whole schema as Kysely sees it: each module declares its own tables and they meet here. */
-export interface Database extends PlatformTables, DirectoryTables, ReferentialTables, WorkflowTables {}
+export interface Database extends PlatformTables, DirectoryTables, ReferentialTables, InventoryTables, WorkflowTables {}

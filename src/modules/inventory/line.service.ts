@@ -1,0 +1,409 @@
+import { sql } from 'kysely';
+import type { Executor } from '../../platform/db.js';
+import { appendEvent, type Actor } from '../../platform/events.js';
+import type { CapacitySignal } from './capacity.js';
+import { invConflict, invNotFound } from './inventory.errors.js';
+import { recordStatus } from './plant.service.js';
+
+/**
+ * The subscriber technical file: the chain that makes each line, read by the line view and the
+ * fault process. Built from a reservation when the line is built (commit), closed when it ceases.
+ */
+
+export interface Reservation {
+  code: string;
+  requestRef: string;
+  kind: string;
+  status: string;
+  product: string;
+  directoryNumber: string | null;
+  chain: Chain;
+  createdAt: Date;
+  closedAt: Date | null;
+}
+
+export interface Chain {
+  equipmentNumber: string | null;
+  switch: string | null;
+  site: string | null;
+  mdf: string | null;
+  mdfHorizontal: string | null;
+  mdfVertical: string | null;
+  primaryPair: { id: number; cable: string; number: number } | null;
+  sdf: string | null;
+  distributionPair: { id: number; cable: string; number: number } | null;
+  cp: string | null;
+  baseStation: string | null;
+  sim: { iccid: string; imsi: string } | null;
+  portId: number | null;
+}
+
+interface ChainRow {
+  port_id: number | null;
+  equipment_number: string | null;
+  switch_code: string | null;
+  site_code: string | null;
+  mdf_code: string | null;
+  h_pos: string | null;
+  v_pos: string | null;
+  pp_id: number | null;
+  pp_cable: string | null;
+  pp_number: number | null;
+  sdf_code: string | null;
+  dp_id: number | null;
+  dp_cable: string | null;
+  dp_number: number | null;
+  cp_code: string | null;
+  bs_code: string | null;
+  iccid: string | null;
+  imsi: string | null;
+}
+
+/** The joins that turn the ids of a reservation or a line into the names technicians use. */
+const chainSelect = (t: string) => sql`
+  port.id AS port_id, port.equipment_number, sw.code AS switch_code, coalesce(site.code, bsite.code) AS site_code,
+  mdf.code AS mdf_code, hpos.position AS h_pos, vpos.position AS v_pos,
+  pp.id AS pp_id, ppc.code AS pp_cable, pp.number AS pp_number, sdf.code AS sdf_code,
+  dp.id AS dp_id, dpc.code AS dp_cable, dp.number AS dp_number, cp.code AS cp_code, bs.code AS bs_code,
+  sim.iccid, sim.imsi
+  FROM ${sql.table(t)} x
+  LEFT JOIN inv_port port ON port.id = x.port_id
+  LEFT JOIN inv_switch sw ON sw.id = port.switch_id
+  LEFT JOIN inv_site site ON site.id = sw.site_id
+  LEFT JOIN inv_mdf_position hpos ON hpos.id = port.mdf_position_id
+  LEFT JOIN inv_mdf mdf ON mdf.id = hpos.mdf_id
+  LEFT JOIN inv_pair pp ON pp.id = x.primary_pair_id
+  LEFT JOIN inv_cable ppc ON ppc.id = pp.cable_id
+  LEFT JOIN inv_mdf_position vpos ON vpos.id = pp.mdf_position_id
+  LEFT JOIN inv_pair dp ON dp.id = x.distribution_pair_id
+  LEFT JOIN inv_cable dpc ON dpc.id = dp.cable_id
+  LEFT JOIN inv_cp cp ON cp.id = x.cp_id
+  LEFT JOIN inv_sdf sdf ON sdf.id = coalesce(dp.sdf_id, cp.sdf_id)
+  LEFT JOIN inv_base_station bs ON bs.id = x.base_station_id
+  LEFT JOIN inv_site bsite ON bsite.id = bs.site_id
+  LEFT JOIN inv_sim sim ON sim.id = x.sim_id`;
+
+function toChain(r: ChainRow): Chain {
+  return {
+    equipmentNumber: r.equipment_number,
+    switch: r.switch_code,
+    site: r.site_code,
+    mdf: r.mdf_code,
+    mdfHorizontal: r.h_pos,
+    mdfVertical: r.v_pos,
+    primaryPair: r.pp_id ? { id: r.pp_id, cable: r.pp_cable ?? '', number: r.pp_number ?? 0 } : null,
+    sdf: r.sdf_code,
+    distributionPair: r.dp_id ? { id: r.dp_id, cable: r.dp_cable ?? '', number: r.dp_number ?? 0 } : null,
+    cp: r.cp_code,
+    baseStation: r.bs_code,
+    sim: r.iccid ? { iccid: r.iccid, imsi: r.imsi ?? '' } : null,
+    portId: r.port_id,
+  };
+}
+
+export async function loadReservation(
+  db: Executor,
+  where: { id?: number; code?: string; requestRef?: string },
+): Promise<Reservation> {
+  const cond = where.id
+    ? sql`x.id = ${where.id}`
+    : where.code
+      ? sql`x.code = ${where.code.toUpperCase()}`
+      : sql`x.request_ref = ${where.requestRef ?? ''} AND x.id = (SELECT max(id) FROM inv_reservation WHERE request_ref = ${where.requestRef ?? ''})`;
+  const r = await sql<
+    ChainRow & {
+      code: string;
+      request_ref: string;
+      kind: string;
+      status: string;
+      product_code: string;
+      directory_number: string | null;
+      created_at: Date;
+      closed_at: Date | null;
+    }
+  >`
+    SELECT x.code, x.request_ref, x.kind, x.status, x.product_code, x.directory_number, x.created_at, x.closed_at, ${chainSelect('inv_reservation')}
+    WHERE ${cond}`.execute(db);
+  const row = r.rows[0];
+  if (!row)
+    throw invNotFound(
+      'reservation.not_found',
+      'reservation',
+      where.code ?? where.requestRef ?? where.id ?? '',
+    );
+  return {
+    code: row.code,
+    requestRef: row.request_ref,
+    kind: row.kind,
+    status: row.status,
+    product: row.product_code,
+    directoryNumber: row.directory_number,
+    chain: toChain(row),
+    createdAt: row.created_at,
+    closedAt: row.closed_at,
+  };
+}
+
+export interface TechnicalFile {
+  id: number;
+  directoryNumber: string;
+  kind: string;
+  status: string;
+  product: string;
+  requestRef: string | null;
+  address: unknown;
+  chain: Chain;
+  createdAt: Date;
+  ceasedAt: Date | null;
+  history: { change: string; detail: unknown; at: Date; userId: number | null }[];
+}
+
+/** The live technical file of a number, or its latest ceased one. */
+export async function loadLine(db: Executor, directoryNumber: string): Promise<TechnicalFile> {
+  const r = await sql<
+    ChainRow & {
+      id: number;
+      directory_number: string;
+      kind: string;
+      status: string;
+      product_code: string;
+      request_ref: string | null;
+      address: unknown;
+      created_at: Date;
+      ceased_at: Date | null;
+    }
+  >`
+    SELECT x.id, x.directory_number, x.kind, x.status, x.product_code, x.request_ref, x.address, x.created_at, x.ceased_at,
+      ${chainSelect('inv_line')}
+    WHERE x.directory_number = ${directoryNumber}
+    ORDER BY (x.status = 'active') DESC, x.id DESC LIMIT 1`.execute(db);
+  const row = r.rows[0];
+  if (!row) throw invNotFound('line.not_found', 'line', directoryNumber);
+  const history = await db
+    .selectFrom('inv_line_history')
+    .select(['change', 'detail', 'at', 'user_id'])
+    .where('line_id', '=', row.id)
+    .orderBy('id')
+    .execute();
+  return {
+    id: row.id,
+    directoryNumber: row.directory_number,
+    kind: row.kind,
+    status: row.status,
+    product: row.product_code,
+    requestRef: row.request_ref,
+    address: row.address,
+    chain: toChain(row),
+    createdAt: row.created_at,
+    ceasedAt: row.ceased_at,
+    history: history.map((h) => ({ change: h.change, detail: h.detail, at: h.at, userId: h.user_id })),
+  };
+}
+
+/**
+ * The line is built: the reservation becomes the line's technical file, its resources go into
+ * service, its number is assigned, its SIM is activated and the MDF and cabinet jumpers exist.
+ */
+export async function commitInTrx(db: Executor, reservationId: number, by: Actor): Promise<number> {
+  const r = await db
+    .selectFrom('inv_reservation')
+    .selectAll()
+    .where('id', '=', reservationId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!r) throw invNotFound('reservation.not_found', 'reservation', reservationId);
+  if (r.status !== 'reserved')
+    throw invConflict('reservation.closed', `reservation ${r.code} is already ${r.status}`);
+  if (!r.directory_number)
+    throw invConflict(
+      'reservation.closed',
+      `reservation ${r.code} has no number yet: assign one first`,
+      'directoryNumber',
+    );
+  if (r.kind === 'number')
+    throw invConflict(
+      'reservation.closed',
+      `reservation ${r.code} holds only a number: study the line first`,
+    );
+  await db
+    .updateTable('inv_reservation')
+    .set({ status: 'committed', closed_at: new Date() })
+    .where('id', '=', r.id)
+    .execute();
+  const { id: lineId } = await db
+    .insertInto('inv_line')
+    .values({
+      directory_number: r.directory_number,
+      kind: r.kind,
+      request_ref: r.request_ref,
+      reservation_id: r.id,
+      product_code: r.product_code,
+      address: r.address === null ? null : JSON.stringify(r.address),
+      port_id: r.port_id,
+      primary_pair_id: r.primary_pair_id,
+      distribution_pair_id: r.distribution_pair_id,
+      cp_id: r.cp_id,
+      base_station_id: r.base_station_id,
+      sim_id: r.sim_id,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const history: Parameters<typeof recordStatus>[1] = [];
+  const pairs = [r.primary_pair_id, r.distribution_pair_id].filter((x): x is number => x !== null);
+  if (pairs.length) {
+    await sql`UPDATE inv_pair SET status = 'in_service', updated_at = now() WHERE id = ANY(${pairs}::bigint[])`.execute(
+      db,
+    );
+    for (const p of pairs) history.push({ type: 'pair', id: p, from: 'reserved', to: 'in_service' });
+  }
+  if (r.port_id) {
+    await sql`UPDATE inv_port SET status = 'in_service', updated_at = now() WHERE id = ${r.port_id}`.execute(
+      db,
+    );
+    history.push({ type: 'port', id: r.port_id, from: 'reserved', to: 'in_service' });
+    if (r.primary_pair_id) {
+      // The MDF jumper joins the port's horizontal position to the primary pair's vertical one.
+      await sql`
+        INSERT INTO inv_cross_connect (kind, from_id, to_id, line_id)
+        SELECT 'mdf_jumper', port.mdf_position_id, pp.mdf_position_id, ${lineId}
+        FROM inv_port port, inv_pair pp WHERE port.id = ${r.port_id} AND pp.id = ${r.primary_pair_id}
+          AND port.mdf_position_id IS NOT NULL AND pp.mdf_position_id IS NOT NULL`.execute(db);
+    }
+  }
+  if (r.primary_pair_id && r.distribution_pair_id) {
+    await db
+      .insertInto('inv_cross_connect')
+      .values({
+        kind: 'sdf_jumper',
+        from_id: r.primary_pair_id,
+        to_id: r.distribution_pair_id,
+        line_id: lineId,
+      })
+      .execute();
+  }
+  if (r.sim_id) {
+    await sql`UPDATE inv_sim SET status = 'active', directory_number = ${r.directory_number}, reservation_id = NULL, updated_at = now() WHERE id = ${r.sim_id}`.execute(
+      db,
+    );
+    history.push({ type: 'sim', id: r.sim_id, from: 'allocated', to: 'active' });
+  }
+  await sql`UPDATE inv_number SET status = 'assigned', updated_at = now() WHERE number = ${r.directory_number}`.execute(
+    db,
+  );
+  history.push({ type: 'number', id: r.directory_number, from: 'reserved', to: 'assigned' });
+  await recordStatus(db, history, `line built for ${r.request_ref}`, r.id, by);
+  await db
+    .insertInto('inv_line_history')
+    .values({
+      line_id: lineId,
+      change: 'built',
+      detail: JSON.stringify({ reservation: r.code, requestRef: r.request_ref }),
+      user_id: by.userId,
+    })
+    .execute();
+  await appendEvent(db, {
+    entityType: 'line',
+    entityId: r.directory_number,
+    kind: 'line.built',
+    lineId: r.directory_number,
+    userId: by.userId,
+    actor: by.actor ?? null,
+    payload: { reservation: r.code, requestRef: r.request_ref, kind: r.kind },
+  });
+  return lineId;
+}
+
+/**
+ * The line ceases (termination): its plant goes back to free for the next customer, its number
+ * rests in quarantine for the pool's quarantine period, its SIM is taken out of circulation.
+ */
+export async function ceaseInTrx(
+  db: Executor,
+  directoryNumber: string,
+  reason: string,
+  by: Actor,
+): Promise<CapacitySignal[]> {
+  const line = await db
+    .selectFrom('inv_line')
+    .selectAll()
+    .where('directory_number', '=', directoryNumber)
+    .where('status', '=', 'active')
+    .forUpdate()
+    .executeTakeFirst();
+  if (!line) throw invNotFound('line.not_found', 'live line', directoryNumber);
+  await db
+    .updateTable('inv_line')
+    .set({ status: 'ceased', ceased_at: new Date() })
+    .where('id', '=', line.id)
+    .execute();
+  await db
+    .updateTable('inv_cross_connect')
+    .set({ status: 'removed', removed_at: new Date() })
+    .where('line_id', '=', line.id)
+    .where('status', '=', 'active')
+    .execute();
+  const signals: CapacitySignal[] = [];
+  const history: Parameters<typeof recordStatus>[1] = [];
+  const pairs = [line.primary_pair_id, line.distribution_pair_id].filter((x): x is number => x !== null);
+  if (pairs.length) {
+    const rows = await sql<{ id: number; kind: string; cp: string | null; sdf: string; status: string }>`
+      UPDATE inv_pair p SET status = CASE WHEN p.status = 'in_service' THEN 'free' ELSE p.status END, updated_at = now()
+      FROM inv_sdf s WHERE p.id = ANY(${pairs}::bigint[]) AND s.id = p.sdf_id
+      RETURNING p.id, p.kind, p.status, (SELECT code FROM inv_cp WHERE id = p.cp_id) AS cp, s.code AS sdf`.execute(
+      db,
+    );
+    for (const p of rows.rows) {
+      if (p.status !== 'free') continue;
+      history.push({ type: 'pair', id: p.id, from: 'in_service', to: 'free' });
+      signals.push(
+        p.kind === 'primary'
+          ? { elementType: 'sdf', code: p.sdf, reason: 'released' }
+          : { elementType: 'cp', code: p.cp ?? '', reason: 'released' },
+      );
+    }
+  }
+  if (line.port_id) {
+    const rows = await sql<{ code: string }>`
+      UPDATE inv_port p SET status = 'free', updated_at = now() FROM inv_site s
+      WHERE p.id = ${line.port_id} AND s.id = p.site_id AND p.status = 'in_service' RETURNING s.code`.execute(
+      db,
+    );
+    if (rows.rows[0]) {
+      history.push({ type: 'port', id: line.port_id, from: 'in_service', to: 'free' });
+      signals.push({ elementType: 'site', code: rows.rows[0].code, reason: 'released' });
+    }
+  }
+  if (line.base_station_id) {
+    const rows = await sql<{
+      code: string;
+    }>`UPDATE inv_base_station SET used = used - 1 WHERE id = ${line.base_station_id} RETURNING code`.execute(
+      db,
+    );
+    if (rows.rows[0])
+      signals.push({ elementType: 'base_station', code: rows.rows[0].code, reason: 'released' });
+  }
+  if (line.sim_id) {
+    await sql`UPDATE inv_sim SET status = 'destroyed', updated_at = now() WHERE id = ${line.sim_id} AND status IN ('active', 'suspended')`.execute(
+      db,
+    );
+    history.push({ type: 'sim', id: line.sim_id, from: 'active', to: 'destroyed' });
+  }
+  await sql`
+    UPDATE inv_number n SET status = 'quarantine', quarantine_until = now() + make_interval(days => p.quarantine_days), updated_at = now()
+    FROM inv_number_pool p WHERE n.number = ${directoryNumber} AND p.id = n.pool_id`.execute(db);
+  history.push({ type: 'number', id: directoryNumber, from: 'assigned', to: 'quarantine' });
+  await recordStatus(db, history, reason, null, by);
+  await db
+    .insertInto('inv_line_history')
+    .values({ line_id: line.id, change: 'ceased', detail: JSON.stringify({ reason }), user_id: by.userId })
+    .execute();
+  await appendEvent(db, {
+    entityType: 'line',
+    entityId: directoryNumber,
+    kind: 'line.ceased',
+    lineId: directoryNumber,
+    userId: by.userId,
+    payload: { reason },
+  });
+  return signals;
+}

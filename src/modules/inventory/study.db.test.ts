@@ -1,0 +1,260 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, createPool } from '../../platform/db.js';
+import { createTestDb, type TestDb } from '../../../test/db.js';
+import { createInventory, type InventoryServices, type StudyResult } from './index.js';
+import { ADMIN, buildPlant } from './test-fixtures.js';
+
+const plateau = { street: 'Rue Carnot', district: 'Plateau', locality: 'Dakar' };
+const reserved = (r: StudyResult) => {
+  if (!r.feasible) throw new Error(`not feasible: ${r.detail}`);
+  return r.reservation;
+};
+
+describe('automatic study and reservation', () => {
+  let tdb: TestDb;
+  let inv: InventoryServices;
+  beforeAll(async () => {
+    tdb = await createTestDb();
+    inv = createInventory(tdb.db);
+    await buildPlant(inv, { distPairs: 3, primaryPairs: 10, ports: 10, radio: 1 });
+  });
+  afterAll(async () => tdb?.close());
+
+  it('reserves a complete wired chain and a number in one go, idempotently per request', async () => {
+    const r = reserved(
+      await inv.service.study(
+        { requestRef: 'REQ-1', kind: 'fixed_wired', product: 'FIXE', address: plateau },
+        ADMIN,
+      ),
+    );
+    expect(r.chain).toMatchObject({ cp: 'PC1', sdf: 'SR1', site: 'DKR', mdf: 'DKR-MDF', switch: 'DKR-SW1' });
+    expect(r.chain.equipmentNumber).toMatch(/^DKR-SW1-01-01-\d{3}$/);
+    expect(r.chain.mdfHorizontal).toMatch(/^H/);
+    expect(r.chain.mdfVertical).toMatch(/^VP1\//);
+    expect(r.directoryNumber).toMatch(/^33821\d{4}$/);
+    const again = await inv.service.study(
+      { requestRef: 'REQ-1', kind: 'fixed_wired', product: 'FIXE', address: plateau },
+      ADMIN,
+    );
+    expect(again.feasible && again.reused && again.reservation.code === r.code).toBe(true);
+    const statuses = await sql<{
+      status: string;
+    }>`SELECT status FROM inv_pair WHERE id IN (${r.chain.primaryPair?.id}, ${r.chain.distributionPair?.id})`.execute(
+      tdb.db,
+    );
+    expect(statuses.rows.map((x) => x.status)).toEqual(['reserved', 'reserved']);
+    const ev = await tdb.db
+      .selectFrom('event')
+      .select(['kind', 'line_id'])
+      .where('entity_id', '=', r.code)
+      .execute();
+    expect(ev).toEqual([{ kind: 'reservation.created', line_id: r.directoryNumber }]);
+  });
+
+  it('never hands out golden numbers automatically but honours a customer’s choice', async () => {
+    const golden = await sql<{
+      number: string;
+    }>`SELECT number FROM inv_number WHERE golden AND pool_id = (SELECT id FROM inv_number_pool WHERE code = 'FIXE-DKR')`.execute(
+      tdb.db,
+    );
+    expect(golden.rows.map((g) => g.number)).toContain('338210000');
+    const r = reserved(
+      await inv.service.study(
+        {
+          requestRef: 'REQ-G',
+          kind: 'fixed_wired',
+          product: 'FIXE',
+          address: plateau,
+          preferredNumber: '338210000',
+        },
+        ADMIN,
+      ),
+    );
+    expect(r.directoryNumber).toBe('338210000');
+    await expect(
+      inv.service.study(
+        {
+          requestRef: 'REQ-G2',
+          kind: 'fixed_wired',
+          product: 'FIXE',
+          address: plateau,
+          preferredNumber: '338210000',
+        },
+        ADMIN,
+      ),
+    ).rejects.toMatchObject({ code: 'number.unavailable' });
+    await inv.service.release({ requestRef: 'REQ-G' }, 'customer changed their mind', ADMIN);
+  });
+
+  it('answers not feasible with the cause: unequipped zone, missing equipment, saturation naming the element', async () => {
+    const z = await inv.service.study(
+      {
+        requestRef: 'REQ-Z',
+        kind: 'fixed_wired',
+        product: 'FIXE',
+        address: { locality: 'Kaolack', district: 'Centre' },
+      },
+      ADMIN,
+    );
+    expect(z).toMatchObject({
+      feasible: false,
+      cause: 'unequipped_zone',
+      elementType: 'zone',
+      elementCode: 'kaolack/centre',
+    });
+    const m = await inv.service.study(
+      {
+        requestRef: 'REQ-M',
+        kind: 'fixed_wired',
+        product: 'FIXE',
+        address: { locality: 'Dakar', district: 'Medina' },
+      },
+      ADMIN,
+    );
+    expect(m).toMatchObject({
+      feasible: false,
+      cause: 'missing_equipment',
+      elementType: 'cp',
+      elementCode: 'PC2',
+    });
+    reserved(
+      await inv.service.study(
+        { requestRef: 'REQ-2', kind: 'fixed_wired', product: 'FIXE', address: plateau },
+        ADMIN,
+      ),
+    );
+    reserved(
+      await inv.service.study(
+        { requestRef: 'REQ-3', kind: 'fixed_wired', product: 'FIXE', address: plateau },
+        ADMIN,
+      ),
+    );
+    const s = await inv.service.study(
+      { requestRef: 'REQ-4', kind: 'fixed_wired', product: 'FIXE', address: plateau },
+      ADMIN,
+    );
+    expect(s).toMatchObject({ feasible: false, cause: 'saturation', elementType: 'cp', elementCode: 'PC1' });
+    const radio = await inv.service.study(
+      {
+        requestRef: 'REQ-R1',
+        kind: 'fixed_radio',
+        product: 'FIXE-RADIO',
+        address: { locality: 'Dakar', district: 'Ngor' },
+      },
+      ADMIN,
+    );
+    expect(radio.feasible && radio.reservation.chain.baseStation).toBe('BS1');
+    const radio2 = await inv.service.study(
+      {
+        requestRef: 'REQ-R2',
+        kind: 'fixed_radio',
+        product: 'FIXE-RADIO',
+        address: { locality: 'Dakar', district: 'Ngor' },
+      },
+      ADMIN,
+    );
+    expect(radio2).toMatchObject({
+      feasible: false,
+      cause: 'saturation',
+      elementType: 'base_station',
+      elementCode: 'BS1',
+    });
+  });
+
+  it('releases a reservation (compensation) and builds a line into the technical file on commit', async () => {
+    const rel = await inv.service.release({ requestRef: 'REQ-3' }, 'request cancelled', ADMIN);
+    expect(rel.status).toBe('released');
+    const pair = await sql<{
+      status: string;
+    }>`SELECT status FROM inv_pair WHERE id = ${rel.chain.distributionPair?.id}`.execute(tdb.db);
+    expect(pair.rows[0]?.status).toBe('free');
+    await expect(inv.service.release({ code: rel.code }, 'twice', ADMIN)).rejects.toMatchObject({
+      code: 'reservation.closed',
+    });
+
+    const line = await inv.service.commit({ requestRef: 'REQ-1' }, ADMIN);
+    expect(line).toMatchObject({ status: 'active', kind: 'fixed_wired', chain: { cp: 'PC1', sdf: 'SR1' } });
+    expect(line.history.map((h) => h.change)).toEqual(['built']);
+    const jumpers = await tdb.db
+      .selectFrom('inv_cross_connect')
+      .select(['kind', 'status'])
+      .where('line_id', '=', line.id)
+      .orderBy('kind')
+      .execute();
+    expect(jumpers).toEqual([
+      { kind: 'mdf_jumper', status: 'active' },
+      { kind: 'sdf_jumper', status: 'active' },
+    ]);
+    const n = await inv.pools.number(line.directoryNumber);
+    expect(n.status).toBe('assigned');
+
+    const ceased = await inv.service.cease(line.directoryNumber, 'termination', ADMIN);
+    expect(ceased.status).toBe('ceased');
+    const after = await inv.pools.number(line.directoryNumber);
+    expect(after.status).toBe('quarantine');
+    expect(after.quarantineUntil!.getTime()).toBeGreaterThan(Date.now() + 80 * 86_400_000);
+    const next = reserved(
+      await inv.service.study(
+        { requestRef: 'REQ-5', kind: 'fixed_wired', product: 'FIXE', address: plateau },
+        ADMIN,
+      ),
+    );
+    expect(next.directoryNumber).not.toBe(line.directoryNumber);
+  });
+
+  it('reserves a SIM from the shop’s stock and a number for a mobile line', async () => {
+    const none = await inv.service.study(
+      { requestRef: 'REQ-MOB0', kind: 'mobile', product: 'MOBILE-PREP', shop: 'SHOP1' },
+      ADMIN,
+    );
+    expect(none).toMatchObject({
+      feasible: false,
+      cause: 'saturation',
+      elementType: 'shop',
+      elementCode: 'SHOP1',
+    });
+  });
+});
+
+describe('concurrent studies on a nearly saturated concentration point', () => {
+  let tdb: TestDb;
+  afterAll(async () => tdb?.close());
+
+  it('50 concurrent studies never reserve the same pair, port or number twice', async () => {
+    tdb = await createTestDb();
+    // One pool connection per caller so the 50 studies really run side by side.
+    const pool = createPool(tdb.url, 50);
+    const db = createDb(pool);
+    const inv = createInventory(db);
+    await buildPlant(inv, { distPairs: 7, primaryPairs: 60, ports: 60, numbers: 200 });
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        inv.service.study(
+          { requestRef: `C-${i}`, kind: 'fixed_wired', product: 'FIXE', address: plateau },
+          ADMIN,
+        ),
+      ),
+    );
+    const ok = results.filter((r) => r.feasible);
+    const refused = results.filter((r) => !r.feasible);
+    expect(ok).toHaveLength(7);
+    for (const r of refused)
+      expect(r).toMatchObject({ cause: 'saturation', elementType: 'cp', elementCode: 'PC1' });
+    const chains = ok.map((r) => (r.feasible ? r.reservation : null)!);
+    const distinct = (xs: unknown[]) => new Set(xs).size;
+    expect(distinct(chains.map((c) => c.chain.distributionPair?.id))).toBe(7);
+    expect(distinct(chains.map((c) => c.chain.primaryPair?.id))).toBe(7);
+    expect(distinct(chains.map((c) => c.chain.equipmentNumber))).toBe(7);
+    expect(distinct(chains.map((c) => c.directoryNumber))).toBe(7);
+    const counts = await sql<{ pairs: number; ports: number; numbers: number; reservations: number }>`
+      SELECT (SELECT count(*)::int FROM inv_pair WHERE status = 'reserved') AS pairs,
+             (SELECT count(*)::int FROM inv_port WHERE status = 'reserved') AS ports,
+             (SELECT count(*)::int FROM inv_number WHERE status = 'reserved') AS numbers,
+             (SELECT count(*)::int FROM inv_reservation WHERE status = 'reserved') AS reservations`.execute(
+      db,
+    );
+    expect(counts.rows[0]).toEqual({ pairs: 14, ports: 7, numbers: 7, reservations: 7 });
+    await db.destroy();
+  });
+});
