@@ -390,7 +390,8 @@ export class CsvService {
       if (!w) report.rejected.push({ line: idx + 2, key: spec.key(row), reasons: r.reasons });
       return w;
     });
-    if (report.rejected.length) throw rejectImport(report);
+    // Rows that failed validation are not written, but the others still run (and roll back) so that
+    // the report names every problem of the file at once, references included.
     const signals: CapacitySignal[] = [];
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < writers.length; i++) {
@@ -415,7 +416,10 @@ export class CsvService {
           report.rejected.push({ line: i + 2, key: spec.key(row), reasons: [reason] });
         }
       }
-      if (report.rejected.length) throw rejectImport(report);
+      if (report.rejected.length) {
+        report.rejected.sort((a, b) => a.line - b.line);
+        throw rejectImport(report);
+      }
       await appendEvent(trx, {
         entityType: 'inventory_import',
         entityId: type,

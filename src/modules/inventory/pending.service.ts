@@ -129,7 +129,7 @@ export class PendingService {
       while (!exhausted) {
         const batch = await this.db.transaction().execute(async (trx) => {
           const rows = await this.waitingFor(trx, signal, afterId);
-          if (first) {
+          if (first && rows.length > 0) {
             await appendEvent(trx, {
               entityType: signal.elementType,
               entityId: signal.code,

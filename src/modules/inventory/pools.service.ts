@@ -152,9 +152,7 @@ export class PoolService {
     return r.rows;
   }
 
-  async number(
-    num: string,
-  ): Promise<{
+  async number(num: string): Promise<{
     number: string;
     pool: string;
     status: string;

@@ -150,14 +150,12 @@ export class SimService {
         await trx
           .insertInto('inv_sim')
           .values(
-            fresh
-              .slice(k, k + 1000)
-              .map((c) => ({
-                iccid: c.iccid,
-                imsi: c.imsi,
-                batch_id: batchId,
-                secrets: this.box.seal(c.secrets, c.iccid),
-              })),
+            fresh.slice(k, k + 1000).map((c) => ({
+              iccid: c.iccid,
+              imsi: c.imsi,
+              batch_id: batchId,
+              secrets: this.box.seal(c.secrets, c.iccid),
+            })),
           )
           .execute();
       }
