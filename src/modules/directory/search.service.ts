@@ -39,8 +39,8 @@ const FIELD_WEIGHT: Record<FieldPrefix, number> = {
 const STOP_WORDS = new Set(['de', 'du', 'des', 'la', 'le', 'les', 'et', 'l', 'd', 'a', 'au', 'aux', 'en']);
 /** Expansions ≥ this weight (same word, a prefix, same sound) are a "good" match; below, a typo or a fragment. */
 const GOOD = 0.85;
-const EXPANSIONS_PER_WORD = 60;
-const CANDIDATE_CAP = 1000;
+const EXPANSIONS_PER_WORD = 40;
+const CANDIDATE_CAP = 400;
 
 export interface SearchItem {
   code: string;
@@ -197,7 +197,7 @@ export class SearchService {
 
     // Words matched well first; only when that leaves the page short, typos and fragments too.
     let candidates = await candidatesAt(GOOD);
-    if (candidates.length < offset + limit + 1 && candidates.length < CANDIDATE_CAP && tokens.length > 0) {
+    if (candidates.length < offset + limit && tokens.length > 0) {
       candidates = await candidatesAt(0);
     }
     const ranked = candidates
