@@ -3,6 +3,7 @@ import { loadConfig, type Config } from './config.js';
 import { loadReferenceData, DEMO_PASSWORD_DEFAULT } from './demo/reference-data.js';
 import { generateCustomers } from './demo/generate.js';
 import { generateListings } from './demo/listings.js';
+import { loadDemoPlant } from './demo/plant.js';
 import { bootstrap } from './platform/bootstrap.js';
 import { openRuntime } from './platform/runtime.js';
 
@@ -32,6 +33,7 @@ export async function start(config: Config = loadConfig()): Promise<void> {
     await loadReferenceData(runtime.db, demoPassword);
     await generateCustomers(runtime.pool, DEMO_CUSTOMERS_ON_FIRST_START);
     await generateListings(runtime.pool);
+    await loadDemoPlant(runtime.db, config.secretKey);
     await runtime.db
       .insertInto('setting')
       .values({ key: 'demo_loaded', value: JSON.stringify({ at: new Date().toISOString() }) })

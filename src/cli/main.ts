@@ -9,6 +9,7 @@ import { SYSTEM } from '../platform/events.js';
 import { loadReferenceData, DEMO_PASSWORD_DEFAULT } from '../demo/reference-data.js';
 import { generateCustomers } from '../demo/generate.js';
 import { generateListings } from '../demo/listings.js';
+import { loadDemoPlant } from '../demo/plant.js';
 import { registerDirectoryCommands } from './directory.js';
 import { DomainError } from '../platform/errors.js';
 
@@ -66,6 +67,7 @@ program
       );
       bar.stop();
       console.log(`directory: ${(await generateListings(rt.pool)).listings} listings added`);
+      await loadDemoPlant(rt.db, config.secretKey);
       await rt.db
         .insertInto('setting')
         .values({ key: 'demo_loaded', value: JSON.stringify({ at: new Date().toISOString() }) })
