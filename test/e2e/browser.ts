@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createTestApp, type TestApp } from '../app.js';
@@ -31,27 +33,54 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds web/dist when it is missing or older than its sources, so the tests see the current UI. */
-export function ensureWebBuilt(): void {
+function webIsFresh(): boolean {
   const index = path.join(WEB_DIST, 'index.html');
   const sources = Math.max(
     newestMtime(path.join(ROOT, 'web/src')),
     statSync(path.join(ROOT, 'web/index.html')).mtimeMs,
     statSync(path.join(ROOT, 'web/vite.config.ts')).mtimeMs,
   );
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  execFileSync(
-    process.execPath,
-    [
-      path.join(ROOT, 'node_modules/vite/bin/vite.js'),
-      'build',
-      '--config',
-      'web/vite.config.ts',
-      '--logLevel',
-      'warn',
-    ],
-    { cwd: ROOT, stdio: 'inherit' },
+  return existsSync(index) && statSync(index).mtimeMs >= sources;
+}
+
+/**
+ * Builds web/dist when it is missing or older than its sources, so the tests see the current UI.
+ * Test files run in parallel: a lock directory makes one build while the others wait for it.
+ */
+export async function ensureWebBuilt(): Promise<void> {
+  if (webIsFresh()) return;
+  const lock = path.join(
+    os.tmpdir(),
+    `gpto-web-build-${createHash('sha1').update(ROOT).digest('hex').slice(0, 8)}`,
   );
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock left by a killed run is not held by anyone after a few minutes.
+      const held = statSync(lock, { throwIfNoEntry: false });
+      if (held && Date.now() - held.mtimeMs > 5 * 60_000) rmSync(lock, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    if (webIsFresh()) return;
+    execFileSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'node_modules/vite/bin/vite.js'),
+        'build',
+        '--config',
+        'web/vite.config.ts',
+        '--logLevel',
+        'warn',
+      ],
+      { cwd: ROOT, stdio: 'inherit' },
+    );
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 export interface Session {
@@ -63,7 +92,7 @@ export interface Session {
 
 /** The real application listening on a random port, on a fresh database, and a headless chromium. */
 export async function startSession(): Promise<Session> {
-  ensureWebBuilt();
+  await ensureWebBuilt();
   mkdirSync(SHOTS, { recursive: true });
   const t = await createTestApp();
   await t.app.http.listen({ port: 0, host: '127.0.0.1' });
@@ -93,13 +122,20 @@ export async function startSession(): Promise<Session> {
   };
 }
 
+const uncaught = new WeakMap<Page, string[]>();
+
+/** The uncaught script errors a page has thrown so far (a healthy screen throws none). */
+export function errorsOf(page: Page): string[] {
+  return uncaught.get(page) ?? [];
+}
+
 /** A fresh browser context (its own cookies) at 1366×768, the agents' screens. */
 export async function newPage(s: Session): Promise<Page> {
   const context = await s.browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'fr-FR' });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  (page as Page & { pageErrors?: string[] }).pageErrors = errors;
+  uncaught.set(page, errors);
   return page;
 }
 

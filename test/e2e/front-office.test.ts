@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { DEMO_PASSWORD } from '../app.js';
-import { browserAvailability, choose, login, newPage, shot, startSession, type Session } from './browser.js';
+import {
+  browserAvailability,
+  errorsOf,
+  choose,
+  login,
+  newPage,
+  shot,
+  startSession,
+  type Session,
+} from './browser.js';
 
 const availability = browserAvailability();
 if (!availability.run) process.stderr.write(`\n${availability.reason}\n`);
@@ -101,7 +110,7 @@ describe.skipIf(!availability.run)(
       await page.getByTestId('universal-search').press('Enter');
       await page.getByTestId('customer-360').waitFor();
       expect(page.url()).toContain(`/customers/${code}`);
-      expect((page as Page & { pageErrors?: string[] }).pageErrors).toEqual([]);
+      expect(errorsOf(page)).toEqual([]);
     });
 
     it('a back-office agent sees the 360° but none of the buttons that change it', async () => {

@@ -54,6 +54,7 @@ function Shell() {
   const { path } = useLocation();
   const front: NavItem[] = [
     { path: '/', label: t('nav.search'), right: 'customer:read' },
+    { path: '/directory', label: t('nav.directory'), right: 'directory:search' },
     { path: '/customers/new', label: t('nav.newCustomer'), right: 'customer:write' },
     { path: '/blacklist', label: t('nav.blacklist'), right: 'blacklist:read' },
   ];

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { useCan } from './lib/auth';
 import { match, useLocation } from './lib/router';
 import { Blacklist } from './screens/Blacklist';
+import { Directory } from './screens/Directory';
 import { CustomerEdit, CustomerNew } from './screens/customer/CustomerForm';
 import { Customer360 } from './screens/customer/Customer360';
 import { Search } from './screens/Search';
@@ -18,7 +19,7 @@ interface Route {
 }
 
 const ROUTES: Route[] = [
-  { pattern: '/', right: 'customer:read', render: () => <Search /> },
+  { pattern: '/', right: '', render: () => <Home /> },
   { pattern: '/customers/new', right: 'customer:write', render: () => <CustomerNew /> },
   {
     pattern: '/customers/:ref/edit',
@@ -31,11 +32,21 @@ const ROUTES: Route[] = [
     render: (p) => <Customer360 key={p.ref} code={p.ref ?? ''} />,
   },
   { pattern: '/blacklist', right: 'blacklist:read', render: () => <Blacklist /> },
+  { pattern: '/directory', right: 'directory:search', render: () => <Directory /> },
   { pattern: '/admin/categories', right: 'catalogue:read', render: () => <Categories /> },
   { pattern: '/admin/catalogue', right: 'catalogue:read', render: () => <Catalogue /> },
   { pattern: '/admin/users', right: 'user:admin', render: () => <Users /> },
   { pattern: '/admin/roles', right: 'user:admin', render: () => <Roles /> },
 ];
+
+/** The first screen a user's rights open: the search for agents, the directory for enquiry operators. */
+function Home() {
+  const can = useCan();
+  const { t } = useTranslation();
+  if (can('customer:read')) return <Search />;
+  if (can('directory:search')) return <Directory />;
+  return <Alert color="gray">{t('common.nothingForYou')}</Alert>;
+}
 
 export function Routes() {
   const { path } = useLocation();
@@ -44,7 +55,7 @@ export function Routes() {
   for (const r of ROUTES) {
     const params = match(r.pattern, path === '' ? '/' : path);
     if (!params) continue;
-    if (!can(r.right)) {
+    if (r.right && !can(r.right)) {
       return (
         <Alert color="orange" title={t('common.forbiddenTitle')}>
           {t('common.forbidden')}

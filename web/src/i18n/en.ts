@@ -6,6 +6,7 @@ export const en: Messages = {
     search: 'Customer search',
     newCustomer: 'New customer',
     blacklist: 'Blacklist',
+    directory: 'Directory enquiries',
     categories: 'Categories',
     catalogue: 'Catalogue',
     users: 'Users',
@@ -15,6 +16,7 @@ export const en: Messages = {
     administration: 'Administration',
   },
   common: {
+    nothingForYou: 'Your account has no screen yet: ask your administrator.',
     empty: 'Nothing to show.',
     error: 'Error',
     previous: 'Previous',
@@ -54,6 +56,13 @@ export const en: Messages = {
     user_exists: 'This username already exists.',
     subscription_transition: 'This status change is not allowed.',
     payer_closed: 'This payer is closed.',
+  },
+  directory: {
+    title: 'Directory enquiries',
+    placeholder: 'Name, first name, company, heading, street, locality or number…',
+    keys: '↑ ↓ to move through the results, Esc to clear.',
+    none: 'No listing matches.',
+    kinds: { all: 'All', alphabetical: 'Alphabetical', professional: 'Professional', technical: 'Technical' },
   },
   search: {
     title: 'Customer search',

@@ -4,6 +4,7 @@ export const fr = {
     search: 'Recherche client',
     newCustomer: 'Nouveau client',
     blacklist: 'Liste noire',
+    directory: 'Annuaire',
     categories: 'Catégories',
     catalogue: 'Catalogue',
     users: 'Utilisateurs',
@@ -13,6 +14,7 @@ export const fr = {
     administration: 'Administration',
   },
   common: {
+    nothingForYou: 'Votre compte n’a encore accès à aucun écran : voyez votre administrateur.',
     empty: 'Rien à afficher.',
     error: 'Erreur',
     previous: 'Précédent',
@@ -52,6 +54,18 @@ export const fr = {
     user_exists: 'Cet identifiant existe déjà.',
     subscription_transition: 'Ce changement d’état n’est pas permis.',
     payer_closed: 'Ce payeur est clos.',
+  },
+  directory: {
+    title: 'Renseignements annuaire',
+    placeholder: 'Nom, prénom, raison sociale, rubrique, rue, localité ou numéro…',
+    keys: '↑ ↓ pour parcourir les résultats, Échap pour effacer.',
+    none: 'Aucune inscription ne correspond.',
+    kinds: {
+      all: 'Tous',
+      alphabetical: 'Alphabétique',
+      professional: 'Professionnel',
+      technical: 'Technique',
+    },
   },
   search: {
     title: 'Recherche client',
