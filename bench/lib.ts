@@ -2,8 +2,9 @@
 // real port, pgbench baselines on the same server, percentiles, a table printer and the final JSON
 // line. Every benchmark prints its figures next to a baseline measured in the same run, because
 // absolute figures on a shared 2-core machine drift from one run to the next.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { buildApp, type App } from '../src/app.js';
@@ -308,5 +309,45 @@ export async function runPgbench(serverUrl: string, opts: PgbenchOptions): Promi
     tps: num(/tps = ([0-9.]+) \(without initial connection time\)/),
     latencyMs: num(/latency average = ([0-9.]+) ms/),
     transactions: num(/number of transactions actually processed: ([0-9]+)/),
+  };
+}
+
+export interface AppProcess {
+  baseUrl: string;
+  pid: number;
+  close: () => Promise<void>;
+}
+
+/**
+ * The real app in a child process (bench/_app-server.ts) on the database of `databaseUrl`, as
+ * `gpto start` runs it (pool of 20). Use it for load tests, so the load generator and the app do not
+ * share one event loop. `port` 0 picks a free port.
+ */
+export async function startAppProcess(databaseUrl: string, port = 0): Promise<AppProcess> {
+  const script = fileURLToPath(new URL('./_app-server.ts', import.meta.url));
+  // Same Node and same loader flags (tsx) as this process.
+  const child = spawn(process.execPath, [...process.execArgv, script], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const actual = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /listening (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`app process exited with code ${code}: ${out}`)));
+  });
+  child.removeAllListeners('exit');
+  return {
+    baseUrl: `http://127.0.0.1:${actual}`,
+    pid: child.pid ?? 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
