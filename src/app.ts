@@ -15,6 +15,9 @@ import {
   registerReferentialRoutes,
   type ReferentialServices,
 } from './modules/referential/index.js';
+import { createWorkflow, registerWorkflowRoutes, type WorkflowServices } from './modules/workflow/index.js';
+import { createBilling, registerBillingRoutes, type BillingServices } from './modules/billing/index.js';
+import { createRequests, registerRequestRoutes, type RequestsModule } from './modules/requests/index.js';
 import { createInventory, registerInventoryRoutes, type InventoryServices } from './modules/inventory/index.js';
 import { createDirectory, registerDirectoryRoutes } from './modules/directory/index.js';
 
@@ -30,6 +33,9 @@ export interface App {
   http: FastifyInstance;
   auth: AuthService;
   referential: ReferentialServices;
+  workflow: WorkflowServices;
+  billing: BillingServices;
+  requests: RequestsModule;
   inventory: InventoryServices;
   /** Every route with its declared access, for the rights tests and the docs. */
   routes: RouteInfo[];
@@ -71,6 +77,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   const auth = new AuthService(deps.db);
   const referential = createReferential(deps.db, deps.config.currency);
+  const workflow = createWorkflow(deps.db);
+  const billing = createBilling(deps.db, deps.config.currency);
+  const requests = createRequests(deps.db, { referential, billing, workflow });
 
   http.setErrorHandler((err, request, reply) => sendProblem(reply, toProblem(err, request)));
   http.setNotFoundHandler((request, reply) =>
@@ -126,10 +135,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   registerAuthRoutes(http, deps.db, auth);
   registerReferentialRoutes(http, referential);
+  registerWorkflowRoutes(http, workflow);
+  registerBillingRoutes(http, billing);
+  registerRequestRoutes(http, requests.requests);
   const inventory = createInventory(deps.db, deps.config.secretKey);
   registerInventoryRoutes(http, inventory);
   await registerDirectoryRoutes(http, createDirectory(deps.db));
   await registerWebApp(http, deps.webRoot);
 
-  return { http, auth, referential, routes, inventory };
+  return { http, auth, referential, routes, inventory, workflow, billing, requests };
 }

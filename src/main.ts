@@ -1,4 +1,5 @@
 import { buildApp } from './app.js';
+import { workLoop } from './modules/workflow/index.js';
 import { loadConfig, type Config } from './config.js';
 import { loadReferenceData, DEMO_PASSWORD_DEFAULT } from './demo/reference-data.js';
 import { generateCustomers } from './demo/generate.js';
@@ -40,6 +41,11 @@ export async function start(config: Config = loadConfig()): Promise<void> {
       .execute();
   }
   const app = await buildApp({ db: runtime.db, config });
+  // The shipped scenarios (a new version only where the shipped document changed) and the
+  // in-process automatic workers; more workers can run elsewhere, they compete with SKIP LOCKED.
+  await app.requests.loadDefaultScenarios();
+  const workers = new AbortController();
+  void workLoop(runtime.db, app.workflow.engine, { signal: workers.signal });
   await app.http.listen({ port: config.port, host: config.host });
 
   say('');
@@ -67,6 +73,7 @@ export async function start(config: Config = loadConfig()): Promise<void> {
     stopping = true;
     say(`\ngpto: ${signal} received, stopping…`);
     await app.http.close().catch(() => undefined);
+    workers.abort();
     await runtime.close();
     say('gpto: stopped');
     process.exit(0);

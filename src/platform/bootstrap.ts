@@ -18,6 +18,7 @@ export const BUILTIN_ACTORS: { code: string; name: string; kind: 'human' | 'auto
   { code: 'supervision', name: 'Supervisors', kind: 'human' },
   { code: 'activation_automaton', name: 'Activation automaton', kind: 'automatic' },
   { code: 'blacklist_check', name: 'Blacklist check', kind: 'automatic' },
+  { code: 'workflow_automaton', name: 'Workflow automaton (quotes, invoices, letters, line set-up)', kind: 'automatic' },
 ];
 
 export const BUILTIN_ROLES: { code: string; name: string; rights: string[] }[] = [
@@ -25,13 +26,13 @@ export const BUILTIN_ROLES: { code: string; name: string; rights: string[] }[] =
   {
     code: 'front_office',
     name: 'Front-office agent',
-    rights: ['customer:read', 'customer:write', 'catalogue:read', 'blacklist:read',
+    rights: ['request:read', 'request:write', 'task:work', 'customer:read', 'customer:write', 'catalogue:read', 'blacklist:read',
       'inventory:read', 'inventory:study'],
   },
   {
     code: 'back_office',
     name: 'Back-office agent',
-    rights: [
+    rights: ['request:read', 'task:work', 'billing:read',
       'directory:search',
       'directory:technical',
       'customer:read', 'catalogue:read', 'blacklist:read',
@@ -40,7 +41,7 @@ export const BUILTIN_ROLES: { code: string; name: string; rights: string[] }[] =
   {
     code: 'supervisor',
     name: 'Supervisor',
-    rights: [
+    rights: ['request:read', 'request:write', 'task:work', 'task:supervise', 'billing:read',
       'directory:search',
       'directory:technical',
       'directory:edition',
@@ -63,7 +64,7 @@ export const BUILTIN_ROLES: { code: string; name: string; rights: string[] }[] =
   {
     code: 'auditor',
     name: 'Auditor',
-    rights: ['customer:read', 'catalogue:read', 'blacklist:read', 'event:read', 'inventory:read'],
+    rights: ['request:read', 'billing:read', 'customer:read', 'catalogue:read', 'blacklist:read', 'event:read', 'inventory:read'],
   },
 ];
 

@@ -3,6 +3,8 @@ import type { ReferentialTables } from '../modules/referential/referential.table
 import type { DirectoryTables } from '../modules/directory/directory.tables.js';
 import type { InventoryTables } from '../modules/inventory/inventory.tables.js';
 import type { WorkflowTables } from '../modules/workflow/workflow.tables.js';
+import type { BillingTables } from '../modules/billing/billing.tables.js';
+import type { RequestsTables } from '../modules/requests/requests.tables.js';
 
 /** The whole schema as Kysely sees it: each module declares its own tables and they meet here. */
-export interface Database extends PlatformTables, DirectoryTables, ReferentialTables, InventoryTables, WorkflowTables {}
+export interface Database extends PlatformTables, DirectoryTables, ReferentialTables, InventoryTables, WorkflowTables, BillingTables, RequestsTables {}

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../../platform/db.js';
+import type { Db, Tx } from '../../platform/db.js';
 import { assertNever } from '../../platform/errors.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
 import { currentVersion } from './catalogue.service.js';
@@ -78,7 +78,13 @@ export class SubscriptionService {
   }
 
   async create(customerRef: string, input: SubscriptionCreate, by: Actor): Promise<Subscription> {
-    const id = await this.db.transaction().execute(async (trx) => {
+    const id = await this.db.transaction().execute((trx) => this.createIn(trx, customerRef, input, by));
+    return this.get(id);
+  }
+
+  /** `create` inside the caller's transaction (a workflow step commits it with its transition). */
+  async createIn(trx: Tx, customerRef: string, input: SubscriptionCreate, by: Actor): Promise<number> {
+    {
       const customerId = await this.customers.idOf(trx, customerRef);
       const customer = await trx
         .selectFrom('customer')
@@ -205,12 +211,17 @@ export class SubscriptionService {
         payload: { code: row.code, product: product.code, version: version.version, payerId: payer.id },
       });
       return row.id;
-    });
-    return this.get(id);
+    }
   }
 
   async changeStatus(id: number, change: SubscriptionStatusChange, by: Actor): Promise<Subscription> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.db.transaction().execute((trx) => this.changeStatusIn(trx, id, change, by));
+    return this.get(id);
+  }
+
+  /** `changeStatus` inside the caller's transaction. */
+  async changeStatusIn(trx: Tx, id: number, change: SubscriptionStatusChange, by: Actor): Promise<void> {
+    {
       const s = await trx
         .selectFrom('subscription')
         .selectAll()
@@ -290,8 +301,56 @@ export class SubscriptionService {
           });
         }
       }
+    }
+  }
+
+  /**
+   * The technical identity of a line changes (SIM replacement, relocation onto another pair or
+   * equipment number), inside the caller's transaction, with its event.
+   */
+  async changeTechnicalIn(
+    trx: Tx,
+    id: number,
+    change: { simIccid?: string; equipmentNumber?: string; plantRef?: Record<string, unknown> },
+    reason: string,
+    by: Actor,
+  ): Promise<void> {
+    const s = await trx
+      .selectFrom('subscription')
+      .selectAll()
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!s) throw refNotFound('subscription.not_found', 'subscription', id);
+    if (s.status === 'terminated')
+      throw new ReferentialError(
+        'conflict',
+        'subscription.transition',
+        'a terminated subscription does not change',
+      );
+    await trx
+      .updateTable('subscription')
+      .set({
+        ...(change.simIccid !== undefined ? { sim_iccid: change.simIccid } : {}),
+        ...(change.equipmentNumber !== undefined ? { equipment_number: change.equipmentNumber } : {}),
+        ...(change.plantRef !== undefined ? { plant_ref: JSON.stringify(change.plantRef) } : {}),
+        updated_at: sql<Date>`now()`,
+      })
+      .where('id', '=', id)
+      .execute();
+    await appendEvent(trx, {
+      entityType: 'subscription',
+      entityId: id,
+      customerId: s.customer_id,
+      lineId: s.directory_number,
+      kind: 'subscription.technical_changed',
+      userId: by.userId,
+      payload: {
+        reason,
+        before: { simIccid: s.sim_iccid, equipmentNumber: s.equipment_number, plantRef: s.plant_ref },
+        after: change,
+      },
     });
-    return this.get(id);
   }
 
   /** A subscription moves between payers of the same customer (e.g. to a branch), with history. */

@@ -1,5 +1,7 @@
 import type { Db } from '../../platform/db.js';
 import { systemClock, type Clock } from '../../platform/clock.js';
+import type { Actor } from '../../platform/events.js';
+import type { Data } from './routing.js';
 import { WorkflowEngine } from './engine.js';
 import { HandlerRegistry } from './handlers.js';
 import { InstanceService } from './instance.service.js';
@@ -19,6 +21,8 @@ export interface WorkflowServices {
   timers: (at?: Date) => Promise<number>;
   /** Works and fires timers until nothing is left to do now. */
   drain: (opts?: WorkOptions) => Promise<number>;
+  /** Delivers an event to the holds waiting for it (its own transaction). */
+  signal: (event: string, payload: Data, by: Actor) => Promise<number[]>;
 }
 
 export function createWorkflow(
@@ -37,6 +41,7 @@ export function createWorkflow(
     work: (o) => workOnce(db, engine, o),
     timers: (at) => runTimers(db, engine, at),
     drain: (o) => drain(db, engine, o),
+    signal: (event, payload, by) => db.transaction().execute((trx) => engine.signal(trx, event, payload, by)),
   };
 }
 
@@ -50,6 +55,8 @@ export type {
   HandlerResult,
 } from './handlers.js';
 export type { Agent, TaskView } from './task.service.js';
+export type { InstanceView } from './instance.service.js';
+export { registerWorkflowRoutes } from './workflow.routes.js';
 export type { ScenarioDef } from './scenario.schema.js';
 export { validateScenario } from './scenario.validate.js';
 export { simulate } from './simulate.js';

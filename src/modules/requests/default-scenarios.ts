@@ -1,0 +1,559 @@
+import type { ScenarioDef } from '../workflow/index.js';
+
+/**
+ * The scenarios shipped with GPTo, one per kind of service request. They are ordinary scenario
+ * documents: operators export them, change them and import new versions through the API.
+ */
+
+type Node = ScenarioDef['nodes'][string];
+type T = ScenarioDef['transitions'][number];
+
+const auto = (label: string, handler: string, outcomes: string[], extra: Partial<Node> = {}): Node => ({
+  kind: 'automatic',
+  label,
+  actor: 'workflow_automaton',
+  handler,
+  outcomes,
+  maxAttempts: 3,
+  backoffSeconds: 30,
+  fallbackActor: 'supervision',
+  ...extra,
+});
+const human = (label: string, actor: string, outcomes: string[], extra: Partial<Node> = {}): Node => ({
+  kind: 'human',
+  label,
+  actor,
+  outcomes,
+  ...extra,
+});
+const feasibility = ['feasible', 'not_feasible'];
+const notes = { name: 'notes', type: 'string' as const, label: 'Notes' };
+
+const checkCustomer = auto(
+  'Customer existence and blacklist check',
+  'request.check_customer',
+  ['clear', 'blacklisted'],
+  {
+    actor: 'blacklist_check',
+    fallbackActor: 'commercial',
+  },
+);
+const quote = auto('Quote from catalogue prices', 'request.quote', ['issued']);
+const quoteAcceptance = human('Customer accepts the quote', 'commercial', ['accepted', 'refused'], {
+  slaHours: 72,
+  fields: [
+    {
+      name: 'reason',
+      type: 'string',
+      required: true,
+      forOutcomes: ['refused'],
+      label: 'Reason of the refusal',
+    },
+  ],
+});
+const deposit = human('Guarantee deposit', 'finance', ['paid'], {
+  handler: 'request.record_deposit',
+  needs: ['depositDue'],
+  slaHours: 72,
+  fields: [
+    { name: 'amount', type: 'integer', required: true },
+    { name: 'method', type: 'string', required: true },
+    { name: 'reference', type: 'string' },
+  ],
+  // seed: a deposit not paid within 15 days cancels the request
+  timers: [{ afterDays: 15, action: 'cancel', reason: 'guarantee deposit unpaid after 15 days' }],
+});
+const invoice = auto('Invoice of the one-off fees', 'request.issue_invoice', ['issued']);
+const payment = human('Payment confirmation', 'finance', ['paid'], {
+  handler: 'request.record_payment',
+  needs: ['invoice'],
+  slaHours: 72,
+  fields: [
+    { name: 'amount', type: 'integer', required: true },
+    { name: 'method', type: 'string', required: true },
+    { name: 'reference', type: 'string' },
+  ],
+  timers: [{ afterDays: 30, action: 'cancel', reason: 'one-off fees unpaid after 30 days' }],
+});
+const replyCompleted = auto('Reply to the customer', 'request.reply_completed', ['sent']);
+const replyRejected = auto('Reply to the customer (refusal)', 'request.reply_rejected', ['sent']);
+const endNodes = {
+  reply_completed: replyCompleted,
+  reply_rejected: replyRejected,
+  done: { kind: 'end', label: 'Request satisfied', result: 'completed' } as Node,
+  rejected: {
+    kind: 'end',
+    label: 'Request rejected',
+    result: 'rejected',
+    reasonPath: 'rejectReason',
+  } as Node,
+};
+// Scenarios with no refusal path end only one way.
+const endOkNodes = { reply_completed: replyCompleted, done: endNodes.done };
+const endOkTransitions: T[] = [{ from: 'reply_completed', on: 'sent', to: ['done'] }];
+const endTransitions: T[] = [
+  { from: 'reply_completed', on: 'sent', to: ['done'] },
+  { from: 'reply_rejected', on: 'sent', to: ['rejected'] },
+];
+
+/** Money part shared by the sales scenarios: quote, deposit when due, invoice, payment when due. */
+function moneyPart(after: string[]): { nodes: Record<string, Node>; transitions: T[] } {
+  return {
+    nodes: { quote, quote_acceptance: quoteAcceptance, deposit, invoice, payment },
+    transitions: [
+      { from: 'quote', on: 'issued', to: ['quote_acceptance'] },
+      {
+        from: 'quote_acceptance',
+        on: 'accepted',
+        when: { path: 'depositDue', op: 'gt', value: 0 },
+        to: ['deposit'],
+        why: 'a guarantee deposit is due for this product and customer category',
+      },
+      {
+        from: 'quote_acceptance',
+        on: 'accepted',
+        to: ['invoice'],
+        why: 'no deposit for this product and category',
+      },
+      {
+        from: 'quote_acceptance',
+        on: 'refused',
+        to: ['reply_rejected'],
+        why: 'the customer refused the quote',
+      },
+      { from: 'deposit', on: 'paid', to: ['invoice'] },
+      {
+        from: 'invoice',
+        on: 'issued',
+        when: { path: 'invoice.total', op: 'gt', value: 0 },
+        to: ['payment'],
+        why: 'one-off fees to pay',
+      },
+      { from: 'invoice', on: 'issued', to: after, why: 'nothing to pay' },
+      { from: 'payment', on: 'paid', to: after },
+    ],
+  };
+}
+
+const studyNode = (label: string, actor: string, extra: Partial<Node> = {}): Node =>
+  human(label, actor, feasibility, { slaHours: 48, fields: [notes], ...extra });
+
+const holdForCapacity: Node = {
+  kind: 'hold',
+  label: 'Pending request: waiting for capacity',
+  cause: 'not feasible now (saturation, unequipped zone or missing equipment)',
+  resumeOn: { event: 'inventory.capacity_added', match: { zone: 'zone' } },
+  timers: [{ afterDays: 90, action: 'complete', outcome: 'expired', reason: 'no capacity within 90 days' }],
+};
+
+function newFixed(code: string, name: string, radio: boolean): ScenarioDef {
+  const studies = radio
+    ? ['study_network', 'study_switching', 'study_stock']
+    : ['study_network', 'study_switching', 'study_mdf', 'study_stock'];
+  const money = moneyPart(['number_assignment']);
+  return {
+    code,
+    name,
+    requestKind: 'new_line',
+    description: radio
+      ? 'New fixed radio (WLL) line: blacklist check, radio coverage, switching and stock studies side by side, quote, deposit, invoice, payment, number, field installation, set-up, reply.'
+      : 'New fixed wired line: blacklist check, the four studies side by side, quote, deposit, invoice, payment, number, work orders for the MDF and the field team, set-up, reply.',
+    start: ['check_customer'],
+    nodes: {
+      check_customer: checkCustomer,
+      study_network: studyNode(
+        radio ? 'Radio coverage and base station capacity study' : 'Network study (cables and pairs)',
+        'network_studies',
+      ),
+      study_switching: studyNode('Switching study (equipment number)', 'switching', {
+        fields: [
+          notes,
+          { name: 'equipmentNumber', type: 'string', required: true, forOutcomes: ['feasible'] },
+        ],
+      }),
+      ...(radio
+        ? {}
+        : {
+            study_mdf: studyNode('Distribution frame study', 'mdf', {
+              fields: [notes, { name: 'pair', type: 'string', required: true, forOutcomes: ['feasible'] }],
+              assignment: { strategy: 'zone', zonePath: 'zone' },
+            }),
+          }),
+      study_stock: studyNode(radio ? 'Stock study (radio terminal)' : 'Stock study (telephone set)', 'stock'),
+      studies: { kind: 'join', label: 'Studies done', waitFor: studies, abortOn: ['not_feasible'] },
+      wait_capacity: holdForCapacity,
+      ...money.nodes,
+      number_assignment: human('Directory number assignment', 'switching', ['assigned'], {
+        handler: 'request.reserve_number',
+        fields: [{ name: 'directoryNumber', type: 'string', required: true }],
+        slaHours: 24,
+      }),
+      work_orders: auto('Work orders', 'request.work_orders', ['issued'], {
+        needs: radio ? ['field'] : ['mdf', 'field'],
+      }),
+      ...(radio
+        ? {}
+        : {
+            mdf_works: human('Jumpering at the distribution frame', 'mdf', ['done'], {
+              assignment: { strategy: 'zone', zonePath: 'zone' },
+              slaHours: 48,
+            }),
+          }),
+      field_works: human('Installation at the customer’s premises and completion report', 'field', ['done'], {
+        handler: 'request.completion_report',
+        fields: [{ name: 'report', type: 'string', required: true, label: 'Completion report' }],
+        assignment: { strategy: 'zone', zonePath: 'zone' },
+        slaHours: 72,
+      }),
+      ...(radio
+        ? {}
+        : { works: { kind: 'join', label: 'Works done', waitFor: ['mdf_works', 'field_works'] } as Node }),
+      activate: auto('Line set-up: subscription active with its number', 'request.activate_line', ['done']),
+      ...endNodes,
+    },
+    transitions: [
+      { from: 'check_customer', on: 'clear', to: studies, why: 'the studies run side by side' },
+      {
+        from: 'check_customer',
+        on: 'blacklisted',
+        to: ['reply_rejected'],
+        why: 'the customer is refused service',
+      },
+      ...studies.map((s): T => ({ from: s, on: '*', to: ['studies'] })),
+      { from: 'studies', on: 'done', to: ['quote'], why: 'every study is feasible' },
+      {
+        from: 'studies',
+        on: 'aborted',
+        to: ['wait_capacity'],
+        why: 'a study is not feasible: the request waits for capacity',
+      },
+      {
+        from: 'wait_capacity',
+        on: 'resumed',
+        to: studies,
+        why: 'capacity was added in the zone: study again',
+      },
+      { from: 'wait_capacity', on: 'expired', to: ['reply_rejected'] },
+      ...money.transitions,
+      { from: 'number_assignment', on: 'assigned', to: ['work_orders'] },
+      ...(radio
+        ? [
+            { from: 'work_orders', on: 'issued', to: ['field_works'] },
+            { from: 'field_works', on: 'done', to: ['activate'] },
+          ]
+        : [
+            {
+              from: 'work_orders',
+              on: 'issued',
+              to: ['mdf_works', 'field_works'],
+              why: 'MDF and field work side by side',
+            },
+            { from: 'mdf_works', on: 'done', to: ['works'] },
+            { from: 'field_works', on: 'done', to: ['works'] },
+            { from: 'works', on: 'done', to: ['activate'] },
+          ]),
+      { from: 'activate', on: 'done', to: ['reply_completed'] },
+      ...endTransitions,
+    ],
+  };
+}
+
+function newMobile(code: string, name: string, prepaid: boolean): ScenarioDef {
+  const money = moneyPart(['sim_assignment']);
+  return {
+    code,
+    name,
+    requestKind: 'new_line',
+    description: prepaid
+      ? 'New prepaid mobile line: blacklist check, invoice and payment of the SIM kit, SIM and number from stock, set-up, reply.'
+      : 'New postpaid mobile line: blacklist check, quote, deposit by customer category, invoice, payment, SIM and number from stock, set-up, reply.',
+    start: ['check_customer'],
+    nodes: {
+      check_customer: checkCustomer,
+      ...(prepaid ? { invoice, payment } : money.nodes),
+      sim_assignment: human('SIM card and number from stock', 'stock', ['assigned'], {
+        handler: 'request.reserve_number',
+        fields: [
+          { name: 'directoryNumber', type: 'string', required: true },
+          { name: 'simIccid', type: 'string', required: true },
+        ],
+        slaHours: 4,
+      }),
+      activate: auto('Line set-up: subscription active with its number and SIM', 'request.activate_line', [
+        'done',
+      ]),
+      ...endNodes,
+    },
+    transitions: [
+      { from: 'check_customer', on: 'clear', to: [prepaid ? 'invoice' : 'quote'] },
+      {
+        from: 'check_customer',
+        on: 'blacklisted',
+        to: ['reply_rejected'],
+        why: 'the customer is refused service',
+      },
+      ...(prepaid
+        ? [
+            {
+              from: 'invoice',
+              on: 'issued',
+              when: { path: 'invoice.total', op: 'gt', value: 0 },
+              to: ['payment'],
+              why: 'the SIM kit is paid first',
+            } as T,
+            { from: 'invoice', on: 'issued', to: ['sim_assignment'], why: 'nothing to pay' },
+            { from: 'payment', on: 'paid', to: ['sim_assignment'] },
+          ]
+        : money.transitions),
+      { from: 'sim_assignment', on: 'assigned', to: ['activate'] },
+      { from: 'activate', on: 'done', to: ['reply_completed'] },
+      ...endTransitions,
+    ],
+  };
+}
+
+const switchingApply = (label: string) =>
+  human(label, 'switching', ['done'], { slaHours: 8, fields: [notes] });
+
+function simple(
+  code: string,
+  name: string,
+  requestKind: string,
+  description: string,
+  steps: [string, Node][],
+): ScenarioDef {
+  const nodes: Record<string, Node> = Object.fromEntries(steps);
+  const names = steps.map(([n]) => n);
+  const transitions: T[] = [];
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
+    const node = nodes[n]!;
+    const next = names[i + 1] ?? 'reply_completed';
+    transitions.push({ from: n, on: node.outcomes?.[0] ?? 'done', to: [next] });
+  }
+  return {
+    code,
+    name,
+    requestKind,
+    description,
+    start: [names[0]!],
+    nodes: { ...nodes, ...endOkNodes },
+    transitions: [...transitions, ...endOkTransitions],
+  };
+}
+
+export const DEFAULT_SCENARIOS: ScenarioDef[] = [
+  newFixed('new_fixed_wired', 'New fixed wired line', false),
+  newFixed('new_fixed_radio', 'New fixed radio (WLL) line', true),
+  newMobile('new_mobile_postpaid', 'New postpaid mobile line', false),
+  newMobile('new_mobile_prepaid', 'New prepaid mobile line', true),
+  (() => {
+    const money = moneyPart(['switching_apply']);
+    return {
+      code: 'add_option',
+      name: 'Add an option',
+      requestKind: 'add_option',
+      description:
+        'Add an option to a line: blacklist check, quote (deposit for e.g. international access), invoice, payment, switching, set-up, reply.',
+      start: ['check_customer'],
+      nodes: {
+        check_customer: checkCustomer,
+        ...money.nodes,
+        switching_apply: switchingApply('Configure the option on the switch'),
+        add_option: auto('Option subscription active', 'request.add_option', ['done']),
+        ...endNodes,
+      },
+      transitions: [
+        { from: 'check_customer', on: 'clear', to: ['quote'] },
+        { from: 'check_customer', on: 'blacklisted', to: ['reply_rejected'] },
+        ...money.transitions,
+        { from: 'switching_apply', on: 'done', to: ['add_option'] },
+        { from: 'add_option', on: 'done', to: ['reply_completed'] },
+        ...endTransitions,
+      ],
+    } satisfies ScenarioDef;
+  })(),
+  simple(
+    'remove_option',
+    'Remove an option',
+    'remove_option',
+    'Remove an option: switching, option subscription terminated, reply.',
+    [
+      ['switching_apply', switchingApply('Remove the option on the switch')],
+      ['remove_option', auto('Option subscription terminated', 'request.remove_option', ['done'])],
+    ],
+  ),
+  {
+    code: 'temporary_access_change',
+    name: 'Temporary change of access rights',
+    requestKind: 'access_change',
+    description:
+      'A temporary change of the line’s access rights (e.g. international barring) applied by switching and reverted automatically at its end date.',
+    start: ['switching_apply'],
+    nodes: {
+      switching_apply: switchingApply('Apply the temporary access change'),
+      until_end: { kind: 'timer', label: 'Until the end of the change', atPath: 'accessChange.until' },
+      switching_revert: switchingApply('Revert the access change'),
+      ...endOkNodes,
+    },
+    transitions: [
+      { from: 'switching_apply', on: 'done', to: ['until_end'] },
+      {
+        from: 'until_end',
+        on: 'elapsed',
+        to: ['switching_revert'],
+        why: 'the temporary change has reached its end date',
+      },
+      { from: 'switching_revert', on: 'done', to: ['reply_completed'] },
+      ...endOkTransitions,
+    ],
+  },
+  simple(
+    'sim_replacement',
+    'SIM replacement',
+    'sim_replacement',
+    'SIM replacement: a new card from stock, swapped on the line, reply.',
+    [
+      [
+        'sim_assignment',
+        human('New SIM card from stock', 'stock', ['assigned'], {
+          handler: 'request.reserve_sim',
+          fields: [{ name: 'simIccid', type: 'string', required: true }],
+          slaHours: 4,
+        }),
+      ],
+      ['swap_sim', auto('SIM swapped on the line', 'request.swap_sim', ['done'])],
+    ],
+  ),
+  {
+    code: 'transfer_ownership',
+    name: 'Transfer of ownership',
+    requestKind: 'transfer_ownership',
+    description:
+      'Transfer of a line to another customer: blacklist check of the new holder, agreement, final account of the old holder, transfer, reply.',
+    start: ['check_customer'],
+    nodes: {
+      check_customer: {
+        ...checkCustomer,
+        label: 'Blacklist check of the new holder',
+        handler: 'request.check_new_customer',
+      },
+      transfer_agreement: human(
+        'Transfer agreement signed by both customers',
+        'commercial',
+        ['signed', 'refused'],
+        {
+          fields: [{ name: 'reason', type: 'string', required: true, forOutcomes: ['refused'] }],
+        },
+      ),
+      final_account: human('Final account of the old holder', 'finance', ['settled']),
+      transfer: auto('Line transferred to the new holder', 'request.transfer', ['done']),
+      ...endNodes,
+    },
+    transitions: [
+      { from: 'check_customer', on: 'clear', to: ['transfer_agreement'] },
+      {
+        from: 'check_customer',
+        on: 'blacklisted',
+        to: ['reply_rejected'],
+        why: 'the new holder is refused service',
+      },
+      { from: 'transfer_agreement', on: 'signed', to: ['final_account'] },
+      { from: 'transfer_agreement', on: 'refused', to: ['reply_rejected'] },
+      { from: 'final_account', on: 'settled', to: ['transfer'] },
+      { from: 'transfer', on: 'done', to: ['reply_completed'] },
+      ...endTransitions,
+    ],
+  },
+  {
+    code: 'relocation',
+    name: 'Relocation',
+    requestKind: 'relocation',
+    description:
+      'Moving a fixed line to a new address: network and distribution frame studies side by side, work orders, field works, plant updated, reply.',
+    start: ['study_network', 'study_mdf'],
+    nodes: {
+      study_network: studyNode('Network study at the new address', 'network_studies'),
+      study_mdf: studyNode('Distribution frame study at the new address', 'mdf', {
+        fields: [notes, { name: 'pair', type: 'string', required: true, forOutcomes: ['feasible'] }],
+      }),
+      studies: {
+        kind: 'join',
+        label: 'Studies done',
+        waitFor: ['study_network', 'study_mdf'],
+        abortOn: ['not_feasible'],
+      },
+      work_orders: auto('Work orders', 'request.work_orders', ['issued'], { needs: ['mdf', 'field'] }),
+      field_works: human('Move the line and completion report', 'field', ['done'], {
+        handler: 'request.completion_report',
+        fields: [{ name: 'report', type: 'string', required: true }],
+        assignment: { strategy: 'zone', zonePath: 'zone' },
+      }),
+      relocate: auto('Plant of the line updated', 'request.relocate', ['done']),
+      ...endNodes,
+    },
+    transitions: [
+      { from: 'study_network', on: '*', to: ['studies'] },
+      { from: 'study_mdf', on: '*', to: ['studies'] },
+      { from: 'studies', on: 'done', to: ['work_orders'] },
+      { from: 'studies', on: 'aborted', to: ['reply_rejected'], why: 'not feasible at the new address' },
+      { from: 'work_orders', on: 'issued', to: ['field_works'] },
+      { from: 'field_works', on: 'done', to: ['relocate'] },
+      { from: 'relocate', on: 'done', to: ['reply_completed'] },
+      ...endTransitions,
+    ],
+  },
+  simple(
+    'suspension',
+    'Suspension at the customer’s demand',
+    'suspension',
+    'Suspension asked by the customer: switching bars the line, subscription suspended, reply.',
+    [
+      ['switching_apply', switchingApply('Bar the line on the switch')],
+      ['suspend', auto('Subscription suspended', 'request.suspend', ['done'])],
+    ],
+  ),
+  simple(
+    'restoration',
+    'Restoration at the customer’s demand',
+    'restoration',
+    'Restoration of a suspended line: switching, subscription active again, reply.',
+    [
+      ['switching_apply', switchingApply('Restore the line on the switch')],
+      ['restore', auto('Subscription active again', 'request.restore', ['done'])],
+    ],
+  ),
+  simple(
+    'termination',
+    'Termination',
+    'termination',
+    'Termination: final account, disconnection, subscription terminated with its options, deposits refunded, reply.',
+    [
+      ['final_account', human('Final account', 'finance', ['settled'], { slaHours: 72 })],
+      ['switching_apply', switchingApply('Disconnect the line')],
+      ['terminate', auto('Subscription terminated, deposits refunded', 'request.terminate', ['done'])],
+    ],
+  ),
+];
+
+/** The scenario a request of this kind runs by default. */
+export function scenarioFor(kind: string, productKind?: string): string {
+  if (kind === 'new_line') {
+    switch (productKind ?? '') {
+      case 'fixed_wired':
+        return 'new_fixed_wired';
+      case 'fixed_radio':
+        return 'new_fixed_radio';
+      case 'mobile_postpaid':
+        return 'new_mobile_postpaid';
+      case 'mobile_prepaid':
+        return 'new_mobile_prepaid';
+      default:
+        return 'new_fixed_wired';
+    }
+  }
+  const byKind: Record<string, string> = {
+    access_change: 'temporary_access_change',
+  };
+  return byKind[kind] ?? kind;
+}

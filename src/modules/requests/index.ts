@@ -1,0 +1,31 @@
+import type { Db } from '../../platform/db.js';
+import { SYSTEM } from '../../platform/events.js';
+import type { BillingServices } from '../billing/index.js';
+import type { ReferentialServices } from '../referential/index.js';
+import type { WorkflowServices } from '../workflow/index.js';
+import { DEFAULT_SCENARIOS } from './default-scenarios.js';
+import { registerRequestHandlers } from './request.handlers.js';
+import { RequestService } from './request.service.js';
+
+export interface RequestsModule {
+  requests: RequestService;
+  /** Stores the shipped scenarios (a new version only where the shipped document changed). */
+  loadDefaultScenarios: () => Promise<void>;
+}
+
+export function createRequests(
+  db: Db,
+  deps: { referential: ReferentialServices; billing: BillingServices; workflow: WorkflowServices },
+): RequestsModule {
+  registerRequestHandlers(deps.workflow.handlers, deps);
+  return {
+    requests: new RequestService(db, deps.referential, deps.workflow),
+    loadDefaultScenarios: async () => {
+      for (const s of DEFAULT_SCENARIOS) await deps.workflow.scenarios.createVersion(s, SYSTEM);
+    },
+  };
+}
+
+export { registerRequestRoutes } from './requests.routes.js';
+export { DEFAULT_SCENARIOS, scenarioFor } from './default-scenarios.js';
+export type { RequestService, ServiceRequest, RequestView } from './request.service.js';
