@@ -132,6 +132,8 @@ export function errorsOf(page: Page): string[] {
 /** A fresh browser context (its own cookies) at 1366×768, the agents' screens. */
 export async function newPage(s: Session): Promise<Page> {
   const context = await s.browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'fr-FR' });
+  // Fail on the step that is stuck, well before the test's own timeout.
+  context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

@@ -20,6 +20,7 @@ describe.skipIf(!availability.run)(
   () => {
     let s: Session;
     let page: Page;
+    let code = '';
     beforeAll(async () => {
       s = await startSession();
       page = await newPage(s);
@@ -71,7 +72,7 @@ describe.skipIf(!availability.run)(
 
       await page.getByTestId('customer-360').waitFor();
       await page.getByRole('heading', { name: 'Aminata Sanogo' }).waitFor();
-      const code = (await page.url()).split('/').pop() ?? '';
+      code = page.url().split('/').pop() ?? '';
       expect(code).toMatch(/^C[0-9]+$/);
       await shot(page, '05-customer-360-new');
 
@@ -111,6 +112,99 @@ describe.skipIf(!availability.run)(
       await page.getByTestId('customer-360').waitFor();
       expect(page.url()).toContain(`/customers/${code}`);
       expect(errorsOf(page)).toEqual([]);
+    });
+
+    it('the agent edits the customer, adds a payer and a user, moves the line to the new payer and suspends it', async () => {
+      await page.goto(`${s.base}/customers/${code}`);
+      await page.getByTestId('customer-360').waitFor();
+      await page.getByRole('button', { name: 'Modifier' }).click();
+      await page.getByLabel('Courriel').fill('a.sanogo@example.sn');
+      await page.getByLabel('Surnom').fill('Ami');
+      await page.getByRole('button', { name: 'Enregistrer' }).click();
+      await page.getByTestId('customer-360').getByText('a.sanogo@example.sn').waitFor();
+
+      await page.getByRole('tab', { name: /Payeurs/ }).click();
+      await page.getByRole('button', { name: 'Ajouter un payeur' }).click();
+      const payerDialog = page.getByRole('dialog');
+      await payerDialog.getByLabel('Nom du payeur').fill('Sanogo Import SARL');
+      await choose(page, 'Mode de paiement', 'Virement');
+      await payerDialog.getByLabel('Compte bancaire').fill('SN012 01001 000123456789 45');
+      await payerDialog.getByRole('button', { name: 'Enregistrer' }).click();
+      await page.getByText('Sanogo Import SARL').waitFor();
+      await shot(page, '15-customer-payers');
+
+      await page.getByRole('tab', { name: /Utilisateurs/ }).click();
+      await page.getByRole('button', { name: 'Ajouter un utilisateur' }).click();
+      const userDialog = page.getByRole('dialog');
+      await userDialog.getByLabel(/^Nom/).fill('Sanogo');
+      await userDialog.getByLabel('Prénoms').fill('Ibrahima');
+      await userDialog.getByLabel('Téléphone').fill('+221 77 000 11 22');
+      await userDialog.getByRole('button', { name: 'Enregistrer' }).click();
+      await page.getByRole('cell', { name: 'Ibrahima Sanogo' }).waitFor();
+
+      await page.getByRole('tab', { name: /Abonnements en cours/ }).click();
+      const line = page.getByTestId('subscriptions').getByRole('row', { name: /338210042/ });
+      await line.getByRole('button', { name: 'Actions' }).click();
+      await page.getByRole('menuitem', { name: 'Changer de payeur' }).click();
+      await choose(page, 'Payeur', /Sanogo Import SARL/);
+      await page.getByRole('dialog').getByRole('button', { name: 'Valider' }).click();
+      await page.getByRole('dialog').waitFor({ state: 'hidden' });
+
+      for (const [next, shown] of [
+        ['Actif', 'Actif'],
+        ['Suspendu', 'Suspendu'],
+      ] as const) {
+        await line.getByRole('button', { name: 'Actions' }).click();
+        await page.getByRole('menuitem', { name: 'Changer l’état' }).click();
+        await choose(page, 'Nouvel état', next);
+        await page.getByRole('dialog').getByRole('button', { name: 'Valider' }).click();
+        await line.getByText(shown, { exact: true }).waitFor();
+      }
+      await shot(page, '16-customer-line-suspended');
+
+      const token = await s.t.login('commercial');
+      const view = (await s.t.call('GET', `/api/v1/customers/${code}`, token)).json() as {
+        customer: { email: string; nickname: string };
+        payers: { id: number; name: string; paymentMethod: string }[];
+        users: { firstNames: string; phone: string }[];
+        subscriptions: { status: string; payerId: number }[];
+      };
+      expect(view.customer).toMatchObject({ email: 'a.sanogo@example.sn', nickname: 'Ami' });
+      const payer = view.payers.find((p) => p.name === 'Sanogo Import SARL');
+      expect(payer?.paymentMethod).toBe('bank_transfer');
+      expect(view.users.map((u) => [u.firstNames, u.phone])).toEqual([['Ibrahima', '+221770001122']]);
+      expect(view.subscriptions).toEqual([
+        expect.objectContaining({ status: 'suspended', payerId: payer?.id }),
+      ]);
+    });
+
+    it('a supervisor blacklists the customer, the 360° shows it, then lifts it', async () => {
+      const sup = await newPage(s);
+      await login(sup, s.base, 'supervisor', DEMO_PASSWORD);
+      await sup.getByRole('link', { name: 'Liste noire' }).click();
+      await sup.getByRole('button', { name: 'Inscrire' }).click();
+      const dialog = sup.getByRole('dialog');
+      await dialog.getByLabel('Code client').fill(code);
+      await dialog.getByRole('button', { name: 'Inscrire' }).click();
+      // The reason is required by the API: the refusal is shown next to it.
+      await dialog.getByText('Valeur absente ou invalide').waitFor();
+      await dialog.getByLabel('Motif').fill('Impayés répétés');
+      await dialog.getByRole('button', { name: 'Inscrire' }).click();
+      await sup.getByRole('cell', { name: 'Impayés répétés' }).waitFor();
+      await shot(sup, '17-blacklist-listed');
+
+      await sup.goto(`${s.base}/customers/${code}`);
+      await sup.getByTestId('blacklisted').waitFor();
+
+      await sup.getByRole('link', { name: 'Liste noire' }).click();
+      await sup.getByRole('button', { name: 'Lever' }).click();
+      await sup.getByRole('dialog').getByLabel('Motif de la levée').fill('Dette soldée');
+      await sup.getByRole('dialog').getByRole('button', { name: 'Valider' }).click();
+      await sup.getByText('Rien à afficher.').waitFor();
+      await sup.goto(`${s.base}/customers/${code}`);
+      await sup.getByTestId('customer-360').waitFor();
+      await expect(sup.getByTestId('blacklisted').count()).resolves.toBe(0);
+      await sup.context().close();
     });
 
     it('a back-office agent sees the 360° but none of the buttons that change it', async () => {

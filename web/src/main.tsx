@@ -28,7 +28,7 @@ if (root) {
   createRoot(root).render(
     <StrictMode>
       <MantineProvider theme={theme}>
-        <Notifications position="top-right" />
+        <Notifications position="bottom-right" limit={3} autoClose={3000} />
         <QueryClientProvider client={queryClient}>
           <App />
         </QueryClientProvider>
