@@ -52,20 +52,25 @@ program
       await loadReferenceData(rt.db, process.env.GPTO_DEMO_PASSWORD || DEMO_PASSWORD_DEFAULT);
       const bar = new SingleBar(
         {
-          format: 'customers |{bar}| {value}/{total} · {subs} subscriptions · {eta_formatted} left',
+          format: 'customers |{bar}| {value}/{total} · {subs} subscriptions · {eta_formatted} left{note}',
           hideCursor: true,
         },
         Presets.shades_classic,
       );
       const t0 = Date.now();
-      bar.start(opts.customers, 0, { subs: 0 });
+      bar.start(opts.customers, 0, { subs: 0, note: '' });
       const total = await generateCustomers(
         rt.pool,
         opts.customers,
-        (p) => bar.update(p.customers, { subs: p.subscriptions }),
+        (p) =>
+          bar.update(p.customers, {
+            subs: p.subscriptions,
+            note: p.phase === 'indexes' ? ' · rebuilding the search indexes…' : '',
+          }),
         opts.batch,
       );
       bar.stop();
+      console.log(`customers loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       console.log(`directory: ${(await generateListings(rt.pool)).listings} listings added`);
       await loadDemoPlant(rt.db, config.secretKey);
       await rt.db

@@ -13,7 +13,9 @@ import {
 /**
  * One set-based statement per batch: customers, their default payer, some subscription users,
  * 1–3 subscriptions each (with their status and payer history) and the matching events. Row by
- * row inserts would take an hour for a million customers; this takes minutes.
+ * row inserts would take an hour for a million customers; this takes minutes. Every join between
+ * the CTEs is a hash join on the customer: a correlated lookup into a CTE is a scan of it per row,
+ * which made each batch quadratic in its size.
  */
 const BATCH_SQL = `
 WITH src AS (
@@ -29,7 +31,9 @@ WITH src AS (
          ELSE ($3::text[])[1 + floor(s.r_first * cardinality($3::text[]))::int] END AS first_names,
     ($4::text[])[1 + floor(s.r_last * cardinality($4::text[]))::int] AS last_name,
     CASE WHEN s.r_sex < 0.5 THEN 'M.' WHEN s.r_sex < 0.8 THEN 'Mme' ELSE 'Mlle' END AS title,
-    1 + floor(s.r_loc * cardinality($6::text[]))::int AS loc_ix
+    1 + floor(s.r_loc * cardinality($6::text[]))::int AS loc_ix,
+    -- the customer code's number, reused so e-mails and registration numbers are unique too
+    nextval('customer_code_seq') AS seq
   FROM src s
 ), placed AS (
   SELECT n.*,
@@ -42,7 +46,7 @@ WITH src AS (
   INSERT INTO customer (code, kind, title, last_name, first_names, nickname, birth_date, id_document_type, id_document_number,
     company_name, trade_name, registration_number, address, phones, email, preferred_language, status,
     commercial1_id, commercial2_id, collection_id, accounting_id, tax_id, created_at, updated_at)
-  SELECT 'C' || lpad(nextval('customer_code_seq')::text, 8, '0'),
+  SELECT 'C' || lpad(p.seq::text, 8, '0'),
     CASE WHEN p.is_org THEN 'organisation' ELSE 'person' END,
     CASE WHEN p.is_org THEN NULL ELSE p.title END,
     CASE WHEN p.is_org THEN NULL ELSE p.last_name END,
@@ -53,11 +57,11 @@ WITH src AS (
     CASE WHEN p.is_org THEN NULL ELSE lpad((1000000000000 + floor(p.r_phone * 8999999999999))::bigint::text, 13, '0') END,
     CASE WHEN p.is_org THEN replace(replace(replace(($11::text[])[1 + floor(p.r_comp * cardinality($11::text[]))::int], '%L', p.last_name), '%F', p.first_names), '%D', p.district) END,
     CASE WHEN p.is_org AND p.r_nick < 0.5 THEN upper(left(p.last_name, 3)) || ' ' || p.locality END,
-    CASE WHEN p.is_org THEN 'SN-' || left(p.locality, 3) || '-' || (2000 + floor(p.r_age * 25)::int) || '-B-' || lpad(p.i::text, 5, '0') END,
+    CASE WHEN p.is_org THEN 'SN-' || left(p.locality, 3) || '-' || (2000 + floor(p.r_age * 25)::int) || '-B-' || lpad(p.seq::text, 7, '0') END,
     jsonb_build_object('number', (1 + floor(p.r_num * 180)::int)::text, 'street', p.street, 'district', p.district,
       'locality', p.locality, 'postalCode', p.postal_code),
     ARRAY['+22177' || lpad(floor(p.r_phone * 9999999)::int::text, 7, '0')],
-    CASE WHEN p.r_nick > 0.6 THEN lower(gpto_norm(coalesce(p.first_names, 'contact'))) || '.' || replace(gpto_norm(p.last_name), ' ', '') || p.i || '@example.sn' END,
+    CASE WHEN p.r_nick > 0.6 THEN lower(gpto_norm(coalesce(p.first_names, 'contact'))) || '.' || replace(gpto_norm(p.last_name), ' ', '') || p.seq || '@example.sn' END,
     CASE WHEN p.r_nick > 0.97 THEN 'en' ELSE 'fr' END,
     'active',
     CASE WHEN p.is_org THEN ($13::bigint[])[1 + floor(p.r_c1 * cardinality($13::bigint[]))::int] ELSE $12::bigint END,
@@ -85,14 +89,16 @@ WITH src AS (
   FROM c
   RETURNING id, customer_id, created_at
 ), plan AS (
-  SELECT pay.id AS payer_id, pay.customer_id, pay.created_at, k, random() AS r_prod, random() AS r_status,
+  -- 1–3 lines per customer; referencing pay.id makes the set-returning call run once per payer
+  SELECT pay.id AS payer_id, pay.customer_id, pay.created_at, u.id AS user_id, random() AS r_prod, random() AS r_status,
     nextval('subscription_code_seq') AS seq
-  FROM pay CROSS JOIN LATERAL generate_series(1, 1 + floor(random() * 2.2 + pay.id * 0)::int) AS k
+  FROM pay
+  LEFT JOIN u ON u.customer_id = pay.customer_id
+  CROSS JOIN LATERAL generate_series(1, 1 + floor(random() * 2.2 + pay.id * 0)::int) AS k
 ), sub AS (
   INSERT INTO subscription (code, customer_id, payer_id, user_id, product_version_id, status, directory_number,
     sim_iccid, created_at, activated_at, terminated_at, updated_at)
-  SELECT 'S' || lpad(plan.seq::text, 8, '0'), plan.customer_id, plan.payer_id,
-    (SELECT u.id FROM u WHERE u.customer_id = plan.customer_id LIMIT 1),
+  SELECT 'S' || lpad(plan.seq::text, 8, '0'), plan.customer_id, plan.payer_id, plan.user_id,
     CASE WHEN plan.r_prod < 0.35 THEN $21::bigint WHEN plan.r_prod < 0.42 THEN $22::bigint
          WHEN plan.r_prod < 0.62 THEN $23::bigint ELSE $24::bigint END,
     CASE WHEN plan.r_status < 0.88 THEN 'active' WHEN plan.r_status < 0.93 THEN 'suspended' ELSE 'terminated' END,
@@ -125,6 +131,8 @@ SELECT (SELECT count(*) FROM c)::int AS customers, (SELECT count(*) FROM sub)::i
 export interface GenerateProgress {
   customers: number;
   subscriptions: number;
+  /** `indexes` once every customer is in and the deferred indexes are being rebuilt. */
+  phase: 'customers' | 'indexes';
 }
 
 async function ids(client: pg.PoolClient, kind: string, codes: string[]): Promise<number[]> {
@@ -149,15 +157,9 @@ async function productVersion(client: pg.PoolClient, code: string): Promise<numb
   return Number(row.id);
 }
 
-/** Adds `count` demo customers in batches, calling `onProgress` after each committed batch. */
-export async function generateCustomers(
-  pool: pg.Pool,
-  count: number,
-  onProgress: (p: GenerateProgress) => void = () => undefined,
-  batchSize = 10_000,
-): Promise<GenerateProgress> {
+/** The ids of the demo reference data every batch draws from, in BATCH_SQL's parameter order. */
+async function referenceParams(pool: pg.Pool): Promise<unknown[]> {
   const client = await pool.connect();
-  const total: GenerateProgress = { customers: 0, subscriptions: 0 };
   try {
     const [res] = await ids(client, 'commercial1', ['RES']);
     const orgC1 = await ids(client, 'commercial1', ['PRO', 'ENT', 'ADM', 'PRO', 'PRO']);
@@ -171,8 +173,7 @@ export async function generateCustomers(
       await productVersion(client, 'MOBILE-POST'),
       await productVersion(client, 'MOBILE-PREP'),
     ];
-    const params = (n: number) => [
-      n,
+    return [
       MALE_FIRST_NAMES,
       FEMALE_FIRST_NAMES,
       LAST_NAMES,
@@ -194,17 +195,163 @@ export async function generateCustomers(
       taxExo,
       ...products,
     ];
-    while (total.customers < count) {
-      const n = Math.min(batchSize, count - total.customers);
-      const r = await client.query<{ customers: number; subscriptions: number }>(BATCH_SQL, params(n));
-      const row = r.rows[0];
-      total.customers += row?.customers ?? 0;
-      total.subscriptions += row?.subscriptions ?? 0;
-      onProgress({ ...total });
-    }
-    await client.query('ANALYZE customer; ANALYZE payer; ANALYZE subscription; ANALYZE event');
   } finally {
     client.release();
   }
+}
+
+/** The tables one batch writes to. */
+const LOADED_TABLES = [
+  'customer',
+  'payer',
+  'subscription_user',
+  'subscription',
+  'subscription_status_history',
+  'subscription_payer_history',
+  'event',
+];
+const DEFERRED_KEY = 'demo.deferred_indexes';
+
+/**
+ * Loading many customers into a (nearly) empty database goes faster without the secondary indexes:
+ * one sorted build at the end costs far less than millions of random insertions into them. Only
+ * non-unique indexes are dropped, so every uniqueness rule (codes, one default payer, one live line
+ * per number) stays enforced during the load. Their definitions are saved in `setting` in the same
+ * transaction, so a load interrupted half-way rebuilds them on the next run.
+ */
+async function dropSecondaryIndexes(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const r = await client.query<{ name: string; def: string }>(
+      `SELECT format('%I.%I', n.nspname, x.relname) AS name, pg_get_indexdef(i.indexrelid) AS def
+       FROM pg_index i
+       JOIN pg_class x ON x.oid = i.indexrelid
+       JOIN pg_class t ON t.oid = i.indrelid
+       JOIN pg_namespace n ON n.oid = t.relnamespace
+       WHERE n.nspname = current_schema() AND t.relname = ANY($1) AND NOT i.indisunique`,
+      [LOADED_TABLES],
+    );
+    await client.query(
+      `INSERT INTO setting (key, value) VALUES ($1, $2)
+       ON CONFLICT (key) DO UPDATE SET value = setting.value || excluded.value`,
+      [DEFERRED_KEY, JSON.stringify(r.rows.map((x) => x.def))],
+    );
+    for (const x of r.rows) await client.query(`DROP INDEX ${x.name}`);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Rebuilds the indexes dropped by dropSecondaryIndexes, `concurrency` at a time. */
+async function rebuildSecondaryIndexes(pool: pg.Pool, concurrency: number): Promise<number> {
+  const saved = await pool.query<{ value: string[] }>('SELECT value FROM setting WHERE key = $1', [
+    DEFERRED_KEY,
+  ]);
+  const defs = [...(saved.rows[0]?.value ?? [])];
+  const worker = async () => {
+    const client = await pool.connect();
+    try {
+      await client.query("SET maintenance_work_mem = '256MB'");
+      for (let def = defs.shift(); def; def = defs.shift()) {
+        await client.query(def.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX IF NOT EXISTS '));
+      }
+      await client.query('RESET maintenance_work_mem');
+    } finally {
+      client.release();
+    }
+  };
+  const count = defs.length;
+  await settleAll(Array.from({ length: Math.max(1, concurrency) }, worker));
+  await pool.query('DELETE FROM setting WHERE key = $1', [DEFERRED_KEY]);
+  return count;
+}
+
+/** Waits for every task, then throws the first failure: nothing is left running on a closing pool. */
+async function settleAll(tasks: Promise<void>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(tasks);
+  const failure = outcomes.find((o) => o.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
+export interface GenerateOptions {
+  /** Customers per transaction (default 10,000: a smooth progress bar, a bounded transaction). */
+  batchSize?: number;
+  /**
+   * Batches run side by side on this many connections (default 2). One batch is a single statement,
+   * so one backend runs it on one core; two keep both cores of a small server busy.
+   */
+  concurrency?: number;
+  /**
+   * Drop the secondary indexes during the load and rebuild them after. Default: when adding at least
+   * 100,000 customers to a database holding fewer than a quarter as many.
+   */
+  deferIndexes?: boolean;
+}
+
+/** Adds `count` demo customers in batches, calling `onProgress` after each committed batch. */
+export async function generateCustomers(
+  pool: pg.Pool,
+  count: number,
+  onProgress: (p: GenerateProgress) => void = () => undefined,
+  options: GenerateOptions | number = {},
+): Promise<GenerateProgress> {
+  const { batchSize = 10_000, concurrency = 2 } =
+    typeof options === 'number' ? { batchSize: options } : options;
+  const reference = await referenceParams(pool);
+  const total: GenerateProgress = { customers: 0, subscriptions: 0, phase: 'customers' };
+  const workers = Math.max(1, Math.min(concurrency, Math.ceil(count / batchSize)));
+
+  // An earlier load stopped half-way: put its indexes back before anything else.
+  await rebuildSecondaryIndexes(pool, workers);
+  const existing = await pool.query<{ n: number }>(
+    // the planner's estimate is enough to tell an empty database from a loaded one
+    "SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = 'customer'::regclass",
+  );
+  const defer =
+    typeof options === 'object' && options.deferIndexes !== undefined
+      ? options.deferIndexes
+      : count >= 100_000 && (existing.rows[0]?.n ?? 0) * 4 < count;
+  if (defer) await dropSecondaryIndexes(pool);
+
+  let claimed = 0;
+  let failed = false;
+  const worker = async () => {
+    const client = await pool.connect();
+    try {
+      while (!failed && claimed < count) {
+        const n = Math.min(batchSize, count - claimed);
+        claimed += n;
+        await client.query('BEGIN');
+        // Generated data can be generated again: no need to wait for the WAL flush of each batch.
+        await client.query('SET LOCAL synchronous_commit = off');
+        const r = await client.query<{ customers: number; subscriptions: number }>(BATCH_SQL, [
+          n,
+          ...reference,
+        ]);
+        await client.query('COMMIT');
+        total.customers += r.rows[0]?.customers ?? 0;
+        total.subscriptions += r.rows[0]?.subscriptions ?? 0;
+        onProgress({ ...total });
+      }
+    } catch (err) {
+      failed = true;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  };
+  await settleAll(Array.from({ length: workers }, worker));
+  if (defer) {
+    onProgress({ ...total, phase: 'indexes' });
+    await rebuildSecondaryIndexes(pool, workers);
+  }
+  // Fresh statistics, or the first searches plan against an empty table.
+  await pool.query(`ANALYZE ${LOADED_TABLES.join(', ')}`);
   return total;
 }
