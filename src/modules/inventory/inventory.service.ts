@@ -3,17 +3,11 @@ import type { Actor } from '../../platform/events.js';
 import type { CapacityBus, CapacitySignal, NotFeasible } from './capacity.js';
 import { invConflict } from './inventory.errors.js';
 import type { AssignNumberInput, StudyInput } from './inventory.schemas.js';
-import {
-  ceaseInTrx,
-  commitInTrx,
-  loadLine,
-  loadReservation,
-  type Reservation,
-  type TechnicalFile,
-} from './line.service.js';
+import { ceaseInTrx, commitInTrx } from './line.service.js';
 import { registerInTrx, type PendingService } from './pending.service.js';
 import { idOf } from './plant.service.js';
-import { pickNumber, releaseInTrx, reserveChain, studyInTrx } from './study.service.js';
+import { pickNumber, releaseInTrx, reserveChain, runStudy } from './study.service.js';
+import { loadLine, loadReservation, type Reservation, type TechnicalFile } from './technical-file.js';
 
 export type StudyResult =
   { feasible: true; reused: boolean; reservation: Reservation } | (NotFeasible & { held: boolean });
@@ -27,34 +21,15 @@ export class InventoryService {
   ) {}
 
   /**
-   * Automatic study + reservation in one transaction. Idempotent per requestRef while its
-   * reservation lives. Not feasible → the cause; with `holdIfNotFeasible` the request is also held.
+   * Automatic study + reservation: one statement, hence one transaction and one commit. Idempotent
+   * per requestRef while its reservation lives. Not feasible → the cause; with `holdIfNotFeasible`
+   * the request is also held, in the same transaction. A held request that becomes feasible this
+   * way is marked resumed.
    */
   async study(input: StudyInput, by: Actor): Promise<StudyResult> {
-    return this.db.transaction().execute(async (trx) => {
-      const out = await studyInTrx(trx, input, by);
-      if (out.feasible) {
-        if (!out.reused)
-          await trx
-            .updateTable('inv_pending')
-            .set({
-              status: 'resumed',
-              reservation_id: out.reservationId,
-              closed_at: new Date(),
-              updated_at: new Date(),
-            })
-            .where('request_ref', '=', input.requestRef)
-            .where('status', '=', 'waiting')
-            .execute();
-        return {
-          feasible: true,
-          reused: out.reused,
-          reservation: await loadReservation(trx, { id: out.reservationId }),
-        };
-      }
-      if (input.holdIfNotFeasible) await registerInTrx(trx, input, out, by);
-      return { ...out, held: input.holdIfNotFeasible === true };
-    });
+    const out = await runStudy(this.db, input, by);
+    if (!out.feasible) return out;
+    return { feasible: true, reused: out.reused, reservation: out.reservation };
   }
 
   /** Holds a request the caller found not feasible (e.g. from a study result it kept). */

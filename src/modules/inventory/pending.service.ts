@@ -5,7 +5,7 @@ import type { CapacitySignal, NotFeasible } from './capacity.js';
 import { invNotFound } from './inventory.errors.js';
 import type { PendingQuery, StudyInput } from './inventory.schemas.js';
 import { zoneKey } from './inventory.states.js';
-import { studyInTrx } from './study.service.js';
+import { runStudy } from './study.service.js';
 
 /**
  * Pending requests (seed: "suivi des instances"): a request the study found not feasible is held,
@@ -41,38 +41,17 @@ export type ResumedListener = (resumed: Resumed[]) => Promise<void> | void;
 /** Rows re-studied per transaction: big enough to amortise the commit, small enough to keep locks short. */
 const CHUNK = 200;
 
-/** Holds a request in the caller's transaction; a request already held gets its new cause. */
+/** Holds a request in the caller's transaction (`inv_hold`); a request already held gets its new cause. */
 export async function registerInTrx(
   db: Executor,
   input: StudyInput,
   why: NotFeasible,
   by: Actor,
 ): Promise<void> {
-  const locality = input.address?.locality ?? '';
-  const district = input.address?.district ?? '';
-  await sql`
-    INSERT INTO inv_pending (request_ref, kind, product_code, address, shop_code, locality, district, zone_key,
-                             cause, element_type, element_code, detail)
-    VALUES (${input.requestRef}, ${input.kind}, ${input.product.toUpperCase()},
-            ${input.address ? JSON.stringify(input.address) : null}::jsonb, ${input.shop?.toUpperCase() ?? null},
-            ${locality}, ${district}, ${zoneKey(locality, district)},
-            ${why.cause}, ${why.elementType}, ${why.elementCode}, ${why.detail})
-    ON CONFLICT (request_ref) WHERE status = 'waiting' DO UPDATE SET
-      cause = EXCLUDED.cause, element_type = EXCLUDED.element_type, element_code = EXCLUDED.element_code,
-      detail = EXCLUDED.detail, attempts = inv_pending.attempts + 1, updated_at = now()`.execute(db);
-  await appendEvent(db, {
-    entityType: 'pending_request',
-    entityId: input.requestRef,
-    kind: 'pending.registered',
-    userId: by.userId,
-    actor: by.actor ?? null,
-    payload: {
-      requestRef: input.requestRef,
-      cause: why.cause,
-      elementType: why.elementType,
-      elementCode: why.elementCode,
-    },
-  });
+  const doc = { ...input, product: input.product.toUpperCase(), shop: input.shop?.toUpperCase() ?? null };
+  const zone = zoneKey(input.address?.locality, input.address?.district);
+  await sql`SELECT inv_hold(${JSON.stringify(doc)}::jsonb, ${zone}, ${JSON.stringify(why)}::jsonb,
+                            ${by.userId}::bigint, ${by.actor ?? null})`.execute(db);
 }
 
 interface PendingRow {
@@ -150,40 +129,21 @@ export class PendingService {
               ...(row.shop_code ? { shop: row.shop_code } : {}),
             };
             // A savepoint per request: one request's unexpected failure does not undo the others.
+            // The study marks the request resumed (with its event) or holds it again with its new cause.
             await sql`SAVEPOINT pending_one`.execute(trx);
             try {
-              const out = await studyInTrx(trx, input, by);
-              if (out.feasible) {
-                await trx
-                  .updateTable('inv_pending')
-                  .set({
-                    status: 'resumed',
-                    reservation_id: out.reservationId,
-                    closed_at: new Date(),
-                    updated_at: new Date(),
-                  })
-                  .where('id', '=', row.id)
-                  .execute();
-                await appendEvent(trx, {
-                  entityType: 'pending_request',
-                  entityId: row.request_ref,
-                  kind: 'pending.resumed',
-                  userId: by.userId,
-                  payload: { requestRef: row.request_ref, reservationId: out.reservationId, trigger: signal },
-                });
-                done.push({ requestRef: row.request_ref, reservationId: out.reservationId });
-              } else {
-                await registerInTrx(trx, input, out, by);
-                if (
-                  signal.elementType !== 'zone' &&
-                  out.elementType === signal.elementType &&
-                  out.elementCode === signal.code
-                ) {
-                  exhausted = true;
-                  break;
-                }
-              }
+              const out = await runStudy(trx, { ...input, holdIfNotFeasible: true }, by, signal);
               await sql`RELEASE SAVEPOINT pending_one`.execute(trx);
+              if (out.feasible) {
+                done.push({ requestRef: row.request_ref, reservationId: out.reservationId });
+              } else if (
+                signal.elementType !== 'zone' &&
+                out.elementType === signal.elementType &&
+                out.elementCode === signal.code
+              ) {
+                exhausted = true;
+                break;
+              }
             } catch {
               await sql`ROLLBACK TO SAVEPOINT pending_one`.execute(trx);
             }

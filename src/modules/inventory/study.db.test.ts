@@ -214,6 +214,31 @@ describe('automatic study and reservation', () => {
       elementType: 'shop',
       elementCode: 'SHOP1',
     });
+    await expect(
+      inv.service.study(
+        { requestRef: 'REQ-MOB1', kind: 'mobile', product: 'MOBILE-PREP', shop: 'NOPE' },
+        ADMIN,
+      ),
+    ).rejects.toMatchObject({ code: 'inventory.not_found', field: 'shop' });
+    await expect(
+      inv.service.study({ requestRef: 'REQ-MOB2', kind: 'mobile', product: 'MOBILE-PREP' }, ADMIN),
+    ).rejects.toMatchObject({ code: 'inventory.invalid', field: 'shop' });
+  });
+
+  it('holds a request in the same statement as its study, and resumes it when a later study succeeds', async () => {
+    const medina = { locality: 'Dakar', district: 'Medina' };
+    const held = await inv.service.study(
+      { requestRef: 'REQ-H', kind: 'fixed_wired', product: 'FIXE', address: medina, holdIfNotFeasible: true },
+      ADMIN,
+    );
+    expect(held).toMatchObject({ feasible: false, held: true, cause: 'missing_equipment' });
+    expect((await inv.pending.list({})).map((p) => p.requestRef)).toContain('REQ-H');
+    const ok = await inv.service.study(
+      { requestRef: 'REQ-H', kind: 'fixed_wired', product: 'FIXE', address: plateau, withNumber: false },
+      ADMIN,
+    );
+    expect(ok.feasible && ok.reservation.directoryNumber).toBeNull();
+    expect((await inv.pending.list({})).map((p) => p.requestRef)).not.toContain('REQ-H');
   });
 });
 
