@@ -11,6 +11,7 @@ import { generateCustomers } from '../demo/generate.js';
 import { generateListings } from '../demo/listings.js';
 import { loadDemoPlant } from '../demo/plant.js';
 import { registerDirectoryCommands } from './directory.js';
+import { registerSwitchSimCommand } from '../modules/activation/switch-sim/cli.js';
 import { DomainError } from '../platform/errors.js';
 
 const positive = (v: string) => {
@@ -156,6 +157,7 @@ program
   });
 
 registerDirectoryCommands(program);
+registerSwitchSimCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof DomainError) {

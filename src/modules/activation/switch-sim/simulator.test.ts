@@ -1,0 +1,159 @@
+import { createConnection } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { directSession } from '../drivers/direct-session.js';
+import { ElementRefusal, TransportError } from '../drivers/driver.js';
+import { SwitchLink, switchOps } from '../drivers/switch.driver.js';
+import { parseCommand, parseReply } from './protocol.js';
+import { SwitchSimulator } from './simulator.js';
+
+/** Talks to the simulator line by line, like an operator on a terminal. */
+async function conversation(port: number, lines: string[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection({ host: '127.0.0.1', port });
+    let buf = '';
+    sock.setEncoding('latin1');
+    sock.on('data', (c: string) => {
+      buf += c;
+      const got = buf.split('\n').filter(Boolean);
+      if (got.length >= lines.length + 1) {
+        sock.destroy();
+        resolve(got);
+      }
+    });
+    sock.on('error', reject);
+    sock.on('connect', () => sock.write(lines.map((l) => l + '\n').join('')));
+  });
+}
+
+describe('switch simulator protocol', () => {
+  const sim = new SwitchSimulator({ name: 'SW-TEST', user: 'op', password: 'secret' });
+  let port = 0;
+  beforeAll(async () => {
+    port = await sim.start();
+  });
+  afterAll(() => sim.stop());
+
+  it('parses commands and replies', () => {
+    expect(parseCommand('crt-line:7:DN=338210001,en=01-02-003;')).toEqual({
+      verb: 'CRT-LINE',
+      tag: '7',
+      params: { DN: '338210001', EN: '01-02-003' },
+    });
+    expect(parseCommand('CRT-LINE:7:DN=1 2;')).toMatchObject({ error: expect.stringMatching(/DN/) });
+    expect(parseCommand('PING:1')).toMatchObject({ error: expect.stringMatching(/;/) });
+    expect(parseReply('12 DENY DNUNK no line with directory number 1234')).toEqual({
+      tag: '12',
+      ok: false,
+      code: 'DNUNK',
+      message: 'no line with directory number 1234',
+    });
+  });
+
+  it('greets, requires a login, answers each command with its tag and a completion code', async () => {
+    const r = await conversation(port, [
+      'DSP-LINE:1:DN=338210001;',
+      'LOGIN:2:USER=op,PWD=wrong;',
+      'LOGIN:3:USER=op,PWD=secret;',
+      'CRT-LINE:4:DN=338210001,EN=01-02-003,SERV=CLIP&CW;',
+      'CRT-LINE:5:DN=338210001,EN=01-02-004;',
+      'CRT-LINE:6:DN=338210002,EN=01-02-003;',
+      'SIM-CALL:7:DN=338210001,UNITS=3,SECS=60;',
+      'DSP-LINE:8:DN=338210001;',
+      'SIM-CALL:9:DN=338210001,UNITS=1;',
+      'FOO-BAR:10:DN=1;',
+      'garbage',
+    ]);
+    expect(r[0]).toBe('GPTO-SWITCH SW-TEST READY');
+    expect(r.slice(1)).toEqual([
+      '1 DENY NOAUTH log in first',
+      '2 DENY AUTHFAIL wrong user or password',
+      '3 COMPLD SWITCH=SW-TEST',
+      '4 COMPLD DN=338210001,EN=01-02-003',
+      '5 DENY DNEXIST directory number 338210001 already exists',
+      '6 DENY ENINUSE equipment number 01-02-003 serves 338210001',
+      '7 COMPLD DN=338210001,METER=3',
+      '8 COMPLD DN=338210001,EN=01-02-003,CAT=RES,STATUS=BUSY,BAR=NONE,EFFBAR=NONE,SERV=CLIP&CW,METER=3',
+      '9 DENY STATE line 338210001 is BUSY',
+      '10 DENY UNKCMD unknown command FOO-BAR',
+      '* DENY SYNTAX a command ends with ";"',
+    ]);
+  });
+});
+
+describe('fixed-line driver on the simulator', () => {
+  const sim = new SwitchSimulator({ name: 'SW-DRV' });
+  let link: SwitchLink;
+  beforeAll(async () => {
+    const port = await sim.start();
+    link = new SwitchLink({ host: '127.0.0.1', port, user: 'gpto', password: 'gpto' });
+  });
+  afterAll(async () => {
+    link.close();
+    await sim.stop();
+  });
+  const s = () => directSession(link);
+
+  it('activates a line, and a re-run after a lost reply converges to what was asked', async () => {
+    sim.dropReplyOnce = 'CRT-LINE';
+    const want = { dn: '338220001', en: '02-01-001', services: ['CLIP', 'CFU'], barring: 'INTL' as const };
+    await expect(switchOps.activate(s(), want)).rejects.toBeInstanceOf(TransportError);
+    expect(sim.lines.has('338220001')).toBe(true); // applied, but we never heard it
+    const again = await switchOps.activate(s(), want);
+    expect(again).toMatchObject({
+      created: false,
+      en: '02-01-001',
+      barring: 'INTL',
+      services: ['CFU', 'CLIP'],
+    });
+    // the same number on another port is the switch's refusal
+    await expect(switchOps.activate(s(), { ...want, en: '02-01-002' })).rejects.toThrow(
+      /already exists on 02-01-001/,
+    );
+  });
+
+  it('services, barring, suspension, temporary authorisation, status and meter', async () => {
+    const dn = '338220002';
+    await switchOps.activate(s(), { dn, en: '02-01-010' });
+    expect((await switchOps.services(s(), { dn, add: ['CW', 'CLIP'] })).services).toEqual(['CLIP', 'CW']);
+    expect((await switchOps.services(s(), { dn, remove: ['CW'] })).services).toEqual(['CLIP']);
+    expect(await switchOps.barring(s(), { dn, barring: 'NATL' })).toEqual({
+      before: 'NONE',
+      barring: 'NATL',
+    });
+    const until = new Date(Date.now() + 3600_000);
+    until.setMilliseconds(0);
+    await switchOps.temporaryAccess(s(), { dn, barring: 'NONE', until: until.toISOString() });
+    let st = await switchOps.status(s(), { dn });
+    expect(st).toMatchObject({
+      barring: 'NATL',
+      effectiveBarring: 'NONE',
+      temporary: { barring: 'NONE', until: until.toISOString() },
+    });
+    await switchOps.clearTemporaryAccess(s(), { dn });
+    st = await switchOps.status(s(), { dn });
+    expect(st).toMatchObject({ effectiveBarring: 'NATL', temporary: null, status: 'idle', meter: 0 });
+    await link.send(`SIM-CALL DN=${dn},UNITS=4`);
+    await link.send(`SIM-CALL DN=${dn},UNITS=2`);
+    expect(await switchOps.meter(s(), { dn })).toEqual({ dn, meter: 6 });
+    expect(await switchOps.block(s(), { dn, blocked: true })).toEqual({ status: 'barred' });
+    await expect(link.send(`SIM-CALL DN=${dn},UNITS=1`)).rejects.toThrow(/STATE/);
+    await link.send(`SET-MAINT DN=${dn},STATE=OOS`);
+    expect((await switchOps.status(s(), { dn })).status).toBe('out_of_order');
+    await link.send(`SET-MAINT DN=${dn},STATE=IS`);
+    expect(await switchOps.block(s(), { dn, blocked: false })).toEqual({ status: 'idle' });
+    expect(await switchOps.deactivate(s(), { dn })).toEqual({ dn, deleted: true, meter: 6 });
+    expect(await switchOps.deactivate(s(), { dn })).toEqual({ dn, deleted: false, meter: null });
+    expect((await switchOps.status(s(), { dn })).exists).toBe(false);
+    const err = await switchOps.services(s(), { dn, add: ['CW'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ElementRefusal);
+    expect((err as ElementRefusal).code).toBe('DNUNK');
+  });
+
+  it('a stopped switch is a transport error; the link logs in again when it is back', async () => {
+    await sim.stop();
+    await expect(link.probe()).rejects.toBeInstanceOf(TransportError);
+    await sim.start();
+    await link.probe();
+    expect((await switchOps.status(s(), { dn: '338220001' })).exists).toBe(true);
+  });
+});
