@@ -1,13 +1,14 @@
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../../platform/db.js';
 import type { Clock } from '../../platform/clock.js';
-import { appendEvents, type Actor, type EventInput } from '../../platform/events.js';
+import type { Actor } from '../../platform/events.js';
 import { pickAssignee } from './assignment.js';
 import type { HandlerRegistry, InstanceState } from './handlers.js';
 import { chooseActor, chooseTransition, getPath, type Data } from './routing.js';
 import type { NodeDef, ScenarioDef, TimerDef } from './scenario.schema.js';
 import { WorkflowError } from './workflow.errors.js';
-import type { TaskKind, TaskStatus, TimerAction } from './workflow.tables.js';
+import type { TaskKind, TaskStatus, TimerAction, WfInstanceTable } from './workflow.tables.js';
+import { WriteSet } from './writes.js';
 
 /** Statuses of a task that still has something to do. */
 export const OPEN_STATUSES: TaskStatus[] = ['ready', 'claimed', 'waiting', 'held'];
@@ -15,18 +16,41 @@ export const SUPERVISION_ACTOR = 'supervision';
 const MAX_ENTRIES_PER_TRANSITION = 200;
 
 /**
- * One transition in progress: the locked instance, its scenario, the events and compensations it
- * produces. Everything here lands in the caller's transaction; nothing is visible before commit.
+ * One transition in progress: the locked instance, its scenario, and the writes it produces (task
+ * rows, timers, compensations, the instance's data, events), kept in `writes` and written
+ * set-based by `flush` in the caller's transaction; nothing is visible before commit either way.
  */
 export interface Run {
   trx: Tx;
+  /** The transaction handed to step handlers, compensations and subject hooks (a worker tracks it). */
+  stepTrx: Tx;
+  writes: WriteSet;
   inst: InstanceState & { status: string };
   def: ScenarioDef;
   by: Actor;
   now: Date;
-  events: EventInput[];
   entries: number;
   dataChanged: boolean;
+}
+
+export type InstanceRow = Pick<
+  WfInstanceTable,
+  | 'scenario_id'
+  | 'scenario_code'
+  | 'scenario_version'
+  | 'subject_type'
+  | 'subject_id'
+  | 'customer_id'
+  | 'line_id'
+  | 'status'
+> & { id: number; data: unknown };
+
+/** Whether entering this node can have set timers on its task (so finishing it must cancel them). */
+export function nodeMayHaveTimers(node: NodeDef | undefined): boolean {
+  if (!node) return true;
+  return (
+    node.kind === 'timer' || (node.timers?.length ?? 0) > 0 || (node.kind === 'human' && !!node.slaHours)
+  );
 }
 
 export interface TaskRow {
@@ -124,10 +148,11 @@ export class WorkflowEngine {
       .executeTakeFirstOrThrow();
     const run: Run = {
       trx,
+      stepTrx: trx,
+      writes: new WriteSet(def.start.length),
       def,
       by: input.by,
       now,
-      events: [],
       entries: 0,
       dataChanged: false,
       inst: {
@@ -159,18 +184,29 @@ export class WorkflowEngine {
     trx: Tx,
     instanceId: number,
     by: Actor,
-    opts: { skipLocked?: boolean } = {},
+    opts: { skipLocked?: boolean; writes?: WriteSet; stepTrx?: Tx } = {},
   ): Promise<Run | undefined> {
     let q = trx.selectFrom('wf_instance').selectAll().where('id', '=', instanceId).forUpdate();
     if (opts.skipLocked) q = q.skipLocked();
     const row = await q.executeTakeFirst();
     if (!row) return undefined;
+    return this.attach(trx, row, by, opts);
+  }
+
+  /** A run on an instance row the caller has already locked (a worker's claim returns them). */
+  async attach(
+    trx: Tx,
+    row: InstanceRow,
+    by: Actor,
+    opts: { writes?: WriteSet; stepTrx?: Tx } = {},
+  ): Promise<Run> {
     return {
       trx,
+      stepTrx: opts.stepTrx ?? trx,
+      writes: opts.writes ?? new WriteSet(),
       def: await this.scenarioById(trx, row.scenario_id),
       by,
       now: this.clock.now(),
-      events: [],
       entries: 0,
       dataChanged: false,
       inst: {
@@ -187,18 +223,20 @@ export class WorkflowEngine {
     };
   }
 
-  /** Writes the instance's changed data and the run's events: the last statements of a transition. */
+  /** Records the instance's changed data in the run's writes (serialised now: later steps mutate it). */
+  stage(run: Run): void {
+    if (!run.dataChanged) return;
+    run.writes.patchInstance(run.inst.id, {
+      dataJson: JSON.stringify(run.inst.data),
+      line_id: run.inst.lineId,
+    });
+    run.dataChanged = false;
+  }
+
+  /** Writes everything the run recorded: the last statements of a transition (or of a worker's batch). */
   async flush(run: Run): Promise<void> {
-    if (run.dataChanged) {
-      await run.trx
-        .updateTable('wf_instance')
-        .set({ data: JSON.stringify(run.inst.data), line_id: run.inst.lineId })
-        .where('id', '=', run.inst.id)
-        .execute();
-      run.dataChanged = false;
-    }
-    await appendEvents(run.trx, run.events);
-    run.events = [];
+    this.stage(run);
+    await run.writes.flush(run.trx);
   }
 
   event(
@@ -209,7 +247,7 @@ export class WorkflowEngine {
     payload: Data,
     actor?: string | null,
   ): void {
-    run.events.push({
+    run.writes.event({
       entityType,
       entityId,
       kind,
@@ -267,28 +305,32 @@ export class WorkflowEngine {
       case 'automatic': {
         const actor = chooseActor(node, run.inst.data);
         if (!actor) throw new WorkflowError('conflict', 'scenario.invalid', `no actor for ${name}`);
+        const push = node.kind === 'human' && node.assignment && node.assignment.strategy !== 'pull';
+        // The least-loaded agent is counted from the database: write what is pending first.
+        if (push) await this.flush(run);
         const assignee =
-          node.kind === 'human' && node.assignment && node.assignment.strategy !== 'pull'
+          push && node.assignment
             ? await pickAssignee(trx, actor.actor, node.assignment, run.inst.data)
             : { userId: null, why: 'agents of the actor take it from the basket' };
         const input: Data = {};
         for (const p of node.needs ?? []) input[p] = getPath(run.inst.data, p) ?? null;
         const due = node.slaHours ? new Date(now.getTime() + node.slaHours * 3600_000) : null;
         const explanation = { ...why, actor, assignee };
-        const task = await trx
-          .insertInto('wf_task')
-          .values({
-            ...base,
-            kind: node.kind,
-            actor: actor.actor,
-            status: 'ready',
-            assignee_id: assignee.userId,
-            due_at: due,
-            input: JSON.stringify(input),
-            explanation: JSON.stringify(explanation),
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
+        const task = { id: await run.writes.taskId(trx) };
+        run.writes.insertTask({
+          ...base,
+          id: task.id,
+          kind: node.kind,
+          actor: actor.actor,
+          status: 'ready',
+          assignee_id: assignee.userId,
+          due_at: due,
+          input,
+          explanation,
+          hold_cause: null,
+          resume_event: null,
+          resume_match: null,
+        });
         if (due && node.kind === 'human') await this.addTimer(run, task.id, 'sla', due, 'escalate', {});
         for (const t of node.timers ?? []) await this.addNodeTimer(run, task.id, t);
         this.event(
@@ -309,6 +351,9 @@ export class WorkflowEngine {
         return;
       }
       case 'join': {
+        // Joins are read and written in place: rare, and the arrivals must see every branch.
+        await this.flush(run);
+        run.writes.dirty = true;
         let join = await trx
           .selectFrom('wf_task')
           .select(['id', 'arrived'])
@@ -320,7 +365,13 @@ export class WorkflowEngine {
         if (!join) {
           join = await trx
             .insertInto('wf_task')
-            .values({ ...base, kind: 'join', status: 'waiting', explanation: JSON.stringify(why) })
+            .values({
+              ...base,
+              input: JSON.stringify({}),
+              kind: 'join',
+              status: 'waiting',
+              explanation: JSON.stringify(why),
+            })
             .returning(['id', 'arrived'])
             .executeTakeFirstOrThrow();
         }
@@ -347,19 +398,21 @@ export class WorkflowEngine {
         const match: Data = {};
         for (const [key, path] of Object.entries(node.resumeOn?.match ?? {}))
           match[key] = getPath(run.inst.data, path) ?? null;
-        const task = await trx
-          .insertInto('wf_task')
-          .values({
-            ...base,
-            kind: 'hold',
-            status: 'held',
-            hold_cause: node.cause ?? null,
-            resume_event: node.resumeOn?.event ?? null,
-            resume_match: JSON.stringify(match),
-            explanation: JSON.stringify(why),
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
+        const task = { id: await run.writes.taskId(trx) };
+        run.writes.insertTask({
+          ...base,
+          id: task.id,
+          kind: 'hold',
+          actor: null,
+          status: 'held',
+          assignee_id: null,
+          due_at: null,
+          input: {},
+          hold_cause: node.cause ?? null,
+          resume_event: node.resumeOn?.event ?? null,
+          resume_match: match,
+          explanation: why,
+        });
         for (const t of node.timers ?? []) await this.addNodeTimer(run, task.id, t);
         this.event(run, 'workflow_task', task.id, 'task.held', {
           node: name,
@@ -370,11 +423,21 @@ export class WorkflowEngine {
         return;
       }
       case 'timer': {
-        const task = await trx
-          .insertInto('wf_task')
-          .values({ ...base, kind: 'timer', status: 'waiting', explanation: JSON.stringify(why) })
-          .returning('id')
-          .executeTakeFirstOrThrow();
+        const task = { id: await run.writes.taskId(trx) };
+        run.writes.insertTask({
+          ...base,
+          id: task.id,
+          kind: 'timer',
+          actor: null,
+          status: 'waiting',
+          assignee_id: null,
+          due_at: null,
+          input: {},
+          hold_cause: null,
+          resume_event: null,
+          resume_match: null,
+          explanation: why,
+        });
         const at = this.fireAt(run, { afterHours: node.afterHours, atPath: node.atPath, action: 'complete' });
         await this.addTimer(run, task.id, 'wait', at, 'complete', { outcome: 'elapsed' });
         this.event(run, 'workflow_task', task.id, 'task.waiting', { node: name, until: at.toISOString() });
@@ -419,17 +482,7 @@ export class WorkflowEngine {
     action: TimerAction,
     payload: Data,
   ) {
-    await run.trx
-      .insertInto('wf_timer')
-      .values({
-        instance_id: run.inst.id,
-        task_id: taskId,
-        kind,
-        fire_at: at,
-        action,
-        payload: JSON.stringify(payload),
-      })
-      .execute();
+    run.writes.insertTimer({ instance_id: run.inst.id, task_id: taskId, kind, fire_at: at, action, payload });
   }
 
   /** Marks a task done with its outcome, records its data, and takes the transition it leads to. */
@@ -440,24 +493,14 @@ export class WorkflowEngine {
     result: Data,
     patch: Data | null,
   ): Promise<void> {
-    await run.trx
-      .updateTable('wf_task')
-      .set({
-        status: 'done',
-        outcome,
-        result: JSON.stringify(result),
-        completed_at: run.now,
-        completed_by: run.by.userId,
-      })
-      .where('id', '=', task.id)
-      .execute();
-    await run.trx
-      .updateTable('wf_timer')
-      .set({ cancelled_at: run.now })
-      .where('task_id', '=', task.id)
-      .where('fired_at', 'is', null)
-      .where('cancelled_at', 'is', null)
-      .execute();
+    run.writes.patchTask(task.id, {
+      status: 'done',
+      outcome,
+      result,
+      completed_at: run.now,
+      completed_by: run.by.userId,
+    });
+    if (nodeMayHaveTimers(run.def.nodes[task.node])) run.writes.cancelTimers({ taskId: task.id }, run.now);
     (run.inst.data.outcomes as Data | undefined) ??= {};
     (run.inst.data.outcomes as Data)[task.node] = outcome;
     run.dataChanged = true;
@@ -498,19 +541,10 @@ export class WorkflowEngine {
     reason: string,
   ): Promise<void> {
     if (tasks.length === 0) return;
-    const ids = tasks.map((t) => t.id);
-    await run.trx
-      .updateTable('wf_task')
-      .set({ status: 'cancelled', completed_at: run.now, completed_by: run.by.userId })
-      .where('id', 'in', ids)
-      .execute();
-    await run.trx
-      .updateTable('wf_timer')
-      .set({ cancelled_at: run.now })
-      .where('task_id', 'in', ids)
-      .where('fired_at', 'is', null)
-      .where('cancelled_at', 'is', null)
-      .execute();
+    for (const t of tasks) {
+      run.writes.patchTask(t.id, { status: 'cancelled', completed_at: run.now, completed_by: run.by.userId });
+      if (nodeMayHaveTimers(run.def.nodes[t.node])) run.writes.cancelTimers({ taskId: t.id }, run.now);
+    }
     for (const t of tasks)
       this.event(run, 'workflow_task', t.id, 'task.cancelled', { node: t.node, reason }, t.actor);
   }
@@ -521,33 +555,34 @@ export class WorkflowEngine {
    */
   async end(run: Run, result: 'completed' | 'rejected' | 'cancelled', reason: string | null): Promise<void> {
     if (run.inst.status !== 'running') return;
-    const open = await run.trx
-      .selectFrom('wf_task')
-      .select(['id', 'node', 'actor'])
-      .where('instance_id', '=', run.inst.id)
-      .where('status', 'in', OPEN_STATUSES)
-      .execute();
+    const open = await run.writes.openTasks(run.trx, run.inst.id, OPEN_STATUSES);
     await this.cancelTasks(run, open, `request ${result}`);
-    await run.trx
-      .updateTable('wf_timer')
-      .set({ cancelled_at: run.now })
-      .where('instance_id', '=', run.inst.id)
-      .where('fired_at', 'is', null)
-      .where('cancelled_at', 'is', null)
-      .execute();
+    if (this.scenarioMayHaveTimers(run.def)) run.writes.cancelTimers({ instanceId: run.inst.id }, run.now);
     if (result !== 'completed') await this.compensate(run);
     run.inst.status = result;
-    await run.trx
-      .updateTable('wf_instance')
-      .set({ status: result, reason, ended_at: run.now })
-      .where('id', '=', run.inst.id)
-      .execute();
+    run.writes.patchInstance(run.inst.id, { status: result, reason, ended_at: run.now });
+    // The hook sees the instance through its arguments; the workflow rows are written at flush.
     const hooks = this.handlers.subjects.get(run.inst.subjectType);
-    if (hooks?.onEnd) await hooks.onEnd(run.trx, run.inst, result, reason, run.by, run.now);
+    if (hooks?.onEnd) await hooks.onEnd(run.stepTrx, run.inst, result, reason, run.by, run.now);
     this.event(run, 'workflow_instance', run.inst.id, `instance.${result}`, { reason });
   }
 
+  private readonly timersByScenario = new WeakMap<ScenarioDef, boolean>();
+
+  /** Whether any node of the scenario can set a timer (else ending an instance cancels none). */
+  private scenarioMayHaveTimers(def: ScenarioDef): boolean {
+    let v = this.timersByScenario.get(def);
+    if (v === undefined) {
+      v = Object.values(def.nodes).some((n) => nodeMayHaveTimers(n));
+      this.timersByScenario.set(def, v);
+    }
+    return v;
+  }
+
   private async compensate(run: Run): Promise<void> {
+    // Compensations recorded earlier in this transaction must be found: write them first.
+    await this.flush(run);
+    run.writes.dirty = true;
     const todo = await run.trx
       .selectFrom('wf_compensation')
       .selectAll()
@@ -559,7 +594,7 @@ export class WorkflowEngine {
       const handler = this.handlers.compensations.get(c.action);
       if (!handler) throw new WorkflowError('conflict', 'scenario.invalid', `no compensation "${c.action}"`);
       await handler({
-        trx: run.trx,
+        trx: run.stepTrx,
         instance: run.inst,
         payload: c.payload as Data,
         by: run.by,
@@ -586,7 +621,7 @@ export class WorkflowEngine {
     if (!handler) throw new WorkflowError('conflict', 'scenario.invalid', `no handler "${node.handler}"`);
     const compensations: { action: string; payload: Data }[] = [];
     const out = await handler({
-      trx: run.trx,
+      trx: run.stepTrx,
       instance: run.inst,
       task: { id: task.id, node: task.node, attempts: task.attempts, input: (task.input ?? {}) as Data },
       node,
@@ -600,20 +635,14 @@ export class WorkflowEngine {
         run.dataChanged = true;
       },
     });
-    if (compensations.length > 0) {
-      await run.trx
-        .insertInto('wf_compensation')
-        .values(
-          compensations.map((c) => ({
-            instance_id: run.inst.id,
-            task_id: task.id,
-            action: c.action,
-            payload: JSON.stringify(c.payload),
-            created_at: run.now,
-          })),
-        )
-        .execute();
-    }
+    for (const c of compensations)
+      run.writes.insertCompensation({
+        instance_id: run.inst.id,
+        task_id: task.id,
+        action: c.action,
+        payload: c.payload,
+        created_at: run.now,
+      });
     return out ?? {};
   }
 
