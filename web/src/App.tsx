@@ -58,6 +58,7 @@ function Shell() {
     { path: '/customers/new', label: t('nav.newCustomer'), right: 'customer:write' },
     { path: '/blacklist', label: t('nav.blacklist'), right: 'blacklist:read' },
   ];
+  const back: NavItem[] = [{ path: '/baskets', label: t('nav.baskets'), right: 'task:work' }];
   const admin: NavItem[] = [
     { path: '/admin/categories', label: t('nav.categories'), right: 'catalogue:read' },
     { path: '/admin/catalogue', label: t('nav.catalogue'), right: 'catalogue:read' },
@@ -129,6 +130,12 @@ function Shell() {
           {t('nav.frontOffice')}
         </Text>
         {front.filter((n) => can(n.right)).map(link)}
+        {back.some((n) => can(n.right)) && (
+          <Text size="xs" fw={700} c="dimmed" tt="uppercase" px="sm" py={4} mt="md">
+            {t('nav.backOffice')}
+          </Text>
+        )}
+        {back.filter((n) => can(n.right)).map(link)}
         {visibleAdmin.length > 0 && (
           <>
             <Text size="xs" fw={700} c="dimmed" tt="uppercase" px="sm" py={4} mt="md">

@@ -4,6 +4,8 @@ import { useCan } from './lib/auth';
 import { match, useLocation } from './lib/router';
 import { Blacklist } from './screens/Blacklist';
 import { Directory } from './screens/Directory';
+import { Baskets } from './screens/backoffice/Baskets';
+import { RequestPage } from './screens/backoffice/RequestPage';
 import { CustomerEdit, CustomerNew } from './screens/customer/CustomerForm';
 import { Customer360 } from './screens/customer/Customer360';
 import { Search } from './screens/Search';
@@ -33,6 +35,12 @@ const ROUTES: Route[] = [
   },
   { pattern: '/blacklist', right: 'blacklist:read', render: () => <Blacklist /> },
   { pattern: '/directory', right: 'directory:search', render: () => <Directory /> },
+  { pattern: '/baskets', right: 'task:work', render: () => <Baskets /> },
+  {
+    pattern: '/requests/:ref',
+    right: 'request:read',
+    render: (p) => <RequestPage key={p.ref} refCode={p.ref ?? ''} />,
+  },
   { pattern: '/admin/categories', right: 'catalogue:read', render: () => <Categories /> },
   { pattern: '/admin/catalogue', right: 'catalogue:read', render: () => <Catalogue /> },
   { pattern: '/admin/users', right: 'user:admin', render: () => <Users /> },
@@ -44,6 +52,7 @@ function Home() {
   const can = useCan();
   const { t } = useTranslation();
   if (can('customer:read')) return <Search />;
+  if (can('task:work')) return <Baskets />;
   if (can('directory:search')) return <Directory />;
   return <Alert color="gray">{t('common.nothingForYou')}</Alert>;
 }

@@ -11,6 +11,15 @@ const COLORS: Record<string, string> = {
   terminated: 'gray',
   lifted: 'gray',
   listed: 'red',
+  open: 'blue',
+  done: 'green',
+  completed: 'green',
+  ready: 'yellow',
+  claimed: 'blue',
+  held: 'orange',
+  failed: 'red',
+  cancelled: 'gray',
+  rejected: 'red',
 };
 
 export function StatusBadge({ status }: { status: string }) {

@@ -30,6 +30,7 @@ import {
 import { PayersPanel } from './PayersPanel';
 import { SubscriptionsPanel } from './SubscriptionsPanel';
 import { Timeline } from './Timeline';
+import { CustomerRequests } from '../backoffice/RequestPage';
 import { UsersPanel } from './UsersPanel';
 
 export function useCustomer360(code: string) {
@@ -184,6 +185,7 @@ export function Customer360({ code }: { code: string }) {
                 <Tabs.Tab value="users">
                   {t('customer.tabs.users')} ({v.users.length})
                 </Tabs.Tab>
+                {can('request:read') && <Tabs.Tab value="requests">{t('customer.tabs.requests')}</Tabs.Tab>}
                 <Tabs.Tab value="timeline">{t('customer.tabs.timeline')}</Tabs.Tab>
               </Tabs.List>
               <Tabs.Panel value="subscriptions" pt="sm">
@@ -197,6 +199,9 @@ export function Customer360({ code }: { code: string }) {
               </Tabs.Panel>
               <Tabs.Panel value="users" pt="sm">
                 <UsersPanel view={v} />
+              </Tabs.Panel>
+              <Tabs.Panel value="requests" pt="sm">
+                <CustomerRequests code={v.customer.code} />
               </Tabs.Panel>
               <Tabs.Panel value="timeline" pt="sm">
                 <Timeline code={v.customer.code} />
