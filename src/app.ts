@@ -79,7 +79,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const referential = createReferential(deps.db, deps.config.currency);
   const workflow = createWorkflow(deps.db);
   const billing = createBilling(deps.db, deps.config.currency);
-  const requests = createRequests(deps.db, { referential, billing, workflow });
+  const inventory = createInventory(deps.db, deps.config.secretKey);
+  const requests = createRequests(deps.db, {
+    referential,
+    billing,
+    workflow,
+    inventory,
+    onError: (err) => http.log.error({ err }, 'automatic resume of a held request failed'),
+  });
 
   http.setErrorHandler((err, request, reply) => sendProblem(reply, toProblem(err, request)));
   http.setNotFoundHandler((request, reply) =>
@@ -138,7 +145,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerWorkflowRoutes(http, workflow);
   registerBillingRoutes(http, billing);
   registerRequestRoutes(http, requests.requests);
-  const inventory = createInventory(deps.db, deps.config.secretKey);
   registerInventoryRoutes(http, inventory);
   await registerDirectoryRoutes(http, createDirectory(deps.db));
   await registerWebApp(http, deps.webRoot);

@@ -302,6 +302,54 @@ export class LedgerService {
     });
   }
 
+  /**
+   * Gives the customer back what they paid on a cancelled invoice (a request that did not go
+   * ahead): a refund entry clears the credit the cancellation left. Done once per invoice.
+   */
+  async refundCancelledInvoice(
+    trx: Tx,
+    invoiceId: number,
+    reason: string,
+    at: Date,
+    by: Actor,
+  ): Promise<number> {
+    const inv = await trx
+      .selectFrom('billing_invoice')
+      .selectAll()
+      .where('id', '=', invoiceId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!inv) throw new BillingError('not_found', 'invoice.not_found', `invoice ${invoiceId} does not exist`);
+    if (inv.status !== 'cancelled' || inv.paid_amount <= 0) return 0;
+    const done = await trx
+      .selectFrom('billing_ledger_entry')
+      .select('id')
+      .where('invoice_id', '=', invoiceId)
+      .where('kind', '=', 'refund')
+      .executeTakeFirst();
+    if (done) return 0;
+    const amount = Number(inv.paid_amount);
+    await this.entry(trx, {
+      payerId: inv.payer_id,
+      customerId: inv.customer_id,
+      account: 'receivable',
+      kind: 'refund',
+      amount,
+      invoiceId,
+      description: `refund of what was paid on cancelled invoice ${inv.number}: ${reason}`,
+      at,
+    });
+    await appendEvent(trx, {
+      entityType: 'invoice',
+      entityId: invoiceId,
+      customerId: inv.customer_id,
+      kind: 'invoice.refunded',
+      userId: by.userId,
+      payload: { number: inv.number, amount, reason },
+    });
+    return amount;
+  }
+
   /** A guarantee deposit received: the operator now holds it until the line ends. */
   async receiveDeposit(
     trx: Tx,

@@ -138,56 +138,131 @@ function moneyPart(after: string[]): { nodes: Record<string, Node>; transitions:
 const studyNode = (label: string, actor: string, extra: Partial<Node> = {}): Node =>
   human(label, actor, feasibility, { slaHours: 48, fields: [notes], ...extra });
 
+/**
+ * The automatic study: the inventory finds and reserves the whole chain (port, MDF positions,
+ * primary and distribution pairs at a serving concentration point), or the base station, or the SIM
+ * card of the shop, with a number — or says why not (saturation naming the full element, unequipped
+ * zone, missing equipment), and then holds the request in its pending requests.
+ */
+const automaticStudy = (label: string, fallbackActor: string): Node =>
+  auto(label, 'request.study', ['feasible', 'not_feasible', 'number_unavailable'], {
+    fallbackActor,
+    needs: ['installAddress', 'preferredNumber', 'shop'],
+  });
+
+/** Choose-a-number: the number the customer asked for is taken; the counter agrees another with them. */
+const chooseNumber = human(
+  'Chosen number unavailable: agree another with the customer',
+  'commercial',
+  ['chosen'],
+  {
+    handler: 'request.choose_number',
+    needs: ['preferredNumber', 'numberProblem'],
+    slaHours: 48,
+    fields: [
+      {
+        name: 'preferredNumber',
+        type: 'string',
+        label: 'Another number (empty: any free number)',
+      },
+    ],
+  },
+);
+
+/**
+ * Held until the inventory finds capacity for the request: when pairs are added or repaired,
+ * equipment installed, coverage added or a pool extended, the inventory re-studies its pending
+ * requests oldest first, reserves, and announces `pending.resumed`; the requests module turns that
+ * into `inventory.pending_resumed` for this request. A periodic recheck studies again in case an
+ * announcement was missed (process stopped between the inventory's commit and the signal).
+ */
 const holdForCapacity: Node = {
   kind: 'hold',
   label: 'Pending request: waiting for capacity',
-  cause: 'not feasible now (saturation, unequipped zone or missing equipment)',
-  resumeOn: { event: 'inventory.capacity_added', match: { zone: 'zone' } },
-  timers: [{ afterDays: 90, action: 'complete', outcome: 'expired', reason: 'no capacity within 90 days' }],
+  cause: 'not feasible now: the cause (saturation, unequipped zone, missing equipment) is in study.cause',
+  resumeOn: { event: 'inventory.pending_resumed', match: { requestRef: 'request.number' } },
+  timers: [
+    {
+      afterHours: 24,
+      action: 'complete',
+      outcome: 'recheck',
+      reason: 'periodic recheck of the pending request',
+    },
+    {
+      atPath: 'capacityDeadline',
+      action: 'complete',
+      outcome: 'expired',
+      reason: 'no capacity within 90 days',
+    },
+  ],
 };
 
+/** Study, hold and choose-a-number, shared by the new-line scenarios. */
+function studyPart(
+  label: string,
+  fallbackActor: string,
+  next: string[],
+): { nodes: Record<string, Node>; transitions: T[] } {
+  return {
+    nodes: {
+      study: automaticStudy(label, fallbackActor),
+      wait_capacity: holdForCapacity,
+      choose_number: chooseNumber,
+    },
+    transitions: [
+      { from: 'study', on: 'feasible', to: next, why: 'the inventory reserved what the line needs' },
+      {
+        from: 'study',
+        on: 'not_feasible',
+        to: ['wait_capacity'],
+        why: 'not feasible now: the request waits for capacity in the inventory’s pending requests',
+      },
+      {
+        from: 'study',
+        on: 'number_unavailable',
+        to: ['choose_number'],
+        why: 'the number the customer chose is not available',
+      },
+      { from: 'choose_number', on: 'chosen', to: ['study'] },
+      {
+        from: 'wait_capacity',
+        on: 'resumed',
+        to: ['study'],
+        why: 'the inventory found capacity and reserved it for the request',
+      },
+      { from: 'wait_capacity', on: 'recheck', to: ['study'], why: 'periodic recheck of a pending request' },
+      { from: 'wait_capacity', on: 'expired', to: ['reply_rejected'], why: 'no capacity within 90 days' },
+    ],
+  };
+}
+
+/** The number of the inventory's reservation becomes the line's (seed: "attribution du numéro"). */
+const numberAssignment = auto('Directory number assignment (from the reservation)', 'request.assign_number', [
+  'assigned',
+]);
+
 function newFixed(code: string, name: string, radio: boolean): ScenarioDef {
-  const studies = radio
-    ? ['study_network', 'study_switching', 'study_stock']
-    : ['study_network', 'study_switching', 'study_mdf', 'study_stock'];
   const money = moneyPart(['number_assignment']);
+  const study = studyPart(
+    radio
+      ? 'Automatic study: radio coverage, base station capacity and number reserved'
+      : 'Automatic study: line port, MDF positions, pairs and number reserved',
+    'network_studies',
+    ['quote'],
+  );
   return {
     code,
     name,
     requestKind: 'new_line',
     description: radio
-      ? 'New fixed radio (WLL) line: blacklist check, radio coverage, switching and stock studies side by side, quote, deposit, invoice, payment, number, field installation, set-up, reply.'
-      : 'New fixed wired line: blacklist check, the four studies side by side, quote, deposit, invoice, payment, number, work orders for the MDF and the field team, set-up, reply.',
+      ? 'New fixed radio (WLL) line: blacklist check, automatic study (base station and number reserved, or hold), quote, deposit, invoice, payment, number, field installation, set-up, reply.'
+      : 'New fixed wired line: blacklist check, automatic study (chain and number reserved, or hold), quote, deposit, invoice, payment, number, work orders for the MDF and the field team, set-up, reply.',
     start: ['check_customer'],
     nodes: {
       check_customer: checkCustomer,
-      study_network: studyNode(
-        radio ? 'Radio coverage and base station capacity study' : 'Network study (cables and pairs)',
-        'network_studies',
-      ),
-      study_switching: studyNode('Switching study (equipment number)', 'switching', {
-        fields: [
-          notes,
-          { name: 'equipmentNumber', type: 'string', required: true, forOutcomes: ['feasible'] },
-        ],
-      }),
-      ...(radio
-        ? {}
-        : {
-            study_mdf: studyNode('Distribution frame study', 'mdf', {
-              fields: [notes, { name: 'pair', type: 'string', required: true, forOutcomes: ['feasible'] }],
-              assignment: { strategy: 'zone', zonePath: 'zone' },
-            }),
-          }),
-      study_stock: studyNode(radio ? 'Stock study (radio terminal)' : 'Stock study (telephone set)', 'stock'),
-      studies: { kind: 'join', label: 'Studies done', waitFor: studies, abortOn: ['not_feasible'] },
-      wait_capacity: holdForCapacity,
+      ...study.nodes,
       ...money.nodes,
-      number_assignment: human('Directory number assignment', 'switching', ['assigned'], {
-        handler: 'request.reserve_number',
-        fields: [{ name: 'directoryNumber', type: 'string', required: true }],
-        slaHours: 24,
-      }),
+      number_assignment: numberAssignment,
       work_orders: auto('Work orders', 'request.work_orders', ['issued'], {
         needs: radio ? ['field'] : ['mdf', 'field'],
       }),
@@ -208,32 +283,22 @@ function newFixed(code: string, name: string, radio: boolean): ScenarioDef {
       ...(radio
         ? {}
         : { works: { kind: 'join', label: 'Works done', waitFor: ['mdf_works', 'field_works'] } as Node }),
-      activate: auto('Line set-up: subscription active with its number', 'request.activate_line', ['done']),
+      activate: auto(
+        'Line set-up: reservation committed to the technical file, subscription active with its number',
+        'request.activate_line',
+        ['done'],
+      ),
       ...endNodes,
     },
     transitions: [
-      { from: 'check_customer', on: 'clear', to: studies, why: 'the studies run side by side' },
+      { from: 'check_customer', on: 'clear', to: ['study'], why: 'the inventory studies the line' },
       {
         from: 'check_customer',
         on: 'blacklisted',
         to: ['reply_rejected'],
         why: 'the customer is refused service',
       },
-      ...studies.map((s): T => ({ from: s, on: '*', to: ['studies'] })),
-      { from: 'studies', on: 'done', to: ['quote'], why: 'every study is feasible' },
-      {
-        from: 'studies',
-        on: 'aborted',
-        to: ['wait_capacity'],
-        why: 'a study is not feasible: the request waits for capacity',
-      },
-      {
-        from: 'wait_capacity',
-        on: 'resumed',
-        to: studies,
-        why: 'capacity was added in the zone: study again',
-      },
-      { from: 'wait_capacity', on: 'expired', to: ['reply_rejected'] },
+      ...study.transitions,
       ...money.transitions,
       { from: 'number_assignment', on: 'assigned', to: ['work_orders'] },
       ...(radio
@@ -259,39 +324,39 @@ function newFixed(code: string, name: string, radio: boolean): ScenarioDef {
 }
 
 function newMobile(code: string, name: string, prepaid: boolean): ScenarioDef {
-  const money = moneyPart(['sim_assignment']);
+  const money = moneyPart(['number_assignment']);
+  const study = studyPart('Stock study: SIM card of the shop and number reserved', 'stock', [
+    prepaid ? 'invoice' : 'quote',
+  ]);
   return {
     code,
     name,
     requestKind: 'new_line',
     description: prepaid
-      ? 'New prepaid mobile line: blacklist check, invoice and payment of the SIM kit, SIM and number from stock, set-up, reply.'
-      : 'New postpaid mobile line: blacklist check, quote, deposit by customer category, invoice, payment, SIM and number from stock, set-up, reply.',
+      ? 'New prepaid mobile line: blacklist check, SIM card and number reserved from the shop’s stock (or hold), invoice and payment of the SIM kit, number, set-up, reply.'
+      : 'New postpaid mobile line: blacklist check, SIM card and number reserved from the shop’s stock (or hold), quote, deposit by customer category, invoice, payment, number, set-up, reply.',
     start: ['check_customer'],
     nodes: {
       check_customer: checkCustomer,
+      ...study.nodes,
       ...(prepaid ? { invoice, payment } : money.nodes),
-      sim_assignment: human('SIM card and number from stock', 'stock', ['assigned'], {
-        handler: 'request.reserve_number',
-        fields: [
-          { name: 'directoryNumber', type: 'string', required: true },
-          { name: 'simIccid', type: 'string', required: true },
-        ],
-        slaHours: 4,
-      }),
-      activate: auto('Line set-up: subscription active with its number and SIM', 'request.activate_line', [
-        'done',
-      ]),
+      number_assignment: numberAssignment,
+      activate: auto(
+        'Line set-up: SIM and number committed, subscription active with its number and SIM',
+        'request.activate_line',
+        ['done'],
+      ),
       ...endNodes,
     },
     transitions: [
-      { from: 'check_customer', on: 'clear', to: [prepaid ? 'invoice' : 'quote'] },
+      { from: 'check_customer', on: 'clear', to: ['study'], why: 'the inventory studies the line' },
       {
         from: 'check_customer',
         on: 'blacklisted',
         to: ['reply_rejected'],
         why: 'the customer is refused service',
       },
+      ...study.transitions,
       ...(prepaid
         ? [
             {
@@ -301,11 +366,11 @@ function newMobile(code: string, name: string, prepaid: boolean): ScenarioDef {
               to: ['payment'],
               why: 'the SIM kit is paid first',
             } as T,
-            { from: 'invoice', on: 'issued', to: ['sim_assignment'], why: 'nothing to pay' },
-            { from: 'payment', on: 'paid', to: ['sim_assignment'] },
+            { from: 'invoice', on: 'issued', to: ['number_assignment'], why: 'nothing to pay' },
+            { from: 'payment', on: 'paid', to: ['number_assignment'] },
           ]
         : money.transitions),
-      { from: 'sim_assignment', on: 'assigned', to: ['activate'] },
+      { from: 'number_assignment', on: 'assigned', to: ['activate'] },
       { from: 'activate', on: 'done', to: ['reply_completed'] },
       ...endTransitions,
     ],

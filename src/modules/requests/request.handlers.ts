@@ -33,6 +33,14 @@ export interface RequestData extends Data {
   parentId?: number;
   newCustomer?: { id: number; code: string; name: string };
   address?: string;
+  installAddress?: {
+    number: string | null;
+    street: string | null;
+    district: string | null;
+    locality: string;
+  };
+  preferredNumber?: string;
+  shop?: string;
   accessChange?: { change: string; until: string };
 }
 
@@ -81,6 +89,71 @@ async function storeDocument(
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
+}
+
+/** Sends the customer a letter (PDF) and an SMS from a template pair, stored as sent. */
+export async function sendReply(
+  trx: Tx,
+  d: RequestData,
+  template: 'request_completed' | 'request_rejected' | 'request_cancelled',
+  reason: string,
+  now: Date,
+): Promise<number[]> {
+  const number = (d.line as { number?: string } | undefined)?.number ?? d.subscription?.number ?? null;
+  const values = {
+    number: d.request.number,
+    kindLabel: d.request.kindLabel,
+    customerName: d.customer.name,
+    date: now.toISOString().slice(0, 10),
+    reason,
+    lineSentence:
+      number && template === 'request_completed'
+        ? d.customer.language === 'en'
+          ? `Your line: ${number}.`
+          : `Votre ligne : ${number}.`
+        : '',
+  };
+  const language = d.customer.language === 'en' ? 'en' : 'fr';
+  const templates = await trx
+    .selectFrom('message_template')
+    .selectAll()
+    .where('code', '=', template)
+    .where('language', '=', language)
+    .execute();
+  const letter = templates.find((t) => t.channel === 'letter');
+  const sms = templates.find((t) => t.channel === 'sms');
+  if (!letter || !sms) throw new Error(`templates ${template}/${language} are missing`);
+  const body = fillTemplate(letter.body, values);
+  const pdf = await renderPdf({
+    title: fillTemplate(letter.subject ?? '', values),
+    reference: `${d.request.number}-R`,
+    date: now,
+    facts: [['Adresse', d.address ?? d.customer.address]],
+    paragraphs: body.split('\n\n'),
+  });
+  return [
+    await storeDocument(trx, {
+      requestId: d.request.id,
+      customerId: d.customer.id,
+      kind: 'letter',
+      title: fillTemplate(letter.subject ?? '', values),
+      pdf,
+      text: body,
+      recipient: d.address ?? d.customer.address,
+      at: now,
+      sent: true,
+    }),
+    await storeDocument(trx, {
+      requestId: d.request.id,
+      customerId: d.customer.id,
+      kind: 'sms',
+      title: 'SMS',
+      text: fillTemplate(sms.body, values),
+      recipient: (d.contactPhone as string | undefined) ?? null,
+      at: now,
+      sent: true,
+    }),
+  ];
 }
 
 export interface HandlerDeps {
@@ -306,70 +379,6 @@ export function registerRequestHandlers(h: HandlerRegistry, deps: HandlerDeps): 
     return { data: { payment: { number: r.paymentNumber, amount: ctx.input.amount } } };
   });
 
-  const reserve = async (ctx: TaskContext, kind: 'directory_number' | 'sim', value: string) => {
-    const d = rd(ctx);
-    const taken = await ctx.trx
-      .selectFrom('request_reservation')
-      .select('request_id')
-      .where('kind', '=', kind)
-      .where('value', '=', value)
-      .where('status', '=', 'reserved')
-      .executeTakeFirst();
-    if (taken && taken.request_id !== d.request.id)
-      throw new RequestError(
-        'conflict',
-        'request.reserved',
-        `${value} is already reserved for another request`,
-        kind === 'sim' ? 'data.simIccid' : 'data.directoryNumber',
-      );
-    if (!taken) {
-      await ctx.trx
-        .insertInto('request_reservation')
-        .values({ request_id: d.request.id, kind, value, created_at: ctx.now })
-        .execute();
-      ctx.compensate('request.release_reservation', { requestId: d.request.id, kind, value });
-    }
-  };
-
-  // Directory number (and for mobile lines the SIM card) set aside for the line until it is set up.
-  h.task('request.reserve_number', async (ctx) => {
-    const number = ctx.input.directoryNumber;
-    if (typeof number !== 'string' || !/^[0-9]{4,15}$/.test(number))
-      throw new RequestError(
-        'invalid',
-        'request.invalid',
-        'directoryNumber must be 4 to 15 digits',
-        'data.directoryNumber',
-      );
-    await reserve(ctx, 'directory_number', number);
-    const sim = ctx.input.simIccid;
-    if (sim !== undefined) {
-      if (typeof sim !== 'string' || !/^[0-9]{18,22}$/.test(sim))
-        throw new RequestError(
-          'invalid',
-          'request.invalid',
-          'simIccid must be 18 to 22 digits',
-          'data.simIccid',
-        );
-      await reserve(ctx, 'sim', sim);
-    }
-    ctx.setLine(number);
-    return { data: { line: { number, ...(typeof sim === 'string' ? { sim } : {}) } } };
-  });
-
-  h.task('request.reserve_sim', async (ctx) => {
-    const sim = ctx.input.simIccid;
-    if (typeof sim !== 'string' || !/^[0-9]{18,22}$/.test(sim))
-      throw new RequestError(
-        'invalid',
-        'request.invalid',
-        'simIccid must be 18 to 22 digits',
-        'data.simIccid',
-      );
-    await reserve(ctx, 'sim', sim);
-    return { data: { newSim: sim } };
-  });
-
   // Work orders for the MDF and the field team: printable PDFs stored with the request.
   h.task('request.work_orders', async (ctx) => {
     const d = rd(ctx);
@@ -377,9 +386,28 @@ export function registerRequestHandlers(h: HandlerRegistry, deps: HandlerDeps): 
       .map((n) => [n, d[n]] as const)
       .filter(([, v]) => v && typeof v === 'object' && Object.keys(v as object).length > 0);
     const line = (d.line as { number?: string } | undefined)?.number ?? d.subscription?.number ?? '—';
+    // The chain the inventory reserved, named as the technicians name it.
+    const chain = ((d.study as { chain?: Record<string, string | null> } | undefined)?.chain ?? {}) as Record<
+      string,
+      string | null
+    >;
+    const chainLabels: Record<string, [string, string[]]> = {
+      equipmentNumber: ['Numéro d’équipement (NE)', ['mdf']],
+      mdf: ['Répartiteur', ['mdf']],
+      mdfPositions: ['Positions H ↔ V', ['mdf']],
+      primaryPair: ['Paire primaire', ['mdf', 'field']],
+      sdf: ['Sous-répartiteur', ['mdf', 'field']],
+      distributionPair: ['Paire de distribution', ['mdf', 'field']],
+      cp: ['Point de concentration', ['field']],
+      baseStation: ['Station de base', ['field']],
+      reservation: ['Réservation', ['mdf', 'field']],
+    };
     const ids: number[] = [];
     const teams = (ctx.node.needs ?? []).length > 0 ? ctx.node.needs! : ['mdf', 'field'];
     for (const team of teams) {
+      const plant = Object.entries(chainLabels)
+        .filter(([k, [, forTeams]]) => chain[k] && forTeams.includes(team))
+        .map(([k, [label]]): [string, string] => [label, String(chain[k])]);
       const pdf = await renderPdf({
         title: `Ordre de travaux — ${team === 'mdf' ? 'répartiteur' : 'équipe terrain'}`,
         reference: `${d.request.number}-OT-${team.toUpperCase()}`,
@@ -390,6 +418,7 @@ export function registerRequestHandlers(h: HandlerRegistry, deps: HandlerDeps): 
           ['Adresse', d.address ?? d.customer.address],
           ['Zone', d.zone ?? '—'],
           ['Ligne (ND)', line],
+          ...plant,
         ],
         paragraphs: studies.map(([n, v]) => `${n}: ${JSON.stringify(v)}`),
         footer: 'À retourner signé avec le compte rendu d’exécution.',
@@ -420,57 +449,6 @@ export function registerRequestHandlers(h: HandlerRegistry, deps: HandlerDeps): 
       at: ctx.now,
     });
     return {};
-  });
-
-  const consumeReservations = async (ctx: TaskContext) => {
-    await ctx.trx
-      .updateTable('request_reservation')
-      .set({ status: 'consumed', ended_at: ctx.now })
-      .where('request_id', '=', rd(ctx).request.id)
-      .where('status', '=', 'reserved')
-      .execute();
-  };
-
-  // The line is set up: the subscription is created active with its number, SIM and plant.
-  h.task('request.activate_line', async (ctx) => {
-    const d = rd(ctx);
-    if (!d.product) throw new Error('no product to activate');
-    const line = (d.line ?? {}) as { number?: string; sim?: string };
-    const switching = (d.study_switching ?? {}) as { equipmentNumber?: string };
-    const mdf = (d.study_mdf ?? {}) as { pair?: string };
-    const id = await ref.subscriptions.createIn(
-      ctx.trx,
-      d.customer.code,
-      {
-        productCode: d.product.code,
-        payerId: d.payerId,
-        ...(line.number ? { directoryNumber: line.number } : {}),
-        ...(line.sim ? { simIccid: line.sim } : {}),
-      },
-      ctx.by,
-    );
-    if (switching.equipmentNumber || mdf.pair) {
-      await ref.subscriptions.changeTechnicalIn(
-        ctx.trx,
-        id,
-        {
-          ...(switching.equipmentNumber ? { equipmentNumber: switching.equipmentNumber } : {}),
-          plantRef: { pair: mdf.pair ?? null, zone: d.zone ?? null, address: d.address ?? null },
-        },
-        `set up by request ${d.request.number}`,
-        ctx.by,
-      );
-    }
-    await ref.subscriptions.changeStatusIn(
-      ctx.trx,
-      id,
-      { status: 'active', reason: `request ${d.request.number}` },
-      ctx.by,
-    );
-    const deposit = d.deposit as { id?: number } | undefined;
-    if (deposit?.id) await billing.ledger.attachDeposit(ctx.trx, deposit.id, id);
-    await consumeReservations(ctx);
-    return { outcome: 'done', data: { createdSubscriptionId: id } };
   });
 
   h.task('request.add_option', async (ctx) => {
@@ -517,21 +495,6 @@ export function registerRequestHandlers(h: HandlerRegistry, deps: HandlerDeps): 
   h.task('request.remove_option', statusStep('terminated'));
   h.task('request.suspend', statusStep('suspended'));
   h.task('request.restore', statusStep('active'));
-  h.task('request.terminate', statusStep('terminated'));
-
-  h.task('request.swap_sim', async (ctx) => {
-    const d = rd(ctx);
-    if (!d.subscription || typeof d.newSim !== 'string') throw new Error('no line or no new SIM');
-    await ref.subscriptions.changeTechnicalIn(
-      ctx.trx,
-      d.subscription.id,
-      { simIccid: d.newSim },
-      `SIM replaced by request ${d.request.number}`,
-      ctx.by,
-    );
-    await consumeReservations(ctx);
-    return { outcome: 'done', data: { oldSim: d.subscription.sim } };
-  });
 
   h.task('request.relocate', async (ctx) => {
     const d = rd(ctx);
@@ -592,65 +555,18 @@ export function registerRequestHandlers(h: HandlerRegistry, deps: HandlerDeps): 
     let reason = typeof d.rejectReason === 'string' ? d.rejectReason : '';
     if (template === 'request_rejected' && !reason) {
       const outcomes = (d.outcomes ?? {}) as Record<string, string>;
+      const study = d.study as { feasible?: boolean; cause?: string; detail?: string } | undefined;
       const failed = Object.entries(outcomes).find(
         ([, o]) => o === 'not_feasible' || o === 'refused' || o === 'expired',
       );
-      reason = failed ? `${failed[0]}: ${failed[1]}` : 'request refused';
+      reason =
+        outcomes.wait_capacity === 'expired' && study?.feasible === false
+          ? `not feasible: ${String(study.cause).replace(/_/g, ' ')} (${study.detail ?? ''})`
+          : failed
+            ? `${failed[0]}: ${failed[1]}`
+            : 'request refused';
     }
-    const number = (d.line as { number?: string } | undefined)?.number ?? d.subscription?.number ?? null;
-    const values = {
-      number: d.request.number,
-      kindLabel: d.request.kindLabel,
-      customerName: d.customer.name,
-      date: ctx.now.toISOString().slice(0, 10),
-      reason,
-      lineSentence: number
-        ? d.customer.language === 'en'
-          ? `Your line: ${number}.`
-          : `Votre ligne : ${number}.`
-        : '',
-    };
-    const language = d.customer.language === 'en' ? 'en' : 'fr';
-    const templates = await ctx.trx
-      .selectFrom('message_template')
-      .selectAll()
-      .where('code', '=', template)
-      .where('language', '=', language)
-      .execute();
-    const letter = templates.find((t) => t.channel === 'letter');
-    const sms = templates.find((t) => t.channel === 'sms');
-    if (!letter || !sms) throw new Error(`templates ${template}/${language} are missing`);
-    const body = fillTemplate(letter.body, values);
-    const pdf = await renderPdf({
-      title: fillTemplate(letter.subject ?? '', values),
-      reference: `${d.request.number}-R`,
-      date: ctx.now,
-      facts: [['Adresse', d.address ?? d.customer.address]],
-      paragraphs: body.split('\n\n'),
-    });
-    const ids = [
-      await storeDocument(ctx.trx, {
-        requestId: d.request.id,
-        customerId: d.customer.id,
-        kind: 'letter',
-        title: fillTemplate(letter.subject ?? '', values),
-        pdf,
-        text: body,
-        recipient: d.address ?? d.customer.address,
-        at: ctx.now,
-        sent: true,
-      }),
-      await storeDocument(ctx.trx, {
-        requestId: d.request.id,
-        customerId: d.customer.id,
-        kind: 'sms',
-        title: 'SMS',
-        text: fillTemplate(sms.body, values),
-        recipient: (d.contactPhone as string | undefined) ?? null,
-        at: ctx.now,
-        sent: true,
-      }),
-    ];
+    const ids = await sendReply(ctx.trx, d, template, reason, ctx.now);
     return {
       outcome: 'sent',
       data: { reply: { template, documents: ids }, ...(reason ? { rejectReason: reason } : {}) },
@@ -668,26 +584,18 @@ export function registerRequestHandlers(h: HandlerRegistry, deps: HandlerDeps): 
       ctx.by,
     );
   });
+  // The fees invoice is cancelled and whatever the customer paid on it is refunded.
   h.compensation('request.cancel_invoice', async (ctx) => {
-    await billing.ledger.cancelInvoice(
+    const invoiceId = Number(ctx.payload.invoiceId);
+    await billing.ledger.cancelInvoice(ctx.trx, invoiceId, 'request did not go ahead', ctx.now, ctx.by);
+    await billing.ledger.refundCancelledInvoice(
       ctx.trx,
-      Number(ctx.payload.invoiceId),
+      invoiceId,
       'request did not go ahead',
       ctx.now,
       ctx.by,
     );
   });
-  h.compensation('request.release_reservation', async (ctx) => {
-    await ctx.trx
-      .updateTable('request_reservation')
-      .set({ status: 'released', ended_at: ctx.now })
-      .where('request_id', '=', Number(ctx.payload.requestId))
-      .where('kind', '=', ctx.payload.kind as 'directory_number' | 'sim')
-      .where('value', '=', String(ctx.payload.value))
-      .where('status', '=', 'reserved')
-      .execute();
-  });
-
   // When the instance ends, the request ends with it, in the same transaction.
   h.subject('service_request', {
     onEnd: async (trx, inst, result, reason, by, now) => {
@@ -704,6 +612,8 @@ export function registerRequestHandlers(h: HandlerRegistry, deps: HandlerDeps): 
         })
         .where('id', '=', Number(inst.subjectId))
         .execute();
+      // The customer is told their request was cancelled (by them, or by a deadline), and why.
+      if (result === 'cancelled') await sendReply(trx, d, 'request_cancelled', reason ?? '', now);
       await appendEvent(trx, {
         entityType: 'service_request',
         entityId: inst.subjectId,

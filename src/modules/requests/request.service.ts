@@ -153,6 +153,13 @@ export class RequestService {
       payerId: payer.id,
       zone: address.locality.toUpperCase(),
       address: addressText,
+      // the structured address: the inventory's study resolves the serving plant from it
+      installAddress: {
+        number: address.number ?? null,
+        street: address.street ?? null,
+        district: address.district ?? null,
+        locality: address.locality,
+      },
       ...(customer.phones[0] ? { contactPhone: customer.phones[0] } : {}),
     };
 
@@ -243,6 +250,12 @@ export class RequestService {
         throw invalid('accessChange.until', 'the end of a temporary change is in the future');
       data.accessChange = input.accessChange;
     }
+    if ((input.preferredNumber || input.shop) && input.kind !== 'new_line')
+      throw invalid(input.shop ? 'shop' : 'preferredNumber', 'only a new line chooses its number or shop');
+    if (input.shop && !productKind?.startsWith('mobile'))
+      throw invalid('shop', 'only a new mobile line takes its SIM card from a shop');
+    if (input.preferredNumber) data.preferredNumber = input.preferredNumber;
+    if (input.shop) data.shop = input.shop.toUpperCase();
     if (input.kind === 'relocation' && !input.address)
       throw invalid('address', 'a relocation gives the new address');
 

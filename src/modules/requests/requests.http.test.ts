@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app.js';
+import { loadDemoPlant } from '../../demo/plant.js';
+import { FixedClock } from '../../platform/clock.js';
+import { withLuhn } from '../inventory/sim.service.js';
 
 /** Which demo agent works each actor's basket. */
 const AGENT_OF: Record<string, string> = {
@@ -42,8 +45,14 @@ interface RequestJson {
 }
 
 let seq = 0;
-const nextNumber = (prefix: string) => `${prefix}${String(100000 + ++seq)}`;
-const nextIccid = () => `8922101${String(1000000000000 + ++seq)}`;
+/** SIM cards of the demo batch still in the central stock (the first 200 went to the shops). */
+let stockSim = 300;
+const nextStockIccid = () => withLuhn(`892210100${String(--stockSim).padStart(9, '0')}`);
+/** Addresses the demo plant serves (src/demo/plant.ts). */
+const PLATEAU = { street: 'Avenue Georges Pompidou', district: 'Plateau', locality: 'Dakar' };
+const RUFISQUE = { street: 'Route de Rufisque', locality: 'Rufisque' };
+const PARCELLES = { street: 'Unité 15', district: 'Parcelles Assainies', locality: 'Dakar' };
+const KEUR_MASSAR = { street: 'Rue 12', district: 'Cité Aliou Sow', locality: 'Keur Massar' };
 
 describe('service requests end to end over HTTP', () => {
   let t: TestApp;
@@ -51,6 +60,7 @@ describe('service requests end to end over HTTP', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
+    await loadDemoPlant(t.tdb.db);
     await t.app.requests.loadDefaultScenarios();
     front = await t.login('commercial');
   });
@@ -61,7 +71,7 @@ describe('service requests end to end over HTTP', () => {
       kind: 'person',
       lastName: 'Sarr',
       firstNames: `Fatou ${++seq}`,
-      address: { street: 'Rue 10', locality: 'Dakar' },
+      address: PLATEAU,
       phones: ['+221 77 000 00 00'],
       categories: {
         commercial1: 'RES',
@@ -131,20 +141,16 @@ describe('service requests end to end over HTTP', () => {
       },
     }),
   };
-  const fixedScript = (number: string): Script => ({
+  const fixedScript: Script = {
     ...money,
-    study_network: { outcome: 'feasible', data: { notes: 'cable C12 has free pairs' } },
-    study_switching: { outcome: 'feasible', data: { equipmentNumber: 'EQ-DKR-0042' } },
-    study_mdf: { outcome: 'feasible', data: { pair: 'V12/H034' } },
-    study_stock: { outcome: 'feasible' },
-    number_assignment: { outcome: 'assigned', data: { directoryNumber: number } },
     mdf_works: { outcome: 'done' },
     field_works: { outcome: 'done', data: { report: 'line installed, tone OK' } },
-  });
-  const mobileScript = (number: string, iccid: string): Script => ({
-    ...money,
-    sim_assignment: { outcome: 'assigned', data: { directoryNumber: number, simIccid: iccid } },
-  });
+  };
+  const inventory = async (url: string) => {
+    const res = await t.call('GET', `/api/v1/inventory${url}`, await t.login('network'));
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json() as Record<string, unknown>;
+  };
   const subscription = async (id: number) => {
     const res = await t.call('GET', `/api/v1/subscriptions/${id}`, front);
     expect(res.statusCode, res.body).toBe(200);
@@ -153,7 +159,7 @@ describe('service requests end to end over HTTP', () => {
       directoryNumber: string | null;
       simIccid: string | null;
       equipmentNumber: string | null;
-      plantRef: unknown;
+      plantRef: Record<string, unknown> | null;
       customerId: number;
     };
   };
@@ -165,26 +171,73 @@ describe('service requests end to end over HTTP', () => {
       entries: { kind: string; amount: number }[];
     };
   };
+  const pending = async () =>
+    (await t.call('GET', '/api/v1/inventory/pending?limit=500', await t.login('network'))).json() as {
+      requestRef: string;
+      cause: string;
+      elementType: string;
+      elementCode: string;
+    }[];
 
-  const newMobileLine = async (customer: { code: string }) => {
-    const number = nextNumber('77');
-    const iccid = nextIccid();
-    const r = await create({ kind: 'new_line', customer: customer.code, productCode: 'MOBILE-POST' });
-    const done = await drive(r.number, mobileScript(number, iccid));
+  const newMobileLine = async (customer: { code: string }, extra: Record<string, unknown> = {}) => {
+    const r = await create({
+      kind: 'new_line',
+      customer: customer.code,
+      productCode: 'MOBILE-POST',
+      ...extra,
+    });
+    const done = await drive(r.number, money);
     expect(done.status).toBe('completed');
-    return { request: done, number, iccid, subscriptionId: done.subscriptionId! };
+    const s = await subscription(done.subscriptionId!);
+    return {
+      request: done,
+      number: s.directoryNumber!,
+      iccid: s.simIccid!,
+      subscriptionId: done.subscriptionId!,
+    };
   };
 
-  it('new fixed wired line: studies side by side, quote, deposit, invoice, payment, number, works, active line, reply', async () => {
+  it('new fixed wired line: automatic study reserves the chain and a number, quote, deposit, invoice, payment, works, line committed to the technical file, reply', async () => {
     const c = await newCustomer();
-    const number = nextNumber('33');
     const r = await create({ kind: 'new_line', customer: c.code, productCode: 'FIXE' });
     expect(r.workflow.tasks.map((x) => x.node)).toEqual(['check_customer']);
-    const done = await drive(r.number, fixedScript(number));
+    await drive(r.number, {}, 'quote_acceptance');
+    const studied = await get(r.number);
+    const study = studied.workflow.data.study as { feasible: boolean; chain: Record<string, string> };
+    // no human study: the inventory reserved a port, MDF positions and pairs at the CP serving the address
+    expect(studied.workflow.tasks.filter((x) => x.node.startsWith('study'))).toMatchObject([
+      { node: 'study', kind: 'automatic', status: 'done' },
+    ]);
+    expect(study).toMatchObject({ feasible: true, chain: { cp: 'PC-PLT-02', site: 'DKR', sdf: 'SR-PLT1' } });
+    expect(study.chain.equipmentNumber).toBeTruthy();
+    const reservation = await inventory(`/reservations/${study.chain.reservation}`);
+    expect(reservation).toMatchObject({ status: 'reserved', requestRef: r.number });
+    const done = await drive(r.number, fixedScript);
+    const number = study.chain.number!;
+    expect(number).toMatch(/^33821/);
     expect(done).toMatchObject({ status: 'completed', lineId: number });
     const s = await subscription(done.subscriptionId!);
-    expect(s).toMatchObject({ status: 'active', directoryNumber: number, equipmentNumber: 'EQ-DKR-0042' });
-    expect(s.plantRef).toMatchObject({ pair: 'V12/H034', zone: 'DAKAR' });
+    expect(s).toMatchObject({
+      status: 'active',
+      directoryNumber: number,
+      equipmentNumber: study.chain.equipmentNumber,
+    });
+    expect(s.plantRef).toMatchObject({
+      reservation: study.chain.reservation,
+      cp: 'PC-PLT-02',
+      distributionPair: study.chain.distributionPair,
+      zone: 'DAKAR',
+    });
+    // the reservation became the line's technical file: pairs and port in service, number assigned
+    expect(await inventory(`/reservations/${study.chain.reservation}`)).toMatchObject({
+      status: 'committed',
+    });
+    expect(await inventory(`/lines/${number}`)).toMatchObject({
+      status: 'active',
+      requestRef: r.number,
+      chain: { cp: 'PC-PLT-02', equipmentNumber: study.chain.equipmentNumber },
+    });
+    expect(await inventory(`/numbers/${number}`)).toMatchObject({ status: 'assigned' });
     // RES deposit of FIXE is 20 000; one-off 25 000 + TVA 18 % = 29 500
     expect(done.workflow.data.depositDue).toBe(20000);
     expect(done.workflow.data.invoice).toMatchObject({ total: 29500 });
@@ -226,18 +279,52 @@ describe('service requests end to end over HTTP', () => {
     expect(events.filter((e) => e.kind === 'request.completed')[0]?.line_id).toBe(number);
   });
 
-  it('new fixed radio line', async () => {
+  it('choose-a-number: the study reserves the number the customer asked for, or a commercial agent agrees another', async () => {
     const c = await newCustomer();
-    const number = nextNumber('33');
-    const r = await create({ kind: 'new_line', customer: c.code, productCode: 'FIXE-RADIO' });
-    expect(r.workflow.data).toMatchObject({ product: { kind: 'fixed_radio', deposit: 25000 } });
-    const done = await drive(r.number, fixedScript(number));
-    expect(done.status).toBe('completed');
-    expect(done.workflow.tasks.some((x) => x.node === 'study_mdf')).toBe(false);
-    expect((await subscription(done.subscriptionId!)).status).toBe('active');
+    const wanted = '338210777';
+    const r = await create({
+      kind: 'new_line',
+      customer: c.code,
+      productCode: 'FIXE',
+      preferredNumber: wanted,
+    });
+    const done = await drive(r.number, fixedScript);
+    expect(done).toMatchObject({ status: 'completed', lineId: wanted });
+    expect((await subscription(done.subscriptionId!)).directoryNumber).toBe(wanted);
+    // the same number again: not available, the counter agrees another one with the customer
+    const again = await create({
+      kind: 'new_line',
+      customer: c.code,
+      productCode: 'FIXE',
+      preferredNumber: wanted,
+    });
+    const other = '338210778';
+    const second = await drive(again.number, {
+      ...fixedScript,
+      choose_number: { outcome: 'chosen', data: { preferredNumber: other } },
+    });
+    expect(second).toMatchObject({ status: 'completed', lineId: other });
+    expect(second.workflow.data.outcomes).toMatchObject({ choose_number: 'chosen', study: 'feasible' });
   });
 
-  it('new mobile lines, postpaid with a deposit by category and prepaid without', async () => {
+  it('new fixed radio line: the base station serving the address and a number', async () => {
+    const c = await newCustomer({ address: RUFISQUE });
+    const r = await create({ kind: 'new_line', customer: c.code, productCode: 'FIXE-RADIO' });
+    expect(r.workflow.data).toMatchObject({ product: { kind: 'fixed_radio', deposit: 25000 } });
+    const done = await drive(r.number, fixedScript);
+    expect(done.status).toBe('completed');
+    expect(done.workflow.tasks.some((x) => x.node === 'mdf_works')).toBe(false);
+    expect(done.workflow.data.study).toMatchObject({ chain: { baseStation: 'BTS-RUF-01' } });
+    const s = await subscription(done.subscriptionId!);
+    expect(s).toMatchObject({ status: 'active', plantRef: { baseStation: 'BTS-RUF-01' } });
+    expect(s.directoryNumber).toMatch(/^338360/);
+    expect(await inventory(`/lines/${s.directoryNumber}`)).toMatchObject({
+      status: 'active',
+      chain: { baseStation: 'BTS-RUF-01' },
+    });
+  });
+
+  it('new mobile lines from a shop’s SIM stock, postpaid with a deposit by category and prepaid without', async () => {
     const c = await newCustomer({
       categories: {
         commercial1: 'PRO',
@@ -250,18 +337,25 @@ describe('service requests end to end over HTTP', () => {
     const post = await newMobileLine(c);
     expect(post.request.workflow.data.depositDue).toBe(30000);
     expect(post.request.workflow.data.invoice).toMatchObject({ total: 5000 }); // tax exempt
-    expect(await subscription(post.subscriptionId)).toMatchObject({
+    expect(post.request.workflow.data.shop).toBe('AG-PLATEAU'); // the shop of the customer's locality
+    expect(post.number).toMatch(/^7710/);
+    expect(await inventory(`/sims/${post.iccid}`)).toMatchObject({
       status: 'active',
       directoryNumber: post.number,
-      simIccid: post.iccid,
     });
-    const number = nextNumber('76');
-    const iccid = nextIccid();
-    const r = await create({ kind: 'new_line', customer: c.code, productCode: 'MOBILE-PREP' });
-    const done = await drive(r.number, mobileScript(number, iccid));
+    const r = await create({
+      kind: 'new_line',
+      customer: c.code,
+      productCode: 'MOBILE-PREP',
+      shop: 'AG-THIES',
+    });
+    const done = await drive(r.number, money);
     expect(done.status).toBe('completed');
     expect(done.workflow.tasks.some((x) => x.node === 'deposit' || x.node === 'quote')).toBe(false);
-    expect(await subscription(done.subscriptionId!)).toMatchObject({ status: 'active', simIccid: iccid });
+    const s = await subscription(done.subscriptionId!);
+    expect(s).toMatchObject({ status: 'active' });
+    expect(s.directoryNumber).toMatch(/^7810/);
+    expect(await inventory(`/sims/${s.simIccid}`)).toMatchObject({ status: 'active', shop: 'AG-THIES' });
   });
 
   it('adds and removes an option, with the deposit the option asks', async () => {
@@ -302,20 +396,38 @@ describe('service requests end to end over HTTP', () => {
     expect(now.status).toBe('completed');
   });
 
-  it('replaces a SIM card', async () => {
+  it('replaces a SIM card with one from stock: the number moves to it in the inventory', async () => {
     const c = await newCustomer();
     const line = await newMobileLine(c);
-    const iccid = nextIccid();
     const r = await create({
       kind: 'sim_replacement',
       customer: c.code,
       subscriptionId: line.subscriptionId,
     });
-    const done = await drive(r.number, {
-      sim_assignment: { outcome: 'assigned', data: { simIccid: iccid } },
+    // a card that is not in the stock is refused at once
+    await drive(r.number, {}, 'sim_assignment');
+    const task = (await get(r.number)).workflow.tasks.find((x) => x.node === 'sim_assignment')!;
+    const stock = await t.login('stock');
+    expect((await t.call('POST', `/api/v1/tasks/${task.id}/claim`, stock)).statusCode).toBe(200);
+    const bad = await t.call('POST', `/api/v1/tasks/${task.id}/complete`, stock, {
+      outcome: 'assigned',
+      data: { simIccid: '8922101999999999999' },
     });
+    expect(bad.statusCode).toBe(400);
+    const iccid = nextStockIccid();
+    const good = await t.call('POST', `/api/v1/tasks/${task.id}/complete`, stock, {
+      outcome: 'assigned',
+      data: { simIccid: iccid },
+    });
+    expect(good.statusCode, good.body).toBe(200);
+    const done = await drive(r.number, {});
     expect(done.status).toBe('completed');
     expect((await subscription(line.subscriptionId)).simIccid).toBe(iccid);
+    expect(await inventory(`/sims/${iccid}`)).toMatchObject({
+      status: 'active',
+      directoryNumber: line.number,
+    });
+    expect(await inventory(`/sims/${line.iccid}`)).toMatchObject({ status: 'replaced' });
   });
 
   it('transfers a line to another customer, same number', async () => {
@@ -342,11 +454,11 @@ describe('service requests end to end over HTTP', () => {
 
   it('relocates a fixed line', async () => {
     const c = await newCustomer();
-    const number = nextNumber('33');
     const first = await drive(
       (await create({ kind: 'new_line', customer: c.code, productCode: 'FIXE' })).number,
-      fixedScript(number),
+      fixedScript,
     );
+    expect(first.status).toBe('completed');
     const r = await create({
       kind: 'relocation',
       customer: c.code,
@@ -365,7 +477,7 @@ describe('service requests end to end over HTTP', () => {
     });
   });
 
-  it('suspends and restores a line at the customer’s demand, then terminates it and refunds the deposit', async () => {
+  it('suspends and restores a line at the customer’s demand, then terminates it: deposit refunded, line ceased in the inventory', async () => {
     const c = await newCustomer();
     const line = await newMobileLine(c);
     const s = await drive(
@@ -393,8 +505,12 @@ describe('service requests end to end over HTTP', () => {
       },
     );
     expect(end.status).toBe('completed');
+    expect(end.workflow.data.ceasedInInventory).toBe(line.number);
     expect((await subscription(line.subscriptionId)).status).toBe('terminated');
     expect((await account(line.request.payerId)).balance.depositsHeld).toBe(0);
+    // the number rests in quarantine before reuse, the technical file is closed
+    expect(await inventory(`/numbers/${line.number}`)).toMatchObject({ status: 'quarantine' });
+    expect(await inventory(`/lines/${line.number}`)).toMatchObject({ status: 'ceased' });
   });
 
   it('rejects a blacklisted customer with a letter giving the reason', async () => {
@@ -411,27 +527,13 @@ describe('service requests end to end over HTTP', () => {
     expect(done.documents.find((d) => d.kind === 'sms')?.text).toContain('unpaid bills');
   });
 
-  it('cancelling a request releases the number and refunds the deposit; nothing stays reserved', async () => {
+  it('cancelling a request releases its reservation, refunds deposit and fees, and tells the customer', async () => {
     const c = await newCustomer();
-    const number = nextNumber('77');
-    const stock = await t.login('stock');
-    const a = await create({ kind: 'new_line', customer: c.code, productCode: 'MOBILE-POST' });
-    const b = await create({ kind: 'new_line', customer: c.code, productCode: 'MOBILE-POST' });
-    await drive(a.number, { ...money }, 'sim_assignment');
-    await drive(b.number, { ...money }, 'sim_assignment');
-    const simOf = async (n: string) =>
-      (await get(n)).workflow.tasks.find((x) => x.node === 'sim_assignment' && x.status === 'ready')!;
-    const assign = (taskId: number, directoryNumber: string) =>
-      t.call('POST', `/api/v1/tasks/${taskId}/complete`, stock, {
-        outcome: 'assigned',
-        data: { directoryNumber, simIccid: nextIccid() },
-      });
-    expect((await assign((await simOf(a.number)).id, number)).statusCode).toBe(200);
-    // the number is held by A: B cannot take it
-    const clash = await assign((await simOf(b.number)).id, number);
-    expect(clash.statusCode).toBe(409);
-    expect(clash.json().code).toBe('request.reserved');
-    // A is cancelled before its line is set up
+    const a = await create({ kind: 'new_line', customer: c.code, productCode: 'FIXE' });
+    await drive(a.number, fixedScript, 'mdf_works');
+    const before = await get(a.number);
+    const chain = (before.workflow.data.study as { chain: Record<string, string> }).chain;
+    expect(await inventory(`/numbers/${chain.number}`)).toMatchObject({ status: 'reserved' });
     const cancelled = await t.call('POST', `/api/v1/requests/${a.number}/cancel`, front, {
       reason: 'customer changed their mind',
     });
@@ -439,62 +541,105 @@ describe('service requests end to end over HTTP', () => {
     const after = cancelled.json() as RequestJson;
     expect(after.status).toBe('cancelled');
     expect(after.workflow.compensations.map((x) => x.action).sort()).toEqual(
-      [
-        'request.cancel_invoice',
-        'request.refund_deposit',
-        'request.release_reservation',
-        'request.release_reservation',
-      ].sort(),
+      ['request.cancel_invoice', 'request.refund_deposit', 'request.release_inventory'].sort(),
     );
     expect(after.workflow.compensations.every((x) => x.doneAt)).toBe(true);
-    expect(after.workflow.tasks.find((x) => x.node === 'activate')?.status).toBe('cancelled');
-    const live = await t.tdb.db
-      .selectFrom('request_reservation as rr')
-      .innerJoin('service_request as sr', 'sr.id', 'rr.request_id')
-      .select('rr.value')
-      .where('sr.number', '=', a.number)
-      .where('rr.status', '=', 'reserved')
-      .execute();
-    expect(live).toEqual([]);
-    // the released number goes to B, whose line is set up with it
-    expect((await assign((await simOf(b.number)).id, number)).statusCode).toBe(200);
-    const done = await drive(b.number, {});
-    expect(done).toMatchObject({ status: 'completed', lineId: number });
-    expect((await get(a.number)).subscriptionId).toBeNull();
-    // A's deposit came back and its paid invoice was cancelled: only B's deposit is held and what
-    // A's customer paid for fees (5 000 + 18 %) stays on the account as a credit
-    expect((await account(after.payerId)).balance).toMatchObject({
-      depositsHeld: 15000,
-      receivable: -5900,
-      openInvoices: 0,
+    expect(after.workflow.tasks.find((x) => x.node === 'mdf_works')?.status).toBe('cancelled');
+    // nothing stays reserved: the reservation is released, its number and pairs free again
+    expect(await inventory(`/reservations/${chain.reservation}`)).toMatchObject({ status: 'released' });
+    expect(await inventory(`/numbers/${chain.number}`)).toMatchObject({ status: 'free' });
+    expect(after.subscriptionId).toBeNull();
+    // the customer gets a cancellation letter and SMS giving the reason
+    const sms = after.documents.filter((d) => d.kind === 'sms');
+    expect(sms).toHaveLength(1);
+    expect(sms[0]!.text).toContain('customer changed their mind');
+    expect(after.documents.filter((d) => d.kind === 'letter')).toHaveLength(1);
+    // the deposit came back and what was paid on the cancelled invoice was refunded, not left as a credit
+    const acc = await account(after.payerId);
+    expect(acc.balance).toMatchObject({ depositsHeld: 0, receivable: 0, openInvoices: 0 });
+    expect(acc.entries.map((e) => e.kind)).toContain('refund');
+    // the released number goes to the next request that asks for it
+    const b = await create({
+      kind: 'new_line',
+      customer: c.code,
+      productCode: 'FIXE',
+      preferredNumber: chain.number,
     });
+    expect(await drive(b.number, fixedScript)).toMatchObject({ status: 'completed', lineId: chain.number });
   });
 
-  it('puts a not-feasible request on hold and resumes it when capacity is added in its zone', async () => {
-    const c = await newCustomer();
+  it('holds a request the inventory finds not feasible, with its cause, and resumes it by itself when pairs are added', async () => {
+    const c = await newCustomer({ address: PARCELLES });
     const r = await create({ kind: 'new_line', customer: c.code, productCode: 'FIXE' });
-    await drive(r.number, {}, 'study_mdf');
-    const mdfTask = (await get(r.number)).workflow.tasks.find((x) => x.node === 'study_mdf')!;
-    const mdf = await t.login('mdf');
-    const res0 = await t.call('POST', `/api/v1/tasks/${mdfTask.id}/complete`, mdf, {
-      outcome: 'not_feasible',
-      data: { notes: 'cable saturated' },
+    await t.app.workflow.drain();
+    const held = await get(r.number);
+    expect(held.workflow.tasks.find((x) => x.node === 'wait_capacity')?.status).toBe('held');
+    // the hold carries the inventory's cause, naming the saturated concentration point
+    expect(held.workflow.data.study).toMatchObject({
+      feasible: false,
+      cause: 'saturation',
+      elementType: 'cp',
+      elementCode: 'PC-PAR-01',
     });
-    expect(res0.statusCode, res0.body).toBe(200);
-    const now = await get(r.number);
-    expect(now.workflow.tasks.find((x) => x.node === 'wait_capacity')?.status).toBe('held');
-    expect(now.workflow.tasks.find((x) => x.node === 'study_network')?.status).toBe('cancelled');
-    const sup = await t.login('supervisor');
-    const res = await t.call('POST', '/api/v1/workflow/signals', sup, {
-      event: 'inventory.capacity_added',
-      payload: { zone: 'DAKAR' },
+    // and the request is in the inventory's pending requests, behind the demo's older ones
+    const waiting = await pending();
+    expect(waiting.find((p) => p.requestRef === r.number)).toMatchObject({
+      cause: 'saturation',
+      elementCode: 'PC-PAR-01',
     });
-    expect(res.statusCode, res.body).toBe(200);
-    const after = await get(r.number);
-    expect(after.workflow.tasks.filter((x) => x.node === 'study_mdf' && x.status === 'ready')).toHaveLength(
-      1,
-    );
-    await t.call('POST', `/api/v1/requests/${r.number}/cancel`, front, { reason: 'test over' });
+    // the network service lays more pairs to the CP: no manual signal, the request resumes
+    const network = await t.login('network');
+    const laid = await t.call('POST', '/api/v1/inventory/cables', network, {
+      code: 'CD-PAR-01',
+      kind: 'distribution',
+      sdf: 'SR-PAR1',
+      cp: 'PC-PAR-01',
+      pairs: 12,
+    });
+    expect(laid.statusCode, laid.body).toBeLessThan(300);
+    await t.app.requests.resumesSettled();
+    const resumed = await get(r.number);
+    expect(resumed.workflow.tasks.find((x) => x.node === 'wait_capacity')).toMatchObject({
+      status: 'done',
+    });
+    expect((await pending()).some((p) => p.requestRef === r.number)).toBe(false);
+    const done = await drive(r.number, fixedScript);
+    expect(done.status).toBe('completed');
+    expect(done.workflow.data.study).toMatchObject({ feasible: true, chain: { cp: 'PC-PAR-01' } });
+  });
+
+  it('an unequipped zone holds the request until the deadline, then refuses it and leaves the pending requests', async () => {
+    const c = await newCustomer({ address: KEUR_MASSAR });
+    const r = await create({ kind: 'new_line', customer: c.code, productCode: 'FIXE' });
+    await t.app.workflow.drain();
+    const held = await get(r.number);
+    expect(held.workflow.data.study).toMatchObject({ feasible: false, cause: 'unequipped_zone' });
+    expect((await pending()).find((p) => p.requestRef === r.number)).toMatchObject({
+      cause: 'unequipped_zone',
+    });
+    // a periodic recheck studies again and holds again, still waiting; then 90 days pass without
+    // capacity: refusal letter, out of the pending requests (the engine's clock is moved forward)
+    const engine = t.app.workflow.engine;
+    const realClock = engine.clock;
+    const clock = new FixedClock(new Date(Date.now() + 25 * 3600_000));
+    engine.clock = clock;
+    try {
+      await t.app.workflow.drain();
+      const rechecked = await get(r.number);
+      expect(rechecked.workflow.tasks.filter((x) => x.node === 'study')).toHaveLength(2);
+      expect(
+        rechecked.workflow.tasks.filter((x) => x.node === 'wait_capacity' && x.status === 'held'),
+      ).toHaveLength(1);
+      expect((await pending()).find((p) => p.requestRef === r.number)).toBeDefined();
+      clock.advance(91 * 86_400_000);
+      await t.app.workflow.drain();
+    } finally {
+      engine.clock = realClock;
+    }
+    const done = await drive(r.number, {});
+    expect(done.status).toBe('rejected');
+    expect(done.reason).toContain('unequipped zone');
+    expect((await pending()).some((p) => p.requestRef === r.number)).toBe(false);
   });
 
   it('lists baskets by actor, refuses other actors’ baskets, and simulates a scenario without side effects', async () => {
@@ -517,8 +662,8 @@ describe('service requests end to end over HTTP', () => {
       .executeTakeFirstOrThrow();
     const sim = await t.call('POST', '/api/v1/scenarios/simulate', front, {
       code: 'new_fixed_wired',
-      data: { zone: 'DAKAR' },
-      outcomes: { study_mdf: 'not_feasible' },
+      data: { zone: 'DAKAR', request: { number: 'R-SIM' }, capacityDeadline: '2030-01-01T00:00:00Z' },
+      outcomes: { study: 'not_feasible' },
     });
     expect(sim.statusCode, sim.body).toBe(200);
     const path = (sim.json() as { steps: { node: string }[] }).steps.map((s) => s.node);

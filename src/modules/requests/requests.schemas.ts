@@ -37,6 +37,10 @@ export const RequestCreate = Type.Object(
     /** The installation address (new line) or the new address (relocation); default: the customer's. */
     address: Type.Optional(Address),
     newCustomer: Type.Optional(Type.String({ minLength: 1, maxLength: 30 })),
+    /** Choose-a-number: the directory number the customer asked for (the study reserves it or says why not). */
+    preferredNumber: Type.Optional(Type.String({ pattern: '^[0-9]{6,15}$' })),
+    /** New mobile line: the shop whose SIM stock provides the card (default: a shop of the customer's locality). */
+    shop: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$' })),
     accessChange: Type.Optional(
       Type.Object(
         { change: Type.String({ minLength: 1, maxLength: 60 }), until: Type.String({ format: 'date-time' }) },

@@ -51,20 +51,6 @@ export interface RequestDocumentTable {
   sent_at: Date | null;
 }
 
-export interface RequestReservationTable {
-  id: Generated<number>;
-  request_id: number;
-  kind: 'directory_number' | 'sim';
-  value: string;
-  status: ColumnType<
-    'reserved' | 'released' | 'consumed',
-    'reserved' | undefined,
-    'reserved' | 'released' | 'consumed'
-  >;
-  created_at: Timestamp;
-  ended_at: Date | null;
-}
-
 export interface MessageTemplateTable {
   code: string;
   channel: 'letter' | 'sms' | 'email';
@@ -76,6 +62,5 @@ export interface MessageTemplateTable {
 export interface RequestsTables {
   service_request: ServiceRequestTable;
   request_document: RequestDocumentTable;
-  request_reservation: RequestReservationTable;
   message_template: MessageTemplateTable;
 }

@@ -3,6 +3,7 @@
 // and stops on SIGTERM/SIGINT; SIGKILL at any moment loses nothing (see worker.ts).
 import { createDb, createPool } from '../../platform/db.js';
 import { createBilling } from '../billing/index.js';
+import { createInventory } from '../inventory/index.js';
 import { createReferential } from '../referential/index.js';
 import { createWorkflow, workLoop } from '../workflow/index.js';
 import { createRequests } from './index.js';
@@ -17,7 +18,15 @@ const db = createDb(pool);
 const referential = createReferential(db, process.env.GPTO_CURRENCY ?? 'XOF');
 const billing = createBilling(db, process.env.GPTO_CURRENCY ?? 'XOF');
 const workflow = createWorkflow(db);
-createRequests(db, { referential, billing, workflow });
+// The inventory's secret key only seals SIM secrets, which the workflow's steps never read.
+const inventory = createInventory(db);
+createRequests(db, {
+  referential,
+  billing,
+  workflow,
+  inventory,
+  onError: (err) => process.stderr.write(`resume: ${err instanceof Error ? err.message : String(err)}\n`),
+});
 const stop = new AbortController();
 process.on('SIGTERM', () => stop.abort());
 process.on('SIGINT', () => stop.abort());
