@@ -2,6 +2,7 @@
 // A generated plant of 1 M pairs, 500 k numbers and 100 k SIM cards (× scale); automatic study +
 // reservation throughput with 8 concurrent callers and its p99, beside pgbench TPC-B on the same
 // server in the same run; and the time to resume 10 k held requests after one capacity event.
+import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { createInventory, type InventoryServices } from '../src/modules/inventory/index.js';
 import { plantWriters } from '../src/modules/inventory/plant.service.js';
@@ -28,8 +29,18 @@ const arg = (name: string, fallback: number) => {
 const SITES = 10;
 const SDF_PER_SITE = 20;
 const CP_PER_SDF = 10;
+/** Ports per card and cards per shelf of the generated switches (equipment number SW-SS-CC-PPP). */
+const PORTS_PER_CARD = 100;
+const CARDS_PER_SHELF = 20;
+const SIM_BATCH = 10_000;
 
-/** Builds the plant through the same writers as the API and CSV import (pairs come from generate_series). */
+/**
+ * Builds the plant set-based: one INSERT … SELECT over generate_series per kind of resource, with the
+ * names the plant writers give (equipment numbers SW-SS-CC-PPP on horizontal positions H…, primary
+ * pairs on vertical positions V<cable>/NNNN), then the number ranges and the SIM batches through the
+ * services themselves (number pools with golden-number marking, manufacturer files parsed, checked
+ * and sealed with AES-GCM). Generated once per data dir and scale.
+ */
 async function generate(rt: Runtime, inv: InventoryServices, scale: number): Promise<Record<string, number>> {
   const done = await rt.db
     .selectFrom('setting')
@@ -42,77 +53,126 @@ async function generate(rt: Runtime, inv: InventoryServices, scale: number): Pro
   const distPairs = Math.max(20, Math.round(300 * scale));
   const ports = Math.max(100, Math.round(20000 * scale));
   const numbersPerSite = Math.max(1000, Math.round(50000 * scale));
-  const w = (fn: (t: Executor, s: CapacitySignal[]) => Promise<unknown>) =>
-    inv.plant.write('bench', 'bench', fn, { code: 'bench' }, SYSTEM, false);
-  for (let s = 0; s < SITES; s++) {
-    const site = `BS${s}`;
-    await w((t) => plantWriters.site(t, { code: site, name: `Bench site ${s}`, locality: 'Bench' }));
-    await w((t) => plantWriters.switch(t, { code: `${site}-SW`, site, name: 'switch' }));
-    await w((t) => plantWriters.mdf(t, { code: `${site}-MDF`, site, name: 'mdf' }));
-    for (let card = 0; card * 10000 < ports; card++)
-      await w((t, sig) =>
-        plantWriters.ports(
-          t,
-          {
-            switch: `${site}-SW`,
-            mdf: `${site}-MDF`,
-            shelf: 1,
-            card,
-            ports: Math.min(10000, ports - card * 10000),
-          },
-          sig,
-        ),
+  const steps: Record<string, number> = {};
+  const step = async (name: string, fn: () => Promise<unknown>) => {
+    const t = performance.now();
+    await fn();
+    steps[name] = (performance.now() - t) / 1000;
+    console.log(`  ${name}: ${steps[name].toFixed(1)} s`);
+  };
+  await step('sites, switches, MDFs, cabinets, CPs, cables, serving areas', () =>
+    rt.db.transaction().execute(async (t) => {
+      await sql`
+        INSERT INTO inv_site (code, name, locality)
+        SELECT 'BS' || s, 'Bench site ' || s, 'Bench' FROM generate_series(0, ${SITES - 1}::int) s`.execute(
+        t,
       );
-    for (let d = 0; d < SDF_PER_SITE; d++) {
-      const sdf = `${site}-SR${d}`;
-      await w((t) => plantWriters.sdf(t, { code: sdf, site, name: sdf, locality: 'Bench', district: sdf }));
-      await w((t, sig) =>
-        plantWriters.cable(
-          t,
-          { code: `${sdf}-P`, kind: 'primary', mdf: `${site}-MDF`, sdf, pairs: primaryPairs },
-          sig,
-        ),
+      await sql`
+        INSERT INTO inv_switch (code, site_id, name) SELECT code || '-SW', id, 'switch' FROM inv_site WHERE code ~ '^BS[0-9]+$'`.execute(
+        t,
       );
-      await rt.db.transaction().execute(async (t) => {
-        const sig: never[] = [];
-        for (let c = 0; c < CP_PER_SDF; c++) {
-          const cp = `${sdf}-PC${c}`;
-          await plantWriters.cp(t, { code: cp, sdf, name: cp, locality: 'Bench', district: cp });
-          await plantWriters.cable(
-            t,
-            { code: `${cp}-D`, kind: 'distribution', sdf, cp, pairs: distPairs },
-            sig,
-          );
-          await plantWriters.servingArea(t, { locality: 'Bench', district: cp, cp }, sig);
-        }
-      });
+      await sql`
+        INSERT INTO inv_mdf (code, site_id, name) SELECT code || '-MDF', id, 'mdf' FROM inv_site WHERE code ~ '^BS[0-9]+$'`.execute(
+        t,
+      );
+      await sql`
+        INSERT INTO inv_sdf (code, site_id, name, locality, district)
+        SELECT s.code || '-SR' || d, s.id, s.code || '-SR' || d, 'Bench', s.code || '-SR' || d
+        FROM inv_site s, generate_series(0, ${SDF_PER_SITE - 1}::int) d WHERE s.code ~ '^BS[0-9]+$'`.execute(
+        t,
+      );
+      await sql`
+        INSERT INTO inv_cp (code, sdf_id, name, locality, district)
+        SELECT f.code || '-PC' || c, f.id, f.code || '-PC' || c, 'Bench', f.code || '-PC' || c
+        FROM inv_sdf f, generate_series(0, ${CP_PER_SDF - 1}::int) c WHERE f.code ~ '^BS[0-9]+-SR[0-9]+$'`.execute(
+        t,
+      );
+      await sql`
+        INSERT INTO inv_cable (code, kind, mdf_id, sdf_id, pair_count)
+        SELECT f.code || '-P', 'primary', m.id, f.id, ${primaryPairs}::int
+        FROM inv_sdf f JOIN inv_mdf m ON m.site_id = f.site_id WHERE f.code ~ '^BS[0-9]+-SR[0-9]+$'`.execute(
+        t,
+      );
+      await sql`
+        INSERT INTO inv_cable (code, kind, sdf_id, cp_id, pair_count)
+        SELECT c.code || '-D', 'distribution', c.sdf_id, c.id, ${distPairs}::int
+        FROM inv_cp c WHERE c.code ~ '^BS[0-9]+-SR[0-9]+-PC[0-9]+$'`.execute(t);
+      await sql`
+        INSERT INTO inv_serving_area (locality, district, cp_id)
+        SELECT 'Bench', c.code, c.id FROM inv_cp c WHERE c.code ~ '^BS[0-9]+-SR[0-9]+-PC[0-9]+$'`.execute(t);
+    }),
+  );
+  await step(`line ports (${ports} per site) on horizontal MDF positions`, () =>
+    sql`
+      WITH pos AS (
+        INSERT INTO inv_mdf_position (mdf_id, side, position)
+        SELECT m.id, 'horizontal', 'H' || sw.code || '-' || lpad((k / ${PORTS_PER_CARD * CARDS_PER_SHELF} + 1)::text, 2, '0')
+               || '-' || lpad((k / ${PORTS_PER_CARD} % ${CARDS_PER_SHELF})::text, 2, '0')
+               || '-' || lpad((k % ${PORTS_PER_CARD} + 1)::text, 3, '0')
+        FROM inv_switch sw JOIN inv_mdf m ON m.site_id = sw.site_id, generate_series(0, ${ports - 1}::int) k
+        WHERE sw.code ~ '^BS[0-9]+-SW$'
+        RETURNING id, mdf_id, position)
+      INSERT INTO inv_port (switch_id, site_id, equipment_number, shelf, card, port, mdf_position_id)
+      SELECT sw.id, sw.site_id, substr(pos.position, 2), split_part(pos.position, '-', 3)::int,
+             split_part(pos.position, '-', 4)::int, split_part(pos.position, '-', 5)::int, pos.id
+      FROM pos JOIN inv_mdf m ON m.id = pos.mdf_id JOIN inv_switch sw ON sw.site_id = m.site_id`.execute(
+      rt.db,
+    ),
+  );
+  await step(`primary pairs (${primaryPairs} per cabinet) on vertical MDF positions`, () =>
+    sql`
+      WITH pos AS (
+        INSERT INTO inv_mdf_position (mdf_id, side, position)
+        SELECT c.mdf_id, 'vertical', 'V' || c.code || '/' || lpad(n::text, greatest(4, length(n::text)), '0')
+        FROM inv_cable c, generate_series(1, c.pair_count) n
+        WHERE c.kind = 'primary' AND c.code ~ '^BS[0-9]+-SR[0-9]+-P$'
+        RETURNING id, position)
+      INSERT INTO inv_pair (cable_id, kind, number, sdf_id, mdf_position_id)
+      SELECT c.id, 'primary', split_part(pos.position, '/', 2)::int, c.sdf_id, pos.id
+      FROM pos JOIN inv_cable c ON c.code = substr(split_part(pos.position, '/', 1), 2)`.execute(rt.db),
+  );
+  await step(`distribution pairs (${distPairs} per concentration point)`, () =>
+    sql`
+      INSERT INTO inv_pair (cable_id, kind, number, sdf_id, cp_id)
+      SELECT c.id, 'distribution', n, c.sdf_id, c.cp_id
+      FROM inv_cable c, generate_series(1, c.pair_count) n
+      WHERE c.kind = 'distribution' AND c.code ~ '^BS[0-9]+-SR[0-9]+-PC[0-9]+-D$'`.execute(rt.db),
+  );
+  await step(`number pools (${numbersPerSite} numbers per site, golden numbers marked)`, async () => {
+    for (let s = 0; s < SITES; s++) {
+      await inv.pools.create({ code: `FIXE-BS${s}`, product: 'FIXE', site: `BS${s}` }, SYSTEM);
+      const first = 330000000 + s * 1000000;
+      await inv.pools.addRange(
+        `FIXE-BS${s}`,
+        { first: String(first), last: String(first + numbersPerSite - 1) },
+        SYSTEM,
+      );
     }
-    await inv.pools.create({ code: `FIXE-${site}`, product: 'FIXE', site }, SYSTEM);
-    const first = 330000000 + s * 1000000;
-    await inv.pools.addRange(
-      `FIXE-${site}`,
-      { first: String(first), last: String(first + numbersPerSite - 1) },
-      SYSTEM,
-    );
-  }
+  });
   const sims = Math.max(1000, Math.round(100000 * scale));
-  for (let b = 0; b * 10000 < sims; b++) {
-    const rows = ['iccid,imsi,ki,opc,pin1,puk1,pin2,puk2'];
-    for (let i = b * 10000; i < Math.min(sims, (b + 1) * 10000); i++)
-      rows.push(
-        [
-          withLuhn(`8922199${String(i).padStart(11, '0')}`),
-          `60809${String(i).padStart(10, '0')}`,
-          'A'.repeat(32),
-          'B'.repeat(32),
-          '0000',
-          String(10000000 + i),
-          '1234',
-          String(20000000 + i),
-        ].join(','),
+  await step(`SIM cards (${sims}, manufacturer files of ${SIM_BATCH}, secrets sealed)`, async () => {
+    for (let b = 0; b * SIM_BATCH < sims; b++) {
+      const rows = ['iccid,imsi,ki,opc,pin1,puk1,pin2,puk2'];
+      for (let i = b * SIM_BATCH; i < Math.min(sims, (b + 1) * SIM_BATCH); i++)
+        rows.push(
+          [
+            withLuhn(`8922199${String(i).padStart(11, '0')}`),
+            `60809${String(i).padStart(10, '0')}`,
+            randomBytes(16).toString('hex'),
+            randomBytes(16).toString('hex'),
+            String(1000 + (i % 9000)),
+            String(10000000 + i),
+            String(1000 + ((i * 7) % 9000)),
+            String(20000000 + i),
+          ].join(','),
+        );
+      await inv.sims.importBatch(
+        { batch: `BENCH-${b}`, manufacturer: 'bench', csv: rows.join('\n') },
+        SYSTEM,
       );
-    await inv.sims.importBatch({ batch: `BENCH-${b}`, manufacturer: 'bench', csv: rows.join('\n') }, SYSTEM);
-  }
+    }
+  });
+  await step('vacuum analyze', () => sql`VACUUM (ANALYZE)`.execute(rt.db));
   const counts = (
     await sql<{ pairs: number; numbers: number; sims: number; ports: number }>`
       SELECT (SELECT count(*)::int FROM inv_pair) AS pairs, (SELECT count(*)::int FROM inv_number) AS numbers,
@@ -125,7 +185,6 @@ async function generate(rt: Runtime, inv: InventoryServices, scale: number): Pro
     .insertInto('setting')
     .values({ key: `bench_inventory_${scale}`, value: JSON.stringify(out) })
     .execute();
-  await sql`ANALYZE`.execute(rt.db);
   return out;
 }
 
@@ -201,42 +260,45 @@ export async function run(): Promise<void> {
       `throughput with ${callers} concurrent callers for ${seconds} s`,
     );
 
-    // 10 k held requests on one saturated concentration point, then one capacity event.
+    // 10 k held requests on one saturated concentration point, then one capacity event: a new
+    // distribution cable with as many pairs as requests wait (everything behind it has room).
     const sdf = `HOLD-${runId}`.toUpperCase();
     const cp = `${sdf}-PC`;
+    const room = pendingCount + 1;
     const w = (fn: (t: Executor, s: CapacitySignal[]) => Promise<unknown>) =>
       inv.plant.write('bench', 'bench', fn, { code: 'bench' }, SYSTEM, false);
     await w((t) => plantWriters.site(t, { code: sdf, name: 'hold site', locality: 'Hold' }));
     await w((t) => plantWriters.switch(t, { code: `${sdf}-SW`, site: sdf, name: 'switch' }));
     await w((t) => plantWriters.mdf(t, { code: `${sdf}-MDF`, site: sdf, name: 'mdf' }));
-    for (let card = 0; card * 10000 < pendingCount; card++)
+    for (let card = 0; card * 1000 < room; card++)
       await w((t, sig) =>
         plantWriters.ports(
           t,
           {
             switch: `${sdf}-SW`,
             mdf: `${sdf}-MDF`,
-            shelf: 1,
-            card,
-            ports: Math.min(10000, pendingCount - card * 10000),
+            shelf: 1 + Math.floor(card / 100),
+            card: card % 100,
+            ports: Math.min(1000, room - card * 1000),
           },
           sig,
         ),
       );
     await w((t) => plantWriters.sdf(t, { code: `${sdf}-SR`, site: sdf, name: 'sdf', locality: 'Hold' }));
-    await w((t, sig) =>
-      plantWriters.cable(
-        t,
-        {
-          code: `${sdf}-P`,
-          kind: 'primary',
-          mdf: `${sdf}-MDF`,
-          sdf: `${sdf}-SR`,
-          pairs: Math.min(10000, pendingCount),
-        },
-        sig,
-      ),
-    );
+    for (let k = 0; k * 10000 < room; k++)
+      await w((t, sig) =>
+        plantWriters.cable(
+          t,
+          {
+            code: `${sdf}-P${k}`,
+            kind: 'primary',
+            mdf: `${sdf}-MDF`,
+            sdf: `${sdf}-SR`,
+            pairs: Math.min(10000, room - k * 10000),
+          },
+          sig,
+        ),
+      );
     await w((t) =>
       plantWriters.cp(t, { code: cp, sdf: `${sdf}-SR`, name: 'cp', locality: 'Hold', district: runId }),
     );
@@ -244,13 +306,12 @@ export async function run(): Promise<void> {
       plantWriters.cable(t, { code: `${cp}-D`, kind: 'distribution', sdf: `${sdf}-SR`, cp, pairs: 1 }, sig),
     );
     await w((t, sig) => plantWriters.servingArea(t, { locality: 'Hold', district: runId, cp }, sig));
-    await inv.pools.create({ code: `P-${sdf}`.slice(0, 30), product: 'FIXE', site: sdf }, SYSTEM);
+    const poolCode = `P-${sdf}`.slice(0, 30);
+    const firstNumber = 400000000 + (Date.now() % 500) * 100000;
+    await inv.pools.create({ code: poolCode, product: 'FIXE', site: sdf }, SYSTEM);
     await inv.pools.addRange(
-      `P-${sdf}`.slice(0, 30),
-      {
-        first: String(400000000 + (Date.now() % 500) * 100000),
-        last: String(400000000 + (Date.now() % 500) * 100000 + pendingCount + 999),
-      },
+      poolCode,
+      { first: String(firstNumber), last: String(firstNumber + pendingCount + 999) },
       SYSTEM,
     );
     await inv.service.study(
@@ -262,6 +323,7 @@ export async function run(): Promise<void> {
       },
       SYSTEM,
     );
+    // The held requests, as a saturated study would have held them (`inv_hold`), written in one go.
     await sql`
       INSERT INTO inv_pending (request_ref, kind, product_code, address, locality, district, zone_key, cause, element_type, element_code, detail)
       SELECT 'H-' || ${runId} || '-' || i, 'fixed_wired', 'FIXE', jsonb_build_object('locality', 'Hold', 'district', ${runId}::text), 'Hold', ${runId}, 'hold/' || ${runId},
@@ -273,11 +335,11 @@ export async function run(): Promise<void> {
       plantWriters.cable(
         t,
         {
-          code: `${cp}-D`,
+          code: `${cp}-D2`,
           kind: 'distribution',
           sdf: `${sdf}-SR`,
           cp,
-          pairs: Math.min(10000, pendingCount + 1),
+          pairs: Math.min(10000, pendingCount),
         },
         sig,
       ),

@@ -128,24 +128,22 @@ export class PendingService {
               ...(row.address ? { address: row.address } : {}),
               ...(row.shop_code ? { shop: row.shop_code } : {}),
             };
-            // A savepoint per request: one request's unexpected failure does not undo the others.
-            // The study marks the request resumed (with its event) or holds it again with its new cause.
-            await sql`SAVEPOINT pending_one`.execute(trx);
-            try {
-              const out = await runStudy(trx, { ...input, holdIfNotFeasible: true }, by, signal);
-              await sql`RELEASE SAVEPOINT pending_one`.execute(trx);
-              if (out.feasible) {
-                done.push({ requestRef: row.request_ref, reservationId: out.reservationId });
-              } else if (
-                signal.elementType !== 'zone' &&
-                out.elementType === signal.elementType &&
-                out.elementCode === signal.code
-              ) {
-                exhausted = true;
-                break;
-              }
-            } catch {
-              await sql`ROLLBACK TO SAVEPOINT pending_one`.execute(trx);
+            // The re-study runs in its own subtransaction (inv_study_guarded): one request's
+            // unexpected failure does not undo the others, and is left waiting for the next event.
+            // It marks the request resumed (with its event) or holds it again with its new cause.
+            const out = await runStudy(trx, { ...input, holdIfNotFeasible: true }, by, signal).catch(
+              () => null,
+            );
+            if (!out) continue;
+            if (out.feasible) {
+              done.push({ requestRef: row.request_ref, reservationId: out.reservationId });
+            } else if (
+              signal.elementType !== 'zone' &&
+              out.elementType === signal.elementType &&
+              out.elementCode === signal.code
+            ) {
+              exhausted = true;
+              break;
             }
           }
           if (rows.length < CHUNK) exhausted = true;

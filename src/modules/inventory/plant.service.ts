@@ -123,15 +123,15 @@ export const plantWriters = {
     const prefix = `${sw.code}-${String(i.shelf).padStart(2, '0')}-${String(i.card).padStart(2, '0')}-`;
     await sql`
       INSERT INTO inv_mdf_position (mdf_id, side, position)
-      SELECT ${mdf.id}, 'horizontal', 'H' || ${prefix} || lpad(n::text, 3, '0')
+      SELECT ${mdf.id}, 'horizontal', 'H' || ${prefix} || lpad(n::text, greatest(3, length(n::text)), '0')
       FROM generate_series(1, ${i.ports}::int) n
       ON CONFLICT DO NOTHING`.execute(db);
     const r = await sql`
       INSERT INTO inv_port (switch_id, site_id, equipment_number, shelf, card, port, mdf_position_id)
-      SELECT ${sw.id}, ${sw.site_id}, ${prefix} || lpad(n::text, 3, '0'), ${i.shelf}::int, ${i.card}::int, n, pos.id
+      SELECT ${sw.id}, ${sw.site_id}, ${prefix} || lpad(n::text, greatest(3, length(n::text)), '0'), ${i.shelf}::int, ${i.card}::int, n, pos.id
       FROM generate_series(1, ${i.ports}::int) n
       JOIN inv_mdf_position pos ON pos.mdf_id = ${mdf.id} AND pos.side = 'horizontal'
-        AND pos.position = 'H' || ${prefix} || lpad(n::text, 3, '0')
+        AND pos.position = 'H' || ${prefix} || lpad(n::text, greatest(3, length(n::text)), '0')
       ON CONFLICT DO NOTHING`.execute(db);
     const added = Number(r.numAffectedRows ?? 0);
     if (added > 0) signals.push({ elementType: 'site', code: sw.site_code, reason: 'equipment_installed' });
@@ -293,14 +293,14 @@ async function addPairs(
     // A primary pair lands on its own vertical position of the MDF, named after the cable and pair.
     await sql`
       INSERT INTO inv_mdf_position (mdf_id, side, position)
-      SELECT ${c.mdfId}, 'vertical', 'V' || ${c.code} || '/' || lpad(n::text, 4, '0')
+      SELECT ${c.mdfId}, 'vertical', 'V' || ${c.code} || '/' || lpad(n::text, greatest(4, length(n::text)), '0')
       FROM generate_series(${from}::int, ${to}::int) n ON CONFLICT DO NOTHING`.execute(db);
     const r = await sql`
       INSERT INTO inv_pair (cable_id, kind, number, sdf_id, mdf_position_id)
       SELECT ${c.id}, 'primary', n, ${c.sdfId}, pos.id
       FROM generate_series(${from}::int, ${to}::int) n
       JOIN inv_mdf_position pos ON pos.mdf_id = ${c.mdfId} AND pos.side = 'vertical'
-        AND pos.position = 'V' || ${c.code} || '/' || lpad(n::text, 4, '0')
+        AND pos.position = 'V' || ${c.code} || '/' || lpad(n::text, greatest(4, length(n::text)), '0')
       ON CONFLICT DO NOTHING`.execute(db);
     return Number(r.numAffectedRows ?? 0);
   }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, createPool } from '../../platform/db.js';
 import { createTestDb, type TestDb } from '../../../test/db.js';
 import { createInventory, type InventoryServices, type StudyResult } from './index.js';
+import { plantWriters } from './plant.service.js';
 import { ADMIN, buildPlant } from './test-fixtures.js';
 
 const plateau = { street: 'Rue Carnot', district: 'Plateau', locality: 'Dakar' };
@@ -239,6 +240,45 @@ describe('automatic study and reservation', () => {
     );
     expect(ok.feasible && ok.reservation.directoryNumber).toBeNull();
     expect((await inv.pending.list({})).map((p) => p.requestRef)).not.toContain('REQ-H');
+  });
+});
+
+describe('plant writers', () => {
+  let tdb: TestDb;
+  afterAll(async () => tdb?.close());
+
+  it('equips a card of more than 999 ports and lays a 10,000-pair cable without losing any to name clashes', async () => {
+    tdb = await createTestDb();
+    const inv = createInventory(tdb.db);
+    await buildPlant(inv, { ports: 5 });
+    const ports = await inv.plant.write(
+      'ports',
+      'plant',
+      (t, s) =>
+        plantWriters.ports(t, { switch: 'DKR-SW1', mdf: 'DKR-MDF', shelf: 2, card: 1, ports: 1200 }, s),
+      { code: 'DKR-SW1' },
+      ADMIN,
+      false,
+    );
+    expect(ports.added).toBe(1200);
+    const cable = await inv.plant.write(
+      'cable',
+      'plant',
+      (t, s) =>
+        plantWriters.cable(
+          t,
+          { code: 'BIG-P', kind: 'primary', mdf: 'DKR-MDF', sdf: 'SR1', pairs: 10000 },
+          s,
+        ),
+      { code: 'BIG-P' },
+      ADMIN,
+      false,
+    );
+    expect(cable.pairsAdded).toBe(10000);
+    const names = await sql<{ position: string }>`
+      SELECT v.position FROM inv_pair p JOIN inv_mdf_position v ON v.id = p.mdf_position_id
+      WHERE p.cable_id = ${cable.id} AND p.number IN (1000, 10000) ORDER BY p.number`.execute(tdb.db);
+    expect(names.rows.map((r) => r.position)).toEqual(['VBIG-P/1000', 'VBIG-P/10000']);
   });
 });
 

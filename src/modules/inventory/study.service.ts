@@ -117,7 +117,7 @@ export type StudyOutcome =
 type StudyAnswer =
   | { feasible: true; reused: boolean; reservation: ReservationDoc }
   | (NotFeasible & { held: boolean })
-  | { error: 'number.unavailable' | 'shop.not_found'; detail: string };
+  | { error: 'number.unavailable' | 'shop.not_found' | 'failed'; detail: string };
 
 /**
  * The study, one statement: idempotent per request (a live reservation is returned). Run it on the
@@ -143,14 +143,22 @@ export async function runStudy(
     ...(trigger ? { trigger } : {}),
   };
   const zone = input.address ? zoneKey(input.address.locality, input.address.district) : '';
+  // A re-study on new capacity runs guarded (its own subtransaction): see pending.service.ts.
+  const fn = trigger ? sql.raw('inv_study_guarded') : sql.raw('inv_study');
   const r = await sql<{ out: StudyAnswer }>`
-    SELECT inv_study(${JSON.stringify(doc)}::jsonb, ${zone}, ${by.userId}::bigint, ${by.actor ?? null}) AS out`.execute(
+    SELECT ${fn}(${JSON.stringify(doc)}::jsonb, ${zone}, ${by.userId}::bigint, ${by.actor ?? null}) AS out`.execute(
     db,
   );
   const out = r.rows[0]?.out as StudyAnswer;
   if ('error' in out) {
-    if (out.error === 'shop.not_found') throw invNotFound('inventory.not_found', 'shop', out.detail, 'shop');
-    throw invConflict('number.unavailable', out.detail, 'preferredNumber');
+    switch (out.error) {
+      case 'shop.not_found':
+        throw invNotFound('inventory.not_found', 'shop', out.detail, 'shop');
+      case 'number.unavailable':
+        throw invConflict('number.unavailable', out.detail, 'preferredNumber');
+      case 'failed':
+        throw new Error(`study of ${input.requestRef} failed: ${out.detail}`);
+    }
   }
   if (!out.feasible) return out;
   const reservation = reservationFromDoc(out.reservation);

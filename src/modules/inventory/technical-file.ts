@@ -115,9 +115,9 @@ export async function loadReservation(
     : where.code
       ? sql`x.code = ${where.code.toUpperCase()}`
       : sql`x.request_ref = ${where.requestRef ?? ''} AND x.id = (SELECT max(id) FROM inv_reservation WHERE request_ref = ${where.requestRef ?? ''})`;
-  const r = await sql<ReservationDoc>`
-    SELECT x.id, x.code, x.request_ref, x.kind, x.status, x.product_code, x.directory_number, x.created_at, x.closed_at, ${chainSelect('inv_reservation')}
-    WHERE ${cond}`.execute(db);
+  // inv_reservation_doc keeps its plan for the session: the chain's join is costly to plan, cheap to run.
+  const r = await sql<{ doc: ReservationDoc }>`
+    SELECT inv_reservation_doc(x.id) AS doc FROM inv_reservation x WHERE ${cond}`.execute(db);
   const row = r.rows[0];
   if (!row)
     throw invNotFound(
@@ -125,7 +125,7 @@ export async function loadReservation(
       'reservation',
       where.code ?? where.requestRef ?? where.id ?? '',
     );
-  return reservationFromDoc(row);
+  return reservationFromDoc(row.doc);
 }
 
 export interface TechnicalFile {
