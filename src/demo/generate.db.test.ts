@@ -44,6 +44,17 @@ describe('demo customer generator', () => {
       await q(`SELECT count(*)::int AS n FROM subscription s JOIN payer p ON p.id = s.payer_id
         WHERE p.customer_id <> s.customer_id`),
     ).toBe(0);
+    // the load may skip PostgreSQL's foreign-key checks: every reference must resolve all the same
+    expect(
+      await q(`SELECT (
+        (SELECT count(*) FROM subscription s LEFT JOIN subscription_user u ON u.id = s.user_id
+          WHERE s.user_id IS NOT NULL AND (u.id IS NULL OR u.customer_id <> s.customer_id))
+        + (SELECT count(*) FROM subscription s LEFT JOIN product_version v ON v.id = s.product_version_id WHERE v.id IS NULL)
+        + (SELECT count(*) FROM subscription_status_history h LEFT JOIN subscription s ON s.id = h.subscription_id WHERE s.id IS NULL)
+        + (SELECT count(*) FROM subscription_payer_history h LEFT JOIN payer p ON p.id = h.to_payer_id WHERE p.id IS NULL)
+        + (SELECT count(*) FROM customer c LEFT JOIN category k ON k.id = c.tax_id WHERE k.id IS NULL)
+      )::int AS n`),
+    ).toBe(0);
     // organisations' lines have a user of their own; people use their own lines
     expect(
       await q(`SELECT count(*)::int AS n FROM subscription s JOIN customer c ON c.id = s.customer_id

@@ -271,6 +271,25 @@ async function rebuildSecondaryIndexes(pool: pg.Pool, concurrency: number): Prom
   return count;
 }
 
+/**
+ * PostgreSQL checks a foreign key with one trigger call per inserted row: half the CPU of this load
+ * (measured: 18 s of server CPU per 100,000 customers with the checks, 10 s without). Every reference
+ * a batch writes comes from a row it just inserted or from the reference data looked up above, so a
+ * superuser load skips those checks, as `pg_restore --disable-triggers` does. Only when no other
+ * insert trigger exists on the loaded tables: session_replication_role would silently skip it too.
+ */
+async function canSkipForeignKeyChecks(pool: pg.Pool): Promise<boolean> {
+  const r = await pool.query<{ ok: boolean }>(
+    `SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+       AND NOT EXISTS (
+         SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+         WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = ANY($1)
+           AND NOT t.tgisinternal AND (t.tgtype & 4) <> 0) AS ok`, // 4: TRIGGER_TYPE_INSERT
+    [LOADED_TABLES],
+  );
+  return r.rows[0]?.ok === true;
+}
+
 /** Waits for every task, then throws the first failure: nothing is left running on a closing pool. */
 async function settleAll(tasks: Promise<void>[]): Promise<void> {
   const outcomes = await Promise.allSettled(tasks);
@@ -317,6 +336,7 @@ export async function generateCustomers(
       ? options.deferIndexes
       : count >= 100_000 && (existing.rows[0]?.n ?? 0) * 4 < count;
   if (defer) await dropSecondaryIndexes(pool);
+  const skipForeignKeyChecks = await canSkipForeignKeyChecks(pool);
 
   let claimed = 0;
   let failed = false;
@@ -329,6 +349,7 @@ export async function generateCustomers(
         await client.query('BEGIN');
         // Generated data can be generated again: no need to wait for the WAL flush of each batch.
         await client.query('SET LOCAL synchronous_commit = off');
+        if (skipForeignKeyChecks) await client.query('SET LOCAL session_replication_role = replica');
         const r = await client.query<{ customers: number; subscriptions: number }>(BATCH_SQL, [
           n,
           ...reference,

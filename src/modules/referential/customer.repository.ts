@@ -39,22 +39,27 @@ export async function nextCode(
 
 /**
  * The customer 360° in one round trip: identity and categories, payers, users, subscriptions with
- * their products, and the last 50 events. Agents open this screen dozens of times an hour.
+ * their products, and the last 50 events. Agents open this screen dozens of times an hour, so the
+ * customer itself comes in the same statement rather than a second query. Null when no such customer.
  */
-export async function read360(db: Executor, customerId: number) {
-  const r = await sql<{ doc: Record<string, unknown> | null }>`
+export async function read360(db: Executor, ref: { id?: number; code?: string }) {
+  const where = ref.id !== undefined ? sql`c.id = ${ref.id}` : sql`c.code = ${ref.code ?? ''}`;
+  const r = await sql<{ doc: Record<string, unknown> }>`
     SELECT jsonb_build_object(
-      'payers', coalesce((SELECT jsonb_agg(to_jsonb(p) ORDER BY p.id) FROM payer p WHERE p.customer_id = ${customerId}), '[]'),
-      'users', coalesce((SELECT jsonb_agg(to_jsonb(u) ORDER BY u.id) FROM subscription_user u WHERE u.customer_id = ${customerId}), '[]'),
+      'customer', to_jsonb(c) || jsonb_build_object('category_codes', (SELECT jsonb_object_agg(k.kind, k.code)
+          FROM category k WHERE k.id IN (c.commercial1_id, c.commercial2_id, c.collection_id, c.accounting_id, c.tax_id))),
+      'payers', coalesce((SELECT jsonb_agg(to_jsonb(p) ORDER BY p.id) FROM payer p WHERE p.customer_id = c.id), '[]'),
+      'users', coalesce((SELECT jsonb_agg(to_jsonb(u) ORDER BY u.id) FROM subscription_user u WHERE u.customer_id = c.id), '[]'),
       'subscriptions', coalesce((SELECT jsonb_agg(to_jsonb(s) || jsonb_build_object(
             'product_code', pr.code, 'product_name', pr.name, 'product_kind', pr.kind, 'product_version', pv.version)
           ORDER BY s.id)
         FROM subscription s JOIN product_version pv ON pv.id = s.product_version_id JOIN product pr ON pr.id = pv.product_id
-        WHERE s.customer_id = ${customerId}), '[]'),
+        WHERE s.customer_id = c.id), '[]'),
       'events', coalesce((SELECT jsonb_agg(to_jsonb(e) ORDER BY e.id DESC) FROM (
           SELECT id, occurred_at, entity_type, entity_id, kind, actor, user_id, line_id, payload FROM event
-          WHERE customer_id = ${customerId} ORDER BY id DESC LIMIT 50) e), '[]')
-    ) AS doc`.execute(db);
+          WHERE customer_id = c.id ORDER BY id DESC LIMIT 50) e), '[]')
+    ) AS doc
+    FROM customer c WHERE ${where}`.execute(db);
   return r.rows[0]?.doc ?? null;
 }
 

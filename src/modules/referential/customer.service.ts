@@ -235,15 +235,16 @@ export class CustomerService {
   }
 
   async view360(ref: string): Promise<Customer360> {
-    const customer = await this.get(ref);
-    const doc = (await repo.read360(this.db, customer.id)) as {
+    const doc = (await repo.read360(this.db, parseCustomerRef(ref))) as {
+      customer: repo.CustomerRow;
       payers: Record<string, unknown>[];
       users: Record<string, unknown>[];
       subscriptions: Record<string, unknown>[];
       events: Record<string, unknown>[];
-    };
+    } | null;
+    if (!doc) throw refNotFound('customer.not_found', 'customer', ref);
     return {
-      customer,
+      customer: toCustomer(doc.customer),
       payers: doc.payers.map((p) => toPayer(p as never)),
       users: doc.users.map((u) => toUser(u as never)),
       subscriptions: doc.subscriptions.map((s) => toSubscription(s as never)),
