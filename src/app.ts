@@ -20,6 +20,7 @@ import { createBilling, registerBillingRoutes, type BillingServices } from './mo
 import { createRequests, registerRequestRoutes, type RequestsModule } from './modules/requests/index.js';
 import { createInventory, registerInventoryRoutes, type InventoryServices } from './modules/inventory/index.js';
 import { createDirectory, registerDirectoryRoutes } from './modules/directory/index.js';
+import { AUTOMATON_ACTOR, createActivation, registerActivationRoutes, type ActivationModule } from './modules/activation/index.js';
 
 export interface AppDeps {
   db: Db;
@@ -37,6 +38,8 @@ export interface App {
   billing: BillingServices;
   requests: RequestsModule;
   inventory: InventoryServices;
+  /** The activation automaton: `activation.start()` runs it (main.ts), tests drive it. */
+  activation: ActivationModule;
   /** Every route with its declared access, for the rights tests and the docs. */
   routes: RouteInfo[];
 }
@@ -86,6 +89,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     workflow,
     inventory,
     onError: (err) => http.log.error({ err }, 'automatic resume of a held request failed'),
+  });
+  const activation = createActivation(deps.db, {
+    keys: (iccid) => inventory.sims.authKeys(iccid, AUTOMATON_ACTOR),
+    workflow,
+    onError: (err) => http.log.error({ err }, 'activation automaton'),
   });
 
   http.setErrorHandler((err, request, reply) => sendProblem(reply, toProblem(err, request)));
@@ -146,8 +154,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerBillingRoutes(http, billing);
   registerRequestRoutes(http, requests.requests);
   registerInventoryRoutes(http, inventory);
+  registerActivationRoutes(http, activation);
   await registerDirectoryRoutes(http, createDirectory(deps.db));
   await registerWebApp(http, deps.webRoot);
 
-  return { http, auth, referential, routes, inventory, workflow, billing, requests };
+  return { http, auth, referential, routes, inventory, workflow, billing, requests, activation };
 }

@@ -27,7 +27,8 @@ export const BUILTIN_ROLES: { code: string; name: string; rights: string[] }[] =
     code: 'front_office',
     name: 'Front-office agent',
     rights: ['request:read', 'request:write', 'task:work', 'customer:read', 'customer:write', 'catalogue:read', 'blacklist:read',
-      'inventory:read', 'inventory:study'],
+      'inventory:read', 'inventory:study',
+      'activation:read'],
   },
   {
     code: 'back_office',
@@ -36,7 +37,8 @@ export const BUILTIN_ROLES: { code: string; name: string; rights: string[] }[] =
       'directory:search',
       'directory:technical',
       'customer:read', 'catalogue:read', 'blacklist:read',
-      'inventory:read', 'inventory:write', 'inventory:study', 'sim:write'],
+      'inventory:read', 'inventory:write', 'inventory:study', 'sim:write',
+      'activation:read', 'activation:write'],
   },
   {
     code: 'supervisor',
@@ -53,6 +55,8 @@ export const BUILTIN_ROLES: { code: string; name: string; rights: string[] }[] =
       'event:read',
       'inventory:read',
       'sim:secret',
+      'activation:read',
+      'activation:write',
     ],
   },
   {
@@ -64,7 +68,7 @@ export const BUILTIN_ROLES: { code: string; name: string; rights: string[] }[] =
   {
     code: 'auditor',
     name: 'Auditor',
-    rights: ['request:read', 'billing:read', 'customer:read', 'catalogue:read', 'blacklist:read', 'event:read', 'inventory:read'],
+    rights: ['request:read', 'billing:read', 'customer:read', 'catalogue:read', 'blacklist:read', 'event:read', 'inventory:read', 'activation:read'],
   },
 ];
 

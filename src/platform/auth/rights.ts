@@ -27,6 +27,9 @@ export const RIGHTS = {
   'directory:technical': 'See the technical list in enquiries and editions',
   'directory:write': 'Create, change, withdraw and import directory listings and headings; read red-list listings (logged)',
   'directory:edition': 'Produce directory editions (PDF) and the publishers export (CSV)',
+  'activation:read': 'See network elements and their health, activation orders, the command journal; query line status and meter index',
+  'activation:write': 'Queue activation orders on lines and replay refused ones',
+  'activation:admin': 'Configure network elements (address, pool, throttle)',
 } as const;
 
 export type Right = keyof typeof RIGHTS;

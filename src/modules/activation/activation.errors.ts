@@ -1,0 +1,29 @@
+import { DomainError, type ErrorKind } from '../../platform/errors.js';
+
+export type ActivationErrorCode =
+  | 'activation.element_not_found'
+  | 'activation.element_invalid'
+  | 'activation.element_unavailable'
+  | 'activation.order_not_found'
+  | 'activation.order_invalid'
+  | 'activation.operation_unknown'
+  | 'activation.not_replayable'
+  | 'activation.refused';
+
+export class ActivationError extends DomainError {
+  constructor(
+    kind: ErrorKind,
+    code: ActivationErrorCode,
+    message: string,
+    field?: string,
+    details?: Record<string, unknown>,
+  ) {
+    super(kind, code, message, field, details);
+  }
+}
+
+export const actNotFound = (code: ActivationErrorCode, what: string, ref: string | number) =>
+  new ActivationError('not_found', code, `${what} ${ref} does not exist`);
+
+export const actInvalid = (code: ActivationErrorCode, field: string, message: string) =>
+  new ActivationError('invalid', code, message, field);

@@ -1,0 +1,246 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { actorOf } from '../../platform/auth/auth.service.js';
+import { principalOf } from '../../platform/http/auth-hook.js';
+import type { ActivationModule } from './index.js';
+import { ORDER_OPERATIONS } from './operations.js';
+
+const by = (request: Parameters<typeof principalOf>[0]) => actorOf(principalOf(request));
+
+const ElementCode = Type.String({ pattern: '^[A-Z0-9][A-Z0-9_-]{0,31}$' });
+const LineId = Type.String({ pattern: '^[0-9A-Za-z+._-]{1,32}$' });
+const Page = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+};
+const PageQuery = Type.Object(Page, { additionalProperties: false });
+type PageQuery = Static<typeof PageQuery>;
+
+const ElementBody = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('osmo_hlr'), Type.Literal('mml_switch')]),
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    host: Type.String({ minLength: 1, maxLength: 255 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    username: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+    password: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+    ratePerSecond: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000 })),
+    poolSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600000 })),
+    isDefault: Type.Optional(Type.Boolean()),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+type ElementBody = Static<typeof ElementBody>;
+
+const OrderBody = Type.Object(
+  {
+    operation: Type.Union(ORDER_OPERATIONS.map((o) => Type.Literal(o))),
+    lineId: LineId,
+    element: Type.Optional(ElementCode),
+    params: Type.Record(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9]{0,30}$' }), Type.Unknown(), {
+      maxProperties: 30,
+    }),
+  },
+  { additionalProperties: false },
+);
+type OrderBody = Static<typeof OrderBody>;
+
+/** Thin HTTP adapter over the activation service. */
+export function registerActivationRoutes(app: FastifyInstance, act: ActivationModule): void {
+  const s = act.service;
+  const tags = ['activation'];
+
+  app.get(
+    '/api/v1/activation/elements',
+    {
+      config: { right: 'activation:read' },
+      schema: {
+        tags,
+        description: 'Network elements with their health (circuit, connections, errors) and queues',
+      },
+    },
+    async () => s.elements(),
+  );
+  app.get(
+    '/api/v1/activation/elements/:code',
+    { config: { right: 'activation:read' }, schema: { tags, params: Type.Object({ code: ElementCode }) } },
+    async (req) => s.element((req.params as { code: string }).code),
+  );
+  app.put(
+    '/api/v1/activation/elements/:code',
+    {
+      config: { right: 'activation:admin' },
+      schema: { tags, params: Type.Object({ code: ElementCode }), body: ElementBody },
+    },
+    async (req) =>
+      s.upsertElement({ code: (req.params as { code: string }).code, ...(req.body as ElementBody) }, by(req)),
+  );
+  app.get(
+    '/api/v1/activation/elements/:code/journal',
+    {
+      config: { right: 'activation:read' },
+      schema: { tags, params: Type.Object({ code: ElementCode }), querystring: PageQuery },
+    },
+    async (req) => s.journal({ element: (req.params as { code: string }).code }, req.query as PageQuery),
+  );
+
+  app.post(
+    '/api/v1/activation/orders',
+    {
+      config: { right: 'activation:write' },
+      schema: { tags, body: OrderBody, description: 'Queue an operation on a line (outside any request)' },
+    },
+    async (req, reply) => {
+      const b = req.body as OrderBody;
+      const o = await s.order(
+        { operation: b.operation, lineId: b.lineId, params: b.params, element: b.element },
+        by(req),
+      );
+      return reply.status(202).header('location', `/api/v1/activation/orders/${o.id}`).send(o);
+    },
+  );
+  app.get(
+    '/api/v1/activation/orders',
+    {
+      config: { right: 'activation:read' },
+      schema: {
+        tags,
+        querystring: Type.Object(
+          {
+            ...Page,
+            lineId: Type.Optional(LineId),
+            instanceId: Type.Optional(Type.Integer({ minimum: 1 })),
+            element: Type.Optional(ElementCode),
+            status: Type.Optional(
+              Type.Union(['pending', 'running', 'done', 'refused', 'cancelled'].map((x) => Type.Literal(x))),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req) => {
+      const q = req.query as PageQuery & {
+        lineId?: string;
+        instanceId?: number;
+        element?: string;
+        status?: string;
+      };
+      return s.orders(q, q);
+    },
+  );
+  app.get(
+    '/api/v1/activation/orders/:id',
+    {
+      config: { right: 'activation:read' },
+      schema: { tags, params: Type.Object({ id: Type.Integer({ minimum: 1 }) }) },
+    },
+    async (req) => s.get((req.params as { id: number }).id),
+  );
+  app.post(
+    '/api/v1/activation/orders/:id/replay',
+    {
+      config: { right: 'activation:write' },
+      schema: {
+        tags,
+        params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+        body: Type.Optional(
+          Type.Object(
+            {
+              params: Type.Optional(
+                Type.Record(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9]{0,30}$' }), Type.Unknown()),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        description: 'Replay a refused order (optionally with corrected parameters)',
+      },
+    },
+    async (req, reply) => {
+      const body = (req.body ?? {}) as { params?: Record<string, unknown> };
+      return reply.status(202).send(await s.replay((req.params as { id: number }).id, by(req), body.params));
+    },
+  );
+
+  app.get(
+    '/api/v1/activation/lines/:lineId/journal',
+    {
+      config: { right: 'activation:read' },
+      schema: { tags, params: Type.Object({ lineId: LineId }), querystring: PageQuery },
+    },
+    async (req) => s.journal({ lineId: (req.params as { lineId: string }).lineId }, req.query as PageQuery),
+  );
+  app.get(
+    '/api/v1/activation/instances/:id/journal',
+    {
+      config: { right: 'activation:read' },
+      schema: {
+        tags,
+        params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+        querystring: PageQuery,
+        description: 'The commands sent for one request (its workflow instance)',
+      },
+    },
+    async (req) => s.journal({ instanceId: (req.params as { id: number }).id }, req.query as PageQuery),
+  );
+
+  const ElementQuery = Type.Object({ element: Type.Optional(ElementCode) }, { additionalProperties: false });
+  app.get(
+    '/api/v1/activation/lines/:dn/status',
+    {
+      config: { right: 'activation:read' },
+      schema: {
+        tags,
+        params: Type.Object({ dn: Type.String({ pattern: '^[0-9]{4,15}$' }) }),
+        querystring: ElementQuery,
+        description:
+          'Fixed line status on its switch, now (idle, busy, out_of_order, barred), with services and classes',
+      },
+    },
+    async (req) =>
+      s.query(
+        'fixed.status',
+        { dn: (req.params as { dn: string }).dn },
+        (req.query as { element?: string }).element,
+      ),
+  );
+  app.get(
+    '/api/v1/activation/lines/:dn/meter',
+    {
+      config: { right: 'activation:read' },
+      schema: {
+        tags,
+        params: Type.Object({ dn: Type.String({ pattern: '^[0-9]{4,15}$' }) }),
+        querystring: ElementQuery,
+        description: 'Meter index of a fixed line, read from its switch now',
+      },
+    },
+    async (req) =>
+      s.query(
+        'fixed.meter',
+        { dn: (req.params as { dn: string }).dn },
+        (req.query as { element?: string }).element,
+      ),
+  );
+  app.get(
+    '/api/v1/activation/subscribers/:imsi/status',
+    {
+      config: { right: 'activation:read' },
+      schema: {
+        tags,
+        params: Type.Object({ imsi: Type.String({ pattern: '^[0-9]{6,15}$' }) }),
+        querystring: ElementQuery,
+        description: 'Mobile subscriber status in the HLR (number, CS/PS access, algorithms; never keys)',
+      },
+    },
+    async (req) =>
+      s.query(
+        'mobile.status',
+        { imsi: (req.params as { imsi: string }).imsi },
+        (req.query as { element?: string }).element,
+      ),
+  );
+}

@@ -1,0 +1,578 @@
+import type { Db, Executor } from '../../platform/db.js';
+import type { Clock } from '../../platform/clock.js';
+import { appendEvent, type Actor } from '../../platform/events.js';
+import { decodeNumericCursor, encodeCursor, type Page } from '../../platform/http/pagination.js';
+import { ElementRefusal, TransportError, type ElementKind } from './drivers/driver.js';
+import type { ElementConfig, ElementHealth, ElementManager } from './element-manager.js';
+import { ActivationError, actInvalid, actNotFound } from './activation.errors.js';
+import type { Automaton } from './automaton.js';
+import { OPERATIONS, type KeyReader, type Params } from './operations.js';
+
+export interface ElementInput {
+  code: string;
+  kind: ElementKind;
+  name: string;
+  host: string;
+  port: number;
+  username?: string | null;
+  password?: string | null;
+  ratePerSecond?: number;
+  poolSize?: number;
+  timeoutMs?: number;
+  isDefault?: boolean;
+  enabled?: boolean;
+}
+
+export interface ElementView {
+  code: string;
+  kind: ElementKind;
+  name: string;
+  host: string;
+  port: number;
+  ratePerSecond: number;
+  poolSize: number;
+  timeoutMs: number;
+  isDefault: boolean;
+  enabled: boolean;
+}
+
+export interface OrderInput {
+  operation: string;
+  lineId: string;
+  params: Params;
+  element?: string | undefined;
+  instanceId?: number | null;
+  taskId?: number | null;
+  resumeNode?: string | null;
+  requestRef?: string | null;
+  customerId?: number | null;
+}
+
+export interface OrderView {
+  id: number;
+  element: string;
+  operation: string;
+  lineId: string;
+  params: Params;
+  status: string;
+  attempts: number;
+  result: unknown;
+  error: string | null;
+  errorCode: string | null;
+  instanceId: number | null;
+  taskId: number | null;
+  requestRef: string | null;
+  replayOf: number | null;
+  revertOf: number | null;
+  createdBy: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface CommandView {
+  id: number;
+  orderId: number | null;
+  element: string;
+  lineId: string | null;
+  instanceId: number | null;
+  taskId: number | null;
+  attempt: number;
+  command: string;
+  reply: string | null;
+  outcome: string;
+  sentAt: string;
+  durationMs: number;
+}
+
+type OrderRow = {
+  id: number;
+  element_code: string;
+  operation: string;
+  line_id: string;
+  params: unknown;
+  status: string;
+  attempts: number;
+  result: unknown;
+  error: string | null;
+  error_code: string | null;
+  instance_id: number | null;
+  task_id: number | null;
+  request_ref: string | null;
+  replay_of: number | null;
+  revert_of: number | null;
+  created_by: string;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+};
+
+const orderView = (r: OrderRow): OrderView => ({
+  id: r.id,
+  element: r.element_code,
+  operation: r.operation,
+  lineId: r.line_id,
+  params: r.params as Params,
+  status: r.status,
+  attempts: r.attempts,
+  result: r.result,
+  error: r.error,
+  errorCode: r.error_code,
+  instanceId: r.instance_id,
+  taskId: r.task_id,
+  requestRef: r.request_ref,
+  replayOf: r.replay_of,
+  revertOf: r.revert_of,
+  createdBy: r.created_by,
+  createdAt: r.created_at.toISOString(),
+  startedAt: r.started_at?.toISOString() ?? null,
+  finishedAt: r.finished_at?.toISOString() ?? null,
+});
+
+export type JournalFilter =
+  { lineId: string } | { instanceId: number } | { element: string } | { orderId: number };
+
+export class ActivationService {
+  private readonly defaults = new Map<ElementKind, string>();
+
+  constructor(
+    private readonly db: Db,
+    readonly manager: ElementManager,
+    private readonly keys: KeyReader,
+    private readonly clock: Clock,
+    private automaton: Automaton | null = null,
+  ) {}
+
+  attach(automaton: Automaton): void {
+    this.automaton = automaton;
+  }
+
+  /** Loads the elements from the database into the element manager (at start and after changes). */
+  async loadElements(): Promise<number> {
+    const rows = await this.db.selectFrom('act_element').selectAll().where('enabled', '=', true).execute();
+    this.defaults.clear();
+    for (const r of rows) {
+      this.manager.configure(toConfig(r));
+      if (r.is_default) this.defaults.set(r.kind, r.code);
+    }
+    return rows.length;
+  }
+
+  async upsertElement(i: ElementInput, by: Actor): Promise<ElementView> {
+    if (!/^[A-Z0-9][A-Z0-9_-]{0,31}$/.test(i.code))
+      throw actInvalid(
+        'activation.element_invalid',
+        'code',
+        'an element code is upper-case letters, digits, _ and -',
+      );
+    const row = await this.db.transaction().execute(async (trx) => {
+      if (i.isDefault)
+        await trx.updateTable('act_element').set({ is_default: false }).where('kind', '=', i.kind).execute();
+      const values = {
+        kind: i.kind,
+        name: i.name,
+        host: i.host,
+        port: i.port,
+        username: i.username ?? null,
+        password: i.password ?? null,
+        rate_per_second: i.ratePerSecond ?? 0,
+        pool_size: i.poolSize ?? 2,
+        timeout_ms: i.timeoutMs ?? 5000,
+        is_default: i.isDefault ?? false,
+        enabled: i.enabled ?? true,
+      };
+      const r = await trx
+        .insertInto('act_element')
+        .values({ code: i.code, ...values })
+        .onConflict((oc) => oc.column('code').doUpdateSet(values))
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await appendEvent(trx, {
+        entityType: 'network_element',
+        entityId: i.code,
+        kind: 'activation.element_saved',
+        userId: by.userId,
+        payload: {
+          kind: i.kind,
+          host: i.host,
+          port: i.port,
+          ratePerSecond: values.rate_per_second,
+          poolSize: values.pool_size,
+        },
+      });
+      return r;
+    });
+    await this.loadElements();
+    return elementView(row);
+  }
+
+  async elements(): Promise<
+    (ElementView & { health: ElementHealth | null; queue: Record<string, number> })[]
+  > {
+    const rows = await this.db.selectFrom('act_element').selectAll().orderBy('code').execute();
+    const counts = await this.db
+      .selectFrom('act_order')
+      .select(['element_code', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('status', 'in', ['pending', 'running'])
+      .groupBy(['element_code', 'status'])
+      .execute();
+    const health = new Map(this.manager.health().map((h) => [h.code, h]));
+    return rows.map((r) => ({
+      ...elementView(r),
+      health: health.get(r.code) ?? null,
+      queue: Object.fromEntries(
+        counts.filter((c) => c.element_code === r.code).map((c) => [c.status, Number(c.n)]),
+      ),
+    }));
+  }
+
+  async element(code: string) {
+    const all = await this.elements();
+    const e = all.find((x) => x.code === code);
+    if (!e) throw actNotFound('activation.element_not_found', 'network element', code);
+    return e;
+  }
+
+  /** The element an order goes to: the one named, else the default element for the operation's kind. */
+  async resolveElement(db: Executor, operation: string, element: string | undefined): Promise<string> {
+    const def = OPERATIONS[operation];
+    if (!def) throw actInvalid('activation.operation_unknown', 'operation', `unknown operation ${operation}`);
+    const row = element
+      ? await db
+          .selectFrom('act_element')
+          .select(['code', 'kind'])
+          .where('code', '=', element)
+          .executeTakeFirst()
+      : await db
+          .selectFrom('act_element')
+          .select(['code', 'kind'])
+          .where('kind', '=', def.kind)
+          .where('is_default', '=', true)
+          .executeTakeFirst();
+    if (!row)
+      throw element
+        ? actNotFound('activation.element_not_found', 'network element', element)
+        : new ActivationError(
+            'conflict',
+            'activation.element_not_found',
+            `no default ${def.kind} element is configured`,
+            'element',
+          );
+    if (row.kind !== def.kind)
+      throw actInvalid(
+        'activation.element_invalid',
+        'element',
+        `${operation} runs on a ${def.kind}, ${row.code} is a ${row.kind}`,
+      );
+    return row.code;
+  }
+
+  /**
+   * Queues an order in the caller's transaction (a workflow step's, or its own). A workflow task
+   * has at most one order: a step re-run after a crash gets its existing order back.
+   */
+  async submit(trx: Executor, i: OrderInput, by: Actor): Promise<OrderView> {
+    const def = OPERATIONS[i.operation];
+    if (!def || def.query)
+      throw actInvalid(
+        'activation.operation_unknown',
+        'operation',
+        `${i.operation} is not an order operation`,
+      );
+    if (!/^[0-9A-Za-z+._-]{1,32}$/.test(i.lineId))
+      throw actInvalid('activation.order_invalid', 'lineId', 'lineId is the directory number of the line');
+    if (i.taskId != null) {
+      const existing = await trx
+        .selectFrom('act_order')
+        .selectAll()
+        .where('task_id', '=', i.taskId)
+        .where('replay_of', 'is', null)
+        .executeTakeFirst();
+      if (existing) return orderView(existing);
+    }
+    const element = await this.resolveElement(trx, i.operation, i.element);
+    const now = this.clock.now();
+    const row = await trx
+      .insertInto('act_order')
+      .values({
+        element_code: element,
+        operation: i.operation,
+        line_id: i.lineId,
+        params: JSON.stringify(i.params),
+        instance_id: i.instanceId ?? null,
+        task_id: i.taskId ?? null,
+        resume_node: i.resumeNode ?? null,
+        request_ref: i.requestRef ?? null,
+        customer_id: i.customerId ?? null,
+        created_by: by.username,
+        created_at: now,
+        available_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await appendEvent(trx, {
+      entityType: 'activation_order',
+      entityId: row.id,
+      kind: 'activation.order_queued',
+      customerId: i.customerId ?? null,
+      lineId: i.lineId,
+      userId: by.userId,
+      actor: by.actor ?? null,
+      payload: { operation: i.operation, element, ...(i.requestRef ? { requestRef: i.requestRef } : {}) },
+    });
+    return orderView(row);
+  }
+
+  /** An order from the API (no workflow), in its own transaction; the automaton is woken. */
+  async order(i: OrderInput, by: Actor): Promise<OrderView> {
+    const o = await this.db.transaction().execute((trx) => this.submit(trx, i, by));
+    this.automaton?.poke();
+    return o;
+  }
+
+  async get(id: number): Promise<OrderView & { commands: CommandView[] }> {
+    const row = await this.db.selectFrom('act_order').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw actNotFound('activation.order_not_found', 'activation order', id);
+    const commands = await this.journal({ orderId: id }, { limit: 200 });
+    return { ...orderView(row), commands: commands.items };
+  }
+
+  async orders(
+    f: { lineId?: string; instanceId?: number; element?: string; status?: string },
+    page: { limit?: number; cursor?: string },
+  ): Promise<Page<OrderView>> {
+    const limit = page.limit ?? 50;
+    const after = decodeNumericCursor(page.cursor);
+    let q = this.db.selectFrom('act_order').selectAll();
+    if (f.lineId) q = q.where('line_id', '=', f.lineId);
+    if (f.instanceId) q = q.where('instance_id', '=', f.instanceId);
+    if (f.element) q = q.where('element_code', '=', f.element);
+    if (f.status) q = q.where('status', '=', f.status as 'pending');
+    if (after !== undefined) q = q.where('id', '<', after);
+    const rows = await q
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
+    const items = rows.slice(0, limit).map(orderView);
+    const last = items[items.length - 1];
+    return rows.length > limit && last ? { items, nextCursor: encodeCursor([last.id]) } : { items };
+  }
+
+  /** The command journal, newest first, for a line, a request (workflow instance), an element or an order. */
+  async journal(f: JournalFilter, page: { limit?: number; cursor?: string }): Promise<Page<CommandView>> {
+    const limit = page.limit ?? 50;
+    const after = decodeNumericCursor(page.cursor);
+    let q = this.db.selectFrom('act_command').selectAll();
+    if ('lineId' in f) q = q.where('line_id', '=', f.lineId);
+    else if ('instanceId' in f) q = q.where('instance_id', '=', f.instanceId);
+    else if ('element' in f) q = q.where('element_code', '=', f.element);
+    else q = q.where('order_id', '=', f.orderId);
+    if (after !== undefined) q = q.where('id', '<', after);
+    const rows = await q
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
+    const items: CommandView[] = rows.slice(0, limit).map((r) => ({
+      id: r.id,
+      orderId: r.order_id,
+      element: r.element_code,
+      lineId: r.line_id,
+      instanceId: r.instance_id,
+      taskId: r.task_id,
+      attempt: r.attempt,
+      command: r.command,
+      reply: r.reply,
+      outcome: r.outcome,
+      sentAt: r.sent_at.toISOString(),
+      durationMs: Math.round(r.duration_ms * 100) / 100,
+    }));
+    const last = items[items.length - 1];
+    return rows.length > limit && last ? { items, nextCursor: encodeCursor([last.id]) } : { items };
+  }
+
+  /**
+   * Replays a refused order (after the cause was fixed: number freed, data corrected): a new order
+   * with the same operation and parameters, linked to the first. It does not resume the workflow —
+   * the request's fall-out task is the switching agent's to complete.
+   */
+  async replay(id: number, by: Actor, params?: Params): Promise<OrderView> {
+    const o = await this.db.transaction().execute(async (trx) => {
+      const src = await trx
+        .selectFrom('act_order')
+        .selectAll()
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!src) throw actNotFound('activation.order_not_found', 'activation order', id);
+      if (src.status !== 'refused')
+        throw new ActivationError(
+          'conflict',
+          'activation.not_replayable',
+          `order ${id} is ${src.status}; only a refused order is replayed`,
+        );
+      const now = this.clock.now();
+      const row = await trx
+        .insertInto('act_order')
+        .values({
+          element_code: src.element_code,
+          operation: src.operation,
+          line_id: src.line_id,
+          params: JSON.stringify({ ...(src.params as Params), ...(params ?? {}) }),
+          instance_id: src.instance_id,
+          task_id: src.task_id,
+          request_ref: src.request_ref,
+          customer_id: src.customer_id,
+          replay_of: src.id,
+          created_by: by.username,
+          created_at: now,
+          available_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await appendEvent(trx, {
+        entityType: 'activation_order',
+        entityId: row.id,
+        kind: 'activation.order_replayed',
+        customerId: src.customer_id,
+        lineId: src.line_id,
+        userId: by.userId,
+        payload: { replayOf: src.id, operation: src.operation },
+      });
+      return orderView(row);
+    });
+    this.automaton?.poke();
+    return o;
+  }
+
+  /**
+   * On-demand queries for the assistance screens (line status, meter index, HLR status): through
+   * the same pools, journaled, no order. An element that is down answers `unavailable` at once
+   * instead of making an agent wait for the circuit to close.
+   */
+  async query(
+    operation: 'fixed.status' | 'fixed.meter' | 'mobile.status',
+    params: Params,
+    element?: string,
+  ): Promise<Params> {
+    const def = OPERATIONS[operation];
+    if (!def) throw actInvalid('activation.operation_unknown', 'operation', operation);
+    const code =
+      element ?? this.defaults.get(def.kind) ?? (await this.resolveElement(this.db, operation, undefined));
+    if (!this.manager.has(code)) await this.loadElements();
+    const health = this.manager.health().find((h) => h.code === code);
+    if (!health) throw actNotFound('activation.element_not_found', 'network element', code);
+    if (health.kind !== def.kind)
+      throw actInvalid(
+        'activation.element_invalid',
+        'element',
+        `${operation} runs on a ${def.kind}, ${code} is a ${health.kind}`,
+      );
+    if (health.circuit === 'open')
+      throw new ActivationError(
+        'unavailable',
+        'activation.element_unavailable',
+        `network element ${code} is down: ${health.lastError ?? ''}`,
+      );
+    const lineId =
+      typeof params.dn === 'string' ? params.dn : typeof params.imsi === 'string' ? params.imsi : null;
+    try {
+      return await withTimeout(
+        this.manager.run(code, null, { lineId }, (s) => def.run(s, params, this.keys)),
+        3000,
+        code,
+      );
+    } catch (err) {
+      if (err instanceof ElementRefusal)
+        throw new ActivationError(
+          'rule',
+          'activation.refused',
+          `${code} refused: ${err.message}`,
+          undefined,
+          { element: code },
+        );
+      throw err;
+    }
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, code: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new ActivationError(
+                'unavailable',
+                'activation.element_unavailable',
+                `network element ${code} did not answer within ${ms} ms`,
+              ),
+            ),
+          ms,
+        );
+      }),
+    ]);
+  } catch (err) {
+    if (err instanceof TransportError)
+      throw new ActivationError(
+        'unavailable',
+        'activation.element_unavailable',
+        `network element ${code}: ${err.message}`,
+      );
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function toConfig(r: {
+  code: string;
+  kind: ElementKind;
+  host: string;
+  port: number;
+  username: string | null;
+  password: string | null;
+  rate_per_second: number;
+  pool_size: number;
+  timeout_ms: number;
+}): ElementConfig {
+  return {
+    code: r.code,
+    kind: r.kind,
+    host: r.host,
+    port: r.port,
+    username: r.username,
+    password: r.password,
+    ratePerSecond: r.rate_per_second,
+    poolSize: r.pool_size,
+    timeoutMs: r.timeout_ms,
+  };
+}
+
+function elementView(r: {
+  code: string;
+  kind: ElementKind;
+  name: string;
+  host: string;
+  port: number;
+  rate_per_second: number;
+  pool_size: number;
+  timeout_ms: number;
+  is_default: boolean;
+  enabled: boolean;
+}): ElementView {
+  return {
+    code: r.code,
+    kind: r.kind,
+    name: r.name,
+    host: r.host,
+    port: r.port,
+    ratePerSecond: r.rate_per_second,
+    poolSize: r.pool_size,
+    timeoutMs: r.timeout_ms,
+    isDefault: r.is_default,
+    enabled: r.enabled,
+  };
+}

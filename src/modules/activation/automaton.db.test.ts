@@ -1,0 +1,376 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../../../test/app.js';
+import { FixedClock } from '../../platform/clock.js';
+import { SYSTEM } from '../../platform/events.js';
+import type { ScenarioDef } from '../workflow/index.js';
+import { directSession } from './drivers/direct-session.js';
+import { HlrLink, hlrOps } from './drivers/hlr.driver.js';
+import { activationSteps, createActivation, type ActivationModule } from './index.js';
+import { SwitchSimulator } from './switch-sim/simulator.js';
+import { cardsCsv, makeCards } from './testing/fixtures.js';
+import { osmoHlrSuiteName, startOsmoHlr, type OsmoHlr } from './testing/osmo-hlr.js';
+
+const suite = osmoHlrSuiteName(
+  'activation automaton with the workflow, a real osmo-hlr and the switch simulator',
+);
+
+const act = activationSteps('activate', 'mobile.activate', ['done'], { label: 'Mobile line activation' });
+const scenario: ScenarioDef = {
+  code: 'act_test_mobile',
+  name: 'Test: mobile activation',
+  start: ['activate'],
+  nodes: { ...act.nodes, done: { kind: 'end', label: 'Done', result: 'completed' } },
+  transitions: act.transitions,
+};
+
+const waitFor = async (what: string, check: () => Promise<boolean>, ms = 15_000) => {
+  const t0 = Date.now();
+  while (!(await check())) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+describe.skipIf(suite.skip)(suite.name, () => {
+  let t: TestApp;
+  let hlr: OsmoHlr;
+  let sim: SwitchSimulator;
+  let raw: HlrLink;
+  const cards = makeCards(12, 7);
+  const card = (i: number) => cards[i]!;
+
+  beforeAll(async () => {
+    [t, hlr] = await Promise.all([createTestApp(), startOsmoHlr()]);
+    sim = new SwitchSimulator({ name: 'SW1' });
+    const port = await sim.start();
+    raw = new HlrLink({ host: hlr.host });
+    const s = t.app.activation.service;
+    await s.upsertElement(
+      {
+        code: 'HLR1',
+        kind: 'osmo_hlr',
+        name: 'HLR',
+        host: hlr.host,
+        port: hlr.port,
+        poolSize: 2,
+        isDefault: true,
+      },
+      SYSTEM,
+    );
+    await s.upsertElement(
+      {
+        code: 'SW1',
+        kind: 'mml_switch',
+        name: 'Switch',
+        host: '127.0.0.1',
+        port,
+        username: 'gpto',
+        password: 'gpto',
+        isDefault: true,
+        ratePerSecond: 500,
+      },
+      SYSTEM,
+    );
+    await t.app.inventory.sims.importBatch(
+      { batch: 'ACTTEST', manufacturer: 'Test', csv: cardsCsv(cards) },
+      SYSTEM,
+    );
+    await t.app.workflow.scenarios.createVersion(scenario, SYSTEM);
+  });
+  afterAll(async () => {
+    raw?.close();
+    await t?.app.activation.stop();
+    await sim?.stop();
+    await hlr?.dispose();
+    await t?.close();
+  });
+
+  const startRequest = (ref: string, number: string, simIccid: string) =>
+    t.tdb.db.transaction().execute((trx) =>
+      t.app.workflow.engine.start(trx, {
+        scenarioCode: 'act_test_mobile',
+        subjectType: 'test_request',
+        subjectId: ref,
+        customerId: null,
+        lineId: number,
+        data: { directoryNumber: number, simIccid },
+        by: SYSTEM,
+      }),
+    );
+  const settle = async () => {
+    await t.app.workflow.drain();
+    await t.app.activation.automaton.drain();
+    await t.app.workflow.drain();
+  };
+  const instance = (id: number) => t.app.workflow.instances.get(id);
+
+  it('activates a mobile line through the workflow: keys from the inventory, journal masked, request completed', async () => {
+    const id = await startRequest('R1', '221770001001', card(0).iccid);
+    await settle();
+    const inst = await instance(id);
+    expect(inst.status).toBe('completed');
+    const st = await hlrOps.status(directSession(raw), { imsi: card(0).imsi });
+    expect(st).toMatchObject({ exists: true, msisdn: '221770001001', access: { cs: true, ps: true } });
+    const journal = await t.app.activation.service.journal({ instanceId: id }, { limit: 50 });
+    expect(journal.items.map((c) => c.command).reverse()).toEqual([
+      `SET subscriber.create ${card(0).imsi}`,
+      `SET subscriber.by-imsi-${card(0).imsi}.aud3g milenage,<K>,opc,<OPc>`,
+      `SET subscriber.by-imsi-${card(0).imsi}.msisdn 221770001001`,
+    ]);
+    expect(JSON.stringify(journal.items)).not.toContain(card(0).ki);
+    // the automaton read the card's keys through the inventory, which logged the read
+    const reads = await t.tdb.db
+      .selectFrom('event')
+      .select('kind')
+      .where('entity_id', '=', card(0).iccid)
+      .where('kind', '=', 'sim.keys_read')
+      .execute();
+    expect(reads).toHaveLength(1);
+    const done = await t.tdb.db
+      .selectFrom('event')
+      .select(['kind', 'line_id'])
+      .where('kind', '=', 'activation.order_done')
+      .where('line_id', '=', '221770001001')
+      .execute();
+    expect(done).toHaveLength(1);
+  });
+
+  it('a refusal falls out to the switching basket with the element message; a replay after the fix succeeds', async () => {
+    // the number is already held in the HLR by another subscriber
+    await hlrOps.activate(directSession(raw), {
+      imsi: '001019999000001',
+      msisdn: '221770001002',
+      keys: { ki: card(1).ki, opc: null },
+    });
+    const id = await startRequest('R2', '221770001002', card(1).iccid);
+    await settle();
+    const inst = await instance(id);
+    expect(inst.status).toBe('running');
+    const fallout = inst.tasks.find((x) => x.node === 'activate_fallout');
+    expect(fallout).toMatchObject({ actor: 'switching', status: 'ready', kind: 'human' });
+    const info = (fallout!.input as Record<string, { status: string; error: string; orderId: number }>)[
+      'activation.activate'
+    ]!;
+    expect(info.status).toBe('refused');
+    expect(info.error).toMatch(/error|failed|verification/i);
+    const order = await t.app.activation.service.get(info.orderId);
+    expect(order.status).toBe('refused');
+    expect(order.commands.some((c) => c.outcome === 'refused')).toBe(true);
+
+    await hlrOps.deactivate(directSession(raw), { imsi: '001019999000001' });
+    const replay = await t.app.activation.service.replay(info.orderId, SYSTEM);
+    await t.app.activation.automaton.drain();
+    expect((await t.app.activation.service.get(replay.id)).status).toBe('done');
+    expect((await hlrOps.status(directSession(raw), { imsi: card(1).imsi })).msisdn).toBe('221770001002');
+    await expect(t.app.activation.service.replay(replay.id, SYSTEM)).rejects.toThrow(/only a refused order/);
+  });
+
+  it('element down: orders wait behind the open circuit, nothing is lost, they complete when it is back', async () => {
+    const a = t.app.activation;
+    await a.service.loadElements();
+    a.automaton.start();
+    try {
+      await hlr.stop();
+      const orders = await Promise.all(
+        [2, 3, 4].map((i) =>
+          a.service.order(
+            {
+              operation: 'mobile.activate',
+              lineId: `22177000100${i + 1}`,
+              params: { iccid: card(i).iccid, msisdn: `22177000100${i + 1}` },
+            },
+            SYSTEM,
+          ),
+        ),
+      );
+      await waitFor(
+        'the circuit to open',
+        async () => a.manager.health().find((h) => h.code === 'HLR1')?.circuit === 'open',
+      );
+      const during = await Promise.all(orders.map((o) => a.service.get(o.id)));
+      expect(during.every((o) => o.status === 'running' || o.status === 'pending')).toBe(true);
+      const health = (await a.service.elements()).find((e) => e.code === 'HLR1')!;
+      expect(health.health?.circuit).toBe('open');
+      expect(health.health?.lastError).toMatch(/connect|lost/);
+      await hlr.start();
+      await waitFor('the orders to complete', async () => {
+        const now = await Promise.all(orders.map((o) => a.service.get(o.id)));
+        return now.every((o) => o.status === 'done');
+      });
+      expect(a.manager.health().find((h) => h.code === 'HLR1')?.circuit).toBe('closed');
+      for (const i of [2, 3, 4])
+        expect((await hlrOps.status(directSession(raw), { imsi: card(i).imsi })).msisdn).toBe(
+          `22177000100${i + 1}`,
+        );
+      const errors = await t.tdb.db
+        .selectFrom('act_command')
+        .select('outcome')
+        .where(
+          'order_id',
+          'in',
+          orders.map((o) => o.id),
+        )
+        .where('outcome', '=', 'transport_error')
+        .execute();
+      expect(errors.length).toBeGreaterThan(0);
+    } finally {
+      await a.automaton.stop();
+    }
+  });
+
+  it('crash mid-command: an order left running by a dead automaton is re-run when its lease lapses, without harm', async () => {
+    const c = card(5);
+    const o = await t.app.activation.service.order(
+      {
+        operation: 'mobile.activate',
+        lineId: '221770001006',
+        params: { iccid: c.iccid, msisdn: '221770001006' },
+      },
+      SYSTEM,
+    );
+    // the dead automaton had claimed the order and got as far as creating the subscriber
+    await t.tdb.db
+      .updateTable('act_order')
+      .set({
+        status: 'running',
+        claimed_by: 'automaton-dead',
+        attempts: 1,
+        lease_until: new Date(Date.now() - 1000),
+      })
+      .where('id', '=', o.id)
+      .execute();
+    await raw.send(`SET subscriber.create ${c.imsi}`);
+    await t.app.activation.automaton.drain();
+    const after = await t.app.activation.service.get(o.id);
+    expect(after).toMatchObject({ status: 'done', attempts: 2, result: { created: false } });
+    expect(after.commands.some((x) => x.reply === 'Subscriber already exists.')).toBe(true);
+    const st = await hlrOps.status(directSession(raw), { imsi: c.imsi });
+    expect(st).toMatchObject({ msisdn: '221770001006', auth: { aud2g: 'COMP128v1', aud3g: null } });
+  });
+
+  it('limitation, suspension, restoration and SIM swap through orders', async () => {
+    const s = t.app.activation.service;
+    const line = '221770001006';
+    for (const operation of ['mobile.limit', 'mobile.suspend'] as const)
+      await s.order({ operation, lineId: line, params: { iccid: card(5).iccid } }, SYSTEM);
+    await t.app.activation.automaton.drain();
+    expect((await hlrOps.status(directSession(raw), { imsi: card(5).imsi })).access).toEqual({
+      cs: false,
+      ps: false,
+    });
+    const swap = await s.order(
+      {
+        operation: 'mobile.sim_swap',
+        lineId: line,
+        params: { oldIccid: card(5).iccid, newIccid: card(6).iccid, msisdn: line },
+      },
+      SYSTEM,
+    );
+    await s.order({ operation: 'mobile.restore', lineId: line, params: { iccid: card(6).iccid } }, SYSTEM);
+    await t.app.activation.automaton.drain();
+    expect((await s.get(swap.id)).status).toBe('done');
+    expect(await hlrOps.status(directSession(raw), { imsi: card(6).imsi })).toMatchObject({
+      msisdn: line,
+      access: { cs: true, ps: true },
+    });
+    expect((await hlrOps.status(directSession(raw), { imsi: card(5).imsi })).exists).toBe(false);
+    const orders = await s.orders({ lineId: line }, { limit: 10 });
+    expect(orders.items.map((o) => o.operation)).toEqual([
+      'mobile.restore',
+      'mobile.sim_swap',
+      'mobile.suspend',
+      'mobile.limit',
+      'mobile.activate',
+    ]);
+  });
+
+  it('a temporary access change is reverted at its expiry, even by an automaton started after a restart', async () => {
+    const s = t.app.activation.service;
+    const now = new Date();
+    const until = new Date(now.getTime() + 3600_000);
+    const o = await s.order(
+      {
+        operation: 'mobile.temporary_access',
+        lineId: '221770001006',
+        params: { iccid: card(6).iccid, cs: true, ps: false, until: until.toISOString() },
+      },
+      SYSTEM,
+    );
+    await t.app.activation.automaton.drain();
+    expect((await s.get(o.id)).status).toBe('done');
+    expect((await hlrOps.status(directSession(raw), { imsi: card(6).imsi })).access).toEqual({
+      cs: true,
+      ps: false,
+    });
+    // "restart": a new automaton, two hours later
+    const clock = new FixedClock(new Date(now.getTime() + 2 * 3600_000));
+    const later: ActivationModule = createActivation(t.tdb.db, {
+      keys: (iccid) => t.app.inventory.sims.authKeys(iccid, SYSTEM),
+      clock,
+    });
+    try {
+      await later.service.loadElements();
+      await later.automaton.drain();
+    } finally {
+      await later.stop();
+    }
+    const revert = await t.tdb.db
+      .selectFrom('act_revert')
+      .selectAll()
+      .where('order_id', '=', o.id)
+      .executeTakeFirstOrThrow();
+    expect(revert.done_at).not.toBeNull();
+    expect((await s.get(revert.revert_order_id!)).operation).toBe('mobile.set_access');
+    expect((await hlrOps.status(directSession(raw), { imsi: card(6).imsi })).access).toEqual({
+      cs: true,
+      ps: true,
+    });
+  });
+
+  it('fixed line orders on the switch run in order per line; temporary authorisation reverted; status and meter on demand', async () => {
+    const s = t.app.activation.service;
+    const dn = '338230001';
+    const ops = [
+      { operation: 'fixed.activate', params: { dn, en: '03-01-001', services: ['CLIP'] } },
+      { operation: 'fixed.services', params: { dn, add: ['CW', 'CFU'], remove: ['CLIP'] } },
+      { operation: 'fixed.barring', params: { dn, barring: 'INTL' } },
+      {
+        operation: 'fixed.temporary_access',
+        params: { dn, barring: 'NONE', until: new Date(Date.now() - 1000).toISOString() },
+      },
+      { operation: 'fixed.suspend', params: { dn } },
+    ];
+    const ids: number[] = [];
+    for (const o of ops) ids.push((await s.order({ ...o, lineId: dn }, SYSTEM)).id);
+    await t.app.activation.automaton.drain();
+    const orders = await Promise.all(ids.map((id) => s.get(id)));
+    expect(orders.map((o) => o.status)).toEqual(['done', 'done', 'done', 'done', 'done']);
+    // finished in the order they were asked
+    const finished = orders.map((o) => o.finishedAt!);
+    expect([...finished].sort()).toEqual(finished);
+    const line = sim.lines.get(dn)!;
+    expect([...line.services].sort()).toEqual(['CFU', 'CW']);
+    expect(line.barring).toBe('INTL');
+    expect(line.tmpBarring).toBeNull(); // expired on submission: reverted at once
+    expect(await s.query('fixed.status', { dn })).toMatchObject({
+      status: 'barred',
+      barring: 'INTL',
+      services: ['CFU', 'CW'],
+    });
+    await s.order({ operation: 'fixed.restore', lineId: dn, params: { dn } }, SYSTEM);
+    await t.app.activation.automaton.drain();
+    sim.lines.get(dn)!.meter = 41;
+    expect(await s.query('fixed.meter', { dn })).toEqual({ dn, meter: 41 });
+    const journal = await s.journal({ lineId: dn }, { limit: 100 });
+    expect(journal.items.some((c) => c.command.startsWith('SET-TMPAUTH'))).toBe(true);
+    expect(journal.items.some((c) => c.command.startsWith('RMV-TMPAUTH'))).toBe(true);
+    const byElement = await s.journal({ element: 'SW1' }, { limit: 2 });
+    expect(byElement.items).toHaveLength(2);
+    expect(byElement.nextCursor).toBeDefined();
+    const count = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM act_command WHERE element_code = 'SW1'`.execute(t.tdb.db);
+    expect(count.rows[0]!.n).toBeGreaterThan(5);
+  });
+});

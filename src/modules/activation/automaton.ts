@@ -1,0 +1,382 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db, Tx } from '../../platform/db.js';
+import type { Clock } from '../../platform/clock.js';
+import { appendEvents, type EventInput } from '../../platform/events.js';
+import { ElementRefusal } from './drivers/driver.js';
+import { ShutdownError, type ElementManager } from './element-manager.js';
+import type { JournalWriter } from './journal.js';
+import { OPERATIONS, type KeyReader, type Params } from './operations.js';
+
+/**
+ * The activation automaton: claims pending orders (short transaction, `FOR UPDATE SKIP LOCKED`),
+ * executes them on the network elements with no transaction open, and records their outcomes in
+ * batches — each order's outcome, its events, the revert of a temporary change and the resume of
+ * the workflow task waiting for it in one transaction. An automaton that dies mid-order leaves the
+ * order `running` with a lease; when the lease runs out any automaton re-runs it, which is safe
+ * because every operation is idempotent.
+ */
+
+export interface OrderRow {
+  id: number;
+  element_code: string;
+  operation: string;
+  line_id: string;
+  params: unknown;
+  attempts: number;
+  instance_id: number | null;
+  task_id: number | null;
+  resume_node: string | null;
+  customer_id: number | null;
+  request_ref: string | null;
+  revert_of: number | null;
+}
+
+export interface Completion {
+  order: OrderRow;
+  status: 'done' | 'refused';
+  result: Params | null;
+  error: string | null;
+  errorCode: string | null;
+}
+
+/** Called in the completion transaction for orders a workflow task waits for. */
+export type OnCompleted = (trx: Tx, c: Completion) => Promise<void>;
+
+export interface AutomatonOptions {
+  clock: Clock;
+  keys: KeyReader;
+  onCompleted?: OnCompleted;
+  /** Orders claimed per round. */
+  batch?: number;
+  /** Orders executing at once, across elements. */
+  maxInFlight?: number;
+  leaseMs?: number;
+  idleMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class Automaton {
+  readonly id = `automaton-${randomUUID().slice(0, 8)}`;
+  private readonly inFlight = new Map<number, Promise<void>>();
+  private completions: Completion[] = [];
+  private completing: Promise<void> | null = null;
+  private loop: Promise<void> | null = null;
+  private stopping = false;
+  private wake: (() => void) | null = null;
+  private lastLeaseRenewal = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly manager: ElementManager,
+    private readonly journal: JournalWriter,
+    private readonly opts: AutomatonOptions,
+  ) {}
+
+  get busy(): number {
+    return this.inFlight.size;
+  }
+
+  /** Starts the claim loop (and the revert timer) in the background. */
+  start(): void {
+    if (this.loop) return;
+    this.stopping = false;
+    this.loop = this.run();
+  }
+
+  /** Wakes the loop now (e.g. just after orders were added). */
+  poke(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    this.loop = null;
+    await Promise.allSettled([...this.inFlight.values()]);
+    await this.flushCompletions();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      let claimed = 0;
+      try {
+        await this.dueReverts();
+        claimed = await this.claimAndDispatch();
+        await this.renewLeases();
+      } catch (err) {
+        this.opts.onError?.(err);
+      }
+      if (claimed === 0 && !this.stopping) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, this.opts.idleMs ?? 200);
+        });
+        this.wake = null;
+      } else if (this.inFlight.size >= (this.opts.maxInFlight ?? 256)) {
+        await Promise.race(this.inFlight.values());
+      }
+    }
+  }
+
+  /**
+   * One round: claims up to `batch` orders that are ready — pending, or running with a lapsed lease
+   * (an automaton died) — and whose line has no older order unfinished (orders of a line run in
+   * order), and starts executing them. Returns how many it claimed.
+   */
+  async claimAndDispatch(): Promise<number> {
+    const room = (this.opts.maxInFlight ?? 256) - this.inFlight.size;
+    if (room <= 0) return 0;
+    const now = this.opts.clock.now();
+    const lease = new Date(now.getTime() + (this.opts.leaseMs ?? 60_000));
+    const limit = Math.min(room, this.opts.batch ?? 100);
+    const rows = await sql<OrderRow>`
+      UPDATE act_order o
+         SET status = 'running', claimed_by = ${this.id}, lease_until = ${lease},
+             attempts = o.attempts + 1, started_at = coalesce(o.started_at, ${now})
+       WHERE o.id IN (
+         SELECT q.id FROM act_order q
+          WHERE q.status IN ('pending', 'running')
+            AND ((q.status = 'pending' AND q.available_at <= ${now}) OR (q.status = 'running' AND q.lease_until < ${now}))
+            AND NOT EXISTS (SELECT 1 FROM act_order p
+                             WHERE p.line_id = q.line_id AND p.id < q.id AND p.status IN ('pending', 'running'))
+          ORDER BY q.available_at, q.id
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED)
+      RETURNING o.id, o.element_code, o.operation, o.line_id, o.params, o.attempts, o.instance_id, o.task_id,
+                o.resume_node, o.customer_id, o.request_ref, o.revert_of`.execute(this.db);
+    for (const order of rows.rows) {
+      const p = this.execute(order).finally(() => this.inFlight.delete(order.id));
+      this.inFlight.set(order.id, p);
+    }
+    return rows.rows.length;
+  }
+
+  private async execute(order: OrderRow): Promise<void> {
+    const def = OPERATIONS[order.operation];
+    let completion: Completion;
+    try {
+      if (!def) throw new ElementRefusal(`unknown operation ${order.operation}`, 'unknown_operation');
+      const params = (order.params ?? {}) as Params;
+      const result = await this.manager.run(
+        order.element_code,
+        order.line_id,
+        {
+          lineId: order.line_id,
+          orderId: order.id,
+          instanceId: order.instance_id,
+          taskId: order.task_id,
+          attempt: order.attempts,
+        },
+        (s) => def.run(s, params, this.opts.keys),
+      );
+      completion = { order, status: 'done', result, error: null, errorCode: null };
+    } catch (err) {
+      // shutting down: the order stays running and its lease lets the next automaton take it
+      if (err instanceof ShutdownError) return;
+      const refusal = err instanceof ElementRefusal;
+      if (!refusal) this.opts.onError?.(err);
+      completion = {
+        order,
+        status: 'refused',
+        result: null,
+        error: (err instanceof Error ? err.message : String(err)).slice(0, 2000),
+        errorCode: refusal ? err.code : 'internal',
+      };
+    }
+    this.completions.push(completion);
+    await this.flushCompletions();
+  }
+
+  /** Records the outcomes gathered so far in one transaction (joins a flush already running). */
+  async flushCompletions(): Promise<void> {
+    while (this.completing) await this.completing;
+    if (this.completions.length === 0) return;
+    const batch = this.completions;
+    this.completions = [];
+    this.completing = this.complete(batch).finally(() => {
+      this.completing = null;
+    });
+    await this.completing;
+  }
+
+  private async complete(batch: Completion[]): Promise<void> {
+    await this.journal.flush();
+    const now = this.opts.clock.now();
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        const events: EventInput[] = [];
+        for (const c of batch) {
+          const updated = await trx
+            .updateTable('act_order')
+            .set({
+              status: c.status,
+              result: c.result ? JSON.stringify(c.result) : null,
+              error: c.error,
+              error_code: c.errorCode,
+              finished_at: now,
+              lease_until: null,
+            })
+            .where('id', '=', c.order.id)
+            .where('status', '=', 'running')
+            .where('claimed_by', '=', this.id)
+            .executeTakeFirst();
+          // another automaton took the order over after our lease lapsed: its outcome wins
+          if (Number(updated.numUpdatedRows) === 0) continue;
+          const def = OPERATIONS[c.order.operation];
+          if (c.status === 'done' && def?.revert && c.result) {
+            const r = def.revert((c.order.params ?? {}) as Params, c.result);
+            await trx
+              .insertInto('act_revert')
+              .values({
+                order_id: c.order.id,
+                element_code: c.order.element_code,
+                line_id: c.order.line_id,
+                operation: r.operation,
+                params: JSON.stringify(r.params),
+                due_at: r.dueAt,
+              })
+              .onConflict((oc) => oc.column('order_id').doNothing())
+              .execute();
+          }
+          if (c.order.revert_of !== null)
+            await trx
+              .updateTable('act_revert')
+              .set({ done_at: now })
+              .where('revert_order_id', '=', c.order.id)
+              .execute();
+          events.push({
+            entityType: 'activation_order',
+            entityId: c.order.id,
+            kind: c.status === 'done' ? 'activation.order_done' : 'activation.order_refused',
+            customerId: c.order.customer_id,
+            lineId: c.order.line_id,
+            actor: 'activation_automaton',
+            payload: {
+              operation: c.order.operation,
+              element: c.order.element_code,
+              attempts: c.order.attempts,
+              ...(c.order.request_ref ? { requestRef: c.order.request_ref } : {}),
+              ...(c.error ? { error: c.error } : {}),
+            },
+          });
+          if (c.order.instance_id !== null && c.order.resume_node && this.opts.onCompleted) {
+            await sql`SAVEPOINT act_resume`.execute(trx);
+            try {
+              await this.opts.onCompleted(trx, c);
+              await sql`RELEASE SAVEPOINT act_resume`.execute(trx);
+            } catch (err) {
+              await sql`ROLLBACK TO SAVEPOINT act_resume`.execute(trx);
+              this.opts.onError?.(err);
+              events.push({
+                entityType: 'activation_order',
+                entityId: c.order.id,
+                kind: 'activation.resume_failed',
+                customerId: c.order.customer_id,
+                lineId: c.order.line_id,
+                actor: 'activation_automaton',
+                payload: { error: err instanceof Error ? err.message : String(err) },
+              });
+            }
+          }
+        }
+        await appendEvents(trx, events);
+      });
+    } catch (err) {
+      // the outcomes are not recorded: the leases lapse and the orders are re-run (idempotent)
+      this.opts.onError?.(err);
+    }
+  }
+
+  /** Due temporary changes become revert orders; the table survives restarts, so none is forgotten. */
+  async dueReverts(): Promise<number> {
+    const now = this.opts.clock.now();
+    return this.db.transaction().execute(async (trx) => {
+      const due = await trx
+        .selectFrom('act_revert')
+        .selectAll()
+        .where('revert_order_id', 'is', null)
+        .where('due_at', '<=', now)
+        .orderBy('due_at')
+        .orderBy('id')
+        .limit(100)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      for (const r of due) {
+        const src = await trx
+          .selectFrom('act_order')
+          .select(['customer_id', 'request_ref', 'instance_id'])
+          .where('id', '=', r.order_id)
+          .executeTakeFirstOrThrow();
+        const order = await trx
+          .insertInto('act_order')
+          .values({
+            element_code: r.element_code,
+            operation: r.operation,
+            line_id: r.line_id,
+            params: JSON.stringify(r.params),
+            revert_of: r.order_id,
+            customer_id: src.customer_id,
+            request_ref: src.request_ref,
+            instance_id: src.instance_id,
+            created_by: 'activation_automaton',
+            created_at: now,
+            available_at: now,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await trx
+          .updateTable('act_revert')
+          .set({ revert_order_id: order.id })
+          .where('id', '=', r.id)
+          .execute();
+        await appendEvents(trx, [
+          {
+            entityType: 'activation_order',
+            entityId: order.id,
+            kind: 'activation.revert_due',
+            customerId: src.customer_id,
+            lineId: r.line_id,
+            actor: 'activation_automaton',
+            payload: { revertOf: r.order_id, operation: r.operation, dueAt: r.due_at.toISOString() },
+          },
+        ]);
+      }
+      return due.length;
+    });
+  }
+
+  private async renewLeases(): Promise<void> {
+    const now = Date.now();
+    const leaseMs = this.opts.leaseMs ?? 60_000;
+    if (this.inFlight.size === 0 || now - this.lastLeaseRenewal < leaseMs / 3) return;
+    this.lastLeaseRenewal = now;
+    await this.db
+      .updateTable('act_order')
+      .set({ lease_until: new Date(this.opts.clock.now().getTime() + leaseMs) })
+      .where('id', 'in', [...this.inFlight.keys()])
+      .where('claimed_by', '=', this.id)
+      .where('status', '=', 'running')
+      .execute();
+  }
+
+  /** Runs rounds until no order is ready, none is executing and no outcome is unrecorded (tests, bench). */
+  async drain(maxMs = 60_000): Promise<void> {
+    const t0 = Date.now();
+    for (;;) {
+      await this.dueReverts();
+      const n = await this.claimAndDispatch();
+      if (this.inFlight.size > 0) await Promise.race(this.inFlight.values());
+      else if (n === 0) {
+        await this.flushCompletions();
+        return;
+      }
+      if (Date.now() - t0 > maxMs) throw new Error('activation orders still running after drain timeout');
+      if (n === 0 && this.inFlight.size === 0) await sleep(5);
+    }
+  }
+}

@@ -1,0 +1,379 @@
+import {
+  ElementRefusal,
+  TransportError,
+  type ElementKind,
+  type Link,
+  type SendOptions,
+  type Session,
+} from './drivers/driver.js';
+import { HlrLink } from './drivers/hlr.driver.js';
+import { SwitchLink } from './drivers/switch.driver.js';
+import type { CommandOutcome } from './activation.tables.js';
+
+/**
+ * The element manager: for each network element a pool of connections, a throttle (commands per
+ * second), ordered execution per line, retries with back-off on transport errors and a circuit
+ * breaker. When an element is down its requests wait — none is lost or failed — and proceed when a
+ * probe finds it back. A refusal is not retried: it goes back to the caller with the element's message.
+ */
+
+export interface ElementConfig {
+  code: string;
+  kind: ElementKind;
+  host: string;
+  port: number;
+  username?: string | null;
+  password?: string | null;
+  ratePerSecond: number;
+  poolSize: number;
+  timeoutMs: number;
+}
+
+/** Who a command is for: lands in the journal with it. */
+export interface CommandContext {
+  lineId: string | null;
+  orderId?: number | null;
+  instanceId?: number | null;
+  taskId?: number | null;
+  attempt?: number;
+}
+
+export interface JournalEntry extends CommandContext {
+  elementCode: string;
+  command: string;
+  reply: string | null;
+  outcome: CommandOutcome;
+  sentAt: Date;
+  durationMs: number;
+}
+
+export type CircuitState = 'closed' | 'open';
+
+export interface ElementHealth {
+  code: string;
+  kind: ElementKind;
+  circuit: CircuitState;
+  openedAt: string | null;
+  lastError: string | null;
+  consecutiveFailures: number;
+  connections: number;
+  busyConnections: number;
+  waiting: number;
+  commandsSent: number;
+  refusals: number;
+  transportErrors: number;
+  meanLatencyMs: number | null;
+  ratePerSecond: number;
+}
+
+export interface ManagerOptions {
+  journal?: (e: JournalEntry) => void;
+  /** Consecutive transport failures that open the circuit. */
+  failureThreshold?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Delay between probes while the circuit is open. */
+  probeMs?: number;
+  /** For tests: how links are made (default: by element kind). */
+  linkFactory?: (cfg: ElementConfig) => Link;
+  onCircuit?: (code: string, state: CircuitState, error: string | null) => void;
+}
+
+export class ShutdownError extends Error {
+  constructor() {
+    super('the element manager is shutting down');
+    this.name = 'ShutdownError';
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function defaultLink(cfg: ElementConfig): Link {
+  switch (cfg.kind) {
+    case 'osmo_hlr':
+      return new HlrLink({ host: cfg.host, port: cfg.port, timeoutMs: cfg.timeoutMs });
+    case 'mml_switch':
+      return new SwitchLink({
+        host: cfg.host,
+        port: cfg.port,
+        user: cfg.username ?? 'gpto',
+        password: cfg.password ?? '',
+        timeoutMs: cfg.timeoutMs,
+      });
+  }
+}
+
+class Element {
+  readonly links: Link[] = [];
+  private readonly free: Link[] = [];
+  private readonly linkWaiters: ((l: Link) => void)[] = [];
+  private readonly circuitWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  readonly lineTails = new Map<string, Promise<void>>();
+  private nextSlot = 0;
+  circuit: CircuitState = 'closed';
+  openedAt: Date | null = null;
+  lastError: string | null = null;
+  consecutiveFailures = 0;
+  sent = 0;
+  refusals = 0;
+  transportErrors = 0;
+  latencyTotal = 0;
+  waiting = 0;
+  private probing = false;
+  closed = false;
+
+  get idle(): number {
+    return this.free.length;
+  }
+
+  constructor(
+    public cfg: ElementConfig,
+    private readonly opts: Required<Omit<ManagerOptions, 'journal' | 'linkFactory' | 'onCircuit'>> &
+      Pick<ManagerOptions, 'onCircuit'>,
+    private readonly makeLink: (cfg: ElementConfig) => Link,
+  ) {}
+
+  async acquire(): Promise<Link> {
+    const l = this.free.pop();
+    if (l) return l;
+    if (this.links.length < this.cfg.poolSize) {
+      const link = this.makeLink(this.cfg);
+      this.links.push(link);
+      return link;
+    }
+    return new Promise<Link>((resolve) => this.linkWaiters.push(resolve));
+  }
+
+  release(link: Link): void {
+    const w = this.linkWaiters.shift();
+    if (w) w(link);
+    else this.free.push(link);
+  }
+
+  /** Waits for the element's next command slot: `ratePerSecond` evenly spaced slots a second. */
+  async throttle(): Promise<void> {
+    if (this.cfg.ratePerSecond <= 0) return;
+    const now = Date.now();
+    const at = Math.max(now, this.nextSlot);
+    this.nextSlot = at + 1000 / this.cfg.ratePerSecond;
+    if (at > now) await sleep(at - now);
+  }
+
+  /** Resolves at once while the circuit is closed; while it is open, when a probe finds the element back. */
+  async whenClosed(): Promise<void> {
+    if (this.closed) throw new ShutdownError();
+    if (this.circuit === 'closed') return;
+    this.waiting++;
+    try {
+      await new Promise<void>((resolve, reject) => this.circuitWaiters.push({ resolve, reject }));
+    } finally {
+      this.waiting--;
+    }
+  }
+
+  success(): void {
+    this.consecutiveFailures = 0;
+  }
+
+  failure(err: Error): void {
+    this.transportErrors++;
+    this.consecutiveFailures++;
+    this.lastError = err.message;
+    if (this.circuit === 'closed' && this.consecutiveFailures >= this.opts.failureThreshold) {
+      this.circuit = 'open';
+      this.openedAt = new Date();
+      this.opts.onCircuit?.(this.cfg.code, 'open', err.message);
+      void this.probeLoop();
+    }
+  }
+
+  private async probeLoop(): Promise<void> {
+    if (this.probing) return;
+    this.probing = true;
+    let delay = this.opts.probeMs;
+    while (this.circuit === 'open' && !this.closed) {
+      await sleep(delay);
+      if (this.closed) break;
+      const link = this.makeLink(this.cfg);
+      try {
+        await link.probe();
+        this.circuit = 'closed';
+        this.openedAt = null;
+        this.consecutiveFailures = 0;
+        this.opts.onCircuit?.(this.cfg.code, 'closed', null);
+        for (const w of this.circuitWaiters.splice(0)) w.resolve();
+      } catch (err) {
+        this.lastError = (err as Error).message;
+        delay = Math.min(delay * 2, this.opts.retryMaxMs);
+      } finally {
+        link.close();
+      }
+    }
+    this.probing = false;
+  }
+
+  shutdown(): void {
+    this.closed = true;
+    for (const w of this.circuitWaiters.splice(0)) w.reject(new ShutdownError());
+    for (const l of this.links) l.close();
+    this.links.length = 0;
+    this.free.length = 0;
+  }
+
+  /** A link that failed may hold a half-read stream: drop it and let the pool open a fresh one. */
+  discard(link: Link): void {
+    link.close();
+    const i = this.links.indexOf(link);
+    if (i >= 0) this.links.splice(i, 1);
+    const w = this.linkWaiters.shift();
+    if (w) void this.acquire().then(w);
+  }
+}
+
+export class ElementManager {
+  private readonly elements = new Map<string, Element>();
+  private readonly opts: Required<Omit<ManagerOptions, 'journal' | 'linkFactory' | 'onCircuit'>> &
+    Pick<ManagerOptions, 'onCircuit'>;
+
+  constructor(private readonly options: ManagerOptions = {}) {
+    this.opts = {
+      failureThreshold: options.failureThreshold ?? 3,
+      retryBaseMs: options.retryBaseMs ?? 100,
+      retryMaxMs: options.retryMaxMs ?? 5000,
+      probeMs: options.probeMs ?? 250,
+      ...(options.onCircuit ? { onCircuit: options.onCircuit } : {}),
+    };
+  }
+
+  /** Adds an element or updates its settings (pool, rate, address take effect for new connections). */
+  configure(cfg: ElementConfig): void {
+    const el = this.elements.get(cfg.code);
+    if (el) {
+      const moved = el.cfg.host !== cfg.host || el.cfg.port !== cfg.port || el.cfg.kind !== cfg.kind;
+      el.cfg = cfg;
+      if (moved) for (const l of [...el.links]) el.discard(l);
+      return;
+    }
+    this.elements.set(cfg.code, new Element(cfg, this.opts, this.options.linkFactory ?? defaultLink));
+  }
+
+  has(code: string): boolean {
+    return this.elements.has(code);
+  }
+
+  kindOf(code: string): ElementKind | undefined {
+    return this.elements.get(code)?.cfg.kind;
+  }
+
+  /**
+   * Runs one operation on an element for a line: after the line's earlier operations (same
+   * `lineKey`), through a pooled connection, each command throttled and journaled. Transport errors
+   * re-run the whole operation (operations are idempotent) with back-off, waiting while the
+   * element's circuit is open; a refusal is thrown to the caller.
+   */
+  async run<T>(
+    code: string,
+    lineKey: string | null,
+    ctx: CommandContext,
+    op: (s: Session) => Promise<T>,
+  ): Promise<T> {
+    const el = this.elements.get(code);
+    if (!el) throw new ElementRefusal(`unknown network element ${code}`, 'unknown_element');
+    if (lineKey === null) return this.attempts(el, ctx, op);
+    const key = lineKey;
+    const prev = el.lineTails.get(key) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((r) => (done = r));
+    const tail = prev.then(() => mine);
+    el.lineTails.set(key, tail);
+    await prev;
+    try {
+      return await this.attempts(el, ctx, op);
+    } finally {
+      done();
+      if (el.lineTails.get(key) === tail) el.lineTails.delete(key);
+    }
+  }
+
+  private async attempts<T>(el: Element, ctx: CommandContext, op: (s: Session) => Promise<T>): Promise<T> {
+    for (let n = 1; ; n++) {
+      await el.whenClosed();
+      const link = await el.acquire();
+      let broken = false;
+      try {
+        const result = await op(this.session(el, link, { ...ctx, attempt: (ctx.attempt ?? 1) + n - 1 }));
+        el.success();
+        return result;
+      } catch (err) {
+        if (!(err instanceof TransportError) || el.closed) throw err;
+        broken = true;
+        el.failure(err);
+        if (el.circuit === 'closed')
+          await sleep(Math.min(this.opts.retryBaseMs * 2 ** (n - 1), this.opts.retryMaxMs));
+      } finally {
+        if (broken) el.discard(link);
+        else el.release(link);
+      }
+    }
+  }
+
+  private session(el: Element, link: Link, ctx: CommandContext): Session {
+    const journal = this.options.journal;
+    return {
+      send: async (command: string, opts: SendOptions = {}) => {
+        await el.throttle();
+        const sentAt = new Date();
+        const t0 = performance.now();
+        const entry = (outcome: CommandOutcome, reply: string | null): JournalEntry => ({
+          ...ctx,
+          elementCode: el.cfg.code,
+          command: opts.shown ?? command,
+          reply:
+            opts.hideReply && outcome === 'ok' ? `<${reply?.split('\n').length ?? 0} lines hidden>` : reply,
+          outcome,
+          sentAt,
+          durationMs: performance.now() - t0,
+        });
+        try {
+          const reply = await link.send(command);
+          el.sent++;
+          el.latencyTotal += performance.now() - t0;
+          journal?.(entry('ok', reply));
+          return reply;
+        } catch (err) {
+          if (err instanceof ElementRefusal) {
+            el.sent++;
+            el.refusals++;
+            el.latencyTotal += performance.now() - t0;
+            journal?.(entry('refused', err.message));
+          } else journal?.(entry('transport_error', (err as Error).message));
+          throw err;
+        }
+      },
+    };
+  }
+
+  health(): ElementHealth[] {
+    return [...this.elements.values()].map((el) => ({
+      code: el.cfg.code,
+      kind: el.cfg.kind,
+      circuit: el.circuit,
+      openedAt: el.openedAt?.toISOString() ?? null,
+      lastError: el.lastError,
+      consecutiveFailures: el.consecutiveFailures,
+      connections: el.links.length,
+      busyConnections: el.links.length - el.idle,
+      waiting: el.waiting,
+      commandsSent: el.sent,
+      refusals: el.refusals,
+      transportErrors: el.transportErrors,
+      meanLatencyMs: el.sent ? Math.round((el.latencyTotal / el.sent) * 100) / 100 : null,
+      ratePerSecond: el.cfg.ratePerSecond,
+    }));
+  }
+
+  close(): void {
+    for (const el of this.elements.values()) el.shutdown();
+    this.elements.clear();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Activation — the automaton that drives the network elements (seed: "Activation automatique").
+ *
+ *   const act = createActivation(db, { keys, workflow });   // keys: SIM Ki/OPc reader (inventory, logged)
+ *   await act.start();                                      // loads elements, runs the automaton loop
+ *   act.service.order({ operation, lineId, params }, by)    // an order from the API
+ *   act.service.query('fixed.status' | 'fixed.meter' | 'mobile.status', params)  // on demand
+ *   act.service.journal({ lineId } | { instanceId } | { element }, page)
+ *   act.service.replay(orderId, by) / act.service.elements() / act.service.upsertElement(…)
+ *   await act.stop();
+ *
+ * Workflow: scenarios call `activation.<operation>` handlers (see workflow.glue.ts and
+ * `activationSteps()`); the automaton resumes the waiting hold through the engine when done.
+ * Events: `activation.order_queued|order_done|order_refused|order_replayed|revert_due|
+ * element_saved|resume_failed`, with the line and the customer.
+ */
+import type { Db } from '../../platform/db.js';
+import { systemClock, type Clock } from '../../platform/clock.js';
+import type { HandlerRegistry, WorkflowEngine } from '../workflow/index.js';
+import { ActivationService } from './activation.service.js';
+import { Automaton, type AutomatonOptions } from './automaton.js';
+import { ElementManager, type ManagerOptions } from './element-manager.js';
+import { JournalWriter } from './journal.js';
+import type { KeyReader } from './operations.js';
+import { registerActivationHandlers, resumeWorkflow } from './workflow.glue.js';
+
+export interface ActivationModule {
+  service: ActivationService;
+  manager: ElementManager;
+  automaton: Automaton;
+  journal: JournalWriter;
+  /** Loads the elements and starts the automaton loop (gpto start, the automaton worker). */
+  start: () => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+export interface ActivationOptions {
+  /** Reads a SIM card's IMSI, Ki and OPc (the inventory's authKeys, which logs every read). */
+  keys: KeyReader;
+  workflow?: { engine: WorkflowEngine; handlers: HandlerRegistry };
+  clock?: Clock;
+  manager?: ManagerOptions;
+  automaton?: Partial<Omit<AutomatonOptions, 'clock' | 'keys' | 'onCompleted'>>;
+  onError?: (err: unknown) => void;
+}
+
+export function createActivation(db: Db, opts: ActivationOptions): ActivationModule {
+  const clock = opts.clock ?? systemClock;
+  const onError = opts.onError ?? (() => undefined);
+  const journal = new JournalWriter(db, { onError });
+  const manager = new ElementManager({ ...opts.manager, journal: journal.add });
+  const automaton = new Automaton(db, manager, journal, {
+    ...opts.automaton,
+    clock,
+    keys: opts.keys,
+    onError,
+    ...(opts.workflow ? { onCompleted: resumeWorkflow(opts.workflow.engine) } : {}),
+  });
+  const service = new ActivationService(db, manager, opts.keys, clock, automaton);
+  if (opts.workflow) registerActivationHandlers(opts.workflow.handlers, service);
+  return {
+    service,
+    manager,
+    automaton,
+    journal,
+    start: async () => {
+      await service.loadElements();
+      automaton.start();
+    },
+    stop: async () => {
+      await automaton.stop();
+      await journal.flush();
+      manager.close();
+    },
+  };
+}
+
+export { registerActivationRoutes } from './activation.routes.js';
+export { activationSteps, AUTOMATON_ACTOR, COMPLETED_EVENT } from './workflow.glue.js';
+export { OPERATIONS } from './operations.js';
+export { SwitchSimulator } from './switch-sim/simulator.js';
+export type { ElementInput, OrderView, CommandView } from './activation.service.js';

@@ -1,0 +1,66 @@
+import type { Db } from '../../platform/db.js';
+import type { JournalEntry } from './element-manager.js';
+
+/**
+ * Writes the command journal in batches: commands arrive from every connection at element speed,
+ * and one multi-row insert per few milliseconds costs the database far less than one per command.
+ * The automaton flushes it before it records an order's outcome, so an order marked done always
+ * has its commands in the journal; a crash may lose the last unflushed entries of an order that is
+ * then re-run (and journaled again).
+ */
+export class JournalWriter {
+  private buffer: JournalEntry[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: { delayMs?: number; maxBatch?: number; onError?: (err: unknown) => void } = {},
+  ) {}
+
+  add = (e: JournalEntry): void => {
+    this.buffer.push(e);
+    if (this.buffer.length >= (this.opts.maxBatch ?? 500)) void this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), this.opts.delayMs ?? 20);
+    }
+  };
+
+  /** Writes everything added so far (waits for a flush already running). */
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const rows = this.buffer;
+    this.buffer = [];
+    const previous = this.flushing;
+    this.flushing = (async () => {
+      await previous;
+      for (let i = 0; i < rows.length; i += 1000) {
+        const chunk = rows.slice(i, i + 1000);
+        try {
+          await this.db
+            .insertInto('act_command')
+            .values(
+              chunk.map((e) => ({
+                order_id: e.orderId ?? null,
+                element_code: e.elementCode,
+                line_id: e.lineId,
+                instance_id: e.instanceId ?? null,
+                task_id: e.taskId ?? null,
+                attempt: e.attempt ?? 1,
+                command: e.command.slice(0, 2000),
+                reply: e.reply === null ? null : e.reply.slice(0, 4000),
+                outcome: e.outcome,
+                sent_at: e.sentAt,
+                duration_ms: e.durationMs,
+              })),
+            )
+            .execute();
+        } catch (err) {
+          this.opts.onError?.(err);
+        }
+      }
+    })();
+    await this.flushing;
+  }
+}

@@ -1,0 +1,179 @@
+import type { Tx } from '../../platform/db.js';
+import type { Actor } from '../../platform/events.js';
+import type { Data, HandlerRegistry, ScenarioDef, WorkflowEngine } from '../workflow/index.js';
+import type { ActivationService } from './activation.service.js';
+import type { Completion } from './automaton.js';
+import { ORDER_OPERATIONS, type Params } from './operations.js';
+
+/**
+ * How the automaton plugs into the workflow engine without holding a transaction across the network:
+ *
+ * 1. An automatic node whose handler is `activation.<operation>` (e.g. `activation.mobile.activate`)
+ *    queues an order in the worker's transaction and ends `submitted`, noting the order id in the
+ *    instance data (`activation.<node>.orderId`).
+ * 2. The next node, `<node>_wait`, is a hold resumed by the event `activation.completed` whose
+ *    `orderId` matches.
+ * 3. The automaton executes the order outside any transaction; in the transaction that records the
+ *    outcome it writes `activation.<node>.status` (`done` or `refused`, with the element's message)
+ *    into the instance data and signals the hold through the engine.
+ * 4. The hold's transitions route on that status: on to the next step, or to `<node>_fallout`, a
+ *    human task of the switching basket showing the element's message (outcomes `done` — fixed by
+ *    hand — or `retry`, which submits a new order).
+ *
+ * `activationSteps()` writes those three nodes and their transitions for a scenario.
+ */
+
+export const AUTOMATON_ACTOR: Actor = {
+  userId: null,
+  username: 'activation-automaton',
+  actor: 'activation_automaton',
+};
+export const COMPLETED_EVENT = 'activation.completed';
+
+/** Where a step's parameters come from in the request's data (override: `activationParams.<node>`). */
+function paramsFrom(d: Data, lineId: string | null): Params {
+  const pick: Params = {
+    iccid: d.simIccid,
+    imsi: d.imsi,
+    msisdn: d.directoryNumber ?? lineId,
+    dn: d.directoryNumber ?? lineId,
+    en: d.equipmentNumber,
+    category: d.lineCategory,
+    services: d.services,
+    barring: d.barring,
+    add: d.addServices,
+    remove: d.removeServices,
+    cs: d.cs,
+    ps: d.ps,
+    until: d.until,
+    newIccid: d.newSimIccid ?? d.simIccid,
+    oldIccid: d.oldSimIccid,
+    oldImsi: d.oldImsi,
+  };
+  return Object.fromEntries(Object.entries(pick).filter(([, v]) => v !== undefined && v !== null));
+}
+
+export function registerActivationHandlers(registry: HandlerRegistry, service: ActivationService): void {
+  for (const operation of ORDER_OPERATIONS) {
+    registry.task(`activation.${operation}`, async (ctx) => {
+      const d: Data = { ...ctx.instance.data, ...ctx.input };
+      const lineId =
+        ctx.instance.lineId ?? (typeof d.directoryNumber === 'string' ? d.directoryNumber : null);
+      if (!lineId) throw new Error(`${operation}: the request has no line (directory number) yet`);
+      const overrides = ((d.activationParams as Data | undefined)?.[ctx.task.node] ?? {}) as Params;
+      const order = await service.submit(
+        ctx.trx,
+        {
+          operation,
+          lineId,
+          params: { ...paramsFrom(d, lineId), ...overrides },
+          element: typeof d.networkElement === 'string' ? d.networkElement : undefined,
+          instanceId: ctx.instance.id,
+          taskId: ctx.task.id,
+          resumeNode: `${ctx.task.node}_wait`,
+          requestRef: ctx.instance.subjectId,
+          customerId: ctx.instance.customerId,
+        },
+        ctx.by,
+      );
+      const prev = (ctx.instance.data.activation ?? {}) as Data;
+      return {
+        outcome: 'submitted',
+        data: {
+          activation: {
+            ...prev,
+            [ctx.task.node]: { orderId: order.id, operation, element: order.element, status: 'pending' },
+          },
+        },
+      };
+    });
+  }
+}
+
+/** The automaton's completion hook: outcome into the instance data, then the hold is signalled. */
+export function resumeWorkflow(engine: WorkflowEngine) {
+  return async (trx: Tx, c: Completion): Promise<void> => {
+    if (c.order.instance_id === null || !c.order.resume_node) return;
+    const run = await engine.open(trx, c.order.instance_id, AUTOMATON_ACTOR);
+    if (!run || run.inst.status !== 'running') return;
+    const node = c.order.resume_node.replace(/_wait$/, '');
+    const prev = (run.inst.data.activation ?? {}) as Data;
+    engine.merge(run, {
+      activation: {
+        ...prev,
+        [node]: {
+          orderId: c.order.id,
+          operation: c.order.operation,
+          element: c.order.element_code,
+          status: c.status,
+          ...(c.error ? { error: c.error, errorCode: c.errorCode } : {}),
+          ...(c.result ? { result: c.result } : {}),
+        },
+      },
+    });
+    await engine.flush(run);
+    await engine.signal(trx, COMPLETED_EVENT, { orderId: c.order.id }, AUTOMATON_ACTOR);
+  };
+}
+
+type Nodes = ScenarioDef['nodes'];
+type Transitions = ScenarioDef['transitions'];
+
+/**
+ * The nodes and transitions of one automatic activation step: submit → wait → next, or → fall-out
+ * to switching with the element's message. `next` is where the request goes once the line is done.
+ */
+export function activationSteps(
+  node: string,
+  operation: string,
+  next: string[],
+  opts: { label?: string; fallbackActor?: string } = {},
+): { nodes: Nodes; transitions: Transitions } {
+  const label = opts.label ?? `Activation: ${operation}`;
+  return {
+    nodes: {
+      [node]: {
+        kind: 'automatic',
+        label,
+        actor: 'activation_automaton',
+        handler: `activation.${operation}`,
+        outcomes: ['submitted'],
+        maxAttempts: 3,
+        backoffSeconds: 5,
+        fallbackActor: opts.fallbackActor ?? 'switching',
+      },
+      [`${node}_wait`]: {
+        kind: 'hold',
+        label: `${label} — on the network element`,
+        cause: 'network element operation in progress',
+        resumeOn: { event: COMPLETED_EVENT, match: { orderId: `activation.${node}.orderId` } },
+      },
+      [`${node}_fallout`]: {
+        kind: 'human',
+        label: `${label} — refused by the network element`,
+        actor: opts.fallbackActor ?? 'switching',
+        outcomes: ['done', 'retry'],
+        needs: [`activation.${node}`],
+        slaHours: 8,
+      },
+    } as Nodes,
+    transitions: [
+      { from: node, on: 'submitted', to: [`${node}_wait`] },
+      {
+        from: `${node}_wait`,
+        on: 'resumed',
+        when: { path: `activation.${node}.status`, op: 'eq', value: 'done' },
+        to: next,
+        why: 'the network element carried out the operation',
+      },
+      {
+        from: `${node}_wait`,
+        on: 'resumed',
+        to: [`${node}_fallout`],
+        why: 'the network element refused: switching reads its message',
+      },
+      { from: `${node}_fallout`, on: 'done', to: next, why: 'switching did it by hand' },
+      { from: `${node}_fallout`, on: 'retry', to: [node], why: 'switching fixed the cause: submit again' },
+    ],
+  };
+}
