@@ -3,7 +3,7 @@
 // line. Every benchmark prints its figures next to a baseline measured in the same run, because
 // absolute figures on a shared 2-core machine drift from one run to the next.
 import { execFile, spawn } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -116,6 +116,8 @@ export async function environment(): Promise<Record<string, string | number>> {
     cpuModel: cpus()[0]?.model ?? 'unknown',
     memGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
+    // the machine is shared: a load average above the core count means the figures are pessimistic
+    loadAvg1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
 }
 
