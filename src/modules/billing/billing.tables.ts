@@ -1,8 +1,10 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { Json, Timestamp } from '../../platform/tables.js';
+import type { BillingCycleTables } from './cycle.tables.js';
 
 type JsonAuto = ColumnType<unknown, string | undefined, string>;
 type NumAuto = ColumnType<number, number | undefined, number>;
+type Opt<T> = ColumnType<T, T | undefined, T>;
 
 export type InvoiceKind = 'one_off' | 'periodic' | 'credit_note';
 export type InvoiceStatus = 'open' | 'paid' | 'cancelled';
@@ -40,6 +42,13 @@ export interface BillingInvoiceTable {
   paid_at: Date | null;
   cancelled_at: Date | null;
   cancel_reason: string | null;
+  // billing cycle (migration 0500)
+  period_start: Opt<string | null>;
+  period_end: Opt<string | null>;
+  run_id: Opt<number | null>;
+  corrects_id: Opt<number | null>;
+  credited_amount: NumAuto;
+  summary: Opt<unknown>;
 }
 
 export interface BillingDepositTable {
@@ -69,6 +78,8 @@ export interface BillingPaymentTable {
   deposit_id: number | null;
   received_at: Timestamp;
   recorded_by: number | null;
+  allocated_amount: NumAuto;
+  import_ref: Opt<string | null>;
 }
 
 export interface BillingLedgerEntryTable {
@@ -86,7 +97,7 @@ export interface BillingLedgerEntryTable {
   occurred_at: Timestamp;
 }
 
-export interface BillingTables {
+export interface BillingTables extends BillingCycleTables {
   billing_invoice: BillingInvoiceTable;
   billing_deposit: BillingDepositTable;
   billing_payment: BillingPaymentTable;
