@@ -86,6 +86,19 @@ export async function loadDemoPlant(db: Db, secretKey?: Buffer): Promise<void> {
     'Dakar,Parcelles Assainies,,PC-PAR-01,',
     'Thiès,Escale,,PC-THS-01,',
     'Rufisque,,,,BTS-RUF-01',
+    // The districts the generated demo customers live in (src/demo/names.ts), so that new lines
+    // ordered for them at the counter are feasible; Ouakam and Yoff stay unequipped on purpose.
+    'Dakar,Fann,,PC-PLT-02,',
+    'Dakar,Point E,,PC-PLT-02,',
+    'Dakar,Grand Yoff,,PC-GYF-01,',
+    'Dakar,Mermoz,,PC-GYF-01,',
+    'Dakar,Sacré-Cœur,,PC-GYF-01,',
+    'Dakar,HLM,,PC-GYF-01,',
+    'Dakar,Liberté 6,,PC-GYF-01,',
+    'Thiès,Thiès Nord,,PC-THS-01,',
+    'Thiès,Thiès Est,,PC-THS-01,',
+    'Thiès,Randoulène,,PC-THS-01,',
+    'Thiès,Médina Fall,,PC-THS-01,',
   ]);
   await imp('shops', [
     'code,name,locality',

@@ -307,6 +307,28 @@ describe('service requests end to end over HTTP', () => {
     expect(second.workflow.data.outcomes).toMatchObject({ choose_number: 'chosen', study: 'feasible' });
   });
 
+  it('a study replayed after its inventory call committed (worker killed before its own commit) reuses the reservation', async () => {
+    // a district where generated demo customers live
+    const address = { street: 'Rue 4', district: 'Thiès Nord', locality: 'Thiès' };
+    const c = await newCustomer({ address });
+    const r = await create({ kind: 'new_line', customer: c.code, productCode: 'FIXE' });
+    // the first attempt's inventory transaction committed, the worker's did not
+    const first = await t.call('POST', '/api/v1/inventory/studies', front, {
+      requestRef: r.number,
+      kind: 'fixed_wired',
+      product: 'FIXE',
+      address,
+    });
+    expect(first.statusCode, first.body).toBe(200);
+    const code = (first.json() as { reservation: { code: string } }).reservation.code;
+    await drive(r.number, {}, 'quote_acceptance');
+    const study = (await get(r.number)).workflow.data.study as { chain: Record<string, string> };
+    expect(study.chain).toMatchObject({ reservation: code, cp: 'PC-THS-01', site: 'THS' });
+    const done = await drive(r.number, fixedScript);
+    expect(done).toMatchObject({ status: 'completed', lineId: study.chain.number });
+    expect(await inventory(`/reservations/${code}`)).toMatchObject({ status: 'committed' });
+  });
+
   it('new fixed radio line: the base station serving the address and a number', async () => {
     const c = await newCustomer({ address: RUFISQUE });
     const r = await create({ kind: 'new_line', customer: c.code, productCode: 'FIXE-RADIO' });
