@@ -354,6 +354,7 @@ export class WorkflowEngine {
         // Joins are read and written in place: rare, and the arrivals must see every branch.
         await this.flush(run);
         run.writes.dirty = true;
+        run.writes.forgetOpenTasks(run.inst.id);
         let join = await trx
           .selectFrom('wf_task')
           .select(['id', 'arrived'])

@@ -65,6 +65,22 @@ const fork: ScenarioDef = {
   ],
 };
 
+/** An automatic step that ends the request while a human task of a parallel branch is still open. */
+const race: ScenarioDef = {
+  code: 'worker_race',
+  name: 'Worker race',
+  start: ['h', 'p'],
+  nodes: {
+    h: { kind: 'human', label: 'H', actor: 'commercial', outcomes: ['done'], slaHours: 2 },
+    p: { kind: 'automatic', label: 'P', actor: 'workflow_automaton', handler: 'w.step', outcomes: ['ok'] },
+    done: { kind: 'end', label: 'Done', result: 'completed' },
+  },
+  transitions: [
+    { from: 'h', on: 'done', to: ['done'] },
+    { from: 'p', on: 'ok', to: ['done'] },
+  ],
+};
+
 describe('automatic workers: batches, chained successors, set-based writes', () => {
   let t: TestDb;
   let wf: WorkflowServices;
@@ -87,6 +103,7 @@ describe('automatic workers: batches, chained successors, set-based writes', () 
     wf = createWorkflow(t.db, { handlers });
     await wf.scenarios.createVersion(chain, SYSTEM);
     await wf.scenarios.createVersion(fork, SYSTEM);
+    await wf.scenarios.createVersion(race, SYSTEM);
   });
   afterAll(async () => t?.close());
 
@@ -220,5 +237,21 @@ describe('automatic workers: batches, chained successors, set-based writes', () 
     const q = view.tasks.find((x) => x.node === 'q')!;
     const qEvents = (await eventsOf(id)).filter((e) => e.entity_id === String(q.id)).map((e) => e.kind);
     expect(qEvents).toEqual(['task.created', 'task.cancelled']);
+  });
+
+  it('an automatic step that ends the request cancels the open human task and its SLA timer', async () => {
+    const id = await start('worker_race');
+    expect(await wf.work({ batch: 10 })).toMatchObject({ claimed: 1, completed: 1 });
+    const view = await wf.instances.get(id);
+    expect(view.status).toBe('completed');
+    expect(view.tasks.map((x) => [x.node, x.status])).toEqual([
+      ['h', 'cancelled'],
+      ['p', 'done'],
+    ]);
+    const timers = await t.db.selectFrom('wf_timer').selectAll().where('instance_id', '=', id).execute();
+    expect(timers).toHaveLength(1);
+    expect(timers[0]!.cancelled_at).not.toBeNull();
+    const kinds = (await eventsOf(id)).map((e) => e.kind);
+    expect(kinds.slice(-3)).toEqual(['task.completed', 'task.cancelled', 'instance.completed']);
   });
 });

@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db.js';
 import { SYSTEM, type Actor } from '../../platform/events.js';
-import { SUPERVISION_ACTOR, type Run, type WorkflowEngine } from './engine.js';
+import { OPEN_STATUSES, SUPERVISION_ACTOR, type Run, type WorkflowEngine } from './engine.js';
 import type { Data } from './routing.js';
+import type { Wake } from './wake.js';
 import { TouchPlugin, WriteSet } from './writes.js';
 
 export interface WorkOptions {
@@ -109,6 +110,15 @@ export async function workOnce(db: Db, engine: WorkflowEngine, opts: WorkOptions
     if (claimed.length === 0) return;
 
     const writes = new WriteSet(Math.max(8, claimed.length));
+    // The open tasks of the claimed instances, read once: ending an instance then needs no query
+    // (nobody else changes them while this transaction holds the instance rows).
+    const open = await trx
+      .selectFrom('wf_task')
+      .select(['id', 'instance_id', 'node', 'actor'])
+      .where('instance_id', 'in', [...new Set(claimed.map((c) => c.instance_id))])
+      .where('status', 'in', OPEN_STATUSES)
+      .orderBy('id')
+      .execute();
     const stepTrx = trx.withPlugin(new TouchPlugin(writes));
     const slots = new Map<number, Slot>();
     for (const c of claimed) {
@@ -127,6 +137,12 @@ export async function workOnce(db: Db, engine: WorkflowEngine, opts: WorkOptions
       };
       const run = await engine.attach(trx, row, WORKER, { writes, stepTrx });
       slots.set(c.instance_id, { run, dataJson: c.i_data, lineId: c.i_line_id, status: c.i_status });
+      writes.knowOpenTasks(
+        c.instance_id,
+        open
+          .filter((o) => o.instance_id === c.instance_id)
+          .map(({ id, node, actor }) => ({ id, node, actor })),
+      );
     }
     const queue: QueuedTask[] = claimed.map((c) => ({
       id: c.id,
@@ -174,11 +190,13 @@ export async function workOnce(db: Db, engine: WorkflowEngine, opts: WorkOptions
         engine.stage(run);
         report.completed++;
         if (chain) {
+          // Depth first: the successor is worked right after its predecessor, not after the batch.
+          let at = k + 1;
           for (const next of writes.createdSince(mark)) {
             if (queue.length >= maxPerCommit) break;
             if (next.kind !== 'automatic' || next.status !== 'ready' || next.available_at > run.now) continue;
             if (actors && !actors.includes(next.actor ?? '')) continue;
-            queue.push({
+            queue.splice(at++, 0, {
               id: next.id,
               kind: 'automatic',
               instance_id: next.instance_id,
@@ -375,21 +393,34 @@ export async function drain(
   return total;
 }
 
-/** A worker loop for `gpto start` and the worker process: polls, backs off when idle, stops on signal. */
+/** A worker loop for `gpto start` and the worker process: works, sleeps when idle, stops on signal. */
 export async function workLoop(
   db: Db,
   engine: WorkflowEngine,
-  opts: WorkOptions & { idleMs?: number; signal?: AbortSignal; onError?: (err: unknown) => void } = {},
+  opts: WorkOptions & {
+    idleMs?: number;
+    signal?: AbortSignal;
+    onError?: (err: unknown) => void;
+    /** Wakes the idle loop when a commit makes an automatic task ready (see wake.ts); else it polls. */
+    wake?: Wake;
+    /** Called after each round with what it did and how long its transactions took. */
+    onRound?: (report: WorkReport, ms: number) => void;
+  } = {},
 ): Promise<void> {
   while (!opts.signal?.aborted) {
     let busy = false;
     try {
+      const t0 = performance.now();
       const r = await workOnce(db, engine, opts);
+      opts.onRound?.(r, performance.now() - t0);
       const t = await runTimers(db, engine);
       busy = r.claimed > 0 || t > 0;
     } catch (err) {
       opts.onError?.(err);
     }
-    if (!busy) await new Promise((resolve) => setTimeout(resolve, opts.idleMs ?? 200));
+    if (!busy) {
+      const ms = opts.idleMs ?? 200;
+      await (opts.wake ? opts.wake.wait(ms) : new Promise((resolve) => setTimeout(resolve, ms)));
+    }
   }
 }

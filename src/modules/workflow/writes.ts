@@ -87,8 +87,8 @@ export interface WriteMark {
  * (or a batch of transitions in it) is about to end: one multi-row statement per table instead of
  * one statement per task, event or timer. Nothing is visible to anyone before commit either way,
  * so deferring the statements inside the transaction changes no outcome; the engine reads through
- * `openTasks` (the database plus what is still pending) or `sync()`s first when it needs the
- * database to be current.
+ * `openTasks` (the database, or what the worker read at claim time, plus what is recorded here) or
+ * flushes first when it needs the database to be current (joins, compensations, push assignment).
  *
  * A worker runs several transitions in one transaction, each behind a savepoint: `mark()` before a
  * transition and `rollback(mark)` after `ROLLBACK TO SAVEPOINT` forget that transition's writes,
@@ -98,13 +98,25 @@ export class WriteSet {
   private ops: Op[] = [];
   private flushed = 0;
   private ids: number[] = [];
+  /** Open tasks of instances this transaction locked, read once after the claim. */
+  private readonly known = new Map<number, { id: number; node: string; actor: string | null }[]>();
   /** Whether a statement may have changed the database since the caller last reset it (savepoint reuse). */
   dirty = false;
 
   constructor(
-    /** Task ids fetched from the identity sequence per round trip. */
-    private readonly idBlock = 8,
+    /** Task ids fetched from the identity sequence per round trip (doubles at each refill, up to 512). */
+    private idBlock = 8,
   ) {}
+
+  /** The open tasks of a locked instance as read after the claim: `openTasks` then needs no query. */
+  knowOpenTasks(instanceId: number, tasks: { id: number; node: string; actor: string | null }[]): void {
+    this.known.set(instanceId, tasks);
+  }
+
+  /** Something wrote this instance's tasks directly (a join): ask the database next time. */
+  forgetOpenTasks(instanceId: number): void {
+    this.known.delete(instanceId);
+  }
 
   mark(): WriteMark {
     return { ops: this.ops.length, flushed: this.flushed };
@@ -119,6 +131,7 @@ export class WriteSet {
   async taskId(db: Executor, hint = 0): Promise<number> {
     if (this.ids.length === 0) {
       const n = Math.max(this.idBlock, hint);
+      this.idBlock = Math.min(this.idBlock * 2, 512);
       const r = await sql<{ id: number }>`
         SELECT nextval(pg_get_serial_sequence('wf_task', 'id'))::bigint AS id
         FROM generate_series(1, ${n}::int)`.execute(db);
@@ -192,22 +205,26 @@ export class WriteSet {
 
   /**
    * The open tasks of an instance as this transaction sees them: the database rows (flushed
-   * writes included) overlaid with what is still pending. The caller holds the instance lock, so
-   * nobody else changes them meanwhile.
+   * writes included) overlaid with what is still pending, or the rows read after the claim
+   * overlaid with everything recorded since. The caller holds the instance lock, so nobody else
+   * changes them meanwhile.
    */
   async openTasks(
     db: Executor,
     instanceId: number,
     openStatuses: readonly TaskStatus[],
   ): Promise<{ id: number; node: string; actor: string | null }[]> {
-    const rows = await db
-      .selectFrom('wf_task')
-      .select(['id', 'node', 'actor', 'status'])
-      .where('instance_id', '=', instanceId)
-      .where('status', 'in', openStatuses)
-      .orderBy('id')
-      .execute();
-    const pending = this.ops.slice(this.flushed);
+    const known = this.known.get(instanceId);
+    const rows =
+      known?.map((t) => ({ ...t, status: 'ready' as TaskStatus })) ??
+      (await db
+        .selectFrom('wf_task')
+        .select(['id', 'node', 'actor', 'status'])
+        .where('instance_id', '=', instanceId)
+        .where('status', 'in', openStatuses)
+        .orderBy('id')
+        .execute());
+    const pending = known ? this.ops : this.ops.slice(this.flushed);
     const status = new Map<number, TaskStatus>();
     const added: { id: number; node: string; actor: string | null }[] = [];
     for (const o of pending) {
