@@ -20,6 +20,7 @@ import { createBilling, registerBillingRoutes, type BillingServices } from './mo
 import { createRequests, registerRequestRoutes, type RequestsModule } from './modules/requests/index.js';
 import { createInventory, registerInventoryRoutes, type InventoryServices } from './modules/inventory/index.js';
 import { createDirectory, registerDirectoryRoutes } from './modules/directory/index.js';
+import { createBillingCycle, registerBillingCycleRoutes } from './modules/billing/cycle.index.js';
 import { AUTOMATON_ACTOR, createActivation, registerActivationRoutes, type ActivationModule } from './modules/activation/index.js';
 
 export interface AppDeps {
@@ -152,6 +153,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerReferentialRoutes(http, referential);
   registerWorkflowRoutes(http, workflow);
   registerBillingRoutes(http, billing);
+  await registerBillingCycleRoutes(http, createBillingCycle(deps.db, { currency: deps.config.currency, requests: requests.requests, workflow }));
   registerRequestRoutes(http, requests.requests);
   registerInventoryRoutes(http, inventory);
   registerActivationRoutes(http, activation);

@@ -146,8 +146,10 @@ export class LedgerService {
     by: Actor,
   ): Promise<Invoice> {
     const priced = priceLines(input.lines, input.taxes);
-    const seq = await sql<{ n: number }>`SELECT nextval('billing_invoice_number_seq')::int AS n`.execute(trx);
-    const number = `F${input.at.getUTCFullYear()}${String(seq.rows[0]!.n).padStart(8, '0')}`;
+    // gap-free: the series counter row (migration 0500), shared with the billing runs
+    const series = `F${input.at.getUTCFullYear()}`;
+    const seq = await sql<{ n: number }>`SELECT billing_reserve_numbers(${series}, 1)::int AS n`.execute(trx);
+    const number = `${series}${String(seq.rows[0]!.n).padStart(8, '0')}`;
     const row = await trx
       .insertInto('billing_invoice')
       .values({

@@ -1,0 +1,88 @@
+import type { Clock } from '../../platform/clock.js';
+import type { Db } from '../../platform/db.js';
+import { SYSTEM, type Actor } from '../../platform/events.js';
+import type { RequestService } from '../requests/index.js';
+import type { WorkflowServices } from '../workflow/index.js';
+import { AccountService } from './accounts.service.js';
+import { CentralisationService } from './centralisation.service.js';
+import { LIMITATION_SCENARIO_DEF } from './collection-scenario.js';
+import { CollectionService, type CollectionPorts } from './collection.service.js';
+import { runBilling, type RunOptions, type RunResult } from './invoice-run.js';
+import { InvoiceService } from './invoices.service.js';
+import { MeterService } from './meter.service.js';
+import { PaymentService } from './payments.service.js';
+
+export interface BillingCycleServices {
+  db: Db;
+  currency: string;
+  clock: Clock;
+  invoices: InvoiceService;
+  meters: MeterService;
+  payments: PaymentService;
+  accounts: AccountService;
+  collection: CollectionService;
+  centralisation: CentralisationService;
+  /** The billing run of a period (see invoice-run.ts). */
+  run: (opts: RunOptions, by: Actor) => Promise<RunResult>;
+  /** The daily collection run at the clock's date (or `at`). */
+  collect: (by: Actor, at?: Date) => ReturnType<CollectionService['run']>;
+}
+
+/**
+ * The billing cycle, payments, collection and centralisation. Collection starts limitation,
+ * suspension and restoration as service requests through the requests module's public service
+ * and resumes held limitations through the workflow's signals.
+ */
+export function createBillingCycle(
+  db: Db,
+  deps: { currency: string; requests: RequestService; workflow: WorkflowServices; clock?: Clock },
+): BillingCycleServices {
+  const clock = deps.clock ?? deps.workflow.engine.clock;
+  let scenarioReady = false;
+  const ports: CollectionPorts = {
+    startRequest: async (input, by) => {
+      if (input.scenario && !scenarioReady) {
+        await deps.workflow.scenarios.createVersion(LIMITATION_SCENARIO_DEF, SYSTEM);
+        scenarioReady = true;
+      }
+      const r = await deps.requests.create(
+        {
+          kind: input.kind,
+          customer: input.customer,
+          payerId: input.payerId,
+          subscriptionId: input.subscriptionId,
+          channel: 'api',
+          details: input.details,
+          ...(input.scenario ? { scenario: input.scenario } : {}),
+          ...(input.accessChange ? { accessChange: input.accessChange } : {}),
+        },
+        by,
+      );
+      return { number: r.number };
+    },
+    requestStatus: async (ref) => (await deps.requests.get(ref)).status,
+    cancelRequest: async (ref, reason, by) => {
+      await deps.requests.cancel(ref, reason, by);
+    },
+    signal: (event, payload, by) => deps.workflow.signal(event, payload, by),
+  };
+  const collection = new CollectionService(db, ports);
+  const payments = new PaymentService(db, deps.currency);
+  // restoration follows the payment; if it fails now, the daily run restores the lines
+  payments.onPaid = async (payerId) => {
+    await collection.settle(payerId, clock.now(), SYSTEM).catch(() => false);
+  };
+  return {
+    db,
+    currency: deps.currency,
+    clock,
+    invoices: new InvoiceService(db, deps.currency),
+    meters: new MeterService(db),
+    payments,
+    accounts: new AccountService(db, deps.currency),
+    collection,
+    centralisation: new CentralisationService(db, deps.currency),
+    run: (opts, by) => runBilling(db, deps.currency, opts, by, clock.now()),
+    collect: (by, at) => collection.run(at ?? clock.now(), by),
+  };
+}

@@ -1,0 +1,522 @@
+import { parse } from 'csv-parse/sync';
+import { sql } from 'kysely';
+import type { Db, Tx } from '../../platform/db.js';
+import { appendEvent, type Actor } from '../../platform/events.js';
+import type { PaymentMethod } from './billing.tables.js';
+import { BillingCycleError, invalidInput } from './cycle.errors.js';
+
+export interface PaymentInput {
+  payerId: number;
+  amount: number;
+  method: PaymentMethod;
+  reference?: string | null;
+  /** Settle this invoice first; the rest goes to the oldest open invoices. */
+  invoiceNumber?: string | null;
+  /** The transaction id of an imported file: the same transaction is never recorded twice. */
+  importRef?: string | null;
+  at: Date;
+}
+
+export interface PaymentResult {
+  id: number;
+  number: string;
+  payerId: number;
+  customerId: number;
+  amount: number;
+  method: string;
+  allocations: { invoice: string; amount: number }[];
+  unallocated: number;
+}
+
+export interface ImportReport {
+  rows: number;
+  recorded: number;
+  duplicates: number;
+  amount: number;
+  payments: string[];
+  rejected: { line: number; reason: string; field?: string }[];
+}
+
+const INVOICE_RE = /\bF[0-9]{12}\b/i;
+
+/**
+ * Payments of payers: recorded at the cash desk or imported from bank-transfer and mobile-money
+ * files, matched to invoices (the designated one first, then the oldest open invoice first), each
+ * with its receipt number; and guarantee deposits settled when a line ends (applied to what is
+ * owed, the rest refunded).
+ */
+export class PaymentService {
+  /** Called after a payment commits (collection restores lines when the debt is paid). */
+  onPaid: ((payerId: number) => Promise<void>) | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly currency: string,
+  ) {}
+
+  async record(input: PaymentInput, by: Actor): Promise<PaymentResult> {
+    const r = await this.db.transaction().execute((trx) => this.recordIn(trx, input, by));
+    await this.onPaid?.(r.payerId);
+    return r;
+  }
+
+  async recordIn(trx: Tx, input: PaymentInput, by: Actor): Promise<PaymentResult> {
+    if (!Number.isInteger(input.amount) || input.amount <= 0)
+      throw invalidInput('amount', 'amount is a positive whole number of minor units');
+    // one payer's payments are matched one at a time
+    const payer = await trx
+      .selectFrom('payer')
+      .select(['id', 'customer_id'])
+      .where('id', '=', input.payerId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!payer)
+      throw new BillingCycleError(
+        'not_found',
+        'payer.not_found',
+        `payer ${input.payerId} does not exist`,
+        'payerId',
+      );
+    if (input.importRef) {
+      const dup = await trx
+        .selectFrom('billing_payment')
+        .select('number')
+        .where('method', '=', input.method)
+        .where('import_ref', '=', input.importRef)
+        .executeTakeFirst();
+      if (dup)
+        throw new BillingCycleError(
+          'conflict',
+          'payment.duplicate',
+          `transaction ${input.importRef} is already recorded as payment ${dup.number}`,
+          'reference',
+        );
+    }
+    let designated: { id: number; number: string } | undefined;
+    if (input.invoiceNumber) {
+      const inv = await trx
+        .selectFrom('billing_invoice')
+        .select(['id', 'number', 'payer_id', 'status'])
+        .where('number', '=', input.invoiceNumber.toUpperCase())
+        .executeTakeFirst();
+      if (!inv || inv.payer_id !== payer.id)
+        throw new BillingCycleError(
+          'not_found',
+          'invoice.not_found',
+          `payer ${payer.id} has no invoice ${input.invoiceNumber}`,
+          'invoiceNumber',
+        );
+      if (inv.status !== 'open')
+        throw new BillingCycleError(
+          'conflict',
+          'invoice.state',
+          `invoice ${inv.number} is ${inv.status}`,
+          'invoiceNumber',
+        );
+      designated = inv;
+    }
+    const seq = await sql<{ n: number }>`SELECT nextval('billing_payment_number_seq')::int AS n`.execute(trx);
+    const number = `P${input.at.getUTCFullYear()}${String(seq.rows[0]!.n).padStart(8, '0')}`;
+    const open = await trx
+      .selectFrom('billing_invoice')
+      .select(['id', 'number', 'total', 'paid_amount', 'credited_amount'])
+      .where('payer_id', '=', payer.id)
+      .where('status', '=', 'open')
+      .orderBy(sql`id = ${designated?.id ?? 0}`, 'desc')
+      .orderBy('due_at')
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+    const allocations: { id: number; invoice: string; amount: number; settles: boolean }[] = [];
+    let left = input.amount;
+    for (const inv of open) {
+      if (left === 0) break;
+      const due = inv.total - inv.paid_amount - inv.credited_amount;
+      if (due <= 0) continue;
+      const take = Math.min(due, left);
+      allocations.push({ id: inv.id, invoice: inv.number, amount: take, settles: take === due });
+      left -= take;
+    }
+    const p = await trx
+      .insertInto('billing_payment')
+      .values({
+        number,
+        payer_id: payer.id,
+        customer_id: payer.customer_id,
+        amount: input.amount,
+        currency: this.currency,
+        method: input.method,
+        reference: input.reference ?? null,
+        invoice_id: designated?.id ?? null,
+        received_at: input.at,
+        recorded_by: by.userId,
+        allocated_amount: input.amount - left,
+        import_ref: input.importRef ?? null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    for (const a of allocations) {
+      await trx
+        .updateTable('billing_invoice')
+        .set((eb) => ({
+          paid_amount: eb('paid_amount', '+', a.amount),
+          ...(a.settles ? { status: 'paid' as const, paid_at: input.at } : {}),
+        }))
+        .where('id', '=', a.id)
+        .execute();
+    }
+    if (allocations.length > 0)
+      await trx
+        .insertInto('billing_payment_allocation')
+        .values(allocations.map((a) => ({ payment_id: p.id, invoice_id: a.id, amount: a.amount })))
+        .execute();
+    await trx
+      .insertInto('billing_ledger_entry')
+      .values({
+        payer_id: payer.id,
+        customer_id: payer.customer_id,
+        account: 'receivable',
+        kind: 'payment',
+        amount: -input.amount,
+        currency: this.currency,
+        invoice_id: designated?.id ?? null,
+        payment_id: p.id,
+        description: `payment ${number} (${input.method}${input.reference ? ` ${input.reference}` : ''})`,
+        occurred_at: input.at,
+      })
+      .execute();
+    await appendEvent(trx, {
+      entityType: 'payment',
+      entityId: p.id,
+      customerId: payer.customer_id,
+      kind: 'payment.received',
+      userId: by.userId,
+      payload: {
+        number,
+        payerId: payer.id,
+        amount: input.amount,
+        method: input.method,
+        allocations: allocations.map((a) => ({ invoice: a.invoice, amount: a.amount })),
+        unallocated: left,
+      },
+    });
+    return {
+      id: p.id,
+      number,
+      payerId: payer.id,
+      customerId: payer.customer_id,
+      amount: input.amount,
+      method: input.method,
+      allocations: allocations.map((a) => ({ invoice: a.invoice, amount: a.amount })),
+      unallocated: left,
+    };
+  }
+
+  async get(numberOrId: string): Promise<PaymentResult & { reference: string | null; receivedAt: string }> {
+    const p = await this.db
+      .selectFrom('billing_payment')
+      .selectAll()
+      .where(/^[0-9]+$/.test(numberOrId) ? 'id' : 'number', '=', numberOrId.toUpperCase() as never)
+      .executeTakeFirst();
+    if (!p)
+      throw new BillingCycleError('not_found', 'payment.not_found', `payment ${numberOrId} does not exist`);
+    const allocs = await this.db
+      .selectFrom('billing_payment_allocation as a')
+      .innerJoin('billing_invoice as i', 'i.id', 'a.invoice_id')
+      .select(['i.number', 'a.amount'])
+      .where('a.payment_id', '=', p.id)
+      .orderBy('i.id')
+      .execute();
+    return {
+      id: p.id,
+      number: p.number,
+      payerId: p.payer_id,
+      customerId: p.customer_id,
+      amount: p.amount,
+      method: p.method,
+      reference: p.reference,
+      receivedAt: new Date(p.received_at).toISOString(),
+      allocations: allocs.map((a) => ({ invoice: a.number, amount: a.amount })),
+      unallocated: p.amount - p.allocated_amount,
+    };
+  }
+
+  /**
+   * Bank-transfer statement, header `date,amount,reference,payer,invoice`: the bank's transaction
+   * reference (recorded once), the payer code and optionally the invoice the customer quoted (also
+   * looked for in the reference text).
+   */
+  importBankTransfers(csv: string | Buffer, by: Actor): Promise<ImportReport> {
+    return this.importRows(csv, 'bank_transfer', ['date', 'amount', 'reference'], by, async (trx, row) => ({
+      importRef: row.reference!,
+      ...(await this.matchRow(trx, { payer: row.payer, invoice: row.invoice, text: row.reference })),
+      date: row.date!,
+      amount: row.amount!,
+    }));
+  }
+
+  /**
+   * Mobile-money operator file, header `transaction_id,date,msisdn,amount,reference`: matched by
+   * the invoice or payer code in the reference, else by the payer's registered wallet number.
+   */
+  importMobileMoney(csv: string | Buffer, by: Actor): Promise<ImportReport> {
+    return this.importRows(
+      csv,
+      'mobile_money',
+      ['transaction_id', 'date', 'msisdn', 'amount'],
+      by,
+      async (trx, row) => ({
+        importRef: row.transaction_id!,
+        ...(await this.matchRow(trx, { text: row.reference, msisdn: row.msisdn })),
+        date: row.date!,
+        amount: row.amount!,
+      }),
+    );
+  }
+
+  private async matchRow(
+    trx: Tx,
+    m: {
+      payer?: string | undefined;
+      invoice?: string | undefined;
+      text?: string | undefined;
+      msisdn?: string | undefined;
+    },
+  ): Promise<{ payerId: number; invoiceNumber: string | null }> {
+    const invoiceNumber = (m.invoice || INVOICE_RE.exec(m.text ?? '')?.[0] || '').toUpperCase() || null;
+    if (invoiceNumber) {
+      const inv = await trx
+        .selectFrom('billing_invoice')
+        .select(['payer_id', 'status'])
+        .where('number', '=', invoiceNumber)
+        .executeTakeFirst();
+      if (!inv) throw invalidInput('invoice', `no invoice ${invoiceNumber}`);
+      // an invoice already settled: the money goes to the payer's oldest open invoices
+      return { payerId: inv.payer_id, invoiceNumber: inv.status === 'open' ? invoiceNumber : null };
+    }
+    const code = (m.payer || /\bP[0-9]{8}\b/i.exec(m.text ?? '')?.[0] || '').toUpperCase();
+    if (code) {
+      const p = await trx.selectFrom('payer').select('id').where('code', '=', code).executeTakeFirst();
+      if (!p) throw invalidInput('payer', `no payer ${code}`);
+      return { payerId: p.id, invoiceNumber: null };
+    }
+    if (m.msisdn) {
+      const ps = await trx
+        .selectFrom('payer')
+        .select('id')
+        .where('mobile_money_number', '=', m.msisdn)
+        .where('status', '=', 'active')
+        .limit(2)
+        .execute();
+      if (ps.length === 1) return { payerId: ps[0]!.id, invoiceNumber: null };
+      throw invalidInput(
+        'msisdn',
+        ps.length === 0
+          ? `no payer pays from wallet ${m.msisdn}`
+          : `several payers pay from wallet ${m.msisdn}`,
+      );
+    }
+    throw invalidInput('reference', 'neither an invoice number nor a payer code identifies the payer');
+  }
+
+  private async importRows(
+    csv: string | Buffer,
+    method: 'bank_transfer' | 'mobile_money',
+    required: string[],
+    by: Actor,
+    match: (
+      trx: Tx,
+      row: Record<string, string>,
+    ) => Promise<{
+      importRef: string;
+      payerId: number;
+      invoiceNumber: string | null;
+      date: string;
+      amount: string;
+    }>,
+  ): Promise<ImportReport> {
+    let rows: Record<string, string>[];
+    try {
+      rows = parse(csv, { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<
+        string,
+        string
+      >[];
+    } catch (err) {
+      throw invalidInput('body', `unreadable CSV: ${(err as Error).message}`);
+    }
+    const report: ImportReport = {
+      rows: rows.length,
+      recorded: 0,
+      duplicates: 0,
+      amount: 0,
+      payments: [],
+      rejected: [],
+    };
+    const paidPayers = new Set<number>();
+    for (const [i, row] of rows.entries()) {
+      const line = i + 2;
+      const missing = required.find((c) => !row[c]);
+      if (missing) {
+        report.rejected.push({ line, reason: `column ${missing} is empty or missing`, field: missing });
+        continue;
+      }
+      try {
+        const r = await this.db.transaction().execute(async (trx) => {
+          const m = await match(trx, row);
+          const at = new Date(m.date);
+          if (Number.isNaN(at.getTime())) throw invalidInput('date', `unreadable date "${m.date}"`);
+          if (!/^[0-9]+$/.test(m.amount))
+            throw invalidInput('amount', `amount "${m.amount}" is not a whole number`);
+          return this.recordIn(
+            trx,
+            {
+              payerId: m.payerId,
+              amount: Number(m.amount),
+              method,
+              reference: row.reference || m.importRef,
+              invoiceNumber: m.invoiceNumber,
+              importRef: m.importRef,
+              at,
+            },
+            by,
+          );
+        });
+        report.recorded++;
+        report.amount += r.amount;
+        report.payments.push(r.number);
+        paidPayers.add(r.payerId);
+      } catch (err) {
+        if (err instanceof BillingCycleError && err.code === 'payment.duplicate') {
+          report.duplicates++;
+          continue;
+        }
+        if (!(err instanceof BillingCycleError)) throw err;
+        report.rejected.push({ line, reason: err.message, ...(err.field ? { field: err.field } : {}) });
+      }
+    }
+    for (const payerId of paidPayers) await this.onPaid?.(payerId);
+    return report;
+  }
+
+  /**
+   * A line ends: its guarantee deposits first pay what the payer still owes (oldest invoices
+   * first), the rest is refunded to the customer. Each part is a ledger entry with its event.
+   */
+  async settleDeposit(
+    depositId: number,
+    input: { reason: string; applyToDebt: boolean; at: Date },
+    by: Actor,
+  ): Promise<{ applied: number; refunded: number }> {
+    const r = await this.db.transaction().execute(async (trx) => {
+      const d = await trx
+        .selectFrom('billing_deposit')
+        .selectAll()
+        .where('id', '=', depositId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!d)
+        throw new BillingCycleError('not_found', 'deposit.not_found', `deposit ${depositId} does not exist`);
+      if (d.status !== 'held')
+        throw new BillingCycleError(
+          'conflict',
+          'deposit.state',
+          `deposit ${depositId} is already ${d.status}`,
+        );
+      let applied = 0;
+      if (input.applyToDebt) {
+        const bal = await trx
+          .selectFrom('billing_ledger_entry')
+          .select(sql<number>`coalesce(sum(amount), 0)::bigint`.as('owed'))
+          .where('payer_id', '=', d.payer_id)
+          .where('account', '=', 'receivable')
+          .executeTakeFirstOrThrow();
+        applied = Math.max(0, Math.min(d.amount, Number(bal.owed)));
+      }
+      const refunded = d.amount - applied;
+      if (applied > 0) {
+        let left = applied;
+        const open = await trx
+          .selectFrom('billing_invoice')
+          .select(['id', 'total', 'paid_amount', 'credited_amount'])
+          .where('payer_id', '=', d.payer_id)
+          .where('status', '=', 'open')
+          .orderBy('due_at')
+          .orderBy('id')
+          .forUpdate()
+          .execute();
+        for (const inv of open) {
+          if (left === 0) break;
+          const due = inv.total - inv.paid_amount - inv.credited_amount;
+          const take = Math.min(due, left);
+          if (take <= 0) continue;
+          left -= take;
+          await trx
+            .updateTable('billing_invoice')
+            .set({
+              paid_amount: inv.paid_amount + take,
+              ...(take === due ? { status: 'paid' as const, paid_at: input.at } : {}),
+            })
+            .where('id', '=', inv.id)
+            .execute();
+        }
+        const base = {
+          payer_id: d.payer_id,
+          customer_id: d.customer_id,
+          currency: d.currency,
+          deposit_id: d.id,
+          occurred_at: input.at,
+        };
+        await trx
+          .insertInto('billing_ledger_entry')
+          .values([
+            {
+              ...base,
+              account: 'deposit',
+              kind: 'deposit_applied',
+              amount: applied,
+              description: `deposit applied to the debt: ${input.reason}`,
+            },
+            {
+              ...base,
+              account: 'receivable',
+              kind: 'deposit_applied',
+              amount: -applied,
+              description: `deposit applied to the debt: ${input.reason}`,
+            },
+          ])
+          .execute();
+      }
+      if (refunded > 0)
+        await trx
+          .insertInto('billing_ledger_entry')
+          .values({
+            payer_id: d.payer_id,
+            customer_id: d.customer_id,
+            account: 'deposit',
+            kind: 'deposit_refunded',
+            amount: refunded,
+            currency: d.currency,
+            deposit_id: d.id,
+            description: `guarantee deposit refunded: ${input.reason}`,
+            occurred_at: input.at,
+          })
+          .execute();
+      await trx
+        .updateTable('billing_deposit')
+        .set({ status: refunded > 0 ? 'refunded' : 'applied', ended_at: input.at })
+        .where('id', '=', d.id)
+        .execute();
+      await appendEvent(trx, {
+        entityType: 'deposit',
+        entityId: d.id,
+        customerId: d.customer_id,
+        kind: refunded > 0 ? 'deposit.refunded' : 'deposit.applied',
+        userId: by.userId,
+        payload: { amount: d.amount, applied, refunded, reason: input.reason },
+      });
+      return { applied, refunded, payerId: d.payer_id };
+    });
+    if (r.applied > 0) await this.onPaid?.(r.payerId);
+    return { applied: r.applied, refunded: r.refunded };
+  }
+}
