@@ -58,7 +58,10 @@ function Shell() {
     { path: '/customers/new', label: t('nav.newCustomer'), right: 'customer:write' },
     { path: '/blacklist', label: t('nav.blacklist'), right: 'blacklist:read' },
   ];
-  const back: NavItem[] = [{ path: '/baskets', label: t('nav.baskets'), right: 'task:work' }];
+  const back: NavItem[] = [
+    { path: '/baskets', label: t('nav.baskets'), right: 'task:work' },
+    { path: '/inventory', label: t('nav.inventory'), right: 'inventory:read' },
+  ];
   const admin: NavItem[] = [
     { path: '/admin/categories', label: t('nav.categories'), right: 'catalogue:read' },
     { path: '/admin/catalogue', label: t('nav.catalogue'), right: 'catalogue:read' },

@@ -4,6 +4,7 @@ import { useCan } from './lib/auth';
 import { match, useLocation } from './lib/router';
 import { Blacklist } from './screens/Blacklist';
 import { Directory } from './screens/Directory';
+import { Inventory } from './screens/inventory/Inventory';
 import { Baskets } from './screens/backoffice/Baskets';
 import { RequestPage } from './screens/backoffice/RequestPage';
 import { CustomerEdit, CustomerNew } from './screens/customer/CustomerForm';
@@ -36,6 +37,7 @@ const ROUTES: Route[] = [
   { pattern: '/blacklist', right: 'blacklist:read', render: () => <Blacklist /> },
   { pattern: '/directory', right: 'directory:search', render: () => <Directory /> },
   { pattern: '/baskets', right: 'task:work', render: () => <Baskets /> },
+  { pattern: '/inventory', right: 'inventory:read', render: () => <Inventory /> },
   {
     pattern: '/requests/:ref',
     right: 'request:read',
@@ -53,6 +55,7 @@ function Home() {
   const { t } = useTranslation();
   if (can('customer:read')) return <Search />;
   if (can('task:work')) return <Baskets />;
+  if (can('inventory:read')) return <Inventory />;
   if (can('directory:search')) return <Directory />;
   return <Alert color="gray">{t('common.nothingForYou')}</Alert>;
 }
