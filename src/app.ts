@@ -22,6 +22,7 @@ import { createInventory, registerInventoryRoutes, type InventoryServices } from
 import { createDirectory, registerDirectoryRoutes } from './modules/directory/index.js';
 import { createBillingCycle, registerBillingCycleRoutes } from './modules/billing/cycle.index.js';
 import { AUTOMATON_ACTOR, createActivation, registerActivationRoutes, type ActivationModule } from './modules/activation/index.js';
+import { activationLineStatus, createAssistance, registerAssistanceRoutes, type AssistanceModule } from './modules/assistance/index.js';
 
 export interface AppDeps {
   db: Db;
@@ -41,6 +42,8 @@ export interface App {
   inventory: InventoryServices;
   /** The activation automaton: `activation.start()` runs it (main.ts), tests drive it. */
   activation: ActivationModule;
+  /** Customer assistance: line consultation, faults, incidents, complaints, rebates, work orders. */
+  assistance: AssistanceModule;
   /** Every route with its declared access, for the rights tests and the docs. */
   routes: RouteInfo[];
 }
@@ -157,8 +160,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerRequestRoutes(http, requests.requests);
   registerInventoryRoutes(http, inventory);
   registerActivationRoutes(http, activation);
+  const assistance = createAssistance(deps.db, { referential, workflow, billing, inventory }, { currency: deps.config.currency, lineStatus: activationLineStatus((op, p) => activation.service.query(op, p)) });
+  registerAssistanceRoutes(http, assistance);
   await registerDirectoryRoutes(http, createDirectory(deps.db));
   await registerWebApp(http, deps.webRoot);
 
-  return { http, auth, referential, routes, inventory, workflow, billing, requests, activation };
+  return { http, auth, referential, routes, inventory, workflow, billing, requests, activation, assistance };
 }

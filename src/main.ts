@@ -1,5 +1,6 @@
 import { buildApp } from './app.js';
 import { workLoop } from './modules/workflow/index.js';
+import { loadAssistanceScenarios } from './modules/assistance/index.js';
 import { loadConfig, type Config } from './config.js';
 import { loadReferenceData, DEMO_PASSWORD_DEFAULT } from './demo/reference-data.js';
 import { generateCustomers } from './demo/generate.js';
@@ -44,6 +45,7 @@ export async function start(config: Config = loadConfig()): Promise<void> {
   // The shipped scenarios (a new version only where the shipped document changed) and the
   // in-process automatic workers; more workers can run elsewhere, they compete with SKIP LOCKED.
   await app.requests.loadDefaultScenarios();
+  await loadAssistanceScenarios(app.workflow);
   const workers = new AbortController();
   void workLoop(runtime.db, app.workflow.engine, { signal: workers.signal });
   await app.http.listen({ port: config.port, host: config.host });

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { approvalLevel, canApprove, firstVerdict, minutesBetween, outageRebate } from './assistance.rules.js';
+import type { LineStatus } from './line-status.js';
+
+const status = (over: Partial<LineStatus>): LineStatus => ({
+  available: true,
+  state: 'idle',
+  meterIndex: 10,
+  source: 'SW1',
+  detail: null,
+  at: '2026-01-01T00:00:00Z',
+  ...over,
+});
+
+describe('first diagnosis', () => {
+  it('blames a known incident before anything else', () => {
+    expect(
+      firstVerdict({ productKind: 'fixed_wired', incidentNumber: 'INC1', status: status({}) }).verdict,
+    ).toBe('incident');
+  });
+  it('sends a line the switch sees to the MDF, a dead or unreadable one to the switch', () => {
+    const v = (s: Partial<LineStatus>, kind = 'fixed_wired') =>
+      firstVerdict({ productKind: kind, incidentNumber: null, status: status(s) }).verdict;
+    expect(v({ state: 'idle' })).toBe('mdf');
+    expect(v({ state: 'busy' })).toBe('mdf');
+    expect(v({ state: 'out_of_service' })).toBe('switch');
+    expect(v({ state: 'not_on_switch' })).toBe('switch');
+    expect(v({ state: 'barred' })).toBe('switch');
+    expect(v({ available: false, state: 'unknown' })).toBe('switch');
+    expect(v({ state: 'idle' }, 'mobile_postpaid')).toBe('switch');
+    expect(v({ state: 'idle' }, 'fixed_radio')).toBe('switch');
+  });
+});
+
+describe('rebates', () => {
+  it('computes an outage rebate pro rata of the monthly price over 30 days', () => {
+    expect(outageRebate(30 * 24 * 60, 5000)).toBe(5000);
+    expect(outageRebate(24 * 60, 6000)).toBe(200);
+    expect(outageRebate(90, 6000)).toBe(13); // 12.5 rounds half up
+    expect(outageRebate(1, 5000)).toBe(1); // never zero
+    expect(() => outageRebate(0, 5000)).toThrow();
+    expect(() => outageRebate(1.5, 5000)).toThrow();
+  });
+  it('counts a started minute of outage', () => {
+    const t = new Date('2026-01-01T10:00:00Z');
+    expect(minutesBetween(t, new Date('2026-01-01T10:00:01Z'))).toBe(1);
+    expect(minutesBetween(t, new Date('2026-01-01T12:30:00Z'))).toBe(150);
+  });
+  it('binds approval to amount thresholds and rights', () => {
+    expect(approvalLevel(10_000, 10_000)).toBe('small');
+    expect(approvalLevel(10_001, 10_000)).toBe('large');
+    expect(canApprove('small', new Set(['rebate:approve_small']))).toBe(true);
+    expect(canApprove('large', new Set(['rebate:approve_small']))).toBe(false);
+    expect(canApprove('large', new Set(['rebate:approve_large']))).toBe(true);
+    expect(canApprove('small', new Set(['rebate:approve_large']))).toBe(true);
+    expect(canApprove('large', new Set(['*']))).toBe(true);
+    expect(canApprove('small', new Set(['fault:write']))).toBe(false);
+  });
+});

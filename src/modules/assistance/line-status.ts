@@ -1,0 +1,52 @@
+/**
+ * Where live line status and the meter index come from. The activation automaton answers these
+ * "information requests" (seed: état de la ligne, index du compteur) from the switch or the HLR;
+ * until its module exposes the query, assistance depends only on this small interface and the app
+ * plugs the automaton in (`AssistanceModule.setLineStatusSource`).
+ */
+
+export type LineState = 'idle' | 'busy' | 'out_of_service' | 'barred' | 'not_on_switch' | 'unknown';
+
+export interface LineStatus {
+  /** False when no element could be asked (no source wired, element down): the rest is then empty. */
+  available: boolean;
+  state: LineState;
+  /** Charge-pulse meter of a fixed line, when the switch reports one. */
+  meterIndex: number | null;
+  /** Which element answered (switch code, HLR), or why none did. */
+  source: string;
+  detail: string | null;
+  at: string;
+}
+
+export interface LineRef {
+  directoryNumber: string;
+  /** fixed_wired | fixed_radio | mobile_* (the product kind). */
+  productKind: string;
+  equipmentNumber: string | null;
+  iccid: string | null;
+  imsi: string | null;
+}
+
+export interface LineStatusSource {
+  query(line: LineRef): Promise<LineStatus>;
+}
+
+/** The source used when none is wired: it says so instead of pretending the line is fine. */
+export const NO_LINE_STATUS: LineStatusSource = {
+  async query(): Promise<LineStatus> {
+    return {
+      available: false,
+      state: 'unknown',
+      meterIndex: null,
+      source: 'none',
+      detail: 'no activation automaton is connected to this GPTo',
+      at: new Date().toISOString(),
+    };
+  },
+};
+
+/** Whether a status says the line itself is faulty at the exchange (decides the first test). */
+export function faultyAtSwitch(s: LineStatus): boolean {
+  return s.available && (s.state === 'out_of_service' || s.state === 'not_on_switch');
+}

@@ -1,0 +1,253 @@
+import { appendEvent, type Actor } from '../../platform/events.js';
+import type { TechnicalFile } from '../inventory/index.js';
+import { asstNotFound, AssistanceError } from './assistance.errors.js';
+import { iso, type AssistanceContext } from './context.js';
+import { faultQuery, openIncidentOn, technicalFileOf, toFault } from './fault.service.js';
+import type { LineStatus } from './line-status.js';
+import { lineSubscription, type LineSubscription } from './lookups.js';
+
+type LedgerEntry = Awaited<ReturnType<AssistanceContext['deps']['billing']['ledger']['entries']>>[number];
+
+/** The payer's account as the front office reads it, from the billing ledger's entries. */
+export function accountFrom(entries: LedgerEntry[]) {
+  const invoices = new Map<
+    number,
+    { invoiceId: number; description: string; total: number; paid: number; status: string; issuedAt: string }
+  >();
+  const payments: { amount: number; description: string; at: string }[] = [];
+  const deposits: { amount: number; kind: string; description: string; at: string }[] = [];
+  const credits: { amount: number; kind: string; description: string; at: string }[] = [];
+  for (const e of entries) {
+    switch (e.kind) {
+      case 'invoice':
+        if (e.invoiceId !== null)
+          invoices.set(e.invoiceId, {
+            invoiceId: e.invoiceId,
+            description: e.description,
+            total: e.amount,
+            paid: 0,
+            status: 'open',
+            issuedAt: e.occurredAt,
+          });
+        break;
+      case 'payment': {
+        payments.push({ amount: -e.amount, description: e.description, at: e.occurredAt });
+        const inv = e.invoiceId !== null ? invoices.get(e.invoiceId) : undefined;
+        if (inv) {
+          inv.paid += -e.amount;
+          if (inv.paid >= inv.total) inv.status = 'paid';
+        }
+        break;
+      }
+      case 'invoice_cancelled': {
+        const inv = e.invoiceId !== null ? invoices.get(e.invoiceId) : undefined;
+        if (inv) inv.status = 'cancelled';
+        break;
+      }
+      case 'deposit_received':
+      case 'deposit_refunded':
+      case 'deposit_applied':
+        deposits.push({ amount: -e.amount, kind: e.kind, description: e.description, at: e.occurredAt });
+        break;
+      case 'credit':
+      case 'refund':
+        credits.push({ amount: -e.amount, kind: e.kind, description: e.description, at: e.occurredAt });
+        break;
+    }
+  }
+  return {
+    invoices: [...invoices.values()].reverse(),
+    payments: payments.reverse(),
+    deposits,
+    credits: credits.reverse(),
+  };
+}
+
+/**
+ * The line consultation (seed: "état de la ligne et historique des événements sur la ligne, sa
+ * consommation et ses comptes"): everything an agent needs on the phone, in one call. The reads
+ * run side by side; the live status comes from the equipment through the line-status source.
+ */
+export class LineViewService {
+  constructor(private readonly ctx: AssistanceContext) {}
+
+  private async line(number: string): Promise<LineSubscription> {
+    const sub = await lineSubscription(this.ctx.db, number);
+    if (!sub) throw asstNotFound('line.not_found', 'line', number);
+    return sub;
+  }
+
+  async view(rawNumber: string, opts: { historyLimit?: number } = {}) {
+    const number = rawNumber.replace(/[\s.+-]/g, '');
+    const sub = await this.line(number);
+    const db = this.ctx.db;
+    const { referential, billing } = this.ctx.deps;
+    const tfP = technicalFileOf(this.ctx, number);
+    const [customer, payer, tf, balance, entries, history, readings, faults, complaints, rebates] =
+      await Promise.all([
+        referential.customers.get(String(sub.customerId)),
+        referential.payers.getPayer(sub.payerId),
+        tfP,
+        billing.ledger.balance(sub.payerId),
+        billing.ledger.entries(sub.payerId),
+        db
+          .selectFrom('event')
+          .select(['id', 'occurred_at', 'entity_type', 'entity_id', 'kind', 'actor', 'user_id', 'payload'])
+          .where('line_id', '=', number)
+          .orderBy('id', 'desc')
+          .limit(opts.historyLimit ?? 50)
+          .execute(),
+        db
+          .selectFrom('asst_meter_reading')
+          .select(['meter_index', 'source', 'read_at'])
+          .where('line_id', '=', number)
+          .orderBy('read_at', 'desc')
+          .limit(60)
+          .execute(),
+        faultQuery(db).where('f.line_id', '=', number).orderBy('f.id', 'desc').limit(20).execute(),
+        db
+          .selectFrom('asst_complaint')
+          .select(['number', 'category', 'subject', 'status', 'opened_at'])
+          .where('line_id', '=', number)
+          .orderBy('id', 'desc')
+          .limit(20)
+          .execute(),
+        db
+          .selectFrom('asst_rebate')
+          .select(['number', 'amount', 'status', 'reason', 'requested_at'])
+          .where('line_id', '=', number)
+          .orderBy('id', 'desc')
+          .limit(20)
+          .execute(),
+      ]);
+    const [status, incident] = await Promise.all([
+      this.status(sub, tf),
+      openIncidentOn(db, number, tf?.chain ?? null),
+    ]);
+    const now = this.ctx.now();
+    const ordered = [...readings].reverse();
+    return {
+      line: {
+        directoryNumber: number,
+        product: {
+          code: sub.productCode,
+          name: sub.productName,
+          kind: sub.productKind,
+          monthlyPrice: sub.recurringPrice,
+        },
+      },
+      subscription: {
+        id: sub.subscriptionId,
+        code: sub.subscriptionCode,
+        status: sub.status,
+        simIccid: sub.simIccid,
+      },
+      customer,
+      payer,
+      technicalFile: tf ? technical(tf) : null,
+      sim: tf?.chain.sim ?? (sub.simIccid ? { iccid: sub.simIccid, imsi: null } : null),
+      status,
+      incident: incident ?? null,
+      faults: faults.map((f) => toFault(f, now)),
+      complaints: complaints.map((c) => ({ ...c, opened_at: undefined, openedAt: iso(c.opened_at) })),
+      rebates: rebates.map((r) => ({ ...r, requested_at: undefined, requestedAt: iso(r.requested_at) })),
+      history: history.map((e) => ({
+        id: e.id,
+        at: new Date(e.occurred_at).toISOString(),
+        entityType: e.entity_type,
+        entityId: e.entity_id,
+        kind: e.kind,
+        actor: e.actor,
+        userId: e.user_id,
+        payload: e.payload,
+      })),
+      consumption: {
+        readings: ordered.map((r) => ({ meterIndex: r.meter_index, source: r.source, at: iso(r.read_at) })),
+        // pulses between consecutive readings: what the chart of consumption draws
+        deltas: ordered.slice(1).map((r, i) => ({
+          from: iso(ordered[i]!.read_at),
+          to: iso(r.read_at),
+          pulses: r.meter_index - ordered[i]!.meter_index,
+        })),
+      },
+      account: { balance, ...accountFrom(entries) },
+    };
+  }
+
+  private async status(sub: LineSubscription, tf: TechnicalFile | null): Promise<LineStatus> {
+    try {
+      return await this.ctx.lineStatus.query({
+        directoryNumber: sub.directoryNumber,
+        productKind: sub.productKind,
+        equipmentNumber: tf?.chain.equipmentNumber ?? sub.equipmentNumber,
+        iccid: tf?.chain.sim?.iccid ?? sub.simIccid,
+        imsi: tf?.chain.sim?.imsi ?? null,
+      });
+    } catch (err) {
+      // The consultation still answers when the equipment does not: the status says why.
+      return {
+        available: false,
+        state: 'unknown',
+        meterIndex: null,
+        source: 'error',
+        detail: err instanceof Error ? err.message : String(err),
+        at: new Date().toISOString(),
+      };
+    }
+  }
+
+  /** An agent reads the meter now: the index is kept as a reading of the line's consumption. */
+  async readMeter(rawNumber: string, by: Actor) {
+    const number = rawNumber.replace(/[\s.+-]/g, '');
+    const sub = await this.line(number);
+    const tf = await technicalFileOf(this.ctx, number);
+    const status = await this.status(sub, tf);
+    if (!status.available || status.meterIndex === null)
+      throw new AssistanceError(
+        'unavailable',
+        'line_status.unavailable',
+        `the meter index of ${number} could not be read: ${status.detail ?? status.source}`,
+      );
+    const now = this.ctx.now();
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('asst_meter_reading')
+        .values({
+          line_id: number,
+          customer_id: sub.customerId,
+          meter_index: status.meterIndex ?? 0,
+          source: status.source,
+          read_at: now,
+        })
+        .execute();
+      await appendEvent(trx, {
+        entityType: 'line',
+        entityId: number,
+        customerId: sub.customerId,
+        lineId: number,
+        kind: 'line.meter_read',
+        userId: by.userId,
+        payload: { meterIndex: status.meterIndex, source: status.source },
+      });
+    });
+    return {
+      directoryNumber: number,
+      meterIndex: status.meterIndex,
+      source: status.source,
+      at: now.toISOString(),
+    };
+  }
+}
+
+function technical(tf: TechnicalFile) {
+  return {
+    kind: tf.kind,
+    status: tf.status,
+    product: tf.product,
+    requestRef: tf.requestRef,
+    address: tf.address,
+    chain: tf.chain,
+    createdAt: iso(tf.createdAt),
+    history: tf.history.map((h) => ({ ...h, at: iso(h.at) })),
+  };
+}
