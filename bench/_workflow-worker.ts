@@ -1,8 +1,8 @@
 // One workflow worker in a process of its own, for `npm run bench -- workflow`: the real workLoop
 // (claims, steps, set-based writes, LISTEN wake-up) on DATABASE_URL with the benchmark's step
-// handler. Commands on stdin, one per line: `go` starts working, `stats` prints
-// `stats <json>` (rounds, transitions, round durations since the last `stats`) and resets them.
-// Stops on SIGTERM.
+// handler. Commands on stdin, one per line: `go` starts working, `pause` stops the loop after its
+// current round and prints `paused`, `stats` prints `stats <json>` (rounds, transitions, round
+// durations since the last `stats`) and resets them. Stops on SIGTERM.
 import { createInterface } from 'node:readline';
 import { createDb, createPool } from '../src/platform/db.js';
 import { createWorkflow, workLoop } from '../src/modules/workflow/index.js';
@@ -17,7 +17,7 @@ const db = createDb(createPool(url, 2));
 const wf = createWorkflow(db);
 registerBenchStep(wf.handlers);
 const wake = await listenForReadyTasks(url);
-const stop = new AbortController();
+let stop = new AbortController();
 
 let rounds = 0;
 let busyRounds = 0;
@@ -30,6 +30,7 @@ let started: Promise<void> | undefined;
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   if (line === 'go' && !started) {
+    stop = new AbortController();
     started = workLoop(db, wf.engine, {
       batch,
       chain,
@@ -50,6 +51,13 @@ lines.on('line', (line) => {
         failed += r.failed;
       },
     });
+  } else if (line === 'pause') {
+    stop.abort();
+    void (async () => {
+      await started;
+      started = undefined;
+      process.stdout.write('paused\n');
+    })();
   } else if (line === 'stats') {
     process.stdout.write(
       `stats ${JSON.stringify({ pid: process.pid, rounds, busyRounds, transitions, failed, errors, roundMs })}\n`,

@@ -2,8 +2,8 @@
 //   [--chain on|off] [--pgbench-seconds 10]`
 // N instances of a fully automatic 5-step scenario pushed through the engine by K workers, each a
 // process of its own (bench/_workflow-worker.ts: the real workLoop, LISTEN wake-up), on the same
-// PostgreSQL as pgbench TPC-B with 4 clients. Phases, interleaved so that the baseline and the
-// measurement see the same (shared-machine) load:
+// PostgreSQL as pgbench TPC-B with 4 clients. Phases (after a 200-request warm-up), interleaved so
+// that the baseline and the measurement see the same (shared-machine) load:
 //   pgbench 1 → backlog (N instances queued, then the workers start) → pgbench 2 →
 //   steady arrivals (R requests/s for S seconds, workers already idle) → pgbench 3.
 // Figures: completed transitions/s; delay from a task's completion to its successor being claimed
@@ -88,6 +88,7 @@ async function startWorkers(url: string, k: number, batch: number, chain: boolea
   const script = fileURLToPath(new URL('./_workflow-worker.ts', import.meta.url));
   const children: ChildProcess[] = [];
   const waiting = new Map<ChildProcess, (s: WorkerStats) => void>();
+  const pausing = new Map<ChildProcess, () => void>();
   await Promise.all(
     Array.from({ length: k }, () => {
       const child = spawn(process.execPath, [...process.execArgv, script], {
@@ -103,7 +104,10 @@ async function startWorkers(url: string, k: number, batch: number, chain: boolea
       return new Promise<void>((resolve, reject) => {
         createInterface({ input: child.stdout! }).on('line', (line) => {
           if (line === 'ready') resolve();
-          else if (line.startsWith('stats ')) {
+          else if (line === 'paused') {
+            pausing.get(child)?.();
+            pausing.delete(child);
+          } else if (line.startsWith('stats ')) {
             waiting.get(child)?.(JSON.parse(line.slice(6)) as WorkerStats);
             waiting.delete(child);
           }
@@ -114,6 +118,16 @@ async function startWorkers(url: string, k: number, batch: number, chain: boolea
   );
   return {
     go: () => children.forEach((c) => c.stdin!.write('go\n')),
+    pause: () =>
+      Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              pausing.set(c, resolve);
+              c.stdin!.write('pause\n');
+            }),
+        ),
+      ),
     stats: () =>
       Promise.all(
         children.map(
@@ -233,6 +247,15 @@ export async function run(args: string[]): Promise<void> {
     };
     workers = await startWorkers(rt.url, k, batch, chain);
     const stamp = Date.now();
+    // Warm-up (JIT, scenario cache, connections) before anything is measured; the workers then
+    // stay running and idle until the backlog is queued.
+    const warmId = `bench-${stamp}-warmup`;
+    const warm = Math.min(n, 200);
+    await startInstances(rt.db, wf, warmId, 0, warm);
+    workers.go();
+    await waitEnded(rt.db, warmId, warm, 120_000);
+    await workers.pause();
+    await workers.stats();
 
     await pgbench('before backlog');
 
