@@ -40,8 +40,11 @@ export interface Completion {
   errorCode: string | null;
 }
 
-/** Called in the completion transaction for orders a workflow task waits for. */
-export type OnCompleted = (trx: Tx, c: Completion) => Promise<void>;
+/**
+ * Called in the completion transaction with the orders workflow tasks wait for; returns those it
+ * could not resume (their outcome is recorded all the same).
+ */
+export type OnCompleted = (trx: Tx, cs: Completion[]) => Promise<{ order: OrderRow; error: string }[]>;
 
 export interface AutomatonOptions {
   clock: Clock;
@@ -53,6 +56,8 @@ export interface AutomatonOptions {
   maxInFlight?: number;
   leaseMs?: number;
   idleMs?: number;
+  /** Outcome batches committed side by side. */
+  completionTxs?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -62,11 +67,12 @@ export class Automaton {
   readonly id = `automaton-${randomUUID().slice(0, 8)}`;
   private readonly inFlight = new Map<number, Promise<void>>();
   private completions: Completion[] = [];
-  private completing: Promise<void> | null = null;
+  private readonly completing = new Set<Promise<void>>();
   private loop: Promise<void> | null = null;
   private stopping = false;
   private wake: (() => void) | null = null;
   private lastLeaseRenewal = 0;
+  private lastRevertCheck = 0;
 
   constructor(
     private readonly db: Db,
@@ -104,7 +110,10 @@ export class Automaton {
     while (!this.stopping) {
       let claimed = 0;
       try {
-        await this.dueReverts();
+        if (Date.now() - this.lastRevertCheck >= 1000) {
+          this.lastRevertCheck = Date.now();
+          await this.dueReverts();
+        }
         claimed = await this.claimAndDispatch();
         await this.renewLeases();
       } catch (err) {
@@ -113,7 +122,7 @@ export class Automaton {
       if (claimed === 0 && !this.stopping) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
-          setTimeout(resolve, this.opts.idleMs ?? 200);
+          setTimeout(resolve, this.opts.idleMs ?? 50);
         });
         this.wake = null;
       } else if (this.inFlight.size >= (this.opts.maxInFlight ?? 256)) {
@@ -160,7 +169,8 @@ export class Automaton {
     let completion: Completion;
     try {
       if (!def) throw new ElementRefusal(`unknown operation ${order.operation}`, 'unknown_operation');
-      const params = (order.params ?? {}) as Params;
+      const stored = (order.params ?? {}) as Params;
+      const params = def.prepare ? await def.prepare(stored, this.opts.keys) : stored;
       const result = await this.manager.run(
         order.element_code,
         order.line_id,
@@ -191,102 +201,109 @@ export class Automaton {
     await this.flushCompletions();
   }
 
-  /** Records the outcomes gathered so far in one transaction (joins a flush already running). */
+  /**
+   * Records the outcomes gathered so far, in one transaction per batch; up to `completionTxs`
+   * batches commit side by side (outcomes of different orders touch different rows), so recording
+   * keeps up with the elements. Resolves once this caller's outcome is committed.
+   */
   async flushCompletions(): Promise<void> {
-    while (this.completing) await this.completing;
-    if (this.completions.length === 0) return;
-    const batch = this.completions;
-    this.completions = [];
-    this.completing = this.complete(batch).finally(() => {
-      this.completing = null;
-    });
-    await this.completing;
+    while (this.completions.length > 0) {
+      if (this.completing.size >= (this.opts.completionTxs ?? 4)) {
+        await Promise.race(this.completing);
+        continue;
+      }
+      const batch = this.completions;
+      this.completions = [];
+      const p: Promise<void> = this.complete(batch).finally(() => this.completing.delete(p));
+      this.completing.add(p);
+      await p;
+      return;
+    }
+    await Promise.all(this.completing);
   }
 
   private async complete(batch: Completion[]): Promise<void> {
-    await this.journal.flush();
+    const journal = this.journal.take();
     const now = this.opts.clock.now();
     try {
       await this.db.transaction().execute(async (trx) => {
-        const events: EventInput[] = [];
-        for (const c of batch) {
-          const updated = await trx
-            .updateTable('act_order')
-            .set({
-              status: c.status,
-              result: c.result ? JSON.stringify(c.result) : null,
-              error: c.error,
-              error_code: c.errorCode,
-              finished_at: now,
-              lease_until: null,
-            })
-            .where('id', '=', c.order.id)
-            .where('status', '=', 'running')
-            .where('claimed_by', '=', this.id)
-            .executeTakeFirst();
-          // another automaton took the order over after our lease lapsed: its outcome wins
-          if (Number(updated.numUpdatedRows) === 0) continue;
+        // the commands first: an order marked done always has its commands in the journal
+        await this.journal.insert(trx, journal);
+        // one statement records every outcome; an order another automaton took over after our
+        // lease lapsed is not ours to record (its outcome wins)
+        const values = batch.map(
+          (c) =>
+            sql`(${c.order.id}::bigint, ${c.status}, ${c.result ? JSON.stringify(c.result) : null}::jsonb, ${c.error}, ${c.errorCode})`,
+        );
+        const mine = await sql<{ id: number }>`
+          UPDATE act_order o
+             SET status = v.status, result = v.result, error = v.error, error_code = v.code,
+                 finished_at = ${now}, lease_until = NULL
+            FROM (VALUES ${sql.join(values)}) AS v(id, status, result, error, code)
+           WHERE o.id = v.id AND o.status = 'running' AND o.claimed_by = ${this.id}
+          RETURNING o.id`.execute(trx);
+        const recorded = new Set(mine.rows.map((r) => r.id));
+        const done = batch.filter((c) => recorded.has(c.order.id));
+        const reverts = done.flatMap((c) => {
           const def = OPERATIONS[c.order.operation];
-          if (c.status === 'done' && def?.revert && c.result) {
-            const r = def.revert((c.order.params ?? {}) as Params, c.result);
-            await trx
-              .insertInto('act_revert')
-              .values({
-                order_id: c.order.id,
-                element_code: c.order.element_code,
-                line_id: c.order.line_id,
-                operation: r.operation,
-                params: JSON.stringify(r.params),
-                due_at: r.dueAt,
-              })
-              .onConflict((oc) => oc.column('order_id').doNothing())
-              .execute();
-          }
-          if (c.order.revert_of !== null)
-            await trx
-              .updateTable('act_revert')
-              .set({ done_at: now })
-              .where('revert_order_id', '=', c.order.id)
-              .execute();
-          events.push({
-            entityType: 'activation_order',
-            entityId: c.order.id,
-            kind: c.status === 'done' ? 'activation.order_done' : 'activation.order_refused',
-            customerId: c.order.customer_id,
-            lineId: c.order.line_id,
-            actor: 'activation_automaton',
-            payload: {
-              operation: c.order.operation,
-              element: c.order.element_code,
-              attempts: c.order.attempts,
-              ...(c.order.request_ref ? { requestRef: c.order.request_ref } : {}),
-              ...(c.error ? { error: c.error } : {}),
+          if (c.status !== 'done' || !def?.revert || !c.result) return [];
+          const r = def.revert((c.order.params ?? {}) as Params, c.result);
+          return [
+            {
+              order_id: c.order.id,
+              element_code: c.order.element_code,
+              line_id: c.order.line_id,
+              operation: r.operation,
+              params: JSON.stringify(r.params),
+              due_at: r.dueAt,
             },
-          });
-          if (c.order.instance_id !== null && c.order.resume_node && this.opts.onCompleted) {
-            await sql`SAVEPOINT act_resume`.execute(trx);
-            try {
-              await this.opts.onCompleted(trx, c);
-              await sql`RELEASE SAVEPOINT act_resume`.execute(trx);
-            } catch (err) {
-              await sql`ROLLBACK TO SAVEPOINT act_resume`.execute(trx);
-              this.opts.onError?.(err);
-              events.push({
-                entityType: 'activation_order',
-                entityId: c.order.id,
-                kind: 'activation.resume_failed',
-                customerId: c.order.customer_id,
-                lineId: c.order.line_id,
-                actor: 'activation_automaton',
-                payload: { error: err instanceof Error ? err.message : String(err) },
-              });
-            }
-          }
+          ];
+        });
+        if (reverts.length)
+          await trx
+            .insertInto('act_revert')
+            .values(reverts)
+            .onConflict((oc) => oc.column('order_id').doNothing())
+            .execute();
+        const revertOrders = done.filter((c) => c.order.revert_of !== null).map((c) => c.order.id);
+        if (revertOrders.length)
+          await trx
+            .updateTable('act_revert')
+            .set({ done_at: now })
+            .where('revert_order_id', 'in', revertOrders)
+            .execute();
+        const events: EventInput[] = done.map((c) => ({
+          entityType: 'activation_order',
+          entityId: c.order.id,
+          kind: c.status === 'done' ? 'activation.order_done' : 'activation.order_refused',
+          customerId: c.order.customer_id,
+          lineId: c.order.line_id,
+          actor: 'activation_automaton',
+          payload: {
+            operation: c.order.operation,
+            element: c.order.element_code,
+            attempts: c.order.attempts,
+            ...(c.order.request_ref ? { requestRef: c.order.request_ref } : {}),
+            ...(c.error ? { error: c.error } : {}),
+          },
+        }));
+        const waiting = done.filter((c) => c.order.instance_id !== null && c.order.resume_node);
+        if (waiting.length && this.opts.onCompleted) {
+          for (const f of await this.opts.onCompleted(trx, waiting))
+            events.push({
+              entityType: 'activation_order',
+              entityId: f.order.id,
+              kind: 'activation.resume_failed',
+              customerId: f.order.customer_id,
+              lineId: f.order.line_id,
+              actor: 'activation_automaton',
+              payload: { error: f.error },
+            });
         }
         await appendEvents(trx, events);
       });
     } catch (err) {
-      // the outcomes are not recorded: the leases lapse and the orders are re-run (idempotent)
+      // nothing is recorded: the leases lapse and the orders are re-run (idempotent)
       this.opts.onError?.(err);
     }
   }

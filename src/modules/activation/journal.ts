@@ -1,4 +1,4 @@
-import type { Db } from '../../platform/db.js';
+import type { Db, Executor } from '../../platform/db.js';
 import type { JournalEntry } from './element-manager.js';
 
 /**
@@ -26,41 +26,51 @@ export class JournalWriter {
     }
   };
 
-  /** Writes everything added so far (waits for a flush already running). */
-  async flush(): Promise<void> {
+  /** Hands over the entries not written yet (the caller writes them in its own transaction). */
+  take(): JournalEntry[] {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const rows = this.buffer;
     this.buffer = [];
+    return rows;
+  }
+
+  /** Writes everything added so far in its own statement(s). */
+  async flush(): Promise<void> {
+    const rows = this.take();
     const previous = this.flushing;
     this.flushing = (async () => {
       await previous;
-      for (let i = 0; i < rows.length; i += 1000) {
-        const chunk = rows.slice(i, i + 1000);
-        try {
-          await this.db
-            .insertInto('act_command')
-            .values(
-              chunk.map((e) => ({
-                order_id: e.orderId ?? null,
-                element_code: e.elementCode,
-                line_id: e.lineId,
-                instance_id: e.instanceId ?? null,
-                task_id: e.taskId ?? null,
-                attempt: e.attempt ?? 1,
-                command: e.command.slice(0, 2000),
-                reply: e.reply === null ? null : e.reply.slice(0, 4000),
-                outcome: e.outcome,
-                sent_at: e.sentAt,
-                duration_ms: e.durationMs,
-              })),
-            )
-            .execute();
-        } catch (err) {
-          this.opts.onError?.(err);
-        }
+      try {
+        await this.insert(this.db, rows);
+      } catch (err) {
+        this.opts.onError?.(err);
       }
     })();
     await this.flushing;
+  }
+
+  async insert(db: Executor, rows: JournalEntry[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += 1000) {
+      const chunk = rows.slice(i, i + 1000);
+      await db
+        .insertInto('act_command')
+        .values(
+          chunk.map((e) => ({
+            order_id: e.orderId ?? null,
+            element_code: e.elementCode,
+            line_id: e.lineId,
+            instance_id: e.instanceId ?? null,
+            task_id: e.taskId ?? null,
+            attempt: e.attempt ?? 1,
+            command: e.command.slice(0, 2000),
+            reply: e.reply === null ? null : e.reply.slice(0, 4000),
+            outcome: e.outcome,
+            sent_at: e.sentAt,
+            duration_ms: e.durationMs,
+          })),
+        )
+        .execute();
+    }
   }
 }

@@ -16,6 +16,11 @@ export type KeyReader = (iccid: string) => Promise<{ imsi: string } & MobileKeys
 export interface OperationDef {
   kind: ElementKind;
   label: string;
+  /**
+   * Runs before a connection is taken (e.g. reading the SIM's keys from the inventory), so a pooled
+   * connection never idles while the database answers; what it returns lives in memory only.
+   */
+  prepare?: (p: Params, keys: KeyReader) => Promise<Params>;
   /** A query (status, meter): answered on demand, never queued as an order. */
   query?: boolean;
   run: (s: Session, p: Params, keys: KeyReader) => Promise<Params>;
@@ -62,8 +67,9 @@ export const OPERATIONS: Record<string, OperationDef> = {
   'mobile.activate': {
     kind: 'osmo_hlr',
     label: 'Create the subscriber in the HLR from its SIM card, with its number',
+    prepare: async (p, keys) => ({ ...p, card: await keys(str(p, 'iccid')) }),
     run: async (s, p, keys) => {
-      const k = await keys(str(p, 'iccid'));
+      const k = (p.card as Awaited<ReturnType<KeyReader>> | undefined) ?? (await keys(str(p, 'iccid')));
       return asParams(await hlrOps.activate(s, { imsi: k.imsi, msisdn: str(p, 'msisdn'), keys: k }));
     },
   },
@@ -121,8 +127,9 @@ export const OPERATIONS: Record<string, OperationDef> = {
   'mobile.sim_swap': {
     kind: 'osmo_hlr',
     label: 'SIM replacement: the new card’s IMSI takes over the number',
+    prepare: async (p, keys) => ({ ...p, card: await keys(str(p, 'newIccid')) }),
     run: async (s, p, keys) => {
-      const k = await keys(str(p, 'newIccid'));
+      const k = (p.card as Awaited<ReturnType<KeyReader>> | undefined) ?? (await keys(str(p, 'newIccid')));
       const oldImsi = optStr(p, 'oldImsi') ?? (await keys(str(p, 'oldIccid'))).imsi;
       return asParams(
         await hlrOps.simSwap(s, { oldImsi, newImsi: k.imsi, keys: k, msisdn: optStr(p, 'msisdn') ?? null }),

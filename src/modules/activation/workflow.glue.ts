@@ -1,6 +1,7 @@
 import type { Tx } from '../../platform/db.js';
 import type { Actor } from '../../platform/events.js';
 import type { Data, HandlerRegistry, ScenarioDef, WorkflowEngine } from '../workflow/index.js';
+import type { Run } from '../workflow/engine.js';
 import type { ActivationService } from './activation.service.js';
 import type { Completion } from './automaton.js';
 import { ORDER_OPERATIONS, type Params } from './operations.js';
@@ -90,29 +91,86 @@ export function registerActivationHandlers(registry: HandlerRegistry, service: A
   }
 }
 
-/** The automaton's completion hook: outcome into the instance data, then the hold is signalled. */
+const OPEN: ('ready' | 'claimed' | 'waiting' | 'held')[] = ['ready', 'claimed', 'waiting', 'held'];
+
+/**
+ * The automaton's completion hook, for a batch of orders in the transaction that records their
+ * outcomes: each outcome goes into its instance's data and the hold waiting for it is resumed.
+ *
+ * Done set-based like the engine's own workers: the instances are locked and their open tasks read
+ * with one statement each, the transitions are recorded in one write set (`engine.attach` sharing
+ * the first run's writes) and written with one statement per table. The holds are found by
+ * instance and node rather than through `engine.signal`, whose containment match scans every hold
+ * waiting for the same event — thousands while a batch of activations is in flight. Reading the
+ * workflow's rows here is what the engine hook asked for in docs/activation.md would replace.
+ */
 export function resumeWorkflow(engine: WorkflowEngine) {
-  return async (trx: Tx, c: Completion): Promise<void> => {
-    if (c.order.instance_id === null || !c.order.resume_node) return;
-    const run = await engine.open(trx, c.order.instance_id, AUTOMATON_ACTOR);
-    if (!run || run.inst.status !== 'running') return;
-    const node = c.order.resume_node.replace(/_wait$/, '');
-    const prev = (run.inst.data.activation ?? {}) as Data;
-    engine.merge(run, {
-      activation: {
-        ...prev,
-        [node]: {
-          orderId: c.order.id,
-          operation: c.order.operation,
-          element: c.order.element_code,
-          status: c.status,
-          ...(c.error ? { error: c.error, errorCode: c.errorCode } : {}),
-          ...(c.result ? { result: c.result } : {}),
+  return async (trx: Tx, cs: Completion[]): Promise<{ order: Completion['order']; error: string }[]> => {
+    const failed: { order: Completion['order']; error: string }[] = [];
+    const ids = [...new Set(cs.map((c) => c.order.instance_id!))].sort((a, b) => a - b);
+    const rows = await trx
+      .selectFrom('wf_instance')
+      .selectAll()
+      .where('id', 'in', ids)
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+    const open = await trx
+      .selectFrom('wf_task')
+      .select(['id', 'instance_id', 'node', 'kind', 'actor', 'status'])
+      .where('instance_id', 'in', ids)
+      .where('status', 'in', OPEN)
+      .orderBy('id')
+      .execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    let writes: Run['writes'] | undefined;
+    for (const c of cs) {
+      const row = byId.get(c.order.instance_id!);
+      if (!row || row.status !== 'running') continue;
+      const run = await engine.attach(trx, row, AUTOMATON_ACTOR, writes ? { writes } : {});
+      writes = run.writes;
+      const tasks = open.filter((t) => t.instance_id === row.id);
+      const hold = tasks.find((t) => t.node === c.order.resume_node && t.status === 'held');
+      if (!hold) continue; // resumed by hand already (signals API), or the request moved on
+      run.writes.knowOpenTasks(
+        row.id,
+        tasks.filter((t) => t.id !== hold.id || true),
+      );
+      const mark = run.writes.mark();
+      const node = c.order.resume_node!.replace(/_wait$/, '');
+      const prev = (run.inst.data.activation ?? {}) as Data;
+      const patch: Data = {
+        activation: {
+          ...prev,
+          [node]: {
+            orderId: c.order.id,
+            operation: c.order.operation,
+            element: c.order.element_code,
+            status: c.status,
+            ...(c.error ? { error: c.error, errorCode: c.errorCode } : {}),
+            ...(c.result ? { result: c.result } : {}),
+          },
         },
-      },
-    });
-    await engine.flush(run);
-    await engine.signal(trx, COMPLETED_EVENT, { orderId: c.order.id }, AUTOMATON_ACTOR);
+      };
+      try {
+        await engine.finish(
+          run,
+          hold,
+          'resumed',
+          { event: COMPLETED_EVENT, payload: { orderId: c.order.id } },
+          patch,
+        );
+        engine.stage(run);
+        // the instance row now holds this run's data: a second order of the same instance builds on it
+        row.data = run.inst.data;
+        row.status = run.inst.status as typeof row.status;
+      } catch (err) {
+        run.writes.rollback(mark);
+        failed.push({ order: c.order, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    if (writes) await writes.flush(trx);
+    return failed;
   };
 }
 

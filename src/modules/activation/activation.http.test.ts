@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../../../test/app.js';
+import { SwitchSimulator } from './switch-sim/simulator.js';
+
+describe('activation API (switch simulator)', () => {
+  let t: TestApp;
+  const sim = new SwitchSimulator({ name: 'SWH', user: 'op', password: 'pw' });
+  let port = 0;
+  beforeAll(async () => {
+    [t, port] = await Promise.all([createTestApp(), sim.start()]);
+  });
+  afterAll(async () => {
+    await t.app.activation.stop();
+    await sim.stop();
+    await t.close();
+  });
+
+  const element = () => ({
+    kind: 'mml_switch',
+    name: 'Test switch',
+    host: '127.0.0.1',
+    port,
+    username: 'op',
+    password: 'pw',
+    ratePerSecond: 200,
+    poolSize: 2,
+    isDefault: true,
+  });
+
+  it('guards every route with a right: configuring elements is for administrators', async () => {
+    for (const r of t.app.routes.filter((x) => x.url.startsWith('/api/v1/activation')))
+      expect(r.right, `${r.method} ${r.url}`).toMatch(/^activation:(read|write|admin)$/);
+    const switching = await t.login('switching');
+    const enquiries = await t.login('enquiries');
+    expect((await t.call('PUT', '/api/v1/activation/elements/SWH', switching, element())).statusCode).toBe(
+      403,
+    );
+    expect((await t.call('GET', '/api/v1/activation/elements', enquiries)).statusCode).toBe(403);
+    const admin = await t.login('admin');
+    const put = await t.call('PUT', '/api/v1/activation/elements/SWH', admin, element());
+    expect(put.statusCode).toBe(200);
+    expect(put.json()).toMatchObject({
+      code: 'SWH',
+      kind: 'mml_switch',
+      isDefault: true,
+      ratePerSecond: 200,
+    });
+    expect(put.body).not.toContain('pw');
+    const bad = await t.call('PUT', '/api/v1/activation/elements/swh', admin, element());
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('queues orders, journals every command, answers status and meter on demand', async () => {
+    const token = await t.login('switching');
+    const bad = await t.call('POST', '/api/v1/activation/orders', token, {
+      operation: 'fixed.explode',
+      lineId: '338240001',
+      params: {},
+    });
+    expect(bad.statusCode).toBe(400);
+    const res = await t.call('POST', '/api/v1/activation/orders', token, {
+      operation: 'fixed.activate',
+      lineId: '338240001',
+      params: { dn: '338240001', en: '04-01-001', services: ['CLIP', 'CW'], barring: 'INTL' },
+    });
+    expect(res.statusCode).toBe(202);
+    const id = (res.json() as { id: number }).id;
+    await t.app.activation.automaton.drain();
+    const order = await t.call('GET', `/api/v1/activation/orders/${id}`, token);
+    expect(order.json()).toMatchObject({ status: 'done', element: 'SWH', createdBy: 'switching' });
+    expect((order.json() as { commands: { command: string }[] }).commands.map((c) => c.command)).toEqual([
+      'DSP-LINE DN=338240001',
+      'CRT-LINE DN=338240001,EN=04-01-001,CAT=RES,SERV=CLIP&CW,BAR=INTL',
+    ]);
+    const journal = await t.call('GET', '/api/v1/activation/lines/338240001/journal?limit=1', token);
+    expect(journal.json()).toMatchObject({
+      items: [{ lineId: '338240001', outcome: 'ok' }],
+      nextCursor: expect.any(String),
+    });
+    const byElement = await t.call('GET', '/api/v1/activation/elements/SWH/journal', token);
+    expect((byElement.json() as { items: unknown[] }).items.length).toBeGreaterThanOrEqual(2);
+
+    sim.lines.get('338240001')!.meter = 17;
+    const care = await t.login('care'); // front office: reads the line for the customer on the phone
+    const status = await t.call('GET', '/api/v1/activation/lines/338240001/status', care);
+    expect(status.statusCode).toBe(200);
+    expect(status.json()).toMatchObject({
+      exists: true,
+      status: 'idle',
+      barring: 'INTL',
+      services: ['CLIP', 'CW'],
+      meter: 17,
+    });
+    const meter = await t.call('GET', '/api/v1/activation/lines/338240001/meter', care);
+    expect(meter.json()).toEqual({ dn: '338240001', meter: 17 });
+    expect((await t.call('GET', '/api/v1/activation/lines/338249999/status', care)).json()).toMatchObject({
+      exists: false,
+    });
+    expect(
+      (
+        await t.call('POST', '/api/v1/activation/orders', care, {
+          operation: 'fixed.suspend',
+          lineId: '1234',
+          params: {},
+        })
+      ).statusCode,
+    ).toBe(403);
+    const elements = await t.call('GET', '/api/v1/activation/elements', token);
+    expect(elements.json()).toEqual([
+      expect.objectContaining({
+        code: 'SWH',
+        health: expect.objectContaining({ circuit: 'closed', commandsSent: expect.any(Number) }),
+      }),
+    ]);
+  });
+
+  it('a refused order keeps the element message and can be replayed once the cause is fixed', async () => {
+    const token = await t.login('switching');
+    const res = await t.call('POST', '/api/v1/activation/orders', token, {
+      operation: 'fixed.services',
+      lineId: '338240002',
+      params: { dn: '338240002', add: ['CFU'] },
+    });
+    const id = (res.json() as { id: number }).id;
+    await t.app.activation.automaton.drain();
+    const refused = (await t.call('GET', `/api/v1/activation/orders/${id}`, token)).json() as Record<
+      string,
+      unknown
+    >;
+    expect(refused).toMatchObject({
+      status: 'refused',
+      errorCode: 'DNUNK',
+      error: 'DNUNK no line with directory number 338240002',
+    });
+    const early = await t.call('POST', `/api/v1/activation/orders/${id}/replay`, token, {});
+    expect(early.statusCode).toBe(202);
+    await t.app.activation.automaton.drain();
+    const again = (early.json() as { id: number }).id;
+    expect((await t.call('GET', `/api/v1/activation/orders/${again}`, token)).json()).toMatchObject({
+      status: 'refused',
+      replayOf: id,
+    });
+    // switching creates the line, then replays
+    await t.call('POST', '/api/v1/activation/orders', token, {
+      operation: 'fixed.activate',
+      lineId: '338240002',
+      params: { dn: '338240002', en: '04-01-002' },
+    });
+    await t.app.activation.automaton.drain();
+    const replay = await t.call('POST', `/api/v1/activation/orders/${id}/replay`, token, {});
+    await t.app.activation.automaton.drain();
+    const done = await t.call(
+      'GET',
+      `/api/v1/activation/orders/${(replay.json() as { id: number }).id}`,
+      token,
+    );
+    expect(done.json()).toMatchObject({ status: 'done', result: { services: ['CFU'] } });
+    const twice = await t.call(
+      'POST',
+      `/api/v1/activation/orders/${(replay.json() as { id: number }).id}/replay`,
+      token,
+      {},
+    );
+    expect(twice.statusCode).toBe(409);
+    expect(twice.json()).toMatchObject({ code: 'activation.not_replayable' });
+  });
+
+  it('an element that is down answers on-demand queries with 503 instead of hanging', async () => {
+    const care = await t.login('care');
+    await sim.stop();
+    try {
+      const res = await t.call('GET', '/api/v1/activation/lines/338240001/status', care);
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ code: 'activation.element_unavailable' });
+    } finally {
+      await sim.start(port);
+    }
+  });
+});
