@@ -4,6 +4,7 @@ import { SYSTEM } from '../../src/platform/events.js';
 import { DEMO_PASSWORD } from '../app.js';
 import {
   browserAvailability,
+  choose,
   errorsOf,
   login,
   newPage,
@@ -137,7 +138,7 @@ describe.skipIf(!availability.run)(
       for (const p of pages.values()) expect(errorsOf(p)).toEqual([]);
     });
 
-    it('a service request page shows the request and its tasks as a timeline', async () => {
+    it('an agent places a service request from the 360° and follows it on the request page', async () => {
       const front = await s.t.login('commercial');
       const customer = (
         await s.t.call('POST', '/api/v1/customers', front, {
@@ -154,24 +155,31 @@ describe.skipIf(!availability.run)(
           },
         })
       ).json() as { code: string };
-      const created = await s.t.call('POST', '/api/v1/requests', front, {
-        kind: 'new_line',
-        customer: customer.code,
-        productCode: 'MOBILE-POST',
-      });
-      expect(created.statusCode, created.body).toBe(201);
-      await s.t.app.workflow.drain();
-      const r = (
-        await s.t.call('GET', `/api/v1/requests/${(created.json() as RequestJson).number}`, front)
-      ).json() as RequestJson;
       const page = await pageOf('commercial');
       await page.goto(`${s.base}/customers/${customer.code}`);
-      await page.getByRole('tab', { name: 'Demandes' }).click();
-      await page.getByText(r.number).click();
+      await page.getByTestId('new-request').click();
+      await choose(page, /Produit/, /Mobile postpayé/);
+      await shot(page, '32-new-request');
+      await page.getByTestId('place-request').click();
       const view = page.getByTestId('request-page');
-      await view.getByText(`Demande ${r.number}`).waitFor();
-      for (const task of r.workflow.tasks) await view.getByText(task.label, { exact: true }).waitFor();
+      await view.waitFor();
+      const number = page.url().split('/').pop() ?? '';
+      const r = (await s.t.call('GET', `/api/v1/requests/${number}`, front)).json() as RequestJson & {
+        kind: string;
+        productCode: string;
+      };
+      expect([r.kind, r.productCode]).toEqual(['new_line', 'MOBILE-POST']);
+      await s.t.app.workflow.drain();
+      const after = (await s.t.call('GET', `/api/v1/requests/${number}`, front)).json() as RequestJson;
+      expect(after.workflow.tasks.length).toBeGreaterThan(0);
+      // The page refreshes by itself; every task the engine created is on the timeline.
+      await page.reload();
+      await view.getByText(`Demande ${number}`).waitFor();
+      for (const task of after.workflow.tasks) await view.getByText(task.label, { exact: true }).waitFor();
       await shot(page, '33-request-page');
+      await page.goto(`${s.base}/customers/${customer.code}`);
+      await page.getByRole('tab', { name: 'Demandes' }).click();
+      await page.getByText(number).waitFor();
     });
 
     it('an empty basket says so', async () => {

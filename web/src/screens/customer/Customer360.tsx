@@ -13,6 +13,7 @@ import {
   Tooltip,
 } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { QueryState } from '../../components/States';
 import { StatusBadge } from '../../components/StatusBadge';
@@ -32,6 +33,7 @@ import { SubscriptionsPanel } from './SubscriptionsPanel';
 import { Timeline } from './Timeline';
 import { CustomerRequests } from '../backoffice/RequestPage';
 import { UsersPanel } from './UsersPanel';
+import { NewRequest } from './NewRequest';
 
 export function useCustomer360(code: string) {
   return useQuery({
@@ -138,6 +140,7 @@ export function Customer360({ code }: { code: string }) {
   const { t } = useTranslation();
   const can = useCan();
   const view = useCustomer360(code);
+  const [placing, setPlacing] = useState(false);
   return (
     <QueryState query={view}>
       {(v) => {
@@ -157,11 +160,18 @@ export function Customer360({ code }: { code: string }) {
                 </Badge>
                 {can('blacklist:read') && <BlacklistBadge code={v.customer.code} />}
               </Group>
-              {can('customer:write') && (
-                <Button variant="default" onClick={() => navigate(`/customers/${v.customer.code}/edit`)}>
-                  {t('common.edit')}
-                </Button>
-              )}
+              <Group gap="xs">
+                {can('request:write') && (
+                  <Button onClick={() => setPlacing(true)} data-testid="new-request">
+                    {t('request.new')}
+                  </Button>
+                )}
+                {can('customer:write') && (
+                  <Button variant="default" onClick={() => navigate(`/customers/${v.customer.code}/edit`)}>
+                    {t('common.edit')}
+                  </Button>
+                )}
+              </Group>
             </Group>
             <Grid>
               <Grid.Col span={{ base: 12, md: 8 }}>
@@ -207,6 +217,7 @@ export function Customer360({ code }: { code: string }) {
                 <Timeline code={v.customer.code} />
               </Tabs.Panel>
             </Tabs>
+            {placing && <NewRequest view={v} onClose={() => setPlacing(false)} />}
           </Stack>
         );
       }}

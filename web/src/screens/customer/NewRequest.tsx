@@ -1,0 +1,222 @@
+import { Alert, Button, Grid, Group, Modal, Select, Text, TextInput } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import { get, post } from '../../lib/api';
+import { useCan } from '../../lib/auth';
+import { useApiForm } from '../../lib/form';
+import { navigate } from '../../lib/router';
+import type { Customer360, Product } from '../../lib/types';
+
+const KINDS = [
+  'new_line',
+  'add_option',
+  'remove_option',
+  'access_change',
+  'sim_replacement',
+  'transfer_ownership',
+  'relocation',
+  'suspension',
+  'restoration',
+  'termination',
+] as const;
+
+/** Places a service request for the customer: the form asks only what the chosen kind needs. */
+export function NewRequest({ view, onClose }: { view: Customer360; onClose: () => void }) {
+  const { t } = useTranslation();
+  const can = useCan();
+  const qc = useQueryClient();
+  const products = useQuery({ queryKey: ['products'], queryFn: () => get<Product[]>('/api/v1/products') });
+  const shops = useQuery({
+    queryKey: ['inv', 'shops'],
+    queryFn: () => get<{ code: string; name: string }[]>('/api/v1/inventory/shops'),
+    enabled: can('inventory:read'),
+  });
+  const form = useApiForm({
+    kind: 'new_line',
+    productCode: '',
+    subscriptionId: '',
+    payerId: '',
+    preferredNumber: '',
+    shop: '',
+    newCustomer: '',
+    'accessChange.change': '',
+    'accessChange.until': '',
+    channel: 'counter',
+  });
+  const v = form.values;
+  const kind = v.kind ?? 'new_line';
+  const product = products.data?.find((p) => p.code === v.productCode);
+  const lines = view.subscriptions.filter((s) => s.status !== 'terminated');
+  const needsProduct = kind === 'new_line' || kind === 'add_option';
+  const needsLine = kind !== 'new_line';
+  const save = useMutation({
+    mutationFn: () => {
+      const body: Record<string, unknown> = { kind, customer: view.customer.code, channel: v.channel };
+      if (needsProduct && v.productCode) body.productCode = v.productCode;
+      if (needsLine && v.subscriptionId) body.subscriptionId = Number(v.subscriptionId);
+      if (kind === 'new_line') {
+        if (v.payerId) body.payerId = Number(v.payerId);
+        if (v.preferredNumber?.trim()) body.preferredNumber = v.preferredNumber.trim();
+        if (v.shop) body.shop = v.shop;
+      }
+      if (kind === 'transfer_ownership' && v.newCustomer?.trim()) body.newCustomer = v.newCustomer.trim();
+      if (kind === 'access_change')
+        body.accessChange = {
+          change: v['accessChange.change']?.trim() ?? '',
+          until: v['accessChange.until'] ? new Date(v['accessChange.until']).toISOString() : '',
+        };
+      return post<{ number: string }>('/api/v1/requests', body);
+    },
+    onSuccess: (r) => {
+      void qc.invalidateQueries({ queryKey: ['requests'] });
+      void qc.invalidateQueries({ queryKey: ['customer', view.customer.code] });
+      notifications.show({ color: 'green', message: t('request.placed', { number: r.number }) });
+      navigate(`/requests/${r.number}`);
+    },
+    onError: form.fail,
+  });
+  const options = (products.data ?? []).filter(
+    (p) => p.active && (kind === 'add_option' ? p.kind === 'option' : p.kind !== 'option'),
+  );
+  const mobile = product?.kind === 'mobile_postpaid' || product?.kind === 'mobile_prepaid';
+  return (
+    <Modal opened onClose={onClose} size="lg" title={t('request.new')}>
+      <form noValidate onSubmit={(e) => (e.preventDefault(), save.mutate())}>
+        <Grid>
+          <Grid.Col span={8}>
+            <Select
+              label={t('request.kind')}
+              value={kind}
+              onChange={(x) => form.set('kind', x)}
+              error={form.err('kind')}
+              allowDeselect={false}
+              data={KINDS.map((k) => ({ value: k, label: t(`request.kinds.${k}`) }))}
+            />
+          </Grid.Col>
+          <Grid.Col span={4}>
+            <Select
+              label={t('request.channel')}
+              value={v.channel ?? 'counter'}
+              onChange={(x) => form.set('channel', x)}
+              allowDeselect={false}
+              data={['counter', 'phone', 'web'].map((c) => ({ value: c, label: t(`request.channels.${c}`) }))}
+            />
+          </Grid.Col>
+          {needsProduct && (
+            <Grid.Col span={12}>
+              <Select
+                label={t('subscription.product')}
+                withAsterisk
+                searchable
+                value={v.productCode || null}
+                onChange={(x) => form.set('productCode', x)}
+                error={form.err('productCode')}
+                data={options.map((p) => ({ value: p.code, label: `${p.name} (${p.code})` }))}
+              />
+            </Grid.Col>
+          )}
+          {needsLine && (
+            <Grid.Col span={12}>
+              <Select
+                label={t('request.line')}
+                withAsterisk
+                value={v.subscriptionId || null}
+                onChange={(x) => form.set('subscriptionId', x)}
+                error={form.err('subscriptionId')}
+                data={lines.map((s) => ({
+                  value: String(s.id),
+                  label: `${s.code} — ${s.product?.name ?? ''} ${s.directoryNumber ?? ''}`,
+                }))}
+              />
+            </Grid.Col>
+          )}
+          {kind === 'new_line' && (
+            <>
+              <Grid.Col span={6}>
+                <Select
+                  label={t('subscription.payer')}
+                  clearable
+                  value={v.payerId || null}
+                  onChange={(x) => form.set('payerId', x)}
+                  error={form.err('payerId')}
+                  data={view.payers
+                    .filter((p) => p.status === 'active')
+                    .map((p) => ({ value: String(p.id), label: `${p.code} — ${p.name}` }))}
+                />
+              </Grid.Col>
+              <Grid.Col span={6}>
+                <TextInput
+                  label={t('request.preferredNumber')}
+                  description={t('request.preferredNumberHint')}
+                  value={v.preferredNumber}
+                  onChange={(e) => form.set('preferredNumber', e.currentTarget.value)}
+                  error={form.err('preferredNumber')}
+                />
+              </Grid.Col>
+              {mobile && (
+                <Grid.Col span={6}>
+                  <Select
+                    label={t('inventory.shop')}
+                    clearable
+                    value={v.shop || null}
+                    onChange={(x) => form.set('shop', x)}
+                    error={form.err('shop')}
+                    data={(shops.data ?? []).map((s) => ({ value: s.code, label: s.name }))}
+                  />
+                </Grid.Col>
+              )}
+            </>
+          )}
+          {kind === 'transfer_ownership' && (
+            <Grid.Col span={6}>
+              <TextInput
+                label={t('request.newCustomer')}
+                value={v.newCustomer}
+                onChange={(e) => form.set('newCustomer', e.currentTarget.value)}
+                error={form.err('newCustomer')}
+              />
+            </Grid.Col>
+          )}
+          {kind === 'access_change' && (
+            <>
+              <Grid.Col span={6}>
+                <TextInput
+                  label={t('request.change')}
+                  value={v['accessChange.change']}
+                  onChange={(e) => form.set('accessChange.change', e.currentTarget.value)}
+                  error={form.err('accessChange.change')}
+                />
+              </Grid.Col>
+              <Grid.Col span={6}>
+                <TextInput
+                  type="datetime-local"
+                  label={t('request.until')}
+                  value={v['accessChange.until']}
+                  onChange={(e) => form.set('accessChange.until', e.currentTarget.value)}
+                  error={form.err('accessChange.until')}
+                />
+              </Grid.Col>
+            </>
+          )}
+        </Grid>
+        <Text size="xs" c="dimmed" mt="xs">
+          {t('request.studyHint')}
+        </Text>
+        {form.general && (
+          <Alert color="red" mt="sm">
+            {form.general}
+          </Alert>
+        )}
+        <Group justify="flex-end" mt="md">
+          <Button variant="default" onClick={onClose}>
+            {t('common.cancel')}
+          </Button>
+          <Button type="submit" loading={save.isPending} data-testid="place-request">
+            {t('request.place')}
+          </Button>
+        </Group>
+      </form>
+    </Modal>
+  );
+}
