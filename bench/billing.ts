@@ -134,14 +134,31 @@ export async function run(args: string[]): Promise<void> {
   }
 }
 
-/** Options on a third of the active lines, once per data dir (set-based, like the generator). */
+/**
+ * Options on a third of the active lines (set-based, like the generator), for the lines not seen
+ * by an earlier run of this benchmark in the same data dir (a high-water mark in `setting`).
+ */
 async function addOptions(db: Awaited<ReturnType<typeof openBenchRuntime>>['db']): Promise<void> {
-  const done = await db
+  const mark = await db
     .selectFrom('setting')
-    .select('key')
+    .select('value')
     .where('key', '=', 'bench_billing_options')
     .executeTakeFirst();
-  if (done) return;
+  // without a mark of its own (an older run), the last line that got an option is the mark
+  const after = Number(
+    (mark?.value as { lastLine?: number } | undefined)?.lastLine ??
+      (await sql<{ m: number | null }>`SELECT max(parent_id)::bigint AS m FROM subscription`.execute(db))
+        .rows[0]?.m ??
+      0,
+  );
+  const last = Number(
+    (
+      await sql<{
+        m: number | null;
+      }>`SELECT max(id)::bigint AS m FROM subscription WHERE parent_id IS NULL`.execute(db)
+    ).rows[0]?.m ?? 0,
+  );
+  if (last <= after) return;
   await sql`
     WITH opts AS (
       SELECT array_agg(v.id ORDER BY p.code) AS ids FROM product_version v JOIN product p ON p.id = v.product_id
@@ -149,6 +166,7 @@ async function addOptions(db: Awaited<ReturnType<typeof openBenchRuntime>>['db']
     ), lines AS (
       SELECT s.id, s.customer_id, s.payer_id, s.activated_at, random() AS r
       FROM subscription s WHERE s.parent_id IS NULL AND s.status = 'active' AND s.activated_at IS NOT NULL
+        AND s.id > ${after} AND s.id <= ${last}
     ), ins AS (
       INSERT INTO subscription (code, customer_id, payer_id, product_version_id, parent_id, status, created_at, activated_at, updated_at)
       SELECT 'S' || lpad(nextval('subscription_code_seq')::text, 8, '0'), l.customer_id, l.payer_id,
@@ -160,9 +178,11 @@ async function addOptions(db: Awaited<ReturnType<typeof openBenchRuntime>>['db']
     INSERT INTO subscription_status_history (subscription_id, from_status, to_status, changed_at)
     SELECT id, NULL, 'pending', activated_at FROM ins
     UNION ALL SELECT id, 'pending', 'active', activated_at FROM ins`.execute(db);
+  const value = JSON.stringify({ at: new Date().toISOString(), lastLine: last });
   await db
     .insertInto('setting')
-    .values({ key: 'bench_billing_options', value: JSON.stringify({ at: new Date().toISOString() }) })
+    .values({ key: 'bench_billing_options', value })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
     .execute();
 }
 

@@ -11,6 +11,7 @@ import { generateCustomers } from '../demo/generate.js';
 import { generateListings } from '../demo/listings.js';
 import { loadDemoPlant } from '../demo/plant.js';
 import { registerDirectoryCommands } from './directory.js';
+import { registerBillingCommands } from './billing.js';
 import { registerSwitchSimCommand } from '../modules/activation/switch-sim/cli.js';
 import { DomainError } from '../platform/errors.js';
 
@@ -157,6 +158,7 @@ program
   });
 
 registerDirectoryCommands(program);
+registerBillingCommands(program);
 registerSwitchSimCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
