@@ -322,8 +322,10 @@ export function invoiceBatch(pages: AsyncIterable<[InvoiceDoc, BillContext][]>, 
           drawInvoice(doc, inv, ctx, true);
           count++;
         }
-        // let the consumer drain what was drawn before the next page of invoices
-        await new Promise((r) => setImmediate(r));
+        // pdfkit pushes without back-pressure: wait until the consumer has read what was drawn,
+        // so a slow reader of a million bills never makes the batch sit in memory
+        do await new Promise((r) => setTimeout(r, 5));
+        while (doc.readableLength > 4 * 1024 * 1024 && !doc.destroyed);
       }
       if (count === 0) {
         doc.addPage();
