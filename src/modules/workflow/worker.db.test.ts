@@ -81,6 +81,26 @@ const race: ScenarioDef = {
   ],
 };
 
+/** One automatic step whose handler may answer data PostgreSQL refuses, with no retry. */
+const nul: ScenarioDef = {
+  code: 'worker_nul',
+  name: 'Worker NUL',
+  start: ['n'],
+  nodes: {
+    n: {
+      kind: 'automatic',
+      label: 'N',
+      actor: 'workflow_automaton',
+      handler: 'w.nul',
+      outcomes: ['ok'],
+      maxAttempts: 1,
+      fallbackActor: 'commercial',
+    },
+    done: { kind: 'end', label: 'Done', result: 'completed' },
+  },
+  transitions: [{ from: 'n', on: 'ok', to: ['done'] }],
+};
+
 describe('automatic workers: batches, chained successors, set-based writes', () => {
   let t: TestDb;
   let wf: WorkflowServices;
@@ -91,6 +111,10 @@ describe('automatic workers: batches, chained successors, set-based writes', () 
     await bootstrap(t.db, 'admin-password-long');
     const handlers = new HandlerRegistry()
       .task('w.step', async (ctx) => ({ outcome: 'ok', data: { [`${ctx.task.node}Done`]: true } }))
+      .task('w.nul', async (ctx) => ({
+        outcome: 'ok',
+        data: { note: ctx.instance.data.nul ? 'a\u0000b' : 'ab' },
+      }))
       .task('w.p', async (ctx) => ({ outcome: ctx.instance.data.stop ? 'stop' : 'ok' }))
       .task('w.write', async (ctx) => {
         await ctx.trx
@@ -104,6 +128,7 @@ describe('automatic workers: batches, chained successors, set-based writes', () 
     await wf.scenarios.createVersion(chain, SYSTEM);
     await wf.scenarios.createVersion(fork, SYSTEM);
     await wf.scenarios.createVersion(race, SYSTEM);
+    await wf.scenarios.createVersion(nul, SYSTEM);
   });
   afterAll(async () => t?.close());
 
@@ -253,5 +278,26 @@ describe('automatic workers: batches, chained successors, set-based writes', () 
     expect(timers[0]!.cancelled_at).not.toBeNull();
     const kinds = (await eventsOf(id)).map((e) => e.kind);
     expect(kinds.slice(-3)).toEqual(['task.completed', 'task.cancelled', 'instance.completed']);
+  });
+
+  it('a step whose writes the database refuses fails alone, after the batch is worked again step by step', async () => {
+    const ids = [
+      await start('worker_nul'),
+      await start('worker_nul', { nul: true }),
+      await start('worker_nul'),
+    ];
+    const r = await wf.work({ batch: 10 });
+    expect(r).toEqual({ claimed: 3, completed: 2, failed: 1, fellOut: 1 });
+    expect((await wf.instances.get(ids[0]!)).status).toBe('completed');
+    expect((await wf.instances.get(ids[2]!)).status).toBe('completed');
+    const view = await wf.instances.get(ids[1]!);
+    expect(view.status).toBe('running');
+    expect(view.tasks[0]).toMatchObject({
+      kind: 'human',
+      actor: 'commercial',
+      fellOut: true,
+      status: 'ready',
+    });
+    expect(view.tasks[0]!.lastError).toMatch(/unicode|\\u0000/i);
   });
 });

@@ -68,6 +68,30 @@ interface Slot {
  * nothing twice (the domain change commits with the transition or not at all).
  */
 export async function workOnce(db: Db, engine: WorkflowEngine, opts: WorkOptions = {}): Promise<WorkReport> {
+  try {
+    return await round(db, engine, opts, false);
+  } catch (err) {
+    if (!(err instanceof BatchWriteError)) throw err;
+    // One step recorded something the database refuses (e.g. a NUL character in its data): the
+    // whole batch was rolled back. Work the same tasks again writing step by step, so that step
+    // alone fails, is retried and falls out like any failing step, and the others go through.
+    return round(db, engine, { ...opts, chain: false }, true);
+  }
+}
+
+/** The set-based write at the end of a batch failed: nothing of the batch was committed. */
+class BatchWriteError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(errorText(cause));
+  }
+}
+
+async function round(
+  db: Db,
+  engine: WorkflowEngine,
+  opts: WorkOptions,
+  stepwise: boolean,
+): Promise<WorkReport> {
   const report: WorkReport = { claimed: 0, completed: 0, failed: 0, fellOut: 0 };
   const batch = opts.batch ?? 20;
   const chain = opts.chain ?? true;
@@ -188,6 +212,7 @@ export async function workOnce(db: Db, engine: WorkflowEngine, opts: WorkOptions
           out.data ?? null,
         );
         engine.stage(run);
+        if (stepwise) await writes.flush(trx);
         report.completed++;
         if (chain) {
           // Depth first: the successor is worked right after its predecessor, not after the batch.
@@ -217,7 +242,11 @@ export async function workOnce(db: Db, engine: WorkflowEngine, opts: WorkOptions
         if (fellOut) report.fellOut++;
       }
     }
-    await writes.flush(trx);
+    try {
+      await writes.flush(trx);
+    } catch (err) {
+      throw new BatchWriteError(err);
+    }
   });
   return report;
 }
