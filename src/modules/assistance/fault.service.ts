@@ -453,7 +453,17 @@ export class FaultService {
         userId: by.userId,
         payload: { number: f.number, reason: input.reason, verdict: v.verdict, previous: row.status },
       });
-      await this.startScenario(trx, f.id, f.number, sub, tf, zoneOf(tf, sub), diagnosis, by, row.reopen_count + 1);
+      await this.startScenario(
+        trx,
+        f.id,
+        f.number,
+        sub,
+        tf,
+        zoneOf(tf, sub),
+        diagnosis,
+        by,
+        row.reopen_count + 1,
+      );
     });
     return this.get(String(f.id));
   }

@@ -224,7 +224,9 @@ describe('line consultation and faults over HTTP', () => {
     try {
       const overdue = (await call('GET', '/api/v1/faults?overdue=true', care)).json().items;
       expect(overdue.map((x: { number: string }) => x.number)).toContain(f.number);
-      expect(overdue.every((x: { status: string; overdue: boolean }) => x.status === 'open' && x.overdue)).toBe(true);
+      expect(
+        overdue.every((x: { status: string; overdue: boolean }) => x.status === 'open' && x.overdue),
+      ).toBe(true);
     } finally {
       w.t.app.workflow.engine.clock = systemClock;
     }
@@ -250,7 +252,10 @@ describe('line consultation and faults over HTTP', () => {
     const task = (await tasksOf(open[0].number)).find((t) => t.status === 'ready' && t.actor === 'mdf');
     expect(task).toBeDefined();
     const mdf = await w.t.login('mdf');
-    const r = await call('POST', `/api/v1/tasks/${task!.id}/complete`, mdf, { outcome: 'repaired', data: {} });
+    const r = await call('POST', `/api/v1/tasks/${task!.id}/complete`, mdf, {
+      outcome: 'repaired',
+      data: {},
+    });
     expect(r.statusCode).toBe(400);
     expect(r.json().field).toBe('data.causeCode');
   });
