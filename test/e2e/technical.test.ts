@@ -86,5 +86,37 @@ describe.skipIf(!availability.run)(
       await expect(sup.getByTestId('puk').textContent()).resolves.toBe('PUK1 12345678 · PUK2 87654321');
       await shot(sup, '43-sim-puk');
     });
+
+    it('the technical file of a line shows the chain from the number to the concentration point', async () => {
+      const admin = await s.t.login('admin', 'admin-test-password');
+      const study = await s.t.call('POST', '/api/v1/inventory/studies', admin, {
+        requestRef: 'UI-LINE-1',
+        kind: 'fixed_wired',
+        product: 'FIXE',
+        address: { street: 'Rue Carnot', district: 'Plateau', locality: 'Dakar' },
+        preferredNumber: '338210157',
+      });
+      expect(study.statusCode, study.body).toBe(200);
+      const planned = study.json() as {
+        feasible: boolean;
+        reservation: { code: string; chain: { cp: string } };
+      };
+      expect(planned.feasible).toBe(true);
+      const commit = await s.t.call(
+        'POST',
+        `/api/v1/inventory/reservations/${planned.reservation.code}/commit`,
+        admin,
+      );
+      expect(commit.statusCode, commit.body).toBe(200);
+      const page = await newPage(s);
+      await login(page, s.base, 'stock', DEMO_PASSWORD);
+      await page.goto(`${s.base}/lines/338210157`);
+      const view = page.getByTestId('line-view');
+      await view.getByText('Ligne 338210157').waitFor();
+      await view.getByText(planned.reservation.chain.cp, { exact: true }).waitFor();
+      await view.getByText('UI-LINE-1', { exact: true }).first().waitFor();
+      await shot(page, '44-line-technical-file');
+      expect(errorsOf(page)).toEqual([]);
+    });
   },
 );

@@ -5,6 +5,7 @@ import { match, useLocation } from './lib/router';
 import { Blacklist } from './screens/Blacklist';
 import { Directory } from './screens/Directory';
 import { Inventory } from './screens/inventory/Inventory';
+import { LineView } from './screens/inventory/LineView';
 import { Baskets } from './screens/backoffice/Baskets';
 import { RequestPage } from './screens/backoffice/RequestPage';
 import { CustomerEdit, CustomerNew } from './screens/customer/CustomerForm';
@@ -38,6 +39,11 @@ const ROUTES: Route[] = [
   { pattern: '/directory', right: 'directory:search', render: () => <Directory /> },
   { pattern: '/baskets', right: 'task:work', render: () => <Baskets /> },
   { pattern: '/inventory', right: 'inventory:read', render: () => <Inventory /> },
+  {
+    pattern: '/lines/:number',
+    right: 'inventory:read',
+    render: (p) => <LineView key={p.number} number={p.number ?? ''} />,
+  },
   {
     pattern: '/requests/:ref',
     right: 'request:read',

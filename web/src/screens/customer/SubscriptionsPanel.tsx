@@ -1,4 +1,5 @@
 import {
+  Anchor,
   Alert,
   Button,
   Group,
@@ -21,6 +22,7 @@ import { post } from '../../lib/api';
 import { useCan } from '../../lib/auth';
 import { date } from '../../lib/format';
 import { useApiForm } from '../../lib/form';
+import { navigate } from '../../lib/router';
 import type { Customer360, Subscription } from '../../lib/types';
 import { AddSubscription } from './AddSubscription';
 
@@ -141,6 +143,7 @@ export function SubscriptionsTable({
   onMove?: (s: Subscription) => void;
 }) {
   const { t } = useTranslation();
+  const can = useCan();
   if (subscriptions.length === 0) return <Empty>{t('subscription.none')}</Empty>;
   const payer = (id: number) => view.payers.find((p) => p.id === id)?.code ?? id;
   const user = (id: number | null) => {
@@ -175,7 +178,15 @@ export function SubscriptionsTable({
               </Text>
             </Table.Td>
             <Table.Td>{s.product ? `${s.product.name}` : '—'}</Table.Td>
-            <Table.Td>{s.directoryNumber ?? (s.simIccid ? `SIM ${s.simIccid}` : '—')}</Table.Td>
+            <Table.Td>
+              {s.directoryNumber && can('inventory:read') ? (
+                <Anchor size="sm" onClick={() => navigate(`/lines/${s.directoryNumber}`)}>
+                  {s.directoryNumber}
+                </Anchor>
+              ) : (
+                (s.directoryNumber ?? (s.simIccid ? `SIM ${s.simIccid}` : '—'))
+              )}
+            </Table.Td>
             <Table.Td>
               <StatusBadge status={s.status} />
             </Table.Td>

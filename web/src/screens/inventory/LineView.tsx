@@ -1,0 +1,161 @@
+import { Anchor, Badge, Group, Paper, Stack, Table, Text, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import { QueryState } from '../../components/States';
+import { StatusBadge } from '../../components/StatusBadge';
+import { get } from '../../lib/api';
+import { address, dateTime } from '../../lib/format';
+import { navigate } from '../../lib/router';
+
+interface Pair {
+  id: number;
+  cable: string;
+  number: number;
+}
+interface TechnicalFile {
+  directoryNumber: string;
+  kind: string;
+  status: string;
+  product: string;
+  requestRef: string | null;
+  address: { street: string; locality: string; number?: string | null; district?: string | null } | null;
+  chain: {
+    equipmentNumber: string | null;
+    switch: string | null;
+    site: string | null;
+    mdf: string | null;
+    mdfHorizontal: string | null;
+    mdfVertical: string | null;
+    primaryPair: Pair | null;
+    sdf: string | null;
+    distributionPair: Pair | null;
+    cp: string | null;
+    baseStation: string | null;
+    sim: { iccid: string; imsi: string } | null;
+  };
+  createdAt: string;
+  ceasedAt: string | null;
+  history: { change: string; detail: unknown; at: string }[];
+}
+
+/** One link of the chain from the number to the subscriber. */
+function Link({ label, value, sub }: { label: string; value: string | null; sub?: string | null }) {
+  return (
+    <Paper withBorder p="xs" miw={120} bg={value ? undefined : 'gray.0'}>
+      <Text size="xs" c="dimmed">
+        {label}
+      </Text>
+      <Text size="sm" fw={600} ff="monospace">
+        {value ?? '—'}
+      </Text>
+      {sub && (
+        <Text size="xs" c="dimmed" ff="monospace">
+          {sub}
+        </Text>
+      )}
+    </Paper>
+  );
+}
+
+/** The subscriber technical file: the chain from the number to the concentration point, or the SIM. */
+export function LineView({ number }: { number: string }) {
+  const { t } = useTranslation();
+  const q = useQuery({
+    queryKey: ['line', number],
+    queryFn: () => get<TechnicalFile>(`/api/v1/inventory/lines/${encodeURIComponent(number)}`),
+  });
+  return (
+    <QueryState query={q}>
+      {(l) => {
+        const c = l.chain;
+        const pair = (p: Pair | null) => (p ? `${p.cable} / ${p.number}` : null);
+        const links = c.sim
+          ? [
+              { label: t('line.number'), value: l.directoryNumber },
+              { label: 'SIM', value: c.sim.iccid, sub: `IMSI ${c.sim.imsi}` },
+              { label: t('line.baseStation'), value: c.baseStation },
+            ]
+          : [
+              { label: t('line.number'), value: l.directoryNumber },
+              {
+                label: t('line.equipment'),
+                value: c.equipmentNumber,
+                sub: [c.switch, c.site].filter(Boolean).join(' · '),
+              },
+              {
+                label: t('line.mdf'),
+                value: c.mdf,
+                sub: [c.mdfHorizontal, c.mdfVertical].filter(Boolean).join(' / '),
+              },
+              { label: t('line.primaryPair'), value: pair(c.primaryPair) },
+              { label: t('inventory.sdf'), value: c.sdf },
+              { label: t('line.distributionPair'), value: pair(c.distributionPair) },
+              { label: t('inventory.cp'), value: c.cp },
+              ...(c.baseStation ? [{ label: t('line.baseStation'), value: c.baseStation }] : []),
+            ];
+        return (
+          <Stack data-testid="line-view">
+            <Group gap="sm">
+              <Title order={3}>
+                {t('line.title')} {l.directoryNumber}
+              </Title>
+              <StatusBadge status={l.status} />
+              <Badge variant="outline" color="gray">
+                {l.product}
+              </Badge>
+            </Group>
+            <Text size="sm" c="dimmed">
+              {address(l.address ?? undefined)} · {t('request.created')} {dateTime(l.createdAt)}
+              {l.ceasedAt ? ` · ${t('line.ceased')} ${dateTime(l.ceasedAt)}` : ''}
+              {l.requestRef && (
+                <>
+                  {' · '}
+                  <Anchor size="sm" onClick={() => navigate(`/requests/${l.requestRef}`)}>
+                    {l.requestRef}
+                  </Anchor>
+                </>
+              )}
+            </Text>
+            <Paper withBorder p="md">
+              <Title order={5} mb="sm">
+                {t('line.chain')}
+              </Title>
+              <Group gap={6} wrap="wrap">
+                {links.map((x, i) => (
+                  <Group key={x.label} gap={6} wrap="nowrap">
+                    {i > 0 && <Text c="dimmed">→</Text>}
+                    <Link {...x} />
+                  </Group>
+                ))}
+              </Group>
+            </Paper>
+            <Paper withBorder>
+              <Table striped>
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>{t('line.when')}</Table.Th>
+                    <Table.Th>{t('line.change')}</Table.Th>
+                    <Table.Th>{t('line.detail')}</Table.Th>
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {l.history.map((h, i) => (
+                    <Table.Tr key={i}>
+                      <Table.Td>{dateTime(h.at)}</Table.Td>
+                      <Table.Td>{h.change}</Table.Td>
+                      <Table.Td>
+                        <Text size="xs" ff="monospace" lineClamp={2}>
+                          {h.detail ? JSON.stringify(h.detail) : ''}
+                        </Text>
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </Paper>
+          </Stack>
+        );
+      }}
+    </QueryState>
+  );
+}
