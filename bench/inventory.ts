@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { createInventory, type InventoryServices } from '../src/modules/inventory/index.js';
-import { plantWriters } from '../src/modules/inventory/plant.service.js';
+import { plantWriters } from '../src/modules/inventory/plant.writers.js';
 import { withLuhn } from '../src/modules/inventory/sim.service.js';
 import { SYSTEM } from '../src/platform/events.js';
 import type { Executor } from '../src/platform/db.js';
@@ -203,6 +203,11 @@ export async function run(): Promise<void> {
     const plant = await generate(rt, inv, scale);
     printTable([plant], 'plant');
 
+    // Both measured phases start from a checkpoint, so that neither pays for flushing the other's
+    // (or the generator's) dirty pages; pgbench's tables are made before either.
+    await ensurePgbench(rt.url, 10);
+    await sql`CHECKPOINT`.execute(rt.db);
+
     // Study + reservation: each caller studies random addresses among the generated CPs.
     const runId = Date.now().toString(36);
     const latencies: number[] = [];
@@ -234,7 +239,7 @@ export async function run(): Promise<void> {
     const studyTps = latencies.length / seconds;
 
     // pgbench TPC-B on the same server, same number of clients, same duration.
-    await ensurePgbench(rt.url, 10);
+    await sql`CHECKPOINT`.execute(rt.db);
     const pgb = await runPgbench(rt.url, { mode: 'tpcb', clients: callers, seconds });
     printTable(
       [

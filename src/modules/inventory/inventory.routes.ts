@@ -3,9 +3,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { actorOf } from '../../platform/auth/auth.service.js';
 import { principalOf } from '../../platform/http/auth-hook.js';
 import type { Actor } from '../../platform/events.js';
-import { EXPORT_TYPES, IMPORT_TYPES } from './csv.service.js';
+import { EXPORT_TYPES, IMPORT_TYPES } from './csv.specs.js';
 import * as S from './inventory.schemas.js';
-import { plantWriters } from './plant.service.js';
+import { plantWriters } from './plant.writers.js';
 import type { InventoryServices } from './index.js';
 
 const by = (request: FastifyRequest): Actor => actorOf(principalOf(request));

@@ -5,7 +5,7 @@ import { invConflict } from './inventory.errors.js';
 import type { AssignNumberInput, StudyInput } from './inventory.schemas.js';
 import { ceaseInTrx, commitInTrx } from './line.service.js';
 import { registerInTrx, type PendingService } from './pending.service.js';
-import { idOf } from './plant.service.js';
+import { idOf } from './plant.writers.js';
 import { pickNumber, releaseInTrx, reserveChain, runStudy } from './study.service.js';
 import { loadLine, loadReservation, type Reservation, type TechnicalFile } from './technical-file.js';
 

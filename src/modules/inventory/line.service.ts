@@ -3,7 +3,7 @@ import type { Executor } from '../../platform/db.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
 import type { CapacitySignal } from './capacity.js';
 import { invConflict, invNotFound } from './inventory.errors.js';
-import { recordStatus } from './plant.service.js';
+import { recordStatus } from './plant.writers.js';
 
 /**
  * The subscriber technical file, write side: built from a reservation when the line is built

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../../test/db.js';
 import { createInventory, type InventoryServices, type Resumed } from './index.js';
-import { plantWriters } from './plant.service.js';
+import { plantWriters } from './plant.writers.js';
 import { ADMIN, buildPlant } from './test-fixtures.js';
 
 const plateau = { street: 'Rue Carnot', district: 'Plateau', locality: 'Dakar' };

@@ -4,7 +4,7 @@ import { appendEvent, type Actor } from '../../platform/events.js';
 import type { CapacityBus, CapacitySignal } from './capacity.js';
 import { invConflict, invInvalid, invNotFound } from './inventory.errors.js';
 import type * as S from './inventory.schemas.js';
-import { idOf } from './plant.service.js';
+import { idOf } from './plant.writers.js';
 
 /** Numbers a single range may add at once: a range is a block the regulator allots, not a country. */
 export const MAX_RANGE = 1_000_000;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, createPool } from '../../platform/db.js';
 import { createTestDb, type TestDb } from '../../../test/db.js';
 import { createInventory, type InventoryServices, type StudyResult } from './index.js';
-import { plantWriters } from './plant.service.js';
+import { plantWriters } from './plant.writers.js';
 import { ADMIN, buildPlant } from './test-fixtures.js';
 
 const plateau = { street: 'Rue Carnot', district: 'Plateau', locality: 'Dakar' };

@@ -6,7 +6,7 @@ import { invConflict, invInvalid, invNotFound } from './inventory.errors.js';
 import type { Address, StudyInput } from './inventory.schemas.js';
 import { zoneKey } from './inventory.states.js';
 import type { ReservationKind } from './inventory.tables.js';
-import { recordStatus } from './plant.service.js';
+import { recordStatus } from './plant.writers.js';
 import { reservationFromDoc, type Reservation, type ReservationDoc } from './technical-file.js';
 
 /**

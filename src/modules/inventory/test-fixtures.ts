@@ -1,7 +1,7 @@
 // Test helpers (not a test file): a small plant built through the services, as an operator would.
 import type { Actor } from '../../platform/events.js';
 import type { InventoryServices } from './index.js';
-import { plantWriters } from './plant.service.js';
+import { plantWriters } from './plant.writers.js';
 import { withLuhn } from './sim.service.js';
 
 export const ADMIN: Actor = { userId: null, username: 'test' };
