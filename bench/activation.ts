@@ -106,7 +106,7 @@ export async function run(args: string[]): Promise<void> {
   }
   const rt = await openBenchRuntime({
     dataDir: process.env.GPTO_BENCH_DATA_DIR ?? 'data/bench-activation',
-    pgPort: Number(process.env.GPTO_BENCH_PG_PORT ?? 54371),
+    pgPort: Number(process.env.GPTO_BENCH_PG_PORT ?? 54383),
     poolSize: 16,
   });
   const hlr = await startOsmoHlr();
@@ -196,6 +196,7 @@ export async function run(args: string[]): Promise<void> {
       })),
       `m${seed}`,
     );
+    const since = new Date();
     const t1 = performance.now();
     await s.loadElements();
     activation.automaton.start();
@@ -249,7 +250,7 @@ export async function run(args: string[]): Promise<void> {
 
     const journal = await sql<{
       n: number;
-    }>`SELECT count(*)::int AS n FROM act_command WHERE element_code = 'BENCH_HLR' AND sent_at >= now() - interval '1 hour'`.execute(
+    }>`SELECT count(*)::int AS n FROM act_command WHERE element_code = 'BENCH_HLR' AND sent_at >= ${since}`.execute(
       rt.db,
     );
     const rows = [

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db, Executor } from '../../platform/db.js';
 import type { Clock } from '../../platform/clock.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
@@ -134,6 +135,7 @@ export type JournalFilter =
 
 export class ActivationService {
   private readonly defaults = new Map<ElementKind, string>();
+  private loaded = false;
 
   constructor(
     private readonly db: Db,
@@ -155,6 +157,7 @@ export class ActivationService {
       this.manager.configure(toConfig(r));
       if (r.is_default) this.defaults.set(r.kind, r.code);
     }
+    this.loaded = true;
     return rows.length;
   }
 
@@ -281,46 +284,49 @@ export class ActivationService {
       );
     if (!/^[0-9A-Za-z+._-]{1,32}$/.test(i.lineId))
       throw actInvalid('activation.order_invalid', 'lineId', 'lineId is the directory number of the line');
-    if (i.taskId != null) {
-      const existing = await trx
+    const element = await this.elementFor(trx, i.operation, i.element);
+    const now = this.clock.now();
+    const payload = JSON.stringify({
+      operation: i.operation,
+      element,
+      ...(i.requestRef ? { requestRef: i.requestRef } : {}),
+    });
+    // One round trip: the order and its event, or nothing when this workflow task has its order
+    // already (a step re-run after a crash gets that order back below).
+    const r = await sql<OrderRow>`
+      WITH o AS (
+        INSERT INTO act_order (element_code, operation, line_id, params, instance_id, task_id, resume_node,
+                               request_ref, customer_id, created_by, created_at, available_at)
+        VALUES (${element}, ${i.operation}, ${i.lineId}, ${JSON.stringify(i.params)}::jsonb, ${i.instanceId ?? null},
+                ${i.taskId ?? null}, ${i.resumeNode ?? null}, ${i.requestRef ?? null}, ${i.customerId ?? null},
+                ${by.username}, ${now}, ${now})
+        ON CONFLICT (task_id) WHERE task_id IS NOT NULL AND replay_of IS NULL DO NOTHING
+        RETURNING *),
+      e AS (
+        INSERT INTO event (entity_type, entity_id, kind, customer_id, line_id, actor, user_id, payload)
+        SELECT 'activation_order', o.id::text, 'activation.order_queued', o.customer_id, o.line_id,
+               ${by.actor ?? null}, ${by.userId}, ${payload}::jsonb
+          FROM o)
+      SELECT * FROM o`.execute(trx);
+    const row =
+      r.rows[0] ??
+      (await trx
         .selectFrom('act_order')
         .selectAll()
-        .where('task_id', '=', i.taskId)
+        .where('task_id', '=', i.taskId ?? -1)
         .where('replay_of', 'is', null)
-        .executeTakeFirst();
-      if (existing) return orderView(existing);
-    }
-    const element = await this.resolveElement(trx, i.operation, i.element);
-    const now = this.clock.now();
-    const row = await trx
-      .insertInto('act_order')
-      .values({
-        element_code: element,
-        operation: i.operation,
-        line_id: i.lineId,
-        params: JSON.stringify(i.params),
-        instance_id: i.instanceId ?? null,
-        task_id: i.taskId ?? null,
-        resume_node: i.resumeNode ?? null,
-        request_ref: i.requestRef ?? null,
-        customer_id: i.customerId ?? null,
-        created_by: by.username,
-        created_at: now,
-        available_at: now,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await appendEvent(trx, {
-      entityType: 'activation_order',
-      entityId: row.id,
-      kind: 'activation.order_queued',
-      customerId: i.customerId ?? null,
-      lineId: i.lineId,
-      userId: by.userId,
-      actor: by.actor ?? null,
-      payload: { operation: i.operation, element, ...(i.requestRef ? { requestRef: i.requestRef } : {}) },
-    });
+        .executeTakeFirstOrThrow());
     return orderView(row);
+  }
+
+  /** The element of an order, from memory when the elements are loaded (no query per order). */
+  private async elementFor(db: Executor, operation: string, element: string | undefined): Promise<string> {
+    const def = OPERATIONS[operation];
+    if (def && this.loaded) {
+      const code = element ?? this.defaults.get(def.kind);
+      if (code && this.manager.kindOf(code) === def.kind) return code;
+    }
+    return this.resolveElement(db, operation, element);
   }
 
   /** An order from the API (no workflow), in its own transaction; the automaton is woken. */

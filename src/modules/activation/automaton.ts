@@ -58,6 +58,8 @@ export interface AutomatonOptions {
   idleMs?: number;
   /** Outcome batches committed side by side. */
   completionTxs?: number;
+  /** Key reads (and other preparations) at once. */
+  prepareConcurrency?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -73,6 +75,9 @@ export class Automaton {
   private wake: (() => void) | null = null;
   private lastLeaseRenewal = 0;
   private lastRevertCheck = 0;
+  /** Preparations (SIM key reads) running now, and those waiting for a slot. */
+  private preparing = 0;
+  private readonly prepareWaiters: (() => void)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -170,7 +175,7 @@ export class Automaton {
     try {
       if (!def) throw new ElementRefusal(`unknown operation ${order.operation}`, 'unknown_operation');
       const stored = (order.params ?? {}) as Params;
-      const params = def.prepare ? await def.prepare(stored, this.opts.keys) : stored;
+      const params = def.prepare ? await this.prepared(() => def.prepare!(stored, this.opts.keys)) : stored;
       const result = await this.manager.run(
         order.element_code,
         order.line_id,
@@ -199,6 +204,23 @@ export class Automaton {
     }
     this.completions.push(completion);
     await this.flushCompletions();
+  }
+
+  /**
+   * Runs a preparation (a database read) with few others at once: a hundred claimed orders reading
+   * their keys together would take every pooled database connection and starve the transactions
+   * that claim orders and record outcomes.
+   */
+  private async prepared<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.preparing >= (this.opts.prepareConcurrency ?? 4))
+      await new Promise<void>((resolve) => this.prepareWaiters.push(resolve));
+    this.preparing++;
+    try {
+      return await fn();
+    } finally {
+      this.preparing--;
+      this.prepareWaiters.shift()?.();
+    }
   }
 
   /**
