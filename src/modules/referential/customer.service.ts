@@ -375,7 +375,27 @@ export class CustomerService {
         .slice(0, 6);
       if (words.length === 0)
         throw refInvalid('customer.invalid', 'name', 'the name fragment has no letters or digits');
-      for (const w of words) q = q.where('c.search_name', 'like', `%${w.replace(/[\\%_]/g, '\\$&')}%`);
+      // Match and order on the narrow customer_search rows, and take the page there, so that only the
+      // page's customers are read wide (a common fragment matches thousands of customers).
+      let ids = this.db.selectFrom('customer_search as cs').select('cs.customer_id');
+      for (const w of words) ids = ids.where('cs.search_name', 'like', `%${w.replace(/[\\%_]/g, '\\$&')}%`);
+      if (after !== undefined) ids = ids.where('cs.customer_id', '>', after);
+      const onlyName = !code && !document && !query.status && !phone;
+      const rows = onlyName
+        ? await q
+            .where('c.id', 'in', ids.orderBy('cs.customer_id').limit(limit + 1))
+            .orderBy('c.id')
+            .execute()
+        : await q
+            .where('c.id', 'in', ids)
+            .orderBy('c.id')
+            .limit(limit + 1)
+            .execute();
+      const page = pageOf(rows, limit, (r) => [r.id]);
+      return {
+        items: page.items.map(toCustomer),
+        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      };
     }
     if (after !== undefined) q = q.where('c.id', '>', after);
     const rows = await q

@@ -164,6 +164,8 @@ describe('referential over HTTP', () => {
     });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ nickname: 'Tata', version: 2, categories: { commercial2: 'GOLD' } });
+    const byNickname = (await t.call('GET', '/api/v1/customers?name=tata', agent)).json().items;
+    expect(byNickname.map((x: { code: string }) => x.code)).toContain(c.code);
     const stale = await t.call('PATCH', `/api/v1/customers/${c.code}`, agent, {
       nickname: 'Other',
       version: 1,

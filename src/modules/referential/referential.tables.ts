@@ -162,7 +162,13 @@ export interface BlacklistEntryTable {
   name_norm: Generated<string | null>;
 }
 
+export interface CustomerSearchTable {
+  customer_id: number;
+  search_name: string;
+}
+
 export interface ReferentialTables {
+  customer_search: CustomerSearchTable;
   category: CategoryTable;
   customer: CustomerTable;
   payer: PayerTable;
