@@ -9,7 +9,8 @@
  *   const inv = app.inventory;                       // createInventory(db, secretKey)
  *   inv.service.study({ requestRef, kind, product, address?, shop?, preferredNumber?,
  *                       withNumber?, holdIfNotFeasible? }, actor)
- *     → { feasible: true, reservation, reused } — chain reserved in one transaction (idempotent
+ *     → { feasible: true, reservation, reused } — chain reserved in one statement and one commit
+ *       (the database function inv_study, migrations 0210–0212; see study.service.ts) (idempotent
  *       per requestRef while the reservation lives), or
  *     → { feasible: false, cause: 'saturation'|'unequipped_zone'|'missing_equipment',
  *         elementType, elementCode, detail, held } — `held` when holdIfNotFeasible was set.
