@@ -1,5 +1,6 @@
 import { buildApp } from './app.js';
 import { workLoop } from './modules/workflow/index.js';
+import { startLocalElements } from './modules/activation/index.js';
 import { loadAssistanceScenarios } from './modules/assistance/index.js';
 import { loadConfig, type Config } from './config.js';
 import { loadReferenceData, DEMO_PASSWORD_DEFAULT } from './demo/reference-data.js';
@@ -48,6 +49,7 @@ export async function start(config: Config = loadConfig()): Promise<void> {
   await loadAssistanceScenarios(app.workflow);
   const workers = new AbortController();
   void workLoop(runtime.db, app.workflow.engine, { signal: workers.signal });
+  const stopActivation = await startLocalElements(app.activation, config.dataDir, say);
   await app.http.listen({ port: config.port, host: config.host });
 
   say('');
@@ -76,6 +78,7 @@ export async function start(config: Config = loadConfig()): Promise<void> {
     say(`\ngpto: ${signal} received, stopping…`);
     await app.http.close().catch(() => undefined);
     workers.abort();
+    await stopActivation();
     await runtime.close();
     say('gpto: stopped');
     process.exit(0);

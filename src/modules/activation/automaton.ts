@@ -212,7 +212,7 @@ export class Automaton {
    * that claim orders and record outcomes.
    */
   private async prepared<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.preparing >= (this.opts.prepareConcurrency ?? 4))
+    if (this.preparing >= (this.opts.prepareConcurrency ?? 12))
       await new Promise<void>((resolve) => this.prepareWaiters.push(resolve));
     this.preparing++;
     try {

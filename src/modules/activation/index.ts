@@ -79,4 +79,5 @@ export { registerActivationRoutes } from './activation.routes.js';
 export { activationSteps, AUTOMATON_ACTOR, COMPLETED_EVENT } from './workflow.glue.js';
 export { OPERATIONS } from './operations.js';
 export { SwitchSimulator } from './switch-sim/simulator.js';
+export { startLocalElements } from './local-elements.js';
 export type { ElementInput, OrderView, CommandView } from './activation.service.js';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -62,10 +62,15 @@ function canConnect(host: string, port: number): Promise<boolean> {
   });
 }
 
-export async function startOsmoHlr(): Promise<OsmoHlr> {
+/**
+ * `dir` and `host` given (gpto start): its config and database live there and stay; otherwise a
+ * temporary directory and a free loopback address (tests, benchmarks), removed by `dispose`.
+ */
+export async function startOsmoHlr(opts: { dir?: string; host?: string } = {}): Promise<OsmoHlr> {
   if (!osmoHlrAvailable()) throw new Error(OSMO_HLR_SKIP_REASON);
-  const dir = await mkdtemp(path.join(tmpdir(), 'gpto-osmo-hlr-'));
-  const host = await freeLoopback();
+  const dir = opts.dir ?? (await mkdtemp(path.join(tmpdir(), 'gpto-osmo-hlr-')));
+  if (opts.dir) await mkdir(opts.dir, { recursive: true });
+  const host = opts.host ?? (await freeLoopback());
   const cfg = path.join(dir, 'osmo-hlr.cfg');
   await writeFile(
     cfg,
@@ -125,7 +130,7 @@ export async function startOsmoHlr(): Promise<OsmoHlr> {
     stop,
     dispose: async () => {
       await stop();
-      await rm(dir, { recursive: true, force: true });
+      if (!opts.dir) await rm(dir, { recursive: true, force: true });
     },
   };
 }

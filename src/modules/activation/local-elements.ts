@@ -1,0 +1,80 @@
+import path from 'node:path';
+import { SYSTEM } from '../../platform/events.js';
+import type { ActivationModule } from './index.js';
+import { SwitchSimulator } from './switch-sim/simulator.js';
+import { osmoHlrAvailable, startOsmoHlr, type OsmoHlr } from './testing/osmo-hlr.js';
+
+/**
+ * `gpto start` on one machine: the switch simulator and, where the Debian package is installed, an
+ * osmo-hlr (config and database in `<dataDir>/osmo-hlr`, on 127.0.0.42 so a system osmo-hlr on the
+ * default address does not clash), registered as the default elements when none is configured, then
+ * the automaton — so a request placed through the API or UI really activates its line.
+ * GPTO_LOCAL_ELEMENTS=0 turns the local elements off (real network elements configured instead).
+ */
+export async function startLocalElements(
+  activation: ActivationModule,
+  dataDir: string,
+  say: (line: string) => void,
+): Promise<() => Promise<void>> {
+  const stops: (() => Promise<void>)[] = [];
+  if (process.env.GPTO_LOCAL_ELEMENTS !== '0') {
+    const elements = await activation.service.elements();
+    // ours unless the operator made another element the default of its kind
+    const ours = (kind: string, code: string) =>
+      !elements.some((e) => e.kind === kind && e.isDefault && e.code !== code);
+    if (ours('mml_switch', 'SIM1')) {
+      const port = Number(process.env.GPTO_SWITCH_SIM_PORT ?? 4710);
+      const password = process.env.GPTO_SWITCH_PASSWORD ?? 'gpto';
+      const sim = new SwitchSimulator({ name: 'SIM1', port, user: 'gpto', password, trafficPerSecond: 1 });
+      try {
+        await sim.start(port);
+        stops.push(() => sim.stop());
+        await activation.service.upsertElement(
+          {
+            code: 'SIM1',
+            kind: 'mml_switch',
+            name: 'Switch simulator',
+            host: '127.0.0.1',
+            port,
+            username: 'gpto',
+            password,
+            isDefault: true,
+            ratePerSecond: 200,
+          },
+          SYSTEM,
+        );
+        say(`  Switch simulator SIM1 on 127.0.0.1:${port} (gpto switch-sim protocol)`);
+      } catch (err) {
+        say(`  Switch simulator not started: ${(err as Error).message}`);
+      }
+    }
+    if (ours('osmo_hlr', 'HLR1') && osmoHlrAvailable()) {
+      let hlr: OsmoHlr | null = null;
+      try {
+        hlr = await startOsmoHlr({ dir: path.join(dataDir, 'osmo-hlr'), host: '127.0.0.42' });
+        const h = hlr;
+        stops.push(() => h.stop());
+        await activation.service.upsertElement(
+          {
+            code: 'HLR1',
+            kind: 'osmo_hlr',
+            name: 'osmo-hlr',
+            host: h.host,
+            port: h.port,
+            isDefault: true,
+            ratePerSecond: 0,
+          },
+          SYSTEM,
+        );
+        say(`  osmo-hlr HLR1 on ${h.host}:${h.port} (CTRL)`);
+      } catch (err) {
+        say(`  osmo-hlr not started: ${(err as Error).message}`);
+      }
+    }
+  }
+  await activation.start();
+  return async () => {
+    await activation.stop();
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+  };
+}
