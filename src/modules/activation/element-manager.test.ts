@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { ElementRefusal, TransportError, type Link } from './drivers/driver.js';
+import { ElementManager, type ElementConfig, type JournalEntry } from './element-manager.js';
+
+/** A fake element: answers `ok:<command>`, refuses commands starting with `BAD`, or is down. */
+class FakeElement {
+  up = true;
+  log: string[] = [];
+  open = 0;
+  link(): Link {
+    this.open++;
+    return {
+      send: async (command: string) => {
+        await new Promise((r) => setTimeout(r, 1));
+        if (!this.up) throw new TransportError('connection refused');
+        this.log.push(command);
+        if (command.startsWith('BAD')) throw new ElementRefusal(`refused ${command}`, 'BAD');
+        return `ok:${command}`;
+      },
+      probe: async () => {
+        if (!this.up) throw new TransportError('connection refused');
+      },
+      close: () => undefined,
+    };
+  }
+}
+
+const cfg = (over: Partial<ElementConfig> = {}): ElementConfig => ({
+  code: 'E1',
+  kind: 'mml_switch',
+  host: 'fake',
+  port: 1,
+  ratePerSecond: 0,
+  poolSize: 3,
+  timeoutMs: 1000,
+  ...over,
+});
+
+describe('element manager', () => {
+  it('runs the operations of one line in the order asked, lines side by side, at most pool-size connections', async () => {
+    const el = new FakeElement();
+    const journal: JournalEntry[] = [];
+    const m = new ElementManager({ linkFactory: () => el.link(), journal: (e) => journal.push(e) });
+    m.configure(cfg());
+    await Promise.all(
+      ['A', 'B', 'C'].flatMap((line) =>
+        [1, 2, 3].map((n) =>
+          m.run('E1', line, { lineId: line }, async (s) => {
+            await s.send(`${line}${n}-first`);
+            await s.send(`${line}${n}-second`);
+          }),
+        ),
+      ),
+    );
+    for (const line of ['A', 'B', 'C'])
+      expect(el.log.filter((c) => c.startsWith(line))).toEqual(
+        [1, 2, 3].flatMap((n) => [`${line}${n}-first`, `${line}${n}-second`]),
+      );
+    expect(el.open).toBeLessThanOrEqual(3);
+    expect(journal).toHaveLength(18);
+    expect(journal.every((j) => j.outcome === 'ok' && j.elementCode === 'E1')).toBe(true);
+    m.close();
+  });
+
+  it('a refusal is not retried; secrets are masked in the journal', async () => {
+    const el = new FakeElement();
+    const journal: JournalEntry[] = [];
+    const m = new ElementManager({ linkFactory: () => el.link(), journal: (e) => journal.push(e) });
+    m.configure(cfg());
+    await expect(m.run('E1', 'L', { lineId: 'L' }, (s) => s.send('BAD thing'))).rejects.toThrow(
+      'refused BAD thing',
+    );
+    expect(el.log).toEqual(['BAD thing']);
+    await m.run('E1', 'L', { lineId: 'L' }, (s) =>
+      s.send('SET KEY 0011', { shown: 'SET KEY <Ki>', hideReply: true }),
+    );
+    expect(journal.map((j) => [j.command, j.reply, j.outcome])).toEqual([
+      ['BAD thing', 'refused BAD thing', 'refused'],
+      ['SET KEY <Ki>', '<1 lines hidden>', 'ok'],
+    ]);
+    await expect(m.run('NOPE', null, { lineId: null }, (s) => s.send('x'))).rejects.toBeInstanceOf(
+      ElementRefusal,
+    );
+    m.close();
+  });
+
+  it('opens the circuit when the element is down, holds requests, and lets them through when it is back', async () => {
+    const el = new FakeElement();
+    const states: string[] = [];
+    const m = new ElementManager({
+      linkFactory: () => el.link(),
+      retryBaseMs: 1,
+      probeMs: 5,
+      onCircuit: (_code, state) => states.push(state),
+    });
+    m.configure(cfg());
+    el.up = false;
+    const pending = Promise.all(
+      [1, 2, 3].map((i) => m.run('E1', `L${i}`, { lineId: `L${i}` }, (s) => s.send(`CMD${i}`))),
+    );
+    while (m.health()[0]?.circuit !== 'open') await new Promise((r) => setTimeout(r, 2));
+    const h = m.health()[0]!;
+    expect(h.lastError).toBe('connection refused');
+    expect(h.transportErrors).toBeGreaterThanOrEqual(3);
+    el.up = true;
+    expect(await pending).toEqual(['ok:CMD1', 'ok:CMD2', 'ok:CMD3']);
+    expect(states).toEqual(['open', 'closed']);
+    expect(m.health()[0]?.circuit).toBe('closed');
+    m.close();
+  });
+
+  it('throttles: a rate spaces the commands but loses none', async () => {
+    const el = new FakeElement();
+    const m = new ElementManager({ linkFactory: () => el.link() });
+    m.configure(cfg({ ratePerSecond: 500 }));
+    const r = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => m.run('E1', `L${i}`, { lineId: null }, (s) => s.send(`C${i}`))),
+    );
+    expect(r).toHaveLength(20);
+    expect(new Set(el.log).size).toBe(20);
+    m.close();
+  });
+});
