@@ -196,9 +196,12 @@ async function issueChunk(
       WHERE e.payer_id >= ${c.lo} AND e.payer_id < ${c.hi} AND e.payer_id IN (SELECT payer_id FROM tot)
       GROUP BY e.payer_id
     ), inv AS (
+      -- a credit on the account (overpayment, rebate, credit note) settles the new bill first
       INSERT INTO billing_invoice (number, payer_id, customer_id, kind, status, currency, amount_excl_tax, tax_amount,
-        total, lines, taxes, source_type, source_id, issued_at, due_at, period_start, period_end, run_id, summary)
-      SELECT ${series} || lpad(t.n::text, 8, '0'), t.payer_id, t.customer_id, 'periodic', 'open', ${c.currency},
+        total, lines, taxes, source_type, source_id, issued_at, due_at, period_start, period_end, run_id, summary,
+        credited_amount, paid_at)
+      SELECT ${series} || lpad(t.n::text, 8, '0'), t.payer_id, t.customer_id, 'periodic',
+        CASE WHEN t.credit >= t.excl + t.tax_amount THEN 'paid' ELSE 'open' END, ${c.currency},
         t.excl, t.tax_amount, t.excl + t.tax_amount, t.lines, t.taxes, 'billing_run', ${runRef},
         ${c.at}::timestamptz, ${c.at}::timestamptz + ${c.dueDays}::int * interval '1 day',
         ${c.p.start}::date, ${c.p.last}::date, ${c.runId}::bigint,
@@ -208,8 +211,12 @@ async function issueChunk(
           'rebatesInPeriod', coalesce(a.rebates, 0),
           'depositsHeld', coalesce(a.deposits_held, 0),
           'newCharges', t.excl + t.tax_amount,
-          'balanceDue', coalesce(a.previous_balance, 0) + t.excl + t.tax_amount)
-      FROM taxed t LEFT JOIN acct a ON a.payer_id = t.payer_id
+          'balanceDue', coalesce(a.previous_balance, 0) + t.excl + t.tax_amount),
+        least(t.credit, t.excl + t.tax_amount),
+        CASE WHEN t.credit >= t.excl + t.tax_amount THEN ${c.at}::timestamptz END
+      FROM (SELECT t.*, greatest(0, -coalesce(a.previous_balance, 0)) AS credit FROM taxed t
+            LEFT JOIN acct a ON a.payer_id = t.payer_id) t
+      LEFT JOIN acct a ON a.payer_id = t.payer_id
       ORDER BY t.n
       RETURNING id, number, payer_id, customer_id, total
     ), led AS (

@@ -130,28 +130,41 @@ describe('payments', () => {
     ]);
   });
 
+  it('settles the next bill with the credit left on the account', async () => {
+    await runBilling(t.db, 'XOF', { period: '2026-04', at: new Date('2026-05-11T06:00:00Z') }, SYSTEM);
+    const apr = await t.db
+      .selectFrom('billing_invoice')
+      .select(['total', 'credited_amount', 'status', 'summary'])
+      .where('payer_id', '=', a.payerId)
+      .where('period_start', '=', '2026-04-01')
+      .executeTakeFirstOrThrow();
+    expect(apr).toMatchObject({ total: 5900, credited_amount: 300, status: 'open' });
+    expect(apr.summary).toMatchObject({ previousBalance: -300, balanceDue: 5600 });
+    const r = await payments().record({ payerId: a.payerId, amount: 5600, method: 'cash', at }, SYSTEM);
+    expect(r.allocations).toEqual([{ invoice: expect.stringMatching(/^F2026/), amount: 5600 }]);
+    expect((await new LedgerService(t.db, 'XOF').balance(a.payerId)).receivable).toBe(0);
+  });
+
   it('applies a deposit to the debt when the line ends and refunds the rest', async () => {
     const c = await makeCustomer(t.db, { name: 'Charlie', tax: 'EXO' });
     await makeLine(t.db, c, 'MOBILE-POST', [['active', '2025-12-01T08:00:00Z']]);
     await runBilling(t.db, 'XOF', { period: '2026-04', at: new Date('2026-05-01T06:00:00Z') }, SYSTEM);
     const ledger = new LedgerService(t.db, 'XOF');
-    const dep = await t.db
-      .transaction()
-      .execute((trx) =>
-        ledger.receiveDeposit(
-          trx,
-          {
-            payerId: c.payerId,
-            customerId: c.customerId,
-            amount: 25000,
-            method: 'cash',
-            reference: null,
-            source: { type: 'test', id: '1' },
-            at,
-          },
-          SYSTEM,
-        ),
-      );
+    const dep = await t.db.transaction().execute((trx) =>
+      ledger.receiveDeposit(
+        trx,
+        {
+          payerId: c.payerId,
+          customerId: c.customerId,
+          amount: 25000,
+          method: 'cash',
+          reference: null,
+          source: { type: 'test', id: '1' },
+          at,
+        },
+        SYSTEM,
+      ),
+    );
     const r = await payments().settleDeposit(
       dep.depositId,
       { reason: 'line terminated', applyToDebt: true, at },
