@@ -1,10 +1,12 @@
+import { sql } from 'kysely';
+import type { Executor } from '../../platform/db.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
 import type { TechnicalFile } from '../inventory/index.js';
 import { asstNotFound, AssistanceError } from './assistance.errors.js';
 import { iso, type AssistanceContext } from './context.js';
-import { faultQuery, openIncidentOn, technicalFileOf, toFault } from './fault.service.js';
+import { openIncidentOn, technicalFileOf, toFault } from './fault.service.js';
 import type { LineStatus } from './line-status.js';
-import { lineSubscription, type LineSubscription } from './lookups.js';
+import { byNumber, lineSubscription, type LineSubscription } from './lookups.js';
 
 type LedgerEntry = Awaited<ReturnType<AssistanceContext['deps']['billing']['ledger']['entries']>>[number];
 
@@ -63,6 +65,67 @@ export function accountFrom(entries: LedgerEntry[]) {
   };
 }
 
+type FaultRow = Parameters<typeof toFault>[0];
+
+interface LineRecords {
+  sub: LineSubscription | null;
+  history: {
+    id: number;
+    occurred_at: string;
+    entity_type: string;
+    entity_id: string;
+    kind: string;
+    actor: string;
+    user_id: number | null;
+    payload: unknown;
+  }[];
+  readings: { meter_index: number; source: string; read_at: string }[];
+  faults: FaultRow[];
+  complaints: { number: string; category: string; subject: string; status: string; opened_at: string }[];
+  rebates: { number: string; amount: number; status: string; reason: string; requested_at: string }[];
+  incident: { id: number; number: string } | null;
+}
+
+/**
+ * The subscription of a number and what assistance keeps on the line (last events, meter readings,
+ * faults, complaints, rebates, an open incident that flagged it) in ONE statement: each round trip
+ * costs the app and the server more than these indexed reads themselves.
+ */
+async function lineRecords(db: Executor, number: string, historyLimit: number): Promise<LineRecords> {
+  const r = await sql<LineRecords>`
+    SELECT
+      (SELECT row_to_json(x) FROM (${byNumber([number])}) x) AS sub,
+      (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (
+        SELECT id, occurred_at, entity_type, entity_id, kind, actor, user_id, payload FROM event
+        WHERE line_id = ${number} ORDER BY id DESC LIMIT ${historyLimit}) e) AS history,
+      (SELECT coalesce(json_agg(m ORDER BY m.read_at DESC), '[]') FROM (
+        SELECT meter_index, source, read_at FROM asst_meter_reading
+        WHERE line_id = ${number} ORDER BY read_at DESC LIMIT 60) m) AS readings,
+      (SELECT coalesce(json_agg(f ORDER BY f.id DESC), '[]') FROM (
+        SELECT f.*, i.number AS incident_number, i.status AS incident_status
+        FROM asst_fault f LEFT JOIN asst_incident i ON i.id = f.incident_id
+        WHERE f.line_id = ${number} ORDER BY f.id DESC LIMIT 20) f) AS faults,
+      (SELECT coalesce(json_agg(c ORDER BY c.id DESC), '[]') FROM (
+        SELECT id, number, category, subject, status, opened_at FROM asst_complaint
+        WHERE line_id = ${number} ORDER BY id DESC LIMIT 20) c) AS complaints,
+      (SELECT coalesce(json_agg(b ORDER BY b.id DESC), '[]') FROM (
+        SELECT id, number, amount, status, reason, requested_at FROM asst_rebate
+        WHERE line_id = ${number} ORDER BY id DESC LIMIT 20) b) AS rebates,
+      (SELECT json_build_object('id', id, 'number', number) FROM asst_incident
+        WHERE status = 'open' AND lines @> ARRAY[${number}]::text[] ORDER BY id LIMIT 1) AS incident`.execute(
+    db,
+  );
+  const row = r.rows[0]!;
+  return {
+    ...row,
+    // the JSON rows carry the ids the statement ordered by; the view does not show them
+    complaints: row.complaints.map(
+      ({ id: _id, ...c }: LineRecords['complaints'][number] & { id?: number }) => c,
+    ),
+    rebates: row.rebates.map(({ id: _id, ...b }: LineRecords['rebates'][number] & { id?: number }) => b),
+  };
+}
+
 /**
  * The line consultation (seed: "état de la ligne et historique des événements sur la ligne, sa
  * consommation et ses comptes"): everything an agent needs on the phone, in one call. The reads
@@ -79,51 +142,40 @@ export class LineViewService {
 
   async view(rawNumber: string, opts: { historyLimit?: number } = {}) {
     const number = rawNumber.replace(/[\s.+-]/g, '');
-    const sub = await this.line(number);
     const db = this.ctx.db;
     const { referential, billing } = this.ctx.deps;
+    // The technical file (inventory) needs only the number: it starts at once, beside the one
+    // statement that reads the subscription and everything assistance keeps on the line.
     const tfP = technicalFileOf(this.ctx, number);
-    const [customer, payer, tf, balance, entries, history, readings, faults, complaints, rebates] =
-      await Promise.all([
-        referential.customers.get(String(sub.customerId)),
-        referential.payers.getPayer(sub.payerId),
-        tfP,
-        billing.ledger.balance(sub.payerId),
-        billing.ledger.entries(sub.payerId),
-        db
-          .selectFrom('event')
-          .select(['id', 'occurred_at', 'entity_type', 'entity_id', 'kind', 'actor', 'user_id', 'payload'])
-          .where('line_id', '=', number)
-          .orderBy('id', 'desc')
-          .limit(opts.historyLimit ?? 50)
-          .execute(),
-        db
-          .selectFrom('asst_meter_reading')
-          .select(['meter_index', 'source', 'read_at'])
-          .where('line_id', '=', number)
-          .orderBy('read_at', 'desc')
-          .limit(60)
-          .execute(),
-        faultQuery(db).where('f.line_id', '=', number).orderBy('f.id', 'desc').limit(20).execute(),
-        db
-          .selectFrom('asst_complaint')
-          .select(['number', 'category', 'subject', 'status', 'opened_at'])
-          .where('line_id', '=', number)
-          .orderBy('id', 'desc')
-          .limit(20)
-          .execute(),
-        db
-          .selectFrom('asst_rebate')
-          .select(['number', 'amount', 'status', 'reason', 'requested_at'])
-          .where('line_id', '=', number)
-          .orderBy('id', 'desc')
-          .limit(20)
-          .execute(),
-      ]);
-    const [status, incident] = await Promise.all([
-      this.status(sub, tf),
-      openIncidentOn(db, number, tf?.chain ?? null),
+    const own = await lineRecords(db, number, opts.historyLimit ?? 50).catch(async (err: unknown) => {
+      await tfP.catch(() => undefined); // never leave it rejected unobserved
+      throw err;
+    });
+    const sub = own.sub;
+    if (!sub) {
+      await tfP.catch(() => undefined);
+      throw asstNotFound('line.not_found', 'line', number);
+    }
+    // The switch (or HLR) is asked as soon as the technical file is known, while the other
+    // modules' reads run, instead of after them.
+    const statusP = tfP.then((tf) => this.status(sub, tf));
+    const incidentP = tfP.then((tf) => {
+      const chain = tf?.chain ?? null;
+      // by the lines it flagged (read above); by the pairs of the chain when the line has some
+      return chain?.primaryPair?.id !== undefined || chain?.distributionPair?.id !== undefined
+        ? openIncidentOn(db, number, chain)
+        : (own.incident ?? undefined);
+    });
+    const [customer, payer, tf, balance, entries, status, incident] = await Promise.all([
+      referential.customers.get(String(sub.customerId)),
+      referential.payers.getPayer(sub.payerId),
+      tfP,
+      billing.ledger.balance(sub.payerId),
+      billing.ledger.entries(sub.payerId),
+      statusP,
+      incidentP,
     ]);
+    const { history, readings, faults, complaints, rebates } = own;
     const now = this.ctx.now();
     const ordered = [...readings].reverse();
     return {

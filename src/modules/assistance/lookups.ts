@@ -26,7 +26,8 @@ export interface LineSubscription {
   contactPhone: string | null;
 }
 
-const byNumber = (numbers: string[]) => sql<LineSubscription>`
+/** The subscription of each number (the live one first): also embedded in the line consultation's read. */
+export const byNumber = (numbers: string[]) => sql<LineSubscription>`
   SELECT DISTINCT ON (s.directory_number)
     s.id AS "subscriptionId", s.code AS "subscriptionCode", c.id AS "customerId", c.code AS "customerCode",
     coalesce(nullif(concat_ws(' ', c.title, c.first_names, c.last_name), ''), c.company_name, c.code) AS "customerName",
