@@ -129,7 +129,7 @@ export class AccountService {
     const c = await this.db
       .selectFrom('customer')
       .select(['id', 'code'])
-      .where(/^[0-9]+$/.test(customerRef) ? 'id' : 'code', '=', customerRef.toUpperCase() as never)
+      .where(/^[0-9]{1,15}$/.test(customerRef) ? 'id' : 'code', '=', customerRef.toUpperCase() as never)
       .executeTakeFirst();
     if (!c)
       throw new BillingCycleError(

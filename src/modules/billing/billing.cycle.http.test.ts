@@ -71,6 +71,19 @@ describe('billing cycle over HTTP', () => {
     expect((await t.call('POST', '/api/v1/ledger/periods/2026-02/close', fin)).statusCode).toBe(403);
     const bad = await t.call('POST', '/api/v1/billing/runs', sup, { period: '2026-13' });
     expect(bad.statusCode).toBe(400);
+    expect((await t.call('GET', '/api/v1/invoices/99999999999999999999', fin)).statusCode).toBe(404);
+    expect((await t.call('GET', '/api/v1/payments/P202600000999', fin)).json()).toMatchObject({
+      code: 'payment.not_found',
+    });
+    const notHis = await t.call('POST', '/api/v1/payments', fin, {
+      payerId: cust.payerId,
+      amount: 10,
+      method: 'cash',
+      invoiceNumber: 'F209900000001',
+    });
+    expect(notHis.json()).toMatchObject({ status: 404, code: 'invoice.not_found' });
+    const early = await t.call('POST', '/api/v1/billing/runs', sup, { period: '2099-01' });
+    expect(early.json()).toMatchObject({ status: 422, code: 'billing.period_not_ended' });
   });
 
   it('runs a cycle, prints it, dunns, gets paid, restores and centralises', async () => {

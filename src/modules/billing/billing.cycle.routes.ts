@@ -21,8 +21,8 @@ const RunBody = Type.Object(
 );
 const PaymentBody = Type.Object(
   {
-    payerId: Type.Integer({ minimum: 1 }),
-    amount: Type.Integer({ minimum: 1 }),
+    payerId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    amount: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
     method: Method,
     reference: Type.Optional(Type.String({ maxLength: 100 })),
     invoiceNumber: Type.Optional(Type.String({ pattern: '^[A-Za-z][0-9]{12}$' })),
@@ -35,7 +35,10 @@ const CreditNoteBody = Type.Object(
     lines: Type.Optional(
       Type.Array(
         Type.Object(
-          { label: Type.String({ minLength: 1, maxLength: 200 }), amount: Type.Integer({ minimum: 1 }) },
+          {
+            label: Type.String({ minLength: 1, maxLength: 200 }),
+            amount: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+          },
           { additionalProperties: false },
         ),
         { minItems: 1, maxItems: 100 },
@@ -48,8 +51,8 @@ const ChargeBody = Type.Object(
   {
     kind: Type.Union([Type.Literal('one_off'), Type.Literal('adjustment')]),
     label: Type.String({ minLength: 1, maxLength: 200 }),
-    amount: Type.Integer({ minimum: 1 }),
-    subscriptionId: Type.Optional(Type.Integer({ minimum: 1 })),
+    amount: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    subscriptionId: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
   },
   { additionalProperties: false },
 );
@@ -60,7 +63,7 @@ const ReadingsBody = Type.Object(
         {
           line: Type.String({ minLength: 1, maxLength: 30 }),
           readAt: Type.String({ format: 'date-time' }),
-          index: Type.Integer({ minimum: 0 }),
+          index: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
         },
         { additionalProperties: false },
       ),
@@ -75,7 +78,7 @@ const RuleBody = Type.Object(
     limitationDay: Day,
     suspensionDay: Day,
     terminationDay: Day,
-    minAmount: Type.Optional(Type.Integer({ minimum: 1 })),
+    minAmount: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
   },
   { additionalProperties: false },
 );
@@ -87,8 +90,10 @@ const ExemptionBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const IdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
-const RefParam = Type.Object({ ref: Type.String({ minLength: 1, maxLength: 30 }) });
+const IdParam = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
+const RefParam = Type.Object({
+  ref: Type.String({ minLength: 1, maxLength: 30, pattern: '^[A-Za-z0-9-]+$' }),
+});
 const PeriodParam = Type.Object({ period: Period });
 
 function csvBody(body: unknown): Buffer {
@@ -210,22 +215,20 @@ export async function registerBillingCycleRoutes(
       { config: { right: 'billing:run' }, schema: { ...tags, params: IdParam, body: ChargeBody } },
       async (req, reply) => {
         const b = req.body as Static<typeof ChargeBody>;
-        const id = await s.db
-          .transaction()
-          .execute((trx) =>
-            s.invoices.postCharge(
-              trx,
-              {
-                payerId: (req.params as { id: number }).id,
-                kind: b.kind,
-                label: b.label,
-                amount: b.amount,
-                subscriptionId: b.subscriptionId ?? null,
-                at: s.clock.now(),
-              },
-              by(req),
-            ),
-          );
+        const id = await s.db.transaction().execute((trx) =>
+          s.invoices.postCharge(
+            trx,
+            {
+              payerId: (req.params as { id: number }).id,
+              kind: b.kind,
+              label: b.label,
+              amount: b.amount,
+              subscriptionId: b.subscriptionId ?? null,
+              at: s.clock.now(),
+            },
+            by(req),
+          ),
+        );
         return reply.status(201).send({ id });
       },
     );
@@ -458,7 +461,7 @@ export async function registerBillingCycleRoutes(
           querystring: Type.Object(
             {
               open: Type.Optional(Type.Boolean()),
-              payerId: Type.Optional(Type.Integer({ minimum: 1 })),
+              payerId: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
               limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
             },
             { additionalProperties: false },

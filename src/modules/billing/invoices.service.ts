@@ -125,7 +125,7 @@ export class InvoiceService {
   async get(ref: string | number, db: Executor = this.db): Promise<InvoiceDoc> {
     let q = db.selectFrom('billing_invoice').selectAll();
     q =
-      typeof ref === 'number' || /^[0-9]+$/.test(ref)
+      typeof ref === 'number' || /^[0-9]{1,15}$/.test(ref)
         ? q.where('id', '=', Number(ref))
         : q.where('number', '=', ref.toUpperCase());
     const r = await q.executeTakeFirst();
@@ -170,7 +170,11 @@ export class InvoiceService {
       const inv = await trx
         .selectFrom('billing_invoice')
         .selectAll()
-        .where(/^[0-9]+$/.test(input.invoice) ? 'id' : 'number', '=', input.invoice.toUpperCase() as never)
+        .where(
+          /^[0-9]{1,15}$/.test(input.invoice) ? 'id' : 'number',
+          '=',
+          input.invoice.toUpperCase() as never,
+        )
         .forUpdate()
         .executeTakeFirst();
       if (!inv)

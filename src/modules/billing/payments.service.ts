@@ -216,7 +216,7 @@ export class PaymentService {
     const p = await this.db
       .selectFrom('billing_payment')
       .selectAll()
-      .where(/^[0-9]+$/.test(numberOrId) ? 'id' : 'number', '=', numberOrId.toUpperCase() as never)
+      .where(/^[0-9]{1,15}$/.test(numberOrId) ? 'id' : 'number', '=', numberOrId.toUpperCase() as never)
       .executeTakeFirst();
     if (!p)
       throw new BillingCycleError('not_found', 'payment.not_found', `payment ${numberOrId} does not exist`);
