@@ -18,11 +18,25 @@ import {
 import { createWorkflow, registerWorkflowRoutes, type WorkflowServices } from './modules/workflow/index.js';
 import { createBilling, registerBillingRoutes, type BillingServices } from './modules/billing/index.js';
 import { createRequests, registerRequestRoutes, type RequestsModule } from './modules/requests/index.js';
-import { createInventory, registerInventoryRoutes, type InventoryServices } from './modules/inventory/index.js';
+import {
+  createInventory,
+  registerInventoryRoutes,
+  type InventoryServices,
+} from './modules/inventory/index.js';
 import { createDirectory, registerDirectoryRoutes } from './modules/directory/index.js';
 import { createBillingCycle, registerBillingCycleRoutes } from './modules/billing/cycle.index.js';
-import { AUTOMATON_ACTOR, createActivation, registerActivationRoutes, type ActivationModule } from './modules/activation/index.js';
-import { activationLineStatus, createAssistance, registerAssistanceRoutes, type AssistanceModule } from './modules/assistance/index.js';
+import {
+  AUTOMATON_ACTOR,
+  createActivation,
+  registerActivationRoutes,
+  type ActivationModule,
+} from './modules/activation/index.js';
+import {
+  activationLineStatus,
+  createAssistance,
+  registerAssistanceRoutes,
+  type AssistanceModule,
+} from './modules/assistance/index.js';
 
 export interface AppDeps {
   db: Db;
@@ -156,11 +170,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerReferentialRoutes(http, referential);
   registerWorkflowRoutes(http, workflow);
   registerBillingRoutes(http, billing);
-  await registerBillingCycleRoutes(http, createBillingCycle(deps.db, { currency: deps.config.currency, requests: requests.requests, workflow }));
+  await registerBillingCycleRoutes(
+    http,
+    createBillingCycle(deps.db, { currency: deps.config.currency, requests: requests.requests, workflow }),
+  );
   registerRequestRoutes(http, requests.requests);
   registerInventoryRoutes(http, inventory);
   registerActivationRoutes(http, activation);
-  const assistance = createAssistance(deps.db, { referential, workflow, billing, inventory }, { currency: deps.config.currency, lineStatus: activationLineStatus((op, p) => activation.service.query(op, p)) });
+  const assistance = createAssistance(
+    deps.db,
+    { referential, workflow, billing, inventory },
+    {
+      currency: deps.config.currency,
+      lineStatus: activationLineStatus((op, p) => activation.service.query(op, p)),
+    },
+  );
   registerAssistanceRoutes(http, assistance);
   await registerDirectoryRoutes(http, createDirectory(deps.db));
   await registerWebApp(http, deps.webRoot);

@@ -9,4 +9,14 @@ import type { AssistanceTables } from '../modules/assistance/assistance.tables.j
 import type { ActivationTables } from '../modules/activation/activation.tables.js';
 
 /** The whole schema as Kysely sees it: each module declares its own tables and they meet here. */
-export interface Database extends PlatformTables, DirectoryTables, ReferentialTables, InventoryTables, WorkflowTables, BillingTables, RequestsTables, AssistanceTables, ActivationTables {}
+export interface Database
+  extends
+    PlatformTables,
+    DirectoryTables,
+    ReferentialTables,
+    InventoryTables,
+    WorkflowTables,
+    BillingTables,
+    RequestsTables,
+    AssistanceTables,
+    ActivationTables {}

@@ -19,7 +19,8 @@ export const RIGHTS = {
   'scenario:admin': 'Create, validate, import and export scenario versions',
   'billing:read': 'See payer accounts: invoices, payments, deposits, balance',
   'billing:run': 'Run billing cycles, post charges and meter readings, issue credit notes',
-  'payment:write': 'Record payments at the cash desk, import bank-transfer and mobile-money files, settle deposits',
+  'payment:write':
+    'Record payments at the cash desk, import bank-transfer and mobile-money files, settle deposits',
   'collection:run': 'Set collection rules and exemptions, run the daily collection',
   'ledger:close': 'Close an accounting period after its centralisation into the general ledger',
   'inventory:read': 'See the plant, number pools, SIM stock, technical files and pending requests',
@@ -29,9 +30,11 @@ export const RIGHTS = {
   'sim:secret': 'Disclose SIM PUK codes for PIN unblocking (each disclosure is logged)',
   'directory:search': 'Directory enquiries: search the published listings (never the red list)',
   'directory:technical': 'See the technical list in enquiries and editions',
-  'directory:write': 'Create, change, withdraw and import directory listings and headings; read red-list listings (logged)',
+  'directory:write':
+    'Create, change, withdraw and import directory listings and headings; read red-list listings (logged)',
   'directory:edition': 'Produce directory editions (PDF) and the publishers export (CSV)',
-  'line:read': 'Line consultation: live status and meter index, technical file, history, consumption, payer account',
+  'line:read':
+    'Line consultation: live status and meter index, technical file, history, consumption, payer account',
   'fault:read': 'See faults, plant incidents, complaints, rebates, work orders and their follow-up',
   'fault:write': 'Report, close and reopen faults; take meter readings',
   'complaint:write': 'Open customer complaints',
@@ -40,7 +43,8 @@ export const RIGHTS = {
   'rebate:approve_large': 'Approve or reject rebates of any amount',
   'workorder:write': 'Take work orders and file their completion reports',
   'incident:write': 'Declare plant incidents (cable, pair range, concentration point) and their repair',
-  'activation:read': 'See network elements and their health, activation orders, the command journal; query line status and meter index',
+  'activation:read':
+    'See network elements and their health, activation orders, the command journal; query line status and meter index',
   'activation:write': 'Queue activation orders on lines and replay refused ones',
   'activation:admin': 'Configure network elements (address, pool, throttle)',
 } as const;
