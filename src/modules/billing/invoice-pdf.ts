@@ -73,7 +73,9 @@ function row(doc: Doc, cells: [string, number, 'left' | 'right'][], y: number, b
   doc.font(bold ? 'Helvetica-Bold' : 'Helvetica');
   let x = 50;
   let h = 0;
-  for (const [text, width, align] of cells) {
+  for (const [raw, width, align] of cells) {
+    // the built-in PDF fonts have WinAnsi glyphs only: no arrows
+    const text = raw.replace(/→/g, '->');
     doc.text(text, x, y, { width, align });
     h = Math.max(h, doc.heightOfString(text, { width }));
     x += width;
@@ -258,7 +260,7 @@ export function drawInvoice(doc: Doc, inv: InvoiceDoc, ctx: BillContext, first =
     doc
       .fontSize(7)
       .fillColor('#666')
-      .text('✂ Talon à joindre à votre paiement', 50, sy + 3);
+      .text('Talon à détacher et à joindre à votre paiement', 50, sy + 3);
     doc.fillColor('#000').fontSize(9);
     let ty = sy + 18;
     const due = inv.summary?.balanceDue ?? inv.total - inv.paidAmount - inv.creditedAmount;

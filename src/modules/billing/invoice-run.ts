@@ -126,7 +126,7 @@ async function computeCharges(trx: Tx, c: ChunkParams): Promise<number> {
       FROM subs s WHERE s.usage_unit_price > 0
     ), usage AS (
       SELECT m.payer_id, m.customer_id, m.root_id, m.id, 3::smallint, 'usage',
-             'Consommations (index ' || m.start_index || ' → ' || m.end_index || ')',
+             'Consommations (index ' || m.start_index || ' à ' || m.end_index || ')',
              m.product_code, m.directory_number, m.code,
              m.end_index - m.start_index, m.usage_unit_price,
              (m.end_index - m.start_index) * m.usage_unit_price, NULL::int, NULL::bigint
