@@ -352,6 +352,46 @@ export class LedgerService {
     return amount;
   }
 
+  /**
+   * A credit granted on a payer's account (a rebate after a fault or a complaint): what the
+   * customer owes goes down; the next bill settles itself with it first and the centralisation
+   * posts it to the rebates account.
+   */
+  async credit(
+    trx: Tx,
+    input: {
+      payerId: number;
+      customerId: number;
+      amount: number;
+      description: string;
+      source: Source;
+      lineId?: string | null;
+      at: Date;
+    },
+    by: Actor,
+  ): Promise<void> {
+    if (!Number.isInteger(input.amount) || input.amount <= 0)
+      throw new BillingError('invalid', 'payment.amount', 'a credit is a positive whole amount', 'amount');
+    await this.entry(trx, {
+      payerId: input.payerId,
+      customerId: input.customerId,
+      account: 'receivable',
+      kind: 'credit',
+      amount: -input.amount,
+      description: input.description,
+      at: input.at,
+    });
+    await appendEvent(trx, {
+      entityType: 'payer',
+      entityId: input.payerId,
+      customerId: input.customerId,
+      lineId: input.lineId ?? null,
+      kind: 'payer.credited',
+      userId: by.userId,
+      payload: { amount: input.amount, description: input.description, source: input.source },
+    });
+  }
+
   /** A guarantee deposit received: the operator now holds it until the line ends. */
   async receiveDeposit(
     trx: Tx,

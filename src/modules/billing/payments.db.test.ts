@@ -145,6 +145,46 @@ describe('payments', () => {
     expect((await new LedgerService(t.db, 'XOF').balance(a.payerId)).receivable).toBe(0);
   });
 
+  it('credits a rebate to the account through the ledger', async () => {
+    const ledger = new LedgerService(t.db, 'XOF');
+    const before = (await ledger.balance(b.payerId)).receivable;
+    await t.db
+      .transaction()
+      .execute((trx) =>
+        ledger.credit(
+          trx,
+          {
+            payerId: b.payerId,
+            customerId: b.customerId,
+            amount: 750,
+            description: 'rebate: line down 3 days',
+            source: { type: 'fault', id: '1' },
+            at,
+          },
+          SYSTEM,
+        ),
+      );
+    expect((await ledger.balance(b.payerId)).receivable).toBe(before - 750);
+    await expect(
+      t.db
+        .transaction()
+        .execute((trx) =>
+          ledger.credit(
+            trx,
+            {
+              payerId: b.payerId,
+              customerId: b.customerId,
+              amount: 0,
+              description: 'x',
+              source: { type: 'fault', id: '1' },
+              at,
+            },
+            SYSTEM,
+          ),
+        ),
+    ).rejects.toMatchObject({ field: 'amount' });
+  });
+
   it('applies a deposit to the debt when the line ends and refunds the rest', async () => {
     const c = await makeCustomer(t.db, { name: 'Charlie', tax: 'EXO' });
     await makeLine(t.db, c, 'MOBILE-POST', [['active', '2025-12-01T08:00:00Z']]);
