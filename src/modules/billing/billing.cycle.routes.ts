@@ -1,19 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { actorOf } from '../../platform/auth/auth.service.js';
-import { principalOf } from '../../platform/http/auth-hook.js';
 import type { BillingCycleServices } from './cycle.module.js';
+import { by, IdParam, Period } from './billing.http.js';
+import { registerCollectionRoutes } from './collection.routes.js';
 import { BillingCycleError, invalidInput } from './cycle.errors.js';
 import { billContexts, invoiceBatch, renderInvoicePdf, renderReceiptPdf } from './invoice-pdf.js';
 import type { InvoiceDoc } from './invoices.service.js';
 
-const by = (request: Parameters<typeof principalOf>[0]) => actorOf(principalOf(request));
 const tags = { tags: ['billing'] };
-const Period = Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' });
 const Method = Type.Union(
   ['cash', 'bank_transfer', 'direct_debit', 'mobile_money', 'cheque', 'card'].map((m) => Type.Literal(m)),
 );
-const Day = Type.Union([Type.Integer({ minimum: 0, maximum: 3650 }), Type.Null()]);
 
 const RunBody = Type.Object(
   { period: Period, cycle: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_]{1,30}$' })) },
@@ -72,29 +69,9 @@ const ReadingsBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const RuleBody = Type.Object(
-  {
-    reminderDay: Day,
-    limitationDay: Day,
-    suspensionDay: Day,
-    terminationDay: Day,
-    minAmount: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
-  },
-  { additionalProperties: false },
-);
-const ExemptionBody = Type.Object(
-  {
-    customer: Type.String({ minLength: 1, maxLength: 30 }),
-    reason: Type.String({ minLength: 1, maxLength: 500 }),
-    until: Type.Optional(Type.Union([Type.String({ format: 'date' }), Type.Null()])),
-  },
-  { additionalProperties: false },
-);
-const IdParam = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 const RefParam = Type.Object({
   ref: Type.String({ minLength: 1, maxLength: 30, pattern: '^[A-Za-z0-9-]+$' }),
 });
-const PeriodParam = Type.Object({ period: Period });
 
 function csvBody(body: unknown): Buffer {
   if (Buffer.isBuffer(body)) return body;
@@ -398,111 +375,6 @@ export async function registerBillingCycleRoutes(
       async (req) => s.accounts.customerAccount((req.params as { ref: string }).ref, s.clock.now()),
     );
 
-    // ---- collection
-    scope.get(
-      '/api/v1/billing/collection/rules',
-      { config: { right: 'billing:read' }, schema: tags },
-      async () => ({
-        items: await s.collection.rules(),
-      }),
-    );
-    scope.put(
-      '/api/v1/billing/collection/rules/:category',
-      {
-        config: { right: 'collection:run' },
-        schema: {
-          ...tags,
-          params: Type.Object({ category: Type.String({ minLength: 1, maxLength: 31 }) }),
-          body: RuleBody,
-        },
-      },
-      async (req) => {
-        const b = req.body as Static<typeof RuleBody>;
-        return s.collection.setRule(
-          { category: (req.params as { category: string }).category, ...b, minAmount: b.minAmount ?? 1 },
-          by(req),
-        );
-      },
-    );
-    scope.post(
-      '/api/v1/billing/collection/exemptions',
-      { config: { right: 'collection:run' }, schema: { ...tags, body: ExemptionBody } },
-      async (req, reply) => {
-        const b = req.body as Static<typeof ExemptionBody>;
-        const id = await s.collection.exempt(
-          { customer: b.customer, reason: b.reason, until: b.until ?? null, at: s.clock.now() },
-          by(req),
-        );
-        return reply.status(201).send({ id });
-      },
-    );
-    scope.delete(
-      '/api/v1/billing/collection/exemptions/:id',
-      { config: { right: 'collection:run' }, schema: { ...tags, params: IdParam } },
-      async (req, reply) => {
-        await s.collection.liftExemption((req.params as { id: number }).id, s.clock.now(), by(req));
-        return reply.status(204).send();
-      },
-    );
-    scope.post(
-      '/api/v1/billing/collection/runs',
-      {
-        config: { right: 'collection:run' },
-        schema: { ...tags, description: 'The daily collection run, now' },
-      },
-      async (req) => s.collect(by(req)),
-    );
-    scope.get(
-      '/api/v1/billing/collection/cases',
-      {
-        config: { right: 'billing:read' },
-        schema: {
-          ...tags,
-          querystring: Type.Object(
-            {
-              open: Type.Optional(Type.Boolean()),
-              payerId: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
-              limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-            },
-            { additionalProperties: false },
-          ),
-        },
-      },
-      async (req) => ({
-        items: await s.collection.cases(req.query as { open?: boolean; payerId?: number; limit: number }),
-      }),
-    );
-
-    // ---- ledger centralisation
-    scope.get(
-      '/api/v1/ledger/periods/:period/journal',
-      {
-        config: { right: 'billing:read' },
-        schema: {
-          ...tags,
-          params: PeriodParam,
-          description: 'Centralised journal of an open period (refused once closed: use the export)',
-        },
-      },
-      async (req) => s.centralisation.centralise((req.params as { period: string }).period),
-    );
-    scope.get(
-      '/api/v1/ledger/periods/:period/export.csv',
-      { config: { right: 'billing:read' }, schema: { ...tags, params: PeriodParam } },
-      async (req, reply) => {
-        const period = (req.params as { period: string }).period;
-        return reply
-          .type('text/csv; charset=utf-8')
-          .header('content-disposition', `attachment; filename="journal-${period}.csv"`)
-          .send(await s.centralisation.export(period));
-      },
-    );
-    scope.post(
-      '/api/v1/ledger/periods/:period/close',
-      { config: { right: 'ledger:close' }, schema: { ...tags, params: PeriodParam } },
-      async (req) =>
-        (await s.centralisation.close((req.params as { period: string }).period, s.clock.now(), by(req)))
-          .journal,
-    );
+    registerCollectionRoutes(scope, s);
   });
 }
