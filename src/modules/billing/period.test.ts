@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stagesDue } from './collection.service.js';
+import { stagesDue } from './collection-policy.js';
 import { cycleClosesOn, periodOf, prorate, taxOf } from './period.js';
 
 describe('periods', () => {
