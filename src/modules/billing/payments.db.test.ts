@@ -148,40 +148,36 @@ describe('payments', () => {
   it('credits a rebate to the account through the ledger', async () => {
     const ledger = new LedgerService(t.db, 'XOF');
     const before = (await ledger.balance(b.payerId)).receivable;
-    await t.db
-      .transaction()
-      .execute((trx) =>
+    await t.db.transaction().execute((trx) =>
+      ledger.credit(
+        trx,
+        {
+          payerId: b.payerId,
+          customerId: b.customerId,
+          amount: 750,
+          description: 'rebate: line down 3 days',
+          source: { type: 'fault', id: '1' },
+          at,
+        },
+        SYSTEM,
+      ),
+    );
+    expect((await ledger.balance(b.payerId)).receivable).toBe(before - 750);
+    await expect(
+      t.db.transaction().execute((trx) =>
         ledger.credit(
           trx,
           {
             payerId: b.payerId,
             customerId: b.customerId,
-            amount: 750,
-            description: 'rebate: line down 3 days',
+            amount: 0,
+            description: 'x',
             source: { type: 'fault', id: '1' },
             at,
           },
           SYSTEM,
         ),
-      );
-    expect((await ledger.balance(b.payerId)).receivable).toBe(before - 750);
-    await expect(
-      t.db
-        .transaction()
-        .execute((trx) =>
-          ledger.credit(
-            trx,
-            {
-              payerId: b.payerId,
-              customerId: b.customerId,
-              amount: 0,
-              description: 'x',
-              source: { type: 'fault', id: '1' },
-              at,
-            },
-            SYSTEM,
-          ),
-        ),
+      ),
     ).rejects.toMatchObject({ field: 'amount' });
   });
 
