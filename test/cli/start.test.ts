@@ -19,6 +19,9 @@ function freePort(): Promise<number> {
 }
 
 /** Runs `gpto start` as a user would (through tsx, so no build is needed) and collects its output. */
+/** Every process started, so a failing test never leaves a GPTo (and its database) running. */
+const started: ChildProcess[] = [];
+
 function startGpto(env: NodeJS.ProcessEnv): {
   child: ChildProcess;
   output: () => string;
@@ -28,6 +31,7 @@ function startGpto(env: NodeJS.ProcessEnv): {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.push(child);
   let out = '';
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (d: Buffer) => {
@@ -51,6 +55,7 @@ function stopped(child: ChildProcess): Promise<number | null> {
 describe('gpto start with the embedded PostgreSQL', () => {
   let dataDir = '';
   afterAll(async () => {
+    for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
