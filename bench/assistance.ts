@@ -19,7 +19,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import {
   ensureBenchUser,
   ensurePgbench,
@@ -30,6 +29,8 @@ import {
   printTable,
   runPgbench,
   startAppProcess,
+  loadHttp,
+  type HttpFigures,
 } from './lib.js';
 
 const TARGETS = { p99Ms: 50 };
@@ -159,46 +160,6 @@ async function mml(port: number, commands: string[]): Promise<{ ok: number; deni
 // ---------------------------------------------------------------------------------------------
 // Load
 
-interface HttpFigures {
-  requests: number;
-  rps: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  errors: number;
-  non2xx: number;
-}
-
-async function load(
-  baseUrl: string,
-  headers: Record<string, string>,
-  paths: string[],
-  connections: number,
-  seconds: number,
-): Promise<HttpFigures> {
-  let i = 0;
-  const result = await autocannon({
-    url: baseUrl,
-    connections,
-    duration: seconds,
-    headers,
-    requests: [
-      { method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length] ?? '/' }) },
-    ],
-  });
-  return {
-    requests: result.requests.total,
-    rps: result.requests.total / (result.duration || seconds),
-    p50: result.latency.p50,
-    p90: result.latency.p90,
-    p99: result.latency.p99,
-    max: result.latency.max,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-  };
-}
-
 interface SampledLine {
   dn: string;
   en: string;
@@ -318,9 +279,9 @@ export async function run(argv: string[]): Promise<void> {
 
       const paths = lines.map((l) => `/api/v1/lines/${l.dn}`);
       // Warm the caches (buffer pool, plans, switch connections, JIT of the app) before measuring.
-      await load(app.baseUrl, auth, paths.slice(0, 1000), args.connections, 3);
+      await loadHttp(app.baseUrl, auth, paths.slice(0, 1000), args.connections, 3);
       measuredFrom = new Date();
-      consult = await load(app.baseUrl, auth, paths, args.connections, args.duration);
+      consult = await loadHttp(app.baseUrl, auth, paths, args.connections, args.duration);
       measuredTo = new Date();
       await new Promise((r) => setTimeout(r, 300)); // let the journal's last batch land
     } finally {

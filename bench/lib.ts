@@ -3,6 +3,7 @@
 // line. Every benchmark prints its figures next to a baseline measured in the same run, because
 // absolute figures on a shared 2-core machine drift from one run to the next.
 import { execFile, spawn } from 'node:child_process';
+import autocannon from 'autocannon';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -351,5 +352,46 @@ export async function startAppProcess(databaseUrl: string, port = 0): Promise<Ap
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
+  };
+}
+
+export interface HttpFigures {
+  requests: number;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** Drives GET paths drawn round-robin from `paths` at `connections` for `seconds` (autocannon). */
+export async function loadHttp(
+  baseUrl: string,
+  headers: Record<string, string>,
+  paths: string[],
+  connections: number,
+  seconds: number,
+): Promise<HttpFigures> {
+  let i = 0;
+  const result = await autocannon({
+    url: baseUrl,
+    connections,
+    duration: seconds,
+    headers,
+    requests: [
+      { method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length] ?? '/' }) },
+    ],
+  });
+  return {
+    requests: result.requests.total,
+    rps: result.requests.total / (result.duration || seconds),
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
   };
 }

@@ -9,7 +9,6 @@
 // The database is an embedded PostgreSQL in GPTO_BENCH_DATA_DIR (default data/bench) on
 // GPTO_BENCH_PG_PORT (default 54339), or the server of DATABASE_URL. The app runs in a child
 // process on GPTO_BENCH_PORT (default: a free port).
-import autocannon from 'autocannon';
 import { generateCustomers } from '../src/demo/generate.js';
 import {
   COMPANY_PATTERNS,
@@ -30,6 +29,8 @@ import {
   printTable,
   runPgbench,
   startAppProcess,
+  loadHttp,
+  type HttpFigures,
 } from './lib.js';
 
 const TARGETS = { p99Ms360: 25, throughputRatio360: 0.15, loadSeconds1M: 180 };
@@ -143,50 +144,6 @@ async function ensureCustomers(
   return { customers: target, loadedNow: true, loadSeconds: seconds, loadedCount: missing };
 }
 
-interface HttpFigures {
-  requests: number;
-  rps: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  errors: number;
-  non2xx: number;
-}
-
-/** Drives GET paths drawn round-robin from `paths` at `connections` for `seconds`. */
-async function load(
-  baseUrl: string,
-  headers: Record<string, string>,
-  paths: string[],
-  connections: number,
-  seconds: number,
-): Promise<HttpFigures> {
-  let i = 0;
-  const result = await autocannon({
-    url: baseUrl,
-    connections,
-    duration: seconds,
-    headers,
-    requests: [
-      {
-        method: 'GET',
-        setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length] ?? '/' }),
-      },
-    ],
-  });
-  return {
-    requests: result.requests.total,
-    rps: result.requests.total / (result.duration || seconds),
-    p50: result.latency.p50,
-    p90: result.latency.p90,
-    p99: result.latency.p99,
-    max: result.latency.max,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-  };
-}
-
 export async function run(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
   const env = await environment();
@@ -210,10 +167,10 @@ export async function run(argv: string[]): Promise<void> {
     try {
       const auth = await login(app.baseUrl, credentials);
       // Warm the caches (buffer pool, prepared plans, JIT of the app) before measuring.
-      await load(app.baseUrl, auth, codes.slice(0, 2000), args.connections, 3);
-      await load(app.baseUrl, auth, searches, args.connections, 2);
-      read360 = await load(app.baseUrl, auth, codes, args.connections, args.duration);
-      search = await load(app.baseUrl, auth, searches, args.connections, args.duration);
+      await loadHttp(app.baseUrl, auth, codes.slice(0, 2000), args.connections, 3);
+      await loadHttp(app.baseUrl, auth, searches, args.connections, 2);
+      read360 = await loadHttp(app.baseUrl, auth, codes, args.connections, args.duration);
+      search = await loadHttp(app.baseUrl, auth, searches, args.connections, args.duration);
     } finally {
       await app.close();
     }
