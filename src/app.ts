@@ -37,6 +37,7 @@ import {
   registerAssistanceRoutes,
   type AssistanceModule,
 } from './modules/assistance/index.js';
+import { registerTmfRoutes } from './modules/tmf/index.js';
 
 export interface AppDeps {
   db: Db;
@@ -187,6 +188,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
   registerAssistanceRoutes(http, assistance);
   await registerDirectoryRoutes(http, createDirectory(deps.db));
+  await registerTmfRoutes(http, { db: deps.db, referential });
   await registerWebApp(http, deps.webRoot);
 
   return { http, auth, referential, routes, inventory, workflow, billing, requests, activation, assistance };
