@@ -37,28 +37,59 @@ export async function nextCode(
   return row.code;
 }
 
+// ISO 8601 in UTC with milliseconds, exactly as Date.prototype.toISOString() writes it.
+const isoSql = (col: string) =>
+  sql.raw(`to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+
 /**
- * The customer 360° in one round trip: identity and categories, payers, users, subscriptions with
- * their products, and the last 50 events. Agents open this screen dozens of times an hour, so the
- * customer itself comes in the same statement rather than a second query. Null when no such customer.
+ * The customer 360° as the final JSON text of the API (`Customer360` in referential.schemas.ts):
+ * identity and categories, payers, users, subscriptions with their products and the last 50
+ * events, built by PostgreSQL in ONE statement. Agents open this screen dozens of times an hour:
+ * the text goes to the client as it is, without being parsed, mapped and serialised again in
+ * Node. The timeline's events carry their payload without the `before`/`after` snapshots (the
+ * screen shows the changes and a few scalars; the full event is on /customers/:ref/events).
+ * Kept under the prepared-statement size limit of platform/db.ts. Null when no such customer.
  */
-export async function read360(db: Executor, ref: { id?: number; code?: string }) {
+export async function read360Json(db: Executor, ref: { id?: number; code?: string }): Promise<string | null> {
   const where = ref.id !== undefined ? sql`c.id = ${ref.id}` : sql`c.code = ${ref.code ?? ''}`;
-  const r = await sql<{ doc: Record<string, unknown> }>`
-    SELECT jsonb_build_object(
-      'customer', to_jsonb(c) || jsonb_build_object('category_codes', (SELECT jsonb_object_agg(k.kind, k.code)
-          FROM category k WHERE k.id IN (c.commercial1_id, c.commercial2_id, c.collection_id, c.accounting_id, c.tax_id))),
-      'payers', coalesce((SELECT jsonb_agg(to_jsonb(p) ORDER BY p.id) FROM payer p WHERE p.customer_id = c.id), '[]'),
-      'users', coalesce((SELECT jsonb_agg(to_jsonb(u) ORDER BY u.id) FROM subscription_user u WHERE u.customer_id = c.id), '[]'),
-      'subscriptions', coalesce((SELECT jsonb_agg(to_jsonb(s) || jsonb_build_object(
-            'product_code', pr.code, 'product_name', pr.name, 'product_kind', pr.kind, 'product_version', pv.version)
-          ORDER BY s.id)
-        FROM subscription s JOIN product_version pv ON pv.id = s.product_version_id JOIN product pr ON pr.id = pv.product_id
-        WHERE s.customer_id = c.id), '[]'),
-      'events', coalesce((SELECT jsonb_agg(to_jsonb(e) ORDER BY e.id DESC) FROM (
-          SELECT id, occurred_at, entity_type, entity_id, kind, actor, user_id, line_id, payload FROM event
-          WHERE customer_id = c.id ORDER BY id DESC LIMIT 50) e), '[]')
-    ) AS doc
+  const r = await sql<{ doc: string }>`
+    SELECT json_build_object(
+      'customer', json_build_object('id', c.id, 'code', c.code, 'kind', c.kind, 'title', c.title,
+        'lastName', c.last_name, 'firstNames', c.first_names, 'nickname', c.nickname,
+        'birthDate', to_char(c.birth_date, 'YYYY-MM-DD'),
+        'idDocument', CASE WHEN c.id_document_number <> '' THEN json_build_object(
+          'type', coalesce(c.id_document_type, 'other'), 'number', c.id_document_number) END,
+        'companyName', c.company_name, 'tradeName', c.trade_name, 'registrationNumber', c.registration_number,
+        'displayName', CASE WHEN c.kind = 'organisation' THEN coalesce(c.company_name, '')
+          ELSE concat_ws(' ', nullif(c.title, ''), nullif(c.first_names, ''), nullif(c.last_name, '')) END,
+        'address', c.address, 'phones', to_json(c.phones), 'email', c.email,
+        'preferredLanguage', c.preferred_language, 'status', c.status,
+        'categories', (SELECT json_object_agg(k.kind, k.code) FROM category k
+          WHERE k.id IN (c.commercial1_id, c.commercial2_id, c.collection_id, c.accounting_id, c.tax_id)),
+        'createdAt', ${isoSql('c.created_at')}, 'updatedAt', ${isoSql('c.updated_at')}, 'version', c.version),
+      'payers', coalesce((SELECT json_agg(json_build_object('id', p.id, 'customerId', p.customer_id,
+          'code', p.code, 'name', p.name, 'billingAddress', p.billing_address, 'paymentMethod', p.payment_method,
+          'bankAccount', p.bank_account, 'mobileMoneyNumber', p.mobile_money_number, 'isDefault', p.is_default,
+          'status', p.status, 'createdAt', ${isoSql('p.created_at')}) ORDER BY p.id)
+        FROM payer p WHERE p.customer_id = c.id), '[]'),
+      'users', coalesce((SELECT json_agg(json_build_object('id', u.id, 'customerId', u.customer_id,
+          'title', u.title, 'lastName', u.last_name, 'firstNames', u.first_names, 'phone', u.phone,
+          'email', u.email, 'idDocumentNumber', u.id_document_number) ORDER BY u.id)
+        FROM subscription_user u WHERE u.customer_id = c.id), '[]'),
+      'subscriptions', coalesce((SELECT json_agg(json_build_object('id', s.id, 'code', s.code,
+          'customerId', s.customer_id, 'payerId', s.payer_id, 'userId', s.user_id, 'parentId', s.parent_id,
+          'productVersionId', s.product_version_id,
+          'product', json_build_object('code', pr.code, 'name', pr.name, 'kind', pr.kind, 'version', pv.version),
+          'status', s.status, 'directoryNumber', s.directory_number, 'simIccid', s.sim_iccid,
+          'equipmentNumber', s.equipment_number, 'plantRef', s.plant_ref, 'createdAt', ${isoSql('s.created_at')},
+          'activatedAt', ${isoSql('s.activated_at')}, 'terminatedAt', ${isoSql('s.terminated_at')}) ORDER BY s.id)
+        FROM subscription s JOIN product_version pv ON pv.id = s.product_version_id
+        JOIN product pr ON pr.id = pv.product_id WHERE s.customer_id = c.id), '[]'),
+      'events', coalesce((SELECT json_agg(json_build_object('id', e.id, 'occurredAt', ${isoSql('e.occurred_at')},
+          'entityType', e.entity_type, 'entityId', e.entity_id, 'kind', e.kind, 'actor', e.actor,
+          'userId', e.user_id, 'lineId', e.line_id, 'payload', e.payload - 'before' - 'after') ORDER BY e.id DESC)
+        FROM (SELECT * FROM event WHERE customer_id = c.id ORDER BY id DESC LIMIT 50) e), '[]')
+    )::text AS doc
     FROM customer c WHERE ${where}`.execute(db);
   return r.rows[0]?.doc ?? null;
 }

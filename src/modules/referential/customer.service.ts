@@ -7,14 +7,7 @@ import * as repo from './customer.repository.js';
 import { ReferentialError, refInvalid, refNotFound } from './referential.errors.js';
 import type { Address, CustomerCreate, CustomerPatch, CustomerSearch } from './referential.schemas.js';
 import type { CategoryKind } from './referential.tables.js';
-import {
-  toPayer,
-  toSubscription,
-  toUser,
-  type Payer,
-  type Subscription,
-  type SubscriptionUser,
-} from './mappers.js';
+import { toPayer, type Payer, type Subscription, type SubscriptionUser } from './mappers.js';
 
 export interface Customer {
   id: number;
@@ -234,22 +227,16 @@ export class CustomerService {
     return toCustomer(row);
   }
 
+  /** The customer 360° as the API's JSON text, built by PostgreSQL: the route sends it as it is. */
+  async view360Json(ref: string): Promise<string> {
+    const doc = await repo.read360Json(this.db, parseCustomerRef(ref));
+    if (doc === null) throw refNotFound('customer.not_found', 'customer', ref);
+    return doc;
+  }
+
+  /** The same 360° as an object, for callers in this process. */
   async view360(ref: string): Promise<Customer360> {
-    const doc = (await repo.read360(this.db, parseCustomerRef(ref))) as {
-      customer: repo.CustomerRow;
-      payers: Record<string, unknown>[];
-      users: Record<string, unknown>[];
-      subscriptions: Record<string, unknown>[];
-      events: Record<string, unknown>[];
-    } | null;
-    if (!doc) throw refNotFound('customer.not_found', 'customer', ref);
-    return {
-      customer: toCustomer(doc.customer),
-      payers: doc.payers.map((p) => toPayer(p as never)),
-      users: doc.users.map((u) => toUser(u as never)),
-      subscriptions: doc.subscriptions.map((s) => toSubscription(s as never)),
-      events: doc.events.map(toEvent),
-    };
+    return JSON.parse(await this.view360Json(ref)) as Customer360;
   }
 
   async update(ref: string, patch: CustomerPatch, by: Actor): Promise<Customer> {

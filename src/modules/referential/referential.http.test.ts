@@ -1,5 +1,13 @@
+import { FormatRegistry } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app.js';
+import { Customer360View } from './referential.schemas.js';
+
+// The 360° is checked against its documented schema; its times are what Date.toISOString() writes.
+if (!FormatRegistry.Has('date-time'))
+  FormatRegistry.Set('date-time', (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v));
+if (!FormatRegistry.Has('date')) FormatRegistry.Set('date', (v) => /^\d{4}-\d{2}-\d{2}$/.test(v));
 
 const person = (over: Record<string, unknown> = {}) => ({
   kind: 'person',
@@ -175,5 +183,68 @@ describe('referential over HTTP', () => {
     expect(events[0].kind).toBe('customer.updated');
     expect(events[0].payload.changes.nickname).toEqual({ before: null, after: 'Tata' });
     expect(events[0].payload.changes.categories.after.commercial2).toBe('GOLD');
+  });
+  it('answers the 360° as the documented JSON, field for field the same as the single reads', async () => {
+    const created = (await t.call('POST', '/api/v1/customers', agent, person())).json();
+    const code = created.code as string;
+    const user = (
+      await t.call('POST', `/api/v1/customers/${code}/users`, agent, {
+        lastName: 'Diop',
+        firstNames: 'Moussa',
+        phone: '+221 77 000 11 22',
+      })
+    ).json();
+    const sub = (
+      await t.call('POST', `/api/v1/customers/${code}/subscriptions`, agent, {
+        productCode: 'MOBILE-POST',
+        userId: user.id,
+        directoryNumber: '771119999',
+      })
+    ).json();
+    const patched = (
+      await t.call('PATCH', `/api/v1/customers/${code}`, agent, { nickname: 'Aïcha', idDocument: null })
+    ).json();
+    const org = (
+      await t.call('POST', '/api/v1/customers', agent, {
+        ...person({ title: undefined, lastName: undefined, firstNames: undefined, birthDate: undefined }),
+        kind: 'organisation',
+        companyName: 'Boulangerie du Port',
+      })
+    ).json();
+
+    const res = await t.call('GET', `/api/v1/customers/${code}`, agent);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    const view = res.json();
+    expect([...Value.Errors(Customer360View, view)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
+    // the same customer, payers, users, subscriptions and events as the reads built in Node
+    expect(view.customer).toEqual(patched);
+    expect(view.customer.idDocument).toBeNull();
+    expect(view.payers).toEqual((await t.call('GET', `/api/v1/customers/${code}/payers`, agent)).json());
+    expect(view.users).toEqual((await t.call('GET', `/api/v1/customers/${code}/users`, agent)).json());
+    const {
+      statusHistory: _s,
+      payerHistory: _p,
+      ...single
+    } = (await t.call('GET', `/api/v1/subscriptions/${sub.id}`, agent)).json();
+    expect(view.subscriptions).toEqual([single]);
+    const timeline = (await t.call('GET', `/api/v1/customers/${code}/events`, agent)).json().items;
+    expect(view.events.map((e: { id: number }) => e.id)).toEqual(timeline.map((e: { id: number }) => e.id));
+    // payloads without their before/after snapshots; the changes stay
+    const created360 = view.events.find((e: { kind: string }) => e.kind === 'customer.created');
+    const createdFull = timeline.find((e: { kind: string }) => e.kind === 'customer.created');
+    expect(createdFull.payload.after.code).toBe(code);
+    expect(created360).toEqual({ ...createdFull, payload: {} });
+    const updated360 = view.events.find((e: { kind: string }) => e.kind === 'customer.updated');
+    expect(updated360.payload.changes.nickname).toEqual({ before: null, after: 'Aïcha' });
+    // by internal id too; an organisation's display name is its company name
+    expect((await t.call('GET', `/api/v1/customers/${created.id}`, agent)).json().customer.code).toBe(code);
+    const orgView = (await t.call('GET', `/api/v1/customers/${org.code}`, agent)).json();
+    expect(Value.Check(Customer360View, orgView)).toBe(true);
+    expect(orgView.customer).toEqual(org);
+    expect(orgView.customer.displayName).toBe('Boulangerie du Port');
+    const missing = await t.call('GET', '/api/v1/customers/C99999999', agent);
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().code).toBe('customer.not_found');
   });
 });

@@ -62,9 +62,14 @@ export function registerReferentialRoutes(app: FastifyInstance, s: ReferentialSe
         ...tags('customers'),
         params: S.RefParam,
         description: 'The customer 360°: identity, payers, users, subscriptions and the last 50 events',
+        response: { 200: S.Customer360View },
       },
     },
-    async (req) => s.customers.view360((req.params as { ref: string }).ref),
+    // PostgreSQL builds the JSON text (Customer360View); it goes out without a parse/serialise in Node.
+    async (req, reply) =>
+      reply
+        .type('application/json; charset=utf-8')
+        .send(await s.customers.view360Json((req.params as { ref: string }).ref)),
   );
   app.patch(
     '/api/v1/customers/:ref',

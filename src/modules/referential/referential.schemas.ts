@@ -274,3 +274,134 @@ export const RefParam = Type.Object({
     description: 'customer code (e.g. C00000042) or internal id',
   }),
 });
+
+// Responses. The customer 360° is built as JSON text by PostgreSQL (customer.repository.ts
+// read360Json) and sent as it is: these schemas document it, and the tests check the text against them.
+const Timestamp = Type.String({ format: 'date-time' });
+const Id = Type.Integer({ minimum: 1 });
+const Closed = { additionalProperties: false } as const;
+
+export const CustomerView = Type.Object(
+  {
+    id: Id,
+    code: Type.String(),
+    kind: Type.Union([Type.Literal('person'), Type.Literal('organisation')]),
+    title: Nullable(Type.String()),
+    lastName: Nullable(Type.String()),
+    firstNames: Nullable(Type.String()),
+    nickname: Nullable(Type.String()),
+    birthDate: Nullable(Type.String({ format: 'date' })),
+    idDocument: Nullable(Type.Object({ type: Type.String(), number: Type.String() }, Closed)),
+    companyName: Nullable(Type.String()),
+    tradeName: Nullable(Type.String()),
+    registrationNumber: Nullable(Type.String()),
+    displayName: Type.String(),
+    address: Address,
+    phones: Type.Array(Type.String()),
+    email: Nullable(Type.String()),
+    preferredLanguage: Type.String(),
+    status: Type.String(),
+    categories: Type.Object(
+      {
+        commercial1: Type.String(),
+        commercial2: Type.String(),
+        collection: Type.String(),
+        accounting: Type.String(),
+        tax: Type.String(),
+      },
+      Closed,
+    ),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    version: Type.Integer({ minimum: 1 }),
+  },
+  Closed,
+);
+
+export const PayerView = Type.Object(
+  {
+    id: Id,
+    customerId: Id,
+    code: Type.String(),
+    name: Type.String(),
+    billingAddress: Address,
+    paymentMethod: PaymentMethod,
+    bankAccount: Nullable(Type.String()),
+    mobileMoneyNumber: Nullable(Type.String()),
+    isDefault: Type.Boolean(),
+    status: Type.String(),
+    createdAt: Nullable(Timestamp),
+  },
+  Closed,
+);
+
+export const SubscriptionUserView = Type.Object(
+  {
+    id: Id,
+    customerId: Id,
+    title: Nullable(Type.String()),
+    lastName: Type.String(),
+    firstNames: Nullable(Type.String()),
+    phone: Nullable(Type.String()),
+    email: Nullable(Type.String()),
+    idDocumentNumber: Nullable(Type.String()),
+  },
+  Closed,
+);
+
+export const SubscriptionView = Type.Object(
+  {
+    id: Id,
+    code: Type.String(),
+    customerId: Id,
+    payerId: Id,
+    userId: Nullable(Id),
+    parentId: Nullable(Id),
+    productVersionId: Id,
+    product: Type.Optional(
+      Type.Object(
+        { code: Type.String(), name: Type.String(), kind: ProductKind, version: Type.Integer() },
+        Closed,
+      ),
+    ),
+    status: Type.String(),
+    directoryNumber: Nullable(Type.String()),
+    simIccid: Nullable(Type.String()),
+    equipmentNumber: Nullable(Type.String()),
+    plantRef: Type.Unknown({ description: 'where the line runs in the plant, as the inventory gave it' }),
+    createdAt: Nullable(Timestamp),
+    activatedAt: Nullable(Timestamp),
+    terminatedAt: Nullable(Timestamp),
+  },
+  Closed,
+);
+
+export const TimelineEventView = Type.Object(
+  {
+    id: Id,
+    occurredAt: Timestamp,
+    entityType: Type.String(),
+    entityId: Type.String(),
+    kind: Type.String(),
+    actor: Nullable(Type.String()),
+    userId: Nullable(Id),
+    lineId: Nullable(Type.String()),
+    payload: Type.Unknown(),
+  },
+  Closed,
+);
+
+export const Customer360View = Type.Object(
+  {
+    customer: CustomerView,
+    payers: Type.Array(PayerView),
+    users: Type.Array(SubscriptionUserView),
+    subscriptions: Type.Array(SubscriptionView),
+    events: Type.Array(TimelineEventView, {
+      maxItems: 50,
+      description:
+        'the last 50 events, newest first; payloads without their before/after snapshots (full events on /customers/:ref/events)',
+    }),
+  },
+  Closed,
+);
