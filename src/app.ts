@@ -188,7 +188,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
   registerAssistanceRoutes(http, assistance);
   await registerDirectoryRoutes(http, createDirectory(deps.db));
-  await registerTmfRoutes(http, { db: deps.db, referential });
+  await registerTmfRoutes(http, {
+    db: deps.db,
+    referential,
+    workflow,
+    billing,
+    requests,
+    inventory,
+    activation,
+    assistance,
+  });
   await registerWebApp(http, deps.webRoot);
 
   return { http, auth, referential, routes, inventory, workflow, billing, requests, activation, assistance };

@@ -1,12 +1,25 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../platform/db.js';
+import type { ActivationModule } from '../activation/index.js';
+import type { AssistanceModule } from '../assistance/index.js';
+import type { BillingServices } from '../billing/index.js';
+import type { InventoryServices } from '../inventory/index.js';
 import type { ReferentialServices } from '../referential/index.js';
+import type { RequestsModule } from '../requests/index.js';
+import type { WorkflowServices } from '../workflow/index.js';
 import { customerApi } from './customer.js';
 import { registerTmfApi, type TmfApiDef } from './framework.js';
 
+/** The modules the facades front: the same services the native routes use. */
 export interface TmfDeps {
   db: Db;
   referential: ReferentialServices;
+  workflow: WorkflowServices;
+  billing: BillingServices;
+  requests: RequestsModule;
+  inventory: InventoryServices;
+  activation: ActivationModule;
+  assistance: AssistanceModule;
 }
 
 /** Every TMF Open API v4 facade; each entry is one API (one base path). */
