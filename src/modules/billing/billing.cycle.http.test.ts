@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app.js';
 import { SYSTEM } from '../../platform/events.js';
+import { SwitchSimulator } from '../activation/index.js';
 import { runBilling } from './invoice-run.js';
 import { makeCustomer, makeLine } from './test-fixtures.js';
 
@@ -25,6 +26,8 @@ let fin: string;
 let front: string;
 let cust: { customerId: number; code: string; payerId: number; payerCode: string };
 let line: { id: number; code: string };
+let sim: SwitchSimulator;
+const DN = '338219999';
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -33,13 +36,36 @@ beforeAll(async () => {
   fin = await t.login('finance');
   front = await t.login('commercial');
   cust = await makeCustomer(t.tdb.db, { name: 'Ndiaye' });
-  line = await makeLine(t.tdb.db, cust, 'FIXE', [['active', '2025-12-01T08:00:00Z']], {
-    number: '338219999',
-  });
+  line = await makeLine(t.tdb.db, cust, 'FIXE', [['active', '2025-12-01T08:00:00Z']], { number: DN });
+  // the line exists on the switch (the simulator), where collection's automaton acts on it
+  sim = new SwitchSimulator({ name: 'SW1' });
+  const port = await sim.start();
+  await t.app.activation.service.upsertElement(
+    {
+      code: 'SW1',
+      kind: 'mml_switch',
+      name: 'Switch',
+      host: '127.0.0.1',
+      port,
+      username: 'gpto',
+      password: 'gpto',
+      isDefault: true,
+    },
+    SYSTEM,
+  );
+  await t.app.activation.service.order(
+    { operation: 'fixed.activate', lineId: DN, params: { dn: DN, en: '03-02-001' } },
+    SYSTEM,
+  );
+  await t.app.activation.automaton.drain();
   // January billed on 1 February: long overdue by now
   await runBilling(t.tdb.db, 'XOF', { period: '2026-01', at: new Date('2026-02-01T06:00:00Z') }, SYSTEM);
 });
-afterAll(async () => t?.close());
+afterAll(async () => {
+  await t?.app.activation.stop();
+  await sim?.stop();
+  await t?.close();
+});
 
 const request = async (number: string) => {
   const r = await t.call('GET', `/api/v1/requests/${number}`, sup);
@@ -47,20 +73,14 @@ const request = async (number: string) => {
   return r.json() as RequestJson;
 };
 
-/** Completes the open switching tasks of a request as the switching agent, then runs the workers. */
-const doSwitching = async (number: string) => {
-  await t.app.workflow.drain();
-  const r = await request(number);
-  const open = r.workflow.tasks.filter((x) => x.kind === 'human' && ['ready', 'claimed'].includes(x.status));
-  const sw = await t.login('switching');
-  for (const task of open) {
-    expect(task.actor).toBe('switching');
-    expect((await t.call('POST', `/api/v1/tasks/${task.id}/claim`, sw)).statusCode).toBe(200);
-    const done = await t.call('POST', `/api/v1/tasks/${task.id}/complete`, sw, { outcome: 'done' });
-    expect(done.statusCode, done.body).toBe(200);
+/** Workflow workers and the activation automaton, until neither has anything left to do. */
+const settle = async () => {
+  for (let i = 0; i < 6; i++) {
+    const a = await t.app.workflow.drain();
+    await t.app.activation.automaton.drain();
+    const b = await t.app.workflow.drain();
+    if (a + b === 0 && i > 0) return;
   }
-  await t.app.workflow.drain();
-  return open.map((x) => x.node);
 };
 
 describe('billing cycle over HTTP', () => {
@@ -128,14 +148,15 @@ describe('billing cycle over HTTP', () => {
     });
     const [limitation, suspension] = (coll.json() as { requests: string[] }).requests;
     expect((await request(limitation!)).scenario).toBe('collection_limitation');
-    expect((await request(suspension!)).scenario).toBe('suspension');
+    expect((await request(suspension!)).scenario).toBe('collection_suspension');
     // a second run the same day does nothing more
     const again = await t.call('POST', '/api/v1/billing/collection/runs', sup);
     expect(again.json()).toMatchObject({ reminders: 0, limitations: 0, suspensions: 0, requests: [] });
 
-    // switching bars outgoing calls and suspends the line
-    expect(await doSwitching(limitation!)).toEqual(['switching_apply']);
-    expect(await doSwitching(suspension!)).toEqual(['switching_apply']);
+    // the activation automaton bars outgoing calls and suspends the line on the switch
+    await settle();
+    expect(sim.lines.get(DN)).toMatchObject({ barring: 'OUTG', blocked: true });
+    expect((await request(limitation!)).status).toBe('open');
     expect((await request(suspension!)).status).toBe('completed');
     const suspended = await t.tdb.db
       .selectFrom('subscription')
@@ -185,10 +206,11 @@ describe('billing cycle over HTTP', () => {
     const restoration = (restored.payload as { restorations: { request: string; action: string }[] })
       .restorations[0]!;
     expect(restoration.action).toBe('restoration');
-    // the limitation was waiting for the payment: now switching lifts the barring
-    expect(await doSwitching(limitation!)).toEqual(['switching_revert']);
+    // the limitation was waiting for the payment: the automaton lifts the barring and restores
+    await settle();
     expect((await request(limitation!)).status).toBe('completed');
-    expect(await doSwitching(restoration.request)).toEqual(['switching_apply']);
+    expect((await request(restoration.request)).status).toBe('completed');
+    expect(sim.lines.get(DN)).toMatchObject({ barring: 'NONE', blocked: false });
     const active = await t.tdb.db
       .selectFrom('subscription')
       .select('status')

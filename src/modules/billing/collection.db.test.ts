@@ -97,7 +97,11 @@ describe('collection', () => {
       { kind: 'access_change', subscriptionId: lineA.id, scenario: 'collection_limitation' },
     ]);
     expect(await coll.run(day('2026-03-08'), SYSTEM)).toMatchObject({ suspensions: 1 });
-    expect(ports.started[1]).toEqual({ kind: 'suspension', subscriptionId: lineA.id });
+    expect(ports.started[1]).toEqual({
+      kind: 'suspension',
+      subscriptionId: lineA.id,
+      scenario: 'collection_suspension',
+    });
 
     // a partial payment leaving 900 (< the 1000 minimum) closes the case; the suspension still open is cancelled
     const pay = new PaymentService(t.db, 'XOF');

@@ -1,14 +1,20 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
-import { DEBT_SETTLED, LIMITATION_SCENARIO } from './collection-scenario.js';
+import { payerOwes } from './collection-handlers.js';
+import {
+  DEBT_SETTLED,
+  LIMITATION_SCENARIO,
+  RESTORATION_SCENARIO,
+  SUSPENSION_SCENARIO,
+} from './collection-scenario.js';
 import type { CollectionStage } from './cycle.tables.js';
 import { CollectionPolicy, stagesDue } from './collection-policy.js';
 
 /**
  * What collection needs from the service requests and the workflow, wired by the module factory
- * from their public services: limitation, suspension and restoration are service requests, so
- * the workflow routes them to switching and the activation automaton like any other request.
+ * from their public services: limitation, suspension and restoration are service requests whose
+ * scenarios (collection-scenario.ts) have the activation automaton act on the network element.
  */
 export interface CollectionPorts {
   startRequest(
@@ -267,6 +273,7 @@ export class CollectionService extends CollectionPolicy {
           : await this.ports.startRequest(
               {
                 kind: 'suspension',
+                scenario: SUSPENSION_SCENARIO,
                 customer: d.customer_code,
                 payerId: d.payer_id,
                 subscriptionId: l.id,
@@ -324,17 +331,6 @@ export class CollectionService extends CollectionPolicy {
     else if (stage === 'termination_proposal') report.terminationProposals++;
   }
 
-  private async inDebt(payerId: number, at: Date): Promise<boolean> {
-    const r = await sql<{ owes: boolean }>`
-      SELECT EXISTS (SELECT 1 FROM billing_invoice WHERE payer_id = ${payerId} AND status = 'open' AND due_at < ${at})
-         AND coalesce((SELECT sum(amount) FROM billing_ledger_entry WHERE payer_id = ${payerId} AND account = 'receivable'), 0)
-             >= coalesce((SELECT r.min_amount FROM payer p JOIN customer c ON c.id = p.customer_id
-                          JOIN billing_collection_rule r ON r.category_id = c.collection_id WHERE p.id = ${payerId}), 1) AS owes`.execute(
-      this.db,
-    );
-    return r.rows[0]?.owes ?? false;
-  }
-
   /** Restores the lines of a payer whose debt is paid (called after each payment and daily). */
   async settle(payerId: number, at: Date, by: Actor): Promise<boolean> {
     const kase = await this.db
@@ -343,7 +339,7 @@ export class CollectionService extends CollectionPolicy {
       .where('payer_id', '=', payerId)
       .where('closed_at', 'is', null)
       .executeTakeFirst();
-    if (!kase || (await this.inDebt(payerId, at))) return false;
+    if (!kase || (await payerOwes(this.db, payerId, at))) return false;
     const actions = await this.db
       .selectFrom('billing_collection_action')
       .selectAll()
@@ -361,14 +357,16 @@ export class CollectionService extends CollectionPolicy {
           request: a.request_ref!,
           action: 'cancelled',
         });
-        continue;
       }
       const line = await this.db
         .selectFrom('subscription')
         .select(['status', 'customer_id'])
         .where('id', '=', a.subscription_id!)
         .executeTakeFirst();
-      if (status === 'completed' && line?.status === 'suspended') {
+      // A suspension cancelled after it suspended the subscription may have had its element order
+      // sent already: a restoration follows (its order runs after that one, orders of a line run
+      // in order), so the line always ends restored on the network too.
+      if ((status === 'completed' || status === 'open') && line?.status === 'suspended') {
         const cu = await this.db
           .selectFrom('customer')
           .select('code')
@@ -377,6 +375,7 @@ export class CollectionService extends CollectionPolicy {
         const r = await this.ports.startRequest(
           {
             kind: 'restoration',
+            scenario: RESTORATION_SCENARIO,
             customer: cu.code,
             payerId,
             subscriptionId: a.subscription_id!,

@@ -4,6 +4,12 @@ export { createBillingCycle, type BillingCycleServices } from './cycle.module.js
 export { registerBillingCycleRoutes } from './billing.cycle.routes.js';
 export { runBilling, type RunResult, type RunOptions } from './invoice-run.js';
 export { periodOf, prorate, taxOf } from './period.js';
-export { LIMITATION_SCENARIO_DEF, DEBT_SETTLED } from './collection-scenario.js';
+export {
+  LIMITATION_SCENARIO_DEF,
+  SUSPENSION_SCENARIO_DEF,
+  RESTORATION_SCENARIO_DEF,
+  COLLECTION_SCENARIOS,
+  DEBT_SETTLED,
+} from './collection-scenario.js';
 export { BillingCycleError } from './cycle.errors.js';
 export type { InvoiceDoc } from './invoices.service.js';

@@ -5,7 +5,8 @@ import type { RequestService } from '../requests/index.js';
 import type { WorkflowServices } from '../workflow/index.js';
 import { AccountService } from './accounts.service.js';
 import { CentralisationService } from './centralisation.service.js';
-import { LIMITATION_SCENARIO_DEF } from './collection-scenario.js';
+import { registerCollectionHandlers } from './collection-handlers.js';
+import { COLLECTION_SCENARIOS } from './collection-scenario.js';
 import { CollectionService, type CollectionPorts } from './collection.service.js';
 import { runBilling, type RunOptions, type RunResult } from './invoice-run.js';
 import { InvoiceService } from './invoices.service.js';
@@ -31,19 +32,22 @@ export interface BillingCycleServices {
 /**
  * The billing cycle, payments, collection and centralisation. Collection starts limitation,
  * suspension and restoration as service requests through the requests module's public service
- * and resumes held limitations through the workflow's signals.
+ * (its scenarios drive the activation automaton) and resumes held limitations through the
+ * workflow's signals.
  */
 export function createBillingCycle(
   db: Db,
   deps: { currency: string; requests: RequestService; workflow: WorkflowServices; clock?: Clock },
 ): BillingCycleServices {
   const clock = deps.clock ?? deps.workflow.engine.clock;
-  let scenarioReady = false;
+  registerCollectionHandlers(deps.workflow.handlers);
+  let scenariosReady = false;
   const ports: CollectionPorts = {
     startRequest: async (input, by) => {
-      if (input.scenario && !scenarioReady) {
-        await deps.workflow.scenarios.createVersion(LIMITATION_SCENARIO_DEF, SYSTEM);
-        scenarioReady = true;
+      // stored on first use (a new version only where the shipped document changed)
+      if (input.scenario && !scenariosReady) {
+        for (const def of COLLECTION_SCENARIOS) await deps.workflow.scenarios.createVersion(def, SYSTEM);
+        scenariosReady = true;
       }
       const r = await deps.requests.create(
         {

@@ -46,7 +46,7 @@ export async function makeLine(
   c: { customerId: number; payerId: number },
   product: string,
   history: [status: 'active' | 'suspended' | 'terminated', at: string][],
-  opts: { parentId?: number; number?: string } = {},
+  opts: { parentId?: number; number?: string; sim?: string } = {},
 ): Promise<{ id: number; code: string }> {
   const pv = await db
     .selectFrom('product_version as v')
@@ -67,7 +67,7 @@ export async function makeLine(
       parent_id: opts.parentId ?? null,
       status: history[history.length - 1]?.[0] ?? 'pending',
       directory_number: opts.number ?? null,
-      sim_iccid: null,
+      sim_iccid: opts.sim ?? null,
       equipment_number: null,
       plant_ref: null,
       created_at: new Date(created),

@@ -1,0 +1,218 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../../../test/app.js';
+import { SYSTEM } from '../../platform/events.js';
+import { HlrLink } from '../activation/drivers/hlr.driver.js';
+import { SwitchSimulator } from '../activation/index.js';
+import { cardsCsv, makeCards } from '../activation/testing/fixtures.js';
+import { osmoHlrSuiteName, startOsmoHlr, type OsmoHlr } from '../activation/testing/osmo-hlr.js';
+import { createBillingCycle, type BillingCycleServices } from './cycle.index.js';
+import { runBilling } from './invoice-run.js';
+import { makeCustomer, makeLine } from './test-fixtures.js';
+
+const suite = osmoHlrSuiteName(
+  'collection through the activation automaton: limitation, suspension and restoration in a real osmo-hlr and the switch simulator',
+);
+
+const day = (d: string) => new Date(`${d}T07:00:00Z`);
+
+describe.skipIf(suite.skip)(suite.name, () => {
+  let t: TestApp;
+  let hlr: OsmoHlr;
+  let sim: SwitchSimulator;
+  let ctrl: HlrLink;
+  let cycle: BillingCycleServices;
+  const card = makeCards(2, 51)[0]!;
+  const MSISDN = '221770051001';
+  const DN = '338251001';
+
+  beforeAll(async () => {
+    [t, hlr] = await Promise.all([createTestApp(), startOsmoHlr()]);
+    sim = new SwitchSimulator({ name: 'SW1' });
+    const port = await sim.start();
+    ctrl = new HlrLink({ host: hlr.host });
+    const s = t.app.activation.service;
+    await s.upsertElement(
+      { code: 'HLR1', kind: 'osmo_hlr', name: 'HLR', host: hlr.host, port: hlr.port, isDefault: true },
+      SYSTEM,
+    );
+    await s.upsertElement(
+      {
+        code: 'SW1',
+        kind: 'mml_switch',
+        name: 'Switch',
+        host: '127.0.0.1',
+        port,
+        username: 'gpto',
+        password: 'gpto',
+        isDefault: true,
+      },
+      SYSTEM,
+    );
+    await t.app.inventory.sims.importBatch(
+      { batch: 'COLLTEST', manufacturer: 'Test', csv: cardsCsv([card]) },
+      SYSTEM,
+    );
+    await t.app.requests.loadDefaultScenarios();
+    cycle = createBillingCycle(t.tdb.db, {
+      currency: 'XOF',
+      requests: t.app.requests.requests,
+      workflow: t.app.workflow,
+    });
+  });
+  afterAll(async () => {
+    ctrl?.close();
+    await t?.app.activation.stop();
+    await sim?.stop();
+    await hlr?.dispose();
+    await t?.close();
+  });
+
+  /** Workflow workers and the automaton, until neither has anything left to do. */
+  const settle = async () => {
+    for (let i = 0; i < 6; i++) {
+      const a = await t.app.workflow.drain();
+      await t.app.activation.automaton.drain();
+      const b = await t.app.workflow.drain();
+      if (a + b === 0 && i > 0) return;
+    }
+  };
+  /** What osmo-hlr says of the subscriber, read back over CTRL. */
+  const access = async () => ({
+    cs: await ctrl.send(`GET subscriber.by-imsi-${card.imsi}.cs-enabled`),
+    ps: await ctrl.send(`GET subscriber.by-imsi-${card.imsi}.ps-enabled`),
+  });
+  const statusOf = async (ids: number[]) =>
+    (
+      await t.tdb.db
+        .selectFrom('subscription')
+        .select(['id', 'status'])
+        .where('id', 'in', ids)
+        .orderBy('id')
+        .execute()
+    ).map((r) => r.status);
+  const requestsOf = (numbers: string[]) => Promise.all(numbers.map((n) => t.app.requests.requests.get(n)));
+
+  it('bars in osmo-hlr and on the switch past day M, suspends past day P, restores after the payment, unattended', async () => {
+    // the lines exist on their elements, as a new-line request leaves them
+    const s = t.app.activation.service;
+    await s.order(
+      { operation: 'mobile.activate', lineId: MSISDN, params: { iccid: card.iccid, msisdn: MSISDN } },
+      SYSTEM,
+    );
+    await s.order(
+      { operation: 'fixed.activate', lineId: DN, params: { dn: DN, en: '05-01-001', barring: 'INTL' } },
+      SYSTEM,
+    );
+    await t.app.activation.automaton.drain();
+    expect(await access()).toEqual({ cs: '1', ps: '1' });
+
+    const c = await makeCustomer(t.tdb.db, { name: 'Sow' });
+    const mobile = await makeLine(t.tdb.db, c, 'MOBILE-POST', [['active', '2025-12-01T08:00:00Z']], {
+      number: MSISDN,
+      sim: card.iccid,
+    });
+    const fixed = await makeLine(t.tdb.db, c, 'FIXE', [['active', '2025-12-01T08:00:00Z']], { number: DN });
+    await cycle.collection.setRule(
+      {
+        category: 'STANDARD',
+        reminderDay: 3,
+        limitationDay: 10,
+        suspensionDay: 20,
+        terminationDay: null,
+        minAmount: 1000,
+      },
+      SYSTEM,
+    );
+    // January billed on 1 February, due on the 16th
+    const run = await runBilling(
+      t.tdb.db,
+      'XOF',
+      { period: '2026-01', at: new Date('2026-02-01T06:00:00Z') },
+      SYSTEM,
+    );
+    expect(run.invoices).toBe(1);
+    const due = run.amountTotal;
+
+    // day 9 after the due date: a reminder only, the network is untouched
+    expect(await cycle.collect(SYSTEM, day('2026-02-25'))).toMatchObject({ reminders: 1, limitations: 0 });
+    await settle();
+    expect(await access()).toEqual({ cs: '1', ps: '1' });
+
+    // day 10 (M): limitation of both lines by the automaton, then the requests wait for the payment
+    const m = await cycle.collect(SYSTEM, day('2026-02-26'));
+    expect(m).toMatchObject({ limitations: 2, errors: [] });
+    const limitations = m.requests;
+    await settle();
+    expect(await access()).toEqual({ cs: '1', ps: '0' }); // mobile.limit: data cut, voice kept
+    expect(sim.lines.get(DN)!.barring).toBe('OUTG'); // outgoing calls barred
+    for (const r of await requestsOf(limitations)) {
+      expect(r.status).toBe('open');
+      expect(r.workflow.tasks.filter((x) => x.status === 'held').map((x) => x.node)).toEqual([
+        'wait_payment',
+      ]);
+    }
+
+    // day 20 (P): suspension: subscriptions suspended, CS and PS cut, the fixed line barred
+    const p = await cycle.collect(SYSTEM, day('2026-03-08'));
+    expect(p).toMatchObject({ suspensions: 2, errors: [] });
+    await settle();
+    expect(await access()).toEqual({ cs: '0', ps: '0' });
+    expect(sim.lines.get(DN)!.blocked).toBe(true);
+    expect(await statusOf([mobile.id, fixed.id])).toEqual(['suspended', 'suspended']);
+    expect((await requestsOf(p.requests)).map((r) => [r.scenario, r.status])).toEqual([
+      ['collection_suspension', 'completed'],
+      ['collection_suspension', 'completed'],
+    ]);
+
+    // the payment at the cash desk restores everything by itself
+    await cycle.payments.record(
+      { payerId: c.payerId, amount: due, method: 'cash', at: day('2026-03-09') },
+      SYSTEM,
+    );
+    await settle();
+    expect(await access()).toEqual({ cs: '1', ps: '1' });
+    expect(sim.lines.get(DN)!.blocked).toBe(false);
+    expect(sim.lines.get(DN)!.barring).toBe('INTL'); // the class it had before the limitation
+    expect(await statusOf([mobile.id, fixed.id])).toEqual(['active', 'active']);
+    expect((await requestsOf(limitations)).map((r) => r.status)).toEqual(['completed', 'completed']);
+    const restored = await t.tdb.db
+      .selectFrom('event')
+      .select('payload')
+      .where('kind', '=', 'collection.restored')
+      .where('customer_id', '=', c.customerId)
+      .executeTakeFirstOrThrow();
+    const restorations = (restored.payload as { restorations: { request: string; action: string }[] })
+      .restorations;
+    expect(restorations.map((x) => x.action)).toEqual(['restoration', 'restoration']);
+    expect((await requestsOf(restorations.map((x) => x.request))).map((r) => [r.scenario, r.status])).toEqual(
+      [
+        ['collection_restoration', 'completed'],
+        ['collection_restoration', 'completed'],
+      ],
+    );
+    // every command went through the automaton and its journal, none through a human basket
+    const journal = await s.journal({ lineId: MSISDN }, { limit: 50 });
+    expect(
+      journal.items
+        .map((x) => x.command)
+        .filter((x) => x.includes('-enabled'))
+        .reverse(),
+    ).toEqual(
+      expect.arrayContaining([
+        `SET subscriber.by-imsi-${card.imsi}.ps-enabled 0`,
+        `SET subscriber.by-imsi-${card.imsi}.cs-enabled 0`,
+        `SET subscriber.by-imsi-${card.imsi}.cs-enabled 1`,
+        `SET subscriber.by-imsi-${card.imsi}.ps-enabled 1`,
+      ]),
+    );
+    const human = await t.tdb.db
+      .selectFrom('wf_task')
+      .select('node')
+      .where('kind', '=', 'human')
+      .where('instance_id', 'in', (eb) =>
+        eb.selectFrom('wf_instance').select('id').where('customer_id', '=', c.customerId),
+      )
+      .execute();
+    expect(human).toEqual([]);
+  });
+});
