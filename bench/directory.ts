@@ -62,7 +62,7 @@ interface Vocab {
   streets: string[];
 }
 
-function vocab(): Vocab {
+export function vocab(): Vocab {
   const r = prng(7);
   const base = uniq(LAST_NAMES);
   const compounds = Array.from({ length: 300 }, () => {
@@ -95,7 +95,7 @@ interface Data {
   unlisted: Uint8Array;
 }
 
-function generate(v: Vocab, n: number): Data {
+export function generate(v: Vocab, n: number): Data {
   const r = prng(42);
   const d: Data = {
     n,
@@ -245,7 +245,7 @@ function levenshtein(a: string, b: string): number {
   return prev[n] as number;
 }
 
-function buildQueries(v: Vocab, d: Data, count: number): Query[] {
+export function buildQueries(v: Vocab, d: Data, count: number): Query[] {
   const r = prng(99);
   const lastN = v.lasts.map((s) => dirWords(s));
   const firstN = v.firsts.map((s) => dirWords(s));
@@ -454,6 +454,7 @@ export async function run(args: string[]): Promise<void> {
       }
       const lat: number[] = [];
       const recall = new Map<Kind, number[]>();
+      const latByKind = new Map<Kind, number[]>();
       let errors = 0;
       const seconds = await runPool(queries, connections, async (q) => {
         const t0 = performance.now();
@@ -461,7 +462,9 @@ export async function run(args: string[]): Promise<void> {
           headers: auth,
         });
         const body = (await res.json()) as { items?: { number: string }[] };
-        lat.push(performance.now() - t0);
+        const ms = performance.now() - t0;
+        lat.push(ms);
+        latByKind.set(q.kind, [...(latByKind.get(q.kind) ?? []), ms]);
         if (!res.ok || !body.items) errors++;
         const got = (body.items ?? []).map((it) => indexOfNumber(it.number));
         const list = recall.get(q.kind) ?? [];
@@ -499,8 +502,11 @@ export async function run(args: string[]): Promise<void> {
       const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : Number.NaN);
       const all = [...recall.values()].flat();
       printTable(
-        [...recall.entries()].map(([kind, rs]) => ({ kind, queries: rs.length, 'recall@10': mean(rs) })),
-        `recall@10 by kind of query (${rows} listings, ${terms} distinct words)`,
+        [...recall.entries()].map(([kind, rs]) => {
+          const kp = percentiles(latByKind.get(kind) ?? []);
+          return { kind, queries: rs.length, 'recall@10': mean(rs), p50: kp.p50, p95: kp.p95, max: kp.max };
+        }),
+        `recall@10 and latency (ms, at ${connections} connections) by kind of query (${rows} listings, ${terms} distinct words)`,
       );
       printTable(
         [
@@ -540,6 +546,12 @@ export async function run(args: string[]): Promise<void> {
         errors,
         recallAt10: mean(all),
         recallByKind: Object.fromEntries([...recall.entries()].map(([k, rs]) => [k, mean(rs)])),
+        latencyByKind: Object.fromEntries(
+          [...latByKind.entries()].map(([k, ls]) => {
+            const kp = percentiles(ls);
+            return [k, { p50: kp.p50, p95: kp.p95 }];
+          }),
+        ),
         p50: p.p50,
         p95: p.p95,
         p99: p.p99,
