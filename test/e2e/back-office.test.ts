@@ -175,7 +175,18 @@ describe.skipIf(!availability.run)(
       // The page refreshes by itself; every task the engine created is on the timeline.
       await page.reload();
       await view.getByText(`Demande ${number}`).waitFor();
-      for (const task of after.workflow.tasks) await view.getByText(task.label, { exact: true }).waitFor();
+      for (const task of after.workflow.tasks)
+        await view.getByText(task.label, { exact: true }).first().waitFor();
+      // The scenario is drawn with the request's open task highlighted and the steps done ticked.
+      const diagram = view.getByTestId('scenario-diagram');
+      for (const task of after.workflow.tasks) {
+        const mark = task.status === 'done' ? 'done' : task.status === 'cancelled' ? 'cancelled' : 'current';
+        await expect(diagram.locator(`[data-node="${task.node}"]`).getAttribute('data-mark')).resolves.toBe(
+          mark,
+        );
+      }
+      // …and the node panel says why the open task went where it is.
+      await view.getByTestId('node-panel').getByTestId('explanation').first().waitFor();
       await shot(page, '33-request-page');
       await page.goto(`${s.base}/customers/${customer.code}`);
       await page.getByRole('tab', { name: 'Demandes' }).click();

@@ -67,6 +67,7 @@ function Shell() {
     { path: '/admin/catalogue', label: t('nav.catalogue'), right: 'catalogue:read' },
     { path: '/admin/users', label: t('nav.users'), right: 'user:admin' },
     { path: '/admin/roles', label: t('nav.roles'), right: 'user:admin' },
+    { path: '/admin/scenarios', label: t('nav.scenarios'), right: 'scenario:admin' },
   ];
   const active = (p: string) => (p === '/' ? path === '/' : path === p || path.startsWith(`${p}/`));
   const link = (n: NavItem) => (

@@ -15,6 +15,7 @@ import { Categories } from './screens/admin/Categories';
 import { Catalogue } from './screens/admin/Catalogue';
 import { Users } from './screens/admin/Users';
 import { Roles } from './screens/admin/Roles';
+import { Scenarios } from './screens/admin/Scenarios';
 
 interface Route {
   pattern: string;
@@ -53,6 +54,7 @@ const ROUTES: Route[] = [
   { pattern: '/admin/catalogue', right: 'catalogue:read', render: () => <Catalogue /> },
   { pattern: '/admin/users', right: 'user:admin', render: () => <Users /> },
   { pattern: '/admin/roles', right: 'user:admin', render: () => <Roles /> },
+  { pattern: '/admin/scenarios', right: 'request:read', render: () => <Scenarios /> },
 ];
 
 /** The first screen a user's rights open: the search for agents, the directory for enquiry operators. */

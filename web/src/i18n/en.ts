@@ -1,9 +1,11 @@
 import type { Messages } from './fr';
 
 import { enBackOffice } from './en.backoffice';
+import { enScenarios } from './en.scenarios';
 
 export const en: Messages = {
   ...enBackOffice,
+  ...enScenarios,
   app: { tagline: 'Commercial and technical management' },
   nav: {
     inventory: 'Technical',
@@ -17,6 +19,7 @@ export const en: Messages = {
     catalogue: 'Catalogue',
     users: 'Users',
     roles: 'Roles and actors',
+    scenarios: 'Scenarios',
     logout: 'Log out',
     frontOffice: 'Front office',
     administration: 'Administration',

@@ -1,7 +1,9 @@
 import { frBackOffice } from './fr.backoffice';
+import { frScenarios } from './fr.scenarios';
 
 export const fr = {
   ...frBackOffice,
+  ...frScenarios,
   app: { tagline: 'Gestion commerciale et technique' },
   nav: {
     inventory: 'Technique',
@@ -15,6 +17,7 @@ export const fr = {
     catalogue: 'Catalogue',
     users: 'Utilisateurs',
     roles: 'Rôles et acteurs',
+    scenarios: 'Scénarios',
     logout: 'Déconnexion',
     frontOffice: 'Front office',
     administration: 'Administration',

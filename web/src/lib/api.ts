@@ -5,6 +5,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** The problem's `details` (e.g. every issue of a scenario, the report of a refused import). */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -37,9 +39,20 @@ export async function api<T>(
   if (res.status === 204) return undefined as T;
   const data: unknown = await res.json().catch(() => null);
   if (!res.ok) {
-    const p = (data ?? {}) as { code?: string; detail?: string; field?: string };
+    const p = (data ?? {}) as {
+      code?: string;
+      detail?: string;
+      field?: string;
+      details?: Record<string, unknown>;
+    };
     if (res.status === 401 && !url.endsWith('/auth/login')) unauthenticatedListeners.forEach((l) => l());
-    throw new ApiError(res.status, p.code ?? `http.${res.status}`, p.detail ?? res.statusText, p.field);
+    throw new ApiError(
+      res.status,
+      p.code ?? `http.${res.status}`,
+      p.detail ?? res.statusText,
+      p.field,
+      p.details,
+    );
   }
   return data as T;
 }

@@ -9,6 +9,7 @@ import { useCan } from '../../lib/auth';
 import { dateTime } from '../../lib/format';
 import { navigate } from '../../lib/router';
 import type { Page } from '../../lib/types';
+import { RequestScenario } from './RequestScenario';
 import { TaskDrawer } from './TaskDrawer';
 import { isOverdue, reasonsOf, type RequestView, type ServiceRequest } from './tasks';
 
@@ -138,6 +139,7 @@ export function RequestPage({ refCode }: { refCode: string }) {
               </Paper>
             </Grid.Col>
           </Grid>
+          <RequestScenario r={r} />
           {open && <TaskDrawer taskId={open} onClose={() => setOpen(null)} />}
         </Stack>
       )}
