@@ -3,6 +3,8 @@ import type { Executor } from '../db.js';
 
 export interface PrincipalRow {
   user_id: number;
+  /** The token's expiry (by token only): a cached principal never outlives it. */
+  expires_at?: Date | null;
   username: string;
   display_name: string;
   rights: string[];
@@ -37,6 +39,7 @@ const principalColumns = (db: Executor) =>
 export function findPrincipalByToken(db: Executor, tokenHash: Buffer): Promise<PrincipalRow | undefined> {
   return principalColumns(db)
     .innerJoin('auth_token as t', 't.user_id', 'u.id')
+    .select('t.expires_at')
     .where('t.token_hash', '=', tokenHash)
     .where('t.revoked_at', 'is', null)
     .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', sql<Date>`now()`)]))

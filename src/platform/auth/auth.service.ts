@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import type { Db, Executor } from '../db.js';
 import { DomainError, invalid } from '../errors.js';
@@ -16,8 +17,12 @@ export interface Principal {
 }
 
 const SESSION_TTL_MS = 12 * 3600 * 1000; // one working day
-const CACHE_TTL_MS = 10_000;
+const CACHE_TTL_MS = 30_000;
 const CACHE_MAX = 5_000;
+/** How often a process looks for auth changes made elsewhere (auth_change, migration 0004). */
+const CHANGES_EVERY_MS = 1_000;
+/** Changes are read again for this long: a change committed late with an earlier time is not missed. */
+const CHANGES_OVERLAP_MS = 10_000;
 
 export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token).digest();
@@ -50,12 +55,73 @@ export function assertRightOrThrow(p: Principal, right: Right): void {
 
 /**
  * Resolves bearer tokens to principals. A short in-process cache spares the database one query per
- * request; a revoked token may live on other nodes for at most CACHE_TTL_MS.
+ * request. What would make a cached principal wrong (logout or revocation, password change, user
+ * disabled, roles, a role's rights: triggers of migration 0004 record the user in `auth_change`)
+ * drops that user's entries: at once in the process that made the change, and in every other
+ * process (other nodes, the CLI's password reset) at the next look at `auth_change`, which a request
+ * makes at most once every `changesEveryMs`. CACHE_TTL_MS bounds an entry's life if that look fails.
  */
 export class AuthService {
   private cache = new Map<string, { principal: Principal; until: number }>();
+  /** auth_change rows already applied: user id → changed_at (ms), kept for the overlap window. */
+  private applied = new Map<number, number>();
+  private changesSince: Date | null = null;
+  private nextCheck = 0;
+  private checking: Promise<void> | null = null;
+  private readonly changesEveryMs: number;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    opts: { changesEveryMs?: number } = {},
+  ) {
+    this.changesEveryMs = opts.changesEveryMs ?? CHANGES_EVERY_MS;
+  }
+
+  /** Drops the cached principals of a user (0: of every user). */
+  forgetUser(userId: number): void {
+    if (userId === 0) {
+      this.cache.clear();
+      return;
+    }
+    for (const [key, hit] of this.cache) if (hit.principal.userId === userId) this.cache.delete(key);
+  }
+
+  /** Applies the auth changes recorded since the last look (by any process). */
+  private async applyChanges(): Promise<void> {
+    const since = this.changesSince ?? new Date(0);
+    try {
+      const r = await sql<{ now: Date; changes: { user: number; at: number }[] }>`
+        SELECT clock_timestamp() AS now, coalesce((SELECT json_agg(json_build_object(
+          'user', user_id, 'at', extract(epoch FROM changed_at) * 1000)) FROM auth_change
+          WHERE changed_at > ${since}), '[]') AS changes`.execute(this.db);
+      const row = r.rows[0]!;
+      for (const c of row.changes) {
+        if (this.applied.get(c.user) === c.at) continue;
+        this.applied.set(c.user, c.at);
+        // the first look only sets the baseline: nothing is cached from before it
+        if (this.changesSince !== null) this.forgetUser(c.user);
+      }
+      const now = new Date(row.now).getTime();
+      const from = now - CHANGES_OVERLAP_MS;
+      for (const [user, at] of this.applied) if (at < from) this.applied.delete(user);
+      this.changesSince = new Date(from);
+    } catch {
+      // cannot tell what changed: trust nothing cached
+      this.cache.clear();
+    }
+  }
+
+  private async checkChanges(): Promise<void> {
+    const now = Date.now();
+    if (now < this.nextCheck) return;
+    if (!this.checking) {
+      this.checking = this.applyChanges().finally(() => {
+        this.nextCheck = Date.now() + this.changesEveryMs;
+        this.checking = null;
+      });
+    }
+    await this.checking;
+  }
 
   async login(username: unknown, password: unknown): Promise<{ token: string; expiresAt: Date }> {
     if (typeof username !== 'string' || username.length === 0)
@@ -124,6 +190,7 @@ export class AuthService {
   }
 
   async authenticate(token: string): Promise<Principal | undefined> {
+    await this.checkChanges();
     const h = hashToken(token);
     const key = h.toString('hex');
     const now = Date.now();
@@ -136,7 +203,8 @@ export class AuthService {
     }
     const principal = toPrincipal(row);
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(key, { principal, until: now + CACHE_TTL_MS });
+    const expires = row.expires_at ? new Date(row.expires_at).getTime() : Infinity;
+    this.cache.set(key, { principal, until: Math.min(now + CACHE_TTL_MS, expires) });
     return principal;
   }
 
@@ -216,12 +284,16 @@ export async function createUser(db: Executor, input: NewUser, by: Actor): Promi
   return id;
 }
 
+/**
+ * Sets a user's password and revokes their open sessions (a reset after a leak must lock the old
+ * sessions out); API tokens are separate credentials and stay. Returns the user's id.
+ */
 export async function setPassword(
   db: Executor,
   username: string,
   password: string,
   by: Actor,
-): Promise<void> {
+): Promise<number> {
   if (password.length < 8)
     throw invalid('user.invalid', 'password', 'password must be at least 8 characters');
   const passwordHash = await hashPassword(password);
@@ -232,10 +304,19 @@ export async function setPassword(
     .returning('id')
     .executeTakeFirst();
   if (!r) throw new DomainError('not_found', 'user.not_found', `user ${username} does not exist`);
+  const revoked = await db
+    .updateTable('auth_token')
+    .set({ revoked_at: sql<Date>`now()` })
+    .where('user_id', '=', r.id)
+    .where('kind', '=', 'session')
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
   await appendEvent(db, {
     entityType: 'user',
     entityId: r.id,
     kind: 'user.password_changed',
     userId: by.userId,
+    payload: { sessionsRevoked: Number(revoked.numUpdatedRows) },
   });
+  return r.id;
 }
