@@ -101,7 +101,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const referential = createReferential(deps.db, deps.config.currency);
   const workflow = createWorkflow(deps.db);
   const billing = createBilling(deps.db, deps.config.currency);
-  const inventory = createInventory(deps.db, deps.config.secretKey);
+  const inventory = createInventory(deps.db, deps.config.secretKey, (err) =>
+    http.log.error({ err }, 'announcing capacity freed by a committed transaction failed'),
+  );
   const requests = createRequests(deps.db, {
     referential,
     billing,

@@ -14,6 +14,10 @@
  *       per requestRef while the reservation lives), or
  *     → { feasible: false, cause: 'saturation'|'unequipped_zone'|'missing_equipment',
  *         elementType, elementCode, detail, held } — `held` when holdIfNotFeasible was set.
+ *   inv.service.studyIn(trx, input, actor)             the same in the caller's transaction: every
+ *     call here has an `…In(trx, …)` form (studyIn, assignNumberIn, releaseIn, commitIn, ceaseIn,
+ *     pending.cancelIn, sims.replaceIn) so a workflow step and its plant change commit together;
+ *     capacity freed that way is announced after the caller's commit (capacity-outbox.ts)
  *   inv.service.registerPending(studyInput, notFeasible, actor)   hold a request (same index)
  *   inv.service.release({ requestRef } | { code }, reason, actor) compensation on cancel/reject
  *   inv.service.assignNumber({ requestRef, product, site?, preferredNumber? }, actor)
@@ -34,6 +38,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../platform/db.js';
 import { CapacityBus } from './capacity.js';
+import { CapacityRelay } from './capacity-outbox.js';
 import { SecretBox } from './crypto.js';
 import { CsvService } from './csv.service.js';
 import { InventoryService } from './inventory.service.js';
@@ -52,20 +57,28 @@ export interface InventoryServices {
   pending: PendingService;
   csv: CsvService;
   bus: CapacityBus;
+  /** Announces capacity freed in callers' transactions after they commit (`settled()` for tests). */
+  relay: CapacityRelay;
 }
 
 /**
  * `secretKey` seals SIM secrets (config: GPTO_SECRET_KEY or `<dataDir>/secret.key`). Only tests build
  * the app without one: they get a key for the life of the process, which is all they need.
  */
-export function createInventory(db: Db, secretKey: Buffer = randomBytes(32)): InventoryServices {
+export function createInventory(
+  db: Db,
+  secretKey: Buffer = randomBytes(32),
+  onError: (err: unknown) => void = () => undefined,
+): InventoryServices {
   const bus = new CapacityBus();
   const pending = new PendingService(db);
   bus.subscribe(async (signals) => {
     await pending.onCapacity(signals);
   });
+  const relay = new CapacityRelay(db, bus, onError);
   return {
-    service: new InventoryService(db, bus, pending),
+    service: new InventoryService(db, relay),
+    relay,
     plant: new PlantService(db, bus),
     queries: new PlantQueries(db),
     pools: new PoolService(db, bus),

@@ -1,23 +1,50 @@
-import type { Db } from '../../platform/db.js';
+import type { Db, Executor, Tx } from '../../platform/db.js';
 import type { Actor } from '../../platform/events.js';
-import type { CapacityBus, CapacitySignal, NotFeasible } from './capacity.js';
-import { invConflict } from './inventory.errors.js';
+import type { NotFeasible } from './capacity.js';
+import { recordCapacity, type CapacityRelay } from './capacity-outbox.js';
+import { invConflict, invNotFound } from './inventory.errors.js';
 import type { AssignNumberInput, StudyInput } from './inventory.schemas.js';
 import { ceaseInTrx, commitInTrx } from './line.service.js';
-import { registerInTrx, type PendingService } from './pending.service.js';
+import { registerInTrx } from './pending.service.js';
 import { idOf } from './plant.writers.js';
 import { pickNumber, releaseInTrx, reserveChain, runStudy } from './study.service.js';
 import { loadLine, loadReservation, type Reservation, type TechnicalFile } from './technical-file.js';
 
+/** The id of the reservation a reference names (its latest one for a request). */
+async function reservationId(trx: Executor, ref: { code?: string; requestRef?: string }): Promise<number> {
+  const row = ref.code
+    ? await trx
+        .selectFrom('inv_reservation')
+        .select('id')
+        .where('code', '=', ref.code.toUpperCase())
+        .executeTakeFirst()
+    : await trx
+        .selectFrom('inv_reservation')
+        .select('id')
+        .where('request_ref', '=', ref.requestRef ?? '')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+  if (!row) throw invNotFound('reservation.not_found', 'reservation', ref.code ?? ref.requestRef ?? '');
+  return row.id;
+}
+
 export type StudyResult =
   { feasible: true; reused: boolean; reservation: Reservation } | (NotFeasible & { held: boolean });
 
-/** Studies, reservations and the technical file: the calls the workflow makes (see index.ts). */
+/**
+ * Studies, reservations and the technical file: the calls the workflow makes (see index.ts).
+ *
+ * Each call comes in two forms: `x(…)` runs in a transaction of its own, `xIn(trx, …)` in the
+ * caller's, so that a workflow step and the plant change it makes commit or roll back together
+ * (a worker killed between the two can then leave neither a reservation without its step nor the
+ * reverse). Capacity freed in the caller's transaction is announced after its commit (see
+ * capacity-outbox.ts).
+ */
 export class InventoryService {
   constructor(
     private readonly db: Db,
-    private readonly bus: CapacityBus,
-    private readonly pending: PendingService,
+    private readonly relay: CapacityRelay,
   ) {}
 
   /**
@@ -26,8 +53,13 @@ export class InventoryService {
    * the request is also held, in the same transaction. A held request that becomes feasible this
    * way is marked resumed.
    */
-  async study(input: StudyInput, by: Actor): Promise<StudyResult> {
-    const out = await runStudy(this.db, input, by);
+  study(input: StudyInput, by: Actor): Promise<StudyResult> {
+    return this.studyIn(this.db, input, by);
+  }
+
+  /** The study in the caller's transaction (the same single statement). */
+  async studyIn(trx: Executor, input: StudyInput, by: Actor): Promise<StudyResult> {
+    const out = await runStudy(trx, input, by);
     if (!out.feasible) return out;
     return { feasible: true, reused: out.reused, reservation: out.reservation };
   }
@@ -43,118 +75,145 @@ export class InventoryService {
     reason: string,
     by: Actor,
   ): Promise<Reservation> {
-    let signals: CapacitySignal[] = [];
-    const code = await this.db.transaction().execute(async (trx) => {
-      const r = await loadReservation(trx, ref);
-      const row = await trx
-        .selectFrom('inv_reservation')
-        .select('id')
-        .where('code', '=', r.code)
-        .executeTakeFirstOrThrow();
-      signals = await releaseInTrx(trx, row.id, reason, by);
-      return r.code;
-    });
-    await this.bus.announce(signals);
-    return loadReservation(this.db, { code });
+    const r = await this.db.transaction().execute((trx) => this.releaseWith(trx, ref, reason, by));
+    await this.relay.drain();
+    return r.reservation;
+  }
+
+  /**
+   * The release in the caller's transaction; the freed capacity is announced (held requests
+   * re-studied) once that transaction has committed, and not at all if it rolls back.
+   */
+  async releaseIn(
+    trx: Tx,
+    ref: { code?: string; requestRef?: string },
+    reason: string,
+    by: Actor,
+  ): Promise<Reservation> {
+    const r = await this.releaseWith(trx, ref, reason, by);
+    this.relay.afterCommit(r.signalRow);
+    return r.reservation;
+  }
+
+  private async releaseWith(
+    trx: Tx,
+    ref: { code?: string; requestRef?: string },
+    reason: string,
+    by: Actor,
+  ): Promise<{ reservation: Reservation; signalRow: number | null }> {
+    const id = await reservationId(trx, ref);
+    const signals = await releaseInTrx(trx, id, reason, by);
+    const signalRow = await recordCapacity(trx, signals);
+    return { reservation: await loadReservation(trx, { id }), signalRow };
   }
 
   /** The line is built: the reservation becomes its technical file. */
-  async commit(ref: { code?: string; requestRef?: string }, by: Actor): Promise<TechnicalFile> {
-    const number = await this.db.transaction().execute(async (trx) => {
-      const r = await loadReservation(trx, ref);
-      const row = await trx
-        .selectFrom('inv_reservation')
-        .select('id')
-        .where('code', '=', r.code)
-        .executeTakeFirstOrThrow();
-      await commitInTrx(trx, row.id, by);
-      return r.directoryNumber as string;
-    });
-    return loadLine(this.db, number);
+  commit(ref: { code?: string; requestRef?: string }, by: Actor): Promise<TechnicalFile> {
+    return this.db.transaction().execute((trx) => this.commitIn(trx, ref, by));
+  }
+
+  async commitIn(trx: Tx, ref: { code?: string; requestRef?: string }, by: Actor): Promise<TechnicalFile> {
+    const id = await reservationId(trx, ref);
+    await commitInTrx(trx, id, by);
+    return loadLine(trx, (await loadReservation(trx, { id })).directoryNumber as string);
   }
 
   /** The line ceases: plant freed, number to quarantine. */
   async cease(directoryNumber: string, reason: string, by: Actor): Promise<TechnicalFile> {
-    const signals = await this.db
-      .transaction()
-      .execute((trx) => ceaseInTrx(trx, directoryNumber, reason, by));
-    await this.bus.announce(signals);
-    return loadLine(this.db, directoryNumber);
+    const line = await this.db.transaction().execute(async (trx) => {
+      await recordCapacity(trx, await ceaseInTrx(trx, directoryNumber, reason, by));
+      return loadLine(trx, directoryNumber);
+    });
+    await this.relay.drain();
+    return line;
+  }
+
+  /** The cessation in the caller's transaction; freed capacity is announced after its commit. */
+  async ceaseIn(trx: Tx, directoryNumber: string, reason: string, by: Actor): Promise<TechnicalFile> {
+    this.relay.afterCommit(await recordCapacity(trx, await ceaseInTrx(trx, directoryNumber, reason, by)));
+    return loadLine(trx, directoryNumber);
   }
 
   /**
    * Number assignment: adds a number to the request's live reservation, or reserves one on its own
    * (kind `number`) when the request has none. A customer's choice is honoured or refused (409).
    */
-  async assignNumber(i: AssignNumberInput, by: Actor): Promise<Reservation> {
-    return this.db.transaction().execute(async (trx) => {
-      const live = await trx
-        .selectFrom('inv_reservation')
-        .selectAll()
-        .where('request_ref', '=', i.requestRef)
-        .where('status', '=', 'reserved')
-        .forUpdate()
-        .executeTakeFirst();
-      if (live?.directory_number) {
-        if (i.preferredNumber && i.preferredNumber !== live.directory_number)
-          throw invConflict(
-            'number.unavailable',
-            `request ${i.requestRef} already holds ${live.directory_number}; release it first`,
-            'preferredNumber',
-          );
-        return loadReservation(trx, { id: live.id });
-      }
-      let siteId: number | null = i.site ? await idOf(trx, 'inv_site', i.site, 'site') : null;
-      if (!siteId && live?.port_id)
-        siteId = (
-          await trx
-            .selectFrom('inv_port')
-            .select('site_id')
-            .where('id', '=', live.port_id)
-            .executeTakeFirstOrThrow()
-        ).site_id;
-      const n = await pickNumber(trx, i.product, siteId, i.preferredNumber);
-      if ('feasible' in n) throw invConflict('number.unavailable', n.detail, 'product');
-      if (live) {
-        await trx
-          .updateTable('inv_reservation')
-          .set({ directory_number: n.number })
-          .where('id', '=', live.id)
-          .execute();
-        await trx
-          .updateTable('inv_number')
-          .set({ status: 'reserved', quarantine_until: null, updated_at: new Date() })
-          .where('number', '=', n.number)
-          .execute();
-        await trx
-          .insertInto('inv_resource_history')
-          .values({
-            resource_type: 'number',
-            resource_id: n.number,
-            from_status: n.from,
-            to_status: 'reserved',
-            reason: `assigned to ${i.requestRef}`,
-            reservation_id: live.id,
-            user_id: by.userId,
-          })
-          .execute();
-        return loadReservation(trx, { id: live.id });
-      }
-      const id = await reserveChain(
-        trx,
-        { requestRef: i.requestRef, product: i.product },
-        { kind: 'number', number: n },
-        by,
-      );
-      return loadReservation(trx, { id });
-    });
+  assignNumber(i: AssignNumberInput, by: Actor): Promise<Reservation> {
+    return this.db.transaction().execute((trx) => this.assignNumberIn(trx, i, by));
   }
 
-  reservation(ref: { code?: string; requestRef?: string }): Promise<Reservation> {
-    return loadReservation(this.db, ref);
+  async assignNumberIn(trx: Tx, i: AssignNumberInput, by: Actor): Promise<Reservation> {
+    const live = await trx
+      .selectFrom('inv_reservation')
+      .selectAll()
+      .where('request_ref', '=', i.requestRef)
+      .where('status', '=', 'reserved')
+      .forUpdate()
+      .executeTakeFirst();
+    if (live?.directory_number) {
+      if (i.preferredNumber && i.preferredNumber !== live.directory_number)
+        throw invConflict(
+          'number.unavailable',
+          `request ${i.requestRef} already holds ${live.directory_number}; release it first`,
+          'preferredNumber',
+        );
+      return loadReservation(trx, { id: live.id });
+    }
+    let siteId: number | null = i.site ? await idOf(trx, 'inv_site', i.site, 'site') : null;
+    if (!siteId && live?.port_id)
+      siteId = (
+        await trx
+          .selectFrom('inv_port')
+          .select('site_id')
+          .where('id', '=', live.port_id)
+          .executeTakeFirstOrThrow()
+      ).site_id;
+    const n = await pickNumber(trx, i.product, siteId, i.preferredNumber);
+    if ('feasible' in n) throw invConflict('number.unavailable', n.detail, 'product');
+    if (live) {
+      await trx
+        .updateTable('inv_reservation')
+        .set({ directory_number: n.number })
+        .where('id', '=', live.id)
+        .execute();
+      await trx
+        .updateTable('inv_number')
+        .set({ status: 'reserved', quarantine_until: null, updated_at: new Date() })
+        .where('number', '=', n.number)
+        .execute();
+      await trx
+        .insertInto('inv_resource_history')
+        .values({
+          resource_type: 'number',
+          resource_id: n.number,
+          from_status: n.from,
+          to_status: 'reserved',
+          reason: `assigned to ${i.requestRef}`,
+          reservation_id: live.id,
+          user_id: by.userId,
+        })
+        .execute();
+      return loadReservation(trx, { id: live.id });
+    }
+    const id = await reserveChain(
+      trx,
+      { requestRef: i.requestRef, product: i.product },
+      { kind: 'number', number: n },
+      by,
+    );
+    return loadReservation(trx, { id });
   }
 
-  line(directoryNumber: string): Promise<TechnicalFile> {
-    return loadLine(this.db, directoryNumber);
+  reservation(ref: { code?: string; requestRef?: string }, db: Executor = this.db): Promise<Reservation> {
+    return loadReservation(db, ref);
+  }
+
+  line(directoryNumber: string, db: Executor = this.db): Promise<TechnicalFile> {
+    return loadLine(db, directoryNumber);
+  }
+
+  /** Announces capacity freed by transactions whose relay did not run (e.g. a process that died). */
+  announceLeftovers(): Promise<number> {
+    return this.relay.drain();
   }
 }

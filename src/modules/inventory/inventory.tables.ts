@@ -232,6 +232,13 @@ export interface InvPendingTable {
   closed_at: Date | null;
 }
 
+/** Capacity freed in a caller's transaction, announced after its commit (migration 0220). */
+export interface InvCapacitySignalTable {
+  id: Generated<number>;
+  signals: Json;
+  created_at: Auto<Timestamp>;
+}
+
 export interface InventoryTables {
   inv_site: InvSiteTable;
   inv_switch: InvSwitchTable;
@@ -256,4 +263,5 @@ export interface InventoryTables {
   inv_line: InvLineTable;
   inv_line_history: InvLineHistoryTable;
   inv_pending: InvPendingTable;
+  inv_capacity_signal: InvCapacitySignalTable;
 }

@@ -74,22 +74,25 @@ export class PendingService {
   }
 
   async cancel(requestRef: string, by: Actor): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const r = await trx
-        .updateTable('inv_pending')
-        .set({ status: 'cancelled', closed_at: new Date(), updated_at: new Date() })
-        .where('request_ref', '=', requestRef)
-        .where('status', '=', 'waiting')
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 0)
-        throw invNotFound('inventory.not_found', 'pending request', requestRef);
-      await appendEvent(trx, {
-        entityType: 'pending_request',
-        entityId: requestRef,
-        kind: 'pending.cancelled',
-        userId: by.userId,
-        payload: { requestRef },
-      });
+    await this.db.transaction().execute((trx) => this.cancelIn(trx, requestRef, by));
+  }
+
+  /** The request was abandoned: out of the pending requests, in the caller's transaction. */
+  async cancelIn(trx: Executor, requestRef: string, by: Actor): Promise<void> {
+    const r = await trx
+      .updateTable('inv_pending')
+      .set({ status: 'cancelled', closed_at: new Date(), updated_at: new Date() })
+      .where('request_ref', '=', requestRef)
+      .where('status', '=', 'waiting')
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0)
+      throw invNotFound('inventory.not_found', 'pending request', requestRef);
+    await appendEvent(trx, {
+      entityType: 'pending_request',
+      entityId: requestRef,
+      kind: 'pending.cancelled',
+      userId: by.userId,
+      payload: { requestRef },
     });
   }
 

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../../platform/db.js';
+import type { Db, Executor } from '../../platform/db.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
 import type { CapacityBus } from './capacity.js';
 import type { SecretBox } from './crypto.js';
@@ -164,71 +164,74 @@ export class SimService {
 
   /** SIM replacement: the number moves to a new card from stock; the old card is retired. */
   async replace(oldIccid: string, i: S.SimReplace, by: Actor): Promise<Sim> {
-    await this.db.transaction().execute(async (trx) => {
-      const rows = await sql<{
-        id: number;
-        iccid: string;
-        status: SimStatus;
-        directory_number: string | null;
-        reservation_id: number | null;
-      }>`
-        SELECT id, iccid, status, directory_number, reservation_id FROM inv_sim WHERE iccid IN (${oldIccid}, ${i.newIccid}) ORDER BY id FOR UPDATE`.execute(
-        trx,
-      );
-      const old = rows.rows.find((r) => r.iccid === oldIccid);
-      const neu = rows.rows.find((r) => r.iccid === i.newIccid);
-      if (!old) throw invNotFound('sim.not_found', 'SIM card', oldIccid);
-      if (!neu) throw invNotFound('sim.not_found', 'SIM card', i.newIccid, 'newIccid');
-      if (!old.directory_number || !simTransition(old.status, 'replace'))
-        throw invConflict('sim.transition', `SIM ${oldIccid} is ${old.status} and carries no line to move`);
-      if (!simTransition(neu.status, 'activate') || neu.reservation_id !== null)
-        throw invConflict(
-          'sim.transition',
-          `SIM ${i.newIccid} is ${neu.status}${neu.reservation_id ? ' and reserved' : ''}: not a card from stock`,
-          'newIccid',
-        );
-      const number = old.directory_number;
-      await sql`UPDATE inv_sim SET status = 'replaced', updated_at = now() WHERE id = ${old.id}`.execute(trx);
-      await sql`UPDATE inv_sim SET status = 'active', directory_number = ${number}, updated_at = now() WHERE id = ${neu.id}`.execute(
-        trx,
-      );
-      const line = await trx
-        .updateTable('inv_line')
-        .set({ sim_id: neu.id })
-        .where('directory_number', '=', number)
-        .where('status', '=', 'active')
-        .returning('id')
-        .executeTakeFirst();
-      if (line)
-        await trx
-          .insertInto('inv_line_history')
-          .values({
-            line_id: line.id,
-            change: 'sim_replaced',
-            detail: JSON.stringify({ from: oldIccid, to: i.newIccid, reason: i.reason ?? null }),
-            user_id: by.userId,
-          })
-          .execute();
-      await recordStatus(
-        trx,
-        [
-          { type: 'sim', id: old.id, from: old.status, to: 'replaced' },
-          { type: 'sim', id: neu.id, from: neu.status, to: 'active' },
-        ],
-        i.reason ?? 'replacement',
-        null,
-        by,
-      );
-      await appendEvent(trx, {
-        entityType: 'sim',
-        entityId: i.newIccid,
-        kind: 'sim.replaced',
-        lineId: number,
-        userId: by.userId,
-        payload: { from: oldIccid, to: i.newIccid, reason: i.reason ?? null },
-      });
-    });
+    await this.db.transaction().execute((trx) => this.replaceIn(trx, oldIccid, i, by));
     return this.get(i.newIccid);
+  }
+
+  /** The replacement in the caller's transaction (a workflow step's). */
+  async replaceIn(trx: Executor, oldIccid: string, i: S.SimReplace, by: Actor): Promise<void> {
+    const rows = await sql<{
+      id: number;
+      iccid: string;
+      status: SimStatus;
+      directory_number: string | null;
+      reservation_id: number | null;
+    }>`
+        SELECT id, iccid, status, directory_number, reservation_id FROM inv_sim WHERE iccid IN (${oldIccid}, ${i.newIccid}) ORDER BY id FOR UPDATE`.execute(
+      trx,
+    );
+    const old = rows.rows.find((r) => r.iccid === oldIccid);
+    const neu = rows.rows.find((r) => r.iccid === i.newIccid);
+    if (!old) throw invNotFound('sim.not_found', 'SIM card', oldIccid);
+    if (!neu) throw invNotFound('sim.not_found', 'SIM card', i.newIccid, 'newIccid');
+    if (!old.directory_number || !simTransition(old.status, 'replace'))
+      throw invConflict('sim.transition', `SIM ${oldIccid} is ${old.status} and carries no line to move`);
+    if (!simTransition(neu.status, 'activate') || neu.reservation_id !== null)
+      throw invConflict(
+        'sim.transition',
+        `SIM ${i.newIccid} is ${neu.status}${neu.reservation_id ? ' and reserved' : ''}: not a card from stock`,
+        'newIccid',
+      );
+    const number = old.directory_number;
+    await sql`UPDATE inv_sim SET status = 'replaced', updated_at = now() WHERE id = ${old.id}`.execute(trx);
+    await sql`UPDATE inv_sim SET status = 'active', directory_number = ${number}, updated_at = now() WHERE id = ${neu.id}`.execute(
+      trx,
+    );
+    const line = await trx
+      .updateTable('inv_line')
+      .set({ sim_id: neu.id })
+      .where('directory_number', '=', number)
+      .where('status', '=', 'active')
+      .returning('id')
+      .executeTakeFirst();
+    if (line)
+      await trx
+        .insertInto('inv_line_history')
+        .values({
+          line_id: line.id,
+          change: 'sim_replaced',
+          detail: JSON.stringify({ from: oldIccid, to: i.newIccid, reason: i.reason ?? null }),
+          user_id: by.userId,
+        })
+        .execute();
+    await recordStatus(
+      trx,
+      [
+        { type: 'sim', id: old.id, from: old.status, to: 'replaced' },
+        { type: 'sim', id: neu.id, from: neu.status, to: 'active' },
+      ],
+      i.reason ?? 'replacement',
+      null,
+      by,
+    );
+    await appendEvent(trx, {
+      entityType: 'sim',
+      entityId: i.newIccid,
+      kind: 'sim.replaced',
+      lineId: number,
+      userId: by.userId,
+      payload: { from: oldIccid, to: i.newIccid, reason: i.reason ?? null },
+    });
   }
 
   /**

@@ -36,7 +36,11 @@ export function createRequests(
     loadDefaultScenarios: async () => {
       for (const s of DEFAULT_SCENARIOS) await deps.workflow.scenarios.createVersion(s, SYSTEM);
     },
-    resumesSettled: resume.settled,
+    resumesSettled: async () => {
+      // capacity freed by a step's transaction is announced after its commit, then resumes signalled
+      await deps.inventory.relay.settled();
+      await resume.settled();
+    },
   };
 }
 

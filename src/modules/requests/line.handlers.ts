@@ -1,3 +1,4 @@
+import type { Tx } from '../../platform/db.js';
 import { DomainError } from '../../platform/errors.js';
 import { SYSTEM, type Actor } from '../../platform/events.js';
 import type { BillingServices } from '../billing/index.js';
@@ -13,11 +14,12 @@ import { RequestError } from './requests.errors.js';
  * subscriber technical file), SIM swap, termination (cease), and the compensation that gives back
  * whatever a cancelled or rejected request held.
  *
- * The inventory's calls run in their own transactions (its API takes no caller transaction), so
- * every step here is written to be replayed: a study is idempotent per request (its live
- * reservation is returned), a commit or cease already done is recognised and skipped, a release of
- * what is no longer reserved does nothing. A worker killed between the inventory's commit and the
- * step's thus redoes the step without a double effect.
+ * The inventory's calls run in the step's own transaction (its `…In(trx, …)` forms), so a step and
+ * the plant change it makes commit or roll back together: a step that fails after reserving leaves
+ * nothing reserved, a worker killed mid-batch leaves neither a reservation without its step nor a
+ * step without its reservation. The steps stay replay-safe anyway (a study is idempotent per
+ * request, a commit or cease already done is recognised, a release of what is no longer reserved
+ * does nothing), for reservations made outside the workflow (the studies API) and older data.
  */
 
 /** The workflow event a held request waits for; the payload names the request (`requestRef`). */
@@ -112,7 +114,7 @@ export function registerLineHandlers(h: HandlerRegistry, deps: LineHandlerDeps):
     const requestRef = input.requestRef;
     let out;
     try {
-      out = await inv.service.study(input, ctx.by);
+      out = await inv.service.studyIn(ctx.trx, input, ctx.by);
     } catch (err) {
       if (codeOf(err) !== 'number.unavailable') throw err;
       return {
@@ -191,7 +193,8 @@ export function registerLineHandlers(h: HandlerRegistry, deps: LineHandlerDeps):
   h.task('request.assign_number', async (ctx) => {
     const d = rd(ctx);
     if (!d.product) throw new Error('no product');
-    const r = await inv.service.assignNumber(
+    const r = await inv.service.assignNumberIn(
+      ctx.trx,
       {
         requestRef: d.request.number,
         product: d.product.code,
@@ -216,7 +219,8 @@ export function registerLineHandlers(h: HandlerRegistry, deps: LineHandlerDeps):
     if (!d.product) throw new Error('no product');
     let r: Reservation;
     try {
-      r = await inv.service.assignNumber(
+      r = await inv.service.assignNumberIn(
+        ctx.trx,
         { requestRef: d.request.number, product: d.product.code, preferredNumber: number },
         ctx.by,
       );
@@ -272,7 +276,7 @@ export function registerLineHandlers(h: HandlerRegistry, deps: LineHandlerDeps):
   h.task('request.activate_line', async (ctx) => {
     const d = rd(ctx);
     if (!d.product) throw new Error('no product to activate');
-    const r = await inv.service.reservation({ requestRef: d.request.number });
+    const r = await inv.service.reservation({ requestRef: d.request.number }, ctx.trx);
     if (r.status !== 'reserved' && r.status !== 'committed')
       throw new Error(`reservation ${r.code} of ${d.request.number} is ${r.status}`);
     if (!r.directoryNumber) throw new Error(`reservation ${r.code} has no number`);
@@ -306,7 +310,7 @@ export function registerLineHandlers(h: HandlerRegistry, deps: LineHandlerDeps):
     );
     const deposit = d.deposit as { id?: number } | undefined;
     if (deposit?.id) await billing.ledger.attachDeposit(ctx.trx, deposit.id, id);
-    if (r.status === 'reserved') await inv.service.commit({ code: r.code }, ctx.by);
+    if (r.status === 'reserved') await inv.service.commitIn(ctx.trx, { code: r.code }, ctx.by);
     ctx.setLine(r.directoryNumber);
     return { outcome: 'done', data: { createdSubscriptionId: id, technicalFile: r.code } };
   });
@@ -327,7 +331,8 @@ export function registerLineHandlers(h: HandlerRegistry, deps: LineHandlerDeps):
     const card = await inv.sims.get(newSim);
     if (card.status !== 'active') {
       if (!d.subscription.sim) throw new Error('the line has no SIM card on record to replace');
-      await inv.sims.replace(
+      await inv.sims.replaceIn(
+        ctx.trx,
         d.subscription.sim,
         { newIccid: newSim, reason: `request ${d.request.number}` },
         ctx.by,
@@ -358,13 +363,13 @@ export function registerLineHandlers(h: HandlerRegistry, deps: LineHandlerDeps):
     const number = d.subscription.number;
     let ceased: string | null = null;
     if (number) {
-      const line = await inv.service.line(number).catch((err: unknown) => {
+      const line = await inv.service.line(number, ctx.trx).catch((err: unknown) => {
         // lines set up before the inventory existed have no technical file: nothing to free
         if (codeOf(err) === 'inventory.not_found' || codeOf(err) === 'line.not_found') return undefined;
         throw err;
       });
       if (line && line.status === 'active') {
-        await inv.service.cease(number, `terminated by request ${d.request.number}`, ctx.by);
+        await inv.service.ceaseIn(ctx.trx, number, `terminated by request ${d.request.number}`, ctx.by);
         ceased = number;
       } else if (line) ceased = number;
     }
@@ -373,24 +378,25 @@ export function registerLineHandlers(h: HandlerRegistry, deps: LineHandlerDeps):
 
   // Compensation on cancel or reject: the reservation goes back (its capacity may resume other
   // held requests) and a pending hold leaves the inventory's pending requests.
-  const releaseInventory = async (requestRef: string, by: Actor) => {
-    const r = await inv.service.reservation({ requestRef }).catch((err: unknown) => {
+  // Both run in the ending transaction: if it rolls back, the reservation stays whole.
+  const releaseInventory = async (trx: Tx, requestRef: string, by: Actor) => {
+    const r = await inv.service.reservation({ requestRef }, trx).catch((err: unknown) => {
       if (codeOf(err) === 'reservation.not_found') return undefined;
       throw err;
     });
     if (r?.status === 'reserved')
-      await inv.service.release({ code: r.code }, 'the request did not go ahead', by);
-    await inv.pending.cancel(requestRef, by).catch((err: unknown) => {
+      await inv.service.releaseIn(trx, { code: r.code }, 'the request did not go ahead', by);
+    await inv.pending.cancelIn(trx, requestRef, by).catch((err: unknown) => {
       if (codeOf(err) !== 'inventory.not_found') throw err;
     });
   };
   h.compensation('request.release_inventory', async (ctx) => {
-    await releaseInventory(String(ctx.payload.requestRef), ctx.by);
+    await releaseInventory(ctx.trx, String(ctx.payload.requestRef), ctx.by);
   });
   // Compensations recorded by scenario versions before the inventory.
   h.compensation('request.release_reservation', async (ctx) => {
     const d = ctx.instance.data as RequestData;
-    await releaseInventory(d.request.number, ctx.by);
+    await releaseInventory(ctx.trx, d.request.number, ctx.by);
   });
 }
 
