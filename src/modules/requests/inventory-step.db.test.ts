@@ -114,8 +114,11 @@ describe('inventory changes commit with their workflow step', () => {
         FROM (SELECT 1) one LEFT JOIN inv_reservation r ON r.request_ref = ${ref}`.execute(t.tdb.db)
     ).rows[0]!;
   const freePairs = async () =>
-    (await sql<{ n: number }>`SELECT count(*)::int AS n FROM inv_pair WHERE status = 'free'`.execute(t.tdb.db))
-      .rows[0]!.n;
+    (
+      await sql<{ n: number }>`SELECT count(*)::int AS n FROM inv_pair WHERE status = 'free'`.execute(
+        t.tdb.db,
+      )
+    ).rows[0]!.n;
   const tasks = async (ref: string) =>
     (
       await sql<{ node: string; kind: string; status: string; actor: string; fell_out: boolean }>`
@@ -163,7 +166,9 @@ describe('inventory changes commit with their workflow step', () => {
     );
     await t.app.inventory.relay.settled();
     expect(await held(ref)).toMatchObject({ reservations: ['released'], pairs: 0, numbers: 0, ports: 0 });
-    const left = await sql<{ n: number }>`SELECT count(*)::int AS n FROM inv_capacity_signal`.execute(t.tdb.db);
+    const left = await sql<{ n: number }>`SELECT count(*)::int AS n FROM inv_capacity_signal`.execute(
+      t.tdb.db,
+    );
     expect(left.rows[0]!.n).toBe(0);
   });
 });
