@@ -2,6 +2,7 @@ import { buildApp } from './app.js';
 import { workLoop } from './modules/workflow/index.js';
 import { startLocalElements } from './modules/activation/index.js';
 import { loadAssistanceScenarios } from './modules/assistance/index.js';
+import { TmfHub, tmfApisOf } from './modules/tmf/index.js';
 import { loadConfig, type Config } from './config.js';
 import { loadReferenceData, DEMO_PASSWORD_DEFAULT } from './demo/reference-data.js';
 import { generateCustomers } from './demo/generate.js';
@@ -50,6 +51,11 @@ export async function start(config: Config = loadConfig()): Promise<void> {
   const workers = new AbortController();
   void workLoop(runtime.db, app.workflow.engine, { signal: workers.signal });
   const stopActivation = await startLocalElements(app.activation, config.dataDir, say);
+  // TMF /hub notifications: one dispatcher per database (advisory lock), standby on other nodes.
+  const tmfHub = new TmfHub(runtime.db, tmfApisOf(app.http), {
+    log: app.http.log.child({ module: 'tmf-hub' }),
+  });
+  tmfHub.start();
   await app.http.listen({ port: config.port, host: config.host });
 
   say('');
@@ -78,6 +84,7 @@ export async function start(config: Config = loadConfig()): Promise<void> {
     say(`\ngpto: ${signal} received, stopping…`);
     await app.http.close().catch(() => undefined);
     workers.abort();
+    await Promise.race([tmfHub.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 5_000))]);
     // Running network orders finish or keep their lease (re-run after a restart, idempotently);
     // bounded so that an element that never answers cannot hold the stop.
     await Promise.race([stopActivation().catch(() => undefined), new Promise((r) => setTimeout(r, 5_000))]);

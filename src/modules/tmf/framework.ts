@@ -62,7 +62,13 @@ export interface TmfResourceDef<T extends TmfObject = TmfObject> {
   events?: TmfEventMapping;
 }
 
-export type TmfEventSuffix = 'CreateEvent' | 'AttributeValueChangeEvent' | 'StateChangeEvent' | 'DeleteEvent';
+export type TmfEventSuffix =
+  | 'CreateEvent'
+  | 'AttributeValueChangeEvent'
+  | 'StateChangeEvent'
+  /** TMF621 names its state change so. */
+  | 'StatusChangeEvent'
+  | 'DeleteEvent';
 
 /**
  * Which rows of GPTo's event journal become which TMF notifications (`<@type><suffix>`, e.g.
@@ -73,7 +79,8 @@ export type TmfEventSuffix = 'CreateEvent' | 'AttributeValueChangeEvent' | 'Stat
 export interface TmfEventMapping {
   entityTypes: readonly string[];
   classify(event: { kind: string; payload: unknown }): TmfEventSuffix | null;
-  idOf?(entityId: string): Promise<string | undefined>;
+  /** Undefined: the row is not about this resource (e.g. an Organization's row for Individual). */
+  idOf?(entityId: string, event: { kind: string; payload: unknown }): Promise<string | undefined>;
 }
 
 export interface TmfApiDef {
@@ -129,7 +136,7 @@ function notFound(type: string, id: string): DomainError {
   return new DomainError('not_found', 'tmf.not_found', `${type} ${id} does not exist`, 'id');
 }
 
-function publicBase(request: FastifyRequest): string {
+export function publicBaseOf(request: FastifyRequest): string {
   const configured = process.env.GPTO_PUBLIC_URL;
   if (configured) return configured.replace(/\/$/, '');
   return `${request.protocol}://${request.host}`;
@@ -137,7 +144,7 @@ function publicBase(request: FastifyRequest): string {
 
 function contextOf(request: FastifyRequest): TmfContext {
   const principal = principalOf(request);
-  const base = publicBase(request);
+  const base = publicBaseOf(request);
   return {
     principal,
     actor: actorOf(principal),
@@ -250,8 +257,15 @@ function send(reply: FastifyReply, status: number, body: unknown): FastifyReply 
   return reply.status(status).type('application/json; charset=utf-8').send(body);
 }
 
+/** Adds the `/hub` routes of an API inside its scope (hub.ts). */
+export type TmfHubRoutes = (scope: FastifyInstance, api: TmfApiDef) => void;
+
 /** Registers one TMF API under `/tmf-api/<name>/v4` with the TMF error shape for everything under it. */
-export async function registerTmfApi(app: FastifyInstance, api: TmfApiDef): Promise<void> {
+export async function registerTmfApi(
+  app: FastifyInstance,
+  api: TmfApiDef,
+  hub?: TmfHubRoutes,
+): Promise<void> {
   await app.register(
     async (scope) => {
       scope.setErrorHandler((err, request, reply) => {
@@ -274,6 +288,7 @@ export async function registerTmfApi(app: FastifyInstance, api: TmfApiDef): Prom
         }),
       );
       for (const def of api.resources) registerResource(scope, api, def);
+      hub?.(scope, api);
     },
     { prefix: basePathOf(api.name) },
   );

@@ -9,6 +9,7 @@ import type { RequestsModule } from '../requests/index.js';
 import type { WorkflowServices } from '../workflow/index.js';
 import { customerApi } from './customer.js';
 import { registerTmfApi, type TmfApiDef } from './framework.js';
+import { registerHubRoutes, TmfHubSubscriptions } from './hub.js';
 
 /** The modules the facades front: the same services the native routes use. */
 export interface TmfDeps {
@@ -27,10 +28,21 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
   return [customerApi(deps.db, deps.referential)];
 }
 
+/** The facades an app serves, for the hub's dispatcher (main.ts starts it, tests drive it). */
+const registered = new WeakMap<FastifyInstance, TmfApiDef[]>();
+
+export function tmfApisOf(app: FastifyInstance): TmfApiDef[] {
+  return registered.get(app) ?? [];
+}
+
 export async function registerTmfRoutes(app: FastifyInstance, deps: TmfDeps): Promise<TmfApiDef[]> {
   const apis = tmfApis(deps);
-  for (const api of apis) await registerTmfApi(app, api);
+  const subscriptions = new TmfHubSubscriptions(deps.db);
+  for (const api of apis)
+    await registerTmfApi(app, api, (scope, a) => registerHubRoutes(scope, a, subscriptions));
+  registered.set(app, apis);
   return apis;
 }
 
 export { basePathOf, type TmfApiDef, type TmfResourceDef } from './framework.js';
+export { TmfHub, type TmfHubOptions } from './hub-dispatcher.js';
