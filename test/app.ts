@@ -6,6 +6,8 @@ import { createTestDb, type TestDb } from './db.js';
 
 export const ADMIN_PASSWORD = 'admin-test-password';
 export const DEMO_PASSWORD = 'demo-test-password';
+/** The key sealing SIM secrets in test apps: demo data loaded apart (loadDemoPlant) must use it too. */
+export const TEST_SECRET_KEY = Buffer.alloc(32, 7);
 
 export interface TestApp {
   app: App;
@@ -26,7 +28,11 @@ export async function createTestApp(): Promise<TestApp> {
   const tdb = await createTestDb();
   await bootstrap(tdb.db, ADMIN_PASSWORD);
   await loadReferenceData(tdb.db, DEMO_PASSWORD);
-  const app = await buildApp({ db: tdb.db, config: { currency: 'XOF', logLevel: 'silent' }, logger: false });
+  const app = await buildApp({
+    db: tdb.db,
+    config: { currency: 'XOF', logLevel: 'silent', secretKey: TEST_SECRET_KEY },
+    logger: false,
+  });
   const tokens = new Map<string, string>();
   const login = async (username: string, password?: string) => {
     const cached = tokens.get(username);

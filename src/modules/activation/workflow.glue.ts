@@ -5,6 +5,8 @@ import type { Run } from '../workflow/engine.js';
 import type { ActivationService } from './activation.service.js';
 import type { Completion } from './automaton.js';
 import { ORDER_OPERATIONS, type Params } from './operations.js';
+import { DomainError } from '../../platform/errors.js';
+import { getPath } from '../workflow/routing.js';
 
 /**
  * How the automaton plugs into the workflow engine without holding a transaction across the network:
@@ -54,38 +56,111 @@ function paramsFrom(d: Data, lineId: string | null): Params {
   return Object.fromEntries(Object.entries(pick).filter(([, v]) => v !== undefined && v !== null));
 }
 
-export function registerActivationHandlers(registry: HandlerRegistry, service: ActivationService): void {
-  for (const operation of ORDER_OPERATIONS) {
-    registry.task(`activation.${operation}`, async (ctx) => {
-      const d: Data = { ...ctx.instance.data, ...ctx.input };
-      const lineId =
-        ctx.instance.lineId ?? (typeof d.directoryNumber === 'string' ? d.directoryNumber : null);
-      if (!lineId) throw new Error(`${operation}: the request has no line (directory number) yet`);
-      const overrides = ((d.activationParams as Data | undefined)?.[ctx.task.node] ?? {}) as Params;
-      const order = await service.submit(
-        ctx.trx,
-        {
-          operation,
-          lineId,
-          params: { ...paramsFrom(d, lineId), ...overrides },
-          element: typeof d.networkElement === 'string' ? d.networkElement : undefined,
-          instanceId: ctx.instance.id,
-          taskId: ctx.task.id,
-          resumeNode: `${ctx.task.node}_wait`,
-          requestRef: ctx.instance.subjectId,
-          customerId: ctx.instance.customerId,
-        },
-        ctx.by,
+/**
+ * Operations on "the line", whatever its kind: the step names the verb and the line's kind comes
+ * with its parameters (`lineKind`: a product kind such as `mobile_postpaid`, or `mobile`/`fixed`),
+ * so one scenario serves mobile and fixed lines (suspension, restoration, termination…). A kind the
+ * verb has no operation for is done by hand (switching).
+ */
+export const LINE_OPERATIONS: Record<string, { mobile?: string; fixed?: string }> = {
+  'line.suspend': { mobile: 'mobile.suspend', fixed: 'fixed.suspend' },
+  'line.restore': { mobile: 'mobile.restore', fixed: 'fixed.restore' },
+  'line.limit': { mobile: 'mobile.limit' },
+  'line.deactivate': { mobile: 'mobile.deactivate', fixed: 'fixed.deactivate' },
+  'line.temporary_access': { mobile: 'mobile.temporary_access', fixed: 'fixed.temporary_access' },
+  // options: supplementary services or the barring class on the switch; osmo-hlr holds neither
+  'line.options': { fixed: 'fixed.services' },
+};
+
+/** Why a step could not be given to a network element: the step's task goes to switching as is. */
+class ManualStep extends Error {}
+
+const isMobile = (kind: unknown) => typeof kind === 'string' && kind.startsWith('mobile');
+const nonEmpty = (v: unknown) => Array.isArray(v) && v.length > 0;
+
+/** The concrete operation of a step, or null when there is nothing to change on the network. */
+function operationFor(name: string, p: Params): string | null {
+  if (typeof p.manual === 'string' && p.manual) throw new ManualStep(p.manual);
+  const line = LINE_OPERATIONS[name];
+  if (!line) return name;
+  const kind = isMobile(p.lineKind) ? 'mobile' : 'fixed';
+  if (name === 'line.options') {
+    if (p.barring === undefined && !nonEmpty(p.add) && !nonEmpty(p.remove)) return null;
+    if (kind === 'mobile')
+      throw new ManualStep(
+        'osmo-hlr holds no supplementary services nor barring classes: set the option by hand',
       );
+    return p.barring !== undefined ? 'fixed.barring' : 'fixed.services';
+  }
+  const op = line[kind];
+  if (!op) throw new ManualStep(`${name} has no automatic operation for a ${kind} line: do it by hand`);
+  return op;
+}
+
+/** A WLL subscriber has no copper port: the switch knows it on a virtual port of its base station. */
+function radioPort(p: Params): Params {
+  if (p.en || typeof p.baseStation !== 'string' || typeof p.dn !== 'string') return p;
+  return { ...p, en: `${p.baseStation}-${p.dn.slice(-6)}`.toUpperCase() };
+}
+
+function resolveParams(d: Data, lineId: string | null, node: string, paths: Record<string, string>): Params {
+  const fromPaths: Params = {};
+  for (const [name, path] of Object.entries(paths)) {
+    const v = getPath(d, path);
+    if (v !== undefined && v !== null) fromPaths[name] = v;
+  }
+  const overrides = ((d.activationParams as Data | undefined)?.[node] ?? {}) as Params;
+  return radioPort({ ...paramsFrom(d, lineId), ...fromPaths, ...overrides });
+}
+
+export function registerActivationHandlers(registry: HandlerRegistry, service: ActivationService): void {
+  for (const name of [...ORDER_OPERATIONS, ...Object.keys(LINE_OPERATIONS)]) {
+    registry.task(`activation.${name}`, async (ctx) => {
+      const d: Data = { ...ctx.instance.data, ...ctx.input };
+      const node = ctx.task.node;
+      const params = resolveParams(d, ctx.instance.lineId, node, ctx.node.params ?? {});
       const prev = (ctx.instance.data.activation ?? {}) as Data;
+      const note = (v: Data) => ({ activation: { ...prev, [node]: v } });
+      let operation: string | null;
+      try {
+        operation = operationFor(name, params);
+      } catch (err) {
+        if (!(err instanceof ManualStep)) throw err;
+        return { outcome: 'manual', data: note({ status: 'manual', error: err.message }) };
+      }
+      if (operation === null)
+        return { outcome: 'done', data: note({ status: 'done', result: { nothingToDo: true } }) };
+      const lineId =
+        (typeof params.dn === 'string' ? params.dn : null) ??
+        (typeof params.msisdn === 'string' ? params.msisdn : null) ??
+        ctx.instance.lineId;
+      if (!lineId) throw new Error(`${operation}: the request has no line (directory number) yet`);
+      let order;
+      try {
+        order = await service.submit(
+          ctx.trx,
+          {
+            operation,
+            lineId,
+            params,
+            element: typeof d.networkElement === 'string' ? d.networkElement : undefined,
+            instanceId: ctx.instance.id,
+            taskId: ctx.task.id,
+            resumeNode: `${node}_wait`,
+            requestRef: ctx.instance.subjectId,
+            customerId: ctx.instance.customerId,
+          },
+          ctx.by,
+        );
+      } catch (err) {
+        // No element of that kind (e.g. osmo-hlr not installed): switching does it by hand, now.
+        if (!(err instanceof DomainError) || err.code !== 'activation.element_not_found') throw err;
+        const error = `${err.message}: no network element can carry out ${operation}, do it by hand`;
+        return { outcome: 'manual', data: note({ operation, status: 'manual', error }) };
+      }
       return {
         outcome: 'submitted',
-        data: {
-          activation: {
-            ...prev,
-            [ctx.task.node]: { orderId: order.id, operation, element: order.element, status: 'pending' },
-          },
-        },
+        data: note({ orderId: order.id, operation, element: order.element, status: 'pending' }),
       };
     });
   }
@@ -180,14 +255,19 @@ type Transitions = ScenarioDef['transitions'];
 /**
  * The nodes and transitions of one automatic activation step: submit → wait → next, or → fall-out
  * to switching with the element's message. `next` is where the request goes once the line is done.
+ * `operation` is an order operation (`mobile.activate`) or a line operation (`line.suspend`, see
+ * LINE_OPERATIONS); `params` says where its parameters come from in the data (name → data path).
+ * The step also ends `done` at once when there is nothing to change on the network, and goes to
+ * switching (`manual`) when no element can do it (none configured, or not an automatic operation).
  */
 export function activationSteps(
   node: string,
   operation: string,
   next: string[],
-  opts: { label?: string; fallbackActor?: string } = {},
+  opts: { label?: string; fallbackActor?: string; params?: Record<string, string> } = {},
 ): { nodes: Nodes; transitions: Transitions } {
   const label = opts.label ?? `Activation: ${operation}`;
+  const fallback = opts.fallbackActor ?? 'switching';
   return {
     nodes: {
       [node]: {
@@ -195,10 +275,11 @@ export function activationSteps(
         label,
         actor: 'activation_automaton',
         handler: `activation.${operation}`,
-        outcomes: ['submitted'],
+        outcomes: ['submitted', 'done', 'manual'],
         maxAttempts: 3,
         backoffSeconds: 5,
-        fallbackActor: opts.fallbackActor ?? 'switching',
+        fallbackActor: fallback,
+        ...(opts.params ? { params: opts.params } : {}),
       },
       [`${node}_wait`]: {
         kind: 'hold',
@@ -208,8 +289,8 @@ export function activationSteps(
       },
       [`${node}_fallout`]: {
         kind: 'human',
-        label: `${label} — refused by the network element`,
-        actor: opts.fallbackActor ?? 'switching',
+        label: `${label} — by hand (the network element refused, or cannot do it)`,
+        actor: fallback,
         outcomes: ['done', 'retry'],
         needs: [`activation.${node}`],
         slaHours: 8,
@@ -217,6 +298,13 @@ export function activationSteps(
     } as Nodes,
     transitions: [
       { from: node, on: 'submitted', to: [`${node}_wait`] },
+      { from: node, on: 'done', to: next, why: 'nothing to change on the network' },
+      {
+        from: node,
+        on: 'manual',
+        to: [`${node}_fallout`],
+        why: 'no network element can do it: switching does it by hand',
+      },
       {
         from: `${node}_wait`,
         on: 'resumed',

@@ -1,3 +1,4 @@
+import { activationSteps } from '../activation/index.js';
 import type { ScenarioDef } from '../workflow/index.js';
 
 /**
@@ -95,6 +96,24 @@ const endTransitions: T[] = [
   { from: 'reply_completed', on: 'sent', to: ['done'] },
   { from: 'reply_rejected', on: 'sent', to: ['rejected'] },
 ];
+
+/**
+ * Where the activation automaton's parameters come from (see requests/network.ts): a new line's
+ * number, SIM and port from its reservation; an existing line's from `network`, set at intake.
+ */
+const NEW_MOBILE_PARAMS = { iccid: 'line.sim', msisdn: 'line.number' };
+const NEW_FIXED_PARAMS = {
+  dn: 'line.number',
+  en: 'line.equipmentNumber',
+  baseStation: 'study.chain.baseStation',
+  barring: 'network.barring',
+};
+const LINE_PARAMS = {
+  lineKind: 'network.lineKind',
+  dn: 'network.dn',
+  msisdn: 'network.dn',
+  iccid: 'network.sim',
+};
 
 /** Money part shared by the sales scenarios: quote, deposit when due, invoice, payment when due. */
 function moneyPart(after: string[]): { nodes: Record<string, Node>; transitions: T[] } {
@@ -243,6 +262,11 @@ const numberAssignment = auto('Directory number assignment (from the reservation
 
 function newFixed(code: string, name: string, radio: boolean): ScenarioDef {
   const money = moneyPart(['number_assignment']);
+  // the works are done: the automaton creates the line on the switch, on its port (radio: its base station's)
+  const switchActivate = activationSteps('switch_activate', 'fixed.activate', ['activate'], {
+    label: 'Line created on the switch',
+    params: NEW_FIXED_PARAMS,
+  });
   const study = studyPart(
     radio
       ? 'Automatic study: radio coverage, base station capacity and number reserved'
@@ -283,6 +307,7 @@ function newFixed(code: string, name: string, radio: boolean): ScenarioDef {
       ...(radio
         ? {}
         : { works: { kind: 'join', label: 'Works done', waitFor: ['mdf_works', 'field_works'] } as Node }),
+      ...switchActivate.nodes,
       activate: auto(
         'Line set-up: reservation committed to the technical file, subscription active with its number',
         'request.activate_line',
@@ -304,7 +329,7 @@ function newFixed(code: string, name: string, radio: boolean): ScenarioDef {
       ...(radio
         ? [
             { from: 'work_orders', on: 'issued', to: ['field_works'] },
-            { from: 'field_works', on: 'done', to: ['activate'] },
+            { from: 'field_works', on: 'done', to: ['switch_activate'] },
           ]
         : [
             {
@@ -315,8 +340,9 @@ function newFixed(code: string, name: string, radio: boolean): ScenarioDef {
             },
             { from: 'mdf_works', on: 'done', to: ['works'] },
             { from: 'field_works', on: 'done', to: ['works'] },
-            { from: 'works', on: 'done', to: ['activate'] },
+            { from: 'works', on: 'done', to: ['switch_activate'] },
           ]),
+      ...switchActivate.transitions,
       { from: 'activate', on: 'done', to: ['reply_completed'] },
       ...endTransitions,
     ],
@@ -325,6 +351,11 @@ function newFixed(code: string, name: string, radio: boolean): ScenarioDef {
 
 function newMobile(code: string, name: string, prepaid: boolean): ScenarioDef {
   const money = moneyPart(['number_assignment']);
+  // the automaton creates the subscriber in the HLR from the SIM's IMSI and keys, with the number
+  const hlrActivate = activationSteps('hlr_activate', 'mobile.activate', ['activate'], {
+    label: 'Subscriber created in the HLR',
+    params: NEW_MOBILE_PARAMS,
+  });
   const study = studyPart('Stock study: SIM card of the shop and number reserved', 'stock', [
     prepaid ? 'invoice' : 'quote',
   ]);
@@ -341,6 +372,7 @@ function newMobile(code: string, name: string, prepaid: boolean): ScenarioDef {
       ...study.nodes,
       ...(prepaid ? { invoice, payment } : money.nodes),
       number_assignment: numberAssignment,
+      ...hlrActivate.nodes,
       activate: auto(
         'Line set-up: SIM and number committed, subscription active with its number and SIM',
         'request.activate_line',
@@ -370,31 +402,64 @@ function newMobile(code: string, name: string, prepaid: boolean): ScenarioDef {
             { from: 'payment', on: 'paid', to: ['number_assignment'] },
           ]
         : money.transitions),
-      { from: 'number_assignment', on: 'assigned', to: ['activate'] },
+      { from: 'number_assignment', on: 'assigned', to: ['hlr_activate'] },
+      ...hlrActivate.transitions,
       { from: 'activate', on: 'done', to: ['reply_completed'] },
       ...endTransitions,
     ],
   };
 }
 
+const OPTION_PARAMS = {
+  ...LINE_PARAMS,
+  add: 'network.option.add',
+  remove: 'network.option.remove',
+  barring: 'network.option.barring',
+  manual: 'network.option.manual',
+};
+
 const switchingApply = (label: string) =>
   human(label, 'switching', ['done'], { slaHours: 8, fields: [notes] });
+
+/** A step of the activation automaton on the request's line (see activationSteps). */
+interface NetworkStep {
+  network: string;
+  operation: string;
+  label: string;
+  params?: Record<string, string>;
+}
+const onLine = (network: string, operation: string, label: string): NetworkStep => ({
+  network,
+  operation,
+  label,
+  params: LINE_PARAMS,
+});
 
 function simple(
   code: string,
   name: string,
   requestKind: string,
   description: string,
-  steps: [string, Node][],
+  steps: ([string, Node] | NetworkStep)[],
 ): ScenarioDef {
-  const nodes: Record<string, Node> = Object.fromEntries(steps);
-  const names = steps.map(([n]) => n);
+  const nodes: Record<string, Node> = {};
+  const names = steps.map((s) => (Array.isArray(s) ? s[0] : s.network));
   const transitions: T[] = [];
-  for (let i = 0; i < names.length; i++) {
-    const n = names[i]!;
-    const node = nodes[n]!;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
     const next = names[i + 1] ?? 'reply_completed';
-    transitions.push({ from: n, on: node.outcomes?.[0] ?? 'done', to: [next] });
+    if (Array.isArray(step)) {
+      const [n, node] = step;
+      nodes[n] = node;
+      transitions.push({ from: n, on: node.outcomes?.[0] ?? 'done', to: [next] });
+    } else {
+      const a = activationSteps(step.network, step.operation, [next], {
+        label: step.label,
+        ...(step.params ? { params: step.params } : {}),
+      });
+      Object.assign(nodes, a.nodes);
+      transitions.push(...a.transitions);
+    }
   }
   return {
     code,
@@ -413,18 +478,22 @@ export const DEFAULT_SCENARIOS: ScenarioDef[] = [
   newMobile('new_mobile_postpaid', 'New postpaid mobile line', false),
   newMobile('new_mobile_prepaid', 'New prepaid mobile line', true),
   (() => {
-    const money = moneyPart(['switching_apply']);
+    const money = moneyPart(['switch_option']);
+    const option = activationSteps('switch_option', 'line.options', ['add_option'], {
+      label: 'Option set on the line (switch services or barring class)',
+      params: OPTION_PARAMS,
+    });
     return {
       code: 'add_option',
       name: 'Add an option',
       requestKind: 'add_option',
       description:
-        'Add an option to a line: blacklist check, quote (deposit for e.g. international access), invoice, payment, switching, set-up, reply.',
+        'Add an option to a line: blacklist check, quote (deposit for e.g. international access), invoice, payment, the activation automaton sets it on the switch (by hand where the element cannot), set-up, reply.',
       start: ['check_customer'],
       nodes: {
         check_customer: checkCustomer,
         ...money.nodes,
-        switching_apply: switchingApply('Configure the option on the switch'),
+        ...option.nodes,
         add_option: auto('Option subscription active', 'request.add_option', ['done']),
         ...endNodes,
       },
@@ -432,7 +501,7 @@ export const DEFAULT_SCENARIOS: ScenarioDef[] = [
         { from: 'check_customer', on: 'clear', to: ['quote'] },
         { from: 'check_customer', on: 'blacklisted', to: ['reply_rejected'] },
         ...money.transitions,
-        { from: 'switching_apply', on: 'done', to: ['add_option'] },
+        ...option.transitions,
         { from: 'add_option', on: 'done', to: ['reply_completed'] },
         ...endTransitions,
       ],
@@ -442,42 +511,67 @@ export const DEFAULT_SCENARIOS: ScenarioDef[] = [
     'remove_option',
     'Remove an option',
     'remove_option',
-    'Remove an option: switching, option subscription terminated, reply.',
+    'Remove an option: the activation automaton takes it off the line (by hand where the element cannot), option subscription terminated, reply.',
     [
-      ['switching_apply', switchingApply('Remove the option on the switch')],
+      {
+        network: 'switch_option',
+        operation: 'line.options',
+        label: 'Option taken off the line',
+        params: OPTION_PARAMS,
+      },
       ['remove_option', auto('Option subscription terminated', 'request.remove_option', ['done'])],
     ],
   ),
-  {
-    code: 'temporary_access_change',
-    name: 'Temporary change of access rights',
-    requestKind: 'access_change',
-    description:
-      'A temporary change of the line’s access rights (e.g. international barring) applied by switching and reverted automatically at its end date.',
-    start: ['switching_apply'],
-    nodes: {
-      switching_apply: switchingApply('Apply the temporary access change'),
-      until_end: { kind: 'timer', label: 'Until the end of the change', atPath: 'accessChange.until' },
-      switching_revert: switchingApply('Revert the access change'),
-      ...endOkNodes,
-    },
-    transitions: [
-      { from: 'switching_apply', on: 'done', to: ['until_end'] },
-      {
-        from: 'until_end',
-        on: 'elapsed',
-        to: ['switching_revert'],
-        why: 'the temporary change has reached its end date',
+  (() => {
+    const apply = activationSteps('apply', 'line.temporary_access', ['until_end'], {
+      label: 'Temporary access change applied on the line',
+      params: {
+        ...LINE_PARAMS,
+        barring: 'network.access.barring',
+        cs: 'network.access.cs',
+        ps: 'network.access.ps',
+        until: 'network.access.until',
+        manual: 'network.access.manual',
       },
-      { from: 'switching_revert', on: 'done', to: ['reply_completed'] },
-      ...endOkTransitions,
-    ],
-  },
+    });
+    return {
+      code: 'temporary_access_change',
+      name: 'Temporary change of access rights',
+      requestKind: 'access_change',
+      description:
+        'A temporary change of the line’s access rights (e.g. international barring) applied by the activation automaton, which reverts it by itself at its end date; by switching where the element cannot.',
+      start: ['apply'],
+      nodes: {
+        ...apply.nodes,
+        until_end: { kind: 'timer', label: 'Until the end of the change', atPath: 'accessChange.until' },
+        switching_revert: switchingApply('Revert the access change'),
+        ...endOkNodes,
+      },
+      transitions: [
+        ...apply.transitions,
+        {
+          from: 'until_end',
+          on: 'elapsed',
+          when: { path: 'activation.apply.status', op: 'eq', value: 'done' },
+          to: ['reply_completed'],
+          why: 'the automaton reverts the change on the element by itself at its end date',
+        },
+        {
+          from: 'until_end',
+          on: 'elapsed',
+          to: ['switching_revert'],
+          why: 'the change was made by hand: switching reverts it at its end date',
+        },
+        { from: 'switching_revert', on: 'done', to: ['reply_completed'] },
+        ...endOkTransitions,
+      ],
+    } satisfies ScenarioDef;
+  })(),
   simple(
     'sim_replacement',
     'SIM replacement',
     'sim_replacement',
-    'SIM replacement: a new card from stock, swapped on the line, reply.',
+    'SIM replacement: a new card from stock, swapped in the HLR by the activation automaton, swapped on the line, reply.',
     [
       [
         'sim_assignment',
@@ -487,6 +581,12 @@ export const DEFAULT_SCENARIOS: ScenarioDef[] = [
           slaHours: 4,
         }),
       ],
+      {
+        network: 'hlr_swap',
+        operation: 'mobile.sim_swap',
+        label: 'New SIM card takes over the number in the HLR',
+        params: { oldIccid: 'network.sim', newIccid: 'newSim', msisdn: 'network.dn' },
+      },
       ['swap_sim', auto('SIM swapped on the line', 'request.swap_sim', ['done'])],
     ],
   ),
@@ -572,9 +672,9 @@ export const DEFAULT_SCENARIOS: ScenarioDef[] = [
     'suspension',
     'Suspension at the customer’s demand',
     'suspension',
-    'Suspension asked by the customer: switching bars the line, subscription suspended, reply.',
+    'Suspension asked by the customer: the activation automaton bars the line (switch) or cuts CS and PS (HLR), subscription suspended, reply.',
     [
-      ['switching_apply', switchingApply('Bar the line on the switch')],
+      onLine('network_suspend', 'line.suspend', 'Line suspended on the network element'),
       ['suspend', auto('Subscription suspended', 'request.suspend', ['done'])],
     ],
   ),
@@ -582,9 +682,9 @@ export const DEFAULT_SCENARIOS: ScenarioDef[] = [
     'restoration',
     'Restoration at the customer’s demand',
     'restoration',
-    'Restoration of a suspended line: switching, subscription active again, reply.',
+    'Restoration of a suspended line: the activation automaton lifts the barring (switch) or gives CS and PS back (HLR), subscription active again, reply.',
     [
-      ['switching_apply', switchingApply('Restore the line on the switch')],
+      onLine('network_restore', 'line.restore', 'Line restored on the network element'),
       ['restore', auto('Subscription active again', 'request.restore', ['done'])],
     ],
   ),
@@ -592,10 +692,10 @@ export const DEFAULT_SCENARIOS: ScenarioDef[] = [
     'termination',
     'Termination',
     'termination',
-    'Termination: final account, disconnection, subscription terminated with its options, deposits refunded, reply.',
+    'Termination: final account, the activation automaton removes the line from the switch or the subscriber from the HLR, subscription terminated with its options, deposits refunded, reply.',
     [
       ['final_account', human('Final account', 'finance', ['settled'], { slaHours: 72 })],
-      ['switching_apply', switchingApply('Disconnect the line')],
+      onLine('network_deactivate', 'line.deactivate', 'Line removed from the network element'),
       ['terminate', auto('Subscription terminated, deposits refunded', 'request.terminate', ['done'])],
     ],
   ),

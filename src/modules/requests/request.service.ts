@@ -5,6 +5,7 @@ import { decodeNumericCursor, pageOf, type Page } from '../../platform/http/pagi
 import { depositFor, type ReferentialServices } from '../referential/index.js';
 import type { InstanceView, WorkflowServices } from '../workflow/index.js';
 import { scenarioFor } from './default-scenarios.js';
+import { networkFacts } from './network.js';
 import type { RequestData } from './request.handlers.js';
 import { RequestError } from './requests.errors.js';
 import type { RequestCreate } from './requests.schemas.js';
@@ -259,6 +260,23 @@ export class RequestService {
     if (input.kind === 'relocation' && !input.address)
       throw invalid('address', 'a relocation gives the new address');
 
+    // What the network elements will be asked (an option acts on its line: the parent's number)
+    const parent =
+      input.kind === 'remove_option' && data.subscription && input.subscriptionId
+        ? await this.ref.subscriptions
+            .get(input.subscriptionId)
+            .then((o) => (o.parentId ? this.ref.subscriptions.get(o.parentId) : undefined))
+            .catch(() => undefined)
+        : undefined;
+    data.network = networkFacts({
+      kind: input.kind,
+      ...(data.product ? { productCode: data.product.code, productKind: data.product.kind } : {}),
+      ...(data.subscription ? { line: data.subscription } : {}),
+      ...(parent
+        ? { parentLine: { number: parent.directoryNumber, productKind: parent.product?.kind ?? '' } }
+        : {}),
+      ...(data.accessChange ? { accessChange: data.accessChange } : {}),
+    });
     const scenario = input.scenario ?? scenarioFor(input.kind, productKind);
     const id = await this.db.transaction().execute(async (trx) => {
       const seq = await sql<{ n: number }>`SELECT nextval('service_request_number_seq')::int AS n`.execute(

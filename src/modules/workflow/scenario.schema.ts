@@ -134,6 +134,9 @@ export const NodeDef = Type.Object(
     maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
     backoffSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86400 })),
     fallbackActor: Type.Optional(Code),
+    // automatic: where the handler's parameters come from in the data (name → data path), e.g.
+    // an activation step's `{ msisdn: 'line.number', iccid: 'line.sim' }`
+    params: Type.Optional(Type.Record(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9_]{0,40}$' }), DataPath)),
     // join
     waitFor: Type.Optional(Type.Array(NodeName, { minItems: 2 })),
     abortOn: Type.Optional(Type.Array(Type.String())),
