@@ -7,6 +7,7 @@ import type { BillingTables } from '../modules/billing/billing.tables.js';
 import type { RequestsTables } from '../modules/requests/requests.tables.js';
 import type { AssistanceTables } from '../modules/assistance/assistance.tables.js';
 import type { ActivationTables } from '../modules/activation/activation.tables.js';
+import type { TmfOrderTables } from '../modules/tmf/orders.tables.js';
 
 /** The whole schema as Kysely sees it: each module declares its own tables and they meet here. */
 export interface Database
@@ -19,4 +20,5 @@ export interface Database
     BillingTables,
     RequestsTables,
     AssistanceTables,
-    ActivationTables {}
+    ActivationTables,
+    TmfOrderTables {}

@@ -8,6 +8,7 @@ import type { ReferentialServices } from '../referential/index.js';
 import type { RequestsModule } from '../requests/index.js';
 import type { WorkflowServices } from '../workflow/index.js';
 import { customerApi } from './customer.js';
+import { productOrderingApi } from './product-ordering.js';
 import { registerTmfApi, type TmfApiDef } from './framework.js';
 import { registerHubRoutes, TmfHubSubscriptions } from './hub.js';
 
@@ -25,7 +26,10 @@ export interface TmfDeps {
 
 /** Every TMF Open API v4 facade; each entry is one API (one base path). */
 export function tmfApis(deps: TmfDeps): TmfApiDef[] {
-  return [customerApi(deps.db, deps.referential)];
+  return [
+    customerApi(deps.db, deps.referential),
+    productOrderingApi(deps.db, deps.requests, deps.workflow),
+  ];
 }
 
 /** The facades an app serves, for the hub's dispatcher (main.ts starts it, tests drive it). */
