@@ -62,6 +62,9 @@ describe('line consultation and faults over HTTP', () => {
     expect(v.subscription.id).toBe(a.subscriptionId);
     expect(v.customer.code).toBe(a.customerCode);
     expect(v.payer.id).toBe(a.payerId);
+    // the customer and payer as the referential shows them everywhere else
+    expect(v.customer).toEqual(await w.t.app.referential.customers.get(a.customerCode));
+    expect(v.payer).toEqual(await w.t.app.referential.payers.getPayer(a.payerId));
     expect(v.technicalFile.chain).toMatchObject({ cp: 'PC1', sdf: 'SR1', switch: 'DKR-SW1' });
     expect(v.status).toMatchObject({ available: true, state: 'idle', meterIndex: 120, source: 'switch' });
     expect(v.history.map((e: { kind: string }) => e.kind)).toEqual(

@@ -6,7 +6,7 @@ import { asstNotFound, AssistanceError } from './assistance.errors.js';
 import { iso, type AssistanceContext } from './context.js';
 import { openIncidentOn, technicalFileOf, toFault } from './fault.service.js';
 import type { LineStatus } from './line-status.js';
-import { byNumber, lineSubscription, type LineSubscription } from './lookups.js';
+import { fromParties, lineSubscription, type LineSubscription } from './lookups.js';
 
 type LedgerEntry = Awaited<ReturnType<AssistanceContext['deps']['billing']['ledger']['entries']>>[number];
 
@@ -68,7 +68,6 @@ export function accountFrom(entries: LedgerEntry[]) {
 type FaultRow = Parameters<typeof toFault>[0];
 
 interface LineRecords {
-  sub: LineSubscription | null;
   history: {
     id: number;
     occurred_at: string;
@@ -87,14 +86,13 @@ interface LineRecords {
 }
 
 /**
- * The subscription of a number and what assistance keeps on the line (last events, meter readings,
- * faults, complaints, rebates, an open incident that flagged it) in ONE statement: each round trip
- * costs the app and the server more than these indexed reads themselves.
+ * What assistance keeps on a line (last events, meter readings, faults, complaints, rebates, an
+ * open incident that flagged it) in ONE statement: each round trip costs the app and the server
+ * more than these indexed reads themselves.
  */
 async function lineRecords(db: Executor, number: string, historyLimit: number): Promise<LineRecords> {
   const r = await sql<LineRecords>`
     SELECT
-      (SELECT row_to_json(x) FROM (${byNumber([number])}) x) AS sub,
       (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (
         SELECT id, occurred_at, entity_type, entity_id, kind, actor, user_id, payload FROM event
         WHERE line_id = ${number} ORDER BY id DESC LIMIT ${historyLimit}) e) AS history,
@@ -144,31 +142,37 @@ export class LineViewService {
     const number = rawNumber.replace(/[\s.+-]/g, '');
     const db = this.ctx.db;
     const { referential, billing } = this.ctx.deps;
-    // The technical file (inventory) needs only the number: it starts at once, beside the one
-    // statement that reads the subscription and everything assistance keeps on the line.
+    // Three reads that need only the number start together: the subscription with its customer and
+    // payer (referential, one statement), what assistance keeps on the line (one statement) and the
+    // technical file (inventory).
     const tfP = technicalFileOf(this.ctx, number);
-    const own = await lineRecords(db, number, opts.historyLimit ?? 50).catch(async (err: unknown) => {
-      await tfP.catch(() => undefined); // never leave it rejected unobserved
+    const ownP = lineRecords(db, number, opts.historyLimit ?? 50);
+    const settle = () => Promise.allSettled([tfP, ownP]); // never leave one rejected unobserved
+    let parties;
+    try {
+      parties = await referential.subscriptions.byNumber(number);
+    } catch (err) {
+      await settle();
       throw err;
-    });
-    const sub = own.sub;
-    if (!sub) {
-      await tfP.catch(() => undefined);
+    }
+    if (!parties) {
+      await settle();
       throw asstNotFound('line.not_found', 'line', number);
     }
-    // The switch (or HLR) is asked as soon as the technical file is known, while the other
-    // modules' reads run, instead of after them.
+    const { customer, payer } = parties;
+    const sub = fromParties(parties);
+    // The switch (or HLR) is asked as soon as the technical file is known, while the billing
+    // reads run, instead of after them.
     const statusP = tfP.then((tf) => this.status(sub, tf));
-    const incidentP = tfP.then((tf) => {
+    const incidentP = Promise.all([tfP, ownP]).then(([tf, own]) => {
       const chain = tf?.chain ?? null;
       // by the lines it flagged (read above); by the pairs of the chain when the line has some
       return chain?.primaryPair?.id !== undefined || chain?.distributionPair?.id !== undefined
         ? openIncidentOn(db, number, chain)
         : (own.incident ?? undefined);
     });
-    const [customer, payer, tf, balance, entries, status, incident] = await Promise.all([
-      referential.customers.get(String(sub.customerId)),
-      referential.payers.getPayer(sub.payerId),
+    const [own, tf, balance, entries, status, incident] = await Promise.all([
+      ownP,
       tfP,
       billing.ledger.balance(sub.payerId),
       billing.ledger.entries(sub.payerId),

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/db.js';
+import type { LineParties } from '../referential/index.js';
 
 /**
  * A line by its directory number, as the front office asks for it. INTERIM: the referential has
@@ -49,4 +50,27 @@ export async function lineSubscription(db: Executor, number: string): Promise<Li
 export async function lineSubscriptions(db: Executor, numbers: string[]): Promise<LineSubscription[]> {
   if (numbers.length === 0) return [];
   return (await byNumber(numbers).execute(db)).rows;
+}
+
+/** The same line from the referential's own read (`referential.subscriptions.byNumber`). */
+export function fromParties(l: LineParties): LineSubscription {
+  const s = l.subscription;
+  return {
+    subscriptionId: s.id,
+    subscriptionCode: s.code,
+    customerId: l.customer.id,
+    customerCode: l.customer.code,
+    customerName: l.customer.displayName || l.customer.code,
+    payerId: l.payer.id,
+    status: s.status,
+    directoryNumber: s.directoryNumber ?? '',
+    simIccid: s.simIccid,
+    equipmentNumber: s.equipmentNumber,
+    productCode: s.product?.code ?? '',
+    productName: s.product?.name ?? '',
+    productKind: s.product?.kind ?? '',
+    recurringPrice: Number(l.recurringPrice),
+    locality: l.customer.address?.locality ?? null,
+    contactPhone: l.customer.phones[0] ?? null,
+  };
 }

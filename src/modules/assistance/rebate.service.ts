@@ -4,7 +4,6 @@ import { decodeNumericCursor, pageOf, type Page } from '../../platform/http/pagi
 import { AssistanceError, asstConflict, asstInvalid, asstNotFound } from './assistance.errors.js';
 import { approvalLevel, canApprove, minutesBetween, outageRebate } from './assistance.rules.js';
 import type { ApprovalLevel, RebateMethod, RebateStatus } from './assistance.tables.js';
-import { creditPayer } from './billing-port.js';
 import { iso, nextNumber, type AssistanceContext } from './context.js';
 import { lineSubscription } from './lookups.js';
 
@@ -217,14 +216,14 @@ export class RebateService {
           note: d.note ?? null,
         },
       });
+      // the billing ledger is the one writer of ledger entries (its credit() writes payer.credited)
       if (status === 'credited')
-        await creditPayer(
+        await this.ctx.deps.billing.ledger.credit(
           trx,
           {
             payerId: row.payer_id,
             customerId: row.customer_id,
             amount: row.amount,
-            currency: row.currency,
             description: `rebate ${row.number}: ${row.reason}`,
             source: { type: 'rebate', id: String(row.id) },
             lineId: row.line_id,

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/db.js';
+import type { Customer } from './customer.service.js';
+import type { Payer, Subscription } from './mappers.js';
 
 /** Customer with its five categories resolved to codes: what every screen shows. */
 export function selectCustomer(db: Executor) {
@@ -38,11 +40,40 @@ export async function nextCode(
 }
 
 // ISO 8601 in UTC with milliseconds, exactly as Date.prototype.toISOString() writes it.
-const isoSql = (col: string) =>
-  sql.raw(`to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+const isoSql = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+// The API's objects as PostgreSQL json expressions over a row alias: the same fields and formats
+// as toCustomer/toPayer/toSubscription (the 360° test compares them field for field).
+const customerJson = (c: string) =>
+  sql.raw(`json_build_object('id', ${c}.id, 'code', ${c}.code, 'kind', ${c}.kind, 'title', ${c}.title,
+    'lastName', ${c}.last_name, 'firstNames', ${c}.first_names, 'nickname', ${c}.nickname,
+    'birthDate', to_char(${c}.birth_date, 'YYYY-MM-DD'),
+    'idDocument', CASE WHEN ${c}.id_document_number <> '' THEN json_build_object(
+      'type', coalesce(${c}.id_document_type, 'other'), 'number', ${c}.id_document_number) END,
+    'companyName', ${c}.company_name, 'tradeName', ${c}.trade_name, 'registrationNumber', ${c}.registration_number,
+    'displayName', CASE WHEN ${c}.kind = 'organisation' THEN coalesce(${c}.company_name, '')
+      ELSE concat_ws(' ', nullif(${c}.title, ''), nullif(${c}.first_names, ''), nullif(${c}.last_name, '')) END,
+    'address', ${c}.address, 'phones', to_json(${c}.phones), 'email', ${c}.email,
+    'preferredLanguage', ${c}.preferred_language, 'status', ${c}.status,
+    'categories', (SELECT json_object_agg(k.kind, k.code) FROM category k WHERE k.id IN
+      (${c}.commercial1_id, ${c}.commercial2_id, ${c}.collection_id, ${c}.accounting_id, ${c}.tax_id)),
+    'createdAt', ${isoSql(`${c}.created_at`)}, 'updatedAt', ${isoSql(`${c}.updated_at`)}, 'version', ${c}.version)`);
+const payerJson = (p: string) =>
+  sql.raw(`json_build_object('id', ${p}.id, 'customerId', ${p}.customer_id,
+    'code', ${p}.code, 'name', ${p}.name, 'billingAddress', ${p}.billing_address, 'paymentMethod', ${p}.payment_method,
+    'bankAccount', ${p}.bank_account, 'mobileMoneyNumber', ${p}.mobile_money_number, 'isDefault', ${p}.is_default,
+    'status', ${p}.status, 'createdAt', ${isoSql(`${p}.created_at`)})`);
+/** A subscription `s` with its product version `pv` and product `pr`. */
+const subscriptionJson = sql.raw(`json_build_object('id', s.id, 'code', s.code,
+    'customerId', s.customer_id, 'payerId', s.payer_id, 'userId', s.user_id, 'parentId', s.parent_id,
+    'productVersionId', s.product_version_id,
+    'product', json_build_object('code', pr.code, 'name', pr.name, 'kind', pr.kind, 'version', pv.version),
+    'status', s.status, 'directoryNumber', s.directory_number, 'simIccid', s.sim_iccid,
+    'equipmentNumber', s.equipment_number, 'plantRef', s.plant_ref, 'createdAt', ${isoSql('s.created_at')},
+    'activatedAt', ${isoSql('s.activated_at')}, 'terminatedAt', ${isoSql('s.terminated_at')})`);
 
 /**
- * The customer 360° as the final JSON text of the API (`Customer360` in referential.schemas.ts):
+ * The customer 360° as the final JSON text of the API (`Customer360View` in referential.schemas.ts):
  * identity and categories, payers, users, subscriptions with their products and the last 50
  * events, built by PostgreSQL in ONE statement. Agents open this screen dozens of times an hour:
  * the text goes to the client as it is, without being parsed, mapped and serialised again in
@@ -54,44 +85,48 @@ export async function read360Json(db: Executor, ref: { id?: number; code?: strin
   const where = ref.id !== undefined ? sql`c.id = ${ref.id}` : sql`c.code = ${ref.code ?? ''}`;
   const r = await sql<{ doc: string }>`
     SELECT json_build_object(
-      'customer', json_build_object('id', c.id, 'code', c.code, 'kind', c.kind, 'title', c.title,
-        'lastName', c.last_name, 'firstNames', c.first_names, 'nickname', c.nickname,
-        'birthDate', to_char(c.birth_date, 'YYYY-MM-DD'),
-        'idDocument', CASE WHEN c.id_document_number <> '' THEN json_build_object(
-          'type', coalesce(c.id_document_type, 'other'), 'number', c.id_document_number) END,
-        'companyName', c.company_name, 'tradeName', c.trade_name, 'registrationNumber', c.registration_number,
-        'displayName', CASE WHEN c.kind = 'organisation' THEN coalesce(c.company_name, '')
-          ELSE concat_ws(' ', nullif(c.title, ''), nullif(c.first_names, ''), nullif(c.last_name, '')) END,
-        'address', c.address, 'phones', to_json(c.phones), 'email', c.email,
-        'preferredLanguage', c.preferred_language, 'status', c.status,
-        'categories', (SELECT json_object_agg(k.kind, k.code) FROM category k
-          WHERE k.id IN (c.commercial1_id, c.commercial2_id, c.collection_id, c.accounting_id, c.tax_id)),
-        'createdAt', ${isoSql('c.created_at')}, 'updatedAt', ${isoSql('c.updated_at')}, 'version', c.version),
-      'payers', coalesce((SELECT json_agg(json_build_object('id', p.id, 'customerId', p.customer_id,
-          'code', p.code, 'name', p.name, 'billingAddress', p.billing_address, 'paymentMethod', p.payment_method,
-          'bankAccount', p.bank_account, 'mobileMoneyNumber', p.mobile_money_number, 'isDefault', p.is_default,
-          'status', p.status, 'createdAt', ${isoSql('p.created_at')}) ORDER BY p.id)
+      'customer', ${customerJson('c')},
+      'payers', coalesce((SELECT json_agg(${payerJson('p')} ORDER BY p.id)
         FROM payer p WHERE p.customer_id = c.id), '[]'),
       'users', coalesce((SELECT json_agg(json_build_object('id', u.id, 'customerId', u.customer_id,
           'title', u.title, 'lastName', u.last_name, 'firstNames', u.first_names, 'phone', u.phone,
           'email', u.email, 'idDocumentNumber', u.id_document_number) ORDER BY u.id)
         FROM subscription_user u WHERE u.customer_id = c.id), '[]'),
-      'subscriptions', coalesce((SELECT json_agg(json_build_object('id', s.id, 'code', s.code,
-          'customerId', s.customer_id, 'payerId', s.payer_id, 'userId', s.user_id, 'parentId', s.parent_id,
-          'productVersionId', s.product_version_id,
-          'product', json_build_object('code', pr.code, 'name', pr.name, 'kind', pr.kind, 'version', pv.version),
-          'status', s.status, 'directoryNumber', s.directory_number, 'simIccid', s.sim_iccid,
-          'equipmentNumber', s.equipment_number, 'plantRef', s.plant_ref, 'createdAt', ${isoSql('s.created_at')},
-          'activatedAt', ${isoSql('s.activated_at')}, 'terminatedAt', ${isoSql('s.terminated_at')}) ORDER BY s.id)
+      'subscriptions', coalesce((SELECT json_agg(${subscriptionJson} ORDER BY s.id)
         FROM subscription s JOIN product_version pv ON pv.id = s.product_version_id
         JOIN product pr ON pr.id = pv.product_id WHERE s.customer_id = c.id), '[]'),
-      'events', coalesce((SELECT json_agg(json_build_object('id', e.id, 'occurredAt', ${isoSql('e.occurred_at')},
+      'events', coalesce((SELECT json_agg(json_build_object('id', e.id, 'occurredAt', ${sql.raw(isoSql('e.occurred_at'))},
           'entityType', e.entity_type, 'entityId', e.entity_id, 'kind', e.kind, 'actor', e.actor,
           'userId', e.user_id, 'lineId', e.line_id, 'payload', e.payload - 'before' - 'after') ORDER BY e.id DESC)
         FROM (SELECT * FROM event WHERE customer_id = c.id ORDER BY id DESC LIMIT 50) e), '[]')
     )::text AS doc
     FROM customer c WHERE ${where}`.execute(db);
   return r.rows[0]?.doc ?? null;
+}
+
+/** The subscription of a directory number (the live one, else the latest) with its customer and payer. */
+export interface LineParties {
+  subscription: Subscription;
+  /** The monthly price of the subscription's product version (minor units). */
+  recurringPrice: number;
+  customer: Customer;
+  payer: Payer;
+}
+
+/**
+ * A line's subscription, customer and payer in ONE statement, in the API's shapes: what the line
+ * consultation shows beside the assistance records. Undefined when the number was never assigned.
+ */
+export async function lineParties(db: Executor, directoryNumber: string): Promise<LineParties | undefined> {
+  const r = await sql<{ doc: LineParties }>`
+    SELECT json_build_object('subscription', ${subscriptionJson}, 'recurringPrice', pv.recurring_price,
+      'customer', ${customerJson('c')}, 'payer', ${payerJson('p')}) AS doc
+    FROM subscription s
+    JOIN product_version pv ON pv.id = s.product_version_id JOIN product pr ON pr.id = pv.product_id
+    JOIN customer c ON c.id = s.customer_id JOIN payer p ON p.id = s.payer_id
+    WHERE s.directory_number = ${directoryNumber}
+    ORDER BY (s.status <> 'terminated') DESC, s.id DESC LIMIT 1`.execute(db);
+  return r.rows[0]?.doc;
 }
 
 export function customerEvents(

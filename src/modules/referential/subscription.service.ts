@@ -3,7 +3,7 @@ import type { Db, Tx } from '../../platform/db.js';
 import { assertNever } from '../../platform/errors.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
 import { currentVersion } from './catalogue.service.js';
-import { nextCode } from './customer.repository.js';
+import { lineParties, nextCode, type LineParties } from './customer.repository.js';
 import type { CustomerService } from './customer.service.js';
 import { toSubscription, type Subscription } from './mappers.js';
 import { ReferentialError, refInvalid, refNotFound } from './referential.errors.js';
@@ -31,6 +31,15 @@ export class SubscriptionService {
     private readonly db: Db,
     private readonly customers: CustomerService,
   ) {}
+
+  /**
+   * The subscription of a directory number (the live one, else the latest ended one) with its
+   * product price, customer and payer, in one round trip: the line consultation's identity part.
+   * Undefined when the number was never assigned. Numbers are matched as stored (digits only).
+   */
+  byNumber(directoryNumber: string): Promise<LineParties | undefined> {
+    return lineParties(this.db, directoryNumber);
+  }
 
   async get(id: number): Promise<Subscription & { statusHistory: unknown[]; payerHistory: unknown[] }> {
     const row = await this.db
