@@ -57,6 +57,7 @@ function Shell() {
     { path: '/directory', label: t('nav.directory'), right: 'directory:search' },
     { path: '/customers/new', label: t('nav.newCustomer'), right: 'customer:write' },
     { path: '/blacklist', label: t('nav.blacklist'), right: 'blacklist:read' },
+    { path: '/faults', label: t('nav.faults'), right: 'fault:read' },
   ];
   const back: NavItem[] = [
     { path: '/baskets', label: t('nav.baskets'), right: 'task:work' },

@@ -16,6 +16,8 @@ import { Catalogue } from './screens/admin/Catalogue';
 import { Users } from './screens/admin/Users';
 import { Roles } from './screens/admin/Roles';
 import { Scenarios } from './screens/admin/Scenarios';
+import { FaultPage } from './screens/assistance/FaultPage';
+import { Faults } from './screens/assistance/Faults';
 
 interface Route {
   pattern: string;
@@ -39,6 +41,12 @@ const ROUTES: Route[] = [
   { pattern: '/blacklist', right: 'blacklist:read', render: () => <Blacklist /> },
   { pattern: '/directory', right: 'directory:search', render: () => <Directory /> },
   { pattern: '/baskets', right: 'task:work', render: () => <Baskets /> },
+  { pattern: '/faults', right: 'fault:read', render: () => <Faults /> },
+  {
+    pattern: '/faults/:ref',
+    right: 'fault:read',
+    render: (p) => <FaultPage key={p.ref} refCode={p.ref ?? ''} />,
+  },
   { pattern: '/inventory', right: 'inventory:read', render: () => <Inventory /> },
   {
     pattern: '/lines/:number',

@@ -20,6 +20,9 @@ const COLORS: Record<string, string> = {
   failed: 'red',
   cancelled: 'gray',
   rejected: 'red',
+  resolved: 'teal',
+  issued: 'blue',
+  in_progress: 'indigo',
 };
 
 export function StatusBadge({ status }: { status: string }) {

@@ -1,11 +1,13 @@
 import type { Messages } from './fr';
 
 import { enBackOffice } from './en.backoffice';
+import { enFaults } from './en.faults';
 import { enScenarios } from './en.scenarios';
 
 export const en: Messages = {
   ...enBackOffice,
   ...enScenarios,
+  ...enFaults,
   app: { tagline: 'Commercial and technical management' },
   nav: {
     inventory: 'Technical',
@@ -20,6 +22,7 @@ export const en: Messages = {
     users: 'Users',
     roles: 'Roles and actors',
     scenarios: 'Scenarios',
+    faults: 'Faults',
     logout: 'Log out',
     frontOffice: 'Front office',
     administration: 'Administration',
@@ -147,6 +150,9 @@ export const en: Messages = {
     suspended: 'Suspended',
     inactive: 'Inactive',
     closed: 'Closed',
+    resolved: 'Resolved',
+    issued: 'Issued',
+    in_progress: 'In progress',
     terminated: 'Terminated',
   },
   subscription: {

@@ -1,9 +1,11 @@
 import { frBackOffice } from './fr.backoffice';
+import { frFaults } from './fr.faults';
 import { frScenarios } from './fr.scenarios';
 
 export const fr = {
   ...frBackOffice,
   ...frScenarios,
+  ...frFaults,
   app: { tagline: 'Gestion commerciale et technique' },
   nav: {
     inventory: 'Technique',
@@ -18,6 +20,7 @@ export const fr = {
     users: 'Utilisateurs',
     roles: 'Rôles et acteurs',
     scenarios: 'Scénarios',
+    faults: 'Dérangements',
     logout: 'Déconnexion',
     frontOffice: 'Front office',
     administration: 'Administration',
@@ -145,6 +148,9 @@ export const fr = {
     suspended: 'Suspendu',
     inactive: 'Inactif',
     closed: 'Clos',
+    resolved: 'Résolu',
+    issued: 'Émis',
+    in_progress: 'En cours d’exécution',
     terminated: 'Résilié',
   },
   subscription: {

@@ -139,7 +139,7 @@ export function RequestPage({ refCode }: { refCode: string }) {
               </Paper>
             </Grid.Col>
           </Grid>
-          <RequestScenario r={r} />
+          <RequestScenario workflow={r.workflow} />
           {open && <TaskDrawer taskId={open} onClose={() => setOpen(null)} />}
         </Stack>
       )}

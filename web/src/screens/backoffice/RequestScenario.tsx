@@ -11,24 +11,30 @@ import { StatusBadge } from '../../components/StatusBadge';
 import { get, qs } from '../../lib/api';
 import { dateTime } from '../../lib/format';
 import type { Actor } from '../../lib/types';
-import type { RequestView } from './tasks';
+import type { Task } from './tasks';
 
 /**
- * The request's scenario as a diagram: where the request stands (open tasks highlighted, done ones
- * ticked, transitions taken in green) and, for the chosen node, why each of its tasks went there.
+ * A request's (or a fault's) scenario as a diagram: where it stands (open tasks highlighted, done
+ * ones ticked, transitions taken in green) and, for the chosen node, why each of its tasks went there.
  */
-export function RequestScenario({ r }: { r: RequestView }) {
+export function RequestScenario({
+  workflow,
+  title,
+}: {
+  workflow: { scenario: string; scenarioVersion: number; tasks: Task[] };
+  title?: string;
+}) {
   const { t } = useTranslation();
   const scenario = useQuery({
-    queryKey: ['scenario', r.workflow.scenario, r.workflow.scenarioVersion],
+    queryKey: ['scenario', workflow.scenario, workflow.scenarioVersion],
     queryFn: () =>
       get<ScenarioVersion>(
-        `/api/v1/scenarios/${encodeURIComponent(r.workflow.scenario)}${qs({ version: r.workflow.scenarioVersion })}`,
+        `/api/v1/scenarios/${encodeURIComponent(workflow.scenario)}${qs({ version: workflow.scenarioVersion })}`,
       ),
     staleTime: Infinity,
   });
   const actors = useQuery({ queryKey: ['actors'], queryFn: () => get<Actor[]>('/api/v1/actors') });
-  const tasks = r.workflow.tasks;
+  const tasks = workflow.tasks;
   const marks = useMemo(() => requestMarks(tasks), [tasks]);
   const current = tasks.find((k) => taskMark(k.status) === 'current') ?? tasks.at(-1);
   const [picked, setPicked] = useState<string | null>(null);
@@ -38,7 +44,7 @@ export function RequestScenario({ r }: { r: RequestView }) {
   return (
     <Paper withBorder p="md" data-testid="request-scenario">
       <Title order={5} mb="sm">
-        {t('scenario.ofRequest')}
+        {title ?? t('scenario.ofRequest')}
       </Title>
       <QueryState query={scenario}>
         {(v) => (

@@ -1,11 +1,16 @@
-import { Anchor, Badge, Group, Paper, Stack, Table, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Paper, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { QueryState } from '../../components/States';
 import { StatusBadge } from '../../components/StatusBadge';
-import { get } from '../../lib/api';
+import { get, qs } from '../../lib/api';
+import { useCan } from '../../lib/auth';
 import { address, dateTime } from '../../lib/format';
 import { navigate } from '../../lib/router';
+import type { Page } from '../../lib/types';
+import type { Fault } from '../assistance/faults';
+import { ReportFault } from '../assistance/ReportFault';
 
 interface Pair {
   id: number;
@@ -60,9 +65,16 @@ function Link({ label, value, sub }: { label: string; value: string | null; sub?
 /** The subscriber technical file: the chain from the number to the concentration point, or the SIM. */
 export function LineView({ number }: { number: string }) {
   const { t } = useTranslation();
+  const can = useCan();
+  const [reporting, setReporting] = useState(false);
   const q = useQuery({
     queryKey: ['line', number],
     queryFn: () => get<TechnicalFile>(`/api/v1/inventory/lines/${encodeURIComponent(number)}`),
+  });
+  const faults = useQuery({
+    queryKey: ['faults', 'line', number],
+    queryFn: () => get<Page<Fault>>(`/api/v1/faults${qs({ line: number, limit: 10 })}`),
+    enabled: can('fault:read'),
   });
   return (
     <QueryState query={q}>
@@ -103,7 +115,38 @@ export function LineView({ number }: { number: string }) {
               <Badge variant="outline" color="gray">
                 {l.product}
               </Badge>
+              {can('fault:write') && !l.ceasedAt && (
+                <Button
+                  size="xs"
+                  color="orange"
+                  ml="auto"
+                  onClick={() => setReporting(true)}
+                  data-testid="report-fault"
+                >
+                  {t('fault.reportButton')}
+                </Button>
+              )}
             </Group>
+            {reporting && <ReportFault line={l.directoryNumber} onClose={() => setReporting(false)} />}
+            {(faults.data?.items.length ?? 0) > 0 && (
+              <Paper withBorder p="md" data-testid="line-faults">
+                <Title order={5} mb="sm">
+                  {t('fault.ofLine')}
+                </Title>
+                {faults.data?.items.map((f) => (
+                  <Group key={f.id} gap="xs">
+                    <Anchor size="sm" ff="monospace" onClick={() => navigate(`/faults/${f.number}`)}>
+                      {f.number}
+                    </Anchor>
+                    <StatusBadge status={f.status} />
+                    <Text size="sm">{t(`fault.symptoms.${f.symptom}`, { defaultValue: f.symptom })}</Text>
+                    <Text size="xs" c="dimmed">
+                      {dateTime(f.reportedAt)}
+                    </Text>
+                  </Group>
+                ))}
+              </Paper>
+            )}
             <Text size="sm" c="dimmed">
               {address(l.address ?? undefined)} · {t('request.created')} {dateTime(l.createdAt)}
               {l.ceasedAt ? ` · ${t('line.ceased')} ${dateTime(l.ceasedAt)}` : ''}
