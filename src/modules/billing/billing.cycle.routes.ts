@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BillingCycleServices } from './cycle.module.js';
 import { by, IdParam, Period } from './billing.http.js';
 import { registerCollectionRoutes } from './collection.routes.js';
+import { registerDeliveryRoutes } from './delivery.routes.js';
 import { BillingCycleError, invalidInput } from './cycle.errors.js';
 import { billContexts, invoiceBatch, renderInvoicePdf, renderReceiptPdf } from './invoice-pdf.js';
 import type { InvoiceDoc } from './invoices.service.js';
@@ -376,5 +377,6 @@ export async function registerBillingCycleRoutes(
     );
 
     registerCollectionRoutes(scope, s);
+    registerDeliveryRoutes(scope, s);
   });
 }

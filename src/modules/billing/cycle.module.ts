@@ -8,6 +8,7 @@ import { CentralisationService } from './centralisation.service.js';
 import { registerCollectionHandlers } from './collection-handlers.js';
 import { COLLECTION_SCENARIOS } from './collection-scenario.js';
 import { CollectionService, type CollectionPorts } from './collection.service.js';
+import { DeliveryService, type MailSettings } from './delivery.service.js';
 import { runBilling, type RunOptions, type RunResult } from './invoice-run.js';
 import { InvoiceService } from './invoices.service.js';
 import { MeterService } from './meter.service.js';
@@ -22,6 +23,8 @@ export interface BillingCycleServices {
   payments: PaymentService;
   accounts: AccountService;
   collection: CollectionService;
+  /** Delivery of a run's bills: paper print batch in postal order, e-mail outbox and sender. */
+  delivery: DeliveryService;
   centralisation: CentralisationService;
   /** The billing run of a period (see invoice-run.ts). */
   run: (opts: RunOptions, by: Actor) => Promise<RunResult>;
@@ -37,7 +40,13 @@ export interface BillingCycleServices {
  */
 export function createBillingCycle(
   db: Db,
-  deps: { currency: string; requests: RequestService; workflow: WorkflowServices; clock?: Clock },
+  deps: {
+    currency: string;
+    requests: RequestService;
+    workflow: WorkflowServices;
+    clock?: Clock;
+    mail?: MailSettings;
+  },
 ): BillingCycleServices {
   const clock = deps.clock ?? deps.workflow.engine.clock;
   registerCollectionHandlers(deps.workflow.handlers);
@@ -85,6 +94,7 @@ export function createBillingCycle(
     payments,
     accounts: new AccountService(db, deps.currency),
     collection,
+    delivery: new DeliveryService(db, deps.currency, deps.mail ?? {}),
     centralisation: new CentralisationService(db, deps.currency),
     run: (opts, by) => runBilling(db, deps.currency, opts, by, clock.now()),
     collect: (by, at) => collection.run(at ?? clock.now(), by),

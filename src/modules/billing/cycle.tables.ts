@@ -130,6 +130,54 @@ export interface BillingPeriodTable {
   closed_by: number | null;
 }
 
+export interface BillingDepositSettlementTable {
+  id: Generated<number>;
+  number: string;
+  deposit_id: number;
+  payer_id: number;
+  customer_id: number;
+  amount: number;
+  applied: number;
+  refunded: number;
+  currency: string;
+  allocations: JsonOpt;
+  reason: string;
+  settled_at: Timestamp;
+  settled_by: number | null;
+}
+
+export interface BillingCollectionDayTable {
+  run_date: string;
+  status: 'running' | 'done' | 'failed';
+  runner: string;
+  attempts: Opt<number>;
+  started_at: Timestamp;
+  heartbeat_at: Timestamp;
+  finished_at: Timestamp | null;
+  report: ColumnType<unknown, string | null, string | null>;
+  error: string | null;
+}
+
+export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'paper';
+
+export interface BillingDeliveryTable {
+  invoice_id: number;
+  run_id: number;
+  payer_id: number;
+  customer_id: number;
+  channel: 'email' | 'paper';
+  postal_rank: number | null;
+  email: string | null;
+  status: DeliveryStatus;
+  attempts: Opt<number>;
+  next_attempt_at: Timestamp | null;
+  lease_until: Timestamp | null;
+  last_error: string | null;
+  message_id: string | null;
+  sent_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
 export interface BillingCycleTables {
   billing_cycle: BillingCycleTable;
   billing_payer_cycle: BillingPayerCycleTable;
@@ -144,4 +192,7 @@ export interface BillingCycleTables {
   billing_collection_action: BillingCollectionActionTable;
   billing_gl_account: BillingGlAccountTable;
   billing_period: BillingPeriodTable;
+  billing_deposit_settlement: BillingDepositSettlementTable;
+  billing_collection_day: BillingCollectionDayTable;
+  billing_delivery: BillingDeliveryTable;
 }

@@ -3,6 +3,7 @@ import type { Db, Executor, Tx } from '../../platform/db.js';
 import { DomainError, type ErrorKind } from '../../platform/errors.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
 import type { LedgerAccount, LedgerKind, PaymentMethod } from './billing.tables.js';
+import { settleDepositIn, type DepositSettlement } from './deposit-settlement.js';
 
 export type BillingErrorCode =
   | 'invoice.not_found'
@@ -503,6 +504,24 @@ export class LedgerService {
       userId: by.userId,
       payload: { amount: d.amount, reason },
     });
+  }
+
+  /**
+   * A line ends: its deposit first pays what the payer owes, the rest is refunded, with a
+   * settlement receipt (deposit-settlement.ts), in the caller's transaction. A deposit no longer
+   * held is left alone (a re-run step), its earlier settlement returned when there is one.
+   */
+  async settleDeposit(
+    trx: Tx,
+    depositId: number,
+    reason: string,
+    at: Date,
+    by: Actor,
+  ): Promise<DepositSettlement | null> {
+    const r = await settleDepositIn(trx, depositId, { reason, applyToDebt: true, at }, by);
+    if (!r.found)
+      throw new BillingError('not_found', 'deposit.not_found', `deposit ${depositId} does not exist`);
+    return r.settlement ?? r.existing;
   }
 
   async depositsOfSubscription(db: Executor, subscriptionId: number): Promise<number[]> {

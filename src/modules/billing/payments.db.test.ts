@@ -206,7 +206,7 @@ describe('payments', () => {
       { reason: 'line terminated', applyToDebt: true, at },
       SYSTEM,
     );
-    expect(r).toEqual({ applied: 10000, refunded: 15000 });
+    expect(r).toMatchObject({ amount: 25000, applied: 10000, refunded: 15000 });
     const bal = await ledger.balance(c.payerId);
     expect(bal).toMatchObject({ receivable: 0, depositsHeld: 0, openInvoices: 0 });
     await expect(

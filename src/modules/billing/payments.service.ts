@@ -3,6 +3,7 @@ import type { Db, Tx } from '../../platform/db.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
 import type { PaymentMethod } from './billing.tables.js';
 import { BillingCycleError, invalidInput } from './cycle.errors.js';
+import { settleDepositIn, type DepositSettlement } from './deposit-settlement.js';
 import { importBankTransfers, importMobileMoney } from './payment-import.js';
 
 export interface PaymentInput {
@@ -251,123 +252,29 @@ export class PaymentService {
 
   /**
    * A line ends: its guarantee deposits first pay what the payer still owes (oldest invoices
-   * first), the rest is refunded to the customer. Each part is a ledger entry with its event.
+   * first), the rest is refunded to the customer (deposit-settlement.ts), with its receipt.
    */
   async settleDeposit(
     depositId: number,
     input: { reason: string; applyToDebt: boolean; at: Date },
     by: Actor,
-  ): Promise<{ applied: number; refunded: number }> {
-    const r = await this.db.transaction().execute(async (trx) => {
-      const d = await trx
+  ): Promise<DepositSettlement> {
+    const r = await this.db.transaction().execute((trx) => settleDepositIn(trx, depositId, input, by));
+    if (!r.found)
+      throw new BillingCycleError('not_found', 'deposit.not_found', `deposit ${depositId} does not exist`);
+    if (!r.settlement) {
+      const d = await this.db
         .selectFrom('billing_deposit')
-        .selectAll()
+        .select('status')
         .where('id', '=', depositId)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!d)
-        throw new BillingCycleError('not_found', 'deposit.not_found', `deposit ${depositId} does not exist`);
-      if (d.status !== 'held')
-        throw new BillingCycleError(
-          'conflict',
-          'deposit.state',
-          `deposit ${depositId} is already ${d.status}`,
-        );
-      let applied = 0;
-      if (input.applyToDebt) {
-        const bal = await trx
-          .selectFrom('billing_ledger_entry')
-          .select(sql<number>`coalesce(sum(amount), 0)::bigint`.as('owed'))
-          .where('payer_id', '=', d.payer_id)
-          .where('account', '=', 'receivable')
-          .executeTakeFirstOrThrow();
-        applied = Math.max(0, Math.min(d.amount, Number(bal.owed)));
-      }
-      const refunded = d.amount - applied;
-      if (applied > 0) {
-        let left = applied;
-        const open = await trx
-          .selectFrom('billing_invoice')
-          .select(['id', 'total', 'paid_amount', 'credited_amount'])
-          .where('payer_id', '=', d.payer_id)
-          .where('status', '=', 'open')
-          .orderBy('due_at')
-          .orderBy('id')
-          .forUpdate()
-          .execute();
-        for (const inv of open) {
-          if (left === 0) break;
-          const due = inv.total - inv.paid_amount - inv.credited_amount;
-          const take = Math.min(due, left);
-          if (take <= 0) continue;
-          left -= take;
-          await trx
-            .updateTable('billing_invoice')
-            .set({
-              paid_amount: inv.paid_amount + take,
-              ...(take === due ? { status: 'paid' as const, paid_at: input.at } : {}),
-            })
-            .where('id', '=', inv.id)
-            .execute();
-        }
-        const base = {
-          payer_id: d.payer_id,
-          customer_id: d.customer_id,
-          currency: d.currency,
-          deposit_id: d.id,
-          occurred_at: input.at,
-        };
-        await trx
-          .insertInto('billing_ledger_entry')
-          .values([
-            {
-              ...base,
-              account: 'deposit',
-              kind: 'deposit_applied',
-              amount: applied,
-              description: `deposit applied to the debt: ${input.reason}`,
-            },
-            {
-              ...base,
-              account: 'receivable',
-              kind: 'deposit_applied',
-              amount: -applied,
-              description: `deposit applied to the debt: ${input.reason}`,
-            },
-          ])
-          .execute();
-      }
-      if (refunded > 0)
-        await trx
-          .insertInto('billing_ledger_entry')
-          .values({
-            payer_id: d.payer_id,
-            customer_id: d.customer_id,
-            account: 'deposit',
-            kind: 'deposit_refunded',
-            amount: refunded,
-            currency: d.currency,
-            deposit_id: d.id,
-            description: `guarantee deposit refunded: ${input.reason}`,
-            occurred_at: input.at,
-          })
-          .execute();
-      await trx
-        .updateTable('billing_deposit')
-        .set({ status: refunded > 0 ? 'refunded' : 'applied', ended_at: input.at })
-        .where('id', '=', d.id)
-        .execute();
-      await appendEvent(trx, {
-        entityType: 'deposit',
-        entityId: d.id,
-        customerId: d.customer_id,
-        kind: refunded > 0 ? 'deposit.refunded' : 'deposit.applied',
-        userId: by.userId,
-        payload: { amount: d.amount, applied, refunded, reason: input.reason },
-      });
-      return { applied, refunded, payerId: d.payer_id };
-    });
-    if (r.applied > 0) await this.onPaid?.(r.payerId);
-    return { applied: r.applied, refunded: r.refunded };
+        .executeTakeFirstOrThrow();
+      throw new BillingCycleError(
+        'conflict',
+        'deposit.state',
+        `deposit ${depositId} is already ${d.status}${r.existing ? ` (${r.existing.number})` : ''}`,
+      );
+    }
+    if (r.settlement.applied > 0) await this.onPaid?.(r.settlement.payerId);
+    return r.settlement;
   }
 }

@@ -10,7 +10,15 @@ import { createReferential } from '../referential/index.js';
  */
 export async function makeCustomer(
   db: Db,
-  opts: { tax?: string; collection?: string; accounting?: string; name?: string; mobileMoney?: string } = {},
+  opts: {
+    tax?: string;
+    collection?: string;
+    accounting?: string;
+    name?: string;
+    mobileMoney?: string;
+    email?: string;
+    address?: { number?: string; street: string; district?: string; postalCode?: string; locality: string };
+  } = {},
 ): Promise<{ customerId: number; code: string; payerId: number; payerCode: string }> {
   const ref = createReferential(db, 'XOF');
   const c = await ref.customers.create(
@@ -18,7 +26,8 @@ export async function makeCustomer(
       kind: 'person',
       lastName: opts.name ?? 'Diop',
       firstNames: 'Awa',
-      address: { street: 'Rue 10', locality: 'Dakar' },
+      address: opts.address ?? { street: 'Rue 10', locality: 'Dakar' },
+      ...(opts.email ? { email: opts.email } : {}),
       categories: {
         commercial1: 'RES',
         commercial2: 'STD',

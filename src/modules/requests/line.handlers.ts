@@ -341,8 +341,9 @@ export function registerLineHandlers(h: HandlerRegistry, deps: LineHandlerDeps):
     return { outcome: 'done', data: { oldSim: d.subscription.sim } };
   });
 
-  // Termination: the subscription ends, deposits come back, and the inventory ceases the line
-  // (plant freed for the next customer, number to quarantine, SIM out of circulation).
+  // Termination: the subscription ends, its deposits first pay what the payer owes and the rest
+  // is refunded (a settlement receipt each), and the inventory ceases the line (plant freed for
+  // the next customer, number to quarantine, SIM out of circulation).
   h.task('request.terminate', async (ctx) => {
     const d = rd(ctx);
     if (!d.subscription) throw new Error('no line');
@@ -353,7 +354,7 @@ export function registerLineHandlers(h: HandlerRegistry, deps: LineHandlerDeps):
       ctx.by,
     );
     for (const depositId of await billing.ledger.depositsOfSubscription(ctx.trx, d.subscription.id))
-      await billing.ledger.refundDeposit(
+      await billing.ledger.settleDeposit(
         ctx.trx,
         depositId,
         `line terminated by request ${d.request.number}`,
