@@ -8,6 +8,7 @@ import type { RequestsTables } from '../modules/requests/requests.tables.js';
 import type { AssistanceTables } from '../modules/assistance/assistance.tables.js';
 import type { ActivationTables } from '../modules/activation/activation.tables.js';
 import type { TmfOrderTables } from '../modules/tmf/orders.tables.js';
+import type { TmfTables } from '../modules/tmf/tmf.tables.js';
 
 /** The whole schema as Kysely sees it: each module declares its own tables and they meet here. */
 export interface Database
@@ -21,4 +22,5 @@ export interface Database
     RequestsTables,
     AssistanceTables,
     ActivationTables,
+    TmfTables,
     TmfOrderTables {}

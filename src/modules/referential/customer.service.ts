@@ -150,9 +150,14 @@ export class CustomerService {
   constructor(private readonly db: Db) {}
 
   async create(input: CustomerCreate, by: Actor): Promise<Customer> {
+    return this.db.transaction().execute((trx) => this.createIn(trx, input, by));
+  }
+
+  /** Within the caller's transaction: TMF629 links the party a customer grows from in the same one. */
+  async createIn(trx: Executor, input: CustomerCreate, by: Actor): Promise<Customer> {
     assertIdentityOrThrow(input.kind, input);
     assertBirthDateOrThrow(input.birthDate, new Date());
-    return this.db.transaction().execute(async (trx) => {
+    {
       const cats = await resolveCategoryCodes(trx, input.categories);
       const code = await repo.nextCode(trx, 'customer_code_seq', 'C');
       const row = await trx
@@ -218,7 +223,7 @@ export class CustomerService {
         payload: { after: toPayer(payer) },
       });
       return customer;
-    });
+    }
   }
 
   async get(ref: string): Promise<Customer> {

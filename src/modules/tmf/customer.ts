@@ -3,8 +3,12 @@ import type { Db } from '../../platform/db.js';
 import { DomainError } from '../../platform/errors.js';
 import type { ReferentialServices } from '../referential/index.js';
 import type { Address } from '../referential/referential.schemas.js';
+import { appendEvent } from '../../platform/events.js';
+import { TmfParties } from './party.js';
 import {
   categoriesOf,
+  type CategoryKind,
+  type ContactInput,
   categoryCharacteristics,
   contactInputOf,
   contactMediumOf,
@@ -38,6 +42,8 @@ interface CustomerRow {
   created_at: Date;
   categories: Record<string, string>;
   payers: { code: string; name: string }[];
+  /** Set when the customer grew from a TMF632 party: that party stays its engagedParty. */
+  party_code: string | null;
 }
 
 export const PARTY_API = 'party';
@@ -58,8 +64,8 @@ function toTmf(r: CustomerRow, ctx: TmfContext): TmfObject {
     name: r.display_name,
     status: r.status,
     engagedParty: {
-      id: r.code,
-      href: ctx.href(PARTY_API, party, r.code),
+      id: r.party_code ?? r.code,
+      href: ctx.href(PARTY_API, party, r.party_code ?? r.code),
       name: r.display_name,
       '@referredType': r.kind === 'organisation' ? 'Organization' : 'Individual',
     },
@@ -82,9 +88,14 @@ function filterSql(filters: Record<string, string[]>): RawBuilder<unknown>[] {
   for (const [attr, values] of Object.entries(filters)) {
     switch (attr) {
       case 'id':
-      case 'engagedParty.id':
         where.push(sql`c.code = ANY(${values.map((v) => v.toUpperCase())}::text[])`);
         break;
+      case 'engagedParty.id': {
+        const vs = values.map((v) => v.toUpperCase());
+        where.push(sql`(c.code = ANY(${vs}::text[]) AND NOT EXISTS (SELECT 1 FROM party pt WHERE pt.customer_id = c.id)
+          OR c.id IN (SELECT pt.customer_id FROM party pt WHERE pt.code = ANY(${vs}::text[])))`);
+        break;
+      }
       case 'status':
         where.push(sql`c.status = ANY(${values}::text[])`);
         break;
@@ -115,22 +126,22 @@ export class TmfCustomers {
     limit: number,
   ): Promise<{ rows: CustomerRow[]; total: number }> {
     const cond = where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``;
-    const rows = await sql<CustomerRow & { total: string }>`
+    // Count and page apart: a window count would build every matching row's JSON.
+    const [rows, n] = await Promise.all([
+      sql<CustomerRow>`
       SELECT c.id, c.code, c.kind, ${DISPLAY_NAME} AS display_name, c.status, c.address, c.phones, c.email,
         c.created_at,
         (SELECT json_object_agg(k.kind, k.code) FROM category k
           WHERE k.id IN (c.commercial1_id, c.commercial2_id, c.collection_id, c.accounting_id, c.tax_id)) AS categories,
         coalesce((SELECT json_agg(json_build_object('code', p.code, 'name', p.name) ORDER BY p.id)
           FROM payer p WHERE p.customer_id = c.id), '[]') AS payers,
-        count(*) OVER () AS total
+        (SELECT pt.code FROM party pt WHERE pt.customer_id = c.id) AS party_code
       FROM customer c ${cond}
       ORDER BY c.id
-      OFFSET ${offset} LIMIT ${limit}`.execute(this.db);
-    if (rows.rows.length === 0 && offset > 0) {
-      const n = await sql<{ n: string }>`SELECT count(*) AS n FROM customer c ${cond}`.execute(this.db);
-      return { rows: [], total: Number(n.rows[0]?.n ?? 0) };
-    }
-    return { rows: rows.rows, total: Number(rows.rows[0]?.total ?? 0) };
+      OFFSET ${offset} LIMIT ${limit}`.execute(this.db),
+      sql<{ n: string }>`SELECT count(*) AS n FROM customer c ${cond}`.execute(this.db),
+    ]);
+    return { rows: rows.rows, total: Number(n.rows[0]?.n ?? 0) };
   }
 
   async list(q: TmfListQuery, ctx: TmfContext) {
@@ -156,6 +167,9 @@ export class TmfCustomers {
     const name = body.name;
     if (name !== undefined && (typeof name !== 'string' || name.trim() === ''))
       throw tmfInvalid('name', 'must be a non-empty string');
+    if (typeof party.id === 'string' && /^PTY/i.test(party.id)) {
+      return this.fromParty(party.id, name, contact, cats, ctx);
+    }
     if (party.id !== undefined) {
       if (typeof party.id !== 'string') throw tmfInvalid('engagedParty.id', 'must be a string');
       const existing = await this.get(party.id, ctx);
@@ -210,6 +224,106 @@ export class TmfCustomers {
       ctx.actor,
     );
     return (await this.get(created.code, ctx)) as TmfObject;
+  }
+
+  /** A TMF632 party becomes a customer, linked to it in the same transaction. */
+  private async fromParty(
+    code: string,
+    name: unknown,
+    contact: ContactInput,
+    cats: Partial<Record<CategoryKind, string>>,
+    ctx: TmfContext,
+  ): Promise<TmfObject> {
+    const p = await new TmfParties(this.db, this.referential).standalone(code);
+    if (!p)
+      throw new DomainError(
+        'rule',
+        'tmf.party_not_found',
+        `engagedParty.id: party ${code} does not exist`,
+        'engagedParty.id',
+      );
+    if (p.customerId !== null)
+      throw new DomainError(
+        'conflict',
+        'tmf.already_customer',
+        `party ${code} is already a customer`,
+        'engagedParty.id',
+      );
+    const stored = Array.isArray(p.contactMedium) ? contactInputOf(p.contactMedium) : {};
+    const c = { ...stored, ...contact };
+    if (!c.address)
+      throw tmfInvalid(
+        'contactMedium',
+        'a postalAddress is required (on the party or here) to make it a customer',
+      );
+    const storedCats = Array.isArray(p.characteristic)
+      ? categoriesOf(
+          (p.characteristic as { name?: unknown }[]).filter(
+            (x) => typeof x.name === 'string' && x.name.startsWith('category.'),
+          ),
+        )
+      : {};
+    const categories = requireAllCategories({ ...storedCats, ...cats });
+    if (p.kind === 'person' && typeof name === 'string') {
+      const full = [p.title, p.givenName, p.familyName].filter(Boolean).join(' ');
+      if (name !== full) throw tmfInvalid('name', `a customer's name is its party's name ("${full}")`);
+    }
+    const identity =
+      p.kind === 'person'
+        ? {
+            kind: 'person' as const,
+            lastName: p.familyName,
+            firstNames: p.givenName,
+            title: p.title,
+            birthDate: p.birthDate,
+          }
+        : {
+            kind: 'organisation' as const,
+            companyName: p.legalName ?? p.tradingName,
+            tradeName: typeof name === 'string' ? name : p.tradingName,
+          };
+    const customerCode = await this.db.transaction().execute(async (trx) => {
+      const locked = await trx
+        .selectFrom('party')
+        .select(['id', 'customer_id'])
+        .where('id', '=', p.id)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
+      if (locked.customer_id !== null)
+        throw new DomainError(
+          'conflict',
+          'tmf.already_customer',
+          `party ${code} is already a customer`,
+          'engagedParty.id',
+        );
+      const created = await this.referential.customers.createIn(
+        trx,
+        {
+          ...identity,
+          address: c.address as Address,
+          ...(c.phones ? { phones: c.phones } : {}),
+          ...(c.email ? { email: c.email } : {}),
+          status: 'active',
+          categories,
+        },
+        ctx.actor,
+      );
+      await trx
+        .updateTable('party')
+        .set({ customer_id: created.id, updated_at: sql<Date>`now()` })
+        .where('id', '=', p.id)
+        .execute();
+      await appendEvent(trx, {
+        entityType: 'party',
+        entityId: p.id,
+        customerId: created.id,
+        kind: 'party.updated',
+        userId: ctx.actor.userId,
+        payload: { code: code.toUpperCase(), kind: p.kind, becameCustomer: created.code },
+      });
+      return created.code;
+    });
+    return (await this.get(customerCode, ctx)) as TmfObject;
   }
 
   /** Merge-patch of status, contact media, categories and (organisations) the name. */

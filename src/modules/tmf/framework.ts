@@ -219,6 +219,11 @@ function parseQuery(query: Record<string, unknown>, def: TmfResourceDef): Parsed
       .flatMap((v) => String(v).split(','))
       .filter((v) => v !== '');
     if (values.length === 0) throw tmfInvalid(attr, 'give a value to filter on');
+    // An href names its id: filter on the id in SQL rather than on every mapped resource.
+    if (attr === 'href' && def.pushdown?.includes('id')) {
+      pushed.id = values.map((v) => decodeURIComponent(v.split('?')[0]?.split('/').pop() ?? ''));
+      continue;
+    }
     (def.pushdown?.includes(attr) ? pushed : local)[attr] = values;
   }
   return { offset, limit, fields, pushed, local };

@@ -8,9 +8,10 @@ import type { ReferentialServices } from '../referential/index.js';
 import type { RequestsModule } from '../requests/index.js';
 import type { WorkflowServices } from '../workflow/index.js';
 import { customerApi } from './customer.js';
-import { productOrderingApi } from './product-ordering.js';
 import { registerTmfApi, type TmfApiDef } from './framework.js';
 import { registerHubRoutes, TmfHubSubscriptions } from './hub.js';
+import { partyApi } from './party.js';
+import { productOrderingApi } from './product-ordering.js';
 
 /** The modules the facades front: the same services the native routes use. */
 export interface TmfDeps {
@@ -28,6 +29,7 @@ export interface TmfDeps {
 export function tmfApis(deps: TmfDeps): TmfApiDef[] {
   return [
     customerApi(deps.db, deps.referential),
+    partyApi(deps.db, deps.referential),
     productOrderingApi(deps.db, deps.requests, deps.workflow),
   ];
 }

@@ -1,0 +1,26 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { Json, Timestamp } from '../../platform/tables.js';
+
+/** Parties declared through TMF632 that are not customers yet (migration 0740). */
+export interface PartyTable {
+  id: Generated<number>;
+  code: string;
+  kind: 'person' | 'organisation';
+  title: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  middle_name: string | null;
+  birth_date: ColumnType<string | null, string | null | undefined, string | null>;
+  trading_name: string | null;
+  legal_name: string | null;
+  registration_number: string | null;
+  contact_medium: Json;
+  characteristic: Json;
+  customer_id: number | null;
+  created_at: ColumnType<Date, never, never>;
+  updated_at: Timestamp;
+}
+
+export interface TmfTables {
+  party: PartyTable;
+}
