@@ -8,6 +8,7 @@ import type { ReferentialServices } from '../referential/index.js';
 import type { RequestsModule } from '../requests/index.js';
 import type { WorkflowServices } from '../workflow/index.js';
 import { customerApi } from './customer.js';
+import { productInventoryApi } from './product-inventory.js';
 import { registerTmfApi, type TmfApiDef } from './framework.js';
 import { registerHubRoutes, TmfHubSubscriptions } from './hub.js';
 import { partyApi } from './party.js';
@@ -31,6 +32,7 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
     customerApi(deps.db, deps.referential),
     partyApi(deps.db, deps.referential),
     productOrderingApi(deps.db, deps.requests, deps.workflow),
+    productInventoryApi(deps.db),
   ];
 }
 
