@@ -10,8 +10,8 @@ import { normNumber } from './listing.service.js';
 import { dirWords, phonexFr } from './phonetic.js';
 
 /** Field prefixes of `fterms` (see gpto_dir_fterms in migrations/0300_directory.sql). */
-type FieldPrefix = 'n' | 'f' | 't' | 'k' | 'c' | 'h' | 's' | 'l';
-const ANY_FIELD: readonly FieldPrefix[] = ['n', 'f', 't', 'k', 'c', 'h', 's', 'l'];
+export type FieldPrefix = 'n' | 'f' | 't' | 'k' | 'c' | 'h' | 's' | 'l';
+export const ANY_FIELD: readonly FieldPrefix[] = ['n', 'f', 't', 'k', 'c', 'h', 's', 'l'];
 const FIELD_PARAMS: Record<
   Exclude<keyof SearchQuery, 'q' | 'directory' | 'limit' | 'cursor'>,
   FieldPrefix[]
@@ -41,6 +41,8 @@ const STOP_WORDS = new Set(['de', 'du', 'des', 'la', 'le', 'les', 'et', 'l', 'd'
 const GOOD = 0.85;
 const EXPANSIONS_PER_WORD = 40;
 const CANDIDATE_CAP = 400;
+/** Above this many pairs for two words (fragments with many completions), each word is looked up alone. */
+export const MAX_PAIR_KEYS = 400;
 
 export interface SearchItem {
   code: string;
@@ -57,7 +59,7 @@ export interface SearchItem {
   score: number;
 }
 
-interface Token {
+export interface Token {
   word: string;
   phon: string;
   fields: readonly FieldPrefix[];
@@ -96,6 +98,68 @@ export function tokensOf(query: SearchQuery): { tokens: Token[]; numbers: string
 interface Candidate {
   id: number;
   fterms: string[];
+}
+
+/** One AND-ed condition of the candidate query: the listing has one of `any`. */
+export interface CandidateCondition {
+  /** `keys`: gpto_dir_keys(fterms) (words and pairs of words, any field); `fterms`: field:word. */
+  on: 'keys' | 'fterms';
+  any: string[];
+}
+
+/**
+ * What gpto_dir_keys (migrations/0310) indexes for a listing's fterms: its distinct words, then every
+ * pair "a b" of two of them with a < b. Twin of the SQL function, checked against it by a test.
+ */
+export function dirKeys(fterms: readonly string[]): string[] {
+  const words = [...new Set(fterms.map((ft) => ft.slice(2)))].sort();
+  const keys = [...words];
+  for (let i = 0; i < words.length; i++)
+    for (let j = i + 1; j < words.length; j++) keys.push(`${words[i]} ${words[j]}`);
+  return keys;
+}
+
+/** The key of two words in gpto_dir_keys: the word itself when both are the same, else "a b" with a < b. */
+export function pairKey(a: string, b: string): string {
+  return a === b ? a : a < b ? `${a} ${b}` : `${b} ${a}`;
+}
+
+/**
+ * The conditions the candidate listings must meet, given each token's accepted words. Words typed in
+ * a field box are looked up with their field (fterms). Words of the search box may be in any field:
+ * they are taken two by two and looked up as pairs (gpto_dir_keys), whose posting lists are far
+ * shorter than those of common words alone — "diop moussa" instead of "diop" and "moussa". A pair
+ * whose cross product would be too long (fragments with many completions) is looked up word by word.
+ */
+export function candidateConditions(
+  tokens: readonly Token[],
+  terms: readonly string[][],
+): CandidateCondition[] {
+  const conds: CandidateCondition[] = [];
+  const free: number[] = [];
+  tokens.forEach((t, i) => {
+    const words = terms[i] as string[];
+    if (t.fields.length === ANY_FIELD.length) free.push(i);
+    else conds.push({ on: 'fterms', any: t.fields.flatMap((f) => words.map((w) => `${f}:${w}`)) });
+  });
+  // Fewest words first; each token is paired with the one after it, the last one of an odd count
+  // with the first one (a token may be in two pairs: still one condition each).
+  free.sort((a, b) => (terms[a] as string[]).length - (terms[b] as string[]).length || a - b);
+  const pair = (i: number, j: number) => {
+    const a = terms[i] as string[];
+    const b = terms[j] as string[];
+    if (a.length * b.length > MAX_PAIR_KEYS) {
+      conds.push({ on: 'keys', any: a }, { on: 'keys', any: b });
+      return;
+    }
+    const keys = new Set<string>();
+    for (const x of a) for (const y of b) keys.add(pairKey(x, y));
+    conds.push({ on: 'keys', any: [...keys] });
+  };
+  if (free.length === 1) conds.push({ on: 'keys', any: terms[free[0] as number] as string[] });
+  for (let k = 0; k + 1 < free.length; k += 2) pair(free[k] as number, free[k + 1] as number);
+  if (free.length > 1 && free.length % 2 === 1) pair(free[free.length - 1] as number, free[0] as number);
+  return conds;
 }
 
 /** Best first: every word matched well beats any fuzzy match; then closeness and field. */
@@ -168,36 +232,35 @@ export class SearchService {
     const expansions = tokens.map(() => new Map<string, number>());
     if (tokens.length > 0) {
       const rows = await sql<{ i: number; term: string; w: number }>`
-        SELECT q.i::int AS i, e.term, e.w
-        FROM unnest(${tokens.map((t) => t.word)}::text[], ${tokens.map((t) => t.phon)}::text[])
-             WITH ORDINALITY AS q(tok, ph, i)
-        CROSS JOIN LATERAL gpto_dir_expand(q.tok, q.ph, ${EXPANSIONS_PER_WORD}) e`.execute(this.db);
+        SELECT i, term, w FROM gpto_dir_expand_all(${tokens.map((t) => t.word)}::text[],
+          ${tokens.map((t) => t.phon)}::text[], ${EXPANSIONS_PER_WORD})`.execute(this.db);
       for (const r of rows.rows) expansions[r.i - 1]?.set(r.term, r.w);
       if (expansions.some((e) => e.size === 0)) return { items: [] };
     }
 
     const candidatesAt = async (minWeight: number): Promise<Candidate[]> => {
-      const conds = tokens.map((t, i) => {
-        const arr: string[] = [];
-        for (const [term, w] of expansions[i] as Map<string, number>) {
-          if (w >= minWeight) for (const f of t.fields) arr.push(`${f}:${term}`);
-        }
-        return arr;
-      });
-      if (conds.some((c) => c.length === 0)) return [];
-      const termConds = conds.map((c) => sql`AND fterms && ${c}::text[]`);
+      const terms = tokens.map((_, i) =>
+        [...(expansions[i] as Map<string, number>)].filter(([, w]) => w >= minWeight).map(([term]) => term),
+      );
+      if (terms.some((t) => t.length === 0)) return [];
+      const conds = candidateConditions(tokens, terms).map((c) =>
+        c.on === 'keys'
+          ? sql`AND gpto_dir_keys(fterms) && ${c.any}::text[]`
+          : sql`AND fterms && ${c.any}::text[]`,
+      );
       const numberCond =
         numbers.length > 0 ? sql`AND NOT no_reverse_search AND numbers @> ${numbers}::text[]` : sql``;
       const r = await sql<Candidate>`
         SELECT id, fterms FROM directory_listing
-        WHERE NOT unlisted AND directory = ANY(${visible}::text[]) ${sql.join(termConds, sql` `)} ${numberCond}
+        WHERE NOT unlisted AND directory = ANY(${visible}::text[]) ${sql.join(conds, sql` `)} ${numberCond}
         LIMIT ${CANDIDATE_CAP}`.execute(this.db);
       return r.rows;
     };
 
-    // Words matched well first; only when that leaves the page short, typos and fragments too.
+    // Words matched well first; only when that leaves the page short, typos and fragments too (when
+    // there are any: otherwise the second pass would be the first one again).
     let candidates = await candidatesAt(GOOD);
-    if (candidates.length < offset + limit && tokens.length > 0) {
+    if (candidates.length < offset + limit && expansions.some((e) => [...e.values()].some((w) => w < GOOD))) {
       candidates = await candidatesAt(0);
     }
     const ranked = candidates
