@@ -129,6 +129,46 @@ describe('TMF hub dispatcher', () => {
     });
   });
 
+  it('keeps the lock order of one resource even when the first writer has the younger transaction id', async () => {
+    const hub = new TmfHub(tdb.db, [api]);
+    await subscribe();
+    const older = await tdb.pool.connect();
+    const younger = await tdb.pool.connect();
+    try {
+      await older.query('BEGIN');
+      await older.query('SELECT pg_current_xact_id()'); // the older transaction id, taken first
+      await younger.query('BEGIN');
+      // Two changes of the resource `res` under its lock (an advisory lock stands for the row lock).
+      await younger.query(`SELECT pg_advisory_xact_lock(7479999)`);
+      await younger.query(
+        `INSERT INTO event (entity_type, entity_id, kind) VALUES ('hub_thing', 'res', 'thing.created')`,
+      );
+      const waiting = older
+        .query(`SELECT pg_advisory_xact_lock(7479999)`)
+        .then(() =>
+          older.query(
+            `INSERT INTO event (entity_type, entity_id, kind) VALUES ('hub_thing', 'res', 'thing.deleted')`,
+          ),
+        );
+      await younger.query('COMMIT');
+      await waiting;
+      await hub.runOnce(); // the older one still runs: only the first change goes
+      expect(received.map((r) => r.body.eventType)).toEqual(['ThingCreateEvent']);
+      await older.query('COMMIT');
+    } finally {
+      older.release();
+      younger.release();
+    }
+    await hub.runOnce();
+    expect(received.map((r) => r.body.eventType)).toEqual(['ThingCreateEvent', 'ThingDeleteEvent']);
+    const ids = await sql<{ txid: string; id: number }>`
+      SELECT txid::text, id FROM event WHERE entity_type = 'hub_thing' AND entity_id = 'res' ORDER BY id`.execute(
+      tdb.db,
+    );
+    // Ordered by transaction id, the delete would have come first.
+    expect(BigInt(ids.rows[1]!.txid)).toBeLessThan(BigInt(ids.rows[0]!.txid));
+  });
+
   it('never delivers a rolled-back change, and sends only what the query asks for', async () => {
     const hub = new TmfHub(tdb.db, [api]);
     await subscribe('eventType=ThingDeleteEvent');
