@@ -1,5 +1,5 @@
 import { buildApp } from './app.js';
-import { workLoop } from './modules/workflow/index.js';
+import { listenForReadyTasks, workLoop } from './modules/workflow/index.js';
 import { startLocalElements } from './modules/activation/index.js';
 import { loadAssistanceScenarios } from './modules/assistance/index.js';
 import { TmfHub, tmfApisOf } from './modules/tmf/index.js';
@@ -49,7 +49,9 @@ export async function start(config: Config = loadConfig()): Promise<void> {
   await app.requests.loadDefaultScenarios();
   await loadAssistanceScenarios(app.workflow);
   const workers = new AbortController();
-  void workLoop(runtime.db, app.workflow.engine, { signal: workers.signal });
+  // Idle workers wait on LISTEN: a commit that makes an automatic task ready wakes them at once.
+  const wake = await listenForReadyTasks(runtime.url).catch(() => undefined);
+  void workLoop(runtime.db, app.workflow.engine, { signal: workers.signal, ...(wake ? { wake } : {}) });
   const stopActivation = await startLocalElements(app.activation, config.dataDir, say);
   // TMF /hub notifications: one dispatcher per database (advisory lock), standby on other nodes.
   const tmfHub = new TmfHub(runtime.db, tmfApisOf(app.http), {
@@ -84,6 +86,7 @@ export async function start(config: Config = loadConfig()): Promise<void> {
     say(`\ngpto: ${signal} received, stopping…`);
     await app.http.close().catch(() => undefined);
     workers.abort();
+    await wake?.close();
     await Promise.race([tmfHub.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 5_000))]);
     // Running network orders finish or keep their lease (re-run after a restart, idempotently);
     // bounded so that an element that never answers cannot hold the stop.

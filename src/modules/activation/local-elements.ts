@@ -2,7 +2,7 @@ import path from 'node:path';
 import { SYSTEM } from '../../platform/events.js';
 import type { ActivationModule } from './index.js';
 import { SwitchSimulator } from './switch-sim/simulator.js';
-import { osmoHlrAvailable, startOsmoHlr, type OsmoHlr } from './testing/osmo-hlr.js';
+import { OSMO_HLR_BIN, osmoHlrAvailable, startOsmoHlr, type OsmoHlr } from './testing/osmo-hlr.js';
 
 /**
  * `gpto start` on one machine: the switch simulator and, where the Debian package is installed, an
@@ -48,6 +48,10 @@ export async function startLocalElements(
         say(`  Switch simulator not started: ${(err as Error).message}`);
       }
     }
+    if (ours('osmo_hlr', 'HLR1') && !osmoHlrAvailable())
+      say(
+        `  osmo-hlr not installed (${OSMO_HLR_BIN}): with no HLR configured, mobile activation steps go to the switching basket`,
+      );
     if (ours('osmo_hlr', 'HLR1') && osmoHlrAvailable()) {
       let hlr: OsmoHlr | null = null;
       try {

@@ -61,4 +61,5 @@ export type { ScenarioDef } from './scenario.schema.js';
 export { validateScenario } from './scenario.validate.js';
 export { simulate } from './simulate.js';
 export { workLoop, workOnce, runTimers } from './worker.js';
+export { listenForReadyTasks, type Wake } from './wake.js';
 export type { Data } from './routing.js';
