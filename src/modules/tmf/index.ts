@@ -8,11 +8,12 @@ import type { ReferentialServices } from '../referential/index.js';
 import type { RequestsModule } from '../requests/index.js';
 import type { WorkflowServices } from '../workflow/index.js';
 import { customerApi } from './customer.js';
-import { productInventoryApi } from './product-inventory.js';
 import { registerTmfApi, type TmfApiDef } from './framework.js';
 import { registerHubRoutes, TmfHubSubscriptions } from './hub.js';
+import { geographicAddressApi } from './geographic-address.js';
 import { partyApi } from './party.js';
 import { productOrderingApi } from './product-ordering.js';
+import { productInventoryApi } from './product-inventory.js';
 
 /** The modules the facades front: the same services the native routes use. */
 export interface TmfDeps {
@@ -31,6 +32,7 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
   return [
     customerApi(deps.db, deps.referential),
     partyApi(deps.db, deps.referential),
+    geographicAddressApi(deps.db),
     productOrderingApi(deps.db, deps.requests, deps.workflow),
     productInventoryApi(deps.db),
   ];

@@ -21,6 +21,17 @@ export interface PartyTable {
   updated_at: Timestamp;
 }
 
+/** TMF673 address validations (migration 0741). */
+export interface TmfAddressValidationTable {
+  id: Generated<number>;
+  code: string;
+  submitted: Json;
+  result: Json;
+  user_id: number | null;
+  created_at: ColumnType<Date, never, never>;
+}
+
 export interface TmfTables {
   party: PartyTable;
+  tmf_address_validation: TmfAddressValidationTable;
 }
