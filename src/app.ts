@@ -24,7 +24,11 @@ import {
   type InventoryServices,
 } from './modules/inventory/index.js';
 import { createDirectory, registerDirectoryRoutes } from './modules/directory/index.js';
-import { createBillingCycle, registerBillingCycleRoutes } from './modules/billing/cycle.index.js';
+import {
+  createBillingCycle,
+  registerBillingCycleRoutes,
+  type BillingCycleServices,
+} from './modules/billing/cycle.index.js';
 import {
   AUTOMATON_ACTOR,
   createActivation,
@@ -41,7 +45,7 @@ import { registerTmfRoutes } from './modules/tmf/index.js';
 
 export interface AppDeps {
   db: Db;
-  config: Pick<Config, 'currency' | 'logLevel'> & Partial<Pick<Config, 'secretKey'>>;
+  config: Pick<Config, 'currency' | 'logLevel'> & Partial<Pick<Config, 'secretKey' | 'smtpUrl' | 'mailFrom'>>;
   logger?: boolean;
   /** The built single-page application (default web/dist); absent means API only. */
   webRoot?: string;
@@ -53,6 +57,8 @@ export interface App {
   referential: ReferentialServices;
   workflow: WorkflowServices;
   billing: BillingServices;
+  /** The billing cycle: runs, payments, collection, delivery of bills (main.ts schedules collection). */
+  billingCycle: BillingCycleServices;
   requests: RequestsModule;
   inventory: InventoryServices;
   /** The activation automaton: `activation.start()` runs it (main.ts), tests drive it. */
@@ -173,10 +179,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerReferentialRoutes(http, referential);
   registerWorkflowRoutes(http, workflow);
   registerBillingRoutes(http, billing);
-  await registerBillingCycleRoutes(
-    http,
-    createBillingCycle(deps.db, { currency: deps.config.currency, requests: requests.requests, workflow }),
-  );
+  const billingCycle = createBillingCycle(deps.db, {
+    currency: deps.config.currency,
+    requests: requests.requests,
+    workflow,
+    mail: { smtpUrl: deps.config.smtpUrl, from: deps.config.mailFrom },
+  });
+  await registerBillingCycleRoutes(http, billingCycle);
   registerRequestRoutes(http, requests.requests);
   registerInventoryRoutes(http, inventory);
   registerActivationRoutes(http, activation);
@@ -202,5 +211,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await registerWebApp(http, deps.webRoot);
 
-  return { http, auth, referential, routes, inventory, workflow, billing, requests, activation, assistance };
+  return {
+    http,
+    auth,
+    referential,
+    routes,
+    inventory,
+    workflow,
+    billing,
+    billingCycle,
+    requests,
+    activation,
+    assistance,
+  };
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { parseCollectionAt } from './modules/billing/collection-schedule.js';
 
 export interface Config {
   port: number;
@@ -15,6 +16,12 @@ export interface Config {
   timeZone: string;
   /** 32-byte key sealing SIM secrets (Ki, OPc, PIN/PUK) at rest: GPTO_SECRET_KEY or, embedded, `<dataDir>/secret.key`. */
   secretKey: Buffer;
+  /** GPTO_COLLECTION_AT: the daily collection run, minutes after the operator's midnight (default 02:00); null = off. */
+  collectionAt: number | null;
+  /** GPTO_SMTP_URL: where bills are e-mailed (`smtp://user:pass@host:port`); unset = they stay queued. */
+  smtpUrl: string | undefined;
+  /** GPTO_MAIL_FROM: the sender of the bills' e-mails. */
+  mailFrom: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -49,6 +56,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const dataDir = path.resolve(env.GPTO_DATA_DIR || 'data');
   const secretKey = secretKeyOf(env, databaseUrl, dataDir, problems);
+  const collectionAt = parseCollectionAt(env.GPTO_COLLECTION_AT);
+  if (collectionAt instanceof Error) problems.push(`GPTO_COLLECTION_AT ${collectionAt.message}`);
+  const smtpUrl = env.GPTO_SMTP_URL || undefined;
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl))
+    problems.push('GPTO_SMTP_URL must start with smtp:// or smtps://');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -61,6 +73,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     currency: env.GPTO_CURRENCY || 'XOF',
     timeZone: env.GPTO_TIME_ZONE || 'Africa/Dakar',
     secretKey: secretKey ?? Buffer.alloc(32),
+    collectionAt: collectionAt instanceof Error ? null : collectionAt,
+    smtpUrl,
+    mailFrom: env.GPTO_MAIL_FROM || undefined,
   };
 }
 

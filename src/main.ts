@@ -1,6 +1,7 @@
 import { buildApp } from './app.js';
 import { listenForReadyTasks, workLoop } from './modules/workflow/index.js';
 import { startLocalElements } from './modules/activation/index.js';
+import { startBillingJobs } from './modules/billing/collection-schedule.js';
 import { loadAssistanceScenarios } from './modules/assistance/index.js';
 import { TmfHub, tmfApisOf } from './modules/tmf/index.js';
 import { loadConfig, type Config } from './config.js';
@@ -53,6 +54,13 @@ export async function start(config: Config = loadConfig()): Promise<void> {
   const wake = await listenForReadyTasks(runtime.url).catch(() => undefined);
   void workLoop(runtime.db, app.workflow.engine, { signal: workers.signal, ...(wake ? { wake } : {}) });
   const stopActivation = await startLocalElements(app.activation, config.dataDir, say);
+  // Billing in the background: the daily collection run (GPTO_COLLECTION_AT, once a day whatever
+  // the number of processes) and the bills' e-mail sender when GPTO_SMTP_URL is set.
+  const billingJobs = startBillingJobs(app.billingCycle, {
+    collectionAt: config.collectionAt,
+    timeZone: config.timeZone,
+    onError: (err) => app.http.log.error({ err }, 'billing background job'),
+  });
   // TMF /hub notifications: one dispatcher per database (advisory lock), standby on other nodes.
   const tmfHub = new TmfHub(runtime.db, tmfApisOf(app.http), {
     log: app.http.log.child({ module: 'tmf-hub' }),
@@ -86,6 +94,7 @@ export async function start(config: Config = loadConfig()): Promise<void> {
     say(`\ngpto: ${signal} received, stopping…`);
     await app.http.close().catch(() => undefined);
     workers.abort();
+    await Promise.race([billingJobs.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 5_000))]);
     await wake?.close();
     await Promise.race([tmfHub.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 5_000))]);
     // Running network orders finish or keep their lease (re-run after a restart, idempotently);
