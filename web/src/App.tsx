@@ -42,7 +42,8 @@ export function App() {
 interface NavItem {
   path: string;
   label: string;
-  right: string;
+  /** The right the screen needs, or any of several. */
+  right: string | string[];
 }
 
 function Shell() {
@@ -62,6 +63,11 @@ function Shell() {
   const back: NavItem[] = [
     { path: '/baskets', label: t('nav.baskets'), right: 'task:work' },
     { path: '/inventory', label: t('nav.inventory'), right: 'inventory:read' },
+    {
+      path: '/imports',
+      label: t('nav.imports'),
+      right: ['inventory:write', 'directory:write', 'directory:edition'],
+    },
   ];
   const admin: NavItem[] = [
     { path: '/admin/categories', label: t('nav.categories'), right: 'catalogue:read' },
@@ -90,7 +96,8 @@ function Shell() {
     qc.setQueryData(['me'], null);
     navigate('/', true);
   };
-  const visibleAdmin = admin.filter((n) => can(n.right));
+  const allowed = (n: NavItem) => [n.right].flat().some((r) => can(r));
+  const visibleAdmin = admin.filter(allowed);
   return (
     <AppShell
       header={{ height: 52 }}
@@ -134,13 +141,13 @@ function Shell() {
         <Text size="xs" fw={700} c="dimmed" tt="uppercase" px="sm" py={4}>
           {t('nav.frontOffice')}
         </Text>
-        {front.filter((n) => can(n.right)).map(link)}
-        {back.some((n) => can(n.right)) && (
+        {front.filter(allowed).map(link)}
+        {back.some(allowed) && (
           <Text size="xs" fw={700} c="dimmed" tt="uppercase" px="sm" py={4} mt="md">
             {t('nav.backOffice')}
           </Text>
         )}
-        {back.filter((n) => can(n.right)).map(link)}
+        {back.filter(allowed).map(link)}
         {visibleAdmin.length > 0 && (
           <>
             <Text size="xs" fw={700} c="dimmed" tt="uppercase" px="sm" py={4} mt="md">

@@ -18,6 +18,7 @@ import { Roles } from './screens/admin/Roles';
 import { Scenarios } from './screens/admin/Scenarios';
 import { FaultPage } from './screens/assistance/FaultPage';
 import { Faults } from './screens/assistance/Faults';
+import { Imports } from './screens/jobs/Imports';
 
 interface Route {
   pattern: string;
@@ -48,6 +49,8 @@ const ROUTES: Route[] = [
     render: (p) => <FaultPage key={p.ref} refCode={p.ref ?? ''} />,
   },
   { pattern: '/inventory', right: 'inventory:read', render: () => <Inventory /> },
+  // The screen shows only the jobs the user's rights allow (inventory, directory imports, editions).
+  { pattern: '/imports', right: '', render: () => <Imports /> },
   {
     pattern: '/lines/:number',
     right: 'inventory:read',

@@ -2,12 +2,14 @@ import type { Messages } from './fr';
 
 import { enBackOffice } from './en.backoffice';
 import { enFaults } from './en.faults';
+import { enJobs } from './en.jobs';
 import { enScenarios } from './en.scenarios';
 
 export const en: Messages = {
   ...enBackOffice,
   ...enScenarios,
   ...enFaults,
+  ...enJobs,
   app: { tagline: 'Commercial and technical management' },
   nav: {
     inventory: 'Technical',
@@ -23,6 +25,7 @@ export const en: Messages = {
     roles: 'Roles and actors',
     scenarios: 'Scenarios',
     faults: 'Faults',
+    imports: 'Imports and editions',
     logout: 'Log out',
     frontOffice: 'Front office',
     administration: 'Administration',

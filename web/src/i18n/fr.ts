@@ -1,11 +1,13 @@
 import { frBackOffice } from './fr.backoffice';
 import { frFaults } from './fr.faults';
+import { frJobs } from './fr.jobs';
 import { frScenarios } from './fr.scenarios';
 
 export const fr = {
   ...frBackOffice,
   ...frScenarios,
   ...frFaults,
+  ...frJobs,
   app: { tagline: 'Gestion commerciale et technique' },
   nav: {
     inventory: 'Technique',
@@ -21,6 +23,7 @@ export const fr = {
     roles: 'Rôles et acteurs',
     scenarios: 'Scénarios',
     faults: 'Dérangements',
+    imports: 'Imports et éditions',
     logout: 'Déconnexion',
     frontOffice: 'Front office',
     administration: 'Administration',
