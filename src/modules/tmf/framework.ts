@@ -22,6 +22,8 @@ export interface TmfContext {
   actor: Actor;
   /** Absolute href of a resource of any facade: `href('party', 'individual', 'C000012')`. */
   href(api: string, path: string, id: string): string;
+  /** The route's path parameters, for a resource nested in another (`processFlow/:processFlowId/taskFlow`). */
+  params?: Record<string, string>;
 }
 
 export interface TmfListQuery {
@@ -149,6 +151,7 @@ function contextOf(request: FastifyRequest): TmfContext {
     principal,
     actor: actorOf(principal),
     href: (api, path, id) => `${base}${basePathOf(api)}/${path}/${encodeURIComponent(id)}`,
+    params: (request.params ?? {}) as Record<string, string>,
   };
 }
 

@@ -8,6 +8,7 @@ import type { ReferentialServices } from '../referential/index.js';
 import type { RequestsModule } from '../requests/index.js';
 import type { WorkflowServices } from '../workflow/index.js';
 import { customerApi } from './customer.js';
+import { processFlowApi } from './process-flow.js';
 import { registerTmfApi, type TmfApiDef } from './framework.js';
 import { registerHubRoutes, TmfHubSubscriptions } from './hub.js';
 import { geographicAddressApi } from './geographic-address.js';
@@ -35,6 +36,7 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
     geographicAddressApi(deps.db),
     productOrderingApi(deps.db, deps.requests, deps.workflow),
     productInventoryApi(deps.db),
+    processFlowApi(deps.db, deps.workflow),
   ];
 }
 
