@@ -5,7 +5,8 @@ import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
-import { createBillingCycle, runBilling } from '../modules/billing/cycle.index.js';
+import { runBilling } from '../modules/billing/cycle.index.js';
+import { DeliveryService } from '../modules/billing/delivery.service.js';
 import { billContexts, invoiceBatch } from '../modules/billing/invoice-pdf.js';
 import { CentralisationService } from '../modules/billing/centralisation.service.js';
 import { InvoiceService } from '../modules/billing/invoices.service.js';
@@ -81,12 +82,7 @@ export function registerBillingCommands(program: Command): void {
         await bootstrap(rt.db, config.adminPassword);
         const app = await buildApp({ db: rt.db, config, logger: false });
         await app.requests.loadDefaultScenarios();
-        const cycle = createBillingCycle(rt.db, {
-          currency: config.currency,
-          requests: app.requests.requests,
-          workflow: app.workflow,
-        });
-        const r = await cycle.collect(SYSTEM, opts.date ? new Date(opts.date) : undefined);
+        const r = await app.billingCycle.collect(SYSTEM, opts.date ? new Date(opts.date) : undefined);
         say(
           `collection ${r.date}: ${r.debtors} debtors, ${r.reminders} reminders, ${r.limitations} limitations, ${r.suspensions} suspensions, ` +
             `${r.terminationProposals} termination proposals, ${r.restored} restored, ${r.requests.length} service requests`,
@@ -172,15 +168,30 @@ export function registerBillingCommands(program: Command): void {
 
   billing
     .command('print')
-    .description('the print batch of a billing run: every invoice in one PDF')
+    .description(
+      'the print batch of a billing run in one PDF: every invoice, or with --paper the bills on paper in postal order',
+    )
     .requiredOption('--run <id>', 'billing run id')
     .requiredOption('--out <file>', 'PDF file to write')
-    .action(async (opts: { run: string; out: string }) => {
+    .option('--paper', 'only the payers without an e-mail address, in postal order (prepares the run)', false)
+    .action(async (opts: { run: string; out: string; paper: boolean }) => {
       const config = loadConfig();
       const rt = await openRuntime(config, { poolSize: 2 });
       try {
         const invoices = new InvoiceService(rt.db, config.currency);
         const runId = Number(opts.run);
+        if (opts.paper) {
+          const delivery = new DeliveryService(rt.db, config.currency);
+          const d = await delivery.prepare(runId, new Date(), SYSTEM);
+          await pipeline(
+            invoiceBatch(delivery.paperPages(runId), `Billing run ${runId}: paper`),
+            createWriteStream(opts.out),
+          );
+          say(
+            `print batch of run ${runId}: ${d.paper} bills on paper, in postal order, written to ${opts.out}`,
+          );
+          return;
+        }
         async function* pages() {
           let after = 0;
           for (;;) {
@@ -196,6 +207,64 @@ export function registerBillingCommands(program: Command): void {
         await pipeline(invoiceBatch(pages(), `Billing run ${runId}`), createWriteStream(opts.out));
         say(`print batch of run ${runId} written to ${opts.out}`);
       } finally {
+        await rt.close();
+      }
+    });
+
+  billing
+    .command('mail')
+    .description(
+      "e-mail the bills: queue a run's bills for the payers with an e-mail address (--run), then send the outbox through GPTO_SMTP_URL",
+    )
+    .option('--run <id>', "queue this billing run's bills first (idempotent)")
+    .option('--dry-run', 'send nothing: show the queue', false)
+    .action(async (opts: { run?: string; dryRun: boolean }) => {
+      const config = loadConfig();
+      const rt = await openRuntime(config, { poolSize: 2 });
+      const delivery = new DeliveryService(rt.db, config.currency, {
+        smtpUrl: config.smtpUrl,
+        from: config.mailFrom,
+      });
+      try {
+        await bootstrap(rt.db, config.adminPassword);
+        const runId = opts.run ? Number(opts.run) : undefined;
+        if (runId) {
+          const d = await delivery.prepare(runId, new Date(), SYSTEM);
+          say(`run ${runId}: ${d.email} bills by e-mail, ${d.paper} on paper (${d.added} newly queued)`);
+        }
+        const q = await delivery.queue({ ...(runId ? { runId } : {}), limit: 20 });
+        const pending = q.counts.queued + q.counts.sending;
+        if (opts.dryRun || !delivery.mailConfigured) {
+          say(
+            `outbox${runId ? ` of run ${runId}` : ''}: ${q.counts.queued} queued, ${q.counts.sending} being sent, ${q.counts.sent} sent, ${q.counts.failed} failed` +
+              (delivery.mailConfigured
+                ? ' (dry run: nothing sent)'
+                : ' (GPTO_SMTP_URL not set: nothing sent)'),
+          );
+          for (const i of q.items.filter((x) => x.status !== 'sent'))
+            say(
+              `  ${i.invoice} → ${i.email} ${i.status}${i.attempts ? ` (${i.attempts} tries${i.lastError ? `: ${i.lastError}` : ''})` : ''}`,
+            );
+          return;
+        }
+        const bar = new SingleBar(
+          {
+            format: 'e-mails |{bar}| {value}/{total} · {sent} sent · {retried} to retry · {failed} failed',
+            hideCursor: true,
+          },
+          Presets.shades_classic,
+        );
+        bar.start(pending, 0, { sent: 0, retried: 0, failed: 0 });
+        const r = await delivery.sendQueued({
+          ...(runId ? { runId } : {}),
+          limit: pending,
+          onProgress: (p) => bar.update(p.sent + p.retried + p.failed, { ...p }),
+        });
+        bar.stop();
+        say(`${r.sent} e-mails sent, ${r.retried} to retry later, ${r.failed} failed for good`);
+        if (r.failed > 0) process.exitCode = 1;
+      } finally {
+        delivery.close();
         await rt.close();
       }
     });
