@@ -4,7 +4,7 @@ import type { NotFeasible } from './capacity.js';
 import { recordCapacity, type CapacityRelay } from './capacity-outbox.js';
 import { invConflict, invNotFound } from './inventory.errors.js';
 import type { AssignNumberInput, StudyInput } from './inventory.schemas.js';
-import { ceaseInTrx, commitInTrx } from './line.service.js';
+import { ceaseInTrx, commitInTrx, relocateInTrx } from './line.service.js';
 import { registerInTrx } from './pending.service.js';
 import { idOf } from './plant.writers.js';
 import { pickNumber, releaseInTrx, reserveChain, runStudy } from './study.service.js';
@@ -132,6 +132,21 @@ export class InventoryService {
   async ceaseIn(trx: Tx, directoryNumber: string, reason: string, by: Actor): Promise<TechnicalFile> {
     this.relay.afterCommit(await recordCapacity(trx, await ceaseInTrx(trx, directoryNumber, reason, by)));
     return loadLine(trx, directoryNumber);
+  }
+
+  /**
+   * Relocation: the line keeps its number and moves onto the chain the request's study reserved at
+   * the new address; its old plant is freed (announced after the caller's commit).
+   */
+  async relocateIn(
+    trx: Tx,
+    i: { requestRef: string; directoryNumber: string },
+    reason: string,
+    by: Actor,
+  ): Promise<TechnicalFile> {
+    const r = await relocateInTrx(trx, i.requestRef, i.directoryNumber, reason, by);
+    this.relay.afterCommit(await recordCapacity(trx, r.signals));
+    return loadLine(trx, i.directoryNumber);
   }
 
   /**

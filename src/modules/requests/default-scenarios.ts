@@ -154,9 +154,6 @@ function moneyPart(after: string[]): { nodes: Record<string, Node>; transitions:
   };
 }
 
-const studyNode = (label: string, actor: string, extra: Partial<Node> = {}): Node =>
-  human(label, actor, feasibility, { slaHours: 48, fields: [notes], ...extra });
-
 /**
  * The automatic study: the inventory finds and reserves the whole chain (port, MDF positions,
  * primary and distribution pairs at a serving concentration point), or the base station, or the SIM
@@ -635,33 +632,48 @@ export const DEFAULT_SCENARIOS: ScenarioDef[] = [
     name: 'Relocation',
     requestKind: 'relocation',
     description:
-      'Moving a fixed line to a new address: network and distribution frame studies side by side, work orders, field works, plant updated, reply.',
-    start: ['study_network', 'study_mdf'],
+      'Moving a fixed line to a new address: automatic study at the new address (chain reserved, or hold until capacity), work orders, field works, the line keeps its number on its new chain, reply.',
+    start: ['study'],
     nodes: {
-      study_network: studyNode('Network study at the new address', 'network_studies'),
-      study_mdf: studyNode('Distribution frame study at the new address', 'mdf', {
-        fields: [notes, { name: 'pair', type: 'string', required: true, forOutcomes: ['feasible'] }],
-      }),
-      studies: {
-        kind: 'join',
-        label: 'Studies done',
-        waitFor: ['study_network', 'study_mdf'],
-        abortOn: ['not_feasible'],
-      },
+      // The inventory reserves the new chain (port, MDF positions, pairs — or the base station)
+      // without a number: the line keeps its own. Not feasible: held like a new line.
+      study: auto(
+        'Automatic study at the new address: line port, MDF positions and pairs (or base station) reserved',
+        'request.relocation_study',
+        feasibility,
+        { fallbackActor: 'network_studies', needs: ['installAddress'] },
+      ),
+      wait_capacity: holdForCapacity,
       work_orders: auto('Work orders', 'request.work_orders', ['issued'], { needs: ['mdf', 'field'] }),
       field_works: human('Move the line and completion report', 'field', ['done'], {
         handler: 'request.completion_report',
         fields: [{ name: 'report', type: 'string', required: true }],
         assignment: { strategy: 'zone', zonePath: 'zone' },
       }),
-      relocate: auto('Plant of the line updated', 'request.relocate', ['done']),
+      relocate: auto('Line moved onto its new chain, same number', 'request.relocate_line', ['done']),
       ...endNodes,
     },
     transitions: [
-      { from: 'study_network', on: '*', to: ['studies'] },
-      { from: 'study_mdf', on: '*', to: ['studies'] },
-      { from: 'studies', on: 'done', to: ['work_orders'] },
-      { from: 'studies', on: 'aborted', to: ['reply_rejected'], why: 'not feasible at the new address' },
+      {
+        from: 'study',
+        on: 'feasible',
+        to: ['work_orders'],
+        why: 'the inventory reserved the chain at the new address',
+      },
+      {
+        from: 'study',
+        on: 'not_feasible',
+        to: ['wait_capacity'],
+        why: 'not feasible now: the request waits for capacity in the inventory’s pending requests',
+      },
+      {
+        from: 'wait_capacity',
+        on: 'resumed',
+        to: ['study'],
+        why: 'the inventory found capacity and reserved it for the request',
+      },
+      { from: 'wait_capacity', on: 'recheck', to: ['study'], why: 'periodic recheck of a pending request' },
+      { from: 'wait_capacity', on: 'expired', to: ['reply_rejected'], why: 'no capacity within 90 days' },
       { from: 'work_orders', on: 'issued', to: ['field_works'] },
       { from: 'field_works', on: 'done', to: ['relocate'] },
       { from: 'relocate', on: 'done', to: ['reply_completed'] },

@@ -108,9 +108,8 @@ export function registerLineHandlers(h: HandlerRegistry, deps: LineHandlerDeps):
   // The automatic study. Feasible: the reservation is the request's (its code in the data, its
   // release recorded as compensation). Not feasible: the inventory holds the request in its pending
   // requests with the cause and the element, and the scenario waits on `wait_capacity`.
-  h.task('request.study', async (ctx) => {
+  const studyStep = async (ctx: TaskContext, input: StudyInput) => {
     const d = rd(ctx);
-    const input = await studyInput(d);
     const requestRef = input.requestRef;
     let out;
     try {
@@ -156,6 +155,65 @@ export function registerLineHandlers(h: HandlerRegistry, deps: LineHandlerDeps):
         },
       },
     };
+  };
+  h.task('request.study', async (ctx) => studyStep(ctx, await studyInput(rd(ctx))));
+
+  // Relocation: the line's new chain at the new address (no number: the line keeps its own), with
+  // the same outcomes, hold and compensation as a new line's study.
+  h.task('request.relocation_study', async (ctx) => {
+    const d = rd(ctx);
+    const s = d.subscription;
+    if (!s?.number) throw new Error('the request names no line to relocate');
+    const kind = lineKindOf(s.productKind);
+    if (kind !== 'fixed_wired' && kind !== 'fixed_radio')
+      throw new Error(`a ${s.productKind} line is not relocated through the plant`);
+    const a = d.installAddress;
+    if (!a) throw new Error('the request has no new address');
+    return studyStep(ctx, {
+      requestRef: d.request.number,
+      kind,
+      product: s.productCode,
+      address: {
+        locality: a.locality,
+        ...(a.district ? { district: a.district } : {}),
+        ...(a.street ? { street: a.street } : {}),
+        ...(a.number ? { number: a.number } : {}),
+      },
+      withNumber: false,
+      holdIfNotFeasible: true,
+    });
+  });
+
+  // The move: the line keeps its number on the chain reserved at the new address (the inventory
+  // closes the old technical file and frees its plant), and the subscription's plant follows.
+  h.task('request.relocate_line', async (ctx) => {
+    const d = rd(ctx);
+    const s = d.subscription;
+    if (!s?.number) throw new Error('the request names no line to relocate');
+    let r = await inv.service.reservation({ requestRef: d.request.number }, ctx.trx);
+    if (r.status === 'reserved') {
+      await inv.service.relocateIn(
+        ctx.trx,
+        { requestRef: d.request.number, directoryNumber: s.number },
+        `relocated by request ${d.request.number}`,
+        ctx.by,
+      );
+      // within the same exchange the line kept its equipment number: the chain as committed
+      r = await inv.service.reservation({ code: r.code }, ctx.trx);
+    } else if (r.status !== 'committed')
+      throw new Error(`reservation ${r.code} of ${d.request.number} is ${r.status}`);
+    const facts = { ...chainFacts(r), number: s.number };
+    await ref.subscriptions.changeTechnicalIn(
+      ctx.trx,
+      s.id,
+      {
+        ...(r.chain.equipmentNumber ? { equipmentNumber: r.chain.equipmentNumber } : {}),
+        plantRef: { ...facts, zone: d.zone ?? null, address: d.address ?? null },
+      },
+      `relocated by request ${d.request.number}`,
+      ctx.by,
+    );
+    return { outcome: 'done', data: { technicalFile: r.code } };
   });
 
   h.task('request.choose_number', async (ctx) => {

@@ -160,6 +160,8 @@ describe.skipIf(suite.skip)(suite.name, () => {
     mdf_works: { outcome: 'done' },
     field_works: { outcome: 'done', data: { report: 'line installed, tone OK' } },
   };
+  /** Steps of the relocation besides the field works (none are human but the field's today). */
+  const relocationScript: Script = {};
   const inventory = async (url: string) => {
     const res = await t.call('GET', `/api/v1/inventory${url}`, await t.login('network'));
     expect(res.statusCode, res.body).toBe(200);
@@ -612,29 +614,62 @@ describe.skipIf(suite.skip)(suite.name, () => {
     expect((await account(line.request.payerId)).balance.depositsHeld).toBe(0);
   });
 
-  it('relocates a fixed line', async () => {
+  it('relocates a fixed line: the inventory studies the new address, the line keeps its number on its new chain', async () => {
     const c = await newCustomer();
     const first = await drive(
       (await create({ kind: 'new_line', customer: c.code, productCode: 'FIXE' })).number,
       fixedScript,
     );
     expect(first.status).toBe('completed');
+    const before = (await inventory(`/lines/${first.lineId}`)) as {
+      chain: { cp: string; equipmentNumber: string; distributionPair: { id: number } };
+    };
+    expect(before.chain.cp).toBe('PC-PLT-02');
     const r = await create({
       kind: 'relocation',
       customer: c.code,
       subscriptionId: first.subscriptionId,
-      address: { street: 'Avenue Bourguiba', locality: 'Dakar' },
+      address: { street: 'Avenue Blaise Diagne', district: 'Médina', locality: 'Dakar' },
+    });
+    await t.app.workflow.drain();
+    // no human study: the inventory reserved the chain at the new address, without a number
+    const studied = await get(r.number);
+    expect(studied.workflow.tasks.filter((x) => x.node === 'study')).toMatchObject([
+      { kind: 'automatic', status: 'done' },
+    ]);
+    expect(studied.workflow.data.study).toMatchObject({
+      feasible: true,
+      chain: { cp: 'PC-MED-01', number: null },
     });
     const done = await drive(r.number, {
-      study_network: { outcome: 'feasible' },
-      study_mdf: { outcome: 'feasible', data: { pair: 'V02/H101' } },
+      ...relocationScript,
       field_works: { outcome: 'done', data: { report: 'moved' } },
     });
     expect(done.status).toBe('completed');
-    expect((await subscription(first.subscriptionId!)).plantRef).toMatchObject({
-      pair: 'V02/H101',
-      address: 'Avenue Bourguiba Dakar',
+    // the line keeps its number on its new chain; its old pairs are free for others
+    const after = (await inventory(`/lines/${first.lineId}`)) as { status: string; chain: { cp: string } };
+    // same exchange: the equipment number stays (nothing to change on the switch)
+    expect(after).toMatchObject({
+      status: 'active',
+      chain: { cp: 'PC-MED-01', equipmentNumber: before.chain.equipmentNumber },
     });
+    expect(await inventory(`/pairs/${before.chain.distributionPair.id}`)).toMatchObject({ status: 'free' });
+    expect(await inventory(`/numbers/${first.lineId}`)).toMatchObject({ status: 'assigned' });
+    expect((await subscription(first.subscriptionId!)).plantRef).toMatchObject({
+      cp: 'PC-MED-01',
+      number: first.lineId,
+    });
+    // a new address nobody serves: the relocation waits for capacity like a new line
+    const held = await create({
+      kind: 'relocation',
+      customer: c.code,
+      subscriptionId: first.subscriptionId,
+      address: KEUR_MASSAR,
+    });
+    await t.app.workflow.drain();
+    const waiting = await get(held.number);
+    expect(waiting.workflow.tasks.find((x) => x.node === 'wait_capacity')?.status).toBe('held');
+    expect(waiting.workflow.data.study).toMatchObject({ feasible: false, cause: 'unequipped_zone' });
   });
 
   it('suspends and restores a line at the customer’s demand, then terminates it: deposit refunded, line ceased in the inventory', async () => {
