@@ -238,11 +238,12 @@ export class SearchService {
       if (expansions.some((e) => e.size === 0)) return { items: [] };
     }
 
-    const candidatesAt = async (minWeight: number): Promise<Candidate[]> => {
+    /** The WHERE of the listings matching every word with an expansion of at least `minWeight`. */
+    const matchingAt = (minWeight: number) => {
       const terms = tokens.map((_, i) =>
         [...(expansions[i] as Map<string, number>)].filter(([, w]) => w >= minWeight).map(([term]) => term),
       );
-      if (terms.some((t) => t.length === 0)) return [];
+      if (terms.some((t) => t.length === 0)) return undefined;
       const conds = candidateConditions(tokens, terms).map((c) =>
         c.on === 'keys'
           ? sql`AND gpto_dir_keys(fterms) && ${c.any}::text[]`
@@ -252,19 +253,30 @@ export class SearchService {
         numbers.length > 0 ? sql`AND NOT no_reverse_search AND numbers @> ${numbers}::text[]` : sql``;
       // fterms as one space-separated text: its words have no spaces, and splitting a string costs far
       // less than parsing up to 400 array literals.
-      const r = await sql<{ id: number; ft: string }>`
+      return sql`
         SELECT id, array_to_string(fterms, ' ') AS ft FROM directory_listing
         WHERE NOT unlisted AND directory = ANY(${visible}::text[]) ${sql.join(conds, sql` `)} ${numberCond}
-        LIMIT ${CANDIDATE_CAP}`.execute(this.db);
-      return r.rows.map((row) => ({ id: row.id, fterms: row.ft === '' ? [] : row.ft.split(' ') }));
+        LIMIT ${CANDIDATE_CAP}`;
     };
-
     // Words matched well first; only when that leaves the page short, typos and fragments too (when
-    // there are any: otherwise the second pass would be the first one again).
-    let candidates = await candidatesAt(GOOD);
-    if (candidates.length < offset + limit && expansions.some((e) => [...e.values()].some((w) => w < GOOD))) {
-      candidates = await candidatesAt(0);
-    }
+    // there are any: otherwise the second pass would be the first one again). Both passes are one
+    // statement: the second runs only if the first found too few (a one-time filter PostgreSQL
+    // evaluates before starting it), and it finds the first one's listings again.
+    const good = matchingAt(GOOD);
+    const fuzzy = expansions.some((e) => [...e.values()].some((w) => w < GOOD)) ? matchingAt(0) : undefined;
+    const statement =
+      good && fuzzy
+        ? sql`WITH good AS MATERIALIZED (${good})
+            SELECT id, ft FROM good WHERE (SELECT count(*) FROM good) >= ${offset + limit}
+            UNION ALL
+            SELECT id, ft FROM (${fuzzy}) fuzzy WHERE (SELECT count(*) FROM good) < ${offset + limit}`
+        : (good ?? fuzzy);
+    const candidates: Candidate[] = statement
+      ? (await sql<{ id: number; ft: string }>`${statement}`.execute(this.db)).rows.map((row) => ({
+          id: row.id,
+          fterms: row.ft === '' ? [] : row.ft.split(' '),
+        }))
+      : [];
     const ranked = candidates
       .map((c) => ({ id: c.id, score: tokens.length > 0 ? scoreCandidate(c.fterms, expansions, tokens) : 1 }))
       .filter((c) => c.score > 0)
