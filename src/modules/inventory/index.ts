@@ -96,3 +96,4 @@ export type { CapacitySignal, NotFeasible, ElementType } from './capacity.js';
 export type { Resumed, PendingRequest } from './pending.service.js';
 export type { StudyInput, AssignNumberInput, Address } from './inventory.schemas.js';
 export { tmfStates } from './inventory.states.js';
+export { plantWriters } from './plant.writers.js';

@@ -8,13 +8,14 @@ import type { ReferentialServices } from '../referential/index.js';
 import type { RequestsModule } from '../requests/index.js';
 import type { WorkflowServices } from '../workflow/index.js';
 import { customerApi } from './customer.js';
-import { processFlowApi } from './process-flow.js';
 import { registerTmfApi, type TmfApiDef } from './framework.js';
 import { registerHubRoutes, TmfHubSubscriptions } from './hub.js';
 import { geographicAddressApi } from './geographic-address.js';
 import { partyApi } from './party.js';
+import { resourceInventoryApi } from './resource-inventory.js';
 import { productOrderingApi } from './product-ordering.js';
 import { productInventoryApi } from './product-inventory.js';
+import { processFlowApi } from './process-flow.js';
 
 /** The modules the facades front: the same services the native routes use. */
 export interface TmfDeps {
@@ -34,6 +35,7 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
     customerApi(deps.db, deps.referential),
     partyApi(deps.db, deps.referential),
     geographicAddressApi(deps.db),
+    resourceInventoryApi(deps.db, deps.inventory),
     productOrderingApi(deps.db, deps.requests, deps.workflow),
     productInventoryApi(deps.db),
     processFlowApi(deps.db, deps.workflow),
