@@ -64,7 +64,7 @@ interface ProductRow {
   options: { code: string; name: string }[];
   orders: { number: string; kind: string }[];
   line: {
-    port_id: number | null;
+    port: string | null;
     primary_pair_id: number | null;
     distribution_pair_id: number | null;
     base_station: string | null;
@@ -75,9 +75,9 @@ interface ProductRow {
 export const resourceId = {
   number: (dn: string) => `number-${dn}`,
   sim: (iccid: string) => `sim-${iccid}`,
-  port: (id: number) => `port-${id}`,
+  port: (equipmentNumber: string) => `port-${equipmentNumber}`,
   pair: (id: number) => `pair-${id}`,
-  baseStation: (code: string) => `equipment-${code}`,
+  baseStation: (code: string) => `bts-${code}`,
 };
 
 function resourceRef(ctx: TmfContext, id: string, name: string, type: string): Record<string, unknown> {
@@ -99,10 +99,8 @@ function toTmf(r: ProductRow, ctx: TmfContext): TmfObject {
     );
   if (r.sim_iccid)
     resources.push(resourceRef(ctx, resourceId.sim(r.sim_iccid), r.sim_iccid, 'PhysicalResource'));
-  if (r.line?.port_id)
-    resources.push(
-      resourceRef(ctx, resourceId.port(r.line.port_id), r.equipment_number ?? '', 'PhysicalResource'),
-    );
+  if (r.line?.port)
+    resources.push(resourceRef(ctx, resourceId.port(r.line.port), r.line.port, 'PhysicalResource'));
   if (r.line?.primary_pair_id)
     resources.push(
       resourceRef(ctx, resourceId.pair(r.line.primary_pair_id), 'primary pair', 'PhysicalResource'),
@@ -225,9 +223,10 @@ export class TmfProducts {
             WHERE o.parent_id = s.id AND o.status <> 'terminated'), '[]') AS options,
           coalesce((SELECT json_agg(json_build_object('number', r.number, 'kind', r.kind) ORDER BY r.id)
             FROM service_request r WHERE r.subscription_id = s.id), '[]') AS orders,
-          (SELECT json_build_object('port_id', l.port_id, 'primary_pair_id', l.primary_pair_id,
+          (SELECT json_build_object('port', o.equipment_number, 'primary_pair_id', l.primary_pair_id,
               'distribution_pair_id', l.distribution_pair_id, 'base_station', b.code)
             FROM inv_line l LEFT JOIN inv_base_station b ON b.id = l.base_station_id
+              LEFT JOIN inv_port o ON o.id = l.port_id
             WHERE s.directory_number IS NOT NULL AND l.directory_number = s.directory_number
               AND l.status = 'active' AND s.status <> 'terminated' AND s.parent_id IS NULL
             ORDER BY l.id DESC LIMIT 1) AS line

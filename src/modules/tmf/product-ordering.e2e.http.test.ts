@@ -175,7 +175,7 @@ describe.skipIf(suite.skip)(suite.name, () => {
     });
     const resources = product.realizingResource as { id: string; '@referredType': string }[];
     expect(resources.map((x) => x.id)).toContain(`number-${sub.directoryNumber}`);
-    expect(resources.some((x) => x.id.startsWith('port-'))).toBe(true);
+    expect(resources.map((x) => x.id)).toContain(`port-${sub.equipmentNumber}`);
     expect(resources.filter((x) => x.id.startsWith('pair-'))).toHaveLength(2);
     const byNumber = await t.call(
       'GET',
