@@ -148,8 +148,22 @@ describe('TMF hub routes', () => {
       [{ callback: 'https://crm.example.sn', query: 'eventType=ProductOrderCreateEvent' }, 'query'],
       [{ callback: 'https://crm.example.sn', query: 'status' }, 'query'],
       [{ callback: 'https://crm.example.sn', query: 'name=x' }, 'query'],
+      [{ callback: 'https://crm.example.sn', query: 'eventType=%E0%A4%A' }, 'query'],
+      [{ callback: 'https://crm.example.sn', query: 42 }, 'query'],
+      [{ callback: ['https://crm.example.sn'] }, 'callback'],
+      [{ callback: `https://crm.example.sn/${'x'.repeat(3000)}` }, 'callback'],
       [{ callback: 'https://crm.example.sn', calback: 'x' }, 'calback'],
     ];
+    for (const body of [[], 'text', 7, null]) {
+      const res = await t.app.http.inject({
+        method: 'POST',
+        url: `${BASE}/hub`,
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        payload: JSON.stringify(body),
+      });
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      expect(res.json()).toMatchObject({ '@type': 'Error', field: 'body' });
+    }
     for (const [body, field] of cases) {
       const res = await t.call('POST', `${BASE}/hub`, admin, body);
       expect(res.statusCode, JSON.stringify(body)).toBe(400);

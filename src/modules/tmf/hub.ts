@@ -56,6 +56,14 @@ export function eventTypesOf(api: TmfApiDef): Set<string> {
  * notification (`event.<resource>.<attribute path>`), as list filters are on resources. A leading
  * `?` and spaces around `=` are tolerated.
  */
+function decoded(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw tmfInvalid('query', 'is not a valid URL query (bad % escape)');
+  }
+}
+
 export function parseHubQuery(raw: string | null | undefined, api: TmfApiDef): HubFilter {
   const out: HubFilter = { eventTypes: null, attributes: [] };
   if (raw === null || raw === undefined || raw.trim() === '') return out;
@@ -65,8 +73,8 @@ export function parseHubQuery(raw: string | null | undefined, api: TmfApiDef): H
     if (part.trim() === '') continue;
     const eq = part.indexOf('=');
     if (eq < 0) throw tmfInvalid('query', `"${part}" is not attribute=value`);
-    const key = decodeURIComponent(part.slice(0, eq).trim());
-    const values = decodeURIComponent(part.slice(eq + 1))
+    const key = decoded(part.slice(0, eq).trim());
+    const values = decoded(part.slice(eq + 1))
       .split(',')
       .map((v) => v.trim())
       .filter(Boolean);
