@@ -160,6 +160,9 @@ describe.skipIf(!availability.run)(
       await page.getByTestId('new-request').click();
       await choose(page, /Produit/, /Mobile postpayé/);
       await shot(page, '32-new-request');
+      // The new-line wizard: product, number (any), SIM (the local shop), summary.
+      for (let i = 0; i < 3; i++) await page.getByTestId('wizard-next').click();
+      await page.getByTestId('wizard-summary').waitFor();
       await page.getByTestId('place-request').click();
       const view = page.getByTestId('request-page');
       await view.waitFor();

@@ -3,6 +3,7 @@ import type { Messages } from './fr';
 import { enBackOffice } from './en.backoffice';
 import { enFaults } from './en.faults';
 import { enJobs } from './en.jobs';
+import { enWizard } from './en.wizard';
 import { enScenarios } from './en.scenarios';
 
 export const en: Messages = {
@@ -10,6 +11,7 @@ export const en: Messages = {
   ...enScenarios,
   ...enFaults,
   ...enJobs,
+  ...enWizard,
   app: { tagline: 'Commercial and technical management' },
   nav: {
     inventory: 'Technical',

@@ -1,6 +1,7 @@
 import { frBackOffice } from './fr.backoffice';
 import { frFaults } from './fr.faults';
 import { frJobs } from './fr.jobs';
+import { frWizard } from './fr.wizard';
 import { frScenarios } from './fr.scenarios';
 
 export const fr = {
@@ -8,6 +9,7 @@ export const fr = {
   ...frScenarios,
   ...frFaults,
   ...frJobs,
+  ...frWizard,
   app: { tagline: 'Gestion commerciale et technique' },
   nav: {
     inventory: 'Technique',

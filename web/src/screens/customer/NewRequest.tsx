@@ -3,10 +3,10 @@ import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { get, post } from '../../lib/api';
-import { useCan } from '../../lib/auth';
 import { useApiForm } from '../../lib/form';
 import { navigate } from '../../lib/router';
 import type { Customer360, Product } from '../../lib/types';
+import { NewLineWizard } from './NewLineWizard';
 
 const KINDS = [
   'new_line',
@@ -24,21 +24,12 @@ const KINDS = [
 /** Places a service request for the customer: the form asks only what the chosen kind needs. */
 export function NewRequest({ view, onClose }: { view: Customer360; onClose: () => void }) {
   const { t } = useTranslation();
-  const can = useCan();
   const qc = useQueryClient();
   const products = useQuery({ queryKey: ['products'], queryFn: () => get<Product[]>('/api/v1/products') });
-  const shops = useQuery({
-    queryKey: ['inv', 'shops'],
-    queryFn: () => get<{ code: string; name: string }[]>('/api/v1/inventory/shops'),
-    enabled: can('inventory:read'),
-  });
   const form = useApiForm({
     kind: 'new_line',
     productCode: '',
     subscriptionId: '',
-    payerId: '',
-    preferredNumber: '',
-    shop: '',
     newCustomer: '',
     'accessChange.change': '',
     'accessChange.until': '',
@@ -46,7 +37,6 @@ export function NewRequest({ view, onClose }: { view: Customer360; onClose: () =
   });
   const v = form.values;
   const kind = v.kind ?? 'new_line';
-  const product = products.data?.find((p) => p.code === v.productCode);
   const lines = view.subscriptions.filter((s) => s.status !== 'terminated');
   const needsProduct = kind === 'new_line' || kind === 'add_option';
   const needsLine = kind !== 'new_line';
@@ -55,11 +45,6 @@ export function NewRequest({ view, onClose }: { view: Customer360; onClose: () =
       const body: Record<string, unknown> = { kind, customer: view.customer.code, channel: v.channel };
       if (needsProduct && v.productCode) body.productCode = v.productCode;
       if (needsLine && v.subscriptionId) body.subscriptionId = Number(v.subscriptionId);
-      if (kind === 'new_line') {
-        if (v.payerId) body.payerId = Number(v.payerId);
-        if (v.preferredNumber?.trim()) body.preferredNumber = v.preferredNumber.trim();
-        if (v.shop) body.shop = v.shop;
-      }
       if (kind === 'transfer_ownership' && v.newCustomer?.trim()) body.newCustomer = v.newCustomer.trim();
       if (kind === 'access_change')
         body.accessChange = {
@@ -79,30 +64,42 @@ export function NewRequest({ view, onClose }: { view: Customer360; onClose: () =
   const options = (products.data ?? []).filter(
     (p) => p.active && (kind === 'add_option' ? p.kind === 'option' : p.kind !== 'option'),
   );
-  const mobile = product?.kind === 'mobile_postpaid' || product?.kind === 'mobile_prepaid';
+  const kindAndChannel = (
+    <>
+      <Grid.Col span={8}>
+        <Select
+          label={t('request.kind')}
+          value={kind}
+          onChange={(x) => form.set('kind', x)}
+          error={form.err('kind')}
+          allowDeselect={false}
+          data={KINDS.map((k) => ({ value: k, label: t(`request.kinds.${k}`) }))}
+        />
+      </Grid.Col>
+      <Grid.Col span={4}>
+        <Select
+          label={t('request.channel')}
+          value={v.channel ?? 'counter'}
+          onChange={(x) => form.set('channel', x)}
+          allowDeselect={false}
+          data={['counter', 'phone', 'web'].map((c) => ({ value: c, label: t(`request.channels.${c}`) }))}
+        />
+      </Grid.Col>
+    </>
+  );
+  // A new line is a wizard (product, number, SIM, summary); the other kinds fit in one form.
+  if (kind === 'new_line')
+    return (
+      <Modal opened onClose={onClose} size="xl" title={t('request.new')}>
+        <Grid mb="sm">{kindAndChannel}</Grid>
+        <NewLineWizard view={view} channel={v.channel ?? 'counter'} onClose={onClose} />
+      </Modal>
+    );
   return (
     <Modal opened onClose={onClose} size="lg" title={t('request.new')}>
       <form noValidate onSubmit={(e) => (e.preventDefault(), save.mutate())}>
         <Grid>
-          <Grid.Col span={8}>
-            <Select
-              label={t('request.kind')}
-              value={kind}
-              onChange={(x) => form.set('kind', x)}
-              error={form.err('kind')}
-              allowDeselect={false}
-              data={KINDS.map((k) => ({ value: k, label: t(`request.kinds.${k}`) }))}
-            />
-          </Grid.Col>
-          <Grid.Col span={4}>
-            <Select
-              label={t('request.channel')}
-              value={v.channel ?? 'counter'}
-              onChange={(x) => form.set('channel', x)}
-              allowDeselect={false}
-              data={['counter', 'phone', 'web'].map((c) => ({ value: c, label: t(`request.channels.${c}`) }))}
-            />
-          </Grid.Col>
+          {kindAndChannel}
           {needsProduct && (
             <Grid.Col span={12}>
               <Select
@@ -130,43 +127,6 @@ export function NewRequest({ view, onClose }: { view: Customer360; onClose: () =
                 }))}
               />
             </Grid.Col>
-          )}
-          {kind === 'new_line' && (
-            <>
-              <Grid.Col span={6}>
-                <Select
-                  label={t('subscription.payer')}
-                  clearable
-                  value={v.payerId || null}
-                  onChange={(x) => form.set('payerId', x)}
-                  error={form.err('payerId')}
-                  data={view.payers
-                    .filter((p) => p.status === 'active')
-                    .map((p) => ({ value: String(p.id), label: `${p.code} — ${p.name}` }))}
-                />
-              </Grid.Col>
-              <Grid.Col span={6}>
-                <TextInput
-                  label={t('request.preferredNumber')}
-                  description={t('request.preferredNumberHint')}
-                  value={v.preferredNumber}
-                  onChange={(e) => form.set('preferredNumber', e.currentTarget.value)}
-                  error={form.err('preferredNumber')}
-                />
-              </Grid.Col>
-              {mobile && (
-                <Grid.Col span={6}>
-                  <Select
-                    label={t('inventory.shop')}
-                    clearable
-                    value={v.shop || null}
-                    onChange={(x) => form.set('shop', x)}
-                    error={form.err('shop')}
-                    data={(shops.data ?? []).map((s) => ({ value: s.code, label: s.name }))}
-                  />
-                </Grid.Col>
-              )}
-            </>
           )}
           {kind === 'transfer_ownership' && (
             <Grid.Col span={6}>
