@@ -270,4 +270,54 @@ describe('billing cycle over HTTP', () => {
       ),
     ).rejects.toThrow(/closed/);
   });
+
+  it('delivers a run on paper and by e-mail, and settles a deposit with its receipt', async () => {
+    const runs = await t.tdb.db.selectFrom('billing_run').select('id').orderBy('id').execute();
+    const runId = runs.at(-1)!.id;
+    const early = await t.call('GET', `/api/v1/billing/runs/${runId}/print/paper`, fin);
+    expect(early.json()).toMatchObject({ status: 409, code: 'billing.delivery_not_prepared' });
+    expect((await t.call('POST', `/api/v1/billing/runs/${runId}/delivery`, fin)).statusCode).toBe(403);
+    const prep = await t.call('POST', `/api/v1/billing/runs/${runId}/delivery`, sup);
+    expect(prep.statusCode, prep.body).toBe(200);
+    expect(prep.json()).toMatchObject({ runId, email: 0, paper: 1 });
+    const paper = await t.call('GET', `/api/v1/billing/runs/${runId}/print/paper`, fin);
+    expect(paper.statusCode).toBe(200);
+    expect(paper.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
+    const queue = await t.call('GET', '/api/v1/billing/mail', fin);
+    expect(queue.json()).toMatchObject({ configured: false, counts: { queued: 0, sent: 0 } });
+    const send = await t.call('POST', '/api/v1/billing/mail/send', sup, {});
+    expect(send.json()).toMatchObject({ status: 503, code: 'mail.not_configured' });
+
+    const dep = await t.tdb.db.transaction().execute((trx) =>
+      t.app.billing.ledger.receiveDeposit(
+        trx,
+        {
+          payerId: cust.payerId,
+          customerId: cust.customerId,
+          amount: 12_000,
+          method: 'cash',
+          reference: null,
+          source: { type: 'test', id: 'http' },
+          at: new Date(),
+        },
+        SYSTEM,
+      ),
+    );
+    const settle = await t.call('POST', `/api/v1/deposits/${dep.depositId}/settle`, fin, {
+      reason: 'line terminated',
+    });
+    expect(settle.statusCode, settle.body).toBe(200);
+    const st = settle.json() as { number: string; applied: number; refunded: number };
+    expect(st).toMatchObject({ applied: 0, refunded: 12_000 });
+    const got = await t.call('GET', `/api/v1/deposit-settlements/${st.number}`, fin);
+    expect(got.json()).toMatchObject({ number: st.number, depositId: dep.depositId, refunded: 12_000 });
+    const receipt = await t.call('GET', `/api/v1/deposit-settlements/${st.number}/receipt`, fin);
+    expect(receipt.headers['content-type']).toBe('application/pdf');
+    expect(receipt.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
+    expect((await t.call('GET', '/api/v1/deposit-settlements/DG209900000001', fin)).json()).toMatchObject({
+      status: 404,
+      code: 'deposit.settlement_not_found',
+    });
+    expect((await t.call('GET', `/api/v1/deposit-settlements/${st.number}`, front)).statusCode).toBe(403);
+  });
 });
