@@ -13,6 +13,7 @@ import { registerHubRoutes, TmfHubSubscriptions } from './hub.js';
 import { geographicAddressApi } from './geographic-address.js';
 import { partyApi } from './party.js';
 import { resourceInventoryApi } from './resource-inventory.js';
+import { serviceQualificationApi } from './service-qualification.js';
 import { productOrderingApi } from './product-ordering.js';
 import { productInventoryApi } from './product-inventory.js';
 import { processFlowApi } from './process-flow.js';
@@ -36,6 +37,7 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
     partyApi(deps.db, deps.referential),
     geographicAddressApi(deps.db),
     resourceInventoryApi(deps.db, deps.inventory),
+    serviceQualificationApi(deps.db, deps.inventory, deps.referential),
     productOrderingApi(deps.db, deps.requests, deps.workflow),
     productInventoryApi(deps.db),
     processFlowApi(deps.db, deps.workflow),

@@ -31,7 +31,17 @@ export interface TmfAddressValidationTable {
   created_at: ColumnType<Date, never, never>;
 }
 
+/** TMF645 check service qualifications (migration 0742). */
+export interface TmfServiceQualificationTable {
+  id: Generated<number>;
+  code: string;
+  document: Json;
+  user_id: number | null;
+  created_at: ColumnType<Date, never, never>;
+}
+
 export interface TmfTables {
   party: PartyTable;
   tmf_address_validation: TmfAddressValidationTable;
+  tmf_service_qualification: TmfServiceQualificationTable;
 }
