@@ -8,6 +8,7 @@ import type { ReferentialServices } from '../referential/index.js';
 import type { RequestsModule } from '../requests/index.js';
 import type { WorkflowServices } from '../workflow/index.js';
 import { customerApi } from './customer.js';
+import { productCatalogApi } from './product-catalog.js';
 import { registerTmfApi, type TmfApiDef } from './framework.js';
 import { registerHubRoutes, TmfHubSubscriptions } from './hub.js';
 import { geographicAddressApi } from './geographic-address.js';
@@ -41,6 +42,7 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
     productOrderingApi(deps.db, deps.requests, deps.workflow),
     productInventoryApi(deps.db),
     processFlowApi(deps.db, deps.workflow),
+    productCatalogApi(deps.db),
   ];
 }
 
