@@ -19,7 +19,8 @@ export type Executor = Db | Tx;
 // plans them once, and PostgreSQL keeps a generic plan where it is no worse than a custom one. The
 // registry is bounded so one-off texts (bulk inserts, variable IN lists) cannot grow it for ever.
 const PREPARED_MAX = 500;
-const PREPARED_MAX_TEXT = 4_000;
+// 8,000: the line consultation's one statement (referential + assistance reads) is ~4,500 characters.
+const PREPARED_MAX_TEXT = 8_000;
 const PREPARED_MAX_PARAMS = 50;
 const preparedNames = new Map<string, string>();
 

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../../platform/db.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
 import type { TechnicalFile } from '../inventory/index.js';
+import { linePartiesJson, type LineParties } from '../referential/index.js';
 import { asstNotFound, AssistanceError } from './assistance.errors.js';
 import { iso, type AssistanceContext } from './context.js';
 import { openIncidentOn, technicalFileOf, toFault } from './fault.service.js';
@@ -66,8 +67,11 @@ export function accountFrom(entries: LedgerEntry[]) {
 }
 
 type FaultRow = Parameters<typeof toFault>[0];
+const noop = () => undefined;
 
 interface LineRecords {
+  /** The referential's read of the line (its SQL, embedded): subscription, customer, payer. */
+  parties: LineParties | null;
   history: {
     id: number;
     occurred_at: string;
@@ -86,13 +90,14 @@ interface LineRecords {
 }
 
 /**
- * What assistance keeps on a line (last events, meter readings, faults, complaints, rebates, an
- * open incident that flagged it) in ONE statement: each round trip costs the app and the server
- * more than these indexed reads themselves.
+ * The line's subscription, customer and payer (the referential's `linePartiesJson`) and what
+ * assistance keeps on it (last events, meter readings, faults, complaints, rebates, an open
+ * incident that flagged it) in ONE statement: each round trip costs the app and the server more
+ * than these indexed reads themselves (a third of the app's CPU went to socket writes of queries).
  */
 async function lineRecords(db: Executor, number: string, historyLimit: number): Promise<LineRecords> {
   const r = await sql<LineRecords>`
-    SELECT
+    SELECT ${linePartiesJson(number)} AS parties,
       (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (
         SELECT id, occurred_at, entity_type, entity_id, kind, actor, user_id, payload FROM event
         WHERE line_id = ${number} ORDER BY id DESC LIMIT ${historyLimit}) e) AS history,
@@ -141,20 +146,19 @@ export class LineViewService {
   async view(rawNumber: string, opts: { historyLimit?: number } = {}) {
     const number = rawNumber.replace(/[\s.+-]/g, '');
     const db = this.ctx.db;
-    const { referential, billing } = this.ctx.deps;
-    // Three reads that need only the number start together: the subscription with its customer and
-    // payer (referential, one statement), what assistance keeps on the line (one statement) and the
-    // technical file (inventory).
+    const { billing } = this.ctx.deps;
+    // The technical file (inventory) needs only the number: it starts at once, beside the one
+    // statement that reads the subscription, customer and payer and everything assistance keeps.
     const tfP = technicalFileOf(this.ctx, number);
-    const ownP = lineRecords(db, number, opts.historyLimit ?? 50);
-    const settle = () => Promise.allSettled([tfP, ownP]); // never leave one rejected unobserved
-    let parties;
+    const settle = () => tfP.then(noop, noop); // never leave it rejected unobserved
+    let own: LineRecords;
     try {
-      parties = await referential.subscriptions.byNumber(number);
+      own = await lineRecords(db, number, opts.historyLimit ?? 50);
     } catch (err) {
       await settle();
       throw err;
     }
+    const parties = own.parties;
     if (!parties) {
       await settle();
       throw asstNotFound('line.not_found', 'line', number);
@@ -164,15 +168,14 @@ export class LineViewService {
     // The switch (or HLR) is asked as soon as the technical file is known, while the billing
     // reads run, instead of after them.
     const statusP = tfP.then((tf) => this.status(sub, tf));
-    const incidentP = Promise.all([tfP, ownP]).then(([tf, own]) => {
+    const incidentP = tfP.then((tf) => {
       const chain = tf?.chain ?? null;
       // by the lines it flagged (read above); by the pairs of the chain when the line has some
       return chain?.primaryPair?.id !== undefined || chain?.distributionPair?.id !== undefined
         ? openIncidentOn(db, number, chain)
         : (own.incident ?? undefined);
     });
-    const [own, tf, balance, entries, status, incident] = await Promise.all([
-      ownP,
+    const [tf, balance, entries, status, incident] = await Promise.all([
       tfP,
       billing.ledger.balance(sub.payerId),
       billing.ledger.entries(sub.payerId),

@@ -114,19 +114,26 @@ export interface LineParties {
 }
 
 /**
- * A line's subscription, customer and payer in ONE statement, in the API's shapes: what the line
- * consultation shows beside the assistance records. Undefined when the number was never assigned.
+ * A line's subscription, customer and payer in the API's shapes, as one json scalar subquery (null
+ * when the number was never assigned): the referential's read for the line consultation. Callers
+ * run it alone (`subscriptions.byNumber`) or embed it in their own statement, so a screen that
+ * shows the line beside its own records stays one round trip; the SQL stays the referential's.
  */
-export async function lineParties(db: Executor, directoryNumber: string): Promise<LineParties | undefined> {
-  const r = await sql<{ doc: LineParties }>`
-    SELECT json_build_object('subscription', ${subscriptionJson}, 'recurringPrice', pv.recurring_price,
-      'customer', ${customerJson('c')}, 'payer', ${payerJson('p')}) AS doc
+export function linePartiesJson(directoryNumber: string) {
+  return sql<LineParties | null>`(SELECT json_build_object('subscription', ${subscriptionJson},
+      'recurringPrice', pv.recurring_price, 'customer', ${customerJson('c')}, 'payer', ${payerJson('p')})
     FROM subscription s
     JOIN product_version pv ON pv.id = s.product_version_id JOIN product pr ON pr.id = pv.product_id
     JOIN customer c ON c.id = s.customer_id JOIN payer p ON p.id = s.payer_id
     WHERE s.directory_number = ${directoryNumber}
-    ORDER BY (s.status <> 'terminated') DESC, s.id DESC LIMIT 1`.execute(db);
-  return r.rows[0]?.doc;
+    ORDER BY (s.status <> 'terminated') DESC, s.id DESC LIMIT 1)`;
+}
+
+export async function lineParties(db: Executor, directoryNumber: string): Promise<LineParties | undefined> {
+  const r = await sql<{ doc: LineParties | null }>`SELECT ${linePartiesJson(directoryNumber)} AS doc`.execute(
+    db,
+  );
+  return r.rows[0]?.doc ?? undefined;
 }
 
 export function customerEvents(

@@ -32,7 +32,7 @@ export { canTransition } from './subscription.service.js';
 export { depositFor, currentVersion } from './catalogue.service.js';
 export type { Customer, Customer360, TimelineEvent } from './customer.service.js';
 export type { Payer, Subscription, SubscriptionUser } from './mappers.js';
-export type { LineParties } from './customer.repository.js';
+export { linePartiesJson, type LineParties } from './customer.repository.js';
 export type { BlacklistMatch } from './blacklist.service.js';
 export type { Category, Tax } from './category.service.js';
 export type { Product, ProductVersion } from './catalogue.service.js';
