@@ -152,6 +152,7 @@ export class TmfHub {
     await this.loop;
     await Promise.allSettled([...this.inFlight.values()]);
     this.loop = undefined;
+    this.abort = undefined;
   }
 
   /**
@@ -297,6 +298,8 @@ export class TmfHub {
       for (const row of rows.rows) {
         const notes = principal ? await this.notificationsOf(row, api, principal, sub.base_url, filter) : [];
         for (const note of notes) {
+          // Stopping: what is delivered is saved below; the rest waits for the next dispatcher.
+          if (this.abort?.signal.aborted) break;
           const outcome = await this.post(sub.callback, note);
           if (!outcome.ok) {
             await this.failed(sub, cursor, delivered, failures + 1, outcome.error);
@@ -305,6 +308,7 @@ export class TmfHub {
           delivered++;
           failures = 0;
         }
+        if (this.abort?.signal.aborted) break;
         cursor = { win: row.win, event: row.event_id };
         if (notes.length > 0) {
           if (!(await this.save(sub.id, cursor, delivered))) return;
@@ -312,7 +316,7 @@ export class TmfHub {
           delivered = 0;
         }
       }
-      if (rows.rows.length < this.opts.batch) break;
+      if (rows.rows.length < this.opts.batch || this.abort?.signal.aborted) break;
     }
     if (saved.win !== cursor.win || saved.event !== cursor.event || sub.failures > 0)
       await this.save(sub.id, cursor, delivered);
