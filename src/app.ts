@@ -208,6 +208,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     inventory,
     activation,
     assistance,
+    currency: deps.config.currency,
   });
   await registerWebApp(http, deps.webRoot);
 

@@ -7,8 +7,8 @@ import type { InventoryServices } from '../inventory/index.js';
 import type { ReferentialServices } from '../referential/index.js';
 import type { RequestsModule } from '../requests/index.js';
 import type { WorkflowServices } from '../workflow/index.js';
+import { accountApi } from './account.js';
 import { customerApi } from './customer.js';
-import { productCatalogApi } from './product-catalog.js';
 import { registerTmfApi, type TmfApiDef } from './framework.js';
 import { registerHubRoutes, TmfHubSubscriptions } from './hub.js';
 import { geographicAddressApi } from './geographic-address.js';
@@ -18,6 +18,7 @@ import { serviceQualificationApi } from './service-qualification.js';
 import { productOrderingApi } from './product-ordering.js';
 import { productInventoryApi } from './product-inventory.js';
 import { processFlowApi } from './process-flow.js';
+import { productCatalogApi } from './product-catalog.js';
 
 /** The modules the facades front: the same services the native routes use. */
 export interface TmfDeps {
@@ -29,6 +30,8 @@ export interface TmfDeps {
   inventory: InventoryServices;
   activation: ActivationModule;
   assistance: AssistanceModule;
+  /** ISO code of the operator's currency (amounts are in its minor unit). */
+  currency?: string;
 }
 
 /** Every TMF Open API v4 facade; each entry is one API (one base path). */
@@ -36,6 +39,7 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
   return [
     customerApi(deps.db, deps.referential),
     partyApi(deps.db, deps.referential),
+    accountApi(deps.db, deps.referential, deps.currency ?? 'XOF'),
     geographicAddressApi(deps.db),
     resourceInventoryApi(deps.db, deps.inventory),
     serviceQualificationApi(deps.db, deps.inventory, deps.referential),
