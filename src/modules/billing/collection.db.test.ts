@@ -116,4 +116,29 @@ describe('collection', () => {
     expect(await coll.cases({ payerId: x.payerId, limit: 5 })).toEqual([]);
     expect(await coll.cases({ payerId: s.payerId, limit: 5 })).toEqual([]);
   });
+
+  it('restores a line whose suspension is cancelled after it suspended the subscription', async () => {
+    const ports = new FakePorts();
+    const coll = new CollectionService(t.db, ports);
+    const c = await makeCustomer(t.db, { name: 'Gueye' });
+    const line = await makeLine(t.db, c, 'FIXE', [['active', '2025-12-01T08:00:00Z']], {
+      number: '338211122',
+    });
+    // a second run of January bills only this new payer
+    await runBilling(t.db, 'XOF', { period: '2026-01', at: new Date('2026-02-01T06:00:00Z') }, SYSTEM);
+    expect(await coll.run(day('2026-03-08'), SYSTEM)).toMatchObject({ limitations: 1, suspensions: 1 });
+    const suspension = ports.started.find((x) => x.kind === 'suspension')!;
+    expect(suspension.scenario).toBe('collection_suspension');
+    // the suspension scenario's first step suspended the subscription; its element order may be on its way
+    await t.db.updateTable('subscription').set({ status: 'suspended' }).where('id', '=', line.id).execute();
+    const pay = new PaymentService(t.db, 'XOF');
+    await pay.record({ payerId: c.payerId, amount: 5900, method: 'cash', at: day('2026-03-09') }, SYSTEM);
+    expect(await coll.run(day('2026-03-09'), SYSTEM)).toMatchObject({ restored: 1 });
+    expect(ports.cancelled).toEqual(['R2']);
+    expect(ports.started.at(-1)).toEqual({
+      kind: 'restoration',
+      subscriptionId: line.id,
+      scenario: 'collection_restoration',
+    });
+  });
 });
