@@ -183,10 +183,19 @@ export function registerBillingCommands(program: Command): void {
         if (opts.paper) {
           const delivery = new DeliveryService(rt.db, config.currency);
           const d = await delivery.prepare(runId, new Date(), SYSTEM);
-          await pipeline(
-            invoiceBatch(delivery.paperPages(runId), `Billing run ${runId}: paper`),
-            createWriteStream(opts.out),
+          const bar = new SingleBar(
+            { format: 'bills on paper |{bar}| {value}/{total} · {eta_formatted} left', hideCursor: true },
+            Presets.shades_classic,
           );
+          bar.start(d.paper, 0);
+          async function* counted() {
+            for await (const page of delivery.paperPages(runId)) {
+              yield page;
+              bar.increment(page.length);
+            }
+          }
+          await pipeline(invoiceBatch(counted(), `Billing run ${runId}: paper`), createWriteStream(opts.out));
+          bar.stop();
           say(
             `print batch of run ${runId}: ${d.paper} bills on paper, in postal order, written to ${opts.out}`,
           );
