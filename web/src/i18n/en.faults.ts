@@ -1,6 +1,15 @@
 /** Faults (trouble tickets) screens (English); spread into `en`. */
 export const enFaults = {
   fault: {
+    live: 'On the network:',
+    lineStates: {
+      idle: 'in service, idle',
+      busy: 'in service, busy',
+      out_of_service: 'out of service',
+      barred: 'barred',
+      not_on_switch: 'unknown to the element',
+      unknown: 'unknown',
+    },
     title: 'Fault',
     reportButton: 'Report a fault',
     report: 'Report a fault on line {{line}}',

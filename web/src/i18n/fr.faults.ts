@@ -1,6 +1,15 @@
 /** Faults (trouble tickets) screens (French); spread into `fr`. */
 export const frFaults = {
   fault: {
+    live: 'Sur le réseau :',
+    lineStates: {
+      idle: 'en service, libre',
+      busy: 'en service, occupée',
+      out_of_service: 'hors service',
+      barred: 'restreinte',
+      not_on_switch: 'inconnue de l’équipement',
+      unknown: 'inconnu',
+    },
     title: 'Dérangement',
     reportButton: 'Signaler un dérangement',
     report: 'Signaler un dérangement sur la ligne {{line}}',

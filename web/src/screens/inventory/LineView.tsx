@@ -9,7 +9,7 @@ import { useCan } from '../../lib/auth';
 import { address, dateTime } from '../../lib/format';
 import { navigate } from '../../lib/router';
 import type { Page } from '../../lib/types';
-import type { Fault } from '../assistance/faults';
+import type { Fault, LineStatus } from '../assistance/faults';
 import { ReportFault } from '../assistance/ReportFault';
 
 interface Pair {
@@ -71,6 +71,13 @@ export function LineView({ number }: { number: string }) {
     queryKey: ['line', number],
     queryFn: () => get<TechnicalFile>(`/api/v1/inventory/lines/${encodeURIComponent(number)}`),
   });
+  // The line as the network element sees it now (the switch, or the HLR for a mobile line).
+  const live = useQuery({
+    queryKey: ['line-live', number],
+    queryFn: () => get<{ status: LineStatus }>(`/api/v1/lines/${encodeURIComponent(number)}`),
+    enabled: can('line:read'),
+    retry: false,
+  });
   const faults = useQuery({
     queryKey: ['faults', 'line', number],
     queryFn: () => get<Page<Fault>>(`/api/v1/faults${qs({ line: number, limit: 10 })}`),
@@ -127,6 +134,39 @@ export function LineView({ number }: { number: string }) {
                 </Button>
               )}
             </Group>
+            {live.data && (
+              <Group gap="xs" data-testid="live-status">
+                <Text size="sm" c="dimmed">
+                  {t('fault.live')}
+                </Text>
+                {live.data.status.available ? (
+                  <>
+                    <Badge
+                      variant="light"
+                      color={['idle', 'busy'].includes(live.data.status.state) ? 'green' : 'orange'}
+                      data-state={live.data.status.state}
+                    >
+                      {t(`fault.lineStates.${live.data.status.state}`, {
+                        defaultValue: live.data.status.state,
+                      })}
+                    </Badge>
+                    <Text size="xs" c="dimmed">
+                      {live.data.status.source}
+                      {live.data.status.meterIndex !== null
+                        ? ` · ${t('fault.meter', { index: live.data.status.meterIndex })}`
+                        : ''}
+                      {live.data.status.detail ? ` · ${live.data.status.detail}` : ''}
+                    </Text>
+                  </>
+                ) : (
+                  <Text size="xs" c="orange.8">
+                    {t('fault.lineStatusUnavailable', {
+                      detail: live.data.status.detail ?? live.data.status.source,
+                    })}
+                  </Text>
+                )}
+              </Group>
+            )}
             {reporting && <ReportFault line={l.directoryNumber} onClose={() => setReporting(false)} />}
             {(faults.data?.items.length ?? 0) > 0 && (
               <Paper withBorder p="md" data-testid="line-faults">
