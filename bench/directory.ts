@@ -16,8 +16,10 @@ import {
   percentiles,
   printResult,
   printTable,
+  startAppProcess,
   startBenchApp,
 } from './lib.js';
+import { readFileSync } from 'node:fs';
 import {
   FEMALE_FIRST_NAMES,
   LAST_NAMES,
@@ -387,6 +389,42 @@ export function buildQueries(v: Vocab, d: Data, count: number): Query[] {
   return queries;
 }
 
+// ---------------------------------------------------------------------------------------------
+// CPU spent per search, read from /proc (Linux): on a shared machine the latency says how busy the
+// others were; the CPU time says what one search costs.
+
+interface CpuSnapshot {
+  app: number;
+  backends: Map<number, number>;
+}
+
+/** utime + stime of a process in ms (clock ticks of 10 ms), 0 when it is gone. */
+function cpuMsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+async function cpuSnapshot(
+  rt: Awaited<ReturnType<typeof openBenchRuntime>>,
+  appPid: number,
+): Promise<CpuSnapshot> {
+  const r = await rt.pool.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
+  return { app: cpuMsOf(appPid), backends: new Map(r.rows.map((x) => [x.pid, cpuMsOf(x.pid)])) };
+}
+
+/** Per search; backends opened during the run count whole, those closed during it are missed. */
+function cpuSpent(a: CpuSnapshot, b: CpuSnapshot, searches: number): { appMs: number; pgMs: number } {
+  let pg = 0;
+  for (const [pid, ms] of b.backends) pg += ms - (a.backends.get(pid) ?? 0);
+  return { appMs: (b.app - a.app) / searches, pgMs: pg / searches };
+}
+
 const recallAt10 = (got: number[], relevant: Set<number>) => {
   if (relevant.size === 0) return 1;
   const hits = got.slice(0, 10).filter((i) => relevant.has(i)).length;
@@ -443,7 +481,13 @@ export async function run(args: string[]): Promise<void> {
 
     const queries = buildQueries(v, d, nQueries);
     await ensureBenchUser(rt);
-    const bench = await startBenchApp(rt);
+    // The app in a process of its own (as in the referential and assistance benchmarks): sharing one
+    // event loop with the load generator, it would queue behind the client's own work. `--in-process`
+    // keeps the first runs' set-up (app and client in one process) for comparison.
+    const inProcess = args.includes('--in-process');
+    const bench = inProcess
+      ? { ...(await startBenchApp(rt)), pid: process.pid }
+      : await startAppProcess(rt.url, Number(process.env.GPTO_BENCH_PORT || 0));
     const auth = await login(bench.baseUrl, { username: BENCH_USER, password: BENCH_PASSWORD });
     try {
       // warm-up
@@ -452,11 +496,14 @@ export async function run(args: string[]): Promise<void> {
           headers: auth,
         });
       }
+      const cpu0 = await cpuSnapshot(rt, bench.pid);
       const lat: number[] = [];
       const recall = new Map<Kind, number[]>();
       const latByKind = new Map<Kind, number[]>();
       let errors = 0;
-      const seconds = await runPool(queries, connections, async (q) => {
+      const rounds = Math.max(1, opt('rounds', 1));
+      const timedQueries = Array.from({ length: rounds }, () => queries).flat();
+      const seconds = await runPool(timedQueries, connections, async (q) => {
         const t0 = performance.now();
         const res = await fetch(`${bench.baseUrl}/api/v1/directory/search?q=${encodeURIComponent(q.q)}`, {
           headers: auth,
@@ -471,6 +518,7 @@ export async function run(args: string[]): Promise<void> {
         list.push(recallAt10(got, q.relevant));
         recall.set(q.kind, list);
       });
+      const cpu = cpuSpent(cpu0, await cpuSnapshot(rt, bench.pid), lat.length);
 
       // naive: the same words, each as ILIKE '%word%' over the listing's concatenated text
       const naiveQueries = queries
@@ -508,6 +556,10 @@ export async function run(args: string[]): Promise<void> {
         }),
         `recall@10 and latency (ms, at ${connections} connections) by kind of query (${rows} listings, ${terms} distinct words)`,
       );
+      console.log(
+        `\nCPU per search (load-independent): app process ${cpu.appMs.toFixed(2)} ms, PostgreSQL backends ${cpu.pgMs.toFixed(2)} ms` +
+          (inProcess ? ' (app and load generator in one process)' : ''),
+      );
       printTable(
         [
           {
@@ -542,8 +594,11 @@ export async function run(args: string[]): Promise<void> {
         distinctWords: terms,
         loadSeconds,
         connections,
+        appInProcess: inProcess,
+        rounds,
         queries: lat.length,
         errors,
+        cpuPerSearchMs: { app: cpu.appMs, postgres: cpu.pgMs },
         recallAt10: mean(all),
         recallByKind: Object.fromEntries([...recall.entries()].map(([k, rs]) => [k, mean(rs)])),
         latencyByKind: Object.fromEntries(
