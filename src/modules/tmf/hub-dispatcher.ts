@@ -296,7 +296,16 @@ export class TmfHub {
           AND f.entity_type = ANY(${types}::text[])
         ORDER BY f.win, f.event_id LIMIT ${this.opts.batch}`.execute(this.db);
       for (const row of rows.rows) {
-        const notes = principal ? await this.notificationsOf(row, api, principal, sub.base_url, filter) : [];
+        let notes: Notification[] = [];
+        try {
+          if (principal) notes = await this.notificationsOf(row, api, principal, sub.base_url, filter);
+        } catch (err) {
+          // A facade that cannot map a row (a bug, the database away) holds the subscription
+          // with back-off rather than skipping the row or spinning on it.
+          this.opts.log.error({ err, subscription: sub.id, event: row.event_id }, 'TMF hub mapping');
+          await this.failed(sub, cursor, delivered, failures + 1, 'mapping failed');
+          return;
+        }
         for (const note of notes) {
           // Stopping: what is delivered is saved below; the rest waits for the next dispatcher.
           if (this.abort?.signal.aborted) break;

@@ -15,6 +15,7 @@ import { TmfHubSubscriptions } from './hub.js';
  * (entity type `hub_thing`), so that the journal holds only the rows each test writes.
  */
 
+let broken = false;
 const api: TmfApiDef = {
   name: 'hubTest',
   title: 'Hub test API',
@@ -24,7 +25,10 @@ const api: TmfApiDef = {
       type: 'Thing',
       read: 'customer:read',
       list: () => Promise.resolve({ items: [], total: 0 }),
-      get: (id, ctx) => Promise.resolve({ id, href: ctx.href('hubTest', 'thing', id), '@type': 'Thing' }),
+      get: (id, ctx) =>
+        id === 'boom' && broken
+          ? Promise.reject(new Error('facade bug'))
+          : Promise.resolve({ id, href: ctx.href('hubTest', 'thing', id), '@type': 'Thing' }),
       events: {
         entityTypes: ['hub_thing'],
         classify: ({ kind }) =>
@@ -217,6 +221,28 @@ describe('TMF hub dispatcher', () => {
       tdb.db,
     );
     expect(ok.rows[0]).toEqual({ failures: 0, delivered: 2, last_error: null });
+  });
+
+  it('holds a subscription whose row cannot be mapped, with back-off, instead of skipping the row', async () => {
+    const hub = new TmfHub(tdb.db, [api]);
+    const id = await subscribe();
+    broken = true;
+    try {
+      await thing('boom');
+      await thing('after');
+      await hub.runOnce();
+      expect(received).toEqual([]);
+      const held = await sql<{ failures: number; last_error: string }>`
+        SELECT failures, last_error FROM tmf_hub_subscription WHERE id = ${Number(id)}`.execute(tdb.db);
+      expect(held.rows[0]).toEqual({ failures: 1, last_error: 'mapping failed' });
+    } finally {
+      broken = false;
+    }
+    await sql`UPDATE tmf_hub_subscription SET next_attempt_at = now() WHERE id = ${Number(id)}`.execute(
+      tdb.db,
+    );
+    await hub.runOnce();
+    expect(received.map((r) => r.body.event.thing.id)).toEqual(['boom', 'after']);
   });
 
   it('runs one dispatcher per database and prunes the feed behind every cursor', async () => {
