@@ -54,6 +54,7 @@ export const BUILTIN_ROLES: { code: string; name: string; rights: string[] }[] =
     rights: [
       'request:read',
       'task:work',
+      'task:retry',
       'billing:read',
       'payment:write',
       'directory:search',
@@ -81,6 +82,7 @@ export const BUILTIN_ROLES: { code: string; name: string; rights: string[] }[] =
       'request:write',
       'task:work',
       'task:supervise',
+      'task:retry',
       'billing:read',
       'billing:run',
       'payment:write',

@@ -6,6 +6,7 @@ import type { WorkflowEngine } from './engine.js';
 import type { Data } from './routing.js';
 import type { NodeDef } from './scenario.schema.js';
 import { WorkflowError } from './workflow.errors.js';
+import { TASK_READY_CHANNEL } from './writes.js';
 
 /** Who works a task: the acting user, the actors (services) they belong to, and whether they supervise. */
 export interface Agent extends Actor {
@@ -359,6 +360,82 @@ export class TaskService {
         id,
         'task.reassigned',
         { node: task.node, from: task.actor, to: actor, userId: to.userId ?? null },
+        actor,
+      );
+    });
+    return this.get(id);
+  }
+
+  /**
+   * "Retry now": an automatic step waiting for its back-off, or fallen out to a human basket after
+   * its failures (the element answers again, the data was corrected), goes back to its worker at
+   * once. A fallen-out task becomes automatic again under its own actor with the attempts it has
+   * used, so one more failure sends it straight back to the basket with the new error. Allowed to
+   * supervisors and to the agents of the basket it is in or would fall out to.
+   */
+  async retryNow(id: number, agent: Agent): Promise<TaskView> {
+    await this.withTask(id, agent, async ({ run, task }) => {
+      const row = await run.trx
+        .selectFrom('wf_task')
+        .select(['fell_out', 'escalated_from', 'available_at', 'last_error'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      const node = this.engine.node(run, task.node);
+      if (node.kind !== 'automatic')
+        throw new WorkflowError('conflict', 'task.state', `task ${id} is not an automatic step`);
+      if (run.inst.status !== 'running')
+        throw new WorkflowError('conflict', 'instance.ended', 'the request has ended');
+      const waiting = task.kind === 'automatic' && task.status === 'ready';
+      const fellOut = task.kind === 'human' && row.fell_out && ['ready', 'claimed'].includes(task.status);
+      if (!waiting && !fellOut)
+        throw new WorkflowError(
+          'conflict',
+          'task.state',
+          `task ${id} is ${task.status}: only a step waiting for its retry or fallen out to a basket is retried`,
+        );
+      const baskets = [task.actor, node.fallbackActor ?? null].filter((x): x is string => !!x);
+      if (!agent.supervisor && !baskets.some((b) => agent.actors.includes(b)))
+        throw new WorkflowError(
+          'forbidden',
+          'task.actor',
+          `only supervisors and agents of ${baskets.join(' or ')} retry this step`,
+        );
+      const actor = fellOut ? (row.escalated_from ?? node.actor ?? task.actor) : task.actor;
+      const retried = {
+        by: agent.username,
+        at: run.now.toISOString(),
+        from: fellOut ? 'fell_out' : 'backoff',
+        attempts: task.attempts,
+        lastError: row.last_error,
+      };
+      await run.trx
+        .updateTable('wf_task')
+        .set({
+          kind: 'automatic',
+          actor,
+          status: 'ready',
+          assignee_id: null,
+          claimed_at: null,
+          available_at: run.now,
+          fell_out: false,
+          explanation: sql`explanation || ${JSON.stringify({ retriedNow: retried })}::jsonb`,
+        })
+        .where('id', '=', id)
+        .execute();
+      // wakes idle workers at commit (see wake.ts)
+      await sql`SELECT pg_notify(${TASK_READY_CHANNEL}, '')`.execute(run.trx);
+      this.engine.event(
+        run,
+        'workflow_task',
+        id,
+        'task.retry_requested',
+        {
+          node: task.node,
+          by: agent.username,
+          from: retried.from,
+          attempts: task.attempts,
+          ...(fellOut ? { basket: task.actor } : { wasDueAt: new Date(row.available_at).toISOString() }),
+        },
         actor,
       );
     });

@@ -142,6 +142,19 @@ export function registerWorkflowRoutes(app: FastifyInstance, wf: WorkflowService
         agentOf(req),
       ),
   );
+  app.post(
+    '/api/v1/tasks/:id/retry',
+    {
+      config: { right: 'task:retry' },
+      schema: {
+        tags,
+        params: IdParam,
+        description:
+          'Retry now: an automatic step waiting for its back-off, or fallen out to a basket, goes back to its worker at once',
+      },
+    },
+    async (req) => wf.tasks.retryNow((req.params as { id: number }).id, agentOf(req)),
+  );
 
   // Scenarios
   app.get('/api/v1/scenarios', { config: { right: 'request:read' }, schema: { tags } }, async () =>

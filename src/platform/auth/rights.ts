@@ -16,6 +16,7 @@ export const RIGHTS = {
   'request:write': 'Take and cancel service requests for customers',
   'task:work': 'Work the baskets of one’s actors: claim, release and complete tasks',
   'task:supervise': 'See every basket, reassign tasks, work escalated and fallen-out tasks',
+  'task:retry': 'Retry now an automatic step waiting for its retry or fallen out to one’s basket',
   'scenario:admin': 'Create, validate, import and export scenario versions',
   'billing:read': 'See payer accounts: invoices, payments, deposits, balance',
   'billing:run': 'Run billing cycles, post charges and meter readings, issue credit notes',
