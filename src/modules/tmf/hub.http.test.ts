@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app.js';
@@ -170,6 +171,32 @@ describe('TMF hub routes', () => {
       expect(res.json()).toMatchObject({ '@type': 'Error', field });
       expect(swaggerErrors('TMF629', 'Error', res.json())).toEqual([]);
     }
+  });
+
+  it('never answers 500 to hostile bodies or ids', async () => {
+    const hostile = fc.oneof(
+      fc.string(),
+      fc.constantFrom('%', '%E0%A4%A', '\u0000', 'x'.repeat(5000), '../../etc'),
+    );
+    const value = fc.oneof(fc.jsonValue(), hostile);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(value, fc.record({ callback: value, query: value }, { requiredKeys: [] })),
+        fc.oneof(hostile, fc.constantFrom('1', '999999999999999999999')),
+        async (body, id) => {
+          const post = await t.call('POST', `${BASE}/hub`, admin, body);
+          expect(post.statusCode, JSON.stringify(body)).toBeLessThan(500);
+          if (post.statusCode === 400) expect(post.json()).toMatchObject({ '@type': 'Error' });
+          if (post.statusCode === 201) {
+            const sub = post.json() as { id: string };
+            expect((await t.call('DELETE', `${BASE}/hub/${sub.id}`, admin)).statusCode).toBe(204);
+          }
+          const del = await t.call('DELETE', `${BASE}/hub/${encodeURIComponent(id || '1')}`, admin);
+          expect(del.statusCode, id).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('asks for the read right of the API, and keeps subscriptions to their owner', async () => {
