@@ -209,6 +209,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     activation,
     assistance,
     currency: deps.config.currency,
+    billingCycle,
   });
   await registerWebApp(http, deps.webRoot);
 

@@ -3,12 +3,15 @@ import type { Db } from '../../platform/db.js';
 import type { ActivationModule } from '../activation/index.js';
 import type { AssistanceModule } from '../assistance/index.js';
 import type { BillingServices } from '../billing/index.js';
+import type { BillingCycleServices } from '../billing/cycle.index.js';
 import type { InventoryServices } from '../inventory/index.js';
 import type { ReferentialServices } from '../referential/index.js';
 import type { RequestsModule } from '../requests/index.js';
 import type { WorkflowServices } from '../workflow/index.js';
 import { accountApi } from './account.js';
 import { customerApi } from './customer.js';
+import { customerBillApi } from './customer-bill.js';
+import { paymentApi } from './payment.js';
 import { registerTmfApi, type TmfApiDef } from './framework.js';
 import { registerHubRoutes, TmfHubSubscriptions } from './hub.js';
 import { geographicAddressApi } from './geographic-address.js';
@@ -32,6 +35,8 @@ export interface TmfDeps {
   assistance: AssistanceModule;
   /** ISO code of the operator's currency (amounts are in its minor unit). */
   currency?: string;
+  /** Periodic invoices, payments and collection (payments restore lines through it). */
+  billingCycle: BillingCycleServices;
 }
 
 /** Every TMF Open API v4 facade; each entry is one API (one base path). */
@@ -40,6 +45,8 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
     customerApi(deps.db, deps.referential),
     partyApi(deps.db, deps.referential),
     accountApi(deps.db, deps.referential, deps.currency ?? 'XOF'),
+    customerBillApi(deps.db),
+    paymentApi(deps.db, deps.billingCycle),
     geographicAddressApi(deps.db),
     resourceInventoryApi(deps.db, deps.inventory),
     serviceQualificationApi(deps.db, deps.inventory, deps.referential),
