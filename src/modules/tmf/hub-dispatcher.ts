@@ -165,7 +165,7 @@ export class TmfHub {
       if (!got.rows[0]?.ok) return false;
       try {
         await this.cutWindow();
-        await this.deliverDue();
+        await this.deliverDue(new AbortController().signal);
         await Promise.allSettled([...this.inFlight.values()]);
         return true;
       } finally {
@@ -182,16 +182,25 @@ export class TmfHub {
             conn,
           );
           if (!got.rows[0]?.ok) return;
+          // Deliveries run under this tenure of the lock and end with it.
+          const tenure = new AbortController();
+          const end = () => tenure.abort();
+          signal.addEventListener('abort', end);
           try {
             while (!signal.aborted) {
               // The lock lives with this session: if it is gone, so is the lock — stop and retake it.
               await sql`SELECT 1`.execute(conn);
               await this.cutWindow();
-              await this.deliverDue();
+              await this.deliverDue(tenure.signal);
               if (++this.ticks % 60 === 0) await this.prune();
               await sleep(this.opts.pollMs, signal);
             }
           } finally {
+            signal.removeEventListener('abort', end);
+            // Each delivery stops after the notification it is sending: no other dispatcher
+            // starts on the same subscriptions while they still send.
+            tenure.abort();
+            await Promise.allSettled([...this.inFlight.values()]);
             await sql`SELECT pg_advisory_unlock(${LOCK_KEY})`.execute(conn).catch(() => undefined);
           }
         });
@@ -240,7 +249,7 @@ export class TmfHub {
     });
   }
 
-  private async deliverDue(): Promise<void> {
+  private async deliverDue(signal: AbortSignal): Promise<void> {
     const room = this.opts.concurrency - this.inFlight.size;
     if (room <= 0) return;
     const busy = [...this.inFlight.keys()];
@@ -251,7 +260,7 @@ export class TmfHub {
         AND NOT (id = ANY(${busy}::bigint[]))
       ORDER BY next_attempt_at, id LIMIT ${room}`.execute(this.db);
     for (const sub of due.rows) {
-      const work = this.deliver(sub)
+      const work = this.deliver(sub, signal)
         .catch((err: unknown) => this.opts.log.error({ err, subscription: sub.id }, 'TMF hub delivery'))
         .finally(() => this.inFlight.delete(sub.id));
       this.inFlight.set(sub.id, work);
@@ -277,7 +286,7 @@ export class TmfHub {
   }
 
   /** Walks one subscription's feed from its cursor until the end, a failure or a deletion. */
-  private async deliver(sub: SubRow): Promise<void> {
+  private async deliver(sub: SubRow, signal: AbortSignal): Promise<void> {
     const api = this.apis.get(sub.api);
     if (!api) return;
     const types = [...new Set(api.resources.flatMap((r) => r.events?.entityTypes ?? []))];
@@ -308,7 +317,7 @@ export class TmfHub {
         }
         for (const note of notes) {
           // Stopping: what is delivered is saved below; the rest waits for the next dispatcher.
-          if (this.abort?.signal.aborted) break;
+          if (signal.aborted) break;
           const outcome = await this.post(sub.callback, note);
           if (!outcome.ok) {
             await this.failed(sub, cursor, delivered, failures + 1, outcome.error);
@@ -317,7 +326,7 @@ export class TmfHub {
           delivered++;
           failures = 0;
         }
-        if (this.abort?.signal.aborted) break;
+        if (signal.aborted) break;
         cursor = { win: row.win, event: row.event_id };
         if (notes.length > 0) {
           if (!(await this.save(sub.id, cursor, delivered))) return;
@@ -325,7 +334,7 @@ export class TmfHub {
           delivered = 0;
         }
       }
-      if (rows.rows.length < this.opts.batch || this.abort?.signal.aborted) break;
+      if (rows.rows.length < this.opts.batch || signal.aborted) break;
     }
     if (saved.win !== cursor.win || saved.event !== cursor.event || sub.failures > 0)
       await this.save(sub.id, cursor, delivered);
