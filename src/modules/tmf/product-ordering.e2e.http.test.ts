@@ -184,13 +184,14 @@ describe.skipIf(suite.skip)(suite.name, () => {
     );
     expect((byNumber.json() as { id: string }[]).map((x) => x.id)).toEqual([sub.code]);
 
-    // the number in the inventory: through the native API, and through TMF639 once that facade serves it
+    // the number in the inventory: through the native API and through TMF639
     const number = await t.call('GET', `/api/v1/inventory/numbers/${sub.directoryNumber}`, admin);
     expect(number.json()).toMatchObject({ status: 'assigned' });
-    const tmf639 = await t.call('GET', `${RESOURCES}/resource/number-${sub.directoryNumber}`, admin);
-    if ((tmf639.json() as { code?: string }).code !== 'route.not_found') {
-      expect(tmf639.statusCode, tmf639.body).toBe(200);
-      expect(tmf639.json()).toMatchObject({ id: `number-${sub.directoryNumber}` });
+    for (const ref of resources) {
+      const res = await t.call('GET', `${RESOURCES}/resource/${ref.id}`, admin);
+      expect(res.statusCode, `${ref.id}: ${res.body}`).toBe(200);
+      expect(res.json()).toMatchObject({ id: ref.id, '@type': ref['@referredType'] });
+      expect(swaggerErrors('TMF639', 'Resource', res.json())).toEqual([]);
     }
     // and on the switch the automaton really set it up
     expect(net.line(sub.directoryNumber)).toMatchObject({ en: sub.equipmentNumber });
