@@ -30,6 +30,8 @@ import {
   runPgbench,
   startAppProcess,
   loadHttp,
+  cpuMeter,
+  type CpuPerRequest,
   type HttpFigures,
 } from './lib.js';
 
@@ -239,6 +241,7 @@ export async function run(argv: string[]): Promise<void> {
 
     const app = await startAppProcess(rt.url, Number(process.env.GPTO_BENCH_PORT || 0));
     let consult: HttpFigures;
+    let cpuPerConsultation: CpuPerRequest | undefined;
     let measuredFrom: Date;
     let measuredTo: Date;
     let checked = 0;
@@ -281,7 +284,9 @@ export async function run(argv: string[]): Promise<void> {
       // Warm the caches (buffer pool, plans, switch connections, JIT of the app) before measuring.
       await loadHttp(app.baseUrl, auth, paths.slice(0, 1000), args.connections, 3);
       measuredFrom = new Date();
+      const cpu = cpuMeter(app.pid);
       consult = await loadHttp(app.baseUrl, auth, paths, args.connections, args.duration);
+      cpuPerConsultation = cpu(consult.requests);
       measuredTo = new Date();
       await new Promise((r) => setTimeout(r, 300)); // let the journal's last batch land
     } finally {
@@ -329,6 +334,10 @@ export async function run(argv: string[]): Promise<void> {
         `${switchQueries.ok} DSP-LINE queries journaled ok during the run (${switchQueries.failed} not ok) ` +
         `for ${consult.requests} consultations`,
     );
+    console.log(
+      `CPU per consultation: app ${cpuPerConsultation?.app.toFixed(3)} ms, ` +
+        `PostgreSQL ${cpuPerConsultation?.postgres?.toFixed(3) ?? '?'} ms (the simulator not counted)`,
+    );
     const met = consult.p99 <= TARGETS.p99Ms && consult.errors === 0 && consult.non2xx === 0;
     console.log(`target: p99 ≤ ${TARGETS.p99Ms} ms ${met ? 'met' : 'MISSED'}\n`);
     printResult({
@@ -345,7 +354,7 @@ export async function run(argv: string[]): Promise<void> {
         dspLineJournaledOk: switchQueries.ok,
         dspLineJournaledNotOk: switchQueries.failed,
       },
-      consultation: consult,
+      consultation: { ...consult, cpuMsPerRequest: cpuPerConsultation },
       pgbenchSelectOnly: {
         tps: pgbench.tps,
         clients: pgbench.clients,

@@ -3,6 +3,7 @@
 // line. Every benchmark prints its figures next to a baseline measured in the same run, because
 // absolute figures on a shared 2-core machine drift from one run to the next.
 import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -393,5 +394,62 @@ export async function loadHttp(
     max: result.latency.max,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU per request (Linux /proc): on a shared machine throughput measures the share of CPU the app
+// got, while the CPU a request costs the app and PostgreSQL changes much less with the load.
+
+function cpuTicks(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return Number(f[11] ?? 0) + Number(f[12] ?? 0); // utime + stime
+  } catch {
+    return 0;
+  }
+}
+
+/** The embedded server's postmaster and its children (backends), or [] for an external server. */
+function postgresPids(): number[] {
+  if (process.env.DATABASE_URL) return [];
+  const file = `${process.env.GPTO_BENCH_DATA_DIR ?? 'data/bench'}/pg/postmaster.pid`;
+  if (!existsSync(file)) return [];
+  const master = Number(readFileSync(file, 'utf8').split('\n')[0]);
+  const out = [master];
+  for (const d of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+      if (ppid === master) out.push(Number(d));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return out;
+}
+
+export interface CpuPerRequest {
+  /** ms of CPU (user + system) per request in the app process. */
+  app: number;
+  /** ms of CPU per request in PostgreSQL (all backends and background processes); null if external. */
+  postgres: number | null;
+}
+
+/** Starts counting the CPU of the app process and of PostgreSQL; call the result with the request count. */
+export function cpuMeter(appPid: number): (requests: number) => CpuPerRequest {
+  const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
+  const pgBefore = postgresPids();
+  const app0 = cpuTicks(appPid);
+  const pg0 = new Map(pgBefore.map((p) => [p, cpuTicks(p)]));
+  return (requests) => {
+    const n = Math.max(1, requests);
+    let pgTicks = 0;
+    // backends that started during the run count from zero
+    for (const p of new Set([...pgBefore, ...postgresPids()])) pgTicks += cpuTicks(p) - (pg0.get(p) ?? 0);
+    return {
+      app: (cpuTicks(appPid) - app0) / ticksPerMs / n,
+      postgres: pgBefore.length ? pgTicks / ticksPerMs / n : null,
+    };
   };
 }

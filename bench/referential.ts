@@ -30,6 +30,8 @@ import {
   runPgbench,
   startAppProcess,
   loadHttp,
+  cpuMeter,
+  type CpuPerRequest,
   type HttpFigures,
 } from './lib.js';
 
@@ -164,13 +166,19 @@ export async function run(argv: string[]): Promise<void> {
     const app = await startAppProcess(rt.url, Number(process.env.GPTO_BENCH_PORT || 0));
     let read360: HttpFigures;
     let search: HttpFigures;
+    let cpu360: CpuPerRequest | undefined;
+    let cpuSearch: CpuPerRequest | undefined;
     try {
       const auth = await login(app.baseUrl, credentials);
       // Warm the caches (buffer pool, prepared plans, JIT of the app) before measuring.
       await loadHttp(app.baseUrl, auth, codes.slice(0, 2000), args.connections, 3);
       await loadHttp(app.baseUrl, auth, searches, args.connections, 2);
+      let cpu = cpuMeter(app.pid);
       read360 = await loadHttp(app.baseUrl, auth, codes, args.connections, args.duration);
+      cpu360 = cpu(read360.requests);
+      cpu = cpuMeter(app.pid);
       search = await loadHttp(app.baseUrl, auth, searches, args.connections, args.duration);
+      cpuSearch = cpu(search.requests);
     } finally {
       await app.close();
     }
@@ -201,6 +209,10 @@ export async function run(argv: string[]): Promise<void> {
         ? 'demo load: not measured (database loaded outside this benchmark)'
         : `demo load: ${demo.loadedCount} customers in ${demo.loadSeconds.toFixed(1)} s${demo.loadedNow ? '' : ' (earlier run)'}`;
     console.log(`\n${loadLine}`);
+    // CPU per request: what the load on a shared machine changes least (see performance.md)
+    const ms = (c?: CpuPerRequest) =>
+      `app ${c?.app.toFixed(3)} ms, PostgreSQL ${c?.postgres?.toFixed(3) ?? '?'} ms`;
+    console.log(`CPU per request: 360° ${ms(cpu360)}; name search ${ms(cpuSearch)}`);
     const verdict = {
       p99_360: read360.p99 <= TARGETS.p99Ms360,
       throughput_360: ratio360 >= TARGETS.throughputRatio360,
@@ -225,8 +237,8 @@ export async function run(argv: string[]): Promise<void> {
         seconds: demo.loadSeconds,
         measuredThisRun: demo.loadedNow,
       },
-      read360,
-      search,
+      read360: { ...read360, cpuMsPerRequest: cpu360 },
+      search: { ...search, cpuMsPerRequest: cpuSearch },
       pgbenchSelectOnly: {
         tps: pgbench.tps,
         clients: pgbench.clients,
