@@ -12,6 +12,7 @@ import { accountApi } from './account.js';
 import { customerApi } from './customer.js';
 import { customerBillApi } from './customer-bill.js';
 import { paymentApi } from './payment.js';
+import { troubleTicketApi } from './trouble-ticket.js';
 import { registerTmfApi, type TmfApiDef } from './framework.js';
 import { registerHubRoutes, TmfHubSubscriptions } from './hub.js';
 import { geographicAddressApi } from './geographic-address.js';
@@ -47,6 +48,7 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
     accountApi(deps.db, deps.referential, deps.currency ?? 'XOF'),
     customerBillApi(deps.db),
     paymentApi(deps.db, deps.billingCycle),
+    troubleTicketApi(deps.db, deps.assistance),
     geographicAddressApi(deps.db),
     resourceInventoryApi(deps.db, deps.inventory),
     serviceQualificationApi(deps.db, deps.inventory, deps.referential),
