@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { actorOf, type Principal } from '../../platform/auth/auth.service.js';
 import { findPrincipalByUserId } from '../../platform/auth/auth.repository.js';
 import { hasRight } from '../../platform/auth/rights.js';
-import type { Db } from '../../platform/db.js';
+import type { Db, Executor } from '../../platform/db.js';
 import { basePathOf, type TmfApiDef, type TmfContext, type TmfResourceDef } from './framework.js';
 import { hubAccepts, lowerFirst, parseHubQuery, type HubFilter } from './hub.js';
 
@@ -60,6 +60,17 @@ interface SubRow {
   cursor_win: number;
   cursor_event: number;
   failures: number;
+}
+
+interface WindowState {
+  snapshot: string;
+  xmin: string;
+  win: number;
+  max_id: number;
+  floor_id: number;
+  reset_snapshot: string | null;
+  /** The stored snapshot is ahead of the current one: another (younger) cluster. */
+  foreign: boolean;
 }
 
 interface FeedRow {
@@ -214,27 +225,62 @@ export class TmfHub {
   /** Appends to the feed the mapped rows a new snapshot sees that the previous window's did not. */
   async cutWindow(): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
-      const st = await sql<{ snapshot: string; xmin: string; win: number }>`
-        SELECT snapshot::text AS snapshot, pg_snapshot_xmin(snapshot)::text AS xmin, win
+      const st = await sql<WindowState>`
+        SELECT snapshot::text AS snapshot, pg_snapshot_xmin(snapshot)::text AS xmin, win, max_id, floor_id,
+          reset_snapshot::text AS reset_snapshot,
+          pg_snapshot_xmax(snapshot) > pg_snapshot_xmax(pg_current_snapshot()) AS foreign
         FROM tmf_hub_state FOR UPDATE`.execute(trx);
       const prev = st.rows[0];
       if (!prev) throw new Error('tmf_hub_state is empty (migration 0700)');
-      // One statement: the snapshot stored is the very one the rows were selected with.
+      if (prev.foreign) return this.restoredWindow(trx, prev);
+      // One statement: the snapshot stored is the very one the rows were selected with. The upper
+      // bound on txid is implied by the visibility test; it bounds the index scan.
       const r = await sql<{ rows: number }>`
         WITH cur AS (SELECT pg_current_snapshot() AS snap),
         ins AS (
           INSERT INTO tmf_hub_feed (win, event_id, entity_type)
           SELECT ${prev.win + 1}, e.id, e.entity_type FROM event e, cur
           WHERE e.txid >= ${prev.xmin}::xid8
+            AND e.txid < (SELECT pg_snapshot_xmax(snap) FROM cur)
             AND NOT pg_visible_in_snapshot(e.txid, ${prev.snapshot}::pg_snapshot)
             AND pg_visible_in_snapshot(e.txid, cur.snap)
             AND e.entity_type = ANY(${this.entityTypes}::text[])
+            AND (${prev.floor_id}::bigint = 0 OR e.id > ${prev.floor_id}::bigint
+              OR (e.txid >= pg_snapshot_xmin(${prev.reset_snapshot}::pg_snapshot)
+                AND e.txid < pg_snapshot_xmax(${prev.reset_snapshot}::pg_snapshot)
+                AND NOT pg_visible_in_snapshot(e.txid, ${prev.reset_snapshot}::pg_snapshot)))
           ORDER BY e.id
           RETURNING 1)
-        UPDATE tmf_hub_state SET snapshot = cur.snap, win = ${prev.win + 1} FROM cur
+        UPDATE tmf_hub_state SET snapshot = cur.snap, win = ${prev.win + 1},
+          max_id = greatest(max_id, coalesce((SELECT max(id) FROM event), 0)) FROM cur
         RETURNING (SELECT count(*) FROM ins)::int AS rows`.execute(trx);
       return r.rows[0]?.rows ?? 0;
     });
+  }
+
+  /**
+   * The first window in a younger cluster than the stored snapshot's (a logical restore): sends
+   * once what the old cluster had not read yet — rows after its last window's highest id, and
+   * those of transactions it saw running (their txids are the old cluster's, as the snapshot) —
+   * plus what this cluster wrote since; then restored rows are told apart by id (migration 0701).
+   */
+  private async restoredWindow(trx: Executor, prev: WindowState): Promise<number> {
+    this.opts.log.warn({ window: prev.win }, 'TMF hub: the journal comes from another cluster; reading on');
+    const r = await sql<{ rows: number }>`
+      WITH cur AS (SELECT pg_current_snapshot() AS snap),
+      ins AS (
+        INSERT INTO tmf_hub_feed (win, event_id, entity_type)
+        SELECT ${prev.win + 1}, e.id, e.entity_type FROM event e
+        WHERE e.entity_type = ANY(${this.entityTypes}::text[])
+          AND (e.id > ${prev.max_id}::bigint
+            OR (e.txid >= ${prev.xmin}::xid8 AND NOT pg_visible_in_snapshot(e.txid, ${prev.snapshot}::pg_snapshot)))
+        ORDER BY e.id
+        RETURNING 1)
+      UPDATE tmf_hub_state SET snapshot = cur.snap, reset_snapshot = cur.snap, win = ${prev.win + 1},
+        floor_id = coalesce((SELECT max(id) FROM event), 0), max_id = coalesce((SELECT max(id) FROM event), 0)
+      FROM cur
+      RETURNING (SELECT count(*) FROM ins)::int AS rows`.execute(trx);
+    return r.rows[0]?.rows ?? 0;
   }
 
   /** Drops the feed's windows every live subscription has passed. */
