@@ -123,7 +123,6 @@ function failureOf(err: unknown): string {
 
 export class TmfHub {
   private readonly apis: Map<string, TmfApiDef>;
-  private readonly entityTypes: string[];
   private readonly opts: Required<Omit<TmfHubOptions, 'log'>> & { log: HubLog };
   private readonly inFlight = new Map<number, Promise<void>>();
   private abort: AbortController | undefined;
@@ -136,9 +135,6 @@ export class TmfHub {
     opts: TmfHubOptions = {},
   ) {
     this.apis = new Map(apis.map((a) => [a.name, a]));
-    this.entityTypes = [
-      ...new Set(apis.flatMap((a) => a.resources.flatMap((r) => r.events?.entityTypes ?? []))),
-    ];
     this.opts = {
       pollMs: opts.pollMs ?? 1_000,
       timeoutMs: opts.timeoutMs ?? 10_000,
@@ -148,6 +144,12 @@ export class TmfHub {
       concurrency: opts.concurrency ?? 8,
       log: opts.log ?? silent,
     };
+  }
+
+  /** The journal entity types the resources of these APIs publish. */
+  private entityTypesOf(apiNames: string[]): string[] {
+    const apis = apiNames.flatMap((n) => this.apis.get(n) ?? []);
+    return [...new Set(apis.flatMap((a) => a.resources.flatMap((r) => r.events?.entityTypes ?? [])))];
   }
 
   /** Runs the dispatcher in the background until `stop()`; a standby while another process holds the lock. */
@@ -232,7 +234,12 @@ export class TmfHub {
         FROM tmf_hub_state FOR UPDATE`.execute(trx);
       const prev = st.rows[0];
       if (!prev) throw new Error('tmf_hub_state is empty (migration 0700)');
-      if (prev.foreign) return this.restoredWindow(trx, prev);
+      // Only the entity types some live subscription reads: with the state row locked, a
+      // subscription registered from now on starts after this window anyway (hub.ts, FOR SHARE).
+      const apis = await sql<{ api: string }>`
+        SELECT DISTINCT api FROM tmf_hub_subscription WHERE status = 'active'`.execute(trx);
+      const types = this.entityTypesOf(apis.rows.map((a) => a.api));
+      if (prev.foreign) return this.restoredWindow(trx, prev, types);
       // One statement: the snapshot stored is the very one the rows were selected with. The upper
       // bound on txid is implied by the visibility test; it bounds the index scan.
       const r = await sql<{ rows: number }>`
@@ -244,7 +251,7 @@ export class TmfHub {
             AND e.txid < (SELECT pg_snapshot_xmax(snap) FROM cur)
             AND NOT pg_visible_in_snapshot(e.txid, ${prev.snapshot}::pg_snapshot)
             AND pg_visible_in_snapshot(e.txid, cur.snap)
-            AND e.entity_type = ANY(${this.entityTypes}::text[])
+            AND e.entity_type = ANY(${types}::text[])
             AND (${prev.floor_id}::bigint = 0 OR e.id > ${prev.floor_id}::bigint
               OR (e.txid >= pg_snapshot_xmin(${prev.reset_snapshot}::pg_snapshot)
                 AND e.txid < pg_snapshot_xmax(${prev.reset_snapshot}::pg_snapshot)
@@ -264,14 +271,14 @@ export class TmfHub {
    * those of transactions it saw running (their txids are the old cluster's, as the snapshot) —
    * plus what this cluster wrote since; then restored rows are told apart by id (migration 0701).
    */
-  private async restoredWindow(trx: Executor, prev: WindowState): Promise<number> {
+  private async restoredWindow(trx: Executor, prev: WindowState, types: string[]): Promise<number> {
     this.opts.log.warn({ window: prev.win }, 'TMF hub: the journal comes from another cluster; reading on');
     const r = await sql<{ rows: number }>`
       WITH cur AS (SELECT pg_current_snapshot() AS snap),
       ins AS (
         INSERT INTO tmf_hub_feed (win, event_id, entity_type)
         SELECT ${prev.win + 1}, e.id, e.entity_type FROM event e
-        WHERE e.entity_type = ANY(${this.entityTypes}::text[])
+        WHERE e.entity_type = ANY(${types}::text[])
           AND (e.id > ${prev.max_id}::bigint
             OR (e.txid >= ${prev.xmin}::xid8 AND NOT pg_visible_in_snapshot(e.txid, ${prev.snapshot}::pg_snapshot)))
         ORDER BY e.id
@@ -335,7 +342,7 @@ export class TmfHub {
   private async deliver(sub: SubRow, signal: AbortSignal): Promise<void> {
     const api = this.apis.get(sub.api);
     if (!api) return;
-    const types = [...new Set(api.resources.flatMap((r) => r.events?.entityTypes ?? []))];
+    const types = this.entityTypesOf([api.name]);
     const filter = parseHubQuery(sub.query, api);
     // The creator's rights as they are now: one who lost them, or was disabled, receives nothing.
     const principal = await this.principalOf(sub.user_id);

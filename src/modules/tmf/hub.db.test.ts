@@ -301,5 +301,10 @@ describe('TMF hub dispatcher', () => {
     await second.prune();
     const all = await sql<{ n: number }>`SELECT count(*)::int AS n FROM tmf_hub_feed`.execute(tdb.db);
     expect(all.rows[0]?.n).toBe(0);
+    // Nobody listening: the journal's rows are not even copied to the feed.
+    await thing('unheard');
+    await second.runOnce();
+    const still = await sql<{ n: number }>`SELECT count(*)::int AS n FROM tmf_hub_feed`.execute(tdb.db);
+    expect(still.rows[0]?.n).toBe(0);
   });
 });
