@@ -132,13 +132,13 @@ user
   );
 user
   .command('password <username>')
-  .description('set a user password')
+  .description('set a user password (ends their open sessions; API tokens stay)')
   .requiredOption('--password <password>', 'new password')
   .action(async (username: string, opts: { password: string }) => {
     const rt = await openRuntime(loadConfig(), { poolSize: 2 });
     try {
-      await setPassword(rt.db, username, opts.password, SYSTEM);
-      console.log(`password of ${username} changed`);
+      await rt.db.transaction().execute((trx) => setPassword(trx, username, opts.password, SYSTEM));
+      console.log(`password of ${username} changed; their open sessions are ended`);
     } finally {
       await rt.close();
     }
