@@ -158,3 +158,33 @@ export async function choose(page: Page, label: string | RegExp, option: string 
   await page.getByRole('textbox', { name: label }).click();
   await page.getByRole('option', { name: option }).first().click();
 }
+
+/**
+ * What sticks out of a 1366-pixel-wide screen: the page scrolls sideways, or an element's right edge
+ * is past the window without a scrolling container to hold it. Empty when the screen fits.
+ */
+export async function overflow(page: Page): Promise<string[]> {
+  // Runs in the page (a string, as the test's TypeScript has no DOM types).
+  return page.evaluate<string[]>(`(() => {
+    const width = window.innerWidth;
+    const out = [];
+    const doc = document.scrollingElement || document.documentElement;
+    if (doc.scrollWidth > width + 1) out.push('page scrolls sideways: ' + doc.scrollWidth + 'px');
+    const held = (el) => {
+      for (let p = el.parentElement; p; p = p.parentElement) {
+        const s = getComputedStyle(p);
+        if (['auto', 'scroll', 'hidden', 'clip'].includes(s.overflowX))
+          return p.getBoundingClientRect().right <= width + 1;
+      }
+      return false;
+    };
+    for (const el of document.querySelectorAll('main *')) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.right <= width + 1 || held(el)) continue;
+      const id = el.getAttribute('data-testid') || String(el.className).slice(0, 40);
+      out.push(el.tagName.toLowerCase() + '.' + id + ' ends at ' + Math.round(r.right) + 'px');
+      if (out.length > 10) break;
+    }
+    return out;
+  })()`);
+}

@@ -12,6 +12,7 @@ import {
   errorsOf,
   login,
   newPage,
+  overflow,
   shot,
   startSession,
   type Session,
@@ -90,6 +91,7 @@ describe.skipIf(!availability.run)(
         view.getByTestId('scenario-diagram').locator('[data-node="test_mdf"]').getAttribute('data-mark'),
       ).resolves.toBe('current');
       await shot(care, '51-fault-page');
+      expect(await overflow(care)).toEqual([]);
 
       // A second report on the same line is refused with the server's reason.
       await care.goto(`${s.base}/lines/${line.number}`);
@@ -149,6 +151,7 @@ describe.skipIf(!availability.run)(
       };
       expect([f.status, f.reopenCount]).toEqual(['open', 1]);
       await shot(care, '52-fault-reopened');
+      expect(await overflow(care)).toEqual([]);
       expect(errorsOf(care)).toEqual([]);
       expect(errorsOf(mdf)).toEqual([]);
     });

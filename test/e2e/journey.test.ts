@@ -10,6 +10,7 @@ import {
   errorsOf,
   login,
   newPage,
+  overflow,
   shot,
   startSession,
   type Session,
@@ -111,6 +112,7 @@ describe.skipIf(skip)(name, () => {
     expect(chosen).toMatch(/^7710000\d\d$/);
     await firstNumber.check();
     await shot(front, '81-journey-number');
+    expect(await overflow(front)).toEqual([]);
     await front.getByTestId('wizard-next').click();
     await front
       .getByTestId('shop-picker')
@@ -119,6 +121,7 @@ describe.skipIf(skip)(name, () => {
       .waitFor();
     await front.getByTestId('shop-AG-PLATEAU').click();
     await shot(front, '82-journey-sim');
+    expect(await overflow(front)).toEqual([]);
     await front.getByTestId('wizard-next').click();
     await front.getByTestId('wizard-summary').getByText(chosen).waitFor();
     await front.getByTestId('place-request').click();
@@ -188,6 +191,7 @@ describe.skipIf(skip)(name, () => {
     );
     await expect(diagram.locator('[data-node="done"]').count()).resolves.toBe(1);
     await shot(front, '84-journey-request-done');
+    expect(await overflow(front)).toEqual([]);
     await front.goto(`${s.base}/lines/${chosen}`);
     const line = front.getByTestId('line-view');
     await line.getByText(`Ligne ${chosen}`).waitFor();
@@ -197,6 +201,7 @@ describe.skipIf(skip)(name, () => {
       line.getByTestId('live-status').locator('[data-state]').getAttribute('data-state'),
     ).resolves.toBe('idle');
     await shot(front, '85-journey-line-active');
+    expect(await overflow(front)).toEqual([]);
 
     // …and the subscriber really is in osmo-hlr with the chosen number (read back over CTRL).
     const sub = (await s.t.call('GET', `/api/v1/subscriptions/${done.subscriptionId}`, admin)).json() as {
