@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { TmfContext } from './framework.js';
+import { tmfInvalid, type TmfContext } from './framework.js';
 
 /**
  * References shared by the product facades (TMF620 catalogue, TMF622 ordering, TMF637 inventory):
@@ -91,3 +91,30 @@ export function money(amount: number, currency: string): { unit: string; value: 
 /** A customer's display name in SQL (alias `c`), as TMF629 shows it. */
 export const CUSTOMER_NAME = sql<string>`CASE WHEN c.kind = 'organisation' THEN coalesce(c.company_name, '')
   ELSE concat_ws(' ', nullif(c.title, ''), nullif(c.first_names, ''), nullif(c.last_name, '')) END`;
+
+/** Input readers of the order facades: each names the TMF attribute at fault. */
+/** `orderDate` as written by a client that read it (millisecond ISO) → the instant in SQL. */
+export function instantOf(v: string, field: string): Date {
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw tmfInvalid(field, 'must be an ISO 8601 date-time');
+  return d;
+}
+
+export function field(v: unknown, name: string): Record<string, unknown> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw tmfInvalid(name, 'must be an object');
+  return v as Record<string, unknown>;
+}
+
+export function text(v: unknown, name: string, max = 500): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || v.length > max)
+    throw tmfInvalid(name, `must be a string of at most ${max} characters`);
+  return v;
+}
+
+export function date(v: unknown, name: string): Date | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw tmfInvalid(name, 'must be an ISO 8601 date-time');
+  return instantOf(v, name);
+}

@@ -1,0 +1,143 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Db } from '../../platform/db.js';
+import { DomainError } from '../../platform/errors.js';
+import { appendEvent } from '../../platform/events.js';
+import type { WorkflowServices } from '../workflow/index.js';
+import { isoOf } from './common.js';
+import { tmfInvalid, type TmfContext, type TmfListQuery, type TmfObject } from './framework.js';
+import { date, field, ORDERING_API, text } from './product-refs.js';
+
+interface CancelRow {
+  code: string;
+  number: string;
+  cancellation_reason: string;
+  requested_cancellation_date: Date | null;
+  effective_cancellation_date: Date;
+  state: string;
+}
+
+/** TMF622 cancelProductOrder: the request's cancel, its compensation included, kept as a record. */
+export class TmfCancelProductOrders {
+  constructor(
+    private readonly db: Db,
+    private readonly workflow: WorkflowServices,
+  ) {}
+
+  private toTmf(r: CancelRow, ctx: TmfContext): TmfObject {
+    return {
+      id: r.code,
+      href: ctx.href(ORDERING_API, 'cancelProductOrder', r.code),
+      cancellationReason: r.cancellation_reason,
+      ...(r.requested_cancellation_date
+        ? { requestedCancellationDate: isoOf(r.requested_cancellation_date) }
+        : {}),
+      effectiveCancellationDate: isoOf(r.effective_cancellation_date),
+      state: r.state,
+      productOrder: {
+        id: r.number,
+        href: ctx.href(ORDERING_API, 'productOrder', r.number),
+        '@referredType': 'ProductOrder',
+      },
+      '@type': 'CancelProductOrder',
+    };
+  }
+
+  private async select(where: RawBuilder<unknown>[], offset: number, limit: number) {
+    const cond = where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``;
+    const from = sql`FROM tmf_cancel_product_order x JOIN service_request r ON r.id = x.request_id`;
+    const [rows, n] = await Promise.all([
+      sql<CancelRow>`SELECT x.code, r.number, x.cancellation_reason, x.requested_cancellation_date,
+          x.effective_cancellation_date, x.state
+        ${from} ${cond} ORDER BY x.id OFFSET ${offset} LIMIT ${limit}`.execute(this.db),
+      sql<{ n: string }>`SELECT count(*) AS n ${from} ${cond}`.execute(this.db),
+    ]);
+    return { rows: rows.rows, total: Number(n.rows[0]?.n ?? 0) };
+  }
+
+  async list(q: TmfListQuery, ctx: TmfContext) {
+    const where: RawBuilder<unknown>[] = [];
+    for (const [attr, values] of Object.entries(q.filters)) {
+      const upper = values.map((v) => v.toUpperCase());
+      if (attr === 'id') where.push(sql`x.code = ANY(${upper}::text[])`);
+      else if (attr === 'productOrder.id') where.push(sql`r.number = ANY(${upper}::text[])`);
+      else if (attr === 'state') where.push(sql`x.state = ANY(${values}::text[])`);
+    }
+    const { rows, total } = await this.select(where, q.offset, q.limit);
+    return { items: rows.map((r) => this.toTmf(r, ctx)), total };
+  }
+
+  async get(id: string, ctx: TmfContext): Promise<TmfObject | undefined> {
+    const { rows } = await this.select([sql`x.code = ${id.toUpperCase()}`], 0, 1);
+    return rows[0] && this.toTmf(rows[0], ctx);
+  }
+
+  /**
+   * Cancels the order's request at once in one transaction with this record: its open tasks stop
+   * and its compensations run (reservations released, deposit refunded, fees invoice cancelled).
+   * An order that has already ended cannot be cancelled: 409 naming `productOrder.id`.
+   */
+  async create(body: Record<string, unknown>, ctx: TmfContext): Promise<TmfObject> {
+    const order = field(body.productOrder, 'productOrder');
+    const number = text(order?.id, 'productOrder.id', 40);
+    if (!number) throw tmfInvalid('productOrder.id', 'is required: the order to cancel');
+    const reason = text(body.cancellationReason, 'cancellationReason', 500) ?? 'cancelled by the customer';
+    const requested = date(body.requestedCancellationDate, 'requestedCancellationDate');
+    const code = await this.db.transaction().execute(async (trx) => {
+      const r = await trx
+        .selectFrom('service_request')
+        .select(['id', 'number', 'status', 'customer_id', 'line_id'])
+        .where('number', '=', number.toUpperCase())
+        .executeTakeFirst();
+      if (!r)
+        throw new DomainError(
+          'rule',
+          'tmf.order_not_found',
+          `productOrder ${number} does not exist`,
+          'productOrder.id',
+        );
+      if (r.status !== 'open')
+        throw new DomainError(
+          'conflict',
+          'tmf.order_closed',
+          `productOrder ${r.number} is already ${r.status}: it can no longer be cancelled`,
+          'productOrder.id',
+        );
+      const inst = await trx
+        .selectFrom('wf_instance')
+        .select('id')
+        .where('subject_type', '=', 'service_request')
+        .where('subject_id', '=', String(r.id))
+        .executeTakeFirstOrThrow();
+      // the same cancel as POST /api/v1/requests/:ref/cancel: the request's onEnd closes it
+      await this.workflow.instances.cancelIn(trx, inst.id, reason, ctx.actor);
+      const seq = await sql<{ n: number }>`SELECT nextval('tmf_cancel_product_order_seq')::int AS n`.execute(
+        trx,
+      );
+      const code = `CPO${String(seq.rows[0]!.n).padStart(8, '0')}`;
+      const row = await trx
+        .insertInto('tmf_cancel_product_order')
+        .values({
+          code,
+          request_id: r.id,
+          cancellation_reason: reason,
+          requested_cancellation_date: requested ?? null,
+          effective_cancellation_date: new Date(),
+          state: 'done',
+          created_by: ctx.actor.userId,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await appendEvent(trx, {
+        entityType: 'tmf_cancel_product_order',
+        entityId: row.id,
+        customerId: r.customer_id,
+        lineId: r.line_id,
+        kind: 'order.cancel_requested',
+        userId: ctx.actor.userId,
+        payload: { code, request: r.number, reason },
+      });
+      return code;
+    });
+    return (await this.get(code, ctx)) as TmfObject;
+  }
+}
