@@ -57,29 +57,27 @@ export function findListingsByIds(db: Executor, ids: number[]): Promise<ListingR
 }
 
 /** What an enquiry answer shows of a listing, plus what it is checked on again (unlisted, directory). */
+export const SEARCH_ITEM_COLUMNS = [
+  'id',
+  'code',
+  'directory',
+  'title',
+  'last_name',
+  'first_names',
+  'nickname',
+  'company',
+  'heading_path',
+  'street_number',
+  'street',
+  'locality',
+  'postal_code',
+  'numbers',
+  'unlisted',
+] as const;
+
 export function findSearchItemsByIds(db: Executor, ids: number[]) {
   if (ids.length === 0) return Promise.resolve([]);
-  return db
-    .selectFrom('directory_listing')
-    .select([
-      'id',
-      'code',
-      'directory',
-      'title',
-      'last_name',
-      'first_names',
-      'nickname',
-      'company',
-      'heading_path',
-      'street_number',
-      'street',
-      'locality',
-      'postal_code',
-      'numbers',
-      'unlisted',
-    ])
-    .where('id', 'in', ids)
-    .execute();
+  return db.selectFrom('directory_listing').select(SEARCH_ITEM_COLUMNS).where('id', 'in', ids).execute();
 }
 
 export function findListings(

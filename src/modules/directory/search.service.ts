@@ -95,6 +95,9 @@ export function tokensOf(query: SearchQuery): { tokens: Token[]; numbers: string
   return { tokens, numbers };
 }
 
+type SearchRow = Awaited<ReturnType<typeof repo.findSearchItemsByIds>>[number];
+const SEARCH_ROW_COLUMNS = repo.SEARCH_ITEM_COLUMNS.filter((c) => c !== 'id');
+
 interface Candidate {
   id: number;
   fterms: string[];
@@ -271,21 +274,36 @@ export class SearchService {
             UNION ALL
             SELECT id, ft FROM (${fuzzy}) fuzzy WHERE (SELECT count(*) FROM good) < ${offset + limit}`
         : (good ?? fuzzy);
-    const candidates: Candidate[] = statement
-      ? (await sql<{ id: number; ft: string }>`${statement}`.execute(this.db)).rows.map((row) => ({
-          id: row.id,
-          fterms: row.ft === '' ? [] : row.ft.split(' '),
-        }))
+    // When every candidate fits on the page (most searches: a name and an address), the same statement
+    // also reads what the answer shows, by primary key, and the third round trip is spared; otherwise
+    // (a one-time filter on the count) only ids and words come back and the page is read afterwards.
+    // (capped: a deep page of a long list does not read 400 listings in full)
+    const inline = Math.min(offset + limit, 100);
+    const found = statement
+      ? (
+          await sql<{ id: number; ft: string } & Partial<SearchRow>>`
+            WITH c AS MATERIALIZED (${statement}), n AS (SELECT count(*) AS n FROM c)
+            SELECT c.id, c.ft, d.* FROM c LEFT JOIN LATERAL (
+              SELECT ${sql.join(SEARCH_ROW_COLUMNS.map((col) => sql.ref(`l.${col}`)))} FROM directory_listing l
+              WHERE l.id = c.id AND (SELECT n FROM n) <= ${inline}) d ON true`.execute(this.db)
+        ).rows
       : [];
+    const candidates: Candidate[] = found.map((row) => ({
+      id: row.id,
+      fterms: row.ft === '' ? [] : row.ft.split(' '),
+    }));
     const ranked = candidates
       .map((c) => ({ id: c.id, score: tokens.length > 0 ? scoreCandidate(c.fterms, expansions, tokens) : 1 }))
       .filter((c) => c.score > 0)
       .sort((a, b) => b.score - a.score || a.id - b.id);
     const page = ranked.slice(offset, offset + limit);
-    const rows = await repo.findSearchItemsByIds(
-      this.db,
-      page.map((p) => p.id),
-    );
+    const rows: SearchRow[] =
+      found.length <= inline
+        ? found.filter((r): r is typeof r & SearchRow => typeof r.code === 'string')
+        : await repo.findSearchItemsByIds(
+            this.db,
+            page.map((p) => p.id),
+          );
     const byId = new Map(rows.map((r) => [r.id, r]));
     const items: SearchItem[] = [];
     for (const p of page) {
