@@ -480,7 +480,8 @@ export class TmfHub {
         redirect: 'manual',
         signal: AbortSignal.timeout(this.opts.timeoutMs),
       });
-      await res.arrayBuffer().catch(() => undefined);
+      // The answer's body is not read: a listener cannot make the dispatcher hold a large one.
+      await res.body?.cancel().catch(() => undefined);
       return res.status >= 200 && res.status < 300
         ? { ok: true }
         : { ok: false, error: `HTTP ${res.status}` };
