@@ -41,7 +41,7 @@ import {
   registerAssistanceRoutes,
   type AssistanceModule,
 } from './modules/assistance/index.js';
-import { registerTmfRoutes } from './modules/tmf/index.js';
+import { isTmfUrl, registerTmfRoutes, sendTmfError } from './modules/tmf/index.js';
 
 export interface AppDeps {
   db: Db;
@@ -90,7 +90,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     bodyLimit: 5 * 1024 * 1024,
     // Malformed URLs and over-long path parameters are refused before routing: answer them as problems too.
-    frameworkErrors: (err, request, reply) => sendProblem(reply, toProblem(err, request)),
+    frameworkErrors: (err, request, reply) =>
+      isTmfUrl(request.url) ? sendTmfError(err, request, reply) : sendProblem(reply, toProblem(err, request)),
     // One line per request is noise at 500 agents; errors and slow paths are logged where they happen.
     logController: new LogController({ disableRequestLogging: true }),
   });

@@ -130,6 +130,16 @@ function toTmfError(err: unknown, request: FastifyRequest): { status: number; bo
   };
 }
 
+/** Answers an error in the TMF shape (the facades' scopes, and framework errors on their URLs). */
+export function sendTmfError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const e = toTmfError(err, request);
+  return send(reply, e.status, e.body);
+}
+
+export function isTmfUrl(url: string): boolean {
+  return url.startsWith('/tmf-api/');
+}
+
 export function tmfInvalid(field: string, message: string): DomainError {
   return new DomainError('invalid', 'tmf.invalid', `${field}: ${message}`, field);
 }

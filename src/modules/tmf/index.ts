@@ -16,6 +16,7 @@ import { troubleTicketApi } from './trouble-ticket.js';
 import { registerTmfApi, type TmfApiDef } from './framework.js';
 import { registerHubRoutes, TmfHubSubscriptions } from './hub.js';
 import { geographicAddressApi } from './geographic-address.js';
+import { communicationApi, partyInteractionApi } from './interactions.js';
 import { partyApi } from './party.js';
 import { resourceInventoryApi } from './resource-inventory.js';
 import { serviceQualificationApi } from './service-qualification.js';
@@ -49,6 +50,8 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
     customerBillApi(deps.db),
     paymentApi(deps.db, deps.billingCycle),
     troubleTicketApi(deps.db, deps.assistance),
+    partyInteractionApi(deps.db),
+    communicationApi(deps.db),
     geographicAddressApi(deps.db),
     resourceInventoryApi(deps.db, deps.inventory),
     serviceQualificationApi(deps.db, deps.inventory, deps.referential),
@@ -75,5 +78,5 @@ export async function registerTmfRoutes(app: FastifyInstance, deps: TmfDeps): Pr
   return apis;
 }
 
-export { basePathOf, type TmfApiDef, type TmfResourceDef } from './framework.js';
+export { basePathOf, isTmfUrl, sendTmfError, type TmfApiDef, type TmfResourceDef } from './framework.js';
 export { TmfHub, type TmfHubOptions } from './hub-dispatcher.js';
