@@ -308,15 +308,32 @@ export class ActivationService {
                ${by.actor ?? null}, ${by.userId}, ${payload}::jsonb
           FROM o)
       SELECT * FROM o`.execute(trx);
-    const row =
-      r.rows[0] ??
-      (await trx
-        .selectFrom('act_order')
-        .selectAll()
-        .where('task_id', '=', i.taskId ?? -1)
-        .where('replay_of', 'is', null)
-        .executeTakeFirstOrThrow());
-    return orderView(row);
+    if (r.rows[0]) return orderView(r.rows[0]);
+    // The task has its order already: a step re-run after a crash waits on it again; a step sent
+    // back to its worker after its order was refused (a retry) gets a new order, as a replay.
+    const row = await trx
+      .selectFrom('act_order')
+      .selectAll()
+      .where('task_id', '=', i.taskId ?? -1)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    if (row.status !== 'refused') return orderView(row);
+    const replay = await sql<OrderRow>`
+      WITH o AS (
+        INSERT INTO act_order (element_code, operation, line_id, params, instance_id, task_id, resume_node,
+                               request_ref, customer_id, replay_of, created_by, created_at, available_at)
+        VALUES (${element}, ${i.operation}, ${i.lineId}, ${JSON.stringify(i.params)}::jsonb, ${i.instanceId ?? null},
+                ${i.taskId ?? null}, ${i.resumeNode ?? null}, ${i.requestRef ?? null}, ${i.customerId ?? null},
+                ${row.id}, ${by.username}, ${now}, ${now})
+        RETURNING *),
+      e AS (
+        INSERT INTO event (entity_type, entity_id, kind, customer_id, line_id, actor, user_id, payload)
+        SELECT 'activation_order', o.id::text, 'activation.order_replayed', o.customer_id, o.line_id,
+               ${by.actor ?? null}, ${by.userId}, ${JSON.stringify({ replayOf: row.id, operation: i.operation })}::jsonb
+          FROM o)
+      SELECT * FROM o`.execute(trx);
+    return orderView(replay.rows[0]!);
   }
 
   /** The element of an order, from memory when the elements are loaded (no query per order). */

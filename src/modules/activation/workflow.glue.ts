@@ -1,6 +1,12 @@
 import type { Tx } from '../../platform/db.js';
 import type { Actor } from '../../platform/events.js';
-import type { Data, HandlerRegistry, ScenarioDef, WorkflowEngine } from '../workflow/index.js';
+import {
+  FallOutNow,
+  type Data,
+  type HandlerRegistry,
+  type ScenarioDef,
+  type WorkflowEngine,
+} from '../workflow/index.js';
 import type { Run } from '../workflow/engine.js';
 import type { ActivationService } from './activation.service.js';
 import type { Completion } from './automaton.js';
@@ -11,19 +17,21 @@ import { getPath } from '../workflow/routing.js';
 /**
  * How the automaton plugs into the workflow engine without holding a transaction across the network:
  *
- * 1. An automatic node whose handler is `activation.<operation>` (e.g. `activation.mobile.activate`)
- *    queues an order in the worker's transaction and ends `submitted`, noting the order id in the
- *    instance data (`activation.<node>.orderId`).
- * 2. The next node, `<node>_wait`, is a hold resumed by the event `activation.completed` whose
- *    `orderId` matches.
- * 3. The automaton executes the order outside any transaction; in the transaction that records the
- *    outcome it writes `activation.<node>.status` (`done` or `refused`, with the element's message)
- *    into the instance data and signals the hold through the engine.
- * 4. The hold's transitions route on that status: on to the next step, or to `<node>_fallout`, a
- *    human task of the switching basket showing the element's message (outcomes `done` — fixed by
- *    hand — or `retry`, which submits a new order).
+ * 1. An automatic node whose handler is `activation.<operation>` (e.g. `activation.mobile.activate`,
+ *    or `activation.line.suspend` for either kind of line) queues an order in the worker's
+ *    transaction and answers `wait` with the key `activation.order:<id>`: the task is `waiting`,
+ *    `activation.<node>` in the data notes the order.
+ * 2. The automaton executes the order outside any transaction; in the transaction that records the
+ *    outcome it ends the step through the engine: done → `engine.completeWaitingMany` (outcome
+ *    `done`, the element's answer in `activation.<node>`); refused → `engine.failWaiting` (final:
+ *    the task falls out at once to the node's fallback actor, switching, with the element's message).
+ * 3. The agent ends the fell-out task `done` (fixed by hand) or `retry` (a new order).
+ * A step with nothing to change on the network ends `done` at once; one no element can do (none of
+ * its kind configured, or not an automatic operation) falls out to switching at once, with why.
  *
- * `activationSteps()` writes those three nodes and their transitions for a scenario.
+ * Scenario versions written before the engine had waiting steps use three nodes (submit, a hold
+ * resumed on `activation.completed`, a human fall-out): their orders name `<node>_wait` and are
+ * still resumed that way (`legacyResume`).
  */
 
 export const AUTOMATON_ACTOR: Actor = {
@@ -113,20 +121,32 @@ function resolveParams(d: Data, lineId: string | null, node: string, paths: Reco
   return radioPort({ ...paramsFrom(d, lineId), ...fromPaths, ...overrides });
 }
 
+/** The key a step waiting for an order waits under. */
+export const orderKey = (orderId: number) => `activation.order:${orderId}`;
+
 export function registerActivationHandlers(registry: HandlerRegistry, service: ActivationService): void {
   for (const name of [...ORDER_OPERATIONS, ...Object.keys(LINE_OPERATIONS)]) {
     registry.task(`activation.${name}`, async (ctx) => {
       const d: Data = { ...ctx.instance.data, ...ctx.input };
       const node = ctx.task.node;
+      // scenario versions of the three-node design: submit, then a hold
+      const legacy = (ctx.node.outcomes ?? []).includes('submitted');
       const params = resolveParams(d, ctx.instance.lineId, node, ctx.node.params ?? {});
       const prev = (ctx.instance.data.activation ?? {}) as Data;
       const note = (v: Data) => ({ activation: { ...prev, [node]: v } });
+      const manual = (error: string, operation?: string) => {
+        if (!legacy) throw new FallOutNow(error);
+        return {
+          outcome: 'manual',
+          data: note({ ...(operation ? { operation } : {}), status: 'manual', error }),
+        };
+      };
       let operation: string | null;
       try {
         operation = operationFor(name, params);
       } catch (err) {
         if (!(err instanceof ManualStep)) throw err;
-        return { outcome: 'manual', data: note({ status: 'manual', error: err.message }) };
+        return manual(err.message);
       }
       if (operation === null)
         return { outcome: 'done', data: note({ status: 'done', result: { nothingToDo: true } }) };
@@ -146,7 +166,7 @@ export function registerActivationHandlers(registry: HandlerRegistry, service: A
             element: typeof d.networkElement === 'string' ? d.networkElement : undefined,
             instanceId: ctx.instance.id,
             taskId: ctx.task.id,
-            resumeNode: `${node}_wait`,
+            resumeNode: legacy ? `${node}_wait` : node,
             requestRef: ctx.instance.subjectId,
             customerId: ctx.instance.customerId,
           },
@@ -155,22 +175,82 @@ export function registerActivationHandlers(registry: HandlerRegistry, service: A
       } catch (err) {
         // No element of that kind (e.g. osmo-hlr not installed): switching does it by hand, now.
         if (!(err instanceof DomainError) || err.code !== 'activation.element_not_found') throw err;
-        const error = `${err.message}: no network element can carry out ${operation}, do it by hand`;
-        return { outcome: 'manual', data: note({ operation, status: 'manual', error }) };
+        return manual(
+          `${err.message}: no network element can carry out ${operation}, do it by hand`,
+          operation,
+        );
       }
-      return {
-        outcome: 'submitted',
-        data: note({ orderId: order.id, operation, element: order.element, status: 'pending' }),
-      };
+      // a step re-run whose order was carried out already (its outcome not yet recorded with it)
+      if (!legacy && order.status === 'done')
+        return { outcome: 'done', data: note({ orderId: order.id, operation, status: 'done' }) };
+      const data = note({ orderId: order.id, operation, element: order.element, status: 'pending' });
+      return legacy ? { outcome: 'submitted', data } : { wait: { key: orderKey(order.id) }, data };
     });
   }
+}
+
+/** What the step's data keeps of an order's outcome. */
+function outcomeNote(c: Completion): Data {
+  return {
+    orderId: c.order.id,
+    operation: c.order.operation,
+    element: c.order.element_code,
+    status: c.status,
+    ...(c.error ? { error: c.error, errorCode: c.errorCode } : {}),
+    ...(c.result ? { result: c.result } : {}),
+  };
+}
+
+/**
+ * The automaton's completion hook, for a batch of orders in the transaction that records their
+ * outcomes: the waiting steps are ended through the engine — set-based for those done, each
+ * refused one falling out to switching with the element's message. Returns the orders whose step
+ * could not go on (their outcome is recorded all the same).
+ */
+export function resumeWorkflow(engine: WorkflowEngine) {
+  const legacy = legacyResume(engine);
+  return async (trx: Tx, cs: Completion[]): Promise<{ order: Completion['order']; error: string }[]> => {
+    const old = cs.filter((c) => c.order.resume_node?.endsWith('_wait'));
+    const failed = old.length ? await legacy(trx, old) : [];
+    const fresh = cs.filter((c) => !c.order.resume_node?.endsWith('_wait'));
+    // each step's note joins the notes of the instance's other steps, read under the instance lock
+    const patchOf =
+      (c: Completion) =>
+      (data: Data): Data => ({
+        activation: { ...((data.activation ?? {}) as Data), [c.order.resume_node!]: outcomeNote(c) },
+      });
+    const done = fresh.filter((c) => c.status === 'done');
+    if (done.length) {
+      const byKey = new Map(done.map((c) => [orderKey(c.order.id), c]));
+      const results = await engine.completeWaitingMany(
+        trx,
+        done.map((c) => ({
+          key: orderKey(c.order.id),
+          outcome: 'done',
+          patch: patchOf(c),
+          result: { orderId: c.order.id, element: c.order.element_code },
+        })),
+        AUTOMATON_ACTOR,
+      );
+      for (const r of results)
+        if (r.status === 'failed') failed.push({ order: byKey.get(r.key)!.order, error: r.error ?? '' });
+    }
+    for (const c of fresh.filter((x) => x.status === 'refused')) {
+      const error = `${c.order.element_code} refused ${c.order.operation}: ${c.error ?? 'no reason given'}`;
+      await engine.failWaiting(trx, orderKey(c.order.id), error, AUTOMATON_ACTOR, {
+        final: true,
+        patch: patchOf(c),
+      });
+    }
+    return failed;
+  };
 }
 
 const OPEN: ('ready' | 'claimed' | 'waiting' | 'held')[] = ['ready', 'claimed', 'waiting', 'held'];
 
 /**
- * The automaton's completion hook, for a batch of orders in the transaction that records their
- * outcomes: each outcome goes into its instance's data and the hold waiting for it is resumed.
+ * Three-node scenario versions: each outcome goes into its instance's data and the hold waiting
+ * for it is resumed.
  *
  * Done set-based like the engine's own workers: the instances are locked and their open tasks read
  * with one statement each, the transitions are recorded in one write set (`engine.attach` sharing
@@ -179,7 +259,7 @@ const OPEN: ('ready' | 'claimed' | 'waiting' | 'held')[] = ['ready', 'claimed', 
  * waiting for the same event — thousands while a batch of activations is in flight. Reading the
  * workflow's rows here is what the engine hook asked for in docs/activation.md would replace.
  */
-export function resumeWorkflow(engine: WorkflowEngine) {
+function legacyResume(engine: WorkflowEngine) {
   return async (trx: Tx, cs: Completion[]): Promise<{ order: Completion['order']; error: string }[]> => {
     const failed: { order: Completion['order']; error: string }[] = [];
     const ids = [...new Set(cs.map((c) => c.order.instance_id!))].sort((a, b) => a - b);
@@ -253,12 +333,13 @@ type Nodes = ScenarioDef['nodes'];
 type Transitions = ScenarioDef['transitions'];
 
 /**
- * The nodes and transitions of one automatic activation step: submit → wait → next, or → fall-out
- * to switching with the element's message. `next` is where the request goes once the line is done.
+ * The node and transitions of one automatic activation step: the order is queued and the step
+ * waits for it; done → `next`; refused → the task falls out to switching (`fallbackActor`) with the
+ * element's message, and the agent ends it `done` (fixed by hand → `next`) or `retry` (a new order).
  * `operation` is an order operation (`mobile.activate`) or a line operation (`line.suspend`, see
  * LINE_OPERATIONS); `params` says where its parameters come from in the data (name → data path).
- * The step also ends `done` at once when there is nothing to change on the network, and goes to
- * switching (`manual`) when no element can do it (none configured, or not an automatic operation).
+ * The step also ends `done` at once when there is nothing to change on the network, and falls out
+ * to switching at once when no element can do it (none configured, or not an automatic operation).
  */
 export function activationSteps(
   node: string,
@@ -267,7 +348,6 @@ export function activationSteps(
   opts: { label?: string; fallbackActor?: string; params?: Record<string, string> } = {},
 ): { nodes: Nodes; transitions: Transitions } {
   const label = opts.label ?? `Activation: ${operation}`;
-  const fallback = opts.fallbackActor ?? 'switching';
   return {
     nodes: {
       [node]: {
@@ -275,51 +355,16 @@ export function activationSteps(
         label,
         actor: 'activation_automaton',
         handler: `activation.${operation}`,
-        outcomes: ['submitted', 'done', 'manual'],
+        outcomes: ['done', 'retry'],
         maxAttempts: 3,
         backoffSeconds: 5,
-        fallbackActor: fallback,
+        fallbackActor: opts.fallbackActor ?? 'switching',
         ...(opts.params ? { params: opts.params } : {}),
-      },
-      [`${node}_wait`]: {
-        kind: 'hold',
-        label: `${label} — on the network element`,
-        cause: 'network element operation in progress',
-        resumeOn: { event: COMPLETED_EVENT, match: { orderId: `activation.${node}.orderId` } },
-      },
-      [`${node}_fallout`]: {
-        kind: 'human',
-        label: `${label} — by hand (the network element refused, or cannot do it)`,
-        actor: fallback,
-        outcomes: ['done', 'retry'],
-        needs: [`activation.${node}`],
-        slaHours: 8,
       },
     } as Nodes,
     transitions: [
-      { from: node, on: 'submitted', to: [`${node}_wait`] },
-      { from: node, on: 'done', to: next, why: 'nothing to change on the network' },
-      {
-        from: node,
-        on: 'manual',
-        to: [`${node}_fallout`],
-        why: 'no network element can do it: switching does it by hand',
-      },
-      {
-        from: `${node}_wait`,
-        on: 'resumed',
-        when: { path: `activation.${node}.status`, op: 'eq', value: 'done' },
-        to: next,
-        why: 'the network element carried out the operation',
-      },
-      {
-        from: `${node}_wait`,
-        on: 'resumed',
-        to: [`${node}_fallout`],
-        why: 'the network element refused: switching reads its message',
-      },
-      { from: `${node}_fallout`, on: 'done', to: next, why: 'switching did it by hand' },
-      { from: `${node}_fallout`, on: 'retry', to: [node], why: 'switching fixed the cause: submit again' },
+      { from: node, on: 'done', to: next, why: 'the line is done on the network element' },
+      { from: node, on: 'retry', to: [node], why: 'switching fixed the cause: a new order' },
     ],
   };
 }

@@ -27,6 +27,7 @@ interface TaskJson {
   actor: string;
   status: string;
   assigneeId: number | null;
+  lastError?: string | null;
   explanation: Record<string, unknown>;
 }
 interface RequestJson {
@@ -428,19 +429,17 @@ describe.skipIf(suite.skip)(suite.name, () => {
       subscriptionId: line.subscriptionId,
       productCode: 'OPT-INTER',
     });
-    const added = await drive(add.number, { ...money, switch_option_fallout: { outcome: 'done' } });
+    const added = await drive(add.number, { ...money, switch_option: { outcome: 'done' } });
     expect(added.status).toBe('completed');
     expect(added.workflow.tasks.find((x) => x.node === 'deposit')?.status).toBe('done');
-    // the step went to switching at once, with the reason
-    const byHand = added.workflow.tasks.find((x) => x.node === 'switch_option_fallout')!;
-    expect(byHand).toMatchObject({ actor: 'switching', status: 'done' });
-    expect(added.workflow.data.activation).toMatchObject({
-      switch_option: { status: 'manual', error: expect.stringContaining('osmo-hlr') },
-    });
+    // the step fell out to switching at once (no retries), with the reason
+    const byHand = added.workflow.tasks.find((x) => x.node === 'switch_option')!;
+    expect(byHand).toMatchObject({ kind: 'human', actor: 'switching', status: 'done' });
+    expect(byHand.lastError).toContain('osmo-hlr');
     const optionId = added.subscriptionId!;
     expect((await subscription(optionId)).status).toBe('active');
     const remove = await create({ kind: 'remove_option', customer: c.code, subscriptionId: optionId });
-    const removed = await drive(remove.number, { switch_option_fallout: { outcome: 'done' } });
+    const removed = await drive(remove.number, { switch_option: { outcome: 'done' } });
     expect(removed.status).toBe('completed');
     expect((await subscription(optionId)).status).toBe('terminated');
   });
@@ -545,9 +544,13 @@ describe.skipIf(suite.skip)(suite.name, () => {
       subscriptionId: line.subscriptionId,
       accessChange: { change: 'bar_international', until },
     });
-    let now = await drive(r.number, { apply_fallout: { outcome: 'done' } });
+    let now = await drive(r.number, { apply: { outcome: 'done' } });
     expect(now.status).toBe('open');
-    expect(now.workflow.data.activation).toMatchObject({ apply: { status: 'manual' } });
+    expect(now.workflow.tasks.find((x) => x.node === 'apply')).toMatchObject({
+      kind: 'human',
+      actor: 'switching',
+      lastError: expect.stringContaining('HLR'),
+    });
     await t.app.workflow.timers(new Date(Date.parse(until) + 1000));
     now = await drive(r.number, { switching_revert: { outcome: 'done' } });
     expect(now.status).toBe('completed');

@@ -3,7 +3,7 @@ import type { Executor, Tx } from '../../platform/db.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Actor } from '../../platform/events.js';
 import { pickAssignee } from './assignment.js';
-import type { HandlerRegistry, InstanceState } from './handlers.js';
+import type { HandlerRegistry, HandlerResult, InstanceState } from './handlers.js';
 import { chooseActor, chooseTransition, getPath, type Data } from './routing.js';
 import type { NodeDef, ScenarioDef, TimerDef } from './scenario.schema.js';
 import { WorkflowError } from './workflow.errors.js';
@@ -68,6 +68,9 @@ export interface TaskRow {
   line_id: string | null;
   due_at: Date | null;
 }
+
+/** Merged into an instance's data: given, or made from the data as it is under the instance lock. */
+export type DataPatch = Data | ((data: Data) => Data);
 
 export interface EnterVia {
   fromTaskId: number | null;
@@ -616,7 +619,7 @@ export class WorkflowEngine {
     node: NodeDef,
     input: Data,
     outcome: string | undefined,
-  ): Promise<{ outcome?: string; data?: Data }> {
+  ): Promise<HandlerResult> {
     if (!node.handler) return {};
     const handler = this.handlers.tasks.get(node.handler);
     if (!handler) throw new WorkflowError('conflict', 'scenario.invalid', `no handler "${node.handler}"`);
@@ -645,6 +648,236 @@ export class WorkflowEngine {
         created_at: run.now,
       });
     return out ?? {};
+  }
+
+  /** An automatic step waits for an external completion under `key` (its handler said `wait`). */
+  wait(
+    run: Run,
+    task: { id: number; node: string; actor: string | null },
+    key: string,
+    patch: Data | undefined,
+  ): void {
+    run.writes.patchTask(task.id, { status: 'waiting', resume_key: key });
+    this.merge(run, patch);
+    this.event(run, 'workflow_task', task.id, 'task.waiting', { node: task.node, key }, task.actor);
+  }
+
+  /**
+   * Ends waiting steps with the outcome their external completion brought, in the caller's
+   * transaction (the one recording that completion, so a step is never ended twice nor lost):
+   * finds the tasks by key (one index probe), locks their instances then the tasks, takes each
+   * step's transition, and writes everything set-based. A key whose task is no longer waiting
+   * (ended by hand, request cancelled) is `not_waiting`; a transition that fails is `failed`.
+   */
+  async completeWaitingMany(
+    trx: Tx,
+    items: { key: string; outcome: string; patch?: DataPatch | null; result?: Data }[],
+    by: Actor,
+  ): Promise<{ key: string; status: 'completed' | 'not_waiting' | 'failed'; error?: string }[]> {
+    if (items.length === 0) return [];
+    const found = await trx
+      .selectFrom('wf_task')
+      .select(['instance_id'])
+      .where(
+        'resume_key',
+        'in',
+        items.map((i) => i.key),
+      )
+      .where('status', '=', 'waiting')
+      .execute();
+    const instanceIds = [...new Set(found.map((f) => f.instance_id))].sort((a, b) => a - b);
+    const rows = instanceIds.length
+      ? await trx
+          .selectFrom('wf_instance')
+          .selectAll()
+          .where('id', 'in', instanceIds)
+          .orderBy('id')
+          .forUpdate()
+          .execute()
+      : [];
+    // Read again under the instance locks: a task may have moved on between the two reads.
+    const tasks = instanceIds.length
+      ? await trx
+          .selectFrom('wf_task')
+          .select(['id', 'instance_id', 'node', 'kind', 'actor', 'resume_key'])
+          .where(
+            'resume_key',
+            'in',
+            items.map((i) => i.key),
+          )
+          .where('status', '=', 'waiting')
+          .forUpdate()
+          .execute()
+      : [];
+    const byKey = new Map(tasks.map((t) => [t.resume_key!, t]));
+    const instances = new Map(rows.map((r) => [r.id, r]));
+    const writes = new WriteSet();
+    const runs = new Map<number, Run>();
+    const out: { key: string; status: 'completed' | 'not_waiting' | 'failed'; error?: string }[] = [];
+    for (const item of items) {
+      const task = byKey.get(item.key);
+      const row = task ? instances.get(task.instance_id) : undefined;
+      if (!task || !row) {
+        out.push({ key: item.key, status: 'not_waiting' });
+        continue;
+      }
+      let run = runs.get(row.id);
+      if (!run) {
+        run = await this.attach(trx, row, by, { writes });
+        runs.set(row.id, run);
+      }
+      if (run.inst.status !== 'running') {
+        out.push({ key: item.key, status: 'not_waiting' });
+        continue;
+      }
+      const mark = writes.mark();
+      const before = JSON.stringify(run.inst.data);
+      run.entries = 0;
+      try {
+        const node = this.node(run, task.node);
+        if (!(node.outcomes ?? ['done']).includes(item.outcome))
+          throw new WorkflowError(
+            'conflict',
+            'scenario.invalid',
+            `"${item.outcome}" is not an outcome of ${task.node}`,
+          );
+        const patch = typeof item.patch === 'function' ? item.patch(run.inst.data) : (item.patch ?? null);
+        await this.finish(run, task, item.outcome, item.result ?? { key: item.key }, patch);
+        this.stage(run);
+        byKey.delete(item.key);
+        out.push({ key: item.key, status: 'completed' });
+      } catch (err) {
+        writes.rollback(mark);
+        run.inst.data = JSON.parse(before) as Data;
+        run.inst.status = 'running';
+        run.dataChanged = false;
+        out.push({
+          key: item.key,
+          status: 'failed',
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+    await writes.flush(trx);
+    return out;
+  }
+
+  /** One waiting step ended by its external completion (see completeWaitingMany). */
+  async completeWaiting(
+    trx: Tx,
+    key: string,
+    outcome: string,
+    patch: Data | null,
+    by: Actor,
+  ): Promise<'completed' | 'not_waiting'> {
+    const [r] = await this.completeWaitingMany(trx, [{ key, outcome, patch }], by);
+    if (r?.status === 'failed')
+      throw new WorkflowError('conflict', 'scenario.no_transition', r.error ?? 'the step cannot go on');
+    return r?.status === 'completed' ? 'completed' : 'not_waiting';
+  }
+
+  /**
+   * A waiting step whose external completion failed: like a failing automatic step, it is tried
+   * again after its back-off, or after its last attempt (at once with `final`: e.g. a network
+   * element's refusal, which a retry would only repeat) falls out to its fallback actor's basket
+   * with the error. `patch` is merged into the data either way (what the element answered).
+   */
+  async failWaiting(
+    trx: Tx,
+    key: string,
+    error: string,
+    by: Actor,
+    opts: { final?: boolean; patch?: DataPatch } = {},
+  ): Promise<'retry_scheduled' | 'fell_out' | 'not_waiting'> {
+    const found = await trx
+      .selectFrom('wf_task')
+      .select('instance_id')
+      .where('resume_key', '=', key)
+      .where('status', '=', 'waiting')
+      .executeTakeFirst();
+    if (!found) return 'not_waiting';
+    const run = await this.open(trx, found.instance_id, by);
+    if (!run || run.inst.status !== 'running') return 'not_waiting';
+    const task = await trx
+      .selectFrom('wf_task')
+      .select(['id', 'node', 'actor', 'attempts', 'max_attempts'])
+      .where('resume_key', '=', key)
+      .where('status', '=', 'waiting')
+      .forUpdate()
+      .executeTakeFirst();
+    if (!task) return 'not_waiting';
+    this.merge(run, typeof opts.patch === 'function' ? opts.patch(run.inst.data) : opts.patch);
+    await this.flush(run);
+    const fellOut = await this.failStep(run, task, error, { final: opts.final ?? false });
+    await this.flush(run);
+    return fellOut ? 'fell_out' : 'retry_scheduled';
+  }
+
+  /**
+   * A failed attempt of an automatic step (its handler threw, or its external completion failed):
+   * retry later with exponential back-off, or after `max_attempts` (at once when `final`) fall out
+   * to a human basket — the node's fallback actor, else supervision — with the error as the
+   * diagnosis. Writes the task row in place: the caller has written what came before.
+   */
+  async failStep(
+    run: Run,
+    task: { id: number; node: string; actor: string | null; attempts: number; max_attempts: number },
+    error: string,
+    opts: { final: boolean },
+  ): Promise<boolean> {
+    const { trx, now } = run;
+    const node = run.def.nodes[task.node];
+    const attempts = task.attempts + 1;
+    if (opts.final || attempts >= task.max_attempts) {
+      const to = node?.fallbackActor ?? SUPERVISION_ACTOR;
+      await trx
+        .updateTable('wf_task')
+        .set({
+          kind: 'human',
+          actor: to,
+          status: 'ready',
+          resume_key: null,
+          attempts,
+          last_error: error,
+          fell_out: true,
+          escalated_from: task.actor,
+          explanation: sql`explanation || ${JSON.stringify({ fellOut: { from: task.actor, to, attempts, error } })}::jsonb`,
+        })
+        .where('id', '=', task.id)
+        .execute();
+      this.event(
+        run,
+        'workflow_task',
+        task.id,
+        'task.fell_out',
+        { node: task.node, from: task.actor, to, attempts, error },
+        to,
+      );
+      return true;
+    }
+    const backoffMs = (node?.backoffSeconds ?? 5) * 1000 * 2 ** (attempts - 1);
+    const at = new Date(now.getTime() + backoffMs);
+    await trx
+      .updateTable('wf_task')
+      .set({
+        status: 'ready',
+        resume_key: null,
+        attempts,
+        last_error: error,
+        available_at: at,
+        claimed_at: null,
+      })
+      .where('id', '=', task.id)
+      .execute();
+    this.event(
+      run,
+      'workflow_task',
+      task.id,
+      'task.retry_scheduled',
+      { node: task.node, attempts, error, at: at.toISOString() },
+      task.actor,
+    );
+    return false;
   }
 
   /**

@@ -37,7 +37,20 @@ export interface HandlerResult {
   outcome?: string;
   /** Merged into the instance's data, where later conditions and tasks read it. */
   data?: Data;
+  /**
+   * Automatic steps only: the step waits for an external completion (e.g. an order on a network
+   * element) instead of ending now. The task becomes `waiting` under this key, no transaction is
+   * held meanwhile, and `engine.completeWaiting(trx, key, outcome…)` ends it (or `failWaiting`
+   * retries it or makes it fall out to its fallback actor).
+   */
+  wait?: { key: string };
 }
+
+/**
+ * Thrown by an automatic step that knows retrying is pointless (nothing can do it automatically):
+ * the task falls out to its fallback actor's basket at once, with this message as the diagnosis.
+ */
+export class FallOutNow extends Error {}
 
 export type TaskHandler = (ctx: TaskContext) => Promise<HandlerResult | void>;
 

@@ -46,7 +46,7 @@ export function createWorkflow(
 }
 
 export { WorkflowEngine, SUPERVISION_ACTOR } from './engine.js';
-export { HandlerRegistry } from './handlers.js';
+export { FallOutNow, HandlerRegistry } from './handlers.js';
 export type {
   TaskContext,
   TaskHandler,

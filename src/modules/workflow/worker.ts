@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../platform/db.js';
 import { SYSTEM, type Actor } from '../../platform/events.js';
 import { OPEN_STATUSES, SUPERVISION_ACTOR, type Run, type WorkflowEngine } from './engine.js';
+import { FallOutNow } from './handlers.js';
 import type { Data } from './routing.js';
 import type { Wake } from './wake.js';
 import { TouchPlugin, WriteSet } from './writes.js';
@@ -201,6 +202,14 @@ async function round(
         writes.patchTask(task.id, { claimed_at: run.now });
         const node = engine.node(run, task.node);
         const out = await engine.runHandler(run, task, node, (task.input ?? {}) as Data, undefined);
+        if (out.wait) {
+          // waits for its external completion (engine.completeWaiting): no transition now
+          engine.wait(run, task, out.wait.key, out.data);
+          engine.stage(run);
+          if (stepwise) await writes.flush(trx);
+          report.completed++;
+          continue;
+        }
         const outcome = out.outcome ?? node.outcomes?.[0] ?? 'done';
         if (!(node.outcomes ?? ['done']).includes(outcome))
           throw new Error(`handler ${node.handler} answered "${outcome}", not an outcome of ${task.node}`);
@@ -271,55 +280,11 @@ async function failTask(
   err: unknown,
   now: Date,
 ): Promise<boolean> {
-  const { trx } = run;
   // A chained step's row may still be pending: write the batch so far, then change the row in place.
-  await run.writes.flush(trx);
+  await run.writes.flush(run.trx);
   run.writes.dirty = true;
-  const node = run.def.nodes[task.node];
-  const attempts = task.attempts + 1;
-  const error = errorText(err);
-  if (attempts >= task.max_attempts) {
-    const to = node?.fallbackActor ?? SUPERVISION_ACTOR;
-    await trx
-      .updateTable('wf_task')
-      .set({
-        kind: 'human',
-        actor: to,
-        status: 'ready',
-        attempts,
-        last_error: error,
-        fell_out: true,
-        escalated_from: task.actor,
-        explanation: sql`explanation || ${JSON.stringify({ fellOut: { from: task.actor, to, attempts, error } })}::jsonb`,
-      })
-      .where('id', '=', task.id)
-      .execute();
-    engine.event(
-      run,
-      'workflow_task',
-      task.id,
-      'task.fell_out',
-      { node: task.node, from: task.actor, to, attempts, error },
-      to,
-    );
-    return true;
-  }
-  const backoffMs = (node?.backoffSeconds ?? 5) * 1000 * 2 ** (attempts - 1);
-  const at = new Date(now.getTime() + backoffMs);
-  await trx
-    .updateTable('wf_task')
-    .set({ attempts, last_error: error, available_at: at, claimed_at: null })
-    .where('id', '=', task.id)
-    .execute();
-  engine.event(
-    run,
-    'workflow_task',
-    task.id,
-    'task.retry_scheduled',
-    { node: task.node, attempts, error, at: at.toISOString() },
-    task.actor,
-  );
-  return false;
+  run.now = now;
+  return engine.failStep(run, task, errorText(err), { final: err instanceof FallOutNow });
 }
 
 /**

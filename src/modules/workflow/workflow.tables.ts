@@ -58,6 +58,8 @@ export interface WfTaskTable {
   hold_cause: string | null;
   resume_event: string | null;
   resume_match: Json | null;
+  /** A waiting automatic step: the key its external completion names (engine.completeWaiting). */
+  resume_key: string | null;
   arrived: Auto<string[]>;
   escalated_from: string | null;
   fell_out: Auto<boolean>;

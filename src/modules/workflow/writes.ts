@@ -45,6 +45,7 @@ export interface TaskPatch {
   claimed_at?: Date;
   completed_at?: Date;
   completed_by?: number | null;
+  resume_key?: string | null;
 }
 
 export interface InstancePatch {
@@ -298,7 +299,8 @@ export class WriteSet {
           result = CASE WHEN p ? 'result' THEN p->'result' ELSE t.result END,
           claimed_at = CASE WHEN p ? 'claimed_at' THEN (p->>'claimed_at')::timestamptz ELSE t.claimed_at END,
           completed_at = CASE WHEN p ? 'completed_at' THEN (p->>'completed_at')::timestamptz ELSE t.completed_at END,
-          completed_by = CASE WHEN p ? 'completed_by' THEN (p->>'completed_by')::bigint ELSE t.completed_by END
+          completed_by = CASE WHEN p ? 'completed_by' THEN (p->>'completed_by')::bigint ELSE t.completed_by END,
+          resume_key = CASE WHEN p ? 'resume_key' THEN p->>'resume_key' ELSE t.resume_key END
         FROM jsonb_array_elements(${JSON.stringify([...patches].map(([id, p]) => ({ id, ...p })))}::jsonb) AS e(p)
         WHERE t.id = (p->>'id')::bigint`.execute(trx);
     }
@@ -310,18 +312,18 @@ export class WriteSet {
           INSERT INTO wf_task (id, instance_id, node, kind, actor, status, assignee_id, priority, due_at,
             available_at, max_attempts, input, explanation, hold_cause, resume_event, resume_match,
             from_task_id, customer_id, line_id, created_at, outcome, result, claimed_at, completed_at,
-            completed_by)
+            completed_by, resume_key)
           OVERRIDING SYSTEM VALUE
           SELECT x.id, x.instance_id, x.node, x.kind, x.actor, x.status, x.assignee_id, x.priority, x.due_at,
             x.available_at, x.max_attempts, COALESCE(x.input, '{}'), COALESCE(x.explanation, '{}'), x.hold_cause,
             x.resume_event, x.resume_match, x.from_task_id, x.customer_id, x.line_id, x.created_at, x.outcome,
-            x.result, x.claimed_at, x.completed_at, x.completed_by
+            x.result, x.claimed_at, x.completed_at, x.completed_by, x.resume_key
           FROM jsonb_to_recordset(${JSON.stringify([...inserts.values()])}::jsonb) AS x(
             id bigint, instance_id bigint, node text, kind text, actor text, status text, assignee_id bigint,
             priority int, due_at timestamptz, available_at timestamptz, max_attempts int, input jsonb,
             explanation jsonb, hold_cause text, resume_event text, resume_match jsonb, from_task_id bigint,
             customer_id bigint, line_id text, created_at timestamptz, outcome text, result jsonb,
-            claimed_at timestamptz, completed_at timestamptz, completed_by bigint)
+            claimed_at timestamptz, completed_at timestamptz, completed_by bigint, resume_key text)
           RETURNING kind, status)
         SELECT pg_notify(${TASK_READY_CHANNEL}, '') FROM ins
         WHERE kind = 'automatic' AND status = 'ready' LIMIT 1`.execute(trx);
