@@ -73,6 +73,8 @@ export const en: Messages = {
     user_exists: 'This username already exists.',
     subscription_transition: 'This status change is not allowed.',
     payer_closed: 'This payer is closed.',
+    fault_state: 'Not possible in the current state: {{detail}}',
+    scenario_invalid: 'Invalid scenario: {{detail}}',
   },
   search: {
     title: 'Customer search',

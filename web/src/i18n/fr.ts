@@ -71,6 +71,8 @@ export const fr = {
     user_exists: 'Cet identifiant existe déjà.',
     subscription_transition: 'Ce changement d’état n’est pas permis.',
     payer_closed: 'Ce payeur est clos.',
+    fault_state: 'Pas possible dans l’état actuel : {{detail}}',
+    scenario_invalid: 'Scénario invalide : {{detail}}',
   },
   search: {
     title: 'Recherche client',
