@@ -13,6 +13,7 @@ function run(label, cmd, args, env = process.env) {
 }
 
 run('type-check (tsc)', 'npx', ['tsc', '--noEmit', '-p', '.']);
+run('type-check of the web UI (tsc)', 'npx', ['tsc', '--noEmit', '-p', 'web']);
 run('lint (eslint)', 'npx', ['eslint', '.']);
 run('format (prettier)', 'npx', ['prettier', '--check', '.']);
 const { TEST_DATABASE_URL, ...embeddedEnv } = process.env;
