@@ -159,6 +159,14 @@ describe('TMF622 productOrder', () => {
       .where('kind', '=', 'request.order_updated')
       .execute();
     expect(events).toHaveLength(1);
+    // what was read, sent back unchanged with the change (ProductOrder_Update requires the items)
+    const resent = await t.call('PATCH', `${BASE}/productOrder/${o.id}`, admin, {
+      productOrderItem: patched.productOrderItem,
+      state: patched.state,
+      priority: '1',
+    });
+    expect(resent.statusCode, resent.body).toBe(200);
+    expect(resent.json()).toMatchObject({ priority: '1', productOrderItem: patched.productOrderItem });
     const state = await t.call('PATCH', `${BASE}/productOrder/${o.id}`, admin, { state: 'completed' });
     expect(state.statusCode).toBe(400);
     expect(state.json()).toMatchObject({ '@type': 'Error', field: 'state' });
