@@ -130,6 +130,42 @@ describe('TMF645 Service Qualification', () => {
     ).toBe(true);
   });
 
+  it('lists which lines an address can get (queryServiceQualification)', async () => {
+    const before = await plantSnapshot();
+    const res = await t.call('POST', `${BASE}/queryServiceQualification`, admin, {
+      searchCriteria: { service: { place: [{ city: 'Rufisque' }] } },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const q = res.json() as Record<string, unknown> & {
+      serviceQualificationItem: { service: { serviceSpecification: { id: string } } }[];
+    };
+    // Rufisque is served by radio only: no wired line, the fixed-wireless product.
+    expect(q.serviceQualificationItem.map((i) => i.service.serviceSpecification.id)).toEqual(['FIXE-RADIO']);
+    expect(swaggerErrors('TMF645', 'QueryServiceQualification', q)).toEqual([]);
+    expect(await plantSnapshot()).toEqual(before);
+    const plateau = (
+      await t.call('POST', `${BASE}/queryServiceQualification`, admin, {
+        searchCriteria: {
+          service: {
+            place: [{ streetName: 'Rue Carnot', locality: 'Plateau', city: 'Dakar' }],
+            serviceCharacteristic: [{ name: 'shop', value: 'AG-PLATEAU' }],
+          },
+        },
+      })
+    ).json() as { serviceQualificationItem: { service: { serviceSpecification: { id: string } } }[] };
+    const ids = plateau.serviceQualificationItem.map((i) => i.service.serviceSpecification.id);
+    expect(ids).toContain('FIXE');
+    expect(ids).toContain('MOBILE-POST');
+    expect((await t.call('GET', `${BASE}/queryServiceQualification/${String(q.id)}`, admin)).json()).toEqual(
+      q,
+    );
+    // The two collections stay apart.
+    const checks = (await t.call('GET', `${BASE}/checkServiceQualification?limit=100`, admin)).json() as {
+      id: string;
+    }[];
+    expect(checks.some((c) => c.id === q.id)).toBe(false);
+  });
+
   it('names the field at fault; rights', async () => {
     const bad = await t.call('POST', `${BASE}/checkServiceQualification`, admin, {
       serviceQualificationItem: [

@@ -292,8 +292,126 @@ export class TmfQualifications {
     return (await this.get(code, ctx)) as TmfObject;
   }
 
+  /**
+   * Which lines can this address get? Every active fixed product (wired and radio; mobile too when
+   * the criteria name a shop) is studied at the address, rolled back; the feasible ones are listed.
+   */
+  async query(body: Record<string, unknown>, ctx: TmfContext): Promise<TmfObject> {
+    const criteria = obj(body.searchCriteria, 'searchCriteria');
+    const service = obj(criteria.service ?? {}, 'searchCriteria.service');
+    const place = await this.placeOf(service, 'searchCriteria.service');
+    const shop = (Array.isArray(service.serviceCharacteristic) ? service.serviceCharacteristic : []).find(
+      (c: unknown) => (c as { name?: unknown } | null)?.name === 'shop',
+    ) as { value?: unknown } | undefined;
+    const code = (
+      await sql<{
+        c: string;
+      }>`SELECT 'QSQ' || lpad(nextval('tmf_service_qualification_seq')::text, 8, '0') AS c`.execute(this.db)
+    ).rows[0]?.c as string;
+    const products = (await this.referential.catalogue.list()).filter(
+      (p) =>
+        p.active &&
+        (p.kind === 'fixed_wired' ||
+          p.kind === 'fixed_radio' ||
+          (p.kind.startsWith('mobile') && typeof shop?.value === 'string')),
+    );
+    const items: Record<string, unknown>[] = [];
+    for (const p of products) {
+      const kind: Kind = p.kind === 'fixed_wired' || p.kind === 'fixed_radio' ? p.kind : 'mobile';
+      const r = await this.dryStudy(
+        `${code}-${p.code}`,
+        kind,
+        p.code,
+        kind === 'mobile' ? undefined : place,
+        kind === 'mobile' ? (shop?.value as string) : undefined,
+        ctx,
+      );
+      if (!r.feasible) continue;
+      items.push({
+        id: String(items.length + 1),
+        service: this.serviceOf(p.code, r, kind === 'mobile' ? undefined : place, ctx),
+        '@type': 'ServiceQualificationItem',
+      });
+    }
+    const now = new Date().toISOString();
+    const doc = {
+      ...(typeof body.description === 'string' ? { description: body.description } : {}),
+      ...(typeof body.externalId === 'string' ? { externalId: body.externalId } : {}),
+      queryServiceQualificationDate: now,
+      effectiveQualificationDate: now,
+      instantSyncQualification: true,
+      state: 'done',
+      // The criteria as understood: the address in its normalised form.
+      searchCriteria: {
+        service: {
+          place: [
+            {
+              role: 'installationAddress',
+              ...(place.street ? { streetName: place.street } : {}),
+              ...(place.district ? { locality: place.district } : {}),
+              city: place.locality,
+              '@type': 'GeographicAddress',
+            },
+          ],
+          ...(typeof shop?.value === 'string'
+            ? { serviceCharacteristic: [{ name: 'shop', value: shop.value, valueType: 'string' }] }
+            : {}),
+        },
+      },
+      serviceQualificationItem: items,
+      '@type': 'QueryServiceQualification',
+    };
+    await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('tmf_service_qualification')
+        .values({ code, document: JSON.stringify(doc), user_id: ctx.actor.userId ?? null })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await appendEvent(trx, {
+        entityType: 'service_qualification',
+        entityId: row.id,
+        kind: 'service_qualification.queried',
+        userId: ctx.actor.userId,
+        payload: { code, qualified: items.length },
+      });
+    });
+    return (await this.getQuery(code, ctx)) as TmfObject;
+  }
+
+  async listQueries(q: TmfListQuery, ctx: TmfContext): Promise<{ items: TmfObject[]; total: number }> {
+    let base = this.db
+      .selectFrom('tmf_service_qualification')
+      .where(sql<boolean>`document->>'@type' = 'QueryServiceQualification'`);
+    if (q.filters.id)
+      base = base.where(
+        'code',
+        'in',
+        q.filters.id.map((v) => v.toUpperCase()),
+      );
+    const [rows, n] = await Promise.all([
+      base.selectAll().orderBy('id').offset(q.offset).limit(q.limit).execute(),
+      base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirst(),
+    ]);
+    return { items: rows.map((r) => this.toQuery(r, ctx)), total: Number(n?.n ?? 0) };
+  }
+
+  async getQuery(id: string, ctx: TmfContext): Promise<TmfObject | undefined> {
+    return (await this.listQueries({ offset: 0, limit: 1, filters: { id: [id] } }, ctx)).items[0];
+  }
+
+  private toQuery(r: { code: string; document: unknown }, ctx: TmfContext): TmfObject {
+    return {
+      id: r.code,
+      href: ctx.href(API, 'queryServiceQualification', r.code),
+      ...(r.document as Record<string, unknown>),
+      '@type': 'QueryServiceQualification',
+    };
+  }
+
   async list(q: TmfListQuery, ctx: TmfContext): Promise<{ items: TmfObject[]; total: number }> {
-    let base = this.db.selectFrom('tmf_service_qualification');
+    let base = this.db
+      .selectFrom('tmf_service_qualification')
+      .where(sql<boolean>`coalesce(document->>'@type', '') <> 'QueryServiceQualification'`);
     if (q.filters.id)
       base = base.where(
         'code',
@@ -312,12 +430,7 @@ export class TmfQualifications {
   }
 
   async get(id: string, ctx: TmfContext): Promise<TmfObject | undefined> {
-    const r = await this.db
-      .selectFrom('tmf_service_qualification')
-      .selectAll()
-      .where('code', '=', id.toUpperCase())
-      .executeTakeFirst();
-    return r && this.toTmf(r, ctx);
+    return (await this.list({ offset: 0, limit: 1, filters: { id: [id] } }, ctx)).items[0];
   }
 
   private toTmf(r: { code: string; document: unknown; created_at: Date }, ctx: TmfContext): TmfObject {
@@ -360,5 +473,15 @@ export function serviceQualificationApi(
         )?.code,
     },
   };
-  return { name: API, title: 'TMF645 Service Qualification Management', resources: [check] };
+  const query: TmfResourceDef = {
+    path: 'queryServiceQualification',
+    type: 'QueryServiceQualification',
+    read: 'inventory:read',
+    write: 'inventory:study',
+    pushdown: ['id'],
+    list: (query, ctx) => q.listQueries(query, ctx),
+    get: (id, ctx) => q.getQuery(id, ctx),
+    create: (body, ctx) => q.query(body, ctx),
+  };
+  return { name: API, title: 'TMF645 Service Qualification Management', resources: [check, query] };
 }
