@@ -74,6 +74,7 @@ describe('TMF637 product', () => {
         expect.objectContaining({ id: 'sim-8922101000000000017', '@referredType': 'PhysicalResource' }),
       ]),
       product: [expect.objectContaining({ id: option.code })],
+      realizingService: [{ id: '771234567', '@referredType': 'Service' }],
     });
     expect(p.status).toBe(native.status === 'pending' ? 'created' : native.status);
     const opt = (await t.call('GET', `${BASE}/product/${option.code}`, admin)).json() as Product;

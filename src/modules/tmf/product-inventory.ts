@@ -19,6 +19,7 @@ import {
   ORDERING_API,
   productRef,
   RESOURCE_API,
+  SERVICE_API,
   specificationRef,
 } from './product-refs.js';
 
@@ -154,6 +155,19 @@ function toTmf(r: ProductRow, ctx: TmfContext): TmfObject {
       '@referredType': 'ProductOrder',
     })),
     realizingResource: resources,
+    // the line's network-facing service (TMF638, id = its directory number); an option has none of its own
+    ...(r.directory_number && !r.parent_code
+      ? {
+          realizingService: [
+            {
+              id: r.directory_number,
+              href: ctx.href(SERVICE_API, 'service', r.directory_number),
+              name: r.directory_number,
+              '@referredType': 'Service',
+            },
+          ],
+        }
+      : {}),
     '@type': 'Product',
   };
 }

@@ -11,6 +11,7 @@ export const CATALOG_API = 'productCatalogManagement';
 export const ORDERING_API = 'productOrderingManagement';
 export const INVENTORY_API = 'productInventory';
 export const RESOURCE_API = 'resourceInventoryManagement';
+export const SERVICE_API = 'serviceInventory';
 export const CUSTOMER_API = 'customerManagement';
 export const ACCOUNT_API = 'accountManagement';
 
