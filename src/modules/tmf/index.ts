@@ -24,6 +24,9 @@ import { productOrderingApi } from './product-ordering.js';
 import { productInventoryApi } from './product-inventory.js';
 import { processFlowApi } from './process-flow.js';
 import { productCatalogApi } from './product-catalog.js';
+import { serviceInventoryApi } from './service-inventory.js';
+import { serviceActivationApi } from './service-activation.js';
+import { serviceOrderingApi } from './service-ordering.js';
 
 /** The modules the facades front: the same services the native routes use. */
 export interface TmfDeps {
@@ -59,6 +62,9 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
     productInventoryApi(deps.db),
     processFlowApi(deps.db, deps.workflow),
     productCatalogApi(deps.db),
+    serviceInventoryApi(deps.db, deps.activation),
+    serviceActivationApi(deps.db, deps.activation),
+    serviceOrderingApi(deps.db, deps.activation),
   ];
 }
 
