@@ -137,3 +137,22 @@ export function issueMarks(def: ScenarioDef | null, issues: ScenarioIssue[]): Di
   }
   return { nodes, transitions: new Set() };
 }
+
+/**
+ * An end reached: end nodes create no task, so the request's own status says which end it reached;
+ * the end is marked, with the transitions into it from the steps done.
+ */
+export function withEnd(def: ScenarioDef, marks: DiagramMarks, status: string): DiagramMarks {
+  const nodes = { ...marks.nodes };
+  const transitions = new Set(marks.transitions);
+  def.transitions.forEach((t, i) => {
+    if (nodes[t.from] !== 'done') return;
+    for (const to of t.to) {
+      if (def.nodes[to]?.kind === 'end' && (def.nodes[to]?.result ?? 'completed') === status) {
+        nodes[to] = 'done';
+        transitions.add(i);
+      }
+    }
+  });
+  return { nodes, transitions };
+}

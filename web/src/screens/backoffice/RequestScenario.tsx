@@ -3,7 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ExplanationView } from '../../components/scenario/Explanation';
-import { requestMarks, taskMark } from '../../components/scenario/graph';
+import { requestMarks, taskMark, withEnd } from '../../components/scenario/graph';
 import { ScenarioDiagram } from '../../components/scenario/ScenarioDiagram';
 import type { ScenarioVersion } from '../../components/scenario/types';
 import { QueryState } from '../../components/States';
@@ -21,7 +21,7 @@ export function RequestScenario({
   workflow,
   title,
 }: {
-  workflow: { scenario: string; scenarioVersion: number; tasks: Task[] };
+  workflow: { scenario: string; scenarioVersion: number; status: string; tasks: Task[] };
   title?: string;
 }) {
   const { t } = useTranslation();
@@ -52,7 +52,7 @@ export function RequestScenario({
             <Grid.Col span={{ base: 12, md: 8 }}>
               <ScenarioDiagram
                 def={v.definition}
-                marks={marks}
+                marks={withEnd(v.definition, marks, workflow.status)}
                 selected={selected}
                 onSelect={setPicked}
                 actorName={actorName}
