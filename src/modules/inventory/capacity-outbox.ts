@@ -10,7 +10,7 @@ import type { CapacityBus, CapacitySignal } from './capacity.js';
  *
  * 1. `recordCapacity(trx, signals)` writes the signals to `inv_capacity_signal` in the caller's
  *    transaction and takes a transaction-level advisory lock named after the row;
- * 2. `CapacityRelay.afterCommit(id)` waits for that lock in the background — it is granted the
+ * 2. `CapacityRelay.afterCommit(id)` polls for that lock in the background — it is free the
  *    moment the caller's transaction ends, committed or rolled back — then takes every committed
  *    row out of the table (`FOR UPDATE SKIP LOCKED`, so relays of several processes share them)
  *    and announces the signals on the capacity bus, which re-studies the held requests.
@@ -78,13 +78,16 @@ export class CapacityRelay {
       const ids = this.waiting;
       this.waiting = [];
       try {
-        // One connection waits for the writers' transactions to end, one lock after the other.
-        await this.db.transaction().execute(async (trx) => {
-          for (const id of ids)
-            await sql`SELECT pg_advisory_xact_lock(${LOCK_CLASS}, (${id}::bigint % 2147483647)::int)`.execute(
-              trx,
-            );
-        });
+        // Polled, not waited for: a connection blocked on the lock could be the one the writer's
+        // own transaction needs next from a small pool (a worker's step reading through the pool).
+        let pending = ids;
+        for (let delay = 10; pending.length > 0; delay = Math.min(delay * 2, 500)) {
+          const free = await sql<{ id: number; ended: boolean }>`
+            SELECT id, pg_try_advisory_xact_lock(${LOCK_CLASS}, (id % 2147483647)::int) AS ended
+            FROM unnest(${pending}::bigint[]) AS id`.execute(this.db);
+          pending = free.rows.filter((r) => !r.ended).map((r) => Number(r.id));
+          if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        }
         await this.drain();
       } catch (err) {
         this.onError(err);
