@@ -161,6 +161,11 @@ export const OPERATIONS: Record<string, OperationDef> = {
     label: 'Remove the line from the switch (final meter index kept)',
     run: async (s, p) => asParams(await switchOps.deactivate(s, { dn: str(p, 'dn') })),
   },
+  'fixed.move': {
+    kind: 'mml_switch',
+    label: 'Relocation: the line moves to another equipment number, same number, services and class',
+    run: async (s, p) => asParams(await switchOps.move(s, { dn: str(p, 'dn'), en: str(p, 'en') })),
+  },
   'fixed.services': {
     kind: 'mml_switch',
     label: 'Add or remove supplementary services',

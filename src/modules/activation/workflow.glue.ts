@@ -89,6 +89,8 @@ const nonEmpty = (v: unknown) => Array.isArray(v) && v.length > 0;
 /** The concrete operation of a step, or null when there is nothing to change on the network. */
 function operationFor(name: string, p: Params): string | null {
   if (typeof p.manual === 'string' && p.manual) throw new ManualStep(p.manual);
+  // a relocation that keeps its port (same exchange) has nothing to change on the switch
+  if (name === 'fixed.move' && !p.en) return null;
   const line = LINE_OPERATIONS[name];
   if (!line) return name;
   const kind = isMobile(p.lineKind) ? 'mobile' : 'fixed';

@@ -415,6 +415,15 @@ const OPTION_PARAMS = {
   manual: 'network.option.manual',
 };
 
+/**
+ * Relocation on the switch: the line moves to the port its technical file now names (another
+ * exchange, or a WLL line's new base station); a line that kept its port has nothing to change.
+ */
+const switchMove = activationSteps('switch_move', 'fixed.move', ['reply_completed'], {
+  label: 'Line moved to its new equipment number on the switch',
+  params: { dn: 'network.dn', en: 'relocated.equipmentNumber', baseStation: 'relocated.baseStation' },
+});
+
 const switchingApply = (label: string) =>
   human(label, 'switching', ['done'], { slaHours: 8, fields: [notes] });
 
@@ -650,6 +659,7 @@ export const DEFAULT_SCENARIOS: ScenarioDef[] = [
         fields: [{ name: 'report', type: 'string', required: true }],
         assignment: { strategy: 'zone', zonePath: 'zone' },
       }),
+      ...switchMove.nodes,
       relocate: auto('Line moved onto its new chain, same number', 'request.relocate_line', ['done']),
       ...endNodes,
     },
@@ -676,7 +686,8 @@ export const DEFAULT_SCENARIOS: ScenarioDef[] = [
       { from: 'wait_capacity', on: 'expired', to: ['reply_rejected'], why: 'no capacity within 90 days' },
       { from: 'work_orders', on: 'issued', to: ['field_works'] },
       { from: 'field_works', on: 'done', to: ['relocate'] },
-      { from: 'relocate', on: 'done', to: ['reply_completed'] },
+      { from: 'relocate', on: 'done', to: ['switch_move'] },
+      ...switchMove.transitions,
       ...endTransitions,
     ],
   },

@@ -213,7 +213,9 @@ export function registerLineHandlers(h: HandlerRegistry, deps: LineHandlerDeps):
       `relocated by request ${d.request.number}`,
       ctx.by,
     );
-    return { outcome: 'done', data: { technicalFile: r.code } };
+    // where the line now sits, for the switch (the activation automaton moves it there)
+    const relocated = { equipmentNumber: r.chain.equipmentNumber, baseStation: r.chain.baseStation };
+    return { outcome: 'done', data: { technicalFile: r.code, relocated } };
   });
 
   h.task('request.choose_number', async (ctx) => {

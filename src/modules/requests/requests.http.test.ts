@@ -656,6 +656,9 @@ describe.skipIf(suite.skip)(suite.name, () => {
       status: 'active',
       chain: { cp: 'PC-MED-01', equipmentNumber: before.chain.equipmentNumber },
     });
+    // and the switch has the line on that port, still in service
+    expect(net.line(first.lineId!)).toMatchObject({ en: before.chain.equipmentNumber, status: 'IDLE' });
+    expect(done.workflow.tasks.find((x) => x.node === 'switch_move')).toMatchObject({ status: 'done' });
     expect(await inventory(`/pairs/${before.chain.distributionPair.id}`)).toMatchObject({ status: 'free' });
     expect(await inventory(`/numbers/${first.lineId}`)).toMatchObject({ status: 'assigned' });
     expect((await subscription(first.subscriptionId!)).plantRef).toMatchObject({

@@ -244,6 +244,29 @@ export const switchOps = {
     return { ...(await switchOps.status(s, { dn: p.dn })), created: false };
   },
 
+  /**
+   * Relocation onto another port: the line is removed and created again on `en` with its services
+   * and barring class, keeping its number. Already on `en` is success (a re-run). The switch has no
+   * move command, so a crash between the removal and the creation leaves the line absent: the re-run
+   * is refused (DNUNK) and switching creates it by hand.
+   */
+  async move(
+    s: Session,
+    p: { dn: string; en: string },
+  ): Promise<FixedLineView & { moved: boolean; from: string | null; meter: number | null }> {
+    const now = await switchOps.status(s, { dn: p.dn });
+    if (!now.exists) throw new ElementRefusal(`DNUNK directory number ${p.dn} is not on the switch`, 'DNUNK');
+    if (now.en === p.en.toUpperCase()) return { ...now, moved: false, from: now.en, meter: now.meter };
+    const gone = await switchOps.deactivate(s, { dn: p.dn });
+    const made = await switchOps.activate(s, {
+      dn: p.dn,
+      en: p.en,
+      services: now.services,
+      barring: now.barring ?? 'NONE',
+    });
+    return { ...made, moved: true, from: now.en, meter: gone.meter };
+  },
+
   /** Removes the line; a line already gone is success. Returns the final meter index. */
   async deactivate(
     s: Session,

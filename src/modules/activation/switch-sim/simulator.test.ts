@@ -111,6 +111,19 @@ describe('fixed-line driver on the simulator', () => {
     );
   });
 
+  it('moves a line to another port with its services and class; a re-run is a no-op; an absent line is refused', async () => {
+    const dn = '338220077';
+    await switchOps.activate(s(), { dn, en: '03-01-001', services: ['CFU', 'CW'], barring: 'INTL' });
+    const moved = await switchOps.move(s(), { dn, en: '03-02-005' });
+    expect(moved).toMatchObject({ moved: true, from: '03-01-001', en: '03-02-005', barring: 'INTL' });
+    expect(moved.services.sort()).toEqual(['CFU', 'CW']);
+    expect(sim.lines.get(dn)?.en).toBe('03-02-005');
+    // the old port is free for another line
+    await switchOps.activate(s(), { dn: '338220078', en: '03-01-001' });
+    expect(await switchOps.move(s(), { dn, en: '03-02-005' })).toMatchObject({ moved: false });
+    await expect(switchOps.move(s(), { dn: '338220079', en: '03-02-006' })).rejects.toThrow(/DNUNK/);
+  });
+
   it('services, barring, suspension, temporary authorisation, status and meter', async () => {
     const dn = '338220002';
     await switchOps.activate(s(), { dn, en: '02-01-010' });
