@@ -27,6 +27,7 @@ import { productCatalogApi } from './product-catalog.js';
 import { serviceInventoryApi } from './service-inventory.js';
 import { serviceActivationApi } from './service-activation.js';
 import { serviceOrderingApi } from './service-ordering.js';
+import { stockApi } from './stock.js';
 
 /** The modules the facades front: the same services the native routes use. */
 export interface TmfDeps {
@@ -65,6 +66,7 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
     serviceInventoryApi(deps.db, deps.activation),
     serviceActivationApi(deps.db, deps.activation),
     serviceOrderingApi(deps.db, deps.activation),
+    stockApi(deps.db, deps.inventory),
   ];
 }
 
