@@ -186,6 +186,24 @@ describe.skipIf(suite.skip)(suite.name, () => {
     );
   });
 
+  it('with no element to carry it out, the step goes to switching at once with the reason', async () => {
+    const id = await t.tdb.db.transaction().execute((trx) =>
+      t.app.workflow.engine.start(trx, {
+        scenarioCode: 'act_test_mobile',
+        subjectType: 'test_request',
+        subjectId: 'R-NOELEMENT',
+        customerId: null,
+        lineId: '221770001099',
+        data: { directoryNumber: '221770001099', simIccid: card(11).iccid, networkElement: 'HLR9' },
+        by: SYSTEM,
+      }),
+    );
+    await settle();
+    const task = (await instance(id)).tasks.find((x) => x.node === 'activate');
+    expect(task).toMatchObject({ kind: 'human', actor: 'switching', status: 'ready', attempts: 1 });
+    expect(task!.lastError).toMatch(/HLR9.*do it by hand/);
+  });
+
   it('element down: orders wait behind the open circuit, nothing is lost, they complete when it is back', async () => {
     const a = t.app.activation;
     await a.service.loadElements();
