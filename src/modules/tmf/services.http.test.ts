@@ -1,9 +1,13 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app.js';
 import { swaggerErrors } from '../../../test/tmf/swagger.js';
 import { SYSTEM } from '../../platform/events.js';
 import { startTestElements, type TestElements } from '../activation/testing/elements.js';
 import { cardsCsv, makeCards } from '../activation/testing/fixtures.js';
+import { TmfHub } from './hub-dispatcher.js';
+import { tmfApisOf } from './index.js';
 
 /** TMF638 Service Inventory, TMF640 Service Activation and TMF641 Service Ordering over the automaton. */
 
@@ -302,5 +306,70 @@ describe('TMF640 service and monitor', () => {
     expect((await t.call('PATCH', `${ACT}/service/${MOBILE_DN}`, care, { state: 'active' })).statusCode).toBe(
       403,
     );
+  });
+});
+
+describe('TMF641/TMF638 events', () => {
+  it('notifies the order queued and done, and the line back in service', async () => {
+    const notes: { path: string; body: { eventType: string; event: Record<string, Obj> } }[] = [];
+    const server: Server = createServer((req, res) => {
+      let data = '';
+      req.on('data', (c: Buffer) => (data += c.toString()));
+      req.on('end', () => {
+        notes.push({ path: req.url ?? '', body: JSON.parse(data) as (typeof notes)[number]['body'] });
+        res.statusCode = 201;
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    const hub = new TmfHub(t.tdb.db, tmfApisOf(t.app.http), {
+      pollMs: 20,
+      backoffBaseMs: 40,
+      backoffCapMs: 400,
+      timeoutMs: 5_000,
+    });
+    try {
+      for (const base of [ORD, INV]) {
+        const sub = await t.call('POST', `${base}/hub`, switching, {
+          callback: `http://127.0.0.1:${port}${base === ORD ? '/orders' : '/services'}`,
+        });
+        expect(sub.statusCode, sub.body).toBe(201);
+      }
+      hub.start();
+      const res = await t.call('POST', `${ORD}/serviceOrder`, switching, {
+        serviceOrderItem: [{ id: '1', action: 'modify', service: { id: FIXED_DN, state: 'active' } }],
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      const id = (res.json() as Obj).id;
+      await drain();
+      const deadline = Date.now() + 30_000;
+      const orderNotes = () =>
+        notes.filter((n) => n.path.startsWith('/orders') && n.body.event.serviceOrder?.id === id);
+      const lineBack = () =>
+        notes.some(
+          (n) =>
+            n.body.eventType === 'ServiceStateChangeEvent' &&
+            n.body.event.service?.id === FIXED_DN &&
+            n.body.event.service.state === 'active',
+        );
+      while ((orderNotes().length < 2 || !lineBack()) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 25));
+      expect(orderNotes().map((n) => n.body.eventType)).toEqual([
+        'ServiceOrderCreateEvent',
+        'ServiceOrderStateChangeEvent',
+      ]);
+      expect(orderNotes().map((n) => n.path)).toEqual([
+        '/orders/listener/serviceOrderCreateEvent',
+        '/orders/listener/serviceOrderStateChangeEvent',
+      ]);
+      // the resource as it is when sent: the order completed by then
+      expect(orderNotes()[1]!.body.event.serviceOrder).toMatchObject({ state: 'completed' });
+      expect(lineBack()).toBe(true);
+    } finally {
+      await hub.stop();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
