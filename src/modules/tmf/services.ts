@@ -197,10 +197,16 @@ export class TmfServices {
     const { inner, outer } = lineFilters(filters);
     const innerSql = inner.length ? sql`${LINES} AND ${sql.join(inner, sql` AND `)}` : LINES;
     const outerSql = outer.length ? sql`WHERE ${sql.join(outer, sql` AND `)}` : sql``;
+    // Without a state filter the page is cut from the lines first, so only its rows read their orders.
+    const paged = outer.length === 0;
+    const lines = paged
+      ? sql`SELECT * FROM (${innerSql} ${LINES_ORDER}) p ORDER BY p.directory_number OFFSET ${offset} LIMIT ${limit}`
+      : sql`${innerSql} ${LINES_ORDER}`;
     // the network's word on the line: its last completed state-changing order since the subscription
-    const base = sql`SELECT l.*, n.operation AS net_operation, n.element_code AS net_element,
-        n.finished_at AS net_at, coalesce(${operationStateSql}, ${subscriptionStateSql}) AS state
-      FROM (${innerSql} ${LINES_ORDER}) l
+    const base = (from: RawBuilder<unknown>) => sql`SELECT l.*, n.operation AS net_operation,
+        n.element_code AS net_element, n.finished_at AS net_at,
+        coalesce(${operationStateSql}, ${subscriptionStateSql}) AS state
+      FROM (${from}) l
       LEFT JOIN LATERAL (SELECT o.operation, o.element_code, o.finished_at FROM act_order o
         WHERE o.line_id = l.directory_number AND o.status = 'done'
           AND o.operation = ANY(${STATE_OPERATIONS}::text[]) AND o.created_at >= l.created_at
@@ -216,9 +222,17 @@ export class TmfServices {
             FROM (SELECT a.id, a.operation, a.status FROM act_order a
               WHERE a.line_id = x.directory_number AND a.created_at >= x.created_at
               ORDER BY a.id DESC LIMIT 20) a), '[]') AS orders
-        FROM (${base}) x ${outerSql}
-        ORDER BY x.directory_number OFFSET ${offset} LIMIT ${limit}`.execute(this.db),
-      sql<{ n: string }>`SELECT count(*) AS n FROM (${base}) x ${outerSql}`.execute(this.db),
+        FROM (${base(lines)}) x ${outerSql}
+        ORDER BY x.directory_number ${paged ? sql`` : sql`OFFSET ${offset} LIMIT ${limit}`}`.execute(this.db),
+      paged
+        ? sql<{ n: string }>`SELECT count(DISTINCT s.directory_number) AS n FROM (${innerSql}) s`.execute(
+            this.db,
+          )
+        : sql<{
+            n: string;
+          }>`SELECT count(*) AS n FROM (${base(sql`${innerSql} ${LINES_ORDER}`)}) x ${outerSql}`.execute(
+            this.db,
+          ),
     ]);
     return { rows: rows.rows, total: Number(n.rows[0]?.n ?? 0) };
   }
