@@ -23,6 +23,7 @@ const COLORS: Record<string, string> = {
   resolved: 'teal',
   issued: 'blue',
   in_progress: 'indigo',
+  paid: 'green',
 };
 
 export function StatusBadge({ status }: { status: string }) {

@@ -1,5 +1,6 @@
 import type { Messages } from './fr';
 
+import { enAccounts } from './en.accounts';
 import { enBackOffice } from './en.backoffice';
 import { enFaults } from './en.faults';
 import { enJobs } from './en.jobs';
@@ -7,6 +8,7 @@ import { enWizard } from './en.wizard';
 import { enScenarios } from './en.scenarios';
 
 export const en: Messages = {
+  ...enAccounts,
   ...enBackOffice,
   ...enScenarios,
   ...enFaults,
@@ -75,6 +77,8 @@ export const en: Messages = {
     payer_closed: 'This payer is closed.',
     fault_state: 'Not possible in the current state: {{detail}}',
     scenario_invalid: 'Invalid scenario: {{detail}}',
+    invoice_state: 'This invoice is no longer open: {{detail}}',
+    invoice_not_found: 'No such invoice for this payer.',
   },
   search: {
     title: 'Customer search',
@@ -129,6 +133,7 @@ export const en: Messages = {
       users: 'Users',
       requests: 'Requests',
       timeline: 'Timeline',
+      accounts: 'Accounts',
     },
   },
   categoryKinds: {
@@ -161,6 +166,7 @@ export const en: Messages = {
     issued: 'Issued',
     in_progress: 'In progress',
     terminated: 'Terminated',
+    paid: 'Paid',
   },
   subscription: {
     changeStatus: 'Change status',

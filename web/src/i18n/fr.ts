@@ -1,3 +1,4 @@
+import { frAccounts } from './fr.accounts';
 import { frBackOffice } from './fr.backoffice';
 import { frFaults } from './fr.faults';
 import { frJobs } from './fr.jobs';
@@ -5,6 +6,7 @@ import { frWizard } from './fr.wizard';
 import { frScenarios } from './fr.scenarios';
 
 export const fr = {
+  ...frAccounts,
   ...frBackOffice,
   ...frScenarios,
   ...frFaults,
@@ -73,6 +75,8 @@ export const fr = {
     payer_closed: 'Ce payeur est clos.',
     fault_state: 'Pas possible dans l’état actuel : {{detail}}',
     scenario_invalid: 'Scénario invalide : {{detail}}',
+    invoice_state: 'Cette facture n’est plus ouverte : {{detail}}',
+    invoice_not_found: 'Facture inconnue pour ce payeur.',
   },
   search: {
     title: 'Recherche client',
@@ -127,6 +131,7 @@ export const fr = {
       users: 'Utilisateurs',
       requests: 'Demandes',
       timeline: 'Historique',
+      accounts: 'Comptes',
     },
   },
   categoryKinds: {
@@ -159,6 +164,7 @@ export const fr = {
     issued: 'Émis',
     in_progress: 'En cours d’exécution',
     terminated: 'Résilié',
+    paid: 'Payée',
   },
   subscription: {
     changeStatus: 'Changer l’état',

@@ -28,6 +28,7 @@ import {
   type Customer,
   type Customer360 as View,
 } from '../../lib/types';
+import { AccountsPanel } from './AccountsPanel';
 import { PayersPanel } from './PayersPanel';
 import { SubscriptionsPanel } from './SubscriptionsPanel';
 import { Timeline } from './Timeline';
@@ -135,7 +136,7 @@ function Categories({ c }: { c: Customer }) {
   );
 }
 
-/** The customer 360°: identity, categories, payers, users, subscriptions and the timeline. */
+/** The customer 360°: identity, categories, payers, users, subscriptions, accounts and the timeline. */
 export function Customer360({ code }: { code: string }) {
   const { t } = useTranslation();
   const can = useCan();
@@ -195,6 +196,11 @@ export function Customer360({ code }: { code: string }) {
                 <Tabs.Tab value="users">
                   {t('customer.tabs.users')} ({v.users.length})
                 </Tabs.Tab>
+                {can('billing:read') && (
+                  <Tabs.Tab value="accounts" data-testid="tab-accounts">
+                    {t('customer.tabs.accounts')}
+                  </Tabs.Tab>
+                )}
                 {can('request:read') && <Tabs.Tab value="requests">{t('customer.tabs.requests')}</Tabs.Tab>}
                 <Tabs.Tab value="timeline">{t('customer.tabs.timeline')}</Tabs.Tab>
               </Tabs.List>
@@ -210,6 +216,11 @@ export function Customer360({ code }: { code: string }) {
               <Tabs.Panel value="users" pt="sm">
                 <UsersPanel view={v} />
               </Tabs.Panel>
+              {can('billing:read') && (
+                <Tabs.Panel value="accounts" pt="sm">
+                  <AccountsPanel code={v.customer.code} />
+                </Tabs.Panel>
+              )}
               <Tabs.Panel value="requests" pt="sm">
                 <CustomerRequests code={v.customer.code} />
               </Tabs.Panel>
