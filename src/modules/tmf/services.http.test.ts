@@ -24,6 +24,7 @@ let net: TestElements;
 let admin: string;
 let switching: string;
 let customerCode: string;
+let fixedStatus: string;
 
 type Obj = Record<string, unknown> & { id: string; state: string };
 
@@ -57,6 +58,7 @@ beforeAll(async () => {
     directoryNumber: FIXED_DN,
   });
   expect(fixed.statusCode, fixed.body).toBe(201);
+  fixedStatus = (fixed.json() as { status: string }).status;
   // the equipment number the allocation gives a fixed line
   await t.tdb.db
     .transaction()
@@ -106,6 +108,14 @@ describe('TMF638 service', () => {
         expect.objectContaining({ id: `port-${EN}` }),
       ]),
       relatedParty: [expect.objectContaining({ id: customerCode, role: 'customer' })],
+    });
+    // no activation order yet: the state is the subscription's
+    const byStatus: Record<string, string> = { pending: 'reserved', active: 'active', suspended: 'inactive' };
+    expect(fixed?.state).toBe(byStatus[fixedStatus]);
+    expect(fixed?.serviceCharacteristic).toContainEqual({
+      name: 'subscriptionStatus',
+      value: fixedStatus,
+      valueType: 'string',
     });
     const mobile = (await t.call('GET', `${INV}/service/${MOBILE_DN}`, switching)).json() as Obj;
     expect(swaggerErrors('TMF638', 'Service', mobile)).toEqual([]);
