@@ -99,6 +99,8 @@ describe.skipIf(!availability.run)(
       await form.getByLabel(/^Montant/).fill('0');
       await form.getByTestId('payment-submit').click();
       await form.getByText('Valeur absente ou invalide').waitFor();
+      // …next to the field, not in a general message.
+      expect(await form.getByRole('alert').count()).toBe(0);
       await shot(page, '91-payment-error');
       const none = await s.t.tdb.db
         .selectFrom('billing_payment')
@@ -155,6 +157,10 @@ describe.skipIf(!availability.run)(
       await page.getByTestId('tab-accounts').click();
       await page.getByTestId(`invoice-${invoice.number}`).waitFor();
       expect(await page.getByTestId('take-payment').count()).toBe(0);
+      // The same screen in English.
+      await page.getByText('EN', { exact: true }).click();
+      await page.getByRole('tab', { name: 'Accounts' }).waitFor();
+      await page.getByRole('columnheader', { name: 'Open amount' }).waitFor();
       expect(errorsOf(page)).toEqual([]);
     });
 
