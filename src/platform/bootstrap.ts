@@ -31,6 +31,8 @@ export const BUILTIN_ROLES: { code: string; name: string; rights: string[] }[] =
     code: 'front_office',
     name: 'Front-office agent',
     rights: [
+      // The counter prints duplicates of invoices and reads the account to the customer.
+      'billing:read',
       'request:read',
       'request:write',
       'task:work',

@@ -86,7 +86,9 @@ const settle = async () => {
 describe('billing cycle over HTTP', () => {
   it('guards every route with its right', async () => {
     expect((await t.call('POST', '/api/v1/billing/runs', fin, { period: '2026-02' })).statusCode).toBe(403);
-    expect((await t.call('GET', `/api/v1/payers/${cust.payerId}/invoices`, front)).statusCode).toBe(403);
+    expect(
+      (await t.call('GET', `/api/v1/payers/${cust.payerId}/invoices`, await t.login('enquiries'))).statusCode,
+    ).toBe(403);
     expect((await t.call('POST', '/api/v1/billing/collection/runs', fin)).statusCode).toBe(403);
     expect((await t.call('POST', '/api/v1/ledger/periods/2026-02/close', fin)).statusCode).toBe(403);
     const bad = await t.call('POST', '/api/v1/billing/runs', sup, { period: '2026-13' });
