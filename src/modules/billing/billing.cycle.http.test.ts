@@ -320,6 +320,9 @@ describe('billing cycle over HTTP', () => {
       status: 404,
       code: 'deposit.settlement_not_found',
     });
-    expect((await t.call('GET', `/api/v1/deposit-settlements/${st.number}`, front)).statusCode).toBe(403);
+    expect(
+      (await t.call('GET', `/api/v1/deposit-settlements/${st.number}`, await t.login('enquiries')))
+        .statusCode,
+    ).toBe(403);
   });
 });
