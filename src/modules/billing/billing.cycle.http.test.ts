@@ -23,7 +23,6 @@ interface RequestJson {
 let t: TestApp;
 let sup: string;
 let fin: string;
-let front: string;
 let cust: { customerId: number; code: string; payerId: number; payerCode: string };
 let line: { id: number; code: string };
 let sim: SwitchSimulator;
@@ -34,7 +33,6 @@ beforeAll(async () => {
   await t.app.requests.loadDefaultScenarios();
   sup = await t.login('supervisor');
   fin = await t.login('finance');
-  front = await t.login('commercial');
   cust = await makeCustomer(t.tdb.db, { name: 'Ndiaye' });
   line = await makeLine(t.tdb.db, cust, 'FIXE', [['active', '2025-12-01T08:00:00Z']], { number: DN });
   // the line exists on the switch (the simulator), where collection's automaton acts on it
