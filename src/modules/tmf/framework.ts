@@ -265,6 +265,33 @@ async function listResources(
   return { items: all.slice(q.offset, q.offset + q.limit), total: all.length };
 }
 
+/**
+ * One page over several sources listed one after another (faults then complaints, plant kind by
+ * kind…): every source is counted, then only the sources the page overlaps are read.
+ */
+export async function pageAcross<S, T>(
+  sources: readonly S[],
+  offset: number,
+  limit: number,
+  count: (source: S) => Promise<number>,
+  read: (source: S, offset: number, limit: number) => Promise<T[]>,
+): Promise<TmfListResult<T>> {
+  const counts = await Promise.all(sources.map(count));
+  const items: T[] = [];
+  let skip = offset;
+  for (const [i, source] of sources.entries()) {
+    if (items.length >= limit) break;
+    const n = counts[i] ?? 0;
+    if (skip >= n) {
+      skip -= n;
+      continue;
+    }
+    items.push(...(await read(source, skip, limit - items.length)));
+    skip = 0;
+  }
+  return { items, total: counts.reduce((a, b) => a + b, 0) };
+}
+
 function bodyOf(request: FastifyRequest): Record<string, unknown> {
   const b = request.body;
   if (b === null || typeof b !== 'object' || Array.isArray(b)) throw tmfInvalid('body', 'send a JSON object');

@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../platform/db.js';
 import { isoOf } from './common.js';
 import {
+  pageAcross,
   tmfInvalid,
   type TmfApiDef,
   type TmfContext,
@@ -301,28 +302,20 @@ export class TmfMessages {
     }
     const sel = (p: (typeof parts)[number]) =>
       sql`SELECT * FROM (${p.from}) t ${p.where.length ? sql`WHERE ${sql.join(p.where, sql` AND `)}` : sql``}`;
-    const counts = await Promise.all(
-      parts.map(async (p) =>
+    return pageAcross(
+      parts,
+      q.offset,
+      q.limit,
+      async (p) =>
         Number(
           (await sql<{ n: string }>`SELECT count(*) AS n FROM (${sel(p)}) x`.execute(this.db)).rows[0]?.n ??
             0,
         ),
-      ),
+      async (p, offset, limit) =>
+        (
+          await sql<MessageRow>`${sel(p)} ORDER BY ord OFFSET ${offset} LIMIT ${limit}`.execute(this.db)
+        ).rows.map((r) => toMessage(r, ctx)),
     );
-    const items: TmfObject[] = [];
-    let skip = q.offset;
-    for (let i = 0; i < parts.length && items.length < q.limit; i++) {
-      const n = counts[i] ?? 0;
-      if (skip >= n) {
-        skip -= n;
-        continue;
-      }
-      const rows = await sql<MessageRow>`${sel(parts[i] as (typeof parts)[number])} ORDER BY ord
-        OFFSET ${skip} LIMIT ${q.limit - items.length}`.execute(this.db);
-      items.push(...rows.rows.map((r) => toMessage(r, ctx)));
-      skip = 0;
-    }
-    return { items, total: counts.reduce((a, b) => a + b, 0) };
   }
 
   async get(id: string, ctx: TmfContext): Promise<TmfObject | undefined> {

@@ -6,6 +6,7 @@ import type { ReferentialServices } from '../referential/index.js';
 import type { Address } from '../referential/referential.schemas.js';
 import { contactInputOf, contactMediumOf, isoOf, type ContactMedium } from './common.js';
 import {
+  pageAcross,
   tmfInvalid,
   type TmfApiDef,
   type TmfContext,
@@ -194,21 +195,25 @@ export class TmfParties {
     }
     const cWhere = sql.join(cw, sql` AND `);
     const pWhere = sql.join(pw, sql` AND `);
-    const [pc, cc] = await Promise.all([
-      sql<{ n: string }>`SELECT count(*) AS n FROM party p WHERE ${pWhere}`.execute(this.db),
-      sql<{ n: string }>`SELECT count(*) AS n FROM customer c WHERE ${cWhere}`.execute(this.db),
-    ]);
-    const nParty = Number(pc.rows[0]?.n ?? 0);
-    const total = nParty + Number(cc.rows[0]?.n ?? 0);
-    const rows: PartyRow[] = [];
-    if (q.offset < nParty) {
-      rows.push(...(await this.partyRows(pWhere, q.offset, q.limit)));
-    }
-    const left = q.limit - rows.length;
-    if (left > 0 && total > nParty) {
-      rows.push(...(await this.customerRows(cWhere, Math.max(0, q.offset - nParty), left)));
-    }
-    return { rows, total };
+    const count = async (table: 'party' | 'customer') =>
+      Number(
+        (
+          await (
+            table === 'party'
+              ? sql<{ n: string }>`SELECT count(*) AS n FROM party p WHERE ${pWhere}`
+              : sql<{ n: string }>`SELECT count(*) AS n FROM customer c WHERE ${cWhere}`
+          ).execute(this.db)
+        ).rows[0]?.n ?? 0,
+      );
+    const { items, total } = await pageAcross(
+      ['party', 'customer'] as const,
+      q.offset,
+      q.limit,
+      count,
+      (table, offset, limit) =>
+        table === 'party' ? this.partyRows(pWhere, offset, limit) : this.customerRows(cWhere, offset, limit),
+    );
+    return { rows: items, total };
   }
 
   private async partyRows(where: RawBuilder<unknown>, offset: number, limit: number): Promise<PartyRow[]> {

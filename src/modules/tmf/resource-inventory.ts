@@ -4,6 +4,7 @@ import { DomainError } from '../../platform/errors.js';
 import type { InventoryServices } from '../inventory/index.js';
 import { plantWriters, tmfStates } from '../inventory/index.js';
 import {
+  pageAcross,
   tmfInvalid,
   type TmfApiDef,
   type TmfContext,
@@ -322,31 +323,25 @@ export class TmfResources {
   }
 
   async list(q: TmfListQuery, ctx: TmfContext): Promise<{ items: TmfObject[]; total: number }> {
-    const plan = this.plan(q.filters);
-    const counts = await Promise.all(
-      plan.map(async ({ src, where }) => {
-        const r = await sql<{ n: string }>`SELECT count(*) AS n FROM (${this.fromOf(src, where)}) c`.execute(
-          this.db,
-        );
-        return Number(r.rows[0]?.n ?? 0);
-      }),
+    return pageAcross(
+      this.plan(q.filters),
+      q.offset,
+      q.limit,
+      async ({ src, where }) =>
+        Number(
+          (
+            await sql<{ n: string }>`SELECT count(*) AS n FROM (${this.fromOf(src, where)}) c`.execute(
+              this.db,
+            )
+          ).rows[0]?.n ?? 0,
+        ),
+      async ({ src, where }, offset, limit) =>
+        (
+          await sql<Row>`${this.fromOf(src, where)} ORDER BY ${orderOf(src)} OFFSET ${offset} LIMIT ${limit}`.execute(
+            this.db,
+          )
+        ).rows.map((r) => toResource(src, r, ctx)),
     );
-    const total = counts.reduce((a, b) => a + b, 0);
-    const items: TmfObject[] = [];
-    let skip = q.offset;
-    for (let i = 0; i < plan.length && items.length < q.limit; i++) {
-      const n = counts[i] ?? 0;
-      if (skip >= n) {
-        skip -= n;
-        continue;
-      }
-      const { src, where } = plan[i] as (typeof plan)[number];
-      const rows = await sql<Row>`${this.fromOf(src, where)} ORDER BY ${orderOf(src)}
-        OFFSET ${skip} LIMIT ${q.limit - items.length}`.execute(this.db);
-      items.push(...rows.rows.map((r) => toResource(src, r, ctx)));
-      skip = 0;
-    }
-    return { items, total };
   }
 
   async get(id: string, ctx: TmfContext): Promise<TmfObject | undefined> {

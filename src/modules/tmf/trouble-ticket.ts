@@ -4,6 +4,7 @@ import type { Db } from '../../platform/db.js';
 import type { AssistanceModule } from '../assistance/index.js';
 import { isoOf } from './common.js';
 import {
+  pageAcross,
   tmfInvalid,
   type TmfApiDef,
   type TmfContext,
@@ -199,28 +200,20 @@ export class TmfTickets {
     }
     const sel = (p: (typeof parts)[number]) =>
       sql`SELECT * FROM (${p.from}) t ${p.where.length ? sql`WHERE ${sql.join(p.where, sql` AND `)}` : sql``}`;
-    const counts = await Promise.all(
-      parts.map(async (p) =>
+    return pageAcross(
+      parts,
+      q.offset,
+      q.limit,
+      async (p) =>
         Number(
           (await sql<{ n: string }>`SELECT count(*) AS n FROM (${sel(p)}) x`.execute(this.db)).rows[0]?.n ??
             0,
         ),
-      ),
+      async (p, offset, limit) =>
+        (
+          await sql<TicketRow>`${sel(p)} ORDER BY ord OFFSET ${offset} LIMIT ${limit}`.execute(this.db)
+        ).rows.map((r) => toTicket(r, ctx)),
     );
-    const items: TmfObject[] = [];
-    let skip = q.offset;
-    for (let i = 0; i < parts.length && items.length < q.limit; i++) {
-      const n = counts[i] ?? 0;
-      if (skip >= n) {
-        skip -= n;
-        continue;
-      }
-      const rows = await sql<TicketRow>`${sel(parts[i] as (typeof parts)[number])} ORDER BY ord
-        OFFSET ${skip} LIMIT ${q.limit - items.length}`.execute(this.db);
-      items.push(...rows.rows.map((r) => toTicket(r, ctx)));
-      skip = 0;
-    }
-    return { items, total: counts.reduce((a, b) => a + b, 0) };
   }
 
   async get(id: string, ctx: TmfContext): Promise<TmfObject | undefined> {
