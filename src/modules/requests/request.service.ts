@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../../platform/db.js';
+import type { Db, Tx } from '../../platform/db.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
 import { decodeNumericCursor, pageOf, type Page } from '../../platform/http/pagination.js';
 import { depositFor, type ReferentialServices } from '../referential/index.js';
@@ -106,6 +106,14 @@ const LINE_KINDS_NEEDING_LINE: RequestKind[] = [
   'termination',
 ];
 
+/** What createIn returns: enough to record beside the request in the same transaction. */
+export interface CreatedRequest {
+  id: number;
+  number: string;
+  customerId: number;
+  lineId: string | null;
+}
+
 export class RequestService {
   constructor(
     private readonly db: Db,
@@ -119,6 +127,21 @@ export class RequestService {
    * transaction with its event.
    */
   async create(input: RequestCreate, by: Actor): Promise<RequestView> {
+    const ready = await this.prepare(input);
+    const created = await this.db.transaction().execute((trx) => this.insert(trx, ready, input, by));
+    return this.get(String(created.id));
+  }
+
+  /**
+   * The same as create, written in the caller's transaction (a facade recording its own rows with
+   * the request): if that transaction rolls back, nothing of the request remains.
+   */
+  async createIn(trx: Tx, input: RequestCreate, by: Actor): Promise<CreatedRequest> {
+    return this.insert(trx, await this.prepare(input), input, by);
+  }
+
+  /** Checks what the request names and gathers the data its scenario needs (reads only). */
+  private async prepare(input: RequestCreate) {
     const customer = await this.ref.customers.get(input.customer);
     if (customer.status === 'closed' || customer.status === 'inactive')
       throw new RequestError(
@@ -278,55 +301,61 @@ export class RequestService {
       ...(data.accessChange ? { accessChange: data.accessChange } : {}),
     });
     const scenario = input.scenario ?? scenarioFor(input.kind, productKind);
-    const id = await this.db.transaction().execute(async (trx) => {
-      const seq = await sql<{ n: number }>`SELECT nextval('service_request_number_seq')::int AS n`.execute(
-        trx,
-      );
-      const now = this.wf.engine.clock.now();
-      const number = `R${now.getUTCFullYear()}${String(seq.rows[0]!.n).padStart(7, '0')}`;
-      const row = await trx
-        .insertInto('service_request')
-        .values({
-          number,
-          kind: input.kind,
-          scenario_code: scenario,
-          customer_id: customer.id,
-          payer_id: payer.id,
-          subscription_id: subscriptionId,
-          product_code: data.product?.code ?? null,
-          line_id: lineId,
-          channel: input.channel ?? 'counter',
-          details: JSON.stringify({
-            ...(input.details ?? {}),
-            ...(input.address ? { address: input.address } : {}),
-          }),
-          created_at: now,
-          created_by: by.userId,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      data.request = { id: row.id, number, kind: input.kind, kindLabel: KIND_LABELS[input.kind] };
-      await appendEvent(trx, {
-        entityType: 'service_request',
-        entityId: row.id,
-        customerId: customer.id,
-        lineId,
-        kind: 'request.created',
-        userId: by.userId,
-        payload: { number, kind: input.kind, scenario, product: data.product?.code ?? null, subscriptionId },
-      });
-      await this.wf.engine.start(trx, {
-        scenarioCode: scenario,
-        subjectType: 'service_request',
-        subjectId: String(row.id),
-        customerId: customer.id,
-        lineId,
-        data: { ...data, ...(input.details ? { details: input.details } : {}) },
-        by,
-      });
-      return row.id;
+    return { customer, payer, subscriptionId, lineId, data, scenario };
+  }
+
+  /** Writes the request, its event and starts its scenario in `trx`. */
+  private async insert(
+    trx: Tx,
+    ready: Awaited<ReturnType<RequestService['prepare']>>,
+    input: RequestCreate,
+    by: Actor,
+  ): Promise<CreatedRequest> {
+    const { customer, payer, subscriptionId, lineId, data, scenario } = ready;
+    const seq = await sql<{ n: number }>`SELECT nextval('service_request_number_seq')::int AS n`.execute(trx);
+    const now = this.wf.engine.clock.now();
+    const number = `R${now.getUTCFullYear()}${String(seq.rows[0]!.n).padStart(7, '0')}`;
+    const row = await trx
+      .insertInto('service_request')
+      .values({
+        number,
+        kind: input.kind,
+        scenario_code: scenario,
+        customer_id: customer.id,
+        payer_id: payer.id,
+        subscription_id: subscriptionId,
+        product_code: data.product?.code ?? null,
+        line_id: lineId,
+        channel: input.channel ?? 'counter',
+        details: JSON.stringify({
+          ...(input.details ?? {}),
+          ...(input.address ? { address: input.address } : {}),
+        }),
+        created_at: now,
+        created_by: by.userId,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    data.request = { id: row.id, number, kind: input.kind, kindLabel: KIND_LABELS[input.kind] };
+    await appendEvent(trx, {
+      entityType: 'service_request',
+      entityId: row.id,
+      customerId: customer.id,
+      lineId,
+      kind: 'request.created',
+      userId: by.userId,
+      payload: { number, kind: input.kind, scenario, product: data.product?.code ?? null, subscriptionId },
     });
-    return this.get(String(id));
+    await this.wf.engine.start(trx, {
+      scenarioCode: scenario,
+      subjectType: 'service_request',
+      subjectId: String(row.id),
+      customerId: customer.id,
+      lineId,
+      data: { ...data, ...(input.details ? { details: input.details } : {}) },
+      by,
+    });
+    return { id: row.id, number, customerId: customer.id, lineId };
   }
 
   private async row(ref: string): Promise<Row> {
@@ -393,18 +422,34 @@ export class RequestService {
   /** Cancels an open request: its open tasks stop and everything it reserved or recorded is undone. */
   async cancel(ref: string, reason: string, by: Actor): Promise<RequestView> {
     const r = await this.row(ref);
+    await this.db.transaction().execute((trx) => this.cancelIn(trx, r.number, reason, by));
+    return this.get(String(r.id));
+  }
+
+  /**
+   * The cancel rule in the caller's transaction (TMF622 cancelProductOrder, TMF641
+   * cancelServiceOrder): only an open request is cancelled (409 otherwise), the same way as cancel.
+   */
+  async cancelIn(
+    trx: Tx,
+    ref: string,
+    reason: string,
+    by: Actor,
+  ): Promise<{ id: number; number: string; customerId: number; lineId: string | null }> {
+    let q = trx.selectFrom('service_request').select(['id', 'number', 'status', 'customer_id', 'line_id']);
+    q = /^[0-9]+$/.test(ref) ? q.where('id', '=', Number(ref)) : q.where('number', '=', ref.toUpperCase());
+    const r = await q.forUpdate().executeTakeFirst();
+    if (!r) throw new RequestError('not_found', 'request.not_found', `service request ${ref} does not exist`);
     if (r.status !== 'open')
       throw new RequestError('conflict', 'request.state', `request ${r.number} is ${r.status}`);
-    await this.db.transaction().execute(async (trx) => {
-      const inst = await trx
-        .selectFrom('wf_instance')
-        .select('id')
-        .where('subject_type', '=', 'service_request')
-        .where('subject_id', '=', String(r.id))
-        .executeTakeFirstOrThrow();
-      await this.wf.instances.cancelIn(trx, inst.id, reason, by);
-    });
-    return this.get(String(r.id));
+    const inst = await trx
+      .selectFrom('wf_instance')
+      .select('id')
+      .where('subject_type', '=', 'service_request')
+      .where('subject_id', '=', String(r.id))
+      .executeTakeFirstOrThrow();
+    await this.wf.instances.cancelIn(trx, inst.id, reason, by);
+    return { id: r.id, number: r.number, customerId: r.customer_id, lineId: r.line_id };
   }
 
   async document(

@@ -2,7 +2,8 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../platform/db.js';
 import { DomainError } from '../../platform/errors.js';
 import { appendEvent } from '../../platform/events.js';
-import type { WorkflowServices } from '../workflow/index.js';
+import type { Tx } from '../../platform/db.js';
+import type { RequestsModule } from '../requests/index.js';
 import { isoOf } from './common.js';
 import { tmfInvalid, type TmfContext, type TmfListQuery, type TmfObject } from './framework.js';
 import { date, field, ORDERING_API, text } from './product-refs.js';
@@ -20,7 +21,7 @@ interface CancelRow {
 export class TmfCancelProductOrders {
   constructor(
     private readonly db: Db,
-    private readonly workflow: WorkflowServices,
+    private readonly requests: RequestsModule,
   ) {}
 
   private toTmf(r: CancelRow, ctx: TmfContext): TmfObject {
@@ -83,33 +84,9 @@ export class TmfCancelProductOrders {
     const reason = text(body.cancellationReason, 'cancellationReason', 500) ?? 'cancelled by the customer';
     const requested = date(body.requestedCancellationDate, 'requestedCancellationDate');
     const code = await this.db.transaction().execute(async (trx) => {
-      const r = await trx
-        .selectFrom('service_request')
-        .select(['id', 'number', 'status', 'customer_id', 'line_id'])
-        .where('number', '=', number.toUpperCase())
-        .executeTakeFirst();
-      if (!r)
-        throw new DomainError(
-          'rule',
-          'tmf.order_not_found',
-          `productOrder ${number} does not exist`,
-          'productOrder.id',
-        );
-      if (r.status !== 'open')
-        throw new DomainError(
-          'conflict',
-          'tmf.order_closed',
-          `productOrder ${r.number} is already ${r.status}: it can no longer be cancelled`,
-          'productOrder.id',
-        );
-      const inst = await trx
-        .selectFrom('wf_instance')
-        .select('id')
-        .where('subject_type', '=', 'service_request')
-        .where('subject_id', '=', String(r.id))
-        .executeTakeFirstOrThrow();
-      // the same cancel as POST /api/v1/requests/:ref/cancel: the request's onEnd closes it
-      await this.workflow.instances.cancelIn(trx, inst.id, reason, ctx.actor);
+      // the requests module's own cancel (POST /api/v1/requests/:ref/cancel): open tasks stop, the
+      // request's onEnd closes it and its compensations run
+      const r = await cancelRequestIn(this.requests, trx, number, reason, ctx, 'productOrder.id');
       const seq = await sql<{ n: number }>`SELECT nextval('tmf_cancel_product_order_seq')::int AS n`.execute(
         trx,
       );
@@ -130,8 +107,8 @@ export class TmfCancelProductOrders {
       await appendEvent(trx, {
         entityType: 'tmf_cancel_product_order',
         entityId: row.id,
-        customerId: r.customer_id,
-        lineId: r.line_id,
+        customerId: r.customerId,
+        lineId: r.lineId,
         kind: 'order.cancel_requested',
         userId: ctx.actor.userId,
         payload: { code, request: r.number, reason },
@@ -139,5 +116,39 @@ export class TmfCancelProductOrders {
       return code;
     });
     return (await this.get(code, ctx)) as TmfObject;
+  }
+}
+
+/**
+ * Cancels a service request through the requests module's rule, in the caller's transaction, with
+ * the errors named on the TMF field that pointed at it (TMF622 cancelProductOrder and TMF641
+ * cancelServiceOrder): an unknown request is a 422, one already ended a 409.
+ */
+export async function cancelRequestIn(
+  requests: RequestsModule,
+  trx: Tx,
+  number: string,
+  reason: string,
+  ctx: TmfContext,
+  fieldName: string,
+): Promise<{ id: number; number: string; customerId: number; lineId: string | null }> {
+  try {
+    return await requests.requests.cancelIn(trx, number, reason, ctx.actor);
+  } catch (err) {
+    if (err instanceof DomainError && err.kind === 'not_found')
+      throw new DomainError(
+        'rule',
+        'tmf.order_not_found',
+        `productOrder ${number} does not exist`,
+        fieldName,
+      );
+    if (err instanceof DomainError && err.code === 'request.state')
+      throw new DomainError(
+        'conflict',
+        'tmf.order_closed',
+        `${err.message.replace(/^request/, 'productOrder')}: it can no longer be cancelled`,
+        fieldName,
+      );
+    throw err;
   }
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app.js';
 import { swaggerErrors } from '../../../test/tmf/swagger.js';
@@ -205,6 +206,48 @@ describe('TMF622 productOrder', () => {
     const again = await t.call('POST', `${BASE}/cancelProductOrder`, admin, { productOrder: { id: o.id } });
     expect(again.statusCode).toBe(409);
     expect(again.json()).toMatchObject({ field: 'productOrder.id' });
+  });
+
+  it('creates the request and the order record in one transaction: a failure after the request leaves nothing', async () => {
+    const c = await newCustomer();
+    const db = t.tdb.db;
+    const count = async () => {
+      const r = await sql<{ requests: number; instances: number; events: number }>`
+        SELECT (SELECT count(*) FROM service_request WHERE customer_id = ${c.id})::int AS requests,
+          (SELECT count(*) FROM wf_instance WHERE customer_id = ${c.id})::int AS instances,
+          (SELECT count(*) FROM event WHERE customer_id = ${c.id} AND entity_type = 'service_request')::int AS events`.execute(
+        db,
+      );
+      return r.rows[0];
+    };
+    // a fault injected after the request is written: the order record itself cannot be stored
+    await sql`CREATE FUNCTION test_refuse_order() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'injected failure'; END $$`.execute(db);
+    await sql`CREATE TRIGGER test_refuse_order BEFORE INSERT ON tmf_product_order
+      FOR EACH ROW WHEN (NEW.external_id = 'FAIL-AFTER-REQUEST') EXECUTE FUNCTION test_refuse_order()`.execute(
+      db,
+    );
+    try {
+      const before = await count();
+      const res = await t.call(
+        'POST',
+        `${BASE}/productOrder`,
+        admin,
+        newLine(c.code, { externalId: 'FAIL-AFTER-REQUEST' }),
+      );
+      expect(res.statusCode, res.body).toBe(500);
+      expect(await count()).toEqual(before);
+      expect(before).toEqual({ requests: 0, instances: 0, events: 0 });
+      const listed = await t.call('GET', `${BASE}/productOrder?relatedParty.id=${c.code}`, admin);
+      expect(listed.json()).toEqual([]);
+    } finally {
+      await sql`DROP TRIGGER test_refuse_order ON tmf_product_order`.execute(db);
+      await sql`DROP FUNCTION test_refuse_order()`.execute(db);
+    }
+    // and without the fault the same order goes through
+    const ok = await t.call('POST', `${BASE}/productOrder`, admin, newLine(c.code));
+    expect(ok.statusCode, ok.body).toBe(201);
+    expect((await count())?.requests).toBe(1);
   });
 
   it('refuses an order that cannot become a request, naming the field, and answers 404 for unknown ids', async () => {

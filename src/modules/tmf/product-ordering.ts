@@ -5,7 +5,6 @@ import { appendEvent } from '../../platform/events.js';
 import type { RequestsModule } from '../requests/index.js';
 import { PENDING_RESUMED } from '../requests/index.js';
 import type { RequestCreate } from '../requests/requests.schemas.js';
-import type { WorkflowServices } from '../workflow/index.js';
 import { TmfCancelProductOrders } from './cancel-product-order.js';
 import { isoOf } from './common.js';
 import {
@@ -500,34 +499,38 @@ export class TmfProductOrders {
       note: JSON.stringify(notesOf(body.note, ctx, now) ?? []),
     } as const;
 
+    // One transaction: the request, its scenario, the client's attributes and the record of the
+    // order — a failure anywhere leaves nothing behind.
     let created;
     try {
-      created = await this.requests.requests.create(
-        {
-          ...(input as RequestCreate),
-          ...parties,
-          ...(extras.external_id ? { details: { externalId: extras.external_id } } : {}),
-        },
-        ctx.actor,
-      );
+      created = await this.db.transaction().execute(async (trx) => {
+        const r = await this.requests.requests.createIn(
+          trx,
+          {
+            ...(input as RequestCreate),
+            ...parties,
+            ...(extras.external_id ? { details: { externalId: extras.external_id } } : {}),
+          },
+          ctx.actor,
+        );
+        await trx
+          .insertInto('tmf_product_order')
+          .values({ request_id: r.id, ...extras })
+          .execute();
+        await appendEvent(trx, {
+          entityType: 'service_request',
+          entityId: r.id,
+          customerId: r.customerId,
+          lineId: r.lineId,
+          kind: 'request.order_received',
+          userId: ctx.actor.userId,
+          payload: { api: 'TMF622', externalId: extras.external_id, itemId },
+        });
+        return r;
+      });
     } catch (err) {
       throw renamed(err);
     }
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('tmf_product_order')
-        .values({ request_id: created.id, ...extras })
-        .execute();
-      await appendEvent(trx, {
-        entityType: 'service_request',
-        entityId: created.id,
-        customerId: created.customerId,
-        lineId: created.lineId,
-        kind: 'request.order_received',
-        userId: ctx.actor.userId,
-        payload: { api: 'TMF622', externalId: extras.external_id, itemId },
-      });
-    });
     return (await this.get(created.number, ctx)) as TmfObject;
   }
 
@@ -619,9 +622,9 @@ export class TmfProductOrders {
   }
 }
 
-export function productOrderingApi(db: Db, requests: RequestsModule, workflow: WorkflowServices): TmfApiDef {
+export function productOrderingApi(db: Db, requests: RequestsModule): TmfApiDef {
   const orders = new TmfProductOrders(db, requests);
-  const cancels = new TmfCancelProductOrders(db, workflow);
+  const cancels = new TmfCancelProductOrders(db, requests);
   const numberOf = async (entityId: string) =>
     (
       await db
