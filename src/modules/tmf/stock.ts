@@ -11,6 +11,7 @@ import {
   type TmfObject,
   type TmfResourceDef,
 } from './framework.js';
+import { TmfStockTasks } from './stock-tasks.js';
 
 /**
  * TMF687 Stock over GPTo's SIM card stock — the only stock GPTo keeps (the fixed plant is an
@@ -108,14 +109,24 @@ export class TmfStock {
     return r.rows;
   }
 
+  /** Every productStock (reservations past their end released first). */
+  async all(ctx: TmfContext): Promise<TmfObject[]> {
+    await this.expire?.();
+    return (await this.rows()).map((r) => toStock(r, ctx));
+  }
+
+  /** Set by stockApi: releases expired reserveProductStock before a count is read. */
+  expire?: () => Promise<unknown>;
+
   async list(q: TmfListQuery, ctx: TmfContext) {
-    const all = (await this.rows()).map((r) => toStock(r, ctx));
+    const all = await this.all(ctx);
     return { items: all.slice(q.offset, q.offset + q.limit), total: all.length };
   }
 
   async get(id: string, ctx: TmfContext): Promise<TmfObject | undefined> {
     const at = parseStockId(id);
     if (!at) return undefined;
+    await this.expire?.();
     const row = (await this.rows(at.place)).find((r) => r.status_type === at.status);
     return row && toStock(row, ctx);
   }
@@ -255,5 +266,61 @@ export function stockApi(db: Db, inventory: InventoryServices): TmfApiDef {
     get: (id, ctx) => stock.getAdjust(id, ctx),
     create: (body, ctx) => stock.adjust(body, ctx),
   };
-  return { name: API, title: 'TMF687 Stock Management', resources: [productStock, adjustProductStock] };
+  const tasks = new TmfStockTasks(db, inventory, stock);
+  stock.expire = () => tasks.expireDue();
+  const reserveProductStock: TmfResourceDef = {
+    path: 'reserveProductStock',
+    type: 'ReserveProductStock',
+    read: 'inventory:read',
+    write: 'inventory:study',
+    pushdown: ['id', 'reserveProductStockItem.productStockRequested.id'],
+    list: (q, ctx) => tasks.list('reserve', q, ctx),
+    get: (id, ctx) => tasks.get('reserve', id, ctx),
+    create: (body, ctx) => tasks.reserve(body, ctx),
+    // GPTo addition: the v4 spec has no way to end a reservation early; DELETE cancels it
+    remove: (id, ctx) => tasks.cancel(id, ctx),
+    events: {
+      entityTypes: ['stock_reservation'],
+      classify: ({ kind }) =>
+        kind === 'stock_reservation.created'
+          ? 'CreateEvent'
+          : kind === 'stock_reservation.released' || kind === 'stock_reservation.expired'
+            ? 'AttributeValueChangeEvent'
+            : null,
+    },
+  };
+  const checkProductStock: TmfResourceDef = {
+    path: 'checkProductStock',
+    type: 'CheckProductStock',
+    read: 'inventory:read',
+    // a check only reads the stock: the read right is enough to ask one
+    write: 'inventory:read',
+    pushdown: ['id'],
+    list: (q, ctx) => tasks.list('check', q, ctx),
+    get: (id, ctx) => tasks.get('check', id, ctx),
+    create: (body, ctx) => tasks.check(body, ctx),
+    events: {
+      entityTypes: ['stock_check'],
+      classify: ({ kind }) => (kind === 'stock_check.done' ? 'CreateEvent' : null),
+    },
+  };
+  const queryProductStock: TmfResourceDef = {
+    path: 'queryProductStock',
+    type: 'QueryProductStock',
+    read: 'inventory:read',
+    write: 'inventory:read',
+    pushdown: ['id'],
+    list: (q, ctx) => tasks.list('query', q, ctx),
+    get: (id, ctx) => tasks.get('query', id, ctx),
+    create: (body, ctx) => tasks.query(body, ctx),
+    events: {
+      entityTypes: ['stock_check'],
+      classify: ({ kind }) => (kind === 'stock_query.done' ? 'CreateEvent' : null),
+    },
+  };
+  return {
+    name: API,
+    title: 'TMF687 Stock Management',
+    resources: [productStock, adjustProductStock, reserveProductStock, checkProductStock, queryProductStock],
+  };
 }
