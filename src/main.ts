@@ -4,6 +4,7 @@ import { startLocalElements } from './modules/activation/index.js';
 import { startBillingJobs } from './modules/billing/collection-schedule.js';
 import { loadAssistanceScenarios } from './modules/assistance/index.js';
 import { TmfHub, tmfApisOf } from './modules/tmf/index.js';
+import { startStockReservationExpiry } from './modules/tmf/stock-tasks.js';
 import { loadConfig, type Config } from './config.js';
 import { loadReferenceData, DEMO_PASSWORD_DEFAULT } from './demo/reference-data.js';
 import { generateCustomers } from './demo/generate.js';
@@ -66,6 +67,10 @@ export async function start(config: Config = loadConfig()): Promise<void> {
     log: app.http.log.child({ module: 'tmf-hub' }),
   });
   tmfHub.start();
+  // TMF687 stock reservations past their end date give their SIM cards back (every minute).
+  const stopStockExpiry = startStockReservationExpiry(runtime.db, app.inventory, {
+    onError: (err) => app.http.log.error({ err }, 'TMF687 reservation expiry'),
+  });
   await app.http.listen({ port: config.port, host: config.host });
 
   say('');
@@ -94,6 +99,7 @@ export async function start(config: Config = loadConfig()): Promise<void> {
     say(`\ngpto: ${signal} received, stopping…`);
     await app.http.close().catch(() => undefined);
     workers.abort();
+    stopStockExpiry();
     await Promise.race([billingJobs.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 5_000))]);
     await wake?.close();
     await Promise.race([tmfHub.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 5_000))]);
