@@ -1,16 +1,18 @@
 import type { Clock } from '../../platform/clock.js';
-import type { Db } from '../../platform/db.js';
+import type { Db, Tx } from '../../platform/db.js';
 import { SYSTEM, type Actor } from '../../platform/events.js';
 import type { RequestService } from '../requests/index.js';
 import type { WorkflowServices } from '../workflow/index.js';
 import { AccountService } from './accounts.service.js';
+import { billOnDemandIn } from './on-demand.js';
+import { RefundService } from './refund.js';
 import { CentralisationService } from './centralisation.service.js';
 import { registerCollectionHandlers } from './collection-handlers.js';
 import { COLLECTION_SCENARIOS } from './collection-scenario.js';
 import { CollectionService, type CollectionPorts } from './collection.service.js';
 import { DeliveryService, type MailSettings } from './delivery.service.js';
 import { runBilling, type RunOptions, type RunResult } from './invoice-run.js';
-import { InvoiceService } from './invoices.service.js';
+import { InvoiceService, type InvoiceDoc } from './invoices.service.js';
 import { MeterService } from './meter.service.js';
 import { PaymentService } from './payments.service.js';
 
@@ -22,6 +24,14 @@ export interface BillingCycleServices {
   meters: MeterService;
   payments: PaymentService;
   accounts: AccountService;
+  /** Money given back to a payer in credit (refund.ts). */
+  refunds: RefundService;
+  /** An invoice now of the charges waiting for the payer's next bill (on-demand.ts), in `trx`. */
+  billOnDemand: (
+    trx: Tx,
+    input: { payerId: number; source: { type: string; id: string } },
+    by: Actor,
+  ) => Promise<InvoiceDoc>;
   collection: CollectionService;
   /** Delivery of a run's bills: paper print batch in postal order, e-mail outbox and sender. */
   delivery: DeliveryService;
@@ -93,6 +103,8 @@ export function createBillingCycle(
     meters: new MeterService(db),
     payments,
     accounts: new AccountService(db, deps.currency),
+    refunds: new RefundService(db, deps.currency),
+    billOnDemand: (trx, input, by) => billOnDemandIn(trx, deps.currency, { ...input, at: clock.now() }, by),
     collection,
     delivery: new DeliveryService(db, deps.currency, deps.mail ?? {}),
     centralisation: new CentralisationService(db, deps.currency),

@@ -3,6 +3,7 @@ import type { Db, Tx } from '../../platform/db.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
 import { BillingCycleError } from './cycle.errors.js';
 import { cycleClosesOn, periodOf, type Period } from './period.js';
+import { CHARGES_LOCK } from './on-demand.js';
 
 export interface RunResult {
   runId: number;
@@ -338,6 +339,8 @@ export async function runBilling(
         await sql`SELECT pg_advisory_xact_lock(hashtext(${`billing_run:${opts.period}:${cycle.code}`}))`.execute(
           trx,
         );
+        // an on-demand bill of a payer (on-demand.ts) waits for the chunk, and the chunk for it
+        await sql`SELECT pg_advisory_xact_lock_shared(${CHARGES_LOCK}::bigint)`.execute(trx);
         await CHARGE_TABLE.execute(trx);
         await chargeOneOffFees(trx, c);
         const payers = await computeCharges(trx, c);

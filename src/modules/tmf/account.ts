@@ -13,6 +13,21 @@ import {
   type TmfObject,
   type TmfResourceDef,
 } from './framework.js';
+import { BILL_FORMATS, BILL_MEDIA, staticList, TmfBillCycles } from './bill-cycle.js';
+import { TmfFinancialAccounts } from './financial-account.js';
+
+const formatRef = (ctx: TmfContext, f: { id: string; name: string }) => ({
+  id: f.id,
+  href: ctx.href('accountManagement', 'billFormat', f.id),
+  name: f.name,
+  '@referredType': 'BillFormat',
+});
+const mediaRef = (ctx: TmfContext, m: { id: string; name: string }) => ({
+  id: m.id,
+  href: ctx.href('accountManagement', 'billPresentationMedia', m.id),
+  name: m.name,
+  '@referredType': 'BillPresentationMedia',
+});
 
 /**
  * TMF666 Account Management: a `billingAccount` is a GPTo payer — the account invoices go to and
@@ -41,6 +56,9 @@ interface PayerRow {
   receivable: string;
   deposits: string;
   open_invoices: string;
+  cycle_code: string;
+  cycle_label: string;
+  has_email: boolean;
 }
 
 export class TmfAccounts {
@@ -102,6 +120,23 @@ export class TmfAccounts {
           ),
         },
       ],
+      // how its bills are made: cycle, the invoice PDF, by e-mail or on paper (delivery.service.ts)
+      billStructure: {
+        cycleSpecification: {
+          id: r.cycle_code,
+          href: ctx.href(API, 'billingCycleSpecification', r.cycle_code),
+          name: r.cycle_label,
+          '@referredType': 'BillingCycleSpecification',
+        },
+        format: { ...formatRef(ctx, BILL_FORMATS[0]) },
+        presentationMedia: [mediaRef(ctx, BILL_MEDIA[r.has_email ? 0 : 1])],
+      },
+      financialAccount: {
+        id: r.customer_code,
+        href: ctx.href(API, 'financialAccount', r.customer_code),
+        name: r.customer_name,
+        '@referredType': 'FinancialAccount',
+      },
       defaultPaymentMethod: {
         id: r.payment_method,
         name: r.payment_method,
@@ -133,8 +168,11 @@ export class TmfAccounts {
             WHERE e.payer_id = p.id), 0) AS receivable,
           coalesce((SELECT -sum(e.amount) FILTER (WHERE e.account = 'deposit') FROM billing_ledger_entry e
             WHERE e.payer_id = p.id), 0) AS deposits,
-          (SELECT count(*) FROM billing_invoice i WHERE i.payer_id = p.id AND i.status = 'open') AS open_invoices
-        FROM payer p JOIN customer c ON c.id = p.customer_id ${w}
+          (SELECT count(*) FROM billing_invoice i WHERE i.payer_id = p.id AND i.status = 'open') AS open_invoices,
+          bc.code AS cycle_code, bc.label AS cycle_label, nullif(trim(c.email), '') IS NOT NULL AS has_email
+        FROM payer p JOIN customer c ON c.id = p.customer_id
+        LEFT JOIN billing_payer_cycle pc ON pc.payer_id = p.id
+        JOIN billing_cycle bc ON bc.code = coalesce(pc.cycle_code, 'monthly') ${w}
         ORDER BY p.id OFFSET ${q.offset} LIMIT ${q.limit}`.execute(this.db),
       sql<{
         n: string;
@@ -269,5 +307,77 @@ export function accountApi(db: Db, referential: ReferentialServices, currency: s
           ?.code,
     },
   };
-  return { name: API, title: 'TMF666 Account Management', resources: [billingAccount] };
+  // GPTo's party accounts are its payers: partyAccount lists them as what they are, BillingAccounts
+  const partyAccount: TmfResourceDef = {
+    path: 'partyAccount',
+    type: 'BillingAccount',
+    read: 'billing:read',
+    pushdown: ['id', 'name', 'state', 'relatedParty.id'],
+    list: (q, ctx) => accounts.list(q, ctx),
+    get: (id, ctx) => accounts.get(id, ctx),
+  };
+  // GPTo settles with no partner (no revenue sharing, no dealers' commissions): none exists
+  const settlementAccount: TmfResourceDef = {
+    path: 'settlementAccount',
+    type: 'SettlementAccount',
+    read: 'billing:read',
+    list: async () => ({ items: [], total: 0 }),
+    get: async () => undefined,
+  };
+  const financial = new TmfFinancialAccounts(db, currency);
+  const financialAccount: TmfResourceDef = {
+    path: 'financialAccount',
+    type: 'FinancialAccount',
+    read: 'billing:read',
+    pushdown: ['id', 'state', 'relatedParty.id'],
+    list: (q, ctx) => financial.list(q, ctx),
+    get: (id, ctx) => financial.get(id, ctx),
+  };
+  const cycles = new TmfBillCycles(db);
+  const billingCycleSpecification: TmfResourceDef = {
+    path: 'billingCycleSpecification',
+    type: 'BillingCycleSpecification',
+    read: 'billing:read',
+    pushdown: ['id', 'name'],
+    list: (q, ctx) => cycles.listBillingSpecs(q, ctx),
+    get: async (id, ctx) =>
+      (await cycles.listBillingSpecs({ offset: 0, limit: 1, filters: { id: [id] } }, ctx)).items[0],
+  };
+  const billFormat: TmfResourceDef = {
+    path: 'billFormat',
+    type: 'BillFormat',
+    read: 'billing:read',
+    list: async (q, ctx) => staticList(BILL_FORMATS, 'BillFormat', 'billFormat', ctx, q),
+    get: async (id, ctx) =>
+      staticList(BILL_FORMATS, 'BillFormat', 'billFormat', ctx, {
+        offset: 0,
+        limit: 10,
+        filters: {},
+      }).items.find((f) => f.id === id),
+  };
+  const billPresentationMedia: TmfResourceDef = {
+    path: 'billPresentationMedia',
+    type: 'BillPresentationMedia',
+    read: 'billing:read',
+    list: async (q, ctx) => staticList(BILL_MEDIA, 'BillPresentationMedia', 'billPresentationMedia', ctx, q),
+    get: async (id, ctx) =>
+      staticList(BILL_MEDIA, 'BillPresentationMedia', 'billPresentationMedia', ctx, {
+        offset: 0,
+        limit: 10,
+        filters: {},
+      }).items.find((m) => m.id === id),
+  };
+  return {
+    name: API,
+    title: 'TMF666 Account Management',
+    resources: [
+      billingAccount,
+      partyAccount,
+      settlementAccount,
+      financialAccount,
+      billingCycleSpecification,
+      billFormat,
+      billPresentationMedia,
+    ],
+  };
 }

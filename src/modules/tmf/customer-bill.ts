@@ -1,5 +1,8 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../platform/db.js';
+import type { BillingCycleServices } from '../billing/cycle.index.js';
+import { TmfBillCycles } from './bill-cycle.js';
+import { TmfBillsOnDemand } from './bill-on-demand.js';
 import { isoOf } from './common.js';
 import {
   tmfInvalid,
@@ -38,6 +41,8 @@ interface InvoiceRow {
   payer_name: string;
   customer_code: string;
   payments: { number: string; amount: number }[];
+  run_id: string | null;
+  cycle_name: string | null;
 }
 
 interface LineRow {
@@ -103,6 +108,16 @@ export class TmfBills {
       category: r.kind === 'credit_note' ? 'credit note' : r.kind === 'periodic' ? 'normal' : 'one-off',
       runType: r.kind === 'periodic' ? 'onCycle' : 'offCycle',
       ...(billingPeriod ? { billingPeriod } : {}),
+      ...(r.run_id
+        ? {
+            billCycle: {
+              id: String(r.run_id),
+              href: ctx.href(API, 'billCycle', String(r.run_id)),
+              ...(r.cycle_name ? { name: r.cycle_name } : {}),
+              '@referredType': 'BillCycle',
+            },
+          }
+        : {}),
       state: stateOf(r),
       amountDue: money(r.currency, r.total),
       remainingAmount: money(r.currency, open),
@@ -166,7 +181,9 @@ export class TmfBills {
       sql<InvoiceRow>`
         SELECT i.id, i.number, i.kind, i.status, i.currency, i.amount_excl_tax, i.tax_amount, i.total, i.paid_amount,
           i.credited_amount, i.taxes, i.period_start, i.period_end, i.issued_at, i.due_at,
-          p.code AS payer_code, p.name AS payer_name, c.code AS customer_code,
+          p.code AS payer_code, p.name AS payer_name, c.code AS customer_code, i.run_id,
+          (SELECT bc.label || ' ' || r.period FROM billing_run r JOIN billing_cycle bc ON bc.code = r.cycle_code
+            WHERE r.id = i.run_id) AS cycle_name,
           coalesce((SELECT json_agg(json_build_object('number', pm.number, 'amount', a.amount) ORDER BY a.payment_id)
             FROM billing_payment_allocation a JOIN billing_payment pm ON pm.id = a.payment_id
             WHERE a.invoice_id = i.id), '[]') AS payments
@@ -247,8 +264,10 @@ export class TmfBills {
   }
 }
 
-export function customerBillApi(db: Db): TmfApiDef {
+export function customerBillApi(db: Db, cycle: BillingCycleServices): TmfApiDef {
   const bills = new TmfBills(db);
+  const onDemand = new TmfBillsOnDemand(db, cycle);
+  const cycles = new TmfBillCycles(db);
   const customerBill: TmfResourceDef = {
     path: 'customerBill',
     type: 'CustomerBill',
@@ -284,5 +303,46 @@ export function customerBillApi(db: Db): TmfApiDef {
     list: (q, ctx) => bills.listRates(q, ctx),
     get: (id, ctx) => bills.getRate(id, ctx),
   };
-  return { name: API, title: 'TMF678 Customer Bill Management', resources: [customerBill, rate] };
+  const billOnDemand: TmfResourceDef = {
+    path: 'customerBillOnDemand',
+    type: 'CustomerBillOnDemand',
+    read: 'billing:read',
+    write: 'billing:run',
+    pushdown: ['id', 'billingAccount.id', 'customerBill.id', 'relatedParty.id'],
+    list: (q, ctx) => onDemand.list(q, ctx),
+    get: (id, ctx) => onDemand.get(id, ctx),
+    create: (b, ctx) => onDemand.create(b, ctx),
+    events: {
+      entityTypes: ['invoice'],
+      classify: ({ kind, payload }) =>
+        kind === 'invoice.issued' &&
+        (payload as { source?: { type?: string } } | null)?.source?.type === 'on_demand'
+          ? 'CreateEvent'
+          : null,
+      idOf: async (_entityId, { payload }) => (payload as { source?: { id?: string } } | null)?.source?.id,
+    },
+  };
+  const billCycle: TmfResourceDef = {
+    path: 'billCycle',
+    type: 'BillCycle',
+    read: 'billing:read',
+    pushdown: ['id', 'billingPeriod', 'BillCycleSpecification.id'],
+    list: (q, ctx) => cycles.listRuns(q, ctx),
+    get: async (id, ctx) =>
+      (await cycles.listRuns({ offset: 0, limit: 1, filters: { id: [id] } }, ctx)).items[0],
+  };
+  const billCycleSpecification: TmfResourceDef = {
+    path: 'billCycleSpecification',
+    type: 'BillCycleSpecification',
+    read: 'billing:read',
+    pushdown: ['id', 'name'],
+    list: (q, ctx) => cycles.listSpecs(q, ctx),
+    get: async (id, ctx) =>
+      (await cycles.listSpecs({ offset: 0, limit: 1, filters: { id: [id] } }, ctx)).items[0],
+  };
+  return {
+    name: API,
+    title: 'TMF678 Customer Bill Management',
+    resources: [customerBill, rate, billOnDemand, billCycle, billCycleSpecification],
+  };
 }

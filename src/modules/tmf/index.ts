@@ -51,7 +51,7 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
     customerApi(deps.db, deps.referential),
     partyApi(deps.db, deps.referential),
     accountApi(deps.db, deps.referential, deps.currency ?? 'XOF'),
-    customerBillApi(deps.db),
+    customerBillApi(deps.db, deps.billingCycle),
     paymentApi(deps.db, deps.billingCycle),
     troubleTicketApi(deps.db, deps.assistance),
     partyInteractionApi(deps.db),

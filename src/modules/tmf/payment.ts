@@ -11,6 +11,7 @@ import {
   type TmfObject,
   type TmfResourceDef,
 } from './framework.js';
+import { TmfRefunds } from './refund.js';
 
 /**
  * TMF676 Payment Management: a `payment` is a GPTo payment of a payer, recorded through the
@@ -20,18 +21,19 @@ import {
  */
 
 const API = 'payment';
-const METHODS: Record<string, 'cash' | 'bank_transfer' | 'direct_debit' | 'mobile_money' | 'cheque'> = {
-  cash: 'cash',
-  banktransfer: 'bank_transfer',
-  bank_transfer: 'bank_transfer',
-  directdebit: 'direct_debit',
-  direct_debit: 'direct_debit',
-  mobilemoney: 'mobile_money',
-  mobile_money: 'mobile_money',
-  cheque: 'cheque',
-  check: 'cheque',
-};
-const TYPE_OF: Record<string, string> = {
+export const METHODS: Record<string, 'cash' | 'bank_transfer' | 'direct_debit' | 'mobile_money' | 'cheque'> =
+  {
+    cash: 'cash',
+    banktransfer: 'bank_transfer',
+    bank_transfer: 'bank_transfer',
+    directdebit: 'direct_debit',
+    direct_debit: 'direct_debit',
+    mobilemoney: 'mobile_money',
+    mobile_money: 'mobile_money',
+    cheque: 'cheque',
+    check: 'cheque',
+  };
+export const TYPE_OF: Record<string, string> = {
   cash: 'Cash',
   bank_transfer: 'BankTransfer',
   direct_debit: 'DirectDebit',
@@ -204,5 +206,21 @@ export function paymentApi(db: Db, cycle: BillingCycleServices): TmfApiDef {
         )?.number,
     },
   };
-  return { name: API, title: 'TMF676 Payment Management', resources: [payment] };
+  const refunds = new TmfRefunds(db, cycle);
+  const refund: TmfResourceDef = {
+    path: 'refund',
+    type: 'Refund',
+    read: 'billing:read',
+    write: 'payment:write',
+    pushdown: ['id', 'account.id', 'payment.id', 'correlatorId'],
+    list: (q, ctx) => refunds.list(q, ctx),
+    get: (id, ctx) => refunds.get(id, ctx),
+    create: (b, ctx) => refunds.create(b, ctx),
+    events: {
+      entityTypes: ['refund'],
+      classify: ({ kind }) => (kind === 'refund.recorded' ? 'CreateEvent' : null),
+      idOf: async (_entityId, { payload }) => (payload as { number?: string } | null)?.number,
+    },
+  };
+  return { name: API, title: 'TMF676 Payment Management', resources: [payment, refund] };
 }
