@@ -1,11 +1,17 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/db.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
-import type { TechnicalFile } from '../inventory/index.js';
+import { balanceFromDoc, payerAccountJson, type PayerAccountDoc } from '../billing/index.js';
+import {
+  lineTechnicalFileJson,
+  technicalFileFromDoc,
+  type TechnicalFile,
+  type TechnicalFileDoc,
+} from '../inventory/index.js';
 import { linePartiesJson, type LineParties } from '../referential/index.js';
 import { asstNotFound, AssistanceError } from './assistance.errors.js';
 import { iso, type AssistanceContext } from './context.js';
-import { openIncidentOn, technicalFileOf, toFault } from './fault.service.js';
+import { technicalFileOf, toFault } from './fault.service.js';
 import type { LineStatus } from './line-status.js';
 import { fromParties, lineSubscription, type LineSubscription } from './lookups.js';
 
@@ -67,11 +73,17 @@ export function accountFrom(entries: LedgerEntry[]) {
 }
 
 type FaultRow = Parameters<typeof toFault>[0];
-const noop = () => undefined;
+
+/** The payer's last ledger entries the consultation shows (a screen's worth: years of monthly bills). */
+export const ACCOUNT_ENTRIES = 100;
 
 interface LineRecords {
   /** The referential's read of the line (its SQL, embedded): subscription, customer, payer. */
   parties: LineParties | null;
+  /** The inventory's technical file of the number (its SQL, embedded), live or latest ceased. */
+  tf: TechnicalFileDoc | null;
+  /** The billing ledger's balance and last entries of the line's payer (its SQL, embedded). */
+  account: PayerAccountDoc;
   history: {
     id: number;
     occurred_at: string;
@@ -90,14 +102,17 @@ interface LineRecords {
 }
 
 /**
- * The line's subscription, customer and payer (the referential's `linePartiesJson`) and what
- * assistance keeps on it (last events, meter readings, faults, complaints, rebates, an open
- * incident that flagged it) in ONE statement: each round trip costs the app and the server more
- * than these indexed reads themselves (a third of the app's CPU went to socket writes of queries).
+ * Everything the consultation shows except the live status, in ONE statement: the line's
+ * subscription, customer and payer (the referential's `linePartiesJson`), its technical file (the
+ * inventory's `lineTechnicalFileJson`), the payer's balance and last entries (billing's
+ * `payerAccountJson`) and what assistance keeps on the line (last events, meter readings, faults,
+ * complaints, rebates, the open incident that covers it by its number or by a pair of its chain).
+ * Each round trip costs the app and the server more than these indexed reads themselves (socket
+ * writes were a third of the app's CPU), so the other modules' SQL is embedded, not called.
  */
-async function lineRecords(db: Executor, number: string, historyLimit: number): Promise<LineRecords> {
-  const r = await sql<LineRecords>`
-    SELECT ${linePartiesJson(number)} AS parties,
+export const lineRecordsSql = (number: string, historyLimit: number) => sql<LineRecords>`
+    SELECT lv.parties, lv.tf,
+      ${payerAccountJson(sql`(lv.parties->'payer'->>'id')::bigint`, ACCOUNT_ENTRIES)} AS account,
       (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (
         SELECT id, occurred_at, entity_type, entity_id, kind, actor, user_id, payload FROM event
         WHERE line_id = ${number} ORDER BY id DESC LIMIT ${historyLimit}) e) AS history,
@@ -114,11 +129,17 @@ async function lineRecords(db: Executor, number: string, historyLimit: number): 
       (SELECT coalesce(json_agg(b ORDER BY b.id DESC), '[]') FROM (
         SELECT id, number, amount, status, reason, requested_at FROM asst_rebate
         WHERE line_id = ${number} ORDER BY id DESC LIMIT 20) b) AS rebates,
-      (SELECT json_build_object('id', id, 'number', number) FROM asst_incident
-        WHERE status = 'open' AND lines @> ARRAY[${number}]::text[] ORDER BY id LIMIT 1) AS incident`.execute(
-    db,
-  );
-  const row = r.rows[0]!;
+      -- as openIncidentOn: by the lines it flagged, or by a pair of the live chain
+      (SELECT json_build_object('id', i.id, 'number', i.number) FROM asst_incident i
+        WHERE i.status = 'open' AND (i.lines @> ARRAY[${number}]::text[]
+          OR (lv.tf->>'status' = 'active' AND EXISTS (SELECT 1 FROM jsonb_array_elements(i.pairs) p
+            WHERE (p->>'id')::bigint IN ((lv.tf->>'pp_id')::bigint, (lv.tf->>'dp_id')::bigint))))
+        ORDER BY i.id LIMIT 1) AS incident
+    FROM (SELECT ${linePartiesJson(number)} AS parties, ${lineTechnicalFileJson(number)} AS tf
+      OFFSET 0) lv`;
+
+async function lineRecords(db: Executor, number: string, historyLimit: number): Promise<LineRecords> {
+  const row = (await lineRecordsSql(number, historyLimit).execute(db)).rows[0]!;
   return {
     ...row,
     // the JSON rows carry the ids the statement ordered by; the view does not show them
@@ -131,8 +152,9 @@ async function lineRecords(db: Executor, number: string, historyLimit: number): 
 
 /**
  * The line consultation (seed: "état de la ligne et historique des événements sur la ligne, sa
- * consommation et ses comptes"): everything an agent needs on the phone, in one call. The reads
- * run side by side; the live status comes from the equipment through the line-status source.
+ * consommation et ses comptes"): everything an agent needs on the phone, in one call: one
+ * statement for the records, then the live status from the equipment through the line-status
+ * source (the switch or the HLR needs the product kind and the chain the statement returns).
  */
 export class LineViewService {
   constructor(private readonly ctx: AssistanceContext) {}
@@ -145,43 +167,16 @@ export class LineViewService {
 
   async view(rawNumber: string, opts: { historyLimit?: number } = {}) {
     const number = rawNumber.replace(/[\s.+-]/g, '');
-    const db = this.ctx.db;
-    const { billing } = this.ctx.deps;
-    // The technical file (inventory) needs only the number: it starts at once, beside the one
-    // statement that reads the subscription, customer and payer and everything assistance keeps.
-    const tfP = technicalFileOf(this.ctx, number);
-    const settle = () => tfP.then(noop, noop); // never leave it rejected unobserved
-    let own: LineRecords;
-    try {
-      own = await lineRecords(db, number, opts.historyLimit ?? 50);
-    } catch (err) {
-      await settle();
-      throw err;
-    }
+    const own = await lineRecords(this.ctx.db, number, opts.historyLimit ?? 50);
     const parties = own.parties;
-    if (!parties) {
-      await settle();
-      throw asstNotFound('line.not_found', 'line', number);
-    }
+    if (!parties) throw asstNotFound('line.not_found', 'line', number);
     const { customer, payer } = parties;
     const sub = fromParties(parties);
-    // The switch (or HLR) is asked as soon as the technical file is known, while the billing
-    // reads run, instead of after them.
-    const statusP = tfP.then((tf) => this.status(sub, tf));
-    const incidentP = tfP.then((tf) => {
-      const chain = tf?.chain ?? null;
-      // by the lines it flagged (read above); by the pairs of the chain when the line has some
-      return chain?.primaryPair?.id !== undefined || chain?.distributionPair?.id !== undefined
-        ? openIncidentOn(db, number, chain)
-        : (own.incident ?? undefined);
-    });
-    const [tf, balance, entries, status, incident] = await Promise.all([
-      tfP,
-      billing.ledger.balance(sub.payerId),
-      billing.ledger.entries(sub.payerId),
-      statusP,
-      incidentP,
-    ]);
+    // as technicalFileOf: the consultation shows the live technical file only
+    const tf = own.tf && own.tf.status === 'active' ? technicalFileFromDoc(own.tf) : null;
+    const status = await this.status(sub, tf);
+    const balance = balanceFromDoc(sub.payerId, this.ctx.config.currency, own.account);
+    const incident = own.incident;
     const { history, readings, faults, complaints, rebates } = own;
     const now = this.ctx.now();
     const ordered = [...readings].reverse();
@@ -229,7 +224,13 @@ export class LineViewService {
           pulses: r.meter_index - ordered[i]!.meter_index,
         })),
       },
-      account: { balance, ...accountFrom(entries) },
+      account: {
+        balance,
+        ...accountFrom(own.account.entries),
+        // the last entries only: the payer's whole account is on the billing screens
+        entriesShown: own.account.entries.length,
+        entriesTotal: Number(own.account.entryCount),
+      },
     };
   }
 

@@ -12,3 +12,4 @@ export function createBilling(db: Db, currency: string): BillingServices {
 export { LedgerService, BillingError, priceLines } from './ledger.service.js';
 export type { Invoice, InvoiceLine, Tax, Balance } from './ledger.service.js';
 export { registerBillingRoutes } from './billing.routes.js';
+export { payerAccountJson, balanceFromDoc, type PayerAccountDoc } from './account-json.js';

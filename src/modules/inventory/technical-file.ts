@@ -183,3 +183,55 @@ export async function loadLine(db: Executor, directoryNumber: string): Promise<T
     history: history.map((h) => ({ change: h.change, detail: h.detail, at: h.at, userId: h.user_id })),
   };
 }
+
+/** What `lineTechnicalFileJson` returns: the `loadLine` row as JSON (dates as text) with its history. */
+export type TechnicalFileDoc = ChainRow & {
+  id: number;
+  directory_number: string;
+  kind: string;
+  status: string;
+  product_code: string;
+  request_ref: string | null;
+  address: unknown;
+  created_at: string;
+  ceased_at: string | null;
+  history: { change: string; detail: unknown; at: string; user_id: number | null }[];
+};
+
+/**
+ * The technical file `loadLine` reads (the live one of a number, else its latest ceased one), as
+ * one json scalar subquery (null when the number never had one), so a screen that shows the line
+ * beside other modules' records (the line consultation) reads it in the same round trip; the SQL
+ * stays the inventory's. `technicalFileFromDoc` gives the same `TechnicalFile` as `loadLine`.
+ */
+export function lineTechnicalFileJson(directoryNumber: string) {
+  return sql<TechnicalFileDoc | null>`(SELECT to_json(t) FROM (
+    SELECT x.id, x.directory_number, x.kind, x.status, x.product_code, x.request_ref, x.address, x.created_at, x.ceased_at,
+      (SELECT coalesce(json_agg(json_build_object('change', h.change, 'detail', h.detail, 'at', h.at,
+          'user_id', h.user_id) ORDER BY h.id), '[]')
+        FROM inv_line_history h WHERE h.line_id = x.id) AS history,
+      ${chainSelect('inv_line')}
+    WHERE x.directory_number = ${directoryNumber}
+    ORDER BY (x.status = 'active') DESC, x.id DESC LIMIT 1) t)`;
+}
+
+export function technicalFileFromDoc(doc: TechnicalFileDoc): TechnicalFile {
+  return {
+    id: doc.id,
+    directoryNumber: doc.directory_number,
+    kind: doc.kind,
+    status: doc.status,
+    product: doc.product_code,
+    requestRef: doc.request_ref,
+    address: doc.address,
+    chain: toChain(doc),
+    createdAt: new Date(doc.created_at),
+    ceasedAt: doc.ceased_at === null ? null : new Date(doc.ceased_at),
+    history: doc.history.map((h) => ({
+      change: h.change,
+      detail: h.detail,
+      at: new Date(h.at),
+      userId: h.user_id,
+    })),
+  };
+}

@@ -1,0 +1,110 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM } from '../../platform/events.js';
+import {
+  assistanceWorld,
+  buildLine,
+  type AssistanceWorld,
+  type BuiltLine,
+} from './assistance.test-fixtures.js';
+import { ACCOUNT_ENTRIES } from './line-view.service.js';
+
+// The consultation reads the other modules' records through their embedded SQL in one statement:
+// these tests hold it to what those modules' own calls answer.
+describe('line consultation: one read of every module', () => {
+  let w: AssistanceWorld;
+  let a: BuiltLine;
+  let b: BuiltLine;
+  let care: string;
+  beforeAll(async () => {
+    w = await assistanceWorld();
+    a = await buildLine(w, 'Faye');
+    b = await buildLine(w, 'Gueye');
+    care = await w.t.login('care');
+  });
+  afterAll(async () => w?.close());
+
+  const call = (...args: Parameters<AssistanceWorld['t']['call']>) => w.t.call(...args);
+  const view = async (n: string) => {
+    const res = await call('GET', `/api/v1/lines/${n}`, care);
+    expect(res.statusCode).toBe(200);
+    return res.json();
+  };
+
+  it('shows the technical file the inventory reads, with its history', async () => {
+    const tf = await w.t.app.inventory.service.line(a.number);
+    const v = await view(a.number);
+    expect(v.technicalFile).toEqual({
+      kind: tf.kind,
+      status: tf.status,
+      product: tf.product,
+      requestRef: tf.requestRef,
+      address: tf.address,
+      chain: tf.chain,
+      createdAt: tf.createdAt.toISOString(),
+      history: tf.history.map((h) => ({ ...h, at: h.at.toISOString() })),
+    });
+    expect(v.technicalFile.history.length).toBeGreaterThan(0);
+    expect(v.technicalFile.chain.distributionPair).toEqual(a.distributionPair);
+  });
+
+  it('finds an open incident by a pair of the line’s chain, not only by the lines it flagged', async () => {
+    const network = await w.t.login('network');
+    const opened = await call('POST', '/api/v1/incidents', network, {
+      scope: 'pair_range',
+      cable: a.distributionPair.cable,
+      from: a.distributionPair.number,
+      to: a.distributionPair.number,
+      description: 'paire coupée',
+    });
+    expect(opened.statusCode).toBe(201);
+    const inc = opened.json();
+    expect(inc.lines).toEqual([a.number]);
+    expect((await view(a.number)).incident).toEqual({ id: inc.id, number: inc.number });
+    // an incident that knows the pair but not (or no longer) the line still covers it
+    await sql`UPDATE asst_incident SET lines = '{}' WHERE id = ${inc.id}`.execute(w.t.tdb.db);
+    expect((await view(a.number)).incident).toEqual({ id: inc.id, number: inc.number });
+    expect((await view(b.number)).incident).toBeNull();
+    const repaired = await call('POST', `/api/v1/incidents/${inc.number}/repair`, network, {
+      report: 'paire remplacée',
+    });
+    expect(repaired.statusCode).toBe(200);
+    expect((await view(a.number)).incident).toBeNull();
+  });
+
+  it('shows the balance of the whole account and its last entries only', async () => {
+    const ledger = w.t.app.billing.ledger;
+    const invoices = ACCOUNT_ENTRIES + 5;
+    for (let i = 1; i <= invoices; i++)
+      await w.t.tdb.db.transaction().execute((trx) =>
+        ledger.issueInvoice(
+          trx,
+          {
+            payerId: b.payerId,
+            customerId: b.customerId,
+            kind: 'one_off',
+            lines: [{ label: `Frais ${i}`, quantity: 1, unitPrice: 100 * i }],
+            taxes: [],
+            source: { type: 'test', id: `acc-${i}` },
+            dueDays: 30,
+            lineId: b.number,
+            at: new Date(),
+          },
+          SYSTEM,
+        ),
+      );
+    const all = await ledger.entries(b.payerId);
+    expect(all.length).toBeGreaterThan(ACCOUNT_ENTRIES);
+    const v = await view(b.number);
+    expect(v.account.balance).toEqual(await ledger.balance(b.payerId));
+    expect(v.account.balance.receivable).toBe((100 * invoices * (invoices + 1)) / 2);
+    expect(v.account.entriesTotal).toBe(all.length);
+    expect(v.account.entriesShown).toBe(ACCOUNT_ENTRIES);
+    // the most recent invoices, newest first, as the billing ledger recorded them
+    const shown = all.slice(-ACCOUNT_ENTRIES).filter((e) => e.kind === 'invoice');
+    expect(v.account.invoices.map((x: { invoiceId: number }) => x.invoiceId)).toEqual(
+      shown.map((e) => e.invoiceId).reverse(),
+    );
+    expect(v.account.invoices[0]).toMatchObject({ total: 100 * invoices, status: 'open' });
+  });
+});
