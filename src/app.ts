@@ -120,6 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   const activation = createActivation(deps.db, {
     keys: (iccid) => inventory.sims.authKeys(iccid, AUTOMATON_ACTOR),
+    keysMany: (iccids) => inventory.sims.authKeysMany(iccids, AUTOMATON_ACTOR),
     workflow,
     onError: (err) => http.log.error({ err }, 'activation automaton'),
   });

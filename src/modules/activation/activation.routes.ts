@@ -26,6 +26,13 @@ const ElementBody = Type.Object(
     password: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
     ratePerSecond: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000 })),
     poolSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+    pipeline: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+    exchanges: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[A-Z0-9][A-Z0-9_-]{0,30}$' }), {
+        maxItems: 200,
+        uniqueItems: true,
+      }),
+    ),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600000 })),
     isDefault: Type.Optional(Type.Boolean()),
     enabled: Type.Optional(Type.Boolean()),

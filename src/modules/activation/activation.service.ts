@@ -19,6 +19,10 @@ export interface ElementInput {
   password?: string | null;
   ratePerSecond?: number;
   poolSize?: number;
+  /** Operations in flight at once per connection (default 4). */
+  pipeline?: number;
+  /** The inventory's switches (exchanges) this switch element drives. */
+  exchanges?: string[];
   timeoutMs?: number;
   isDefault?: boolean;
   enabled?: boolean;
@@ -32,6 +36,8 @@ export interface ElementView {
   port: number;
   ratePerSecond: number;
   poolSize: number;
+  pipeline: number;
+  exchanges: string[];
   timeoutMs: number;
   isDefault: boolean;
   enabled: boolean;
@@ -180,6 +186,8 @@ export class ActivationService {
         password: i.password ?? null,
         rate_per_second: i.ratePerSecond ?? 0,
         pool_size: i.poolSize ?? 2,
+        pipeline: i.pipeline ?? 4,
+        exchanges: i.exchanges ?? [],
         timeout_ms: i.timeoutMs ?? 5000,
         is_default: i.isDefault ?? false,
         enabled: i.enabled ?? true,
@@ -201,6 +209,8 @@ export class ActivationService {
           port: i.port,
           ratePerSecond: values.rate_per_second,
           poolSize: values.pool_size,
+          pipeline: values.pipeline,
+          exchanges: values.exchanges,
         },
       });
       return r;
@@ -468,6 +478,36 @@ export class ActivationService {
   }
 
   /**
+   * Withdraws an order the automaton has not claimed yet (TMF641 cancelServiceOrder), in the
+   * caller's transaction: it becomes `cancelled` with the reason, and its event is written. False
+   * when it is no longer pending (on the element now, or ended); undefined when it does not exist.
+   */
+  async withdrawIn(trx: Executor, id: number, reason: string, by: Actor): Promise<boolean | undefined> {
+    const r = await trx
+      .updateTable('act_order')
+      .set({ status: 'cancelled', error: reason, error_code: 'cancelled', finished_at: this.clock.now() })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .returning(['id', 'operation', 'line_id', 'customer_id', 'request_ref'])
+      .executeTakeFirst();
+    if (!r) {
+      const exists = await trx.selectFrom('act_order').select('id').where('id', '=', id).executeTakeFirst();
+      return exists ? false : undefined;
+    }
+    await appendEvent(trx, {
+      entityType: 'activation_order',
+      entityId: r.id,
+      kind: 'activation.order_cancelled',
+      customerId: r.customer_id,
+      lineId: r.line_id,
+      actor: by.actor ?? null,
+      userId: by.userId,
+      payload: { operation: r.operation, reason, requestRef: r.request_ref },
+    });
+    return true;
+  }
+
+  /**
    * On-demand queries for the assistance screens (line status, meter index, HLR status): through
    * the same pools, journaled, no order. An element that is down answers `unavailable` at once
    * instead of making an agent wait for the circuit to close.
@@ -559,6 +599,7 @@ function toConfig(r: {
   password: string | null;
   rate_per_second: number;
   pool_size: number;
+  pipeline: number;
   timeout_ms: number;
 }): ElementConfig {
   return {
@@ -570,6 +611,7 @@ function toConfig(r: {
     password: r.password,
     ratePerSecond: r.rate_per_second,
     poolSize: r.pool_size,
+    pipeline: r.pipeline,
     timeoutMs: r.timeout_ms,
   };
 }
@@ -582,6 +624,8 @@ function elementView(r: {
   port: number;
   rate_per_second: number;
   pool_size: number;
+  pipeline: number;
+  exchanges: string[];
   timeout_ms: number;
   is_default: boolean;
   enabled: boolean;
@@ -594,6 +638,8 @@ function elementView(r: {
     port: r.port,
     ratePerSecond: r.rate_per_second,
     poolSize: r.pool_size,
+    pipeline: r.pipeline,
+    exchanges: r.exchanges,
     timeoutMs: r.timeout_ms,
     isDefault: r.is_default,
     enabled: r.enabled,

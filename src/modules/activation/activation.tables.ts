@@ -19,6 +19,8 @@ export interface ActElementTable {
   password: string | null;
   rate_per_second: Auto<number>;
   pool_size: Auto<number>;
+  pipeline: Auto<number>;
+  exchanges: ColumnType<string[], string[] | undefined, string[]>;
   timeout_ms: Auto<number>;
   is_default: Auto<boolean>;
   enabled: Auto<boolean>;
@@ -50,6 +52,7 @@ export interface ActOrderTable {
   lease_until: Date | null;
   started_at: Date | null;
   finished_at: Date | null;
+  checkpoint: JsonNull;
 }
 
 export interface ActCommandTable {

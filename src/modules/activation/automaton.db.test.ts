@@ -6,6 +6,8 @@ import { SYSTEM } from '../../platform/events.js';
 import type { ScenarioDef } from '../workflow/index.js';
 import { directSession } from './drivers/direct-session.js';
 import { HlrLink, hlrOps } from './drivers/hlr.driver.js';
+import { SwitchLink } from './drivers/switch.driver.js';
+import { ShutdownError } from './element-manager.js';
 import { activationSteps, createActivation, type ActivationModule } from './index.js';
 import { SwitchSimulator } from './switch-sim/simulator.js';
 import { cardsCsv, makeCards } from './testing/fixtures.js';
@@ -410,5 +412,117 @@ describe.skipIf(suite.skip)(suite.name, () => {
       n: number;
     }>`SELECT count(*)::int AS n FROM act_command WHERE element_code = 'SW1'`.execute(t.tdb.db);
     expect(count.rows[0]!.n).toBeGreaterThan(5);
+  });
+});
+
+describe.skipIf(suite.skip)('fixed.move is crash-safe (switch simulator)', () => {
+  let t: TestApp;
+  let sim: SwitchSimulator;
+  let port: number;
+  beforeAll(async () => {
+    t = await createTestApp();
+    sim = new SwitchSimulator({ name: 'SWM' });
+    port = await sim.start();
+    await t.app.activation.service.upsertElement(
+      {
+        code: 'SWM',
+        kind: 'mml_switch',
+        name: 'Switch',
+        host: '127.0.0.1',
+        port,
+        username: 'gpto',
+        password: 'gpto',
+        isDefault: true,
+      },
+      SYSTEM,
+    );
+  });
+  afterAll(async () => {
+    await t?.app.activation.stop();
+    await sim?.stop();
+    await t?.close();
+  });
+
+  it('an automaton that dies between the removal and the re-creation: the re-run re-creates the line as it was', async () => {
+    const s = t.app.activation.service;
+    const dn = '338240001';
+    await s.order(
+      {
+        operation: 'fixed.activate',
+        lineId: dn,
+        params: { dn, en: '04-01-001', category: 'BUS', services: ['CLIP', 'CW'], barring: 'INTL' },
+      },
+      SYSTEM,
+    );
+    await t.app.activation.automaton.drain();
+    sim.lines.get(dn)!.meter = 77;
+
+    // an automaton whose process dies right after the switch removed the line from its old port
+    const dying: ActivationModule = createActivation(t.tdb.db, {
+      keys: (iccid) => t.app.inventory.sims.authKeys(iccid, SYSTEM),
+      manager: {
+        linkFactory: (cfg) => {
+          const link = new SwitchLink({ host: cfg.host, port: cfg.port, user: 'gpto', password: 'gpto' });
+          return {
+            send: async (command: string) => {
+              const reply = await link.send(command);
+              if (command.startsWith('DLT-LINE')) throw new ShutdownError();
+              return reply;
+            },
+            probe: () => link.probe(),
+            close: () => link.close(),
+          };
+        },
+      },
+    });
+    const move = await s.order(
+      { operation: 'fixed.move', lineId: dn, params: { dn, en: '04-02-009' } },
+      SYSTEM,
+    );
+    try {
+      await dying.service.loadElements();
+      await dying.automaton.drain();
+    } finally {
+      await dying.stop();
+    }
+    // the line is gone from the switch, the order is still running, what it was is saved
+    expect(sim.lines.has(dn)).toBe(false);
+    const left = await t.tdb.db
+      .selectFrom('act_order')
+      .select(['status', 'checkpoint'])
+      .where('id', '=', move.id)
+      .executeTakeFirstOrThrow();
+    expect(left.status).toBe('running');
+    expect(left.checkpoint).toMatchObject({ from: '04-01-001', services: ['CLIP', 'CW'], barring: 'INTL' });
+
+    // its lease lapses; another automaton re-runs the order and converges
+    await t.tdb.db
+      .updateTable('act_order')
+      .set({ lease_until: new Date(Date.now() - 1000) })
+      .where('id', '=', move.id)
+      .execute();
+    await t.app.activation.automaton.drain();
+    const after = await s.get(move.id);
+    expect(after).toMatchObject({
+      status: 'done',
+      attempts: 2,
+      result: { moved: true, from: '04-01-001', en: '04-02-009', meter: 77 },
+    });
+    const line = sim.lines.get(dn)!;
+    expect(line.en).toBe('04-02-009');
+    expect(line.category).toBe('BUS');
+    expect([...line.services].sort()).toEqual(['CLIP', 'CW']);
+    expect(line.barring).toBe('INTL');
+    // the re-run's commands are journaled: it found the line absent and created it
+    const commands = after.commands.map((c) => `${c.attempt} ${c.command.split(' ')[0]}`).reverse();
+    expect(commands).toEqual(['1 DSP-LINE', '1 DLT-LINE', '2 DSP-LINE', '2 CRT-LINE', '2 DSP-LINE']);
+
+    // a move of a line that is on no port and has no saved state is still refused
+    const unknown = await s.order(
+      { operation: 'fixed.move', lineId: '338240099', params: { dn: '338240099', en: '04-02-010' } },
+      SYSTEM,
+    );
+    await t.app.activation.automaton.drain();
+    expect(await s.get(unknown.id)).toMatchObject({ status: 'refused', errorCode: 'DNUNK' });
   });
 });

@@ -3,10 +3,10 @@ import { sql } from 'kysely';
 import type { Db, Tx } from '../../platform/db.js';
 import type { Clock } from '../../platform/clock.js';
 import { appendEvents, type EventInput } from '../../platform/events.js';
-import { ElementRefusal } from './drivers/driver.js';
+import { ElementRefusal, type Checkpoint } from './drivers/driver.js';
 import { ShutdownError, type ElementManager } from './element-manager.js';
 import type { JournalWriter } from './journal.js';
-import { OPERATIONS, type KeyReader, type Params } from './operations.js';
+import { OPERATIONS, type KeyReader, type ManyKeyReader, type Params } from './operations.js';
 
 /**
  * The activation automaton: claims pending orders (short transaction, `FOR UPDATE SKIP LOCKED`),
@@ -30,6 +30,8 @@ export interface OrderRow {
   customer_id: number | null;
   request_ref: string | null;
   revert_of: number | null;
+  /** What an earlier run of the order saved before a destructive step (see Session.checkpoint). */
+  checkpoint?: unknown;
 }
 
 export interface Completion {
@@ -49,6 +51,8 @@ export type OnCompleted = (trx: Tx, cs: Completion[]) => Promise<{ order: OrderR
 export interface AutomatonOptions {
   clock: Clock;
   keys: KeyReader;
+  /** Reads a claimed batch's cards in one transaction (else one `keys` read per card). */
+  keysMany?: ManyKeyReader;
   onCompleted?: OnCompleted;
   /** Orders claimed per round. */
   batch?: number;
@@ -161,21 +165,49 @@ export class Automaton {
           LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
       RETURNING o.id, o.element_code, o.operation, o.line_id, o.params, o.attempts, o.instance_id, o.task_id,
-                o.resume_node, o.customer_id, o.request_ref, o.revert_of`.execute(this.db);
+                o.resume_node, o.customer_id, o.request_ref, o.revert_of, o.checkpoint`.execute(this.db);
+    const keys = await this.readCards(rows.rows);
     for (const order of rows.rows) {
-      const p = this.execute(order).finally(() => this.inFlight.delete(order.id));
+      const p = this.execute(order, keys).finally(() => this.inFlight.delete(order.id));
       this.inFlight.set(order.id, p);
     }
     return rows.rows.length;
   }
 
-  private async execute(order: OrderRow): Promise<void> {
+  /**
+   * The SIM cards the claimed orders need (IMSI, Ki/OPc), read in one transaction — one logged
+   * `sim.keys_read` per card — instead of one transaction per card. Returns the reader the orders
+   * use: a card read here is answered from memory, any other (or all, if the batch read failed)
+   * through the single-card reader.
+   */
+  private async readCards(rows: OrderRow[]): Promise<KeyReader> {
+    const single = this.opts.keys;
+    if (!this.opts.keysMany) return single;
+    const iccids = [
+      ...new Set(rows.flatMap((o) => OPERATIONS[o.operation]?.cards?.((o.params ?? {}) as Params) ?? [])),
+    ];
+    if (iccids.length === 0) return single;
+    let read: Awaited<ReturnType<ManyKeyReader>>;
+    try {
+      read = await this.opts.keysMany(iccids);
+    } catch (err) {
+      this.opts.onError?.(err);
+      return single;
+    }
+    return async (iccid) => read.get(iccid) ?? single(iccid);
+  }
+
+  private async execute(order: OrderRow, keys: KeyReader = this.opts.keys): Promise<void> {
     const def = OPERATIONS[order.operation];
     let completion: Completion;
     try {
       if (!def) throw new ElementRefusal(`unknown operation ${order.operation}`, 'unknown_operation');
       const stored = (order.params ?? {}) as Params;
-      const params = def.prepare ? await this.prepared(() => def.prepare!(stored, this.opts.keys)) : stored;
+      const params = def.prepare
+        ? keys === this.opts.keys
+          ? await this.prepared(() => def.prepare!(stored, keys))
+          : await def.prepare(stored, keys)
+        : stored;
       const result = await this.manager.run(
         order.element_code,
         order.line_id,
@@ -186,7 +218,7 @@ export class Automaton {
           taskId: order.task_id,
           attempt: order.attempts,
         },
-        (s) => def.run(s, params, this.opts.keys),
+        (s) => def.run({ ...s, checkpoint: this.checkpoint(order) }, params, keys),
       );
       completion = { order, status: 'done', result, error: null, errorCode: null };
     } catch (err) {
@@ -204,6 +236,27 @@ export class Automaton {
     }
     this.completions.push(completion);
     await this.flushCompletions();
+  }
+
+  /**
+   * The order's checkpoint: saved in its row (committed before the operation goes on) while this
+   * automaton still holds the order; an order another automaton took over is not ours to go on with.
+   */
+  private checkpoint(order: OrderRow): Checkpoint {
+    return {
+      read: () => (order.checkpoint ?? null) as Record<string, unknown> | null,
+      save: async (data) => {
+        const r = await this.db
+          .updateTable('act_order')
+          .set({ checkpoint: JSON.stringify(data) })
+          .where('id', '=', order.id)
+          .where('claimed_by', '=', this.id)
+          .where('status', '=', 'running')
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) throw new ShutdownError();
+        order.checkpoint = data;
+      },
+    };
   }
 
   /**
@@ -246,88 +299,106 @@ export class Automaton {
 
   private async complete(batch: Completion[]): Promise<void> {
     const journal = this.journal.take();
-    const now = this.opts.clock.now();
-    try {
-      await this.db.transaction().execute(async (trx) => {
-        // the commands first: an order marked done always has its commands in the journal
-        await this.journal.insert(trx, journal);
-        // one statement records every outcome; an order another automaton took over after our
-        // lease lapsed is not ours to record (its outcome wins)
-        const values = batch.map(
-          (c) =>
-            sql`(${c.order.id}::bigint, ${c.status}, ${c.result ? JSON.stringify(c.result) : null}::jsonb, ${c.error}, ${c.errorCode})`,
-        );
-        const mine = await sql<{ id: number }>`
-          UPDATE act_order o
-             SET status = v.status, result = v.result, error = v.error, error_code = v.code,
-                 finished_at = ${now}, lease_until = NULL
-            FROM (VALUES ${sql.join(values)}) AS v(id, status, result, error, code)
-           WHERE o.id = v.id AND o.status = 'running' AND o.claimed_by = ${this.id}
-          RETURNING o.id`.execute(trx);
-        const recorded = new Set(mine.rows.map((r) => r.id));
-        const done = batch.filter((c) => recorded.has(c.order.id));
-        const reverts = done.flatMap((c) => {
-          const def = OPERATIONS[c.order.operation];
-          if (c.status !== 'done' || !def?.revert || !c.result) return [];
-          const r = def.revert((c.order.params ?? {}) as Params, c.result);
-          return [
-            {
-              order_id: c.order.id,
-              element_code: c.order.element_code,
-              line_id: c.order.line_id,
-              operation: r.operation,
-              params: JSON.stringify(r.params),
-              due_at: r.dueAt,
-            },
-          ];
-        });
-        if (reverts.length)
-          await trx
-            .insertInto('act_revert')
-            .values(reverts)
-            .onConflict((oc) => oc.column('order_id').doNothing())
-            .execute();
-        const revertOrders = done.filter((c) => c.order.revert_of !== null).map((c) => c.order.id);
-        if (revertOrders.length)
-          await trx
-            .updateTable('act_revert')
-            .set({ done_at: now })
-            .where('revert_order_id', 'in', revertOrders)
-            .execute();
-        const events: EventInput[] = done.map((c) => ({
-          entityType: 'activation_order',
-          entityId: c.order.id,
-          kind: c.status === 'done' ? 'activation.order_done' : 'activation.order_refused',
-          customerId: c.order.customer_id,
-          lineId: c.order.line_id,
-          actor: 'activation_automaton',
-          payload: {
-            operation: c.order.operation,
-            element: c.order.element_code,
-            attempts: c.order.attempts,
-            ...(c.order.request_ref ? { requestRef: c.order.request_ref } : {}),
-            ...(c.error ? { error: c.error } : {}),
-          },
-        }));
-        const waiting = done.filter((c) => c.order.instance_id !== null && c.order.resume_node);
-        if (waiting.length && this.opts.onCompleted) {
-          for (const f of await this.opts.onCompleted(trx, waiting))
-            events.push({
-              entityType: 'activation_order',
-              entityId: f.order.id,
-              kind: 'activation.resume_failed',
-              customerId: f.order.customer_id,
-              lineId: f.order.line_id,
-              actor: 'activation_automaton',
-              payload: { error: f.error },
-            });
+    // a deadlock or serialization failure (a lease renewal, a workflow worker on the same rows) is
+    // retried at once: giving up would leave the orders to their lease (a minute) and re-run them
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.record(batch, journal);
+        return;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if ((code === '40P01' || code === '40001') && attempt < 5) {
+          await sleep(5 * attempt);
+          continue;
         }
-        await appendEvents(trx, events);
-      });
-    } catch (err) {
-      // nothing is recorded: the leases lapse and the orders are re-run (idempotent)
-      this.opts.onError?.(err);
+        // nothing is recorded: the leases lapse and the orders are re-run (idempotent)
+        this.opts.onError?.(err);
+        return;
+      }
     }
+  }
+
+  private async record(batch: Completion[], journal: ReturnType<JournalWriter['take']>): Promise<void> {
+    const now = this.opts.clock.now();
+    await this.db.transaction().execute(async (trx) => {
+      // the commands first: an order marked done always has its commands in the journal
+      await this.journal.insert(trx, journal);
+      // one statement records every outcome; an order another automaton took over after our
+      // lease lapsed is not ours to record (its outcome wins)
+      const values = batch.map(
+        (c) =>
+          sql`(${c.order.id}::bigint, ${c.status}, ${c.result ? JSON.stringify(c.result) : null}::jsonb, ${c.error}, ${c.errorCode})`,
+      );
+      // rows locked in id order, like the lease renewal: two statements never wait on each other
+      const mine = await sql<{ id: number }>`
+        WITH v(id, status, result, error, code) AS (VALUES ${sql.join(values)}),
+             l AS (SELECT q.id FROM act_order q WHERE q.id IN (SELECT id FROM v) ORDER BY q.id FOR UPDATE)
+        UPDATE act_order o
+           SET status = v.status, result = v.result, error = v.error, error_code = v.code,
+               finished_at = ${now}, lease_until = NULL
+          FROM v, l
+         WHERE o.id = v.id AND l.id = o.id AND o.status = 'running' AND o.claimed_by = ${this.id}
+        RETURNING o.id`.execute(trx);
+      const recorded = new Set(mine.rows.map((r) => r.id));
+      const done = batch.filter((c) => recorded.has(c.order.id));
+      const reverts = done.flatMap((c) => {
+        const def = OPERATIONS[c.order.operation];
+        if (c.status !== 'done' || !def?.revert || !c.result) return [];
+        const r = def.revert((c.order.params ?? {}) as Params, c.result);
+        return [
+          {
+            order_id: c.order.id,
+            element_code: c.order.element_code,
+            line_id: c.order.line_id,
+            operation: r.operation,
+            params: JSON.stringify(r.params),
+            due_at: r.dueAt,
+          },
+        ];
+      });
+      if (reverts.length)
+        await trx
+          .insertInto('act_revert')
+          .values(reverts)
+          .onConflict((oc) => oc.column('order_id').doNothing())
+          .execute();
+      const revertOrders = done.filter((c) => c.order.revert_of !== null).map((c) => c.order.id);
+      if (revertOrders.length)
+        await trx
+          .updateTable('act_revert')
+          .set({ done_at: now })
+          .where('revert_order_id', 'in', revertOrders)
+          .execute();
+      const events: EventInput[] = done.map((c) => ({
+        entityType: 'activation_order',
+        entityId: c.order.id,
+        kind: c.status === 'done' ? 'activation.order_done' : 'activation.order_refused',
+        customerId: c.order.customer_id,
+        lineId: c.order.line_id,
+        actor: 'activation_automaton',
+        payload: {
+          operation: c.order.operation,
+          element: c.order.element_code,
+          attempts: c.order.attempts,
+          ...(c.order.request_ref ? { requestRef: c.order.request_ref } : {}),
+          ...(c.error ? { error: c.error } : {}),
+        },
+      }));
+      const waiting = done.filter((c) => c.order.instance_id !== null && c.order.resume_node);
+      if (waiting.length && this.opts.onCompleted) {
+        for (const f of await this.opts.onCompleted(trx, waiting))
+          events.push({
+            entityType: 'activation_order',
+            entityId: f.order.id,
+            kind: 'activation.resume_failed',
+            customerId: f.order.customer_id,
+            lineId: f.order.line_id,
+            actor: 'activation_automaton',
+            payload: { error: f.error },
+          });
+      }
+      await appendEvents(trx, events);
+    });
   }
 
   /** Due temporary changes become revert orders; the table survives restarts, so none is forgotten. */
@@ -394,13 +465,14 @@ export class Automaton {
     const leaseMs = this.opts.leaseMs ?? 60_000;
     if (this.inFlight.size === 0 || now - this.lastLeaseRenewal < leaseMs / 3) return;
     this.lastLeaseRenewal = now;
-    await this.db
-      .updateTable('act_order')
-      .set({ lease_until: new Date(this.opts.clock.now().getTime() + leaseMs) })
-      .where('id', 'in', [...this.inFlight.keys()])
-      .where('claimed_by', '=', this.id)
-      .where('status', '=', 'running')
-      .execute();
+    const until = new Date(this.opts.clock.now().getTime() + leaseMs);
+    const ids = [...this.inFlight.keys()];
+    // locks taken in id order (as the outcome recording does): no deadlock between the two
+    await sql`
+      UPDATE act_order o SET lease_until = ${until}
+        FROM (SELECT id FROM act_order WHERE id = ANY(${ids}::bigint[]) AND claimed_by = ${this.id}
+                 AND status = 'running' ORDER BY id FOR UPDATE) l
+       WHERE o.id = l.id`.execute(this.db);
   }
 
   /** Runs rounds until no order is ready, none is executing and no outcome is unrecorded (tests, bench). */

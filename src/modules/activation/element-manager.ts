@@ -26,6 +26,11 @@ export interface ElementConfig {
   password?: string | null;
   ratePerSecond: number;
   poolSize: number;
+  /**
+   * Operations in flight at once on one connection (1 = one after the other). Both protocols
+   * correlate replies (CTRL ids, MML tags), so commands of different lines may be pipelined.
+   */
+  pipeline?: number;
   timeoutMs: number;
 }
 
@@ -105,7 +110,8 @@ function defaultLink(cfg: ElementConfig): Link {
 
 class Element {
   readonly links: Link[] = [];
-  private readonly free: Link[] = [];
+  /** Operations running on each open link. */
+  private readonly load = new Map<Link, number>();
   private readonly linkWaiters: ((l: Link) => void)[] = [];
   private readonly circuitWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   readonly lineTails = new Map<string, Promise<void>>();
@@ -122,8 +128,15 @@ class Element {
   private probing = false;
   closed = false;
 
-  get idle(): number {
-    return this.free.length;
+  /** Links with at least one operation on them. */
+  get busy(): number {
+    let n = 0;
+    for (const l of this.links) if ((this.load.get(l) ?? 0) > 0) n++;
+    return n;
+  }
+
+  private get depth(): number {
+    return Math.max(1, this.cfg.pipeline ?? 1);
   }
 
   constructor(
@@ -133,21 +146,38 @@ class Element {
     private readonly makeLink: (cfg: ElementConfig) => Link,
   ) {}
 
+  /**
+   * A link for one operation: an idle one, else a new one while the pool has room, else the least
+   * busy one with room in its pipeline, else the caller waits for a release.
+   */
   async acquire(): Promise<Link> {
-    const l = this.free.pop();
-    if (l) return l;
-    if (this.links.length < this.cfg.poolSize) {
+    let best: Link | null = null;
+    let bestLoad = Infinity;
+    for (const l of this.links) {
+      const n = this.load.get(l) ?? 0;
+      if (n < bestLoad) {
+        best = l;
+        bestLoad = n;
+      }
+    }
+    if ((best === null || bestLoad > 0) && this.links.length < this.cfg.poolSize) {
       const link = this.makeLink(this.cfg);
       this.links.push(link);
+      this.load.set(link, 1);
       return link;
+    }
+    if (best !== null && bestLoad < this.depth) {
+      this.load.set(best, bestLoad + 1);
+      return best;
     }
     return new Promise<Link>((resolve) => this.linkWaiters.push(resolve));
   }
 
   release(link: Link): void {
+    if (!this.load.has(link)) return; // discarded meanwhile
     const w = this.linkWaiters.shift();
     if (w) w(link);
-    else this.free.push(link);
+    else this.load.set(link, (this.load.get(link) ?? 1) - 1);
   }
 
   /** Waits for the element's next command slot: `ratePerSecond` evenly spaced slots a second. */
@@ -217,7 +247,7 @@ class Element {
     for (const w of this.circuitWaiters.splice(0)) w.reject(new ShutdownError());
     for (const l of this.links) l.close();
     this.links.length = 0;
-    this.free.length = 0;
+    this.load.clear();
   }
 
   /** A link that failed may hold a half-read stream: drop it and let the pool open a fresh one. */
@@ -225,6 +255,7 @@ class Element {
     link.close();
     const i = this.links.indexOf(link);
     if (i >= 0) this.links.splice(i, 1);
+    this.load.delete(link);
     const w = this.linkWaiters.shift();
     if (w) void this.acquire().then(w);
   }
@@ -362,7 +393,7 @@ export class ElementManager {
       lastError: el.lastError,
       consecutiveFailures: el.consecutiveFailures,
       connections: el.links.length,
-      busyConnections: el.links.length - el.idle,
+      busyConnections: el.busy,
       waiting: el.waiting,
       commandsSent: el.sent,
       refusals: el.refusals,

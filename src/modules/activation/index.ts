@@ -21,7 +21,7 @@ import { ActivationService } from './activation.service.js';
 import { Automaton, type AutomatonOptions } from './automaton.js';
 import { ElementManager, type ManagerOptions } from './element-manager.js';
 import { JournalWriter } from './journal.js';
-import type { KeyReader } from './operations.js';
+import type { KeyReader, ManyKeyReader } from './operations.js';
 import { registerActivationHandlers, resumeWorkflow } from './workflow.glue.js';
 
 export interface ActivationModule {
@@ -37,6 +37,8 @@ export interface ActivationModule {
 export interface ActivationOptions {
   /** Reads a SIM card's IMSI, Ki and OPc (the inventory's authKeys, which logs every read). */
   keys: KeyReader;
+  /** The same for a claimed batch of cards in one transaction (the inventory's authKeysMany). */
+  keysMany?: ManyKeyReader;
   workflow?: { engine: WorkflowEngine; handlers: HandlerRegistry };
   clock?: Clock;
   manager?: ManagerOptions;
@@ -53,6 +55,7 @@ export function createActivation(db: Db, opts: ActivationOptions): ActivationMod
     ...opts.automaton,
     clock,
     keys: opts.keys,
+    ...(opts.keysMany ? { keysMany: opts.keysMany } : {}),
     onError,
     ...(opts.workflow ? { onCompleted: resumeWorkflow(opts.workflow.engine) } : {}),
   });

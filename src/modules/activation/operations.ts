@@ -12,6 +12,8 @@ import { BARRING_CLASSES, type BarringClass } from './switch-sim/protocol.js';
 
 export type Params = Record<string, unknown>;
 export type KeyReader = (iccid: string) => Promise<{ imsi: string } & MobileKeys>;
+/** Reads many cards' keys at once (one transaction, one logged read per card); unknown cards are absent. */
+export type ManyKeyReader = (iccids: string[]) => Promise<Map<string, { imsi: string } & MobileKeys>>;
 
 export interface OperationDef {
   kind: ElementKind;
@@ -21,6 +23,11 @@ export interface OperationDef {
    * connection never idles while the database answers; what it returns lives in memory only.
    */
   prepare?: (p: Params, keys: KeyReader) => Promise<Params>;
+  /**
+   * The SIM cards whose record (IMSI, keys) the operation reads: the automaton reads those of a
+   * whole claimed batch in one transaction before running them.
+   */
+  cards?: (p: Params) => string[];
   /** A query (status, meter): answered on demand, never queued as an order. */
   query?: boolean;
   run: (s: Session, p: Params, keys: KeyReader) => Promise<Params>;
@@ -56,6 +63,10 @@ function access(p: Params): MobileAccess {
 }
 const asParams = (x: object): Params => ({ ...x }) as Params;
 
+/** The card an operation keyed on the IMSI reads when the IMSI is not given. */
+const imsiCard = (p: Params): string[] => (optStr(p, 'imsi') ? [] : [optStr(p, 'iccid')].filter(isStr));
+const isStr = (x: unknown): x is string => typeof x === 'string';
+
 /** The IMSI of the order: given, or read from the SIM card's record. */
 async function imsiOf(p: Params, keys: KeyReader): Promise<string> {
   const imsi = optStr(p, 'imsi');
@@ -68,6 +79,7 @@ export const OPERATIONS: Record<string, OperationDef> = {
     kind: 'osmo_hlr',
     label: 'Create the subscriber in the HLR from its SIM card, with its number',
     prepare: async (p, keys) => ({ ...p, card: await keys(str(p, 'iccid')) }),
+    cards: (p) => [optStr(p, 'iccid')].filter(isStr),
     run: async (s, p, keys) => {
       const k = (p.card as Awaited<ReturnType<KeyReader>> | undefined) ?? (await keys(str(p, 'iccid')));
       return asParams(await hlrOps.activate(s, { imsi: k.imsi, msisdn: str(p, 'msisdn'), keys: k }));
@@ -76,41 +88,48 @@ export const OPERATIONS: Record<string, OperationDef> = {
   'mobile.deactivate': {
     kind: 'osmo_hlr',
     label: 'Delete the subscriber from the HLR',
+    cards: imsiCard,
     run: async (s, p, keys) => asParams(await hlrOps.deactivate(s, { imsi: await imsiOf(p, keys) })),
   },
   'mobile.set_msisdn': {
     kind: 'osmo_hlr',
     label: 'Change the subscriber’s number',
+    cards: imsiCard,
     run: async (s, p, keys) =>
       asParams(await hlrOps.setMsisdn(s, { imsi: await imsiOf(p, keys), msisdn: str(p, 'msisdn') })),
   },
   'mobile.limit': {
     kind: 'osmo_hlr',
     label: 'Limitation: data (PS) cut, voice and SMS (CS) kept',
+    cards: imsiCard,
     run: async (s, p, keys) =>
       asParams(await hlrOps.setAccess(s, { imsi: await imsiOf(p, keys), access: ACCESS.limited })),
   },
   'mobile.suspend': {
     kind: 'osmo_hlr',
     label: 'Suspension: CS and PS access cut',
+    cards: imsiCard,
     run: async (s, p, keys) =>
       asParams(await hlrOps.setAccess(s, { imsi: await imsiOf(p, keys), access: ACCESS.suspended })),
   },
   'mobile.restore': {
     kind: 'osmo_hlr',
     label: 'Restoration: CS and PS access given back',
+    cards: imsiCard,
     run: async (s, p, keys) =>
       asParams(await hlrOps.setAccess(s, { imsi: await imsiOf(p, keys), access: ACCESS.full })),
   },
   'mobile.set_access': {
     kind: 'osmo_hlr',
     label: 'Set CS/PS access',
+    cards: imsiCard,
     run: async (s, p, keys) =>
       asParams(await hlrOps.setAccess(s, { imsi: await imsiOf(p, keys), access: access(p) })),
   },
   'mobile.temporary_access': {
     kind: 'osmo_hlr',
     label: 'Temporary change of CS/PS access, reverted at its end',
+    cards: imsiCard,
     run: async (s, p, keys) => {
       until(p);
       return asParams(await hlrOps.setAccess(s, { imsi: await imsiOf(p, keys), access: access(p) }));
@@ -128,6 +147,8 @@ export const OPERATIONS: Record<string, OperationDef> = {
     kind: 'osmo_hlr',
     label: 'SIM replacement: the new card’s IMSI takes over the number',
     prepare: async (p, keys) => ({ ...p, card: await keys(str(p, 'newIccid')) }),
+    cards: (p) =>
+      [optStr(p, 'newIccid'), optStr(p, 'oldImsi') ? undefined : optStr(p, 'oldIccid')].filter(isStr),
     run: async (s, p, keys) => {
       const k = (p.card as Awaited<ReturnType<KeyReader>> | undefined) ?? (await keys(str(p, 'newIccid')));
       const oldImsi = optStr(p, 'oldImsi') ?? (await keys(str(p, 'oldIccid'))).imsi;

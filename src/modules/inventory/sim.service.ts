@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Executor } from '../../platform/db.js';
-import { appendEvent, type Actor } from '../../platform/events.js';
+import { appendEvent, appendEvents, type Actor } from '../../platform/events.js';
 import type { CapacityBus } from './capacity.js';
 import type { SecretBox } from './crypto.js';
 import type { ImportReport } from './csv.js';
@@ -278,6 +278,43 @@ export class SimService {
         payload: { by: by.username },
       });
       return { imsi: s.imsi, ki: secrets.ki, opc: secrets.opc };
+    });
+  }
+
+  /**
+   * The same for a batch of cards in one transaction (the automaton reads a claimed batch's keys at
+   * once): one `sim.keys_read` event per card still, written together. Cards not found are absent
+   * from the result (the caller refuses their orders).
+   */
+  async authKeysMany(
+    iccids: readonly string[],
+    by: Actor,
+  ): Promise<Map<string, { imsi: string; ki: string; opc: string | null }>> {
+    const out = new Map<string, { imsi: string; ki: string; opc: string | null }>();
+    const wanted = [...new Set(iccids)];
+    if (wanted.length === 0) return out;
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('inv_sim')
+        .select(['iccid', 'secrets', 'imsi', 'directory_number'])
+        .where('iccid', 'in', wanted)
+        .execute();
+      for (const s of rows) {
+        const secrets = this.box.open(s.secrets, s.iccid);
+        out.set(s.iccid, { imsi: s.imsi, ki: secrets.ki, opc: secrets.opc });
+      }
+      await appendEvents(
+        trx,
+        rows.map((s) => ({
+          entityType: 'sim',
+          entityId: s.iccid,
+          kind: 'sim.keys_read',
+          lineId: s.directory_number,
+          userId: by.userId,
+          payload: { by: by.username },
+        })),
+      );
+      return out;
     });
   }
 

@@ -44,6 +44,7 @@ createRequests(db, {
 // out on the elements and their steps resumed, with no other process needed.
 const activation = createActivation(db, {
   keys: (iccid) => inventory.sims.authKeys(iccid, AUTOMATON_ACTOR),
+  keysMany: (iccids) => inventory.sims.authKeysMany(iccids, AUTOMATON_ACTOR),
   workflow,
   onError: (err) => say(`automaton: ${text(err)}`),
 });

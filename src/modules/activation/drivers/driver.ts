@@ -35,6 +35,19 @@ export interface Link {
 /** What an operation sees: commands go through the throttle and into the journal. */
 export interface Session {
   send(command: string, opts?: SendOptions): Promise<string>;
+  /**
+   * The order's checkpoint (automaton sessions only): what an operation in several steps saved,
+   * durably, before its destructive step, so that a re-run after a crash between the steps knows
+   * what to rebuild. Absent on raw sessions.
+   */
+  checkpoint?: Checkpoint;
+}
+
+export interface Checkpoint {
+  /** What an earlier run of this order saved, or null. */
+  read(): Record<string, unknown> | null;
+  /** Saves it in the database (committed when this resolves). */
+  save(data: Record<string, unknown>): Promise<void>;
 }
 
 export interface SendOptions {

@@ -185,10 +185,22 @@ export function parseParams(text: string): Params {
 
 export type FixedLineStatus = 'idle' | 'busy' | 'out_of_order' | 'barred';
 
+/** What a relocation saves before it removes the line from its old port. */
+interface MoveCheckpoint {
+  dn: string;
+  from: string | null;
+  category: string | null;
+  services: string[];
+  barring: BarringClass | null;
+  meter: number | null;
+}
+
 export interface FixedLineView {
   exists: boolean;
   dn: string;
   en: string | null;
+  /** Line category (CAT: RES, BUS, PAY…). */
+  category: string | null;
   status: FixedLineStatus | null;
   barring: BarringClass | null;
   temporary: { barring: BarringClass; until: string } | null;
@@ -245,26 +257,54 @@ export const switchOps = {
   },
 
   /**
-   * Relocation onto another port: the line is removed and created again on `en` with its services
-   * and barring class, keeping its number. Already on `en` is success (a re-run). The switch has no
-   * move command, so a crash between the removal and the creation leaves the line absent: the re-run
-   * is refused (DNUNK) and switching creates it by hand.
+   * Relocation onto another port: the line is removed and created again on `en` with its services,
+   * barring class and category, keeping its number. Already on `en` is success (a re-run). The
+   * switch has no move command, so between the removal and the creation the line is absent: before
+   * removing it the operation saves what it is (port, services, class, category, meter) in the
+   * order's checkpoint, and a re-run that finds the line absent re-creates it from there. Without
+   * a checkpoint (a raw session, or nothing saved) an absent line is refused (DNUNK).
    */
   async move(
     s: Session,
     p: { dn: string; en: string },
   ): Promise<FixedLineView & { moved: boolean; from: string | null; meter: number | null }> {
     const now = await switchOps.status(s, { dn: p.dn });
-    if (!now.exists) throw new ElementRefusal(`DNUNK directory number ${p.dn} is not on the switch`, 'DNUNK');
-    if (now.en === p.en.toUpperCase()) return { ...now, moved: false, from: now.en, meter: now.meter };
+    const saved = s.checkpoint?.read() as MoveCheckpoint | null | undefined;
+    if (!now.exists) {
+      if (!saved || saved.dn !== p.dn)
+        throw new ElementRefusal(`DNUNK directory number ${p.dn} is not on the switch`, 'DNUNK');
+      // a crash between the removal and the creation: re-create the line as it was saved
+      const made = await switchOps.activate(s, {
+        dn: p.dn,
+        en: p.en,
+        ...(saved.category ? { category: saved.category } : {}),
+        services: saved.services,
+        barring: saved.barring ?? 'NONE',
+      });
+      return { ...made, moved: true, from: saved.from, meter: saved.meter };
+    }
+    if (now.en === p.en.toUpperCase())
+      return saved && saved.dn === p.dn
+        ? { ...now, moved: true, from: saved.from, meter: saved.meter }
+        : { ...now, moved: false, from: now.en, meter: now.meter };
+    const keep: MoveCheckpoint = {
+      dn: p.dn,
+      from: now.en,
+      category: now.category,
+      services: now.services,
+      barring: now.barring,
+      meter: now.meter,
+    };
+    await s.checkpoint?.save({ ...keep });
     const gone = await switchOps.deactivate(s, { dn: p.dn });
     const made = await switchOps.activate(s, {
       dn: p.dn,
       en: p.en,
+      ...(now.category ? { category: now.category } : {}),
       services: now.services,
       barring: now.barring ?? 'NONE',
     });
-    return { ...made, moved: true, from: now.en, meter: gone.meter };
+    return { ...made, moved: true, from: now.en, meter: gone.meter ?? now.meter };
   },
 
   /** Removes the line; a line already gone is success. Returns the final meter index. */
@@ -331,6 +371,7 @@ export const switchOps = {
           exists: false,
           dn: p.dn,
           en: null,
+          category: null,
           status: null,
           barring: null,
           temporary: null,
@@ -344,6 +385,7 @@ export const switchOps = {
       exists: true,
       dn: p.dn,
       en: r.EN ?? null,
+      category: r.CAT ?? null,
       status: STATUS[r.STATUS ?? ''] ?? null,
       barring: (r.BAR as BarringClass | undefined) ?? null,
       temporary:

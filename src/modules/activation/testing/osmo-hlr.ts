@@ -26,6 +26,8 @@ export interface OsmoHlr {
   host: string;
   port: number;
   dir: string;
+  /** The running process's id (CPU accounting in the benchmark), null when stopped. */
+  pid(): number | null;
   /** Stops it (SIGTERM) — the element is down; the database stays. */
   stop(): Promise<void>;
   /** Starts it again on the same address and database. */
@@ -126,6 +128,7 @@ export async function startOsmoHlr(opts: { dir?: string; host?: string } = {}): 
     host,
     port: CTRL_PORT,
     dir,
+    pid: () => (child as ChildProcess | null)?.pid ?? null,
     start,
     stop,
     dispose: async () => {
