@@ -4,6 +4,8 @@ import { swaggerErrors } from '../../../test/tmf/swagger.js';
 import { SYSTEM } from '../../platform/events.js';
 import { runBilling } from '../billing/invoice-run.js';
 import { makeCustomer, makeLine } from '../billing/test-fixtures.js';
+import { TmfHub } from './hub-dispatcher.js';
+import { tmfApisOf } from './index.js';
 
 const BILL = '/tmf-api/customerBillManagement/v4';
 let t: TestApp;
@@ -260,5 +262,63 @@ describe('TMF678 billCycle and billCycleSpecification', () => {
     ).toEqual([]);
     const enquiries = await t.login('enquiries');
     expect((await t.call('GET', `${BILL}/billCycle`, enquiries)).statusCode).toBe(403);
+  });
+});
+
+describe('TMF678 events', () => {
+  it('an on-demand bill makes a CustomerBillOnDemandCreateEvent and a CustomerBillCreateEvent', async () => {
+    await charge(cust.payerId, 'one_off', 'Changement de numéro', 3000);
+    const od = (
+      await t.call('POST', `${BILL}/customerBillOnDemand`, admin, { billingAccount: { id: cust.payerCode } })
+    ).json() as Obj & { customerBill: { id: string } };
+    const row = await t.tdb.db
+      .selectFrom('event')
+      .select(['id as event_id', 'entity_type', 'entity_id', 'kind', 'payload', 'occurred_at'])
+      .where('entity_type', '=', 'invoice')
+      .where('kind', '=', 'invoice.issued')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    const apis = tmfApisOf(t.app.http);
+    const api = apis.find((a) => a.name === 'customerBillManagement')!;
+    const principal = {
+      userId: 1,
+      username: 'finance',
+      displayName: 'finance',
+      rights: new Set(['billing:read']),
+      roles: [],
+      actors: [],
+    };
+    const notes = await new TmfHub(t.tdb.db, apis).notificationsOf(row, api, principal, 'http://gpto.test', {
+      eventTypes: null,
+      attributes: [],
+    });
+    const byType = Object.fromEntries(notes.map((n) => [n.body.eventType, n.body.event]));
+    expect(Object.keys(byType).sort()).toEqual([
+      'CustomerBillCreateEvent',
+      'CustomerBillOnDemandCreateEvent',
+    ]);
+    expect(byType.CustomerBillOnDemandCreateEvent).toMatchObject({
+      customerBillOnDemand: { id: od.id, customerBill: { id: od.customerBill.id } },
+    });
+    expect(byType.CustomerBillCreateEvent).toMatchObject({ customerBill: { id: od.customerBill.id } });
+    // a cycle bill is no on-demand bill
+    const cycleRow = await t.tdb.db
+      .selectFrom('event')
+      .select(['id as event_id', 'entity_type', 'entity_id', 'kind', 'payload', 'occurred_at'])
+      .where('entity_type', '=', 'invoice')
+      .where('kind', '=', 'invoice.issued')
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
+    const cycleNotes = await new TmfHub(t.tdb.db, apis).notificationsOf(
+      cycleRow,
+      api,
+      principal,
+      'http://gpto.test',
+      {
+        eventTypes: null,
+        attributes: [],
+      },
+    );
+    expect(cycleNotes.map((n) => n.body.eventType)).toEqual(['CustomerBillCreateEvent']);
   });
 });

@@ -4,6 +4,8 @@ import { swaggerErrors } from '../../../test/tmf/swagger.js';
 import { SYSTEM } from '../../platform/events.js';
 import { runBilling } from '../billing/invoice-run.js';
 import { makeCustomer, makeLine } from '../billing/test-fixtures.js';
+import { TmfHub } from './hub-dispatcher.js';
+import { tmfApisOf } from './index.js';
 
 const PAY = '/tmf-api/payment/v4';
 const BILL = '/tmf-api/customerBillManagement/v4';
@@ -225,5 +227,53 @@ describe('TMF676 refund', () => {
     expect((await t.call('GET', `${PAY}/refund`, enquiries)).statusCode).toBe(403);
     expect((await t.call('GET', `${PAY}/refund`, '')).statusCode).toBe(401);
     expect((await t.call('GET', `${PAY}/refund/RB202600000000`, admin)).statusCode).toBe(404);
+  });
+});
+
+describe('TMF676 refund events', () => {
+  it('a refund makes a RefundCreateEvent carrying the refund', async () => {
+    const rows = await t.tdb.db
+      .selectFrom('event')
+      .select(['id as event_id', 'entity_type', 'entity_id', 'kind', 'payload', 'occurred_at'])
+      .where('entity_type', '=', 'refund')
+      .orderBy('id')
+      .execute();
+    expect(rows.length).toBe(2);
+    const apis = tmfApisOf(t.app.http);
+    const api = apis.find((a) => a.name === 'payment')!;
+    const principal = {
+      userId: 1,
+      username: 'finance',
+      displayName: 'finance',
+      rights: new Set(['billing:read']),
+      roles: [],
+      actors: [],
+    };
+    const hub = new TmfHub(t.tdb.db, apis);
+    const notes = await hub.notificationsOf(rows[0]!, api, principal, 'http://gpto.test', {
+      eventTypes: null,
+      attributes: [],
+    });
+    expect(notes).toMatchObject([
+      {
+        path: 'listener/refundCreateEvent',
+        body: {
+          eventType: 'RefundCreateEvent',
+          event: { refund: { totalAmount: { value: 3000 }, status: 'done' } },
+        },
+      },
+    ]);
+    // without billing:read nothing is published
+    const blind = await hub.notificationsOf(
+      rows[0]!,
+      api,
+      { ...principal, rights: new Set<string>() },
+      'http://gpto.test',
+      {
+        eventTypes: null,
+        attributes: [],
+      },
+    );
+    expect(blind).toEqual([]);
   });
 });
