@@ -50,8 +50,15 @@ export interface DirectoryTermTable {
   phon: Generated<string>;
 }
 
+/** One row: moves when the dictionary gains words (migrations/0320); the search caches expansions by it. */
+export interface DirectoryTermGenTable {
+  id: Generated<boolean>;
+  gen: Generated<number>;
+}
+
 export interface DirectoryTables {
   directory_heading: DirectoryHeadingTable;
   directory_listing: DirectoryListingTable;
   directory_term: DirectoryTermTable;
+  directory_term_gen: DirectoryTermGenTable;
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app.js';
 import { generateCustomers } from '../../demo/generate.js';
 import { generateListings } from '../../demo/listings.js';
-import { dirKeys, pairKey } from './search.service.js';
+import { dirKeys, pairKey, SearchService } from './search.service.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -38,5 +38,28 @@ describe('gpto_dir_keys', () => {
     expect(ix.rows[0]?.def).toMatch(/gpto_dir_keys\(fterms\)\).*WHERE \(NOT unlisted\)/);
     // a bounded pending list: every search reads it through (migrations/0311)
     expect(ix.rows[0]?.def).toContain("gin_pending_list_limit='256'");
+  });
+});
+
+describe('expansion cache', () => {
+  it('finds a listing whose name is a new word close to a word whose expansions the process already kept', async () => {
+    const svc = new SearchService(t.tdb.db);
+    const before = await svc.search({ q: 'Diop', limit: 50 }, { technical: false });
+    expect(before.items.length).toBeGreaterThan(0);
+    expect(before.items.length).toBeLessThan(50);
+    expect(svc.expansions.get('diop')?.has('diopsy')).toBe(false);
+    const gen0 = svc.expansions.gen;
+    // a new word of the dictionary: "diop" now also expands to it (a word it begins)
+    await sql`INSERT INTO directory_listing (directory, last_name, first_names, numbers, source)
+      VALUES ('alphabetical', 'Diopsy', 'Awa', '{338990001}', 'agent')`.execute(t.tdb.db);
+    const after = await svc.search({ q: 'Diop', limit: 50 }, { technical: false });
+    expect(svc.expansions.gen).toBeGreaterThan(gen0 as number);
+    expect(after.items.map((i) => i.lastName)).toContain('Diopsy');
+    expect(svc.expansions.get('diop')?.has('diopsy')).toBe(true);
+    // a listing without new words leaves the generation (and so the cache) alone
+    await sql`INSERT INTO directory_listing (directory, last_name, first_names, numbers, source)
+      VALUES ('alphabetical', 'Diopsy', 'Awa', '{338990002}', 'agent')`.execute(t.tdb.db);
+    await svc.search({ q: 'Diop', limit: 50 }, { technical: false });
+    expect(svc.expansions.gen).toBe((gen0 as number) + 1);
   });
 });

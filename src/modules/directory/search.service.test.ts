@@ -4,6 +4,7 @@ import {
   ANY_FIELD,
   candidateConditions,
   dirKeys,
+  ExpansionCache,
   MAX_PAIR_KEYS,
   pairKey,
   type CandidateCondition,
@@ -86,5 +87,38 @@ describe('candidateConditions', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('ExpansionCache', () => {
+  const exp = (...terms: string[]) => new Map(terms.map((t) => [t, 1]));
+
+  it('keeps expansions of the current generation only, and empties itself when the dictionary grows', () => {
+    const c = new ExpansionCache();
+    expect(c.get('diop')).toBeUndefined();
+    expect(c.observe(3)).toBe(true);
+    c.set('diop', 3, exp('diop'));
+    expect(c.get('diop')?.has('diop')).toBe(true);
+    // a statement that saw an older generation (another connection's older snapshot) changes nothing
+    expect(c.observe(2)).toBe(false);
+    c.set('fall', 2, exp('fall'));
+    expect(c.get('fall')).toBeUndefined();
+    expect(c.get('diop')).toBeDefined();
+    // a newer generation: what was kept may miss the new words
+    expect(c.observe(4)).toBe(true);
+    expect(c.get('diop')).toBeUndefined();
+    expect(c.gen).toBe(4);
+  });
+
+  it('does not keep a word without expansion (the next import may bring it) and stays bounded', () => {
+    const c = new ExpansionCache(2);
+    c.observe(1);
+    c.set('zorglub', 1, new Map());
+    expect(c.get('zorglub')).toBeUndefined();
+    c.set('a1', 1, exp('a1'));
+    c.set('a2', 1, exp('a2'));
+    c.set('a3', 1, exp('a3'));
+    expect(c.size).toBeLessThanOrEqual(2);
+    expect(c.get('a3')).toBeDefined();
   });
 });

@@ -43,6 +43,14 @@ const EXPANSIONS_PER_WORD = 40;
 const CANDIDATE_CAP = 400;
 /** Above this many pairs for two words (fragments with many completions), each word is looked up alone. */
 export const MAX_PAIR_KEYS = 400;
+/**
+ * Up to this many candidates, the candidate statement also reads what the answer shows of each one
+ * (by primary key), sparing a round trip: nine searches in ten of the benchmark's set have at most
+ * 60 candidates (three in four at most 20, the page).
+ */
+const INLINE_DETAILS = 64;
+/** Words whose expansions a process keeps (dropped all at once past this, or when the dictionary grows). */
+const EXPANSION_CACHE_MAX = 20_000;
 
 export interface SearchItem {
   code: string;
@@ -193,17 +201,68 @@ export function scoreCandidate(fterms: string[], expansions: Map<string, number>
   return score + (allGood ? 10 : 0) - 0.002 * fterms.length;
 }
 
+/** A word's expansions: dictionary word → weight (1 same word … 0.7 a word containing it). */
+type Expansion = Map<string, number>;
+
+/**
+ * The expansions of the words searched lately, in this process. An expansion depends only on the
+ * dictionary (directory_term), which only grows; `directory_term_gen.gen` moves in the transaction
+ * that adds words (migrations/0320). Every search statement reads that generation: a newer one than
+ * the cache's empties the cache (and a search that ran on cached expansions runs again afresh).
+ */
+export class ExpansionCache {
+  private generation: number | undefined;
+  private readonly words = new Map<string, Expansion>();
+
+  constructor(private readonly max = EXPANSION_CACHE_MAX) {}
+
+  get gen(): number | undefined {
+    return this.generation;
+  }
+
+  /** The cached expansion of `word`, if it was computed at the current generation. */
+  get(word: string): Expansion | undefined {
+    return this.generation === undefined ? undefined : this.words.get(word);
+  }
+
+  /**
+   * What a statement saw: a newer generation than the cache's empties it. Returns true when
+   * expansions computed at `gen` may be kept (it is the cache's generation).
+   */
+  observe(gen: number): boolean {
+    if (this.generation === undefined || gen > this.generation) {
+      this.words.clear();
+      this.generation = gen;
+    }
+    return gen === this.generation;
+  }
+
+  /** Keeps a non-empty expansion computed at `gen` (an empty one may be filled by the next import). */
+  set(word: string, gen: number, expansion: Expansion): void {
+    if (gen !== this.generation || expansion.size === 0) return;
+    if (this.words.size >= this.max) this.words.clear();
+    this.words.set(word, expansion);
+  }
+
+  get size(): number {
+    return this.words.size;
+  }
+}
+
 /**
  * Directory enquiries. Never returns a red-list (unlisted) listing, to anyone; the technical list
  * only to callers allowed to see it; never finds a listing by its number when the subscriber
  * refused reverse search.
  */
 export class SearchService {
+  readonly expansions = new ExpansionCache();
+
   constructor(private readonly db: Db) {}
 
   async search(
     query: SearchQuery,
     opts: { technical: boolean },
+    fresh = false,
   ): Promise<{ items: SearchItem[]; nextCursor?: string }> {
     const limit = query.limit ?? 20;
     const offset = decodeNumericCursor(query.cursor) ?? 0;
@@ -232,12 +291,23 @@ export class SearchService {
       );
     }
 
-    const expansions = tokens.map(() => new Map<string, number>());
-    if (tokens.length > 0) {
-      const rows = await sql<{ i: number; term: string; w: number }>`
-        SELECT i, term, w FROM gpto_dir_expand_all(${tokens.map((t) => t.word)}::text[],
-          ${tokens.map((t) => t.phon)}::text[], ${EXPANSIONS_PER_WORD})`.execute(this.db);
-      for (const r of rows.rows) expansions[r.i - 1]?.set(r.term, r.w);
+    // Every word's expansion from the cache when it has them all (one statement for the whole search,
+    // which checks the cache was still right); otherwise all of them from the dictionary first.
+    const cache = this.expansions;
+    const cached = fresh ? [] : tokens.map((t) => cache.get(t.word));
+    const fromCache = !fresh && tokens.length > 0 && cached.every((e) => e !== undefined);
+    const cachedAt = cache.gen;
+    let expansions: Expansion[] = tokens.map(() => new Map<string, number>());
+    if (fromCache) expansions = cached as Expansion[];
+    else if (tokens.length > 0) {
+      const rows = await sql<{ gen: number; i: number | null; term: string; w: number }>`
+        SELECT g.gen, x.i, x.term, x.w FROM directory_term_gen g
+          LEFT JOIN LATERAL gpto_dir_expand_all(${tokens.map((t) => t.word)}::text[],
+            ${tokens.map((t) => t.phon)}::text[], ${EXPANSIONS_PER_WORD}) x ON true`.execute(this.db);
+      const gen = Number(rows.rows[0]?.gen);
+      for (const r of rows.rows) if (r.i !== null) expansions[r.i - 1]?.set(r.term, r.w);
+      cache.observe(gen);
+      tokens.forEach((t, i) => cache.set(t.word, gen, expansions[i] as Expansion));
       if (expansions.some((e) => e.size === 0)) return { items: [] };
     }
 
@@ -274,20 +344,24 @@ export class SearchService {
             UNION ALL
             SELECT id, ft FROM (${fuzzy}) fuzzy WHERE (SELECT count(*) FROM good) < ${offset + limit}`
         : (good ?? fuzzy);
-    // When every candidate fits on the page (most searches: a name and an address), the same statement
-    // also reads what the answer shows, by primary key, and the third round trip is spared; otherwise
-    // (a one-time filter on the count) only ids and words come back and the page is read afterwards.
-    // (capped: a deep page of a long list does not read 400 listings in full)
-    const inline = Math.min(offset + limit, 100);
-    const found = statement
-      ? (
-          await sql<{ id: number; ft: string } & Partial<SearchRow>>`
-            WITH c AS MATERIALIZED (${statement}), n AS (SELECT count(*) AS n FROM c)
-            SELECT c.id, c.ft, d.* FROM c LEFT JOIN LATERAL (
-              SELECT ${sql.join(SEARCH_ROW_COLUMNS.map((col) => sql.ref(`l.${col}`)))} FROM directory_listing l
-              WHERE l.id = c.id AND (SELECT n FROM n) <= ${inline}) d ON true`.execute(this.db)
-        ).rows
-      : [];
+    // When there are few candidates (most searches: a name and an address), the same statement also
+    // reads what the answer shows, by primary key, and a round trip is spared; otherwise (a one-time
+    // filter on the count) only ids and words come back and the page is read afterwards. The
+    // dictionary's generation comes back in the same snapshot (one row even without candidates).
+    const inline = Math.max(INLINE_DETAILS, Math.min(offset + limit, 100));
+    if (!statement) return { items: [] };
+    const result = (
+      await sql<{ gen: number; id: number | null; ft: string } & Partial<SearchRow>>`
+        WITH c AS MATERIALIZED (${statement}), n AS (SELECT count(*) AS n FROM c)
+        SELECT g.gen, c.id, c.ft, d.* FROM directory_term_gen g LEFT JOIN c ON true LEFT JOIN LATERAL (
+          SELECT ${sql.join(SEARCH_ROW_COLUMNS.map((col) => sql.ref(`l.${col}`)))} FROM directory_listing l
+          WHERE l.id = c.id AND (SELECT n FROM n) <= ${inline}) d ON true`.execute(this.db)
+    ).rows;
+    const gen = Number(result[0]?.gen);
+    cache.observe(gen);
+    // The dictionary grew since the cached expansions were computed: they may miss its new words.
+    if (fromCache && gen !== cachedAt) return this.search(query, opts, true);
+    const found = result.filter((r): r is typeof r & { id: number } => r.id !== null);
     const candidates: Candidate[] = found.map((row) => ({
       id: row.id,
       fterms: row.ft === '' ? [] : row.ft.split(' '),
