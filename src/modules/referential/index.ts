@@ -2,6 +2,7 @@ import type { Db } from '../../platform/db.js';
 import { BlacklistService } from './blacklist.service.js';
 import { CatalogueService } from './catalogue.service.js';
 import { CategoryService } from './category.service.js';
+import { ContactService } from './contact.service.js';
 import { CustomerService } from './customer.service.js';
 import { PayerService } from './payer.service.js';
 import { SubscriptionService } from './subscription.service.js';
@@ -13,6 +14,8 @@ export interface ReferentialServices {
   catalogue: CatalogueService;
   subscriptions: SubscriptionService;
   blacklist: BlacklistService;
+  /** Contacts recorded on a customer's timeline (TMF683 partyInteraction). */
+  contacts: ContactService;
 }
 
 export function createReferential(db: Db, currency: string): ReferentialServices {
@@ -24,6 +27,7 @@ export function createReferential(db: Db, currency: string): ReferentialServices
     catalogue: new CatalogueService(db, currency),
     subscriptions: new SubscriptionService(db, customers),
     blacklist: new BlacklistService(db),
+    contacts: new ContactService(db, customers),
   };
 }
 

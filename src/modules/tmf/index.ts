@@ -54,7 +54,7 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
     customerBillApi(deps.db, deps.billingCycle),
     paymentApi(deps.db, deps.billingCycle),
     troubleTicketApi(deps.db, deps.assistance),
-    partyInteractionApi(deps.db),
+    partyInteractionApi(deps.db, deps.referential),
     communicationApi(deps.db),
     geographicAddressApi(deps.db),
     resourceInventoryApi(deps.db, deps.inventory),

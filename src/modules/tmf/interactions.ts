@@ -1,5 +1,8 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../platform/db.js';
+import { DomainError } from '../../platform/errors.js';
+import type { ContactState } from '../referential/contact.service.js';
+import type { ReferentialServices } from '../referential/index.js';
 import { isoOf } from './common.js';
 import {
   pageAcross,
@@ -48,7 +51,22 @@ const CONTACTS: Record<string, { reason: string; item: string; api: string; path
   'deposit.received': { reason: 'deposit paid', item: 'Payment', api: 'payment', path: 'payment' },
   'rebate.requested': { reason: 'rebate asked for', item: 'Rebate', api: '', path: '' },
 };
-const KINDS = Object.keys(CONTACTS);
+/** A contact recorded as such (TMF683 POST, `ContactService`), its latest state folded in. */
+const RECORDED = 'contact.recorded';
+const KINDS = [...Object.keys(CONTACTS), RECORDED];
+/** The journal's entity type of each kind (to find a row again from its entity id). */
+const ENTITY_OF: Record<string, string> = {
+  'customer.created': 'customer',
+  'request.created': 'service_request',
+  'fault.reported': 'fault',
+  'complaint.opened': 'complaint',
+  'payment.received': 'payment',
+  'deposit.received': 'deposit',
+  'rebate.requested': 'rebate',
+  [RECORDED]: 'customer',
+};
+const DIRECTIONS = ['inbound', 'outbound'] as const;
+const STATUSES = ['inProgress', 'completed'] as const;
 
 interface ContactRow {
   id: string;
@@ -61,6 +79,9 @@ interface ContactRow {
   customer_name: string;
   username: string | null;
   line_id: string | null;
+  /** Recorded contacts: the state after their last change (else as recorded). */
+  state: (ContactState & { key?: string }) | null;
+  changed_at: Date | null;
 }
 
 const CUSTOMER_NAME = sql`CASE WHEN c.kind = 'organisation' THEN coalesce(c.company_name, '')
@@ -78,7 +99,67 @@ function itemIdOf(r: ContactRow): string {
   return r.entity_id;
 }
 
+function customerParty(r: ContactRow, ctx: TmfContext) {
+  return {
+    id: r.customer_code,
+    href: ctx.href('customerManagement', 'customer', r.customer_code),
+    name: r.customer_name,
+    role: 'customer',
+    '@referredType': 'Customer',
+  };
+}
+
+const HREF_OF: Record<string, [string, string]> = {
+  Customer: ['customerManagement', 'customer'],
+  ProductOrder: ['productOrderingManagement', 'productOrder'],
+  TroubleTicket: ['troubleTicket', 'troubleTicket'],
+  Payment: ['payment', 'payment'],
+  CustomerBill: ['customerBillManagement', 'customerBill'],
+  Product: ['productInventory', 'product'],
+};
+
+/** A contact recorded through TMF683 (or `ContactService`): what was recorded, as it is now. */
+function toRecorded(r: ContactRow, s: ContactState, ctx: TmfContext): TmfObject {
+  const id = `PI${r.id}`;
+  const at = isoOf(r.occurred_at);
+  return {
+    id,
+    href: ctx.href('partyInteraction', 'partyInteraction', id),
+    creationDate: at,
+    interactionDate: { startDateTime: s.startedAt, ...(s.endedAt ? { endDateTime: s.endedAt } : {}) },
+    ...(s.description ? { description: s.description } : {}),
+    reason: s.reason,
+    direction: s.direction,
+    status: s.status,
+    statusChangeDate: isoOf(r.changed_at ?? r.occurred_at),
+    channel: [{ id: s.channel, name: s.channel, role: 'contact channel', '@referredType': 'Channel' }],
+    relatedParty: [
+      customerParty(r, ctx),
+      ...(r.username
+        ? [{ id: r.username, name: r.username, role: 'agent', '@referredType': 'Individual' }]
+        : []),
+    ],
+    interactionItem: s.about.map((a, i) => {
+      const api = HREF_OF[a.type];
+      return {
+        id: String(i + 1),
+        creationDate: at,
+        reason: s.reason,
+        item: {
+          id: a.id,
+          ...(api ? { href: ctx.href(api[0], api[1], a.id) } : {}),
+          role: 'subject',
+          '@referredType': a.type,
+        },
+      };
+    }),
+    note: s.notes.map((n, i) => ({ id: String(i + 1), ...n })),
+    '@type': 'PartyInteraction',
+  };
+}
+
 function toInteraction(r: ContactRow, ctx: TmfContext): TmfObject {
+  if (r.kind === RECORDED && r.state) return toRecorded(r, r.state, ctx);
   const id = `PI${r.id}`;
   const what = CONTACTS[r.kind] ?? { reason: r.kind, item: 'Entity', api: '', path: '' };
   const itemId = itemIdOf(r);
@@ -95,13 +176,7 @@ function toInteraction(r: ContactRow, ctx: TmfContext): TmfObject {
     statusChangeDate: isoOf(r.occurred_at),
     channel: [{ id: channel, name: channel, role: 'contact channel', '@referredType': 'Channel' }],
     relatedParty: [
-      {
-        id: r.customer_code,
-        href: ctx.href('customerManagement', 'customer', r.customer_code),
-        name: r.customer_name,
-        role: 'customer',
-        '@referredType': 'Customer',
-      },
+      customerParty(r, ctx),
       ...(r.username
         ? [{ id: r.username, name: r.username, role: 'agent', '@referredType': 'Individual' }]
         : []),
@@ -125,7 +200,10 @@ function toInteraction(r: ContactRow, ctx: TmfContext): TmfObject {
 }
 
 export class TmfInteractions {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly referential: ReferentialServices,
+  ) {}
 
   async list(q: TmfListQuery, ctx: TmfContext): Promise<{ items: TmfObject[]; total: number }> {
     const where: RawBuilder<unknown>[] = [
@@ -140,15 +218,25 @@ export class TmfInteractions {
         where.push(sql`c.code = ANY(${values.map((v) => v.toUpperCase())}::text[])`);
       else if (attr === 'reason') {
         const kinds = KINDS.filter((k) => values.includes(CONTACTS[k]?.reason ?? ''));
-        where.push(sql`e.kind = ANY(${kinds}::text[])`);
+        where.push(
+          sql`(e.kind = ANY(${kinds}::text[]) OR (e.kind = ${RECORDED} AND e.payload->>'reason' = ANY(${values}::text[])))`,
+        );
       } else throw tmfInvalid(attr, 'is not a filterable attribute');
     }
     const w = sql.join(where, sql` AND `);
     const from = sql`FROM event e JOIN customer c ON c.id = e.customer_id LEFT JOIN app_user u ON u.id = e.user_id`;
     const [rows, n] = await Promise.all([
       sql<ContactRow>`SELECT e.id, e.occurred_at, e.kind, e.entity_type, e.entity_id, e.payload, e.line_id,
-          c.code AS customer_code, ${CUSTOMER_NAME} AS customer_name, u.username
-        ${from} WHERE ${w} ORDER BY e.id OFFSET ${q.offset} LIMIT ${q.limit}`.execute(this.db),
+          c.code AS customer_code, ${CUSTOMER_NAME} AS customer_name, u.username,
+          CASE WHEN e.kind = ${RECORDED} THEN coalesce(upd.payload->'after', e.payload) END AS state,
+          upd.occurred_at AS changed_at
+        ${from}
+        LEFT JOIN LATERAL (
+          SELECT x.payload, x.occurred_at FROM event x
+          WHERE e.kind = ${RECORDED} AND x.entity_type = 'contact' AND x.entity_id = e.id::text
+            AND x.kind = 'contact.updated'
+          ORDER BY x.id DESC LIMIT 1) upd ON true
+        WHERE ${w} ORDER BY e.id OFFSET ${q.offset} LIMIT ${q.limit}`.execute(this.db),
       sql<{ n: string }>`SELECT count(*) AS n ${from} WHERE ${w}`.execute(this.db),
     ]);
     return { items: rows.rows.map((r) => toInteraction(r, ctx)), total: Number(n.rows[0]?.n ?? 0) };
@@ -157,17 +245,170 @@ export class TmfInteractions {
   async get(id: string, ctx: TmfContext): Promise<TmfObject | undefined> {
     return (await this.list({ offset: 0, limit: 1, filters: { id: [id] } }, ctx)).items[0];
   }
+
+  /**
+   * Records a contact on the customer's timeline: `relatedParty` names the customer (role
+   * `customer` or `@referredType: Customer`), `channel[0]` how (phone, shop, email, letter, web…),
+   * `reason`, `direction`; optional `description`, `status` (`inProgress`, `completed` by
+   * default), `interactionDate`, `note[].text`, `interactionItem[].item` (what it was about).
+   */
+  async create(body: Record<string, unknown>, ctx: TmfContext): Promise<TmfObject> {
+    const parties = Array.isArray(body.relatedParty) ? (body.relatedParty as unknown[]) : [];
+    const customer = parties
+      .map((p) => (p && typeof p === 'object' ? (p as Record<string, unknown>) : {}))
+      .find((p) => p.role === 'customer' || p['@referredType'] === 'Customer');
+    if (typeof customer?.id !== 'string')
+      throw tmfInvalid('relatedParty', 'name the customer: {id: <customer code>, role: "customer"}');
+    const channel = Array.isArray(body.channel)
+      ? (body.channel[0] as Record<string, unknown> | undefined)
+      : undefined;
+    const channelName = channel?.name ?? channel?.id;
+    if (typeof channelName !== 'string' || !/^[\w .@-]{1,40}$/u.test(channelName))
+      throw tmfInvalid('channel', 'give the channel, e.g. [{"id": "phone"}] (at most 40 characters)');
+    const reason = text(body.reason, 'reason', 200, true) as string;
+    if (!DIRECTIONS.includes(body.direction as (typeof DIRECTIONS)[number]))
+      throw tmfInvalid('direction', 'inbound or outbound');
+    const status = body.status ?? 'completed';
+    if (!STATUSES.includes(status as (typeof STATUSES)[number]))
+      throw tmfInvalid('status', 'inProgress or completed');
+    const period = (body.interactionDate ?? {}) as Record<string, unknown>;
+    const start = dateOf(period.startDateTime, 'interactionDate.startDateTime') ?? new Date().toISOString();
+    const end =
+      dateOf(period.endDateTime, 'interactionDate.endDateTime') ??
+      (status === 'completed' ? new Date().toISOString() : null);
+    const notes = notesOf(body.note, ctx);
+    const items = Array.isArray(body.interactionItem) ? (body.interactionItem as unknown[]) : [];
+    if (items.length > 20) throw tmfInvalid('interactionItem', 'at most 20 items');
+    const about = items.map((it, i) => {
+      const item = (it as { item?: Record<string, unknown> } | null)?.item;
+      if (typeof item?.id !== 'string' || item.id.length > 100)
+        throw tmfInvalid(`interactionItem[${i}].item.id`, 'what the contact was about, by id');
+      const type = item['@referredType'] ?? item['@type'];
+      return { id: item.id, type: typeof type === 'string' ? type.slice(0, 60) : 'Entity' };
+    });
+    const contact = await this.referential.contacts.record(
+      customer.id,
+      {
+        channel: channelName,
+        direction: body.direction as 'inbound' | 'outbound',
+        reason,
+        description: text(body.description, 'description', 2000, false),
+        status: status as 'inProgress' | 'completed',
+        startedAt: start,
+        endedAt: end,
+        notes,
+        about,
+      },
+      ctx.actor,
+    );
+    return (await this.get(`PI${contact.id}`, ctx)) as TmfObject;
+  }
+
+  /** Only a recorded contact changes: `status`, `description`, `interactionDate.endDateTime`, new notes. */
+  async patch(id: string, body: Record<string, unknown>, ctx: TmfContext): Promise<TmfObject | undefined> {
+    const current = await this.get(id, ctx);
+    if (!current) return undefined;
+    const m = /^PI(\d{1,18})$/i.exec(id);
+    const recorded = await this.db
+      .selectFrom('event')
+      .select('id')
+      .where('id', '=', Number(m?.[1]))
+      .where('kind', '=', RECORDED)
+      .executeTakeFirst();
+    if (!recorded)
+      throw new DomainError(
+        'rule',
+        'tmf.interaction_readonly',
+        `${id} is the record of work done in GPTo (${String(current.reason)}): it does not change; record a new contact`,
+        'id',
+      );
+    const allowed = ['status', 'description', 'note', 'interactionDate'];
+    for (const k of Object.keys(body))
+      if (!allowed.includes(k)) throw tmfInvalid(k, `cannot change; only ${allowed.join(', ')}`);
+    if (body.status !== undefined && !STATUSES.includes(body.status as (typeof STATUSES)[number]))
+      throw tmfInvalid('status', 'inProgress or completed');
+    const period = (body.interactionDate ?? {}) as Record<string, unknown>;
+    for (const k of Object.keys(period))
+      if (k !== 'endDateTime') throw tmfInvalid(`interactionDate.${k}`, 'only endDateTime changes');
+    const end = dateOf(period.endDateTime, 'interactionDate.endDateTime');
+    // notes are added: the ones already there (same text) are kept as they are
+    const had = new Set(((current.note as { text?: string }[] | undefined) ?? []).map((n) => n.text));
+    const added = notesOf(body.note, ctx)
+      .map((n) => n.text)
+      .filter((t) => !had.has(t));
+    await this.referential.contacts.update(
+      recorded.id,
+      {
+        ...(body.status !== undefined ? { status: body.status as 'inProgress' | 'completed' } : {}),
+        ...(body.description !== undefined
+          ? { description: text(body.description, 'description', 2000, false) }
+          : {}),
+        ...(end ? { endedAt: end } : {}),
+        addNotes: added,
+      },
+      ctx.actor,
+    );
+    return this.get(id, ctx);
+  }
 }
 
-export function partyInteractionApi(db: Db): TmfApiDef {
-  const interactions = new TmfInteractions(db);
+function text(v: unknown, field: string, max: number, required: boolean): string | null {
+  if (v === undefined || v === null || v === '') {
+    if (required) throw tmfInvalid(field, 'is required');
+    return null;
+  }
+  if (typeof v !== 'string' || v.length > max) throw tmfInvalid(field, `a text of at most ${max} characters`);
+  return v;
+}
+
+function dateOf(v: unknown, field: string): string | null {
+  if (v === undefined || v === null) return null;
+  const d = typeof v === 'string' ? new Date(v) : new Date(NaN);
+  if (Number.isNaN(d.getTime())) throw tmfInvalid(field, 'an ISO 8601 date-time');
+  return d.toISOString();
+}
+
+function notesOf(v: unknown, ctx: TmfContext): { text: string; author: string; date: string }[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.length > 50) throw tmfInvalid('note', 'a list of at most 50 notes');
+  return v.map((n, i) => ({
+    text: text((n as { text?: unknown } | null)?.text, `note[${i}].text`, 2000, true) as string,
+    author: ctx.actor.username,
+    date: new Date().toISOString(),
+  }));
+}
+
+export function partyInteractionApi(db: Db, referential: ReferentialServices): TmfApiDef {
+  const interactions = new TmfInteractions(db, referential);
   const resource: TmfResourceDef = {
     path: 'partyInteraction',
     type: 'PartyInteraction',
     read: 'customer:read',
+    write: 'customer:write',
     pushdown: ['id', 'relatedParty.id', 'reason'],
     list: (q, ctx) => interactions.list(q, ctx),
     get: (id, ctx) => interactions.get(id, ctx),
+    create: (body, ctx) => interactions.create(body, ctx),
+    patch: (id, body, ctx) => interactions.patch(id, body, ctx),
+    events: {
+      entityTypes: [...new Set(Object.values(ENTITY_OF)), 'contact'],
+      classify: ({ kind, payload }) => {
+        if (kind === 'contact.updated')
+          return ((payload as { changed?: string[] } | null)?.changed ?? []).includes('status')
+            ? 'StatusChangeEvent'
+            : 'AttributeValueChangeEvent';
+        return KINDS.includes(kind) ? 'CreateEvent' : null;
+      },
+      idOf: async (entityId, { kind, payload }) => {
+        if (kind === 'contact.updated') return `PI${entityId}`;
+        const key = (payload as { key?: unknown } | null)?.key;
+        const row = await sql<{ id: string }>`
+          SELECT id FROM event WHERE entity_type = ${ENTITY_OF[kind] ?? ''} AND entity_id = ${entityId} AND kind = ${kind}
+            ${kind === RECORDED ? sql`AND payload->>'key' = ${typeof key === 'string' ? key : ''}` : sql``}
+          ORDER BY id LIMIT 1`.execute(db);
+        return row.rows[0] ? `PI${row.rows[0].id}` : undefined;
+      },
+    },
   };
   return { name: 'partyInteraction', title: 'TMF683 Party Interaction Management', resources: [resource] };
 }
