@@ -280,6 +280,20 @@ export class DeliveryService {
     return report;
   }
 
+  /**
+   * Sends one e-mail through the same SMTP sender and sender address as the bills (TMF681
+   * `communicationMessage`); one try, the caller records the outcome. Throws when it fails.
+   */
+  async sendMessage(m: { to: string; subject: string; text: string }): Promise<{ messageId: string | null }> {
+    const info = (await this.mailer().sendMail({
+      from: this.mail.from ?? 'GPTo Télécom <factures@gpto.example>',
+      to: m.to,
+      subject: m.subject,
+      text: m.text,
+    })) as { messageId?: string };
+    return { messageId: info.messageId ?? null };
+  }
+
   private body(inv: InvoiceDoc, ctx: BillContext): string {
     const due = inv.total - inv.paidAmount - inv.creditedAmount;
     return [

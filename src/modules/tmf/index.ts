@@ -55,7 +55,7 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
     paymentApi(deps.db, deps.billingCycle),
     troubleTicketApi(deps.db, deps.assistance),
     partyInteractionApi(deps.db, deps.referential),
-    communicationApi(deps.db),
+    communicationApi(deps.db, deps.billingCycle.delivery),
     geographicAddressApi(deps.db),
     resourceInventoryApi(deps.db, deps.inventory),
     serviceQualificationApi(deps.db, deps.inventory, deps.referential),

@@ -1,6 +1,8 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../platform/db.js';
 import { DomainError } from '../../platform/errors.js';
+import { appendEvent } from '../../platform/events.js';
+import type { DeliveryService } from '../billing/delivery.service.js';
 import type { ContactState } from '../referential/contact.service.js';
 import type { ReferentialServices } from '../referential/index.js';
 import { isoOf } from './common.js';
@@ -417,7 +419,7 @@ export function partyInteractionApi(db: Db, referential: ReferentialServices): T
 // TMF681 Communication
 
 interface MessageRow {
-  src: 'notification' | 'invoice';
+  src: 'notification' | 'invoice' | 'message';
   key: string;
   channel: string;
   recipient: string | null;
@@ -446,6 +448,12 @@ const INVOICES = sql`SELECT 'invoice' AS src, i.number AS key, d.channel, d.emai
     d.invoice_id AS ord
   FROM billing_delivery d JOIN billing_invoice i ON i.id = d.invoice_id JOIN customer c ON c.id = d.customer_id`;
 
+/** Messages sent through TMF681 itself (POST communicationMessage, table tmf_message). */
+const SENT = sql`SELECT 'message' AS src, m.code AS key, m.channel, m.recipient, m.content AS text,
+    m.status, m.attempts, m.last_error, m.created_at, m.sent_at,
+    c.code AS customer_code, ${CUSTOMER_NAME} AS customer_name, m.subject AS about, NULL::text AS run_id, m.id AS ord
+  FROM tmf_message m JOIN customer c ON c.id = m.customer_id`;
+
 function messageState(r: MessageRow): string {
   if (r.src === 'notification') return 'initial';
   switch (r.status ?? '') {
@@ -461,11 +469,11 @@ function messageState(r: MessageRow): string {
 }
 
 function toMessage(r: MessageRow, ctx: TmfContext): TmfObject {
-  const id = r.src === 'notification' ? `N${r.key}` : `INV-${r.key}`;
+  const id = r.src === 'notification' ? `N${r.key}` : r.src === 'message' ? r.key : `INV-${r.key}`;
   const type = r.channel === 'sms' ? 'SMS' : r.channel === 'email' ? 'email' : 'letter';
   const href = ctx.href('communicationManagement', 'communicationMessage', id);
   const content =
-    r.src === 'notification'
+    r.src !== 'invoice'
       ? (r.text ?? '')
       : r.channel === 'email'
         ? `Invoice ${r.key} attached`
@@ -474,7 +482,12 @@ function toMessage(r: MessageRow, ctx: TmfContext): TmfObject {
     id,
     href,
     messageType: type,
-    subject: r.src === 'notification' ? `About ${r.about ?? ''}` : `Invoice ${r.key}`,
+    subject:
+      r.src === 'message'
+        ? (r.about ?? '')
+        : r.src === 'notification'
+          ? `About ${r.about ?? ''}`
+          : `Invoice ${r.key}`,
     content,
     state: messageState(r),
     scheduledSendTime: isoOf(r.created_at),
@@ -514,18 +527,25 @@ function toMessage(r: MessageRow, ctx: TmfContext): TmfObject {
 }
 
 export class TmfMessages {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly delivery: DeliveryService,
+  ) {}
 
   async list(q: TmfListQuery, ctx: TmfContext): Promise<{ items: TmfObject[]; total: number }> {
     const parts: { from: RawBuilder<unknown>; where: RawBuilder<unknown>[] }[] = [];
-    for (const src of ['notification', 'invoice'] as const) {
+    for (const src of ['notification', 'invoice', 'message'] as const) {
       const where: RawBuilder<unknown>[] = [];
       let skip = false;
       for (const [attr, values] of Object.entries(q.filters)) {
         if (attr === 'id') {
           const keys = values
             .map((v) =>
-              src === 'notification' ? /^N(\d+)$/i.exec(v)?.[1] : /^INV-(.+)$/i.exec(v)?.[1]?.toUpperCase(),
+              src === 'notification'
+                ? /^N(\d+)$/i.exec(v)?.[1]
+                : src === 'message'
+                  ? /^(CM\d+)$/i.exec(v)?.[1]?.toUpperCase()
+                  : /^INV-(.+)$/i.exec(v)?.[1]?.toUpperCase(),
             )
             .filter((v) => v !== undefined);
           if (keys.length === 0) skip = true;
@@ -539,7 +559,11 @@ export class TmfMessages {
           where.push(sql`customer_code = ANY(${values.map((v) => v.toUpperCase())}::text[])`);
         else throw tmfInvalid(attr, 'is not a filterable attribute');
       }
-      if (!skip) parts.push({ from: src === 'notification' ? NOTIFICATIONS : INVOICES, where });
+      if (!skip)
+        parts.push({
+          from: src === 'notification' ? NOTIFICATIONS : src === 'message' ? SENT : INVOICES,
+          where,
+        });
     }
     const sel = (p: (typeof parts)[number]) =>
       sql`SELECT * FROM (${p.from}) t ${p.where.length ? sql`WHERE ${sql.join(p.where, sql` AND `)}` : sql``}`;
@@ -562,17 +586,127 @@ export class TmfMessages {
   async get(id: string, ctx: TmfContext): Promise<TmfObject | undefined> {
     return (await this.list({ offset: 0, limit: 1, filters: { id: [id] } }, ctx)).items[0];
   }
+
+  /**
+   * Sends an e-mail to a customer through the bills' SMTP sender (`DeliveryService.sendMessage`)
+   * and records it: `sending` (journal `message.queued`) before the send, then `sent` or `failed`
+   * with its event. One try; no transaction is open while the message is on the wire.
+   */
+  async send(body: Record<string, unknown>, ctx: TmfContext): Promise<TmfObject> {
+    const type = body.messageType;
+    if (type === 'SMS' || type === 'sms')
+      throw new DomainError(
+        'rule',
+        'tmf.channel_unavailable',
+        'GPTo has no SMS gateway: it sends e-mail only (its SMS are recorded by customer assistance, not sent)',
+        'messageType',
+      );
+    if (typeof type !== 'string' || type.toLowerCase() !== 'email')
+      throw tmfInvalid('messageType', 'email (the only channel GPTo sends on)');
+    const receivers = body.receiver;
+    if (!Array.isArray(receivers) || receivers.length !== 1)
+      throw tmfInvalid('receiver', 'give exactly one receiver (a customer)');
+    const r = (receivers[0] ?? {}) as Record<string, unknown>;
+    const party = (r.party ?? {}) as Record<string, unknown>;
+    const code = typeof party.id === 'string' ? party.id : typeof r.id === 'string' ? r.id : undefined;
+    if (!code) throw tmfInvalid('receiver[0].party.id', 'the customer code the message is for');
+    const customer = await this.db
+      .selectFrom('customer')
+      .select(['id', 'code', 'email'])
+      .where('code', '=', code.toUpperCase())
+      .executeTakeFirst();
+    if (!customer)
+      throw new DomainError(
+        'not_found',
+        'tmf.not_found',
+        `customer ${code} does not exist`,
+        'receiver[0].party.id',
+      );
+    const email = typeof r.email === 'string' && r.email !== '' ? r.email : customer.email?.trim();
+    if (!email || !/^[^\s@<>,;]{1,64}@[^\s@<>,;]{1,190}\.[^\s@<>,;]{2,}$/.test(email))
+      throw tmfInvalid('receiver[0].email', 'a valid e-mail address (the customer has none on file)');
+    const content = body.content;
+    if (typeof content !== 'string' || content.trim() === '' || content.length > 20_000)
+      throw tmfInvalid('content', 'the text to send, at most 20000 characters');
+    const subject = body.subject ?? 'GPTo Télécom';
+    if (typeof subject !== 'string' || subject.length > 200 || /[\r\n]/.test(subject))
+      throw tmfInvalid('subject', 'one line of at most 200 characters');
+    if (!this.delivery.mailConfigured)
+      throw new DomainError(
+        'unavailable',
+        'mail.not_configured',
+        'no SMTP server configured (GPTO_SMTP_URL): GPTo cannot send e-mail',
+        'messageType',
+      );
+    const row = await this.db.transaction().execute(async (trx) => {
+      const m = await sql<{ id: number; code: string }>`
+        INSERT INTO tmf_message (code, customer_id, channel, recipient, subject, content, status, attempts, user_id)
+        VALUES ('CM' || lpad(nextval('tmf_message_seq')::text, 8, '0'), ${customer.id}, 'email', ${email},
+                ${subject}, ${content}, 'sending', 1, ${ctx.actor.userId}::bigint)
+        RETURNING id, code`.execute(trx);
+      const msg = m.rows[0] as { id: number; code: string };
+      await appendEvent(trx, {
+        entityType: 'communication_message',
+        entityId: msg.code,
+        customerId: customer.id,
+        kind: 'message.queued',
+        userId: ctx.actor.userId,
+        payload: { code: msg.code, channel: 'email', to: email, subject },
+      });
+      return msg;
+    });
+    let outcome: { ok: true; messageId: string | null } | { ok: false; error: string };
+    try {
+      outcome = { ok: true, ...(await this.delivery.sendMessage({ to: email, subject, text: content })) };
+    } catch (err) {
+      outcome = { ok: false, error: (err instanceof Error ? err.message : String(err)).slice(0, 500) };
+    }
+    await this.db.transaction().execute(async (trx) => {
+      await sql`UPDATE tmf_message SET status = ${outcome.ok ? 'sent' : 'failed'},
+          sent_at = ${outcome.ok ? new Date() : null}, message_id = ${outcome.ok ? outcome.messageId : null},
+          last_error = ${outcome.ok ? null : outcome.error}
+        WHERE id = ${row.id}`.execute(trx);
+      await appendEvent(trx, {
+        entityType: 'communication_message',
+        entityId: row.code,
+        customerId: customer.id,
+        kind: outcome.ok ? 'message.sent' : 'message.failed',
+        userId: ctx.actor.userId,
+        payload: outcome.ok
+          ? { code: row.code, to: email, messageId: outcome.messageId }
+          : { code: row.code, to: email, error: outcome.error },
+      });
+    });
+    return (await this.get(row.code, ctx)) as TmfObject;
+  }
 }
 
-export function communicationApi(db: Db): TmfApiDef {
-  const messages = new TmfMessages(db);
+export function communicationApi(db: Db, delivery: DeliveryService): TmfApiDef {
+  const messages = new TmfMessages(db, delivery);
   const resource: TmfResourceDef = {
     path: 'communicationMessage',
     type: 'CommunicationMessage',
     read: 'customer:read',
+    write: 'customer:write',
     pushdown: ['id', 'messageType', 'receiver.id'],
     list: (q, ctx) => messages.list(q, ctx),
     get: (id, ctx) => messages.get(id, ctx),
+    create: (body, ctx) => messages.send(body, ctx),
+    events: {
+      entityTypes: ['communication_message', 'invoice'],
+      classify: ({ kind }) =>
+        kind === 'message.sent' ||
+        kind === 'message.failed' ||
+        kind === 'invoice.emailed' ||
+        kind === 'invoice.email_failed'
+          ? 'StateChangeEvent'
+          : null,
+      idOf: async (entityId, { kind, payload }) => {
+        if (kind.startsWith('message.')) return entityId;
+        const number = (payload as { number?: unknown } | null)?.number;
+        return typeof number === 'string' ? `INV-${number}` : undefined;
+      },
+    },
   };
   return { name: 'communicationManagement', title: 'TMF681 Communication Management', resources: [resource] };
 }
