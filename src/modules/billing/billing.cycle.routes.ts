@@ -4,6 +4,7 @@ import type { BillingCycleServices } from './cycle.module.js';
 import { by, IdParam, Period } from './billing.http.js';
 import { registerCollectionRoutes } from './collection.routes.js';
 import { registerDeliveryRoutes } from './delivery.routes.js';
+import { registerRefundRoutes } from './refund.routes.js';
 import { BillingCycleError, invalidInput } from './cycle.errors.js';
 import { billContexts, invoiceBatch, renderInvoicePdf, renderReceiptPdf } from './invoice-pdf.js';
 import type { InvoiceDoc } from './invoices.service.js';
@@ -378,5 +379,6 @@ export async function registerBillingCycleRoutes(
 
     registerCollectionRoutes(scope, s);
     registerDeliveryRoutes(scope, s);
+    registerRefundRoutes(scope, s);
   });
 }

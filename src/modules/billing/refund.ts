@@ -50,6 +50,44 @@ export class RefundService {
     private readonly currency: string,
   ) {}
 
+  async get(ref: string): Promise<RefundDoc> {
+    const r = await sql<{
+      id: string;
+      number: string;
+      payer_id: string;
+      payer_code: string;
+      customer_id: string;
+      amount: string;
+      currency: string;
+      method: PaymentMethod;
+      payment_number: string | null;
+      reason: string;
+      reference: string | null;
+      refunded_at: Date;
+      refunded_by: string | null;
+    }>`SELECT r.id, r.number, r.payer_id, p.code AS payer_code, r.customer_id, r.amount, r.currency, r.method,
+          pm.number AS payment_number, r.reason, r.reference, r.refunded_at, r.refunded_by
+        FROM billing_refund r JOIN payer p ON p.id = r.payer_id LEFT JOIN billing_payment pm ON pm.id = r.payment_id
+        WHERE r.number = ${ref.toUpperCase()}`.execute(this.db);
+    const row = r.rows[0];
+    if (!row) throw new DomainError('not_found', 'refund.not_found', `refund ${ref} does not exist`);
+    return {
+      id: Number(row.id),
+      number: row.number,
+      payerId: Number(row.payer_id),
+      payerCode: row.payer_code,
+      customerId: Number(row.customer_id),
+      amount: Number(row.amount),
+      currency: row.currency,
+      method: row.method,
+      paymentNumber: row.payment_number,
+      reason: row.reason,
+      reference: row.reference,
+      refundedAt: new Date(row.refunded_at).toISOString(),
+      refundedBy: row.refunded_by === null ? null : Number(row.refunded_by),
+    };
+  }
+
   async record(input: RefundInput, by: Actor): Promise<RefundDoc> {
     return this.db.transaction().execute((trx) => this.recordIn(trx, input, by));
   }
