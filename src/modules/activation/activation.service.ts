@@ -508,6 +508,36 @@ export class ActivationService {
   }
 
   /**
+   * Withdraws an order the automaton has not claimed yet (TMF641 cancelServiceOrder), in the
+   * caller's transaction: it becomes `cancelled` with the reason, and its event is written. False
+   * when it is no longer pending (on the element now, or ended); undefined when it does not exist.
+   */
+  async withdrawIn(trx: Executor, id: number, reason: string, by: Actor): Promise<boolean | undefined> {
+    const r = await trx
+      .updateTable('act_order')
+      .set({ status: 'cancelled', error: reason, error_code: 'cancelled', finished_at: this.clock.now() })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .returning(['id', 'operation', 'line_id', 'customer_id', 'request_ref'])
+      .executeTakeFirst();
+    if (!r) {
+      const exists = await trx.selectFrom('act_order').select('id').where('id', '=', id).executeTakeFirst();
+      return exists ? false : undefined;
+    }
+    await appendEvent(trx, {
+      entityType: 'activation_order',
+      entityId: r.id,
+      kind: 'activation.order_cancelled',
+      customerId: r.customer_id,
+      lineId: r.line_id,
+      actor: by.actor ?? null,
+      userId: by.userId,
+      payload: { operation: r.operation, reason, requestRef: r.request_ref },
+    });
+    return true;
+  }
+
+  /**
    * On-demand queries for the assistance screens (line status, meter index, HLR status): through
    * the same pools, journaled, no order. An element that is down answers `unavailable` at once
    * instead of making an agent wait for the circuit to close.

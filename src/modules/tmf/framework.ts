@@ -83,6 +83,11 @@ export interface TmfEventMapping {
   classify(event: { kind: string; payload: unknown }): TmfEventSuffix | null;
   /** Undefined: the row is not about this resource (e.g. an Organization's row for Individual). */
   idOf?(entityId: string, event: { kind: string; payload: unknown }): Promise<string | undefined>;
+  /**
+   * The resource as this journal row left it, where the row says more than a read at delivery (a
+   * state change's new state): the notification shows that instead of the current value.
+   */
+  atEvent?(resource: TmfObject, event: { kind: string; payload: unknown }): TmfObject;
 }
 
 export interface TmfApiDef {

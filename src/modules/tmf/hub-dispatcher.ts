@@ -457,11 +457,13 @@ export class TmfHub {
           ? { id, href: ctx.href(api.name, def.path, id), '@type': def.type }
           : await def.get(id, ctx);
       if (!resource) continue;
+      const shown =
+        def.events.atEvent && suffix !== 'DeleteEvent' ? def.events.atEvent(resource, event) : resource;
       const body = {
         eventId: String(row.event_id),
         eventTime: new Date(row.occurred_at).toISOString(),
         eventType,
-        event: { [lowerFirst(def.type)]: resource },
+        event: { [lowerFirst(def.type)]: shown },
       };
       if (!hubAccepts(filter, eventType, body)) continue;
       out.push({ path: `listener/${lowerFirst(eventType)}`, body });

@@ -65,7 +65,7 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
     productCatalogApi(deps.db),
     serviceInventoryApi(deps.db, deps.activation),
     serviceActivationApi(deps.db, deps.activation),
-    serviceOrderingApi(deps.db, deps.activation),
+    serviceOrderingApi(deps.db, deps.activation, deps.requests),
     stockApi(deps.db, deps.inventory),
   ];
 }

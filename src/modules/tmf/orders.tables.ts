@@ -29,7 +29,30 @@ export interface TmfCancelProductOrderTable {
   created_by: number | null;
 }
 
+/** TMF641 cancelServiceOrder records (migration 0751). */
+export interface TmfCancelServiceOrderTable {
+  id: Generated<number>;
+  code: string;
+  order_id: number;
+  cancellation_reason: string;
+  requested_cancellation_date: Date | null;
+  effective_cancellation_date: Date | null;
+  state: 'accepted' | 'terminatedWithError' | 'inProgress' | 'done';
+  error: string | null;
+  created_at: Timestamp;
+  created_by: number | null;
+}
+
+/** The last TMF622 state noted per order (migration 0750). */
+export interface TmfOrderStateTable {
+  request_id: number;
+  state: string;
+  changed_at: Timestamp;
+}
+
 export interface TmfOrderTables {
   tmf_product_order: TmfProductOrderTable;
   tmf_cancel_product_order: TmfCancelProductOrderTable;
+  tmf_cancel_service_order: TmfCancelServiceOrderTable;
+  tmf_order_state: TmfOrderStateTable;
 }

@@ -3,7 +3,6 @@ import type { Db } from '../../platform/db.js';
 import { DomainError } from '../../platform/errors.js';
 import { appendEvent } from '../../platform/events.js';
 import type { RequestsModule } from '../requests/index.js';
-import { PENDING_RESUMED } from '../requests/index.js';
 import type { RequestCreate } from '../requests/requests.schemas.js';
 import { TmfCancelProductOrders } from './cancel-product-order.js';
 import { isoOf } from './common.js';
@@ -47,25 +46,17 @@ export const CUSTOMER_STEPS = ['quote_acceptance', 'deposit', 'payment', 'choose
 
 /**
  * The order's TMF state from the request (alias r) and its workflow instance (alias i), in SQL so
- * that `state=` filters run in the database. `held` is a request waiting for network capacity
- * (the inventory's pending requests); the short waits on the activation automaton are progress.
+ * that `state=` filters run in the database. The derivation is the SQL function of migration 0750
+ * (`tmf_product_order_state`), the same one whose changes the journal records for the hub:
+ * `held` is a request waiting for network capacity (a hold resumed by PENDING_RESUMED, the
+ * inventory's pending requests); no task done yet is `acknowledged`; only CUSTOMER_STEPS open is
+ * `pending`; anything else open (the short waits on the activation automaton included) is
+ * `inProgress`.
  */
-const STATE = sql<OrderState>`CASE r.status
-  WHEN 'completed' THEN 'completed'
-  WHEN 'cancelled' THEN 'cancelled'
-  WHEN 'rejected' THEN 'rejected'
-  ELSE CASE
-    WHEN EXISTS (SELECT 1 FROM wf_task t WHERE t.instance_id = i.id AND t.status = 'held'
-                 AND t.resume_event = ${PENDING_RESUMED}) THEN 'held'
-    WHEN NOT EXISTS (SELECT 1 FROM wf_task t WHERE t.instance_id = i.id AND t.status = 'done') THEN 'acknowledged'
-    WHEN EXISTS (SELECT 1 FROM wf_task t WHERE t.instance_id = i.id AND t.status IN ('ready', 'claimed')
-                 AND t.kind = 'human' AND t.node = ANY(${CUSTOMER_STEPS}::text[]))
-     AND NOT EXISTS (SELECT 1 FROM wf_task t WHERE t.instance_id = i.id
-                 AND t.status IN ('ready', 'claimed', 'waiting', 'held')
-                 AND NOT (t.kind = 'human' AND t.node = ANY(${CUSTOMER_STEPS}::text[]))) THEN 'pending'
-    ELSE 'inProgress'
-  END
-END`;
+const STATE = sql<OrderState>`tmf_product_order_state(r.status, i.id)`;
+
+/** The journal row of a real change of an order's state (migration 0750), payload {number, from, to}. */
+export const STATE_CHANGED = 'request.tmf_state_changed';
 
 const ORDER_STATES: readonly OrderState[] = [
   'acknowledged',
@@ -647,12 +638,21 @@ export function productOrderingApi(db: Db, requests: RequestsModule): TmfApiDef 
       entityTypes: ['service_request'],
       classify: ({ kind }) => {
         if (kind === 'request.created') return 'CreateEvent';
-        if (kind === 'request.completed' || kind === 'request.rejected' || kind === 'request.cancelled')
-          return 'StateChangeEvent';
+        // one row per real change of the derived state, written at commit (migration 0750):
+        // acknowledged → pending/inProgress/held … → completed/cancelled/rejected
+        if (kind === STATE_CHANGED) return 'StateChangeEvent';
         if (kind === 'request.order_updated') return 'AttributeValueChangeEvent';
         return null;
       },
       idOf: numberOf,
+      // the state the change led to, not the one at delivery (a listener back after a while
+      // receives every state in turn)
+      atEvent: (order, { kind, payload }) => {
+        const to = kind === STATE_CHANGED ? (payload as { to?: unknown }).to : undefined;
+        if (typeof to !== 'string') return order;
+        const items = (order.productOrderItem as Record<string, unknown>[] | undefined) ?? [];
+        return { ...order, state: to, productOrderItem: items.map((i) => ({ ...i, state: to })) };
+      },
     },
   };
   const cancelProductOrder: TmfResourceDef = {

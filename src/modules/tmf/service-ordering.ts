@@ -1,5 +1,7 @@
 import type { Db } from '../../platform/db.js';
 import type { ActivationModule } from '../activation/index.js';
+import type { RequestsModule } from '../requests/index.js';
+import { cancelServiceOrderResource } from './cancel-service-order.js';
 import { tmfInvalid, type TmfApiDef, type TmfObject, type TmfResourceDef } from './framework.js';
 import {
   characteristicsOf,
@@ -35,7 +37,22 @@ const ORDER_FIELDS = new Set([
   '@baseType',
 ]);
 
-export function serviceOrderingApi(db: Db, activation: ActivationModule): TmfApiDef {
+/**
+ * The journal rows of an activation order's state changes and the TMF641 state each leads to:
+ * claimed by the automaton (migration 0750's `activation.order_started`), done, refused, withdrawn.
+ */
+const STATE_AFTER: Record<string, string> = {
+  'activation.order_started': ORDER_STATE.running!,
+  'activation.order_done': ORDER_STATE.done!,
+  'activation.order_refused': ORDER_STATE.refused!,
+  'activation.order_cancelled': ORDER_STATE.cancelled!,
+};
+
+export function serviceOrderingApi(
+  db: Db,
+  activation: ActivationModule,
+  requests: RequestsModule,
+): TmfApiDef {
   const services = new TmfServices(db, activation);
   const orders = new TmfActivationOrders(db);
 
@@ -105,11 +122,21 @@ export function serviceOrderingApi(db: Db, activation: ActivationModule): TmfApi
       entityTypes: ['activation_order'],
       classify: ({ kind }) => {
         if (kind === 'activation.order_queued' || kind === 'activation.order_replayed') return 'CreateEvent';
-        if (kind === 'activation.order_done' || kind === 'activation.order_refused')
-          return 'StateChangeEvent';
+        if (kind in STATE_AFTER) return 'StateChangeEvent';
         return null;
+      },
+      // the state the change led to, not the one at delivery
+      atEvent: (order, { kind }) => {
+        const state = STATE_AFTER[kind];
+        if (!state) return order;
+        const items = (order.serviceOrderItem as Record<string, unknown>[] | undefined) ?? [];
+        return { ...order, state, serviceOrderItem: items.map((i) => ({ ...i, state })) };
       },
     },
   };
-  return { name: SERVICE_ORDERING_API, title: 'TMF641 Service Ordering', resources: [serviceOrder] };
+  return {
+    name: SERVICE_ORDERING_API,
+    title: 'TMF641 Service Ordering',
+    resources: [serviceOrder, cancelServiceOrderResource(db, activation, requests)],
+  };
 }

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { sql } from 'kysely';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app.js';
@@ -363,23 +364,215 @@ describe('TMF641/TMF638 events', () => {
             n.body.event.service?.id === FIXED_DN &&
             n.body.event.service.state === 'active',
         );
-      while ((orderNotes().length < 2 || !lineBack()) && Date.now() < deadline)
+      while ((orderNotes().length < 3 || !lineBack()) && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 25));
       expect(orderNotes().map((n) => n.body.eventType)).toEqual([
         'ServiceOrderCreateEvent',
+        'ServiceOrderStateChangeEvent',
         'ServiceOrderStateChangeEvent',
       ]);
       expect(orderNotes().map((n) => n.path)).toEqual([
         '/orders/listener/serviceOrderCreateEvent',
         '/orders/listener/serviceOrderStateChangeEvent',
+        '/orders/listener/serviceOrderStateChangeEvent',
       ]);
-      // the resource as it is when sent: the order completed by then
-      expect(orderNotes()[1]!.body.event.serviceOrder).toMatchObject({ state: 'completed' });
+      // each state change with the state it led to: claimed by the automaton, then done
+      expect(
+        orderNotes()
+          .slice(1)
+          .map((n) => n.body.event.serviceOrder!.state),
+      ).toEqual(['inProgress', 'completed']);
+      for (const n of orderNotes())
+        expect(swaggerErrors('TMF641', 'ServiceOrder', n.body.event.serviceOrder)).toEqual([]);
       expect(lineBack()).toBe(true);
     } finally {
       await hub.stop();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
     }
+  });
+});
+
+describe('TMF641 cancelServiceOrder', () => {
+  const MOBILE2 = '771230002';
+  let lineId: number;
+
+  beforeAll(async () => {
+    await t.app.requests.loadDefaultScenarios();
+    const s = await t.call('POST', `/api/v1/customers/${customerCode}/subscriptions`, admin, {
+      productCode: 'MOBILE-POST',
+      directoryNumber: MOBILE2,
+      simIccid: cards[1]!.iccid,
+    });
+    expect(s.statusCode, s.body).toBe(201);
+    const sub = s.json() as { id: number; status: string };
+    lineId = sub.id;
+    if (sub.status === 'pending')
+      expect(
+        (await t.call('POST', `/api/v1/subscriptions/${sub.id}/status`, admin, { status: 'active' }))
+          .statusCode,
+      ).toBe(200);
+    // on the network (in the HLR) before anything is suspended there
+    const on = await t.call('POST', `${ACT}/service`, switching, { id: MOBILE2 });
+    expect(on.statusCode, on.body).toBeLessThan(300);
+    await drain();
+    expect(((await t.call('GET', `${ACT}/service/${MOBILE2}`, switching)).json() as Obj).state).toBe(
+      'active',
+    );
+  });
+
+  const queue = async (token: string) => {
+    const res = await t.call('POST', `${ORD}/serviceOrder`, token, {
+      serviceOrderItem: [{ id: '1', action: 'modify', service: { id: MOBILE2, state: 'inactive' } }],
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return (res.json() as Obj).id;
+  };
+  const orderState = async (id: string) =>
+    ((await t.call('GET', `${ORD}/serviceOrder/${id}`, admin)).json() as Obj).state;
+
+  it('withdraws a queued order: done at once, the order cancelled; valid against the v4 swagger', async () => {
+    const id = await queue(switching);
+    expect(await orderState(id)).toBe('acknowledged');
+    const res = await t.call('POST', `${ORD}/cancelServiceOrder`, switching, {
+      serviceOrder: { id, '@referredType': 'ServiceOrder' },
+      cancellationReason: 'customer changed their mind',
+      requestedCancellationDate: '2026-12-01T08:00:00.000Z',
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const c = res.json() as Obj & { href: string };
+    expect(res.headers.location).toBe(c.href);
+    expect(swaggerErrors('TMF641', 'CancelServiceOrder', c)).toEqual([]);
+    expect(c).toMatchObject({
+      state: 'done',
+      cancellationReason: 'customer changed their mind',
+      requestedCancellationDate: '2026-12-01T08:00:00.000Z',
+      serviceOrder: { id, '@referredType': 'ServiceOrder' },
+      '@type': 'CancelServiceOrder',
+    });
+    expect(typeof c.effectiveCancellationDate).toBe('string');
+    const order = (await t.call('GET', `${ORD}/serviceOrder/${id}`, admin)).json() as Obj;
+    expect(order.state).toBe('cancelled');
+    expect(swaggerErrors('TMF641', 'ServiceOrder', order)).toEqual([]);
+    // the automaton never runs it
+    await drain();
+    expect(await orderState(id)).toBe('cancelled');
+
+    const one = await t.call('GET', `${ORD}/cancelServiceOrder/${c.id}`, switching);
+    expect(one.statusCode).toBe(200);
+    expect(one.json()).toEqual(c);
+    const listed = await t.call('GET', `${ORD}/cancelServiceOrder?serviceOrder.id=${id}`, switching);
+    expect(listed.headers['x-total-count']).toBe('1');
+    expect((listed.json() as Obj[]).map((x) => x.id)).toEqual([c.id]);
+    for (const x of listed.json() as Obj[])
+      expect(swaggerErrors('TMF641', 'CancelServiceOrder', x)).toEqual([]);
+    const projected = await t.call('GET', `${ORD}/cancelServiceOrder?state=done&fields=state`, switching);
+    expect(projected.json()).toContainEqual({
+      id: c.id,
+      href: c.href,
+      state: 'done',
+      '@type': 'CancelServiceOrder',
+    });
+
+    // an ended order cannot be cancelled; unknown ones are named
+    const again = await t.call('POST', `${ORD}/cancelServiceOrder`, switching, { serviceOrder: { id } });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ field: 'serviceOrder.id', '@type': 'Error' });
+    const unknown = await t.call('POST', `${ORD}/cancelServiceOrder`, switching, {
+      serviceOrder: { id: '99999999' },
+    });
+    expect(unknown.statusCode).toBe(422);
+    expect(unknown.json()).toMatchObject({ field: 'serviceOrder.id' });
+    const bad = await t.call('POST', `${ORD}/cancelServiceOrder`, switching, { order: { id } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ field: 'order' });
+    expect((await t.call('GET', `${ORD}/cancelServiceOrder/CSO99999999`, switching)).statusCode).toBe(404);
+    expect((await t.call('GET', `${ORD}/cancelServiceOrder?state=finished`, switching)).statusCode).toBe(400);
+  });
+
+  it('an order already on its element cannot be called back: terminatedWithError, the order runs to its end', async () => {
+    const id = await queue(switching);
+    // the automaton's claim (as its queue query does it), with a lease already over so that the
+    // next drain takes it over and runs it
+    await sql`UPDATE act_order SET status = 'running', claimed_by = 'test', lease_until = now(), started_at = now()
+      WHERE id = ${Number(id)}`.execute(t.tdb.db);
+    expect(await orderState(id)).toBe('inProgress');
+    const started = await sql<{ n: number }>`SELECT count(*)::int AS n FROM event
+      WHERE entity_type = 'activation_order' AND entity_id = ${id} AND kind = 'activation.order_started'`.execute(
+      t.tdb.db,
+    );
+    expect(started.rows[0]?.n).toBe(1);
+    const res = await t.call('POST', `${ORD}/cancelServiceOrder`, switching, { serviceOrder: { id } });
+    expect(res.statusCode, res.body).toBe(201);
+    const c = res.json() as Obj;
+    expect(swaggerErrors('TMF641', 'CancelServiceOrder', c)).toEqual([]);
+    expect(c.state).toBe('terminatedWithError');
+    expect(c.effectiveCancellationDate).toBeUndefined();
+    expect(await orderState(id)).toBe('inProgress');
+    await drain();
+    expect(await orderState(id)).toBe('completed');
+    // back in service for the next test
+    const restore = await t.call('POST', `${ORD}/serviceOrder`, switching, {
+      serviceOrderItem: [{ id: '1', action: 'modify', service: { id: MOBILE2, state: 'active' } }],
+    });
+    expect(restore.statusCode, restore.body).toBe(201);
+    await drain();
+  });
+
+  it("an order of a service request cancels that request by the requests module's rule (request:write needed)", async () => {
+    const r = await t.call('POST', '/api/v1/requests', admin, {
+      kind: 'suspension',
+      customer: customerCode,
+      subscriptionId: lineId,
+    });
+    expect(r.statusCode, r.body).toBe(201);
+    const number = (r.json() as { number: string }).number;
+    await t.app.workflow.drain();
+    const queued = (await t.call('GET', `${ORD}/serviceOrder?externalId=${number}`, admin)).json() as Obj[];
+    expect(queued.map((o) => o.state)).toEqual(['acknowledged']);
+    const id = queued[0]!.id;
+    // externalId: the request number (act_order keeps the request's id)
+    expect(queued[0]).toMatchObject({ externalId: number });
+
+    // switching may write activation orders but not cancel requests
+    const refused = await t.call('POST', `${ORD}/cancelServiceOrder`, switching, { serviceOrder: { id } });
+    expect(refused.statusCode).toBe(403);
+    expect(await orderState(id)).toBe('acknowledged');
+    expect(
+      ((await t.call('GET', `/api/v1/requests/${number}`, admin)).json() as { status: string }).status,
+    ).toBe('open');
+
+    const supervisor = await t.login('supervisor');
+    const res = await t.call('POST', `${ORD}/cancelServiceOrder`, supervisor, {
+      serviceOrder: { id },
+      cancellationReason: 'asked by the customer',
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    expect((res.json() as Obj).state).toBe('done');
+    expect(await orderState(id)).toBe('cancelled');
+    const request = (await t.call('GET', `/api/v1/requests/${number}`, admin)).json() as {
+      status: string;
+      reason: string | null;
+    };
+    expect(request).toMatchObject({ status: 'cancelled', reason: 'asked by the customer' });
+    // the same request through TMF622
+    const po = await t.call('GET', `/tmf-api/productOrderingManagement/v4/productOrder/${number}`, admin);
+    expect(po.json()).toMatchObject({ state: 'cancelled' });
+    await drain();
+    expect(await orderState(id)).toBe('cancelled');
+  });
+
+  it('checks rights like the native activation API', async () => {
+    const id = await queue(switching);
+    const care = await t.login('care');
+    expect(
+      (await t.call('POST', `${ORD}/cancelServiceOrder`, care, { serviceOrder: { id } })).statusCode,
+    ).toBe(403);
+    expect(
+      (await t.call('POST', `${ORD}/cancelServiceOrder`, undefined, { serviceOrder: { id } })).statusCode,
+    ).toBe(401);
+    // reading needs activation:read only, as the orders themselves
+    expect((await t.call('GET', `${ORD}/cancelServiceOrder`, care)).statusCode).toBe(200);
+    await drain();
   });
 });

@@ -488,7 +488,11 @@ function orderFilters(filters: Record<string, string[]>, states: Record<string, 
         where.push(sql`o.operation = ANY(${values}::text[])`);
         break;
       case 'externalId':
-        where.push(sql`o.request_ref = ANY(${values}::text[])`);
+        // the request number; act_order.request_ref holds the request's id (the workflow's subject)
+        where.push(
+          sql`o.request_ref IN (SELECT sr.id::text FROM service_request sr
+            WHERE sr.number = ANY(${values.map((v) => v.toUpperCase())}::text[]))`,
+        );
         break;
       default:
         throw tmfInvalid(attr, 'is not a filterable attribute');
@@ -505,10 +509,12 @@ export class TmfActivationOrders {
   async select(q: TmfListQuery, states: Record<string, string>) {
     const where = orderFilters(q.filters, states);
     const cond = where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``;
-    const from = sql`FROM act_order o LEFT JOIN customer c ON c.id = o.customer_id`;
+    const from = sql`FROM act_order o LEFT JOIN customer c ON c.id = o.customer_id
+      LEFT JOIN service_request sr
+        ON sr.id = CASE WHEN o.request_ref ~ '^[0-9]{1,18}$' THEN o.request_ref::bigint END`;
     const [rows, n] = await Promise.all([
       sql<OrderRow>`SELECT o.id, o.element_code, o.operation, o.line_id, o.params, o.status, o.error, o.error_code,
-          o.request_ref, o.created_by, o.created_at, o.started_at, o.finished_at,
+          coalesce(sr.number, o.request_ref) AS request_ref, o.created_by, o.created_at, o.started_at, o.finished_at,
           c.code AS customer_code, CASE WHEN c.id IS NULL THEN NULL ELSE ${CUSTOMER_NAME} END AS customer_name
         ${from} ${cond} ORDER BY o.id DESC OFFSET ${q.offset} LIMIT ${q.limit}`.execute(this.db),
       sql<{ n: string }>`SELECT count(*) AS n ${from} ${cond}`.execute(this.db),
