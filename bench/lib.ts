@@ -401,32 +401,56 @@ export async function loadHttp(
 // CPU per request (Linux /proc): on a shared machine throughput measures the share of CPU the app
 // got, while the CPU a request costs the app and PostgreSQL changes much less with the load.
 
-function cpuTicks(pid: number): number {
+/** Fields of /proc/<pid>/stat after the command name (index 0 = state, 1 = ppid, 11 = utime…). */
+function procStat(pid: number): string[] | undefined {
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return Number(f[11] ?? 0) + Number(f[12] ?? 0); // utime + stime
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ');
   } catch {
-    return 0;
+    return undefined; // the process ended meanwhile
   }
 }
 
-/** The embedded server's postmaster and its children (backends), or [] for an external server. */
-function postgresPids(): number[] {
-  if (process.env.DATABASE_URL) return [];
+function cpuTicks(pid: number): number {
+  const f = procStat(pid) ?? [];
+  return Number(f[11] ?? 0) + Number(f[12] ?? 0); // utime + stime
+}
+
+/** The embedded server's postmaster pid, or undefined for an external server (DATABASE_URL). */
+function postmasterPid(): number | undefined {
+  if (process.env.DATABASE_URL) return undefined;
   const file = `${process.env.GPTO_BENCH_DATA_DIR ?? 'data/bench'}/pg/postmaster.pid`;
-  if (!existsSync(file)) return [];
-  const master = Number(readFileSync(file, 'utf8').split('\n')[0]);
-  const out = [master];
-  for (const d of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(d)) continue;
-    try {
-      const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
-      if (ppid === master) out.push(Number(d));
-    } catch {
-      // the process ended meanwhile
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/**
+ * All the CPU (user + system ticks) the PostgreSQL server has used since it started: the
+ * postmaster's own, its live children's (backends, autovacuum workers, background processes),
+ * and — through the postmaster's cutime/cstime — every child that has exited and been reaped.
+ * The sum only grows, whatever backends come and go between two readings (a difference of
+ * per-process counters did not: a backend that exited took its CPU with it, and the figure could
+ * come out negative). If a child is reaped while the children are being read, the postmaster's
+ * counters move, and the reading is taken again.
+ */
+function postgresTicks(master: number): number | undefined {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const m0 = procStat(master);
+    if (!m0) return undefined;
+    let children = 0;
+    for (const d of readdirSync('/proc')) {
+      if (!/^[0-9]+$/.test(d)) continue;
+      const f = procStat(Number(d));
+      if (f && Number(f[1]) === master) {
+        children += Number(f[11] ?? 0) + Number(f[12] ?? 0) + Number(f[13] ?? 0) + Number(f[14] ?? 0);
+      }
     }
+    const m1 = procStat(master);
+    if (!m1) return undefined;
+    const reaped = (f: string[]) => Number(f[13] ?? 0) + Number(f[14] ?? 0); // cutime + cstime
+    if (reaped(m0) === reaped(m1)) return Number(m1[11] ?? 0) + Number(m1[12] ?? 0) + reaped(m1) + children;
   }
-  return out;
+  return undefined;
 }
 
 export interface CpuPerRequest {
@@ -436,20 +460,24 @@ export interface CpuPerRequest {
   postgres: number | null;
 }
 
-/** Starts counting the CPU of the app process and of PostgreSQL; call the result with the request count. */
+/**
+ * Starts counting the CPU of the app process and of the whole embedded PostgreSQL server
+ * (postmaster, backends, background and exited processes: see postgresTicks); call the result
+ * with the request count. The server is the bench's own, so its CPU is the requests' (plus
+ * autovacuum and checkpoints, which the requests' writes cause).
+ */
 export function cpuMeter(appPid: number): (requests: number) => CpuPerRequest {
   const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
-  const pgBefore = postgresPids();
+  const master = postmasterPid();
+  const pg0 = master === undefined ? undefined : postgresTicks(master);
   const app0 = cpuTicks(appPid);
-  const pg0 = new Map(pgBefore.map((p) => [p, cpuTicks(p)]));
   return (requests) => {
     const n = Math.max(1, requests);
-    let pgTicks = 0;
-    // backends that started during the run count from zero
-    for (const p of new Set([...pgBefore, ...postgresPids()])) pgTicks += cpuTicks(p) - (pg0.get(p) ?? 0);
+    const app = (cpuTicks(appPid) - app0) / ticksPerMs / n;
+    const pg1 = master === undefined ? undefined : postgresTicks(master);
     return {
-      app: (cpuTicks(appPid) - app0) / ticksPerMs / n,
-      postgres: pgBefore.length ? pgTicks / ticksPerMs / n : null,
+      app,
+      postgres: pg0 === undefined || pg1 === undefined ? null : (pg1 - pg0) / ticksPerMs / n,
     };
   };
 }

@@ -288,7 +288,9 @@ async function canSkipForeignKeyChecks(pool: pg.Pool): Promise<boolean> {
          WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = ANY($1)
            AND NOT t.tgisinternal AND (t.tgtype & 4) <> 0
            -- the batch fills customer_search itself when triggers are off (see generateCustomers)
-           AND t.tgname <> 'customer_search_sync') AS ok`, // 4: TRIGGER_TYPE_INSERT
+           AND t.tgname <> 'customer_search_sync'
+           -- ENABLE ALWAYS triggers (the name-search words, migration 0010) fire in replica mode too
+           AND t.tgenabled <> 'A') AS ok`, // 4: TRIGGER_TYPE_INSERT
     [LOADED_TABLES],
   );
   return r.rows[0]?.ok === true;

@@ -104,6 +104,84 @@ export async function read360Json(db: Executor, ref: { id?: number; code?: strin
   return r.rows[0]?.doc ?? null;
 }
 
+/** `%w%` for LIKE, the fragment's own `\\`, `%` and `_` taken literally. */
+export function containsPattern(w: string): string {
+  return `%${w.replace(/[\\%_]/g, '\\$&')}%`;
+}
+
+/**
+ * The first `limit` ids (after `after`) of the customers whose search name contains every
+ * fragment word, through the word tables of migration 0010: `driver` (a fragment word of at least
+ * three characters, so the trigram index of search_word can resolve it) picks the distinct words
+ * that contain it; each such word's customers are read in id order from customer_word's primary
+ * key, only as far as `limit` of them pass the other words' test; the union's first `limit` ids
+ * are the page. The other words are tested on the narrow customer_search row, as `LIKE '%w%'`.
+ * The page of a common word costs a few index entries per matching word instead of a heap visit
+ * per matching customer. A subquery for `c.id IN (…)`.
+ */
+export function customerIdsByWords(driver: string, others: string[], after: number, limit: number) {
+  const tests = others.map((w) => sql`AND cs.search_name LIKE ${containsPattern(w)}`);
+  const othersTest = others.length
+    ? sql`AND EXISTS (SELECT 1 FROM customer_search cs WHERE cs.customer_id = cw.customer_id ${sql.join(tests, sql` `)})`
+    : sql``;
+  return sql<number>`(SELECT x.customer_id FROM search_word sw
+    CROSS JOIN LATERAL (SELECT cw.customer_id FROM customer_word cw
+      WHERE cw.word = sw.word AND cw.customer_id > ${after} ${othersTest}
+      ORDER BY cw.customer_id LIMIT ${limit}) x
+    WHERE sw.word LIKE ${containsPattern(driver)}
+    GROUP BY x.customer_id ORDER BY x.customer_id LIMIT ${limit})`;
+}
+
+/** For each fragment word, the distinct words of search_word that contain it (in word order). */
+export async function wordsContaining(db: Executor, fragments: string[]): Promise<string[][]> {
+  const r = await sql<{ words: string[] }>`
+    SELECT ARRAY(SELECT sw.word FROM search_word sw WHERE sw.word LIKE f.p ORDER BY sw.word) AS words
+    FROM unnest(${fragments.map(containsPattern)}::text[]) WITH ORDINALITY AS f(p, i) ORDER BY f.i`.execute(
+    db,
+  );
+  return r.rows.map((row) => row.words);
+}
+
+// Normalised words only ([a-z0-9@.], as gpto_norm and the search's own split produce): safe to
+// write as literals.
+const PLAIN_WORD = /^[a-z0-9@.]+$/;
+
+/**
+ * The first `limit` ids (after `after`) of the customers who, for each set of `sets`, have one of
+ * its words (the words of search_word containing one fragment word, see wordsContaining), and
+ * whose search name contains each of `shortWords` (fragment words under three characters).
+ * Each set is a merge of its words' customer_word ranges in id order and the sets are merge-joined,
+ * so the statement reads the postings only up to the page's last id (two common first name and
+ * surname: a few dozen index pages, where a test per candidate read thousands of rows). The
+ * words go in as literals: the statement's text varies with the number of words, so it is not
+ * kept as a prepared statement (platform/db.ts prepares parameterised texts only) and its plan
+ * sees the real words. A subquery for `c.id IN (…)`.
+ */
+export function customerIdsByWordSets(sets: string[][], shortWords: string[], after: number, limit: number) {
+  for (const w of [...sets.flat(), ...shortWords]) {
+    if (!PLAIN_WORD.test(w)) throw new Error(`not a normalised word: ${JSON.stringify(w)}`);
+  }
+  const from = sets.map((words, i) => {
+    const alias = sql.raw(`s${i}`);
+    const ranges = sql.join(
+      words.map(
+        (w) => sql`(SELECT customer_id FROM customer_word WHERE word = ${sql.lit(w)}
+          AND customer_id > ${sql.lit(Math.trunc(after))} ORDER BY customer_id)`,
+      ),
+      sql` UNION ALL `,
+    );
+    return i === 0
+      ? sql`(${ranges}) s0`
+      : sql`JOIN (${ranges}) ${alias} ON ${alias}.customer_id = s0.customer_id`;
+  });
+  const tests = shortWords.map((w) => sql`AND cs.search_name LIKE ${sql.lit(containsPattern(w))}`);
+  const where = shortWords.length
+    ? sql`WHERE EXISTS (SELECT 1 FROM customer_search cs WHERE cs.customer_id = s0.customer_id ${sql.join(tests, sql` `)})`
+    : sql``;
+  return sql<number>`(SELECT s0.customer_id FROM ${sql.join(from, sql` `)} ${where}
+    GROUP BY s0.customer_id ORDER BY s0.customer_id LIMIT ${sql.lit(Math.trunc(limit))})`;
+}
+
 /** The subscription of a directory number (the live one, else the latest) with its customer and payer. */
 export interface LineParties {
   subscription: Subscription;

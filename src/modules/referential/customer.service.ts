@@ -141,6 +141,9 @@ function assertBirthDateOrThrow(birthDate: string | null | undefined, today: Dat
   }
 }
 
+/** Above this many words in all, a multi-word name search drives by one word instead of merging. */
+const MAX_MERGED_WORDS = 64;
+
 export function parseCustomerRef(ref: string): { id?: number; code?: string } {
   if (/^[0-9]{1,15}$/.test(ref)) return { id: Number(ref) };
   return { code: ref.toUpperCase() };
@@ -367,13 +370,22 @@ export class CustomerService {
         .slice(0, 6);
       if (words.length === 0)
         throw refInvalid('customer.invalid', 'name', 'the name fragment has no letters or digits');
-      // Match and order on the narrow customer_search rows, and take the page there, so that only the
-      // page's customers are read wide (a common fragment matches thousands of customers).
-      let ids = this.db.selectFrom('customer_search as cs').select('cs.customer_id');
-      for (const w of words) ids = ids.where('cs.search_name', 'like', `%${w.replace(/[\\%_]/g, '\\$&')}%`);
-      if (after !== undefined) ids = ids.where('cs.customer_id', '>', after);
       const onlyName = !code && !document && !query.status && !phone;
-      const rows = onlyName
+      const rows = onlyName ? await this.searchByWords(q, words, after ?? 0, limit + 1) : undefined;
+      if (rows) {
+        const page = pageOf(rows, limit, (r) => [r.id]);
+        return {
+          items: page.items.map(toCustomer),
+          ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+        };
+      }
+      // Only words of one or two letters (common: the first ids match), or other criteria with the
+      // name: match and order on the narrow customer_search rows, and take the page there, so that
+      // only the page's customers are read wide.
+      let ids = this.db.selectFrom('customer_search as cs').select('cs.customer_id');
+      for (const w of words) ids = ids.where('cs.search_name', 'like', repo.containsPattern(w));
+      if (after !== undefined) ids = ids.where('cs.customer_id', '>', after);
+      const matches = onlyName
         ? await q
             .where('c.id', 'in', ids.orderBy('cs.customer_id').limit(limit + 1))
             .orderBy('c.id')
@@ -383,7 +395,7 @@ export class CustomerService {
             .orderBy('c.id')
             .limit(limit + 1)
             .execute();
-      const page = pageOf(rows, limit, (r) => [r.id]);
+      const page = pageOf(matches, limit, (r) => [r.id]);
       return {
         items: page.items.map(toCustomer),
         ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
@@ -396,6 +408,48 @@ export class CustomerService {
       .execute();
     const page = pageOf(rows, limit, (r) => [r.id]);
     return { items: page.items.map(toCustomer), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  }
+
+  /**
+   * A name search through the word tables (migration 0010), or undefined when no fragment word has
+   * three characters (no trigram to look its words up by; such words match many customers, and
+   * the caller's scan of customer_search in id order finds a page at once). One such word: it
+   * drives, the others are tested on customer_search (one statement). Several: each resolves to
+   * its words first, then their customer ranges are merge-joined (two statements).
+   */
+  private async searchByWords(
+    q: ReturnType<typeof repo.selectCustomer>,
+    words: string[],
+    after: number,
+    limit: number,
+  ): Promise<repo.CustomerRow[] | undefined> {
+    const long = words.filter((w) => w.length >= 3);
+    const short = words.filter((w) => w.length < 3);
+    if (long.length === 0) return undefined;
+    let ids;
+    if (long.length === 1) {
+      ids = repo.customerIdsByWords(long[0] as string, short, after, limit);
+    } else {
+      const sets = await repo.wordsContaining(this.db, long);
+      if (sets.some((s) => s.length === 0)) return [];
+      if (sets.reduce((n, s) => n + s.length, 0) <= MAX_MERGED_WORDS) {
+        ids = repo.customerIdsByWordSets(sets, short, after, limit);
+      } else {
+        // Fragments that each match many words ("ou", "an"…): drive by the one matching fewest.
+        const driver =
+          long[sets.reduce((best, s, i) => (s.length < (sets[best]?.length ?? 0) ? i : best), 0)];
+        ids = repo.customerIdsByWords(
+          driver as string,
+          words.filter((w) => w !== driver),
+          after,
+          limit,
+        );
+      }
+    }
+    return q
+      .where(sql<boolean>`c.id IN ${ids}`)
+      .orderBy('c.id')
+      .execute();
   }
 
   async timeline(ref: string, cursor: string | undefined, limit: number): Promise<Page<TimelineEvent>> {

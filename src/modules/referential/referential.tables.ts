@@ -167,8 +167,21 @@ export interface CustomerSearchTable {
   search_name: string;
 }
 
+/** The distinct words of the customers' search names (migration 0010), kept by triggers. */
+export interface SearchWordTable {
+  word: string;
+}
+
+/** One row per word of a customer's search name (migration 0010), kept by triggers. */
+export interface CustomerWordTable {
+  word: string;
+  customer_id: number;
+}
+
 export interface ReferentialTables {
   customer_search: CustomerSearchTable;
+  search_word: SearchWordTable;
+  customer_word: CustomerWordTable;
   category: CategoryTable;
   customer: CustomerTable;
   payer: PayerTable;
