@@ -28,6 +28,25 @@ describe('TMF673 Geographic Address', () => {
     expect((await t.call('GET', `${BASE}/geographicAddress/GA999999`, admin)).statusCode).toBe(404);
   });
 
+  it('answers the sub-addresses of an address: none known (GPTo stops at the street), 404 for an unknown address', async () => {
+    const [first] = (await t.call('GET', `${BASE}/geographicAddress?city=Dakar&limit=1`, admin)).json() as {
+      id: string;
+    }[];
+    const subs = await t.call('GET', `${BASE}/geographicAddress/${first!.id}/geographicSubAddress`, admin);
+    expect(subs.statusCode).toBe(200);
+    expect(subs.json()).toEqual([]);
+    expect(subs.headers['x-total-count']).toBe('0');
+    const one = await t.call('GET', `${BASE}/geographicAddress/${first!.id}/geographicSubAddress/1`, admin);
+    expect(one.statusCode).toBe(404);
+    expect(one.json()).toMatchObject({ '@type': 'Error', code: 'tmf.not_found' });
+    const unknown = await t.call('GET', `${BASE}/geographicAddress/GA999999/geographicSubAddress`, admin);
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ field: 'geographicAddressId' });
+    expect(
+      (await t.call('GET', `${BASE}/geographicAddress/${first!.id}/geographicSubAddress`)).statusCode,
+    ).toBe(401);
+  });
+
   it('validates addresses: success, partial with the closest streets, fails with the closest localities', async () => {
     const ok = await t.call('POST', `${BASE}/geographicAddressValidation`, admin, {
       provideAlternative: true,

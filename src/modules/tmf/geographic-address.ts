@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../platform/db.js';
+import { DomainError } from '../../platform/errors.js';
 import { appendEvent } from '../../platform/events.js';
 import { isoOf } from './common.js';
 import {
@@ -277,5 +278,41 @@ export function geographicAddressApi(db: Db): TmfApiDef {
         )?.code,
     },
   };
-  return { name: API, title: 'TMF673 Geographic Address Management', resources: [address, validation] };
+  /**
+   * Sub-addresses (building, level, unit, private street) of an address. GPTo knows addresses down
+   * to the street (serving areas) and customers' house numbers, never buildings, floors or
+   * apartments: every known address has an empty list; an unknown one is a 404.
+   */
+  const subAddress: TmfResourceDef = {
+    path: 'geographicAddress/:geographicAddressId/geographicSubAddress',
+    type: 'GeographicSubAddress',
+    read: 'customer:read',
+    list: async (_q, ctx) => {
+      const parent = ctx.params?.geographicAddressId ?? '';
+      if (!(await addresses.get(parent, ctx)))
+        throw new DomainError(
+          'not_found',
+          'tmf.not_found',
+          `GeographicAddress ${parent} does not exist`,
+          'geographicAddressId',
+        );
+      return { items: [], total: 0 };
+    },
+    get: async (_id, ctx) => {
+      const parent = ctx.params?.geographicAddressId ?? '';
+      if (!(await addresses.get(parent, ctx)))
+        throw new DomainError(
+          'not_found',
+          'tmf.not_found',
+          `GeographicAddress ${parent} does not exist`,
+          'geographicAddressId',
+        );
+      return undefined;
+    },
+  };
+  return {
+    name: API,
+    title: 'TMF673 Geographic Address Management',
+    resources: [address, validation, subAddress],
+  };
 }
