@@ -245,6 +245,18 @@ export async function run(argv: string[]): Promise<void> {
     let measuredFrom: Date;
     let measuredTo: Date;
     let checked = 0;
+    let journalCatchUpMs = 0;
+    const journaled = async (from: Date, to: Date) => {
+      const j = (
+        await rt.pool.query<{ ok: string; other: string }>(
+          `SELECT count(*) FILTER (WHERE outcome = 'ok') AS ok, count(*) FILTER (WHERE outcome <> 'ok') AS other
+           FROM act_command
+           WHERE element_code = $1 AND command LIKE 'DSP-LINE%' AND sent_at >= $2 AND sent_at <= $3`,
+          [ELEMENT, from, to],
+        )
+      ).rows[0];
+      return { ok: Number(j?.ok ?? 0), failed: Number(j?.other ?? 0) };
+    };
     try {
       const auth = await login(app.baseUrl, credentials);
       const put = await fetch(`${app.baseUrl}/api/v1/activation/elements/${ELEMENT}`, {
@@ -288,19 +300,21 @@ export async function run(argv: string[]): Promise<void> {
       consult = await loadHttp(app.baseUrl, auth, paths, args.connections, args.duration);
       cpuPerConsultation = cpu(consult.requests);
       measuredTo = new Date();
-      await new Promise((r) => setTimeout(r, 300)); // let the journal's last batch land
+      // The activation journal writes the DSP-LINE rows in batches behind the answers, through the
+      // same pool as the consultations: under load it lags, and rows still buffered when the app
+      // stops are lost. Wait (app running) until the count of the measured window stops growing.
+      const t1 = performance.now();
+      for (let last = -1; performance.now() - t1 < 60_000;) {
+        await new Promise((r) => setTimeout(r, 500));
+        const n = await journaled(measuredFrom, measuredTo);
+        if (n.ok + n.failed === last) break;
+        last = n.ok + n.failed;
+      }
+      journalCatchUpMs = performance.now() - t1;
     } finally {
       await app.close();
     }
-    const journal = (
-      await rt.pool.query<{ ok: string; other: string }>(
-        `SELECT count(*) FILTER (WHERE outcome = 'ok') AS ok, count(*) FILTER (WHERE outcome <> 'ok') AS other
-         FROM act_command
-         WHERE element_code = $1 AND command LIKE 'DSP-LINE%' AND sent_at >= $2 AND sent_at <= $3`,
-        [ELEMENT, measuredFrom, measuredTo],
-      )
-    ).rows[0];
-    const switchQueries = { ok: Number(journal?.ok ?? 0), failed: Number(journal?.other ?? 0) };
+    const switchQueries = await journaled(measuredFrom, measuredTo);
     await sim.close();
     sim = null;
     // Leave the bench database without a default switch pointing at a port that is gone.
@@ -332,7 +346,7 @@ export async function run(argv: string[]): Promise<void> {
       `\nswitch simulator: ${provisioned.ok} provisioning commands in ${(provisionMs / 1000).toFixed(1)} s; ` +
         `${checked} consultations checked against it before the run; ` +
         `${switchQueries.ok} DSP-LINE queries journaled ok during the run (${switchQueries.failed} not ok) ` +
-        `for ${consult.requests} consultations`,
+        `for ${consult.requests} consultations (the journal caught up ${(journalCatchUpMs / 1000).toFixed(1)} s after the run)`,
     );
     console.log(
       `CPU per consultation: app ${cpuPerConsultation?.app.toFixed(3)} ms, ` +
@@ -353,6 +367,7 @@ export async function run(argv: string[]): Promise<void> {
         checkedBeforeRun: checked,
         dspLineJournaledOk: switchQueries.ok,
         dspLineJournaledNotOk: switchQueries.failed,
+        journalCatchUpSeconds: journalCatchUpMs / 1000,
       },
       consultation: { ...consult, cpuMsPerRequest: cpuPerConsultation },
       pgbenchSelectOnly: {
