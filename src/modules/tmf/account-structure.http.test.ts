@@ -161,6 +161,70 @@ describe('TMF666 bill structure: cycles, format, presentation media', () => {
     });
   });
 
+  it('PATCH billStructure moves the payer to another cycle (billing:run); format and media are GPTo’s', async () => {
+    const url = `${BASE}/billingAccount/${paper.payerCode}`;
+    const patch = (token: string, body: unknown) =>
+      t.app.http.inject({
+        method: 'PATCH',
+        url,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/merge-patch+json' },
+        payload: JSON.stringify(body),
+      });
+    const moved = await patch(admin, {
+      name: 'Camara — siège',
+      billStructure: {
+        cycleSpecification: { id: 'bimonthly' },
+        format: { id: 'pdf' },
+        presentationMedia: [{ id: 'paper' }],
+      },
+    });
+    expect(moved.statusCode, moved.body).toBe(200);
+    const acc = moved.json() as Account;
+    expect(acc).toMatchObject({
+      name: 'Camara — siège',
+      billStructure: { cycleSpecification: { id: 'bimonthly' } },
+    });
+    expect(swaggerErrors('TMF666', 'BillingAccount', acc)).toEqual([]);
+    // the native side sees the same cycle, with its event
+    const row = await t.tdb.db
+      .selectFrom('billing_payer_cycle')
+      .select('cycle_code')
+      .where('payer_id', '=', paper.payerId)
+      .executeTakeFirstOrThrow();
+    expect(row.cycle_code).toBe('bimonthly');
+    const ev = await t.tdb.db
+      .selectFrom('event')
+      .select('payload')
+      .where('entity_type', '=', 'payer')
+      .where('entity_id', '=', String(paper.payerId))
+      .where('kind', '=', 'billing.cycle_changed')
+      .execute();
+    expect(ev.map((e) => e.payload)).toEqual([{ cycle: 'bimonthly' }]);
+
+    const unknown = await patch(admin, {
+      name: 'jamais',
+      billStructure: { cycleSpecification: { id: 'weekly' } },
+    });
+    expect(unknown.statusCode).toBe(422);
+    expect(unknown.json()).toMatchObject({ field: 'billStructure.cycleSpecification.id' });
+    const media = await patch(admin, { billStructure: { presentationMedia: [{ id: 'email' }] } });
+    expect(media.json()).toMatchObject({ status: '400', field: 'billStructure.presentationMedia' });
+    const format = await patch(admin, { billStructure: { format: { id: 'xml' } } });
+    expect(format.json()).toMatchObject({ status: '400', field: 'billStructure.format.id' });
+    // a commercial agent changes the payer (customer:write) but not its cycle (billing:run)
+    const commercial = await t.login('commercial');
+    const refused = await patch(commercial, { billStructure: { cycleSpecification: { id: 'quarterly' } } });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ field: 'billStructure.cycleSpecification.id' });
+    const same = await patch(commercial, { billStructure: { cycleSpecification: { id: 'bimonthly' } } });
+    expect(same.statusCode).toBe(200);
+    const after = (await t.call('GET', url, finance)).json() as Account;
+    expect(after).toMatchObject({
+      name: 'Camara — siège',
+      billStructure: { cycleSpecification: { id: 'bimonthly' } },
+    });
+  });
+
   it('rights: billing:read', async () => {
     const enquiries = await t.login('enquiries');
     for (const path of [

@@ -1,6 +1,8 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../platform/db.js';
 import { DomainError } from '../../platform/errors.js';
+import { hasRight } from '../../platform/auth/rights.js';
+import type { BillingCycleServices } from '../billing/cycle.index.js';
 import type { ReferentialServices } from '../referential/index.js';
 import type { Address } from '../referential/referential.schemas.js';
 import { contactInputOf, contactMediumOf, isoOf } from './common.js';
@@ -66,6 +68,7 @@ export class TmfAccounts {
     private readonly db: Db,
     private readonly referential: ReferentialServices,
     private readonly currency: string,
+    private readonly cycle?: BillingCycleServices,
   ) {}
 
   private toTmf(r: PayerRow, ctx: TmfContext): TmfObject {
@@ -254,10 +257,22 @@ export class TmfAccounts {
     if (!row) return undefined;
     for (const k of Object.keys(body)) {
       if (
-        !['name', 'state', 'contact', 'defaultPaymentMethod', 'id', 'href', '@type', '@baseType'].includes(k)
+        ![
+          'name',
+          'state',
+          'contact',
+          'defaultPaymentMethod',
+          'billStructure',
+          'id',
+          'href',
+          '@type',
+          '@baseType',
+        ].includes(k)
       )
         throw tmfInvalid(k, 'cannot be changed through TMF666 (balances come from the ledger)');
     }
+    // checked before anything is written: a refused cycle leaves the rest of the patch undone too
+    const cycle = await this.cycleOf(id, body, ctx);
     const patch: {
       name?: string;
       status?: 'active' | 'closed';
@@ -278,12 +293,82 @@ export class TmfAccounts {
     const method = this.methodOf(body);
     if (method) patch.paymentMethod = method;
     if (Object.keys(patch).length) await this.referential.payers.updatePayer(row.id, patch, ctx.actor);
+    if (cycle) await this.cycle?.accounts.setCycle(row.id, cycle, ctx.actor);
     return this.get(id, ctx);
+  }
+
+  /**
+   * `billStructure.cycleSpecification.id`: the payer's billing cycle (the native
+   * `PUT /api/v1/payers/:id/billing-cycle`, right `billing:run`). Its format and presentation media
+   * are GPTo's (the PDF; e-mail when the customer has an address): sent back unchanged or refused.
+   */
+  private async cycleOf(
+    id: string,
+    body: Record<string, unknown>,
+    ctx: TmfContext,
+  ): Promise<string | undefined> {
+    if (body.billStructure === undefined) return undefined;
+    const bs = body.billStructure as Record<string, unknown> | null;
+    if (bs === null || typeof bs !== 'object' || Array.isArray(bs))
+      throw tmfInvalid('billStructure', 'must be an object');
+    const current = (await this.get(id, ctx))?.billStructure as
+      | { cycleSpecification: { id: string }; format: { id: string }; presentationMedia: { id: string }[] }
+      | undefined;
+    if (!current) return undefined;
+    for (const k of Object.keys(bs))
+      if (!['cycleSpecification', 'format', 'presentationMedia', '@type'].includes(k))
+        throw tmfInvalid(`billStructure.${k}`, 'is not an attribute of a bill structure');
+    const format = (bs.format as { id?: unknown } | undefined)?.id;
+    if (bs.format !== undefined && format !== current.format.id)
+      throw tmfInvalid('billStructure.format.id', `GPTo makes one bill format: ${current.format.id}`);
+    if (bs.presentationMedia !== undefined) {
+      const ids = Array.isArray(bs.presentationMedia)
+        ? (bs.presentationMedia as { id?: unknown }[]).map((m) => m?.id)
+        : [];
+      if (ids.join() !== current.presentationMedia.map((m) => m.id).join())
+        throw tmfInvalid(
+          'billStructure.presentationMedia',
+          'bills go by e-mail when the customer has an e-mail address, else on paper: change the customer’s e-mail',
+        );
+    }
+    if (bs.cycleSpecification === undefined) return undefined;
+    const wanted = (bs.cycleSpecification as { id?: unknown } | null)?.id;
+    if (typeof wanted !== 'string')
+      throw tmfInvalid(
+        'billStructure.cycleSpecification.id',
+        'the billing cycle code (billingCycleSpecification)',
+      );
+    if (wanted === current.cycleSpecification.id) return undefined;
+    if (!this.cycle || !hasRight(ctx.principal.rights, 'billing:run'))
+      throw new DomainError(
+        'forbidden',
+        'auth.forbidden',
+        'the right "billing:run" is required to move a billing account to another cycle',
+        'billStructure.cycleSpecification.id',
+      );
+    const exists = await this.db
+      .selectFrom('billing_cycle')
+      .select('code')
+      .where('code', '=', wanted)
+      .executeTakeFirst();
+    if (!exists)
+      throw new DomainError(
+        'rule',
+        'billing.cycle_not_found',
+        `no billing cycle "${wanted}" (see billingCycleSpecification)`,
+        'billStructure.cycleSpecification.id',
+      );
+    return wanted;
   }
 }
 
-export function accountApi(db: Db, referential: ReferentialServices, currency: string): TmfApiDef {
-  const accounts = new TmfAccounts(db, referential, currency);
+export function accountApi(
+  db: Db,
+  referential: ReferentialServices,
+  currency: string,
+  cycle?: BillingCycleServices,
+): TmfApiDef {
+  const accounts = new TmfAccounts(db, referential, currency, cycle);
   const billingAccount: TmfResourceDef = {
     path: 'billingAccount',
     type: 'BillingAccount',
@@ -298,6 +383,7 @@ export function accountApi(db: Db, referential: ReferentialServices, currency: s
       entityTypes: ['payer'],
       classify: ({ kind, payload }) => {
         if (kind === 'payer.created') return 'CreateEvent';
+        if (kind === 'billing.cycle_changed') return 'AttributeValueChangeEvent';
         if (kind !== 'payer.updated') return null;
         const p = payload as { changes?: Record<string, unknown> } | null;
         return p?.changes && 'status' in p.changes ? 'StateChangeEvent' : 'AttributeValueChangeEvent';

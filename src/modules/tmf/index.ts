@@ -50,7 +50,7 @@ export function tmfApis(deps: TmfDeps): TmfApiDef[] {
   return [
     customerApi(deps.db, deps.referential),
     partyApi(deps.db, deps.referential),
-    accountApi(deps.db, deps.referential, deps.currency ?? 'XOF'),
+    accountApi(deps.db, deps.referential, deps.currency ?? 'XOF', deps.billingCycle),
     customerBillApi(deps.db, deps.billingCycle),
     paymentApi(deps.db, deps.billingCycle),
     troubleTicketApi(deps.db, deps.assistance),
