@@ -202,13 +202,48 @@ export async function run(): Promise<void> {
     console.log(`generating the plant (scale ${scale}) if not there yet…`);
     const plant = await generate(rt, inv, scale);
     printTable([plant], 'plant');
+    // Every run reserves for good (~20–30 k studies at full speed, spread over the 10 sites): say how
+    // much room is left, so that a reused data dir is not measured once its sites are saturated
+    // (studies then answer "not feasible", which is cheaper and would flatter the figure).
+    const freeBefore = (
+      await sql<{ ports: number; primary_pairs: number; numbers: number }>`
+        SELECT (SELECT min(n)::int FROM (SELECT count(*) FILTER (WHERE p.status = 'free') AS n
+                  FROM inv_port p JOIN inv_site s ON s.id = p.site_id WHERE s.code ~ '^BS[0-9]+$' GROUP BY p.site_id) x) AS ports,
+               (SELECT min(n)::int FROM (SELECT count(*) FILTER (WHERE p.status = 'free') AS n
+                  FROM inv_pair p JOIN inv_sdf f ON f.id = p.sdf_id WHERE p.kind = 'primary' AND f.code ~ '^BS[0-9]+-SR[0-9]+$' GROUP BY p.sdf_id) x) AS primary_pairs,
+               (SELECT min(n)::int FROM (SELECT count(*) FILTER (WHERE n.status = 'free') AS n
+                  FROM inv_number n JOIN inv_number_pool p ON p.id = n.pool_id WHERE p.code ~ '^FIXE-BS[0-9]+$' GROUP BY n.pool_id) x) AS numbers`.execute(
+        rt.db,
+      )
+    ).rows[0] ?? { ports: 0, primary_pairs: 0, numbers: 0 };
+    printTable([freeBefore], 'free before the run (least-equipped site, cabinet, pool)');
+    if (freeBefore.ports < 5000 || freeBefore.primary_pairs < 500)
+      console.log(
+        'WARNING: the bench plant is nearly used up; remove the data dir to generate a fresh one (studies may turn infeasible)',
+      );
 
     // Both measured phases start from a checkpoint, so that neither pays for flushing the other's
     // (or the generator's) dirty pages; pgbench's tables are made before either.
     await ensurePgbench(rt.url, 10);
     await sql`CHECKPOINT`.execute(rt.db);
 
+    // WAL written per study and per TPC-B transaction (pg_stat_wal, the whole server; each phase
+    // starts from a checkpoint): what a commit-bound workload pays per operation, load or not.
+    const walNow = async () =>
+      (
+        await sql<{ bytes: string; fpi: string; records: string }>`
+          SELECT wal_bytes::text AS bytes, wal_fpi::text AS fpi, wal_records::text AS records FROM pg_stat_wal`.execute(
+          rt.db,
+        )
+      ).rows[0] ?? { bytes: '0', fpi: '0', records: '0' };
+    const walPer = (a: { bytes: string; fpi: string; records: string }, b: typeof a, n: number) => ({
+      bytes: (Number(b.bytes) - Number(a.bytes)) / Math.max(1, n),
+      fpi: (Number(b.fpi) - Number(a.fpi)) / Math.max(1, n),
+      records: (Number(b.records) - Number(a.records)) / Math.max(1, n),
+    });
+
     // Study + reservation: each caller studies random addresses among the generated CPs.
+    const wal0 = await walNow();
     const runId = Date.now().toString(36);
     const latencies: number[] = [];
     let feasible = 0;
@@ -237,10 +272,20 @@ export async function run(): Promise<void> {
     );
     const lat = percentiles(latencies);
     const studyTps = latencies.length / seconds;
+    const studyWal = walPer(wal0, await walNow(), latencies.length);
 
     // pgbench TPC-B on the same server, same number of clients, same duration.
     await sql`CHECKPOINT`.execute(rt.db);
+    const wal2 = await walNow();
     const pgb = await runPgbench(rt.url, { mode: 'tpcb', clients: callers, seconds });
+    const pgbWal = walPer(wal2, await walNow(), pgb.transactions);
+    printTable(
+      [
+        { what: 'study + reservation', ...studyWal },
+        { what: 'pgbench TPC-B transaction', ...pgbWal },
+      ],
+      'WAL per operation (bytes, full-page images, records)',
+    );
     printTable(
       [
         {
@@ -369,8 +414,26 @@ export async function run(): Promise<void> {
       plant,
       callers,
       seconds,
-      study: { tps: studyTps, p50Ms: lat.p50, p95Ms: lat.p95, p99Ms: lat.p99, feasible, calls: lat.count },
-      pgbenchTpcb: { tps: pgb.tps, latencyMs: pgb.latencyMs, clients: callers },
+      study: {
+        tps: studyTps,
+        p50Ms: lat.p50,
+        p95Ms: lat.p95,
+        p99Ms: lat.p99,
+        feasible,
+        calls: lat.count,
+        walBytes: studyWal.bytes,
+        walFpi: studyWal.fpi,
+        walRecords: studyWal.records,
+      },
+      pgbenchTpcb: {
+        tps: pgb.tps,
+        latencyMs: pgb.latencyMs,
+        clients: callers,
+        walBytes: pgbWal.bytes,
+        walFpi: pgbWal.fpi,
+        walRecords: pgbWal.records,
+      },
+      freeBefore,
       ratioToPgbench: studyTps / pgb.tps,
       resume: { held: pendingCount, resumed, seconds: resumeSeconds },
     });
