@@ -157,6 +157,17 @@ async function waitEnded(
   }
 }
 
+/** When the phase's orders were all queued (by the workflow workers) and finished, in s from its start. */
+async function stages(db: Db, element: string, since: Date, t0: number) {
+  const r = await sql<{ queued: Date; first: Date; last: Date }>`
+    SELECT max(created_at) AS queued, min(finished_at) AS first, max(finished_at) AS last
+      FROM act_order WHERE element_code = ${element} AND created_at >= ${since}`.execute(db);
+  const at = (d: Date | null | undefined) =>
+    d ? round((d.getTime() - (Date.now() - (performance.now() - t0))) / 1000) : null;
+  const row = r.rows[0];
+  return { allQueuedS: at(row?.queued), firstDoneS: at(row?.first), lastDoneS: at(row?.last) };
+}
+
 export async function run(args: string[]): Promise<void> {
   const n = Number(args[0] ?? 10_000);
   const conns = Number(args[1] ?? 2);
@@ -177,13 +188,18 @@ export async function run(args: string[]): Promise<void> {
   const simPort = await sim.start();
   const stopLoops = new AbortController();
   const errors: unknown[] = [];
+  let firstErrorAt = '';
   const inventory = createInventory(rt.db, randomBytes(32));
   const workflow = createWorkflow(rt.db);
   const activation = createActivation(rt.db, {
     keys: (iccid) => inventory.sims.authKeys(iccid, AUTOMATON_ACTOR),
     keysMany: (iccids) => inventory.sims.authKeysMany(iccids, AUTOMATON_ACTOR),
     workflow,
-    onError: (e) => errors.push(e),
+    onError: (e) => {
+      errors.push(e);
+      if (errors.length === 1)
+        firstErrorAt = new Error('reported').stack?.split('\n').slice(2, 4).join(' ') ?? '';
+    },
   });
   try {
     const env = await environment();
@@ -286,6 +302,7 @@ export async function run(args: string[]): Promise<void> {
     const mobile = await waitEnded(rt.db, mobileIds, 1_800_000);
     const autoMs = performance.now() - t1;
     const autoCosts = await autoCost(n);
+    const mobileStages = await stages(rt.db, 'BENCH_HLR', since, t1);
 
     // --- fixed: raw MML client vs the automaton, on the switch simulator
     const fixedRaw = Array.from({ length: n }, (_, i) => ({ dn: dn(1, i), en: `R${seed}-${i}` }));
@@ -316,10 +333,12 @@ export async function run(args: string[]): Promise<void> {
       `f${seed}`,
     );
     const fixedAutoCost = await costMeter(rt.db, () => null);
+    const fixedSince = new Date();
     const t3 = performance.now();
     const fixed = await waitEnded(rt.db, fixedIds, 1_800_000);
     const fixedAutoMs = performance.now() - t3;
     const fixedAutoCosts = await fixedAutoCost(n);
+    const fixedStages = await stages(rt.db, 'BENCH_SW', fixedSince, t3);
 
     // --- on-demand line status through the same pools
     const qLat: number[] = [];
@@ -371,6 +390,13 @@ export async function run(args: string[]): Promise<void> {
       rows,
       `Activation: ${n} activations, ${conns} connection(s) per element, ${depth} in flight per connection`,
     );
+    printTable(
+      [
+        { phase: 'mobile', ...mobileStages },
+        { phase: 'fixed', ...fixedStages },
+      ],
+      'When the automaton phase got there (s from its start): every order queued by the workflow workers, first/last order finished',
+    );
     const costs = {
       mobileRaw: rawCosts,
       mobileAutomaton: autoCosts,
@@ -387,14 +413,19 @@ export async function run(args: string[]): Promise<void> {
       { what: 'raw mobile activation latency ms', ...r },
       { what: 'on-demand line status ms', ...q },
     ]);
-    if (errors.length)
-      console.log(`errors reported by the automaton: ${errors.length}; first: ${String(errors[0])}`);
+    if (errors.length) {
+      const e = errors[0] as { detail?: string; where?: string };
+      console.log(
+        `errors reported by the automaton: ${errors.length}; first: ${String(errors[0])}${e.detail ? ` (${e.detail})` : ''}${e.where ? ` at ${e.where}` : ''}; reported from ${firstErrorAt}`,
+      );
+    }
     printResult({
       bench: 'activation',
       n,
       connections: conns,
       pipeline: depth,
       costPerActivation: costs,
+      stages: { mobile: mobileStages, fixed: fixedStages },
       mobile: {
         rawPerSecond: round(rows[0]!.perSecond),
         automatonPerSecond: round(rows[1]!.perSecond),

@@ -8,7 +8,8 @@ export type ActivationErrorCode =
   | 'activation.order_invalid'
   | 'activation.operation_unknown'
   | 'activation.not_replayable'
-  | 'activation.refused';
+  | 'activation.refused'
+  | 'activation.exchange_change';
 
 export class ActivationError extends DomainError {
   constructor(

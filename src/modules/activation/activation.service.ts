@@ -141,6 +141,8 @@ export type JournalFilter =
 
 export class ActivationService {
   private readonly defaults = new Map<ElementKind, string>();
+  /** Inventory switch (exchange) code → the switch element that drives it. */
+  private readonly byExchange = new Map<string, string>();
   private loaded = false;
 
   constructor(
@@ -159,9 +161,11 @@ export class ActivationService {
   async loadElements(): Promise<number> {
     const rows = await this.db.selectFrom('act_element').selectAll().where('enabled', '=', true).execute();
     this.defaults.clear();
+    this.byExchange.clear();
     for (const r of rows) {
       this.manager.configure(toConfig(r));
       if (r.is_default) this.defaults.set(r.kind, r.code);
+      if (r.kind === 'mml_switch') for (const x of r.exchanges) this.byExchange.set(x, r.code);
     }
     this.loaded = true;
     return rows.length;
@@ -294,7 +298,9 @@ export class ActivationService {
       );
     if (!/^[0-9A-Za-z+._-]{1,32}$/.test(i.lineId))
       throw actInvalid('activation.order_invalid', 'lineId', 'lineId is the directory number of the line');
-    const element = await this.elementFor(trx, i.operation, i.element);
+    const element = i.element
+      ? await this.elementFor(trx, i.operation, i.element)
+      : ((await this.exchangeElement(trx, i)) ?? (await this.elementFor(trx, i.operation, undefined)));
     const now = this.clock.now();
     const payload = JSON.stringify({
       operation: i.operation,
@@ -344,6 +350,45 @@ export class ActivationService {
           FROM o)
       SELECT * FROM o`.execute(trx);
     return orderView(replay.rows[0]!);
+  }
+
+  /**
+   * A fixed line's switch element when elements drive named exchanges (`act_element.exchanges`):
+   * the exchange of the port the order names (`en`: a new line, a relocation), else of the line's
+   * port in the inventory, else the element its last activation or relocation ran on. Null: the
+   * default element. A relocation onto another exchange's switch is refused (done by hand: the
+   * line is removed from one switch and created on the other).
+   */
+  private async exchangeElement(db: Executor, i: OrderInput): Promise<string | null> {
+    if (OPERATIONS[i.operation]?.kind !== 'mml_switch') return null;
+    if (!this.loaded) await this.loadElements();
+    if (this.byExchange.size === 0) return null;
+    const en = typeof i.params.en === 'string' ? i.params.en : null;
+    const dn = typeof i.params.dn === 'string' ? i.params.dn : i.lineId;
+    const r = await sql<{ port_exchange: string | null; line_exchange: string | null; last: string | null }>`
+      SELECT (SELECT s.code FROM inv_port p JOIN inv_switch s ON s.id = p.switch_id
+               WHERE p.equipment_number = ${en}) AS port_exchange,
+             (SELECT s.code FROM inv_line l
+                LEFT JOIN inv_port p ON p.id = l.port_id
+                LEFT JOIN inv_base_station b ON b.id = l.base_station_id
+                JOIN inv_switch s ON s.id = p.switch_id OR (p.id IS NULL AND s.site_id = b.site_id)
+               WHERE l.directory_number = ${dn} AND l.status = 'active'
+               ORDER BY s.id LIMIT 1) AS line_exchange,
+             (SELECT o.element_code FROM act_order o
+               WHERE o.line_id = ${i.lineId} AND o.operation IN ('fixed.activate', 'fixed.move')
+                 AND o.status = 'done'
+               ORDER BY o.id DESC LIMIT 1) AS last`.execute(db);
+    const row = r.rows[0];
+    const exchange = row?.port_exchange ?? row?.line_exchange ?? null;
+    const target = exchange ? (this.byExchange.get(exchange) ?? null) : null;
+    if (i.operation === 'fixed.move' && target && row?.last && row.last !== target)
+      throw new ActivationError(
+        'conflict',
+        'activation.exchange_change',
+        `line ${dn} moves from the switch ${row.last} to ${target} (exchange ${exchange}): remove it from one and create it on the other by hand`,
+        'en',
+      );
+    return target ?? row?.last ?? null;
   }
 
   /** The element of an order, from memory when the elements are loaded (no query per order). */
@@ -475,36 +520,6 @@ export class ActivationService {
     });
     this.automaton?.poke();
     return o;
-  }
-
-  /**
-   * Withdraws an order the automaton has not claimed yet (TMF641 cancelServiceOrder), in the
-   * caller's transaction: it becomes `cancelled` with the reason, and its event is written. False
-   * when it is no longer pending (on the element now, or ended); undefined when it does not exist.
-   */
-  async withdrawIn(trx: Executor, id: number, reason: string, by: Actor): Promise<boolean | undefined> {
-    const r = await trx
-      .updateTable('act_order')
-      .set({ status: 'cancelled', error: reason, error_code: 'cancelled', finished_at: this.clock.now() })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .returning(['id', 'operation', 'line_id', 'customer_id', 'request_ref'])
-      .executeTakeFirst();
-    if (!r) {
-      const exists = await trx.selectFrom('act_order').select('id').where('id', '=', id).executeTakeFirst();
-      return exists ? false : undefined;
-    }
-    await appendEvent(trx, {
-      entityType: 'activation_order',
-      entityId: r.id,
-      kind: 'activation.order_cancelled',
-      customerId: r.customer_id,
-      lineId: r.line_id,
-      actor: by.actor ?? null,
-      userId: by.userId,
-      payload: { operation: r.operation, reason, requestRef: r.request_ref },
-    });
-    return true;
   }
 
   /**

@@ -415,14 +415,40 @@ describe.skipIf(suite.skip)(suite.name, () => {
   });
 });
 
-describe.skipIf(suite.skip)('fixed.move is crash-safe (switch simulator)', () => {
+describe.skipIf(suite.skip)('fixed lines: one switch element per exchange; fixed.move is crash-safe', () => {
   let t: TestApp;
   let sim: SwitchSimulator;
+  let simB: SwitchSimulator;
   let port: number;
   beforeAll(async () => {
     t = await createTestApp();
     sim = new SwitchSimulator({ name: 'SWM' });
     port = await sim.start();
+    simB = new SwitchSimulator({ name: 'SWN' });
+    const portB = await simB.start();
+    // two exchanges in the inventory, each with a switch and its ports
+    const imp = (type: string, rows: string[]) => t.app.inventory.csv.import(type, rows.join('\n'), SYSTEM);
+    await imp('sites', [
+      'code,name,locality,district',
+      'XA,Exchange A,Dakar,Plateau',
+      'XB,Exchange B,Dakar,Yoff',
+    ]);
+    await imp('switches', ['code,site,name,model', 'XA-SW,XA,Switch A,E10B', 'XB-SW,XB,Switch B,5ESS']);
+    await imp('mdfs', ['code,site,name', 'XA-RG,XA,MDF A', 'XB-RG,XB,MDF B']);
+    await imp('ports', ['switch,mdf,shelf,card,ports', 'XA-SW,XA-RG,1,1,4', 'XB-SW,XB-RG,1,1,4']);
+    await t.app.activation.service.upsertElement(
+      {
+        code: 'SWN',
+        kind: 'mml_switch',
+        name: 'Switch B',
+        host: '127.0.0.1',
+        port: portB,
+        username: 'gpto',
+        password: 'gpto',
+        exchanges: ['XB-SW'],
+      },
+      SYSTEM,
+    );
     await t.app.activation.service.upsertElement(
       {
         code: 'SWM',
@@ -433,6 +459,7 @@ describe.skipIf(suite.skip)('fixed.move is crash-safe (switch simulator)', () =>
         username: 'gpto',
         password: 'gpto',
         isDefault: true,
+        exchanges: ['XA-SW'],
       },
       SYSTEM,
     );
@@ -440,7 +467,59 @@ describe.skipIf(suite.skip)('fixed.move is crash-safe (switch simulator)', () =>
   afterAll(async () => {
     await t?.app.activation.stop();
     await sim?.stop();
+    await simB?.stop();
     await t?.close();
+  });
+
+  it("a fixed line's orders go to the switch element of its exchange; a relocation to another exchange goes to switching", async () => {
+    const s = t.app.activation.service;
+    const onB = await s.order(
+      {
+        operation: 'fixed.activate',
+        lineId: '338250001',
+        params: { dn: '338250001', en: 'XB-SW-01-01-001' },
+      },
+      SYSTEM,
+    );
+    const onA = await s.order(
+      {
+        operation: 'fixed.activate',
+        lineId: '338250002',
+        params: { dn: '338250002', en: 'XA-SW-01-01-001' },
+      },
+      SYSTEM,
+    );
+    // an unknown port (no inventory entry) and no history: the default element
+    const other = await s.order(
+      { operation: 'fixed.activate', lineId: '338250003', params: { dn: '338250003', en: 'ZZ-9' } },
+      SYSTEM,
+    );
+    expect([onB.element, onA.element, other.element]).toEqual(['SWN', 'SWM', 'SWM']);
+    await t.app.activation.automaton.drain();
+    expect(simB.lines.get('338250001')?.en).toBe('XB-SW-01-01-001');
+    expect(sim.lines.has('338250001')).toBe(false);
+    expect(sim.lines.get('338250002')?.en).toBe('XA-SW-01-01-001');
+    // later orders on the line (no port named) follow it to its switch
+    const suspend = await s.order(
+      { operation: 'fixed.suspend', lineId: '338250001', params: { dn: '338250001' } },
+      SYSTEM,
+    );
+    expect(suspend.element).toBe('SWN');
+    // a relocation within the exchange stays on its switch; onto another exchange it is refused
+    const move = await s.order(
+      { operation: 'fixed.move', lineId: '338250002', params: { dn: '338250002', en: 'XA-SW-01-01-002' } },
+      SYSTEM,
+    );
+    expect(move.element).toBe('SWM');
+    await expect(
+      s.order(
+        { operation: 'fixed.move', lineId: '338250001', params: { dn: '338250001', en: 'XA-SW-01-01-003' } },
+        SYSTEM,
+      ),
+    ).rejects.toMatchObject({ code: 'activation.exchange_change' });
+    await t.app.activation.automaton.drain();
+    expect(simB.status(simB.lines.get('338250001')!)).toBe('BARRED');
+    expect(sim.lines.get('338250002')?.en).toBe('XA-SW-01-01-002');
   });
 
   it('an automaton that dies between the removal and the re-creation: the re-run re-creates the line as it was', async () => {

@@ -163,7 +163,7 @@ export class Automaton {
                              WHERE p.line_id = q.line_id AND p.id < q.id AND p.status IN ('pending', 'running'))
           ORDER BY q.available_at, q.id
           LIMIT ${limit}
-          FOR UPDATE SKIP LOCKED)
+          FOR NO KEY UPDATE SKIP LOCKED)
       RETURNING o.id, o.element_code, o.operation, o.line_id, o.params, o.attempts, o.instance_id, o.task_id,
                 o.resume_node, o.customer_id, o.request_ref, o.revert_of, o.checkpoint`.execute(this.db);
     const keys = await this.readCards(rows.rows);
@@ -332,7 +332,7 @@ export class Automaton {
       // rows locked in id order, like the lease renewal: two statements never wait on each other
       const mine = await sql<{ id: number }>`
         WITH v(id, status, result, error, code) AS (VALUES ${sql.join(values)}),
-             l AS (SELECT q.id FROM act_order q WHERE q.id IN (SELECT id FROM v) ORDER BY q.id FOR UPDATE)
+             l AS (SELECT q.id FROM act_order q WHERE q.id IN (SELECT id FROM v) ORDER BY q.id FOR NO KEY UPDATE)
         UPDATE act_order o
            SET status = v.status, result = v.result, error = v.error, error_code = v.code,
                finished_at = ${now}, lease_until = NULL
@@ -471,7 +471,7 @@ export class Automaton {
     await sql`
       UPDATE act_order o SET lease_until = ${until}
         FROM (SELECT id FROM act_order WHERE id = ANY(${ids}::bigint[]) AND claimed_by = ${this.id}
-                 AND status = 'running' ORDER BY id FOR UPDATE) l
+                 AND status = 'running' ORDER BY id FOR NO KEY UPDATE) l
        WHERE o.id = l.id`.execute(this.db);
   }
 

@@ -4,6 +4,12 @@ import type { ActivationModule } from './index.js';
 import { SwitchSimulator } from './switch-sim/simulator.js';
 import { OSMO_HLR_BIN, osmoHlrAvailable, startOsmoHlr, type OsmoHlr } from './testing/osmo-hlr.js';
 
+/** The demo plant's exchanges (inventory switch codes) and the simulated switch element of each. */
+export const LOCAL_SWITCHES = [
+  { code: 'SIM1', exchanges: ['DKR-E10', 'THS-E10'] },
+  { code: 'SIM2', exchanges: ['GYF-5ESS'] },
+] as const satisfies readonly { code: string; exchanges: string[] }[];
+
 /**
  * `gpto start` on one machine: the switch simulator and, where the Debian package is installed, an
  * osmo-hlr (config and database in `<dataDir>/osmo-hlr`, on 127.0.0.42 so a system osmo-hlr on the
@@ -23,29 +29,37 @@ export async function startLocalElements(
     const ours = (kind: string, code: string) =>
       !elements.some((e) => e.kind === kind && e.isDefault && e.code !== code);
     if (ours('mml_switch', 'SIM1')) {
-      const port = Number(process.env.GPTO_SWITCH_SIM_PORT ?? 4710);
+      // one simulated switch per exchange of the demo plant (src/demo/plant.ts): SIM1 is the
+      // default and drives the two E10 exchanges, SIM2 the 5ESS of Grand-Yoff
+      const base = Number(process.env.GPTO_SWITCH_SIM_PORT ?? 4710);
       const password = process.env.GPTO_SWITCH_PASSWORD ?? 'gpto';
-      const sim = new SwitchSimulator({ name: 'SIM1', port, user: 'gpto', password, trafficPerSecond: 1 });
-      try {
-        await sim.start(port);
-        stops.push(() => sim.stop());
-        await activation.service.upsertElement(
-          {
-            code: 'SIM1',
-            kind: 'mml_switch',
-            name: 'Switch simulator',
-            host: '127.0.0.1',
-            port,
-            username: 'gpto',
-            password,
-            isDefault: true,
-            ratePerSecond: 200,
-          },
-          SYSTEM,
-        );
-        say(`  Switch simulator SIM1 on 127.0.0.1:${port} (gpto switch-sim protocol)`);
-      } catch (err) {
-        say(`  Switch simulator not started: ${(err as Error).message}`);
+      for (const [i, x] of LOCAL_SWITCHES.entries()) {
+        const port = base + i;
+        const sim = new SwitchSimulator({ name: x.code, port, user: 'gpto', password, trafficPerSecond: 1 });
+        try {
+          await sim.start(port);
+          stops.push(() => sim.stop());
+          await activation.service.upsertElement(
+            {
+              code: x.code,
+              kind: 'mml_switch',
+              name: `Switch simulator (${x.exchanges.join(', ')})`,
+              host: '127.0.0.1',
+              port,
+              username: 'gpto',
+              password,
+              isDefault: i === 0,
+              ratePerSecond: 200,
+              exchanges: x.exchanges,
+            },
+            SYSTEM,
+          );
+          say(
+            `  Switch simulator ${x.code} on 127.0.0.1:${port} for ${x.exchanges.join(', ')} (gpto switch-sim protocol)`,
+          );
+        } catch (err) {
+          say(`  Switch simulator ${x.code} not started: ${(err as Error).message}`);
+        }
       }
     }
     if (ours('osmo_hlr', 'HLR1') && !osmoHlrAvailable())

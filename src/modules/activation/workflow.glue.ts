@@ -176,7 +176,10 @@ export function registerActivationHandlers(registry: HandlerRegistry, service: A
         );
       } catch (err) {
         // No element of that kind (e.g. osmo-hlr not installed): switching does it by hand, now.
-        if (!(err instanceof DomainError) || err.code !== 'activation.element_not_found') throw err;
+        if (!(err instanceof DomainError)) throw err;
+        // a relocation onto another exchange's switch: two elements, done by hand
+        if (err.code === 'activation.exchange_change') return manual(err.message, operation);
+        if (err.code !== 'activation.element_not_found') throw err;
         return manual(
           `${err.message}: no network element can carry out ${operation}, do it by hand`,
           operation,
