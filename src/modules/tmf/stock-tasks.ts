@@ -79,6 +79,11 @@ function amountOf(q: unknown, field: string, max: number): number {
   return amount;
 }
 
+/** The inventory request refs of a reservation's cards: `<code>-1` … `<code>-<quantity>`. */
+function refsOf(code: string, quantity: number): string[] {
+  return Array.from({ length: quantity }, (_, i) => `${code}-${i + 1}`);
+}
+
 function stockRef(id: string, ctx: TmfContext) {
   return { id, href: ctx.href(API, 'productStock', id), '@referredType': 'ProductStock' };
 }
@@ -243,10 +248,13 @@ export class TmfStockTasks {
     reason: string,
     by: Actor,
   ): Promise<void> {
+    const q = await sql<{
+      quantity: number;
+    }>`SELECT quantity FROM tmf_stock_task WHERE code = ${code}`.execute(trx);
     const live = await trx
       .selectFrom('inv_reservation')
       .select('request_ref')
-      .where('request_ref', 'like', `${code}-%`)
+      .where('request_ref', 'in', refsOf(code, q.rows[0]?.quantity ?? 0))
       .where('status', '=', 'reserved')
       .orderBy('id')
       .execute();
@@ -461,9 +469,7 @@ export class TmfStockTasks {
       sql<{ n: string }>`SELECT count(*) AS n FROM tmf_stock_task WHERE ${where}`.execute(this.db),
     ]);
     const held =
-      kind === 'reserve' && rows.rows.length
-        ? await this.held(rows.rows.map((r) => r.code))
-        : new Map<string, HeldRow[]>();
+      kind === 'reserve' && rows.rows.length ? await this.held(rows.rows) : new Map<string, HeldRow[]>();
     return {
       items: rows.rows.map((r) => this.toTask(r, held.get(r.code) ?? [], ctx)),
       total: Number(n.rows[0]?.n ?? 0),
@@ -475,11 +481,12 @@ export class TmfStockTasks {
   }
 
   /** The inventory reservations of each TMF reservation, with the card and number they hold. */
-  private async held(codes: string[]): Promise<Map<string, HeldRow[]>> {
+  private async held(tasks: { code: string; quantity: number | null }[]): Promise<Map<string, HeldRow[]>> {
+    const refs = tasks.flatMap((t) => refsOf(t.code, t.quantity ?? 0));
     const r = await sql<HeldRow & { task: string }>`
       SELECT split_part(x.request_ref, '-', 1) AS task, x.request_ref, x.status, x.code, s.iccid, x.directory_number
       FROM inv_reservation x LEFT JOIN inv_sim s ON s.id = x.sim_id
-      WHERE split_part(x.request_ref, '-', 1) = ANY(${codes}::text[]) AND x.request_ref LIKE 'RPS%'
+      WHERE x.request_ref = ANY(${refs}::text[])
       ORDER BY x.id`.execute(this.db);
     const out = new Map<string, HeldRow[]>();
     for (const row of r.rows) out.set(row.task, [...(out.get(row.task) ?? []), row]);
