@@ -41,6 +41,38 @@ export function registerAssistanceRoutes(app: FastifyInstance, m: AssistanceModu
     },
     async (req) => m.lines.view((req.params as { number: string }).number),
   );
+  app.get(
+    '/api/v1/lines/:number/events',
+    {
+      config: { right: 'line:read' },
+      schema: {
+        tags,
+        params: S.LineParam,
+        querystring: S.LinePage,
+        description: 'The history of events on the line, newest first, paged',
+      },
+    },
+    async (req) => {
+      const q = req.query as S.LinePage;
+      return m.lines.events((req.params as { number: string }).number, { ...q, limit: q.limit ?? 50 });
+    },
+  );
+  app.get(
+    '/api/v1/lines/:number/meter-readings',
+    {
+      config: { right: 'line:read' },
+      schema: {
+        tags,
+        params: S.LineParam,
+        querystring: S.LinePage,
+        description: 'The meter readings of the line (its consumption), newest first, paged',
+      },
+    },
+    async (req) => {
+      const q = req.query as S.LinePage;
+      return m.lines.readings((req.params as { number: string }).number, { ...q, limit: q.limit ?? 60 });
+    },
+  );
   app.post(
     '/api/v1/lines/:number/meter-readings',
     { config: { right: 'fault:write' }, schema: { tags, params: S.LineParam } },

@@ -8,6 +8,9 @@ const Cursor = Type.Optional(Type.String({ maxLength: 200 }));
 
 export const LineParam = Type.Object({ number: Number_ }, { additionalProperties: false });
 export const RefParam = Type.Object({ ref: Ref }, { additionalProperties: false });
+/** A page of a line's events or meter readings, newest first. */
+export const LinePage = Type.Object({ cursor: Cursor, limit: Limit }, { additionalProperties: false });
+export type LinePage = Static<typeof LinePage>;
 
 export const FaultReport = Type.Object(
   {

@@ -7,7 +7,7 @@ import {
   type AssistanceWorld,
   type BuiltLine,
 } from './assistance.test-fixtures.js';
-import { ACCOUNT_ENTRIES } from './line-view.service.js';
+import { ACCOUNT_ENTRIES, HISTORY_SHOWN, READINGS_SHOWN } from './line-view.service.js';
 
 // The consultation reads the other modules' records through their embedded SQL in one statement:
 // these tests hold it to what those modules' own calls answer.
@@ -106,5 +106,60 @@ describe('line consultation: one read of every module', () => {
       shown.map((e) => e.invoiceId).reverse(),
     );
     expect(v.account.invoices[0]).toMatchObject({ total: 100 * invoices, status: 'open' });
+  });
+
+  it('shows the last events and readings and pages the older ones', async () => {
+    const reads = READINGS_SHOWN + 7;
+    for (let i = 1; i <= reads; i++) {
+      w.sim.lines.get(a.number)!.meter = 1000 + i;
+      const r = await call('POST', `/api/v1/lines/${a.number}/meter-readings`, care);
+      expect(r.statusCode).toBe(201);
+    }
+    const v = await view(a.number);
+    expect(v.history).toHaveLength(HISTORY_SHOWN);
+    expect(v.consumption.readings).toHaveLength(READINGS_SHOWN);
+    // the newest reading last (the chart's order), the oldest shown is the 8th taken
+    expect(v.consumption.readings.at(-1).meterIndex).toBe(1000 + reads);
+    expect(v.consumption.readings[0].meterIndex).toBe(1000 + reads - READINGS_SHOWN + 1);
+
+    // every event of the line, newest first, across pages: the view's first page, then the rest
+    const all: { id: number; kind: string }[] = [];
+    let cursor: string | undefined;
+    do {
+      const res = await call(
+        'GET',
+        `/api/v1/lines/${a.number}/events?limit=20${cursor ? `&cursor=${cursor}` : ''}`,
+        care,
+      );
+      expect(res.statusCode).toBe(200);
+      const page = res.json();
+      all.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(all.slice(0, HISTORY_SHOWN)).toEqual(v.history);
+    expect(all.filter((e) => e.kind === 'line.meter_read')).toHaveLength(reads);
+    expect(all.map((e) => e.id)).toEqual([...all.map((e) => e.id)].sort((x, y) => y - x));
+    const rest = (
+      await call('GET', `/api/v1/lines/${a.number}/events?cursor=${v.historyNextCursor}&limit=200`, care)
+    ).json();
+    expect(rest.items).toEqual(all.slice(HISTORY_SHOWN));
+
+    const older = (
+      await call('GET', `/api/v1/lines/${a.number}/meter-readings?cursor=${v.consumption.nextCursor}`, care)
+    ).json();
+    expect(older.items.map((r: { meterIndex: number }) => r.meterIndex)).toEqual(
+      [7, 6, 5, 4, 3, 2, 1].map((i) => 1000 + i),
+    );
+    expect(older.nextCursor).toBeUndefined();
+  });
+
+  it('refuses a forged cursor and answers 404 for a number never assigned', async () => {
+    const bad = await call('GET', `/api/v1/lines/${a.number}/meter-readings?cursor=WzEsMl0`, care);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().code).toBe('request.invalid');
+    expect((await call('GET', '/api/v1/lines/339999999/events', care)).json().code).toBe('line.not_found');
+    expect(
+      (await call('GET', `/api/v1/lines/${a.number}/events`, await w.t.login('enquiries'))).statusCode,
+    ).toBe(403);
   });
 });

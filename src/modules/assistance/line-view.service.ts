@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/db.js';
+import { invalid } from '../../platform/errors.js';
+import { decodeCursor, decodeNumericCursor, pageOf, type Page } from '../../platform/http/pagination.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
 import { balanceFromDoc, payerAccountJson, type PayerAccountDoc } from '../billing/index.js';
 import {
@@ -76,6 +78,27 @@ type FaultRow = Parameters<typeof toFault>[0];
 
 /** The payer's last ledger entries the consultation shows (a screen's worth: years of monthly bills). */
 export const ACCOUNT_ENTRIES = 100;
+/** Events and meter readings the consultation shows; older ones are paged (`history`, `readings`). */
+export const HISTORY_SHOWN = 50;
+export const READINGS_SHOWN = 60;
+
+type EventRow = LineRecords['history'][number];
+type HistoryItem = ReturnType<typeof toHistoryItem>;
+type Reading = ReturnType<typeof toReading>;
+type ReadingRow = LineRecords['readings'][number];
+
+const toHistoryItem = (e: EventRow) => ({
+  id: e.id,
+  at: new Date(e.occurred_at).toISOString(),
+  entityType: e.entity_type,
+  entityId: e.entity_id,
+  kind: e.kind,
+  actor: e.actor,
+  userId: e.user_id,
+  payload: e.payload,
+});
+const toReading = (r: ReadingRow) => ({ meterIndex: r.meter_index, source: r.source, at: iso(r.read_at) });
+const readingKey = (r: ReadingRow) => [new Date(r.read_at).toISOString(), r.id];
 
 interface LineRecords {
   /** The referential's read of the line (its SQL, embedded): subscription, customer, payer. */
@@ -94,7 +117,7 @@ interface LineRecords {
     user_id: number | null;
     payload: unknown;
   }[];
-  readings: { meter_index: number; source: string; read_at: string }[];
+  readings: { id: number; meter_index: number; source: string; read_at: string }[];
   faults: FaultRow[];
   complaints: { number: string; category: string; subject: string; status: string; opened_at: string }[];
   rebates: { number: string; amount: number; status: string; reason: string; requested_at: string }[];
@@ -115,10 +138,10 @@ export const lineRecordsSql = (number: string, historyLimit: number) => sql<Line
       ${payerAccountJson(sql`(lv.parties->'payer'->>'id')::bigint`, ACCOUNT_ENTRIES)} AS account,
       (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (
         SELECT id, occurred_at, entity_type, entity_id, kind, actor, user_id, payload FROM event
-        WHERE line_id = ${number} ORDER BY id DESC LIMIT ${historyLimit}) e) AS history,
-      (SELECT coalesce(json_agg(m ORDER BY m.read_at DESC), '[]') FROM (
-        SELECT meter_index, source, read_at FROM asst_meter_reading
-        WHERE line_id = ${number} ORDER BY read_at DESC LIMIT 60) m) AS readings,
+        WHERE line_id = ${number} ORDER BY id DESC LIMIT ${historyLimit + 1}) e) AS history,
+      (SELECT coalesce(json_agg(m ORDER BY m.read_at DESC, m.id DESC), '[]') FROM (
+        SELECT id, meter_index, source, read_at FROM asst_meter_reading
+        WHERE line_id = ${number} ORDER BY read_at DESC, id DESC LIMIT ${READINGS_SHOWN + 1}) m) AS readings,
       (SELECT coalesce(json_agg(f ORDER BY f.id DESC), '[]') FROM (
         SELECT f.*, i.number AS incident_number, i.status AS incident_status
         FROM asst_fault f LEFT JOIN asst_incident i ON i.id = f.incident_id
@@ -167,7 +190,8 @@ export class LineViewService {
 
   async view(rawNumber: string, opts: { historyLimit?: number } = {}) {
     const number = rawNumber.replace(/[\s.+-]/g, '');
-    const own = await lineRecords(this.ctx.db, number, opts.historyLimit ?? 50);
+    const historyLimit = opts.historyLimit ?? HISTORY_SHOWN;
+    const own = await lineRecords(this.ctx.db, number, historyLimit);
     const parties = own.parties;
     if (!parties) throw asstNotFound('line.not_found', 'line', number);
     const { customer, payer } = parties;
@@ -177,9 +201,12 @@ export class LineViewService {
     const status = await this.status(sub, tf);
     const balance = balanceFromDoc(sub.payerId, this.ctx.config.currency, own.account);
     const incident = own.incident;
-    const { history, readings, faults, complaints, rebates } = own;
+    const { faults, complaints, rebates } = own;
+    // one row more than shown was read: it only says that older ones are on the next page
+    const history = pageOf(own.history, historyLimit, (e) => [e.id]);
+    const readings = pageOf(own.readings, READINGS_SHOWN, readingKey);
     const now = this.ctx.now();
-    const ordered = [...readings].reverse();
+    const ordered = [...readings.items].reverse();
     return {
       line: {
         directoryNumber: number,
@@ -205,18 +232,13 @@ export class LineViewService {
       faults: faults.map((f) => toFault(f, now)),
       complaints: complaints.map((c) => ({ ...c, opened_at: undefined, openedAt: iso(c.opened_at) })),
       rebates: rebates.map((r) => ({ ...r, requested_at: undefined, requestedAt: iso(r.requested_at) })),
-      history: history.map((e) => ({
-        id: e.id,
-        at: new Date(e.occurred_at).toISOString(),
-        entityType: e.entity_type,
-        entityId: e.entity_id,
-        kind: e.kind,
-        actor: e.actor,
-        userId: e.user_id,
-        payload: e.payload,
-      })),
+      history: history.items.map(toHistoryItem),
+      // older events: GET /api/v1/lines/:number/events?cursor=…
+      ...(history.nextCursor ? { historyNextCursor: history.nextCursor } : {}),
       consumption: {
-        readings: ordered.map((r) => ({ meterIndex: r.meter_index, source: r.source, at: iso(r.read_at) })),
+        readings: ordered.map(toReading),
+        // older readings: GET /api/v1/lines/:number/meter-readings?cursor=…
+        ...(readings.nextCursor ? { nextCursor: readings.nextCursor } : {}),
         // pulses between consecutive readings: what the chart of consumption draws
         deltas: ordered.slice(1).map((r, i) => ({
           from: iso(ordered[i]!.read_at),
@@ -254,6 +276,39 @@ export class LineViewService {
         at: new Date().toISOString(),
       };
     }
+  }
+
+  /** The line's events, newest first, a page at a time (the consultation shows the first page). */
+  async events(rawNumber: string, q: { cursor?: string; limit: number }): Promise<Page<HistoryItem>> {
+    const number = rawNumber.replace(/[\s.+-]/g, '');
+    const after = decodeNumericCursor(q.cursor);
+    const rows = await sql<EventRow>`
+      SELECT id, occurred_at, entity_type, entity_id, kind, actor, user_id, payload FROM event
+      WHERE line_id = ${number} AND id < ${after ?? Number.MAX_SAFE_INTEGER}
+      ORDER BY id DESC LIMIT ${q.limit + 1}`.execute(this.ctx.db);
+    if (rows.rows.length === 0 && after === undefined) await this.line(number); // 404 for a number never assigned
+    const page = pageOf(rows.rows, q.limit, (e) => [e.id]);
+    return { ...page, items: page.items.map(toHistoryItem) };
+  }
+
+  /** The line's meter readings, newest first, a page at a time (its consumption over time). */
+  async readings(rawNumber: string, q: { cursor?: string; limit: number }): Promise<Page<Reading>> {
+    const number = rawNumber.replace(/[\s.+-]/g, '');
+    const key = decodeCursor(q.cursor);
+    let before = sql`true`;
+    if (key) {
+      const [at, id] = key;
+      if (typeof at !== 'string' || Number.isNaN(Date.parse(at)) || typeof id !== 'number')
+        throw invalid('request.invalid', 'cursor', 'cursor is not one this server gave');
+      before = sql`(read_at, id) < (${new Date(at)}, ${id})`;
+    }
+    const rows = await sql<ReadingRow>`
+      SELECT id, meter_index, source, read_at FROM asst_meter_reading
+      WHERE line_id = ${number} AND ${before}
+      ORDER BY read_at DESC, id DESC LIMIT ${q.limit + 1}`.execute(this.ctx.db);
+    if (rows.rows.length === 0 && !key) await this.line(number);
+    const page = pageOf(rows.rows, q.limit, readingKey);
+    return { ...page, items: page.items.map(toReading) };
   }
 
   /** An agent reads the meter now: the index is kept as a reading of the line's consumption. */
