@@ -24,6 +24,20 @@ export interface TmfContext {
   href(api: string, path: string, id: string): string;
   /** The route's path parameters, for a resource nested in another (`processFlow/:processFlowId/taskFlow`). */
   params?: Record<string, string>;
+  /** The request's `Prefer` header (RFC 7240), e.g. `respond-async`. */
+  prefer?: string;
+}
+
+/**
+ * An answer other than the usual one of a create/patch/remove: TMF640's monitor pattern answers a
+ * long-running operation with 202 and the Monitor, or adds a header (a Link to the monitor).
+ */
+export class TmfReply {
+  constructor(
+    readonly status: number,
+    readonly body: TmfObject | undefined,
+    readonly headers: Record<string, string> = {},
+  ) {}
 }
 
 export interface TmfListQuery {
@@ -53,11 +67,11 @@ export interface TmfResourceDef<T extends TmfObject = TmfObject> {
   pushdown?: readonly string[];
   list(q: TmfListQuery, ctx: TmfContext): Promise<TmfListResult<T>>;
   get(id: string, ctx: TmfContext): Promise<T | undefined>;
-  create?(body: Record<string, unknown>, ctx: TmfContext): Promise<T>;
+  create?(body: Record<string, unknown>, ctx: TmfContext): Promise<T | TmfReply>;
   /** Merge-patch; undefined when the id is unknown. */
-  patch?(id: string, body: Record<string, unknown>, ctx: TmfContext): Promise<T | undefined>;
+  patch?(id: string, body: Record<string, unknown>, ctx: TmfContext): Promise<T | TmfReply | undefined>;
   /** False when the id is unknown. */
-  remove?(id: string, ctx: TmfContext): Promise<boolean>;
+  remove?(id: string, ctx: TmfContext): Promise<boolean | TmfReply>;
   createSchema?: TSchema;
   patchSchema?: TSchema;
   /** Events the hub publishes for this resource (see hub.ts). */
@@ -167,6 +181,7 @@ function contextOf(request: FastifyRequest): TmfContext {
     actor: actorOf(principal),
     href: (api, path, id) => `${base}${basePathOf(api)}/${path}/${encodeURIComponent(id)}`,
     params: (request.params ?? {}) as Record<string, string>,
+    ...(typeof request.headers.prefer === 'string' ? { prefer: request.headers.prefer } : {}),
   };
 }
 
@@ -307,6 +322,11 @@ function send(reply: FastifyReply, status: number, body: unknown): FastifyReply 
   return reply.status(status).type('application/json; charset=utf-8').send(body);
 }
 
+function sendReply(reply: FastifyReply, r: TmfReply): FastifyReply {
+  for (const [k, v] of Object.entries(r.headers)) reply.header(k, v);
+  return r.body === undefined ? reply.status(r.status).send() : send(reply, r.status, r.body);
+}
+
 /** Adds the `/hub` routes of an API inside its scope (hub.ts). */
 export type TmfHubRoutes = (scope: FastifyInstance, api: TmfApiDef) => void;
 
@@ -402,6 +422,7 @@ function registerResource(scope: FastifyInstance, api: TmfApiDef, def: TmfResour
       },
       async (request, reply) => {
         const created = await create(bodyOf(request), contextOf(request));
+        if (created instanceof TmfReply) return sendReply(reply, created);
         if (created.href) reply.header('Location', created.href);
         return send(reply, 201, created);
       },
@@ -423,6 +444,7 @@ function registerResource(scope: FastifyInstance, api: TmfApiDef, def: TmfResour
         const { id } = request.params as { id: string };
         const changed = await patch(id, bodyOf(request), contextOf(request));
         if (!changed) throw notFound(def.type, id);
+        if (changed instanceof TmfReply) return sendReply(reply, changed);
         return send(reply, 200, changed);
       },
     );
@@ -436,7 +458,9 @@ function registerResource(scope: FastifyInstance, api: TmfApiDef, def: TmfResour
       },
       async (request, reply) => {
         const { id } = request.params as { id: string };
-        if (!(await remove(id, contextOf(request)))) throw notFound(def.type, id);
+        const removed = await remove(id, contextOf(request));
+        if (!removed) throw notFound(def.type, id);
+        if (removed instanceof TmfReply) return sendReply(reply, removed);
         return reply.status(204).send();
       },
     );

@@ -266,25 +266,75 @@ describe('TMF641 serviceOrder', () => {
 });
 
 describe('TMF640 service and monitor', () => {
-  it('creates the subscriber in the HLR, suspends and removes it, each order a monitor', async () => {
+  const monitorOf = async (href: string) => {
+    const res = await t.call('GET', new URL(href).pathname, switching);
+    expect(res.statusCode, res.body).toBe(200);
+    const m = res.json() as Obj & { response?: { statusCode: string; body: string } };
+    expect(swaggerErrors('TMF640', 'Monitor', m)).toEqual([]);
+    return m;
+  };
+  const linkOf = (header: unknown) => /^<([^>]+)>; rel="monitor"$/.exec(String(header))?.[1];
+
+  it('answers a long-running POST with 202 and its monitor, which ends with the resulting service', async () => {
     const created = await t.call('POST', `${ACT}/service`, switching, { id: MOBILE_DN, state: 'active' });
-    expect(created.statusCode, created.body).toBe(201);
-    expect(created.headers.location).toBe((created.json() as Obj).href);
-    expect(swaggerErrors('TMF640', 'Service', created.json())).toEqual([]);
+    expect(created.statusCode, created.body).toBe(202);
+    const m = created.json() as Obj & { href: string; sourceHref: string };
+    expect(swaggerErrors('TMF640', 'Monitor', m)).toEqual([]);
+    expect(created.headers.location).toBe(m.href);
+    expect(m.href).toMatch(new RegExp(`${ACT}/monitor/${m.id}$`));
+    expect(m).toMatchObject({
+      state: 'InProgress',
+      sourceHref: expect.stringContaining(`${ACT}/service/${MOBILE_DN}`),
+      request: { method: 'POST', '@type': 'Request' },
+      '@type': 'Monitor',
+    });
+    expect(m.response).toBeUndefined();
+    // the monitor is the activation order, also a TMF641 service order
+    expect(((await t.call('GET', `${ORD}/serviceOrder/${m.id}`, switching)).json() as Obj).state).toBe(
+      'acknowledged',
+    );
     await drain();
+    const done = await monitorOf(m.href);
+    expect(done.state).toBe('Completed');
+    expect(done.response?.statusCode).toBe('200');
+    const result = JSON.parse(done.response!.body) as Obj;
+    expect(swaggerErrors('TMF640', 'Service', result)).toEqual([]);
+    expect(result).toMatchObject({ id: MOBILE_DN, state: 'active', '@type': 'Service' });
     const active = (await t.call('GET', `${ACT}/service/${MOBILE_DN}`, switching)).json() as Obj;
     expect(swaggerErrors('TMF640', 'Service', active)).toEqual([]);
     expect(active).toMatchObject({ state: 'active', category: 'mobile' });
     expect(await net.subscriber(cards[0]!.imsi)).toMatchObject({ msisdn: MOBILE_DN });
+  });
 
+  it('PATCH answers 200 with the service and links its monitor; with Prefer: respond-async, 202 and the monitor', async () => {
     const patched = await t.call('PATCH', `${ACT}/service/${MOBILE_DN}`, switching, { state: 'inactive' });
     expect(patched.statusCode, patched.body).toBe(200);
     expect(swaggerErrors('TMF640', 'Service', patched.json())).toEqual([]);
+    const link = linkOf(patched.headers.link);
+    expect(link).toMatch(/\/monitor\/\d+$/);
+    expect((await monitorOf(link!)).state).toBe('InProgress');
     await drain();
+    const suspended = await monitorOf(link!);
+    expect(suspended.state).toBe('Completed');
+    expect(JSON.parse(suspended.response!.body)).toMatchObject({ id: MOBILE_DN, state: 'inactive' });
     expect(((await t.call('GET', `${ACT}/service/${MOBILE_DN}`, switching)).json() as Obj).state).toBe(
       'inactive',
     );
     expect(await net.subscriber(cards[0]!.imsi)).toMatchObject({ access: { cs: false, ps: false } });
+
+    const async = await t.app.http.inject({
+      method: 'PATCH',
+      url: `${ACT}/service/${MOBILE_DN}`,
+      headers: { authorization: `Bearer ${switching}`, prefer: 'respond-async' },
+      payload: { state: 'active' },
+    });
+    expect(async.statusCode, async.body).toBe(202);
+    const m = async.json() as Obj & { href: string };
+    expect(swaggerErrors('TMF640', 'Monitor', m)).toEqual([]);
+    expect(async.headers.location).toBe(m.href);
+    expect(m).toMatchObject({ state: 'InProgress', request: { method: 'PATCH' } });
+    await drain();
+    expect(JSON.parse((await monitorOf(m.href)).response!.body)).toMatchObject({ state: 'active' });
 
     const monitors = await t.call(
       'GET',
@@ -292,12 +342,14 @@ describe('TMF640 service and monitor', () => {
       switching,
     );
     expect(monitors.statusCode).toBe(200);
-    const ms = monitors.json() as Obj[];
-    expect(ms.map((m) => m.state)).toEqual(['Completed', 'Completed']);
-    for (const m of ms) expect(swaggerErrors('TMF640', 'Monitor', m)).toEqual([]);
-    const one = await t.call('GET', `${ACT}/monitor/${ms[0]!.id}`, switching);
-    expect(one.json()).toMatchObject({ sourceHref: expect.stringContaining(`/service/${MOBILE_DN}`) });
+    const ms = monitors.json() as (Obj & { response: { body: string } })[];
+    expect(ms.map((x) => x.state)).toEqual(['Completed', 'Completed', 'Completed']);
+    for (const x of ms) expect(swaggerErrors('TMF640', 'Monitor', x)).toEqual([]);
+    // each with the service as it is now (listing reads the lines once)
+    for (const x of ms) expect(JSON.parse(x.response.body)).toMatchObject({ id: MOBILE_DN, state: 'active' });
+  });
 
+  it('DELETE answers 204 with the monitor linked; refuses what GPTo cannot do, naming the field; checks rights', async () => {
     const badPatch = await t.call('PATCH', `${ACT}/service/${MOBILE_DN}`, switching, { state: 'designed' });
     expect(badPatch.statusCode).toBe(400);
     expect(badPatch.json()).toMatchObject({ field: 'service.state' });
@@ -306,10 +358,18 @@ describe('TMF640 service and monitor', () => {
     expect(
       (await t.call('PATCH', `${ACT}/service/999999999`, switching, { state: 'active' })).statusCode,
     ).toBe(404);
+    const unknown = await t.call('POST', `${ACT}/service`, switching, { id: '999999999' });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json()).toMatchObject({ field: 'id', '@type': 'Error' });
+    expect((await t.call('GET', `${ACT}/monitor/999999999`, switching)).statusCode).toBe(404);
 
     const del = await t.call('DELETE', `${ACT}/service/${MOBILE_DN}`, switching);
     expect(del.statusCode).toBe(204);
+    const link = linkOf(del.headers.link);
+    expect(link).toMatch(/\/monitor\/\d+$/);
     await drain();
+    const removed = await monitorOf(link!);
+    expect(removed).toMatchObject({ state: 'Completed', request: { method: 'DELETE' } });
     expect(((await t.call('GET', `${ACT}/service/${MOBILE_DN}`, switching)).json() as Obj).state).toBe(
       'terminated',
     );
@@ -317,6 +377,7 @@ describe('TMF640 service and monitor', () => {
     expect((await t.call('PATCH', `${ACT}/service/${MOBILE_DN}`, care, { state: 'active' })).statusCode).toBe(
       403,
     );
+    expect((await t.call('POST', `${ACT}/service`, undefined, { id: MOBILE_DN })).statusCode).toBe(401);
   });
 });
 
@@ -414,7 +475,7 @@ describe('TMF641 cancelServiceOrder', () => {
       ).toBe(200);
     // on the network (in the HLR) before anything is suspended there
     const on = await t.call('POST', `${ACT}/service`, switching, { id: MOBILE2 });
-    expect(on.statusCode, on.body).toBeLessThan(300);
+    expect(on.statusCode, on.body).toBe(202);
     await drain();
     expect(((await t.call('GET', `${ACT}/service/${MOBILE2}`, switching)).json() as Obj).state).toBe(
       'active',

@@ -247,6 +247,14 @@ export class TmfServices {
     return row && toService(row, ctx, api);
   }
 
+  /** Several services by directory number, in one read (a page of monitors' results). */
+  async byIds(ids: string[], ctx: TmfContext, api: string): Promise<Map<string, TmfObject>> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return new Map();
+    const { rows } = await this.select({ id: unique }, 0, unique.length);
+    return new Map(rows.map((r) => [r.directory_number, toService(r, ctx, api)]));
+  }
+
   private async row(id: string): Promise<ServiceRow | undefined> {
     return (await this.select({ id: [id] }, 0, 1)).rows[0];
   }
@@ -589,27 +597,41 @@ export function toServiceOrder(r: OrderRow, ctx: TmfContext): TmfObject {
   };
 }
 
-export function toMonitor(r: OrderRow, ctx: TmfContext): TmfObject {
+/** The TMF640 call an operation stands for: activate = POST, deactivate = DELETE, others PATCH. */
+function methodOf(operation: string): { method: string; collection: boolean } {
+  if (operation.endsWith('.activate')) return { method: 'POST', collection: true };
+  if (operation.endsWith('.deactivate')) return { method: 'DELETE', collection: false };
+  return { method: 'PATCH', collection: false };
+}
+
+/**
+ * A TMF640 monitor: one activation order. Once the automaton has done it, `response` carries the
+ * resulting service (`service`, as TMF640 reads it now); a refusal carries the element's error.
+ */
+export function toMonitor(r: OrderRow, ctx: TmfContext, service?: TmfObject): TmfObject {
   const id = String(r.id);
+  const call = methodOf(r.operation);
   return {
     id,
     href: ctx.href(SERVICE_ACTIVATION_API, 'monitor', id),
     sourceHref: ctx.href(SERVICE_ACTIVATION_API, 'service', r.line_id),
     state: MONITOR_STATE[r.status] ?? r.status,
     request: {
-      method: 'PATCH',
-      to: ctx.href(SERVICE_ACTIVATION_API, 'service', r.line_id),
+      method: call.method,
+      to: call.collection
+        ? `${ctx.href(SERVICE_ACTIVATION_API, 'service', r.line_id).replace(/\/[^/]*$/, '')}`
+        : ctx.href(SERVICE_ACTIVATION_API, 'service', r.line_id),
       header: [{ name: 'Content-Type', value: 'application/json' }],
       body: JSON.stringify({ operation: r.operation, params: r.params }),
       '@type': 'Request',
     },
-    ...(r.status === 'done' || r.status === 'refused'
+    ...(r.status === 'done' || r.status === 'refused' || r.status === 'cancelled'
       ? {
           response: {
-            statusCode: r.status === 'done' ? '200' : '422',
+            statusCode: r.status === 'done' ? '200' : r.status === 'refused' ? '422' : '409',
             header: [{ name: 'Content-Type', value: 'application/json' }],
             body: JSON.stringify(
-              r.status === 'done' ? { id: r.line_id } : { code: r.error_code, message: r.error },
+              r.status === 'done' ? (service ?? { id: r.line_id }) : { code: r.error_code, message: r.error },
             ),
             '@type': 'Response',
           },
