@@ -291,23 +291,29 @@ export class SearchService {
       );
     }
 
-    // Every word's expansion from the cache when it has them all (one statement for the whole search,
-    // which checks the cache was still right); otherwise all of them from the dictionary first.
+    // Each word's expansion from this process's cache, the others from the dictionary (one call for
+    // all of them). Whichever statement comes next also reads the dictionary's generation: if it moved
+    // since the cached expansions were computed, they may miss its new words and the search runs
+    // again with every word expanded afresh.
     const cache = this.expansions;
-    const cached = fresh ? [] : tokens.map((t) => cache.get(t.word));
-    const fromCache = !fresh && tokens.length > 0 && cached.every((e) => e !== undefined);
     const cachedAt = cache.gen;
-    let expansions: Expansion[] = tokens.map(() => new Map<string, number>());
-    if (fromCache) expansions = cached as Expansion[];
-    else if (tokens.length > 0) {
+    const expansions: Expansion[] = tokens.map((t) => (fresh ? undefined : cache.get(t.word)) ?? new Map());
+    const missing = fresh
+      ? tokens.map((_, i) => i)
+      : tokens.flatMap((t, i) => (cache.get(t.word) ? [] : [i]));
+    const usedCache = missing.length < tokens.length;
+    if (missing.length > 0) {
       const rows = await sql<{ gen: number; i: number | null; term: string; w: number }>`
         SELECT g.gen, x.i, x.term, x.w FROM directory_term_gen g
-          LEFT JOIN LATERAL gpto_dir_expand_all(${tokens.map((t) => t.word)}::text[],
-            ${tokens.map((t) => t.phon)}::text[], ${EXPANSIONS_PER_WORD}) x ON true`.execute(this.db);
+          LEFT JOIN LATERAL gpto_dir_expand_all(${missing.map((i) => (tokens[i] as Token).word)}::text[],
+            ${missing.map((i) => (tokens[i] as Token).phon)}::text[], ${EXPANSIONS_PER_WORD}) x ON true`.execute(
+        this.db,
+      );
       const gen = Number(rows.rows[0]?.gen);
-      for (const r of rows.rows) if (r.i !== null) expansions[r.i - 1]?.set(r.term, r.w);
+      for (const r of rows.rows) if (r.i !== null) expansions[missing[r.i - 1] as number]?.set(r.term, r.w);
       cache.observe(gen);
-      tokens.forEach((t, i) => cache.set(t.word, gen, expansions[i] as Expansion));
+      if (usedCache && gen !== cachedAt) return this.search(query, opts, true);
+      for (const i of missing) cache.set((tokens[i] as Token).word, gen, expansions[i] as Expansion);
       if (expansions.some((e) => e.size === 0)) return { items: [] };
     }
 
@@ -360,7 +366,7 @@ export class SearchService {
     const gen = Number(result[0]?.gen);
     cache.observe(gen);
     // The dictionary grew since the cached expansions were computed: they may miss its new words.
-    if (fromCache && gen !== cachedAt) return this.search(query, opts, true);
+    if (usedCache && gen !== cachedAt) return this.search(query, opts, true);
     const found = result.filter((r): r is typeof r & { id: number } => r.id !== null);
     const candidates: Candidate[] = found.map((row) => ({
       id: row.id,
