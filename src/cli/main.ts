@@ -13,6 +13,7 @@ import { loadDemoPlant } from '../demo/plant.js';
 import { registerDirectoryCommands } from './directory.js';
 import { registerBillingCommands } from './billing.js';
 import { registerSwitchSimCommand } from '../modules/activation/switch-sim/cli.js';
+import { registerWorkerCommand } from './worker.js';
 import { DomainError } from '../platform/errors.js';
 
 const positive = (v: string) => {
@@ -160,6 +161,7 @@ program
 registerDirectoryCommands(program);
 registerBillingCommands(program);
 registerSwitchSimCommand(program);
+registerWorkerCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof DomainError) {

@@ -90,7 +90,12 @@ export async function startLocalElements(
       }
     }
   }
-  await activation.start();
+  // GPTO_AUTOMATON=0: the automaton runs elsewhere (`gpto worker --role automaton`); the elements
+  // are still loaded here for the on-demand queries
+  if (process.env.GPTO_AUTOMATON === '0') {
+    await activation.service.loadElements();
+    say('  Activation automaton not run here (GPTO_AUTOMATON=0): run `gpto worker --role automaton`');
+  } else await activation.start();
   return async () => {
     // the local elements first, synchronously (a process exit may follow at once), then the automaton
     for (const s of stops.reverse()) void s().catch(() => undefined);
