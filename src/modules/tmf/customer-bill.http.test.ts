@@ -95,6 +95,9 @@ describe('TMF678 customerBillOnDemand', () => {
       remainingAmount: { value: 8260 },
     });
     expect(bill.billCycle).toBeUndefined();
+    expect(bill.financialAccount).toMatchObject({ id: cust.code, '@referredType': 'FinancialAccount' });
+    const fa = await t.call('GET', new URL((bill.financialAccount as { href: string }).href).pathname, admin);
+    expect(fa.json()).toMatchObject({ id: cust.code, '@type': 'FinancialAccount' });
     expect(swaggerErrors('TMF678', 'CustomerBill', bill)).toEqual([]);
     const pdf = await t.app.http.inject({
       method: 'GET',

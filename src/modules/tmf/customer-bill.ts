@@ -139,6 +139,12 @@ export class TmfBills {
         },
       ],
       billingAccount: billingAccountRef(ctx, r.payer_code, r.payer_name),
+      // the customer-level account (TMF666 financialAccount, id = customer code)
+      financialAccount: {
+        id: r.customer_code,
+        href: ctx.href('accountManagement', 'financialAccount', r.customer_code),
+        '@referredType': 'FinancialAccount',
+      },
       relatedParty: [
         {
           id: r.customer_code,
