@@ -4,7 +4,7 @@ import { createTestApp, type TestApp } from '../../../test/app.js';
 import { swaggerErrors } from '../../../test/tmf/swagger.js';
 import { SYSTEM } from '../../platform/events.js';
 import { cardsCsv, makeCards } from '../activation/testing/fixtures.js';
-import { TmfStockTasks } from './stock-tasks.js';
+import { startStockReservationExpiry, TmfStockTasks } from './stock-tasks.js';
 
 const BASE = '/tmf-api/stock/v4';
 let t: TestApp;
@@ -173,6 +173,35 @@ describe('TMF687 reserveProductStock', () => {
       'stock_reservation.created',
       'stock_reservation.expired',
     ]);
+  });
+
+  it('the background expiry (gpto start) releases a reservation whose end date passed, without any read', async () => {
+    const r = (await reserve(1)).json() as Obj;
+    expect(await level('sim-AG-RES-reserved')).toBe(1);
+    await sql`UPDATE tmf_stock_task SET valid_until = now() - interval '1 minute' WHERE code = ${r.id}`.execute(
+      t.tdb.db,
+    );
+    const stop = startStockReservationExpiry(t.tdb.db, t.app.inventory, { everyMs: 20 });
+    try {
+      await expect
+        .poll(
+          async () =>
+            (
+              await sql<{ status: string }>`SELECT status FROM tmf_stock_task WHERE code = ${r.id}`.execute(
+                t.tdb.db,
+              )
+            ).rows[0]?.status,
+          { timeout: 20_000, interval: 50 },
+        )
+        .toBe('expired');
+    } finally {
+      stop();
+    }
+    const live = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM inv_reservation WHERE request_ref = ${`${r.id}-1`} AND status = 'reserved'`.execute(
+      t.tdb.db,
+    );
+    expect(live.rows[0]?.n).toBe(0);
   });
 
   it('holds nothing when the shop has fewer free cards than asked, and names the field at fault', async () => {
