@@ -117,6 +117,29 @@ const read360Sql = (where: RawBuilder<unknown>) => sql<{ doc: string }>`
     )::text AS doc
     FROM customer c WHERE ${where}`;
 
+/**
+ * A page of customers as the API's JSON (`items`, the customers as customerJson writes them, in id
+ * order): `page` yields at most `limit + 1` customers in id order, the extra one only saying there
+ * is a next page (`more`); `last` is the id of the page's last customer. `literal`: write `limit`
+ * into the text, for a page query without parameters (customerIdsByWordSets), so the statement
+ * stays one that is not prepared.
+ */
+export async function customerPageJson(
+  db: Executor,
+  page: ReturnType<typeof selectCustomer>,
+  limit: number,
+  literal: boolean,
+): Promise<{ items: string; more: boolean; last: number | null }> {
+  const n = literal ? sql.lit(Math.trunc(limit)) : sql`${limit}::int`;
+  const r = await sql<{ items: string; more: boolean; last: number | null }>`
+    SELECT coalesce(json_agg(${customerJson('c')} ORDER BY c.id) FILTER (WHERE c.rn <= ${n}), '[]')::text AS items,
+      count(*) > ${n} AS more, max(c.id) FILTER (WHERE c.rn <= ${n}) AS last
+    FROM (SELECT p.*, row_number() OVER (ORDER BY p.id) AS rn
+          FROM (${page.clearSelect().selectAll('c')}) p) c`.execute(db);
+  const row = r.rows[0];
+  return { items: row?.items ?? '[]', more: row?.more ?? false, last: row?.last ?? null };
+}
+
 /** `%w%` for LIKE, the fragment's own `\\`, `%` and `_` taken literally. */
 export function containsPattern(w: string): string {
   return `%${w.replace(/[\\%_]/g, '\\$&')}%`;

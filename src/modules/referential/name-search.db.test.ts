@@ -148,4 +148,26 @@ describe('name search by words', () => {
       expect(seen.length).toBe(Math.min(all.length, 200));
     }
   });
+
+  it('answers the JSON text of the route exactly as the objects of search()', async () => {
+    const pair = await commonPair();
+    const some = await searched(pair.a, 3);
+    const first = some.items[0];
+    expect(first).toBeDefined();
+    const queries = [
+      { name: pair.a, limit: 5 },
+      { name: `${pair.a} ${pair.b}`, limit: 4 }, // merged ranges: a statement without parameters
+      { name: `${pair.a.slice(0, 3)} ${pair.b.slice(0, 2)}`, limit: 6 },
+      { name: pair.b.slice(0, 2), limit: 3 },
+      { name: pair.a, limit: 5, cursor: some.nextCursor },
+      { q: first?.code ?? '' },
+      { status: 'active', name: pair.a, limit: 2 },
+      { name: 'zzqx qzzx' },
+    ];
+    for (const query of queries) {
+      const objects = await t.app.referential.customers.search(query);
+      const text = await t.app.referential.customers.searchJson(query);
+      expect(JSON.parse(text), JSON.stringify(query)).toEqual(JSON.parse(JSON.stringify(objects)));
+    }
+  });
 });

@@ -44,7 +44,11 @@ export function registerReferentialRoutes(app: FastifyInstance, s: ReferentialSe
   app.get(
     '/api/v1/customers',
     { config: { right: 'customer:read' }, schema: { ...tags('customers'), querystring: S.CustomerSearch } },
-    async (req) => s.customers.search(req.query as S.CustomerSearch),
+    // PostgreSQL builds the page's JSON text ({ items, nextCursor }); it goes out as it is.
+    async (req, reply) =>
+      reply
+        .type('application/json; charset=utf-8')
+        .send(await s.customers.searchJson(req.query as S.CustomerSearch)),
   );
   app.post(
     '/api/v1/customers',
