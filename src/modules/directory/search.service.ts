@@ -105,6 +105,8 @@ export function tokensOf(query: SearchQuery): { tokens: Token[]; numbers: string
 
 type SearchRow = Awaited<ReturnType<typeof repo.findSearchItemsByIds>>[number];
 const SEARCH_ROW_COLUMNS = repo.SEARCH_ITEM_COLUMNS.filter((c) => c !== 'id');
+/** The answer's columns as SQL, built once (fixed identifiers: nothing from the request). */
+const SEARCH_ROW_SELECT = sql.raw(SEARCH_ROW_COLUMNS.map((col) => `l.${col}`).join(', '));
 
 interface Candidate {
   id: number;
@@ -360,7 +362,7 @@ export class SearchService {
       await sql<{ gen: number; id: number | null; ft: string } & Partial<SearchRow>>`
         WITH c AS MATERIALIZED (${statement}), n AS (SELECT count(*) AS n FROM c)
         SELECT g.gen, c.id, c.ft, d.* FROM directory_term_gen g LEFT JOIN c ON true LEFT JOIN LATERAL (
-          SELECT ${sql.join(SEARCH_ROW_COLUMNS.map((col) => sql.ref(`l.${col}`)))} FROM directory_listing l
+          SELECT ${SEARCH_ROW_SELECT} FROM directory_listing l
           WHERE l.id = c.id AND (SELECT n FROM n) <= ${inline}) d ON true`.execute(this.db)
     ).rows;
     const gen = Number(result[0]?.gen);
