@@ -186,7 +186,8 @@ export async function run(args: string[]): Promise<void> {
   const hlr = await startOsmoHlr();
   const sim = new SwitchSimulator({ name: 'BENCH' });
   const simPort = await sim.start();
-  const stopLoops = new AbortController();
+  let stopLoops = new AbortController();
+  let loops: Promise<void>[] = [];
   const errors: unknown[] = [];
   let firstErrorAt = '';
   const inventory = createInventory(rt.db, randomBytes(32));
@@ -234,6 +235,28 @@ export async function run(args: string[]): Promise<void> {
     );
     await workflow.scenarios.createVersion(scenario('bench_act_mobile', 'mobile.activate'), SYSTEM);
     await workflow.scenarios.createVersion(scenario('bench_act_fixed', 'fixed.activate'), SYSTEM);
+    // the workflow's own part: the same shape (one automatic step, then the end) with a step that
+    // does nothing — the ceiling of any automaton behind these workers
+    workflow.handlers.task('bench.noop', async () => ({ outcome: 'done' }));
+    await workflow.scenarios.createVersion(
+      {
+        code: 'bench_act_noop',
+        name: 'Benchmark: workflow only',
+        start: ['step'],
+        nodes: {
+          step: {
+            kind: 'automatic',
+            label: 'No-op',
+            actor: 'activation_automaton',
+            handler: 'bench.noop',
+            outcomes: ['done'],
+          },
+          done: { kind: 'end', label: 'Done', result: 'completed' },
+        },
+        transitions: [{ from: 'step', on: 'done', to: ['done'] }],
+      } as ScenarioDef,
+      SYSTEM,
+    );
 
     // every run uses fresh numbers and cards (the bench database and HLR live on between runs)
     const seed = Math.floor(Date.now() / 1000) % 10000;
@@ -290,19 +313,31 @@ export async function run(args: string[]): Promise<void> {
     const autoCost = await costMeter(rt.db, hlrPid);
     const t1 = performance.now();
     await s.loadElements();
-    activation.automaton.start();
-    const loops = [0, 1].map(() =>
-      workLoop(rt.db, workflow.engine, {
-        batch: 50,
-        idleMs: 20,
-        signal: stopLoops.signal,
-        actors: ['activation_automaton'],
-      }),
-    );
+    // the workers and the automaton run only while a phase is timed: requests started during a
+    // phase's setup must not be worked before its clock starts
+    const resume = () => {
+      stopLoops = new AbortController();
+      activation.automaton.start();
+      loops = [0, 1].map(() =>
+        workLoop(rt.db, workflow.engine, {
+          batch: 50,
+          idleMs: 20,
+          signal: stopLoops.signal,
+          actors: ['activation_automaton'],
+        }),
+      );
+    };
+    const pause = async () => {
+      stopLoops.abort();
+      await Promise.all(loops);
+      await activation.automaton.stop();
+    };
+    resume();
     const mobile = await waitEnded(rt.db, mobileIds, 1_800_000);
     const autoMs = performance.now() - t1;
     const autoCosts = await autoCost(n);
     const mobileStages = await stages(rt.db, 'BENCH_HLR', since, t1);
+    await pause();
 
     // --- fixed: raw MML client vs the automaton, on the switch simulator
     const fixedRaw = Array.from({ length: n }, (_, i) => ({ dn: dn(1, i), en: `R${seed}-${i}` }));
@@ -335,10 +370,27 @@ export async function run(args: string[]): Promise<void> {
     const fixedAutoCost = await costMeter(rt.db, () => null);
     const fixedSince = new Date();
     const t3 = performance.now();
+    resume();
     const fixed = await waitEnded(rt.db, fixedIds, 1_800_000);
     const fixedAutoMs = performance.now() - t3;
     const fixedAutoCosts = await fixedAutoCost(n);
     const fixedStages = await stages(rt.db, 'BENCH_SW', fixedSince, t3);
+    await pause();
+
+    // --- the workflow alone: the same number of one-step requests, no order, no element
+    const noopIds = await startInstances(
+      rt.db,
+      workflow.engine,
+      'bench_act_noop',
+      Array.from({ length: n }, (_, i) => ({ line: dn(3, i), d: { directoryNumber: dn(3, i) } })),
+      `w${seed}`,
+    );
+    const noopCost = await costMeter(rt.db, () => null);
+    const t4 = performance.now();
+    resume();
+    const noop = await waitEnded(rt.db, noopIds, 1_800_000);
+    const noopMs = performance.now() - t4;
+    const noopCosts = await noopCost(n);
 
     // --- on-demand line status through the same pools
     const qLat: number[] = [];
@@ -347,8 +399,7 @@ export async function run(args: string[]): Promise<void> {
       await s.query('fixed.status', { dn: dn(2, i % n) });
       qLat.push(performance.now() - t);
     }
-    stopLoops.abort();
-    await Promise.all(loops);
+    await pause();
     await activation.stop();
 
     const journal = await sql<{
@@ -385,6 +436,13 @@ export async function run(args: string[]): Promise<void> {
         perSecond: (fixed.completed * 1000) / fixedAutoMs,
         ratio: (fixed.completed * 1000) / fixedAutoMs / ((n * 1000) / fixedRawMs),
       },
+      {
+        case: 'workflow only (no-op step, no order)',
+        activations: noop.completed,
+        seconds: noopMs / 1000,
+        perSecond: (noop.completed * 1000) / noopMs,
+        ratio: null,
+      },
     ];
     printTable(
       rows,
@@ -402,6 +460,7 @@ export async function run(args: string[]): Promise<void> {
       mobileAutomaton: autoCosts,
       fixedRaw: fixedRawCosts,
       fixedAutomaton: fixedAutoCosts,
+      workflowOnly: noopCosts,
     };
     printTable(
       Object.entries(costs).map(([k, c]) => ({ perActivation: k, ...c })),
@@ -429,16 +488,21 @@ export async function run(args: string[]): Promise<void> {
       mobile: {
         rawPerSecond: round(rows[0]!.perSecond),
         automatonPerSecond: round(rows[1]!.perSecond),
-        ratio: round(rows[1]!.ratio),
+        ratio: round(rows[1]!.ratio!),
         completed: mobile.completed,
         notCompleted: mobile.other,
       },
       fixed: {
         rawPerSecond: round(rows[2]!.perSecond),
         automatonPerSecond: round(rows[3]!.perSecond),
-        ratio: round(rows[3]!.ratio),
+        ratio: round(rows[3]!.ratio!),
         completed: fixed.completed,
         notCompleted: fixed.other,
+      },
+      workflowOnly: {
+        perSecond: round(rows[4]!.perSecond),
+        completed: noop.completed,
+        fixedAutomatonShare: round(rows[3]!.perSecond / rows[4]!.perSecond),
       },
       statusQueryMs: { p50: round(q.p50), p95: round(q.p95), max: round(q.max) },
       hlrCommandsJournaled: journal.rows[0]?.n ?? 0,
