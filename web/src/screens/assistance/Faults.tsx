@@ -1,4 +1,16 @@
-import { Anchor, Badge, Checkbox, Group, Paper, Select, Table, Text, TextInput, Title } from '@mantine/core';
+import {
+  Anchor,
+  Badge,
+  Checkbox,
+  Group,
+  NumberInput,
+  Paper,
+  Select,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
@@ -9,24 +21,31 @@ import { StatusBadge } from '../../components/StatusBadge';
 import { get, qs } from '../../lib/api';
 import { dateTime } from '../../lib/format';
 import { navigate } from '../../lib/router';
-import type { Page } from '../../lib/types';
+import type { Actor, Page } from '../../lib/types';
 import { FAULT_STATUSES, type Fault } from './faults';
 
-/** Faults (trouble tickets) to follow up: by status, zone, line, overdue; newest first, paged. */
+/**
+ * Faults (trouble tickets) to follow up: by status, zone, line, the actor whose basket holds the
+ * fault's open task, age and overdue; newest first, paged.
+ */
 export function Faults() {
   const { t } = useTranslation();
   const [status, setStatus] = useState<string | null>('open');
   const [zone, setZone] = useState('');
   const [line, setLine] = useState('');
   const [overdue, setOverdue] = useState(false);
+  const [actor, setActor] = useState<string | null>(null);
+  const [age, setAge] = useState<number | string>('');
+  const actors = useQuery({ queryKey: ['actors'], queryFn: () => get<Actor[]>('/api/v1/actors') });
+  const olderThanHours = typeof age === 'number' && age > 0 ? age : undefined;
   const [z] = useDebouncedValue(zone.trim(), 300);
   const [l] = useDebouncedValue(line.replace(/\D/g, ''), 300);
   const pager = useCursor();
   const { reset } = pager;
-  useEffect(() => reset(), [status, z, l, overdue, reset]);
+  useEffect(() => reset(), [status, z, l, overdue, actor, olderThanHours, reset]);
   const lineOk = l === '' || l.length >= 4;
   const q = useQuery({
-    queryKey: ['faults', status, z, l, overdue, pager.cursor],
+    queryKey: ['faults', status, z, l, overdue, actor, olderThanHours, pager.cursor],
     queryFn: () =>
       get<Page<Fault>>(
         `/api/v1/faults${qs({
@@ -34,6 +53,8 @@ export function Faults() {
           zone: z,
           line: lineOk ? l : undefined,
           overdue: overdue || undefined,
+          actor,
+          olderThanHours,
           limit: 25,
           cursor: pager.cursor,
         })}`,
@@ -67,6 +88,26 @@ export function Faults() {
           value={line}
           onChange={(e) => setLine(e.currentTarget.value)}
           error={lineOk ? undefined : t('fault.lineTooShort')}
+        />
+        <Select
+          label={t('fault.actor')}
+          w={180}
+          clearable
+          placeholder={t('fault.allActors')}
+          value={actor}
+          onChange={setActor}
+          data={(actors.data ?? [])
+            .filter((a) => a.kind === 'human')
+            .map((a) => ({ value: a.code, label: a.name }))}
+        />
+        <NumberInput
+          label={t('fault.olderThanHours')}
+          w={150}
+          min={0}
+          max={24 * 3650}
+          allowDecimal={false}
+          value={age}
+          onChange={setAge}
         />
         <Checkbox
           mb={8}
