@@ -9,6 +9,7 @@ import { buildApp, type App } from '../../app.js';
 import { loadReferenceData } from '../../demo/reference-data.js';
 import { bootstrap } from '../../platform/bootstrap.js';
 import { makeCustomer } from '../billing/test-fixtures.js';
+import { hubNotes } from './hub-notes.testing.js';
 import { tmfApisOf } from './index.js';
 
 /**
@@ -142,6 +143,14 @@ describe('TMF681 POST communicationMessage', () => {
       [null, m.id],
       ['StateChangeEvent', m.id],
     ]);
+    const notes = await hubNotes(tdb.db, app, 'communicationManagement', 'communication_message', [
+      'customer:read',
+    ]);
+    expect(notes.map((n) => n.path)).toEqual(['listener/communicationMessageStateChangeEvent']);
+    expect(notes[0]!.body).toMatchObject({
+      event: { communicationMessage: { id: m.id, state: 'completed' } },
+    });
+    for (const n of notes) expect(swaggerErrors('TMF681', n.body.eventType, n.body)).toEqual([]);
   });
 
   it('records a refused message as failed with the server’s answer', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app.js';
 import { swaggerErrors } from '../../../test/tmf/swagger.js';
 import { makeCustomer } from '../billing/test-fixtures.js';
+import { hubNotes } from './hub-notes.testing.js';
 import { tmfApisOf } from './index.js';
 
 const BASE = '/tmf-api/partyInteraction/v4/partyInteraction';
@@ -97,6 +98,16 @@ describe('TMF683 POST and PATCH partyInteraction', () => {
       ['CreateEvent', pi.id],
       ['StatusChangeEvent', pi.id],
     ]);
+    const notes = (await hubNotes(t.tdb.db, t.app, 'partyInteraction', 'contact', ['customer:read'])).concat(
+      (await hubNotes(t.tdb.db, t.app, 'partyInteraction', 'customer', ['customer:read'])).filter(
+        (n) => (n.body.event as { partyInteraction: { id: string } }).partyInteraction.id === pi.id,
+      ),
+    );
+    expect(notes.map((n) => n.body.eventType).sort()).toEqual([
+      'PartyInteractionCreateEvent',
+      'PartyInteractionStatusChangeEvent',
+    ]);
+    for (const n of notes) expect(swaggerErrors('TMF683', n.body.eventType, n.body)).toEqual([]);
   });
 
   it('refuses what it cannot record, naming the field, and checks rights', async () => {

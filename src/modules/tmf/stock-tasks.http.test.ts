@@ -4,6 +4,7 @@ import { createTestApp, type TestApp } from '../../../test/app.js';
 import { swaggerErrors } from '../../../test/tmf/swagger.js';
 import { SYSTEM } from '../../platform/events.js';
 import { cardsCsv, makeCards } from '../activation/testing/fixtures.js';
+import { hubNotes } from './hub-notes.testing.js';
 import { startStockReservationExpiry, TmfStockTasks } from './stock-tasks.js';
 
 const BASE = '/tmf-api/stock/v4';
@@ -173,6 +174,16 @@ describe('TMF687 reserveProductStock', () => {
       'stock_reservation.created',
       'stock_reservation.expired',
     ]);
+    // the hub: create then attribute change, each body valid against the swagger's event
+    const notes = (await hubNotes(t.tdb.db, t.app, 'stock', 'stock_reservation', ['inventory:read'])).filter(
+      (n) => (n.body.event as { reserveProductStock: { id: string } }).reserveProductStock.id === r.id,
+    );
+    expect(notes.map((n) => n.path)).toEqual([
+      'listener/reserveProductStockCreateEvent',
+      'listener/reserveProductStockAttributeValueChangeEvent',
+    ]);
+    for (const n of notes) expect(swaggerErrors('TMF687', n.body.eventType, n.body)).toEqual([]);
+    expect(await hubNotes(t.tdb.db, t.app, 'stock', 'stock_reservation', [])).toEqual([]);
   });
 
   it('the background expiry (gpto start) releases a reservation whose end date passed, without any read', async () => {
