@@ -61,6 +61,11 @@ describe.skipIf(!availability.run)(
 
     it('an agent reports a fault from the line view: errors next to the fields, then the first diagnosis', async () => {
       await care.goto(`${s.base}/lines/${line.number}`);
+      // the rest of the consultation beside the technical file: the line's history and the payer's account
+      const consultation = care.getByTestId('line-consultation');
+      await consultation.getByText('Historique de la ligne').waitFor();
+      await consultation.getByText('subscription.created').first().waitFor();
+      await consultation.getByText('Compte du payeur').waitFor();
       await care.getByTestId('report-fault').click();
       const form = care.getByTestId('fault-form');
       // Nothing chosen: refused next to the symptom before asking the server.

@@ -71,4 +71,15 @@ export const enFaults = {
     reopenReason: 'Why reopen it',
     reopenedNow: 'Fault reopened: diagnosed again',
   },
+  consultation: {
+    history: 'History of the line',
+    older: 'Older events',
+    account: "Payer's account",
+    receivable: 'Owed',
+    deposits: 'Deposits held',
+    openInvoices: 'Open invoices',
+    lastEntries: 'The last {{shown}} of {{total}} entries',
+    consumption: 'Consumption (meter readings)',
+    noReadings: 'No meter reading yet.',
+  },
 };

@@ -71,4 +71,15 @@ export const frFaults = {
     reopenReason: 'Pourquoi le rouvrir',
     reopenedNow: 'Dérangement rouvert : nouveau diagnostic',
   },
+  consultation: {
+    history: 'Historique de la ligne',
+    older: 'Événements plus anciens',
+    account: 'Compte du payeur',
+    receivable: 'Dû',
+    deposits: 'Cautions détenues',
+    openInvoices: 'Factures ouvertes',
+    lastEntries: 'Les {{shown}} dernières écritures sur {{total}}',
+    consumption: 'Consommation (relevés du compteur)',
+    noReadings: 'Aucun relevé du compteur.',
+  },
 };

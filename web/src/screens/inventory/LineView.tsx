@@ -9,7 +9,8 @@ import { useCan } from '../../lib/auth';
 import { address, dateTime } from '../../lib/format';
 import { navigate } from '../../lib/router';
 import type { Page } from '../../lib/types';
-import type { Fault, LineStatus } from '../assistance/faults';
+import type { Fault } from '../assistance/faults';
+import { LineConsultation, type Consultation } from '../assistance/LineConsultation';
 import { ReportFault } from '../assistance/ReportFault';
 
 interface Pair {
@@ -74,7 +75,7 @@ export function LineView({ number }: { number: string }) {
   // The line as the network element sees it now (the switch, or the HLR for a mobile line).
   const live = useQuery({
     queryKey: ['line-live', number],
-    queryFn: () => get<{ status: LineStatus }>(`/api/v1/lines/${encodeURIComponent(number)}`),
+    queryFn: () => get<Consultation>(`/api/v1/lines/${encodeURIComponent(number)}`),
     enabled: can('line:read'),
     retry: false,
   });
@@ -236,6 +237,7 @@ export function LineView({ number }: { number: string }) {
                 </Table.Tbody>
               </Table>
             </Paper>
+            {live.data && <LineConsultation number={l.directoryNumber} view={live.data} />}
           </Stack>
         );
       }}
