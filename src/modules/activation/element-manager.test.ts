@@ -120,4 +120,46 @@ describe('element manager', () => {
     expect(new Set(el.log).size).toBe(20);
     m.close();
   });
+  it('pipelines up to `pipeline` operations per connection, never more, and keeps each line in order', async () => {
+    const el = new FakeElement();
+    let inFlight = 0;
+    let most = 0;
+    const perLink = new Map<Link, number>();
+    let mostPerLink = 0;
+    const m = new ElementManager({
+      linkFactory: () => {
+        const link = el.link();
+        const counted: Link = {
+          ...link,
+          send: async (command) => {
+            inFlight++;
+            perLink.set(counted, (perLink.get(counted) ?? 0) + 1);
+            most = Math.max(most, inFlight);
+            mostPerLink = Math.max(mostPerLink, perLink.get(counted)!);
+            try {
+              return await link.send(command);
+            } finally {
+              inFlight--;
+              perLink.set(counted, perLink.get(counted)! - 1);
+            }
+          },
+        };
+        return counted;
+      },
+    });
+    m.configure(cfg({ poolSize: 2, pipeline: 3 }));
+    const lines = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
+    await Promise.all(
+      lines.flatMap((line) =>
+        [1, 2, 3].map((n) => m.run('E1', line, { lineId: line }, (s) => s.send(`${line}${n}`))),
+      ),
+    );
+    expect(el.open).toBe(2);
+    // 2 connections × 3 operations: six lines at once, three on each connection
+    expect(most).toBe(6);
+    expect(mostPerLink).toBe(3);
+    for (const line of lines)
+      expect(el.log.filter((c) => c.startsWith(line))).toEqual([1, 2, 3].map((n) => `${line}${n}`));
+    expect(m.health()[0]).toMatchObject({ connections: 2, busyConnections: 0 });
+  });
 });

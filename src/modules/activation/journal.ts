@@ -3,7 +3,9 @@ import type { JournalEntry } from './element-manager.js';
 
 /**
  * Writes the command journal in batches: commands arrive from every connection at element speed,
- * and one multi-row insert per few milliseconds costs the database far less than one per command.
+ * and one multi-row insert costs the database far less than one per command. Most entries are
+ * written with their order's outcome (the automaton takes them); the timer (200 ms) writes those
+ * of orders still running.
  * The automaton flushes it before it records an order's outcome, so an order marked done always
  * has its commands in the journal; a crash may lose the last unflushed entries of an order that is
  * then re-run (and journaled again).
@@ -22,7 +24,7 @@ export class JournalWriter {
     this.buffer.push(e);
     if (this.buffer.length >= (this.opts.maxBatch ?? 500)) void this.flush();
     else if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), this.opts.delayMs ?? 20);
+      this.timer = setTimeout(() => void this.flush(), this.opts.delayMs ?? 200);
     }
   };
 
