@@ -5,7 +5,7 @@ import type { CapacitySignal, NotFeasible } from './capacity.js';
 import { invNotFound } from './inventory.errors.js';
 import type { PendingQuery, StudyInput } from './inventory.schemas.js';
 import { zoneKey } from './inventory.states.js';
-import { runStudy } from './study.service.js';
+import { restudy } from './study.service.js';
 
 /**
  * Pending requests (seed: "suivi des instances"): a request the study found not feasible is held,
@@ -134,7 +134,7 @@ export class PendingService {
             // The re-study runs in its own subtransaction (inv_study_guarded): one request's
             // unexpected failure does not undo the others, and is left waiting for the next event.
             // It marks the request resumed (with its event) or holds it again with its new cause.
-            const out = await runStudy(trx, { ...input, holdIfNotFeasible: true }, by, signal).catch(
+            const out = await restudy(trx, { ...input, holdIfNotFeasible: true }, by, signal).catch(
               () => null,
             );
             if (!out) continue;

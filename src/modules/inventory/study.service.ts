@@ -130,6 +130,34 @@ export async function runStudy(
   by: Actor,
   trigger?: CapacitySignal,
 ): Promise<StudyOutcome> {
+  const out = await callStudy(db, input, by, trigger, false);
+  if (!out.feasible) return out;
+  const reservation = reservationFromDoc(out.reservation);
+  return { feasible: true, reused: out.reused, reservationId: out.reservation.id, reservation };
+}
+
+/**
+ * The re-study of a held request on new capacity (`pending.service.ts`): as `runStudy`, guarded by
+ * its own subtransaction, but answering the reservation id only — the resume never reads the
+ * chain, and building its document was the largest statement of a study (migration 0232).
+ */
+export async function restudy(
+  db: Executor,
+  input: StudyInput,
+  by: Actor,
+  trigger: CapacitySignal,
+): Promise<{ feasible: true; reservationId: number } | (NotFeasible & { held: boolean })> {
+  const out = await callStudy(db, input, by, trigger, true);
+  return out.feasible ? { feasible: true, reservationId: out.reservation.id } : out;
+}
+
+async function callStudy(
+  db: Executor,
+  input: StudyInput,
+  by: Actor,
+  trigger: CapacitySignal | undefined,
+  brief: boolean,
+): Promise<Exclude<StudyAnswer, { error: string }>> {
   if (input.kind === 'mobile') {
     if (!input.shop)
       throw invInvalid('inventory.invalid', 'shop', 'a mobile line is studied at a shop: give its code');
@@ -141,6 +169,7 @@ export async function runStudy(
     product: input.product.toUpperCase(),
     ...(input.shop ? { shop: input.shop.toUpperCase() } : {}),
     ...(trigger ? { trigger } : {}),
+    ...(brief ? { brief } : {}),
   };
   const zone = input.address ? zoneKey(input.address.locality, input.address.district) : '';
   // A re-study on new capacity runs guarded (its own subtransaction): see pending.service.ts.
@@ -160,9 +189,7 @@ export async function runStudy(
         throw new Error(`study of ${input.requestRef} failed: ${out.detail}`);
     }
   }
-  if (!out.feasible) return out;
-  const reservation = reservationFromDoc(out.reservation);
-  return { feasible: true, reused: out.reused, reservationId: out.reservation.id, reservation };
+  return out;
 }
 
 /**
