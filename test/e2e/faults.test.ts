@@ -110,6 +110,12 @@ describe.skipIf(!availability.run)(
     });
 
     it('the faults list filters; the MDF repairs, the agent closes, then reopens with a reason', async () => {
+      // the follow-up charts first: today's volumes count the fault reported above
+      await care.goto(`${s.base}/faults`);
+      await care.getByTestId('assistance-stats-link').click();
+      const stats = care.getByTestId('assistance-stats');
+      await stats.getByText(new Date().toISOString().slice(0, 10)).waitFor();
+      await stats.getByText('Délai moyen de relève').waitFor();
       await care.goto(`${s.base}/faults`);
       const table = care.getByTestId('faults');
       await table.getByText(line.number).waitFor();

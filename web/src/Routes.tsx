@@ -18,6 +18,7 @@ import { Roles } from './screens/admin/Roles';
 import { Scenarios } from './screens/admin/Scenarios';
 import { FaultPage } from './screens/assistance/FaultPage';
 import { Faults } from './screens/assistance/Faults';
+import { AssistanceStats } from './screens/assistance/AssistanceStats';
 import { Imports } from './screens/jobs/Imports';
 
 interface Route {
@@ -43,6 +44,7 @@ const ROUTES: Route[] = [
   { pattern: '/directory', right: 'directory:search', render: () => <Directory /> },
   { pattern: '/baskets', right: 'task:work', render: () => <Baskets /> },
   { pattern: '/faults', right: 'fault:read', render: () => <Faults /> },
+  { pattern: '/assistance/stats', right: 'fault:read', render: () => <AssistanceStats /> },
   {
     pattern: '/faults/:ref',
     right: 'fault:read',

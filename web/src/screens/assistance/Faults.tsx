@@ -63,9 +63,12 @@ export function Faults() {
   });
   return (
     <>
-      <Title order={3} mb="sm">
-        {t('nav.faults')}
-      </Title>
+      <Group justify="space-between" mb="sm">
+        <Title order={3}>{t('nav.faults')}</Title>
+        <Anchor size="sm" onClick={() => navigate('/assistance/stats')} data-testid="assistance-stats-link">
+          {t('assistanceStats.link')}
+        </Anchor>
+      </Group>
       <Group mb="sm" align="flex-end" data-testid="fault-filters">
         <Select
           label={t('fault.status')}
