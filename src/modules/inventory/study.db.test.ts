@@ -323,3 +323,87 @@ describe('concurrent studies on a nearly saturated concentration point', () => {
     await db.destroy();
   });
 });
+
+describe('free lists (migration 0230)', () => {
+  let tdb: TestDb;
+  let inv: InventoryServices;
+  beforeAll(async () => {
+    tdb = await createTestDb();
+    inv = createInventory(tdb.db);
+    await buildPlant(inv, { distPairs: 4, primaryPairs: 10, ports: 10, radio: 1 });
+  });
+  afterAll(async () => tdb?.close());
+
+  /** Each free list against the rows whose status makes them pickable, id for id. */
+  async function mismatches(): Promise<Record<string, string[]>> {
+    const r = await sql<{ what: string; missing: string[] | null; extra: string[] | null }>`
+      WITH pairs AS (SELECT id::text || '@' || coalesce(cp_id, 0) || '/' || sdf_id AS k FROM inv_pair WHERE status = 'free'),
+           lp AS (SELECT pair_id::text || '@' || coalesce(cp_id, 0) || '/' || sdf_id AS k FROM inv_pair_free),
+           ports AS (SELECT id::text || '@' || site_id AS k FROM inv_port WHERE status = 'free'),
+           lt AS (SELECT port_id::text || '@' || site_id AS k FROM inv_port_free),
+           nums AS (SELECT number || '@' || pool_id AS k FROM inv_number WHERE status IN ('free', 'quarantine') AND NOT golden),
+           ln AS (SELECT number || '@' || pool_id AS k FROM inv_number_free)
+      SELECT 'pairs' AS what, (SELECT array_agg(k) FROM (SELECT k FROM pairs EXCEPT ALL SELECT k FROM lp) x) AS missing,
+             (SELECT array_agg(k) FROM (SELECT k FROM lp EXCEPT ALL SELECT k FROM pairs) x) AS extra
+      UNION ALL
+      SELECT 'ports', (SELECT array_agg(k) FROM (SELECT k FROM ports EXCEPT ALL SELECT k FROM lt) x),
+             (SELECT array_agg(k) FROM (SELECT k FROM lt EXCEPT ALL SELECT k FROM ports) x)
+      UNION ALL
+      SELECT 'numbers', (SELECT array_agg(k) FROM (SELECT k FROM nums EXCEPT ALL SELECT k FROM ln) x),
+             (SELECT array_agg(k) FROM (SELECT k FROM ln EXCEPT ALL SELECT k FROM nums) x)`.execute(tdb.db);
+    const out: Record<string, string[]> = {};
+    for (const row of r.rows) {
+      const bad = [
+        ...(row.missing ?? []).map((k) => `missing ${k}`),
+        ...(row.extra ?? []).map((k) => `extra ${k}`),
+      ];
+      if (bad.length) out[row.what] = bad;
+    }
+    return out;
+  }
+
+  it('follow every status change: studies, release, commit, cease, faults, repairs, golden marking', async () => {
+    const counts = await sql<{ pairs: number; ports: number; numbers: number }>`
+      SELECT (SELECT count(*)::int FROM inv_pair_free) AS pairs, (SELECT count(*)::int FROM inv_port_free) AS ports,
+             (SELECT count(*)::int FROM inv_number_free) AS numbers`.execute(tdb.db);
+    expect(counts.rows[0]!.pairs).toBeGreaterThan(0);
+    expect(counts.rows[0]!.ports).toBeGreaterThan(0);
+    expect(counts.rows[0]!.numbers).toBeGreaterThan(0);
+    expect(await mismatches()).toEqual({});
+
+    const study = (ref: string) =>
+      inv.service.study({ requestRef: ref, kind: 'fixed_wired', product: 'FIXE', address: plateau }, ADMIN);
+    const a = reserved(await study('FL-A'));
+    const b = reserved(await study('FL-B'));
+    expect(await mismatches()).toEqual({});
+
+    await inv.service.release({ requestRef: 'FL-A' }, 'cancelled', ADMIN);
+    const line = await inv.service.commit({ requestRef: 'FL-B' }, ADMIN);
+    expect(await mismatches()).toEqual({});
+    await inv.service.cease(line.directoryNumber, 'termination', ADMIN);
+    expect(await mismatches()).toEqual({});
+
+    // A released pair goes faulty (out of the list), then is repaired (back in it, picked again).
+    const pair = a.chain.distributionPair!.id;
+    await inv.plant.changeStatus('pair', pair, { status: 'faulty' }, ADMIN);
+    expect(await mismatches()).toEqual({});
+    const c = reserved(await study('FL-C'));
+    expect(c.chain.distributionPair!.id).not.toBe(pair);
+    expect(await mismatches()).toEqual({});
+    await inv.plant.changeStatus('pair', pair, { status: 'free' }, ADMIN);
+    expect(await mismatches()).toEqual({});
+
+    // Golden marking takes a number out of automatic assignment and back.
+    const free = await sql<{ number: string }>`
+      SELECT number FROM inv_number WHERE status = 'free' AND NOT golden ORDER BY number LIMIT 1`.execute(
+      tdb.db,
+    );
+    await inv.pools.setGolden(free.rows[0]!.number, true, ADMIN);
+    expect(await mismatches()).toEqual({});
+    const d = reserved(await study('FL-D'));
+    expect(d.directoryNumber).not.toBe(free.rows[0]!.number);
+    await inv.pools.setGolden(free.rows[0]!.number, false, ADMIN);
+    expect(await mismatches()).toEqual({});
+    expect(b.code).not.toBe(a.code);
+  });
+});
