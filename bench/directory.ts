@@ -1,8 +1,9 @@
-// `npm run bench -- directory [--rows N] [--queries N] [--naive N]`: directory enquiries over HTTP at
-// 8 connections on N generated listings (default 1 M, realistic skew: very common names, compound
+// `npm run bench -- directory [--rows N] [--queries N] [--naive N] [--rounds N] [--client fetch|http]`:
+// directory enquiries over HTTP at 8 connections on N generated listings (default 1 M, realistic skew: very common names, compound
 // names, particles, accents), a query set with known answers (exact words, fragments, one and two
 // typos, sound-alike spellings, nicknames, address fragments), recall@10 and p50/p95/p99, beside a
 // naive `ILIKE '%…%'` scan of the same data in the same run. Ends with one JSON line.
+import http from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -529,6 +530,55 @@ const recallAt10 = (got: number[], relevant: Set<number>) => {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The client side of a search: `fetch` (undici, the default, as in every earlier run), or node:http
+ * with a keep-alive agent (`--client http`), which cost the load generator 0.7 ms of CPU per search
+ * instead of 1.1–1.3 — on 2 cores the load generator competes with the app and PostgreSQL, so its
+ * own cost shows in the latencies it measures.
+ */
+function searchClient(
+  kind: 'fetch' | 'http',
+  baseUrl: string,
+  headers: Record<string, string>,
+  connections: number,
+): {
+  get: (q: string) => Promise<{ ok: boolean; body: { items?: { number: string }[] } }>;
+  close: () => void;
+} {
+  const path = (q: string) => `/api/v1/directory/search?q=${encodeURIComponent(q)}`;
+  if (kind === 'fetch') {
+    return {
+      get: async (q) => {
+        const res = await fetch(`${baseUrl}${path(q)}`, { headers });
+        return { ok: res.ok, body: (await res.json()) as { items?: { number: string }[] } };
+      },
+      close: () => undefined,
+    };
+  }
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const url = new URL(baseUrl);
+  return {
+    get: (q) =>
+      new Promise((resolve, reject) => {
+        const req = http.get({ agent, host: url.hostname, port: url.port, path: path(q), headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            try {
+              const ok = (res.statusCode ?? 500) < 300;
+              resolve({ ok, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+            } catch (err) {
+              reject(err as Error);
+            }
+          });
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+      }),
+    close: () => agent.destroy(),
+  };
+}
+
 async function runPool<T>(items: T[], workers: number, fn: (item: T) => Promise<void>): Promise<number> {
   let next = 0;
   const t0 = performance.now();
@@ -588,14 +638,16 @@ export async function run(args: string[]): Promise<void> {
       ? { ...(await startBenchApp(rt)), pid: process.pid }
       : await startAppProcess(rt.url, Number(process.env.GPTO_BENCH_PORT || 0));
     const auth = await login(bench.baseUrl, { username: BENCH_USER, password: BENCH_PASSWORD });
+    // fetch by default, as every earlier run; `--client http` for the lighter node:http client
+    const clientKind =
+      args.includes('--client') && args[args.indexOf('--client') + 1] === 'http' ? 'http' : 'fetch';
+    const client = searchClient(clientKind, bench.baseUrl, auth, connections);
     try {
       // warm-up
-      for (const q of queries.slice(0, 20)) {
-        await fetch(`${bench.baseUrl}/api/v1/directory/search?q=${encodeURIComponent(q.q)}`, {
-          headers: auth,
-        });
-      }
+      for (const q of queries.slice(0, 20)) await client.get(q.q);
       const cpu0 = await cpuSnapshot(rt, bench.pid);
+      // the load generator's own CPU (fetch, JSON): on 2 cores it competes with the app and PostgreSQL
+      const client0 = process.cpuUsage();
       const lat: number[] = [];
       const recall = new Map<Kind, number[]>();
       const latByKind = new Map<Kind, number[]>();
@@ -604,10 +656,8 @@ export async function run(args: string[]): Promise<void> {
       const timedQueries = Array.from({ length: rounds }, () => queries).flat();
       const seconds = await runPool(timedQueries, connections, async (q) => {
         const t0 = performance.now();
-        const res = await fetch(`${bench.baseUrl}/api/v1/directory/search?q=${encodeURIComponent(q.q)}`, {
-          headers: auth,
-        });
-        const body = (await res.json()) as { items?: { number: string }[] };
+        const res = await client.get(q.q);
+        const body = res.body;
         const ms = performance.now() - t0;
         lat.push(ms);
         latByKind.set(q.kind, [...(latByKind.get(q.kind) ?? []), ms]);
@@ -617,7 +667,9 @@ export async function run(args: string[]): Promise<void> {
         list.push(recallAt10(got, q.relevant));
         recall.set(q.kind, list);
       });
+      const clientCpu = process.cpuUsage(client0);
       const cpu = cpuSpent(cpu0, await cpuSnapshot(rt, bench.pid), lat.length);
+      const clientMs = (clientCpu.user + clientCpu.system) / 1000 / lat.length;
 
       // naive: the same words, each as ILIKE '%word%' over the listing's concatenated text
       const naiveQueries = queries
@@ -657,6 +709,7 @@ export async function run(args: string[]): Promise<void> {
       );
       console.log(
         `\nCPU per search (load-independent): app process ${cpu.appMs.toFixed(2)} ms, PostgreSQL backends ${cpu.pgMs.toFixed(2)} ms` +
+          (inProcess ? '' : `; load generator ${clientMs.toFixed(2)} ms`) +
           (inProcess ? ' (app and load generator in one process)' : ''),
       );
       printTable(
@@ -694,10 +747,11 @@ export async function run(args: string[]): Promise<void> {
         loadSeconds,
         connections,
         appInProcess: inProcess,
+        client: clientKind,
         rounds,
         queries: lat.length,
         errors,
-        cpuPerSearchMs: { app: cpu.appMs, postgres: cpu.pgMs },
+        cpuPerSearchMs: { app: cpu.appMs, postgres: cpu.pgMs, loadGenerator: clientMs },
         recallAt10: mean(all),
         recallByKind: Object.fromEntries([...recall.entries()].map(([k, rs]) => [k, mean(rs)])),
         latencyByKind: Object.fromEntries(
@@ -720,6 +774,7 @@ export async function run(args: string[]): Promise<void> {
         p95RatioNaiveOverSearch: ratio,
       });
     } finally {
+      client.close();
       await bench.close();
     }
   } finally {
