@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { ConfigError, loadConfig } from '../config.js';
 import { createDb, createPool } from '../platform/db.js';
 import { AUTOMATON_ACTOR, createActivation } from '../modules/activation/index.js';
 import { createBilling } from '../modules/billing/index.js';
@@ -22,9 +22,9 @@ function databaseUrl(config: ReturnType<typeof loadConfig>): string {
   if (config.databaseUrl) return config.databaseUrl;
   const pid = path.join(config.dataDir, 'pg', 'postmaster.pid');
   if (!existsSync(pid))
-    throw new Error(
+    throw new ConfigError([
       `no DATABASE_URL and no running embedded PostgreSQL in ${config.dataDir}/pg: start \`gpto start\` first or set DATABASE_URL`,
-    );
+    ]);
   return `postgres://gpto:gpto@127.0.0.1:${config.embeddedPgPort}/gpto`;
 }
 
@@ -45,7 +45,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--batch <n>', 'workflow tasks per transaction', '20')
     .action(async (opts: { role: string; pool: string; batch: string }) => {
       if (!(ROLES as readonly string[]).includes(opts.role))
-        throw new Error(`--role must be one of ${ROLES.join(', ')}`);
+        throw new ConfigError([`--role must be one of ${ROLES.join(', ')}`]);
       const role = opts.role as Role;
       const config = loadConfig();
       const url = databaseUrl(config);
