@@ -1,8 +1,9 @@
 // `npm run bench -- directory [--rows N] [--queries N] [--naive N] [--rounds N] [--client fetch|http]`:
 // directory enquiries over HTTP at 8 connections on N generated listings (default 1 M, realistic
-// skew: very common names, compound names, particles, accents), a query set with known answers (exact words, fragments, one and two
-// typos, sound-alike spellings, nicknames, address fragments), recall@10 and p50/p95/p99, beside a
-// naive `ILIKE '%…%'` scan of the same data in the same run. Ends with one JSON line.
+// skew: very common names, compound names, particles, accents), a query set with known answers
+// (exact words, fragments, one and two typos, sound-alike spellings, nicknames, address fragments),
+// recall@10 and p50/p95/p99, beside a naive `ILIKE '%…%'` scan of the same data in the same run.
+// Ends with one JSON line.
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
