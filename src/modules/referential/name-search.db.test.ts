@@ -132,6 +132,32 @@ describe('name search by words', () => {
     expect(found).toBeGreaterThanOrEqual(20);
   });
 
+  it('drives by one word when the words match too many words to merge, with the same answers', async () => {
+    // The three letters found in the most distinct words, repeated until the fragment's words
+    // match more than MAX_MERGED_WORDS (64) words in all: the search drives by one of them.
+    const top = (
+      await t.tdb.pool.query<{ g: string; n: number }>(
+        `SELECT g, count(*)::int AS n FROM search_word,
+           LATERAL (SELECT DISTINCT substr(word, i, 3) AS g FROM generate_series(1, length(word) - 2) AS i) x
+         WHERE g ~ '^[a-z]{3}$' GROUP BY g ORDER BY n DESC, g LIMIT 1`,
+      )
+    ).rows[0] as { g: string; n: number };
+    const times = Math.ceil(65 / top.n);
+    expect(times).toBeLessThanOrEqual(5);
+    const pair = await commonPair();
+    for (const fragment of [
+      Array(times).fill(top.g).join(' '),
+      `${Array(times).fill(top.g).join(' ')} ${pair.a.slice(0, 2)}`,
+    ]) {
+      const expected = await oracle(fragment, 0, 20);
+      expect(expected.length).toBeGreaterThan(0);
+      expect(
+        (await searched(fragment, 20)).items.map((c) => c.id),
+        fragment,
+      ).toEqual(expected);
+    }
+  });
+
   it('pages through a common word and two words with the cursor, missing and repeating nothing', async () => {
     const pair = await commonPair();
     for (const fragment of [pair.a.slice(0, 3), `${pair.a} ${pair.b.slice(0, 3)}`]) {
