@@ -15,6 +15,8 @@ process.stdout.write(`listening ${typeof address === 'object' && address ? addre
 
 const stop = async () => {
   await app.http.close().catch(() => undefined);
+  // the journal of the on-demand status queries is written in batches: write the last one
+  await app.activation.stop().catch(() => undefined);
   await db.destroy().catch(() => undefined);
   process.exit(0);
 };
