@@ -3,10 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   ANY_FIELD,
   candidateConditions,
+  candidateScorer,
   dirKeys,
   ExpansionCache,
   MAX_PAIR_KEYS,
   pairKey,
+  scoreCandidate,
   type CandidateCondition,
   type FieldPrefix,
   type Token,
@@ -120,5 +122,61 @@ describe('ExpansionCache', () => {
     c.set('a3', 1, exp('a3'));
     expect(c.size).toBeLessThanOrEqual(2);
     expect(c.get('a3')).toBeDefined();
+  });
+});
+
+describe('candidateScorer', () => {
+  it('gives every listing the score scoreCandidate gives it, to the bit', () => {
+    const prefixes = fc.constantFrom<FieldPrefix>(...ANY_FIELD);
+    const word = fc.constantFrom('diop', 'diouf', 'moussa', 'dakar', 'ndiaye', 'fall', 'rue', '12', 'x');
+    const weight = fc.constantFrom(1, 0.9, 0.85, 0.8, 0.7, 0.6);
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            word,
+            fields: fc.oneof(
+              fc.constant(ANY_FIELD),
+              fc.uniqueArray(prefixes, { minLength: 1, maxLength: 3 }),
+            ),
+            expansion: fc.array(fc.tuple(word, weight), { maxLength: 6 }),
+          }),
+          { minLength: 1, maxLength: 5 },
+        ),
+        fc.array(
+          fc.array(
+            fc.tuple(prefixes, word).map(([f, w]) => `${f}:${w}`),
+            { maxLength: 12 },
+          ),
+          {
+            maxLength: 8,
+          },
+        ),
+        (specs, listings) => {
+          const tokens = specs.map((s) => token(s.word, s.fields));
+          const expansions = specs.map((s) => new Map(s.expansion));
+          const score = candidateScorer(expansions, tokens);
+          for (const fterms of listings)
+            expect(score(fterms)).toBe(scoreCandidate(fterms, expansions, tokens));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('ranks a listing matching every word well above a fuzzy one and refuses a listing missing a word', () => {
+    const tokens = [token('diop'), token('moussa')];
+    const expansions = [
+      new Map([
+        ['diop', 1],
+        ['diope', 0.8],
+      ]),
+      new Map([['moussa', 1]]),
+    ];
+    const score = candidateScorer(expansions, tokens);
+    expect(score(['n:diop', 'f:moussa'])).toBeGreaterThan(10);
+    expect(score(['n:diope', 'f:moussa'])).toBeLessThan(10);
+    expect(score(['n:diope', 'f:moussa'])).toBeGreaterThan(0);
+    expect(score(['n:diop', 's:dakar'])).toBe(0);
   });
 });
