@@ -33,6 +33,57 @@ export const METHODS: Record<string, 'cash' | 'bank_transfer' | 'direct_debit' |
     cheque: 'cheque',
     check: 'cheque',
   };
+
+/** The payer named by `account.id` (payments and refunds), or the error naming the field. */
+export async function payerOfAccount(
+  db: Db,
+  body: Record<string, unknown>,
+  hint: string,
+): Promise<{ id: number }> {
+  const account = body.account as { id?: unknown } | undefined;
+  if (!account || typeof account !== 'object' || typeof account.id !== 'string')
+    throw tmfInvalid('account.id', hint);
+  const payer = await db
+    .selectFrom('payer')
+    .select('id')
+    .where('code', '=', account.id.toUpperCase())
+    .executeTakeFirst();
+  if (!payer)
+    throw new DomainError(
+      'rule',
+      'tmf.account_not_found',
+      `account.id: billing account ${account.id} does not exist`,
+      'account.id',
+    );
+  return payer;
+}
+
+/** GPTo's payment method from `paymentMethod.name` (or its `@type`), spaces and dashes ignored. */
+export function methodOf(body: Record<string, unknown>): (typeof METHODS)[string] {
+  const pm = body.paymentMethod as { name?: unknown; '@type'?: unknown } | undefined;
+  const raw = String(pm?.name ?? pm?.['@type'] ?? '')
+    .replace(/[\s-]/g, '')
+    .toLowerCase();
+  const method = METHODS[raw];
+  if (!method)
+    throw tmfInvalid('paymentMethod.name', 'cash, bank_transfer, direct_debit, mobile_money or cheque');
+  return method;
+}
+
+/** `totalAmount.value` as a positive whole amount in the operator's currency. */
+export function totalOf(
+  body: Record<string, unknown>,
+  currency: string,
+  what: 'payments' | 'refunds',
+): number {
+  const total = body.totalAmount as { value?: unknown; unit?: unknown } | undefined;
+  const value = total?.value;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
+    throw tmfInvalid('totalAmount.value', `a positive whole amount in ${currency}`);
+  if (total?.unit !== undefined && total.unit !== currency)
+    throw tmfInvalid('totalAmount.unit', `${what} are in ${currency}`);
+  return value;
+}
 export const TYPE_OF: Record<string, string> = {
   cash: 'Cash',
   bank_transfer: 'BankTransfer',
@@ -132,34 +183,9 @@ export class TmfPayments {
   }
 
   async create(body: Record<string, unknown>, ctx: TmfContext): Promise<TmfObject> {
-    const account = body.account as { id?: unknown } | undefined;
-    if (!account || typeof account.id !== 'string')
-      throw tmfInvalid('account.id', 'the billing account (payer code) is required');
-    const payer = await this.db
-      .selectFrom('payer')
-      .select('id')
-      .where('code', '=', account.id.toUpperCase())
-      .executeTakeFirst();
-    if (!payer)
-      throw new DomainError(
-        'rule',
-        'tmf.account_not_found',
-        `account.id: billing account ${account.id} does not exist`,
-        'account.id',
-      );
-    const pm = body.paymentMethod as { name?: unknown; '@type'?: unknown } | undefined;
-    const rawMethod = String(pm?.name ?? pm?.['@type'] ?? '')
-      .replace(/[\s-]/g, '')
-      .toLowerCase();
-    const method = METHODS[rawMethod];
-    if (!method)
-      throw tmfInvalid('paymentMethod.name', 'cash, bank_transfer, direct_debit, mobile_money or cheque');
-    const total = body.totalAmount as { value?: unknown; unit?: unknown } | undefined;
-    const value = total?.value;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
-      throw tmfInvalid('totalAmount.value', `a positive whole amount in ${this.cycle.currency}`);
-    if (total?.unit !== undefined && total.unit !== this.cycle.currency)
-      throw tmfInvalid('totalAmount.unit', `payments are in ${this.cycle.currency}`);
+    const payer = await payerOfAccount(this.db, body, 'the billing account (payer code) is required');
+    const method = methodOf(body);
+    const value = totalOf(body, this.cycle.currency, 'payments');
     const items = Array.isArray(body.paymentItem) ? (body.paymentItem as { item?: { id?: unknown } }[]) : [];
     const invoice = items[0]?.item?.id;
     if (invoice !== undefined && typeof invoice !== 'string')

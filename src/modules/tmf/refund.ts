@@ -4,7 +4,7 @@ import { DomainError } from '../../platform/errors.js';
 import type { BillingCycleServices } from '../billing/cycle.index.js';
 import { isoOf } from './common.js';
 import { tmfInvalid, type TmfContext, type TmfListQuery, type TmfObject } from './framework.js';
-import { METHODS, TYPE_OF } from './payment.js';
+import { methodOf, payerOfAccount, totalOf, TYPE_OF } from './payment.js';
 
 /**
  * TMF676 `refund`: money given back to a payer whose account is in credit, recorded by the
@@ -102,34 +102,9 @@ export class TmfRefunds {
   }
 
   async create(body: Record<string, unknown>, ctx: TmfContext): Promise<TmfObject> {
-    const account = body.account as { id?: unknown } | undefined;
-    if (!account || typeof account !== 'object' || typeof account.id !== 'string')
-      throw tmfInvalid('account.id', 'the billing account (payer code) to refund');
-    const payer = await this.db
-      .selectFrom('payer')
-      .select('id')
-      .where('code', '=', account.id.toUpperCase())
-      .executeTakeFirst();
-    if (!payer)
-      throw new DomainError(
-        'rule',
-        'tmf.account_not_found',
-        `account.id: billing account ${account.id} does not exist`,
-        'account.id',
-      );
-    const pm = body.paymentMethod as { name?: unknown; '@type'?: unknown } | undefined;
-    const raw = String(pm?.name ?? pm?.['@type'] ?? '')
-      .replace(/[\s-]/g, '')
-      .toLowerCase();
-    const method = METHODS[raw];
-    if (!method)
-      throw tmfInvalid('paymentMethod.name', 'cash, bank_transfer, direct_debit, mobile_money or cheque');
-    const total = body.totalAmount as { value?: unknown; unit?: unknown } | undefined;
-    const value = total?.value;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
-      throw tmfInvalid('totalAmount.value', `a positive whole amount in ${this.cycle.currency}`);
-    if (total?.unit !== undefined && total.unit !== this.cycle.currency)
-      throw tmfInvalid('totalAmount.unit', `refunds are in ${this.cycle.currency}`);
+    const payer = await payerOfAccount(this.db, body, 'the billing account (payer code) to refund');
+    const method = methodOf(body);
+    const value = totalOf(body, this.cycle.currency, 'refunds');
     const amount = body.amount as { value?: unknown } | undefined;
     if (amount !== undefined && amount?.value !== value)
       throw tmfInvalid('amount.value', 'GPTo refunds carry no tax: amount is totalAmount');
