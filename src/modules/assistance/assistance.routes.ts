@@ -204,17 +204,19 @@ export function registerAssistanceRoutes(app: FastifyInstance, m: AssistanceModu
     { config: { right: 'fault:read' }, schema: { tags, querystring: S.RebateList } },
     async (req) => {
       const q = req.query as Record<string, never> & { customer?: number; limit?: number };
-      return m.rebates.list({
+      const page = await m.rebates.list({
         ...q,
         ...(q.customer ? { customerId: q.customer } : {}),
         limit: q.limit ?? 50,
       });
+      const by = approverOf(req);
+      return { ...page, items: page.items.map((r) => m.rebates.forDecider(r, by)) };
     },
   );
   app.get(
     '/api/v1/rebates/:ref',
     { config: { right: 'fault:read' }, schema: { tags, params: S.RefParam } },
-    async (req) => m.rebates.get(ref(req)),
+    async (req) => m.rebates.forDecider(await m.rebates.get(ref(req)), approverOf(req)),
   );
   // The route needs the smaller approval right; the service checks the larger one by amount.
   app.post(

@@ -62,6 +62,32 @@ export function canApprove(level: ApprovalLevel, rights: ReadonlySet<string>): b
   return level === 'small' && rights.has('rebate:approve_small');
 }
 
+/**
+ * Why this person may not approve or reject this rebate, or null when they may: it is still pending,
+ * they hold the right for its amount, and they are not the agent who asked for it (four eyes). The
+ * service enforces it and the API shows it, so a screen offers the buttons only when they would work.
+ */
+export function whyNotDecide(
+  r: {
+    status: string;
+    approvalLevel: ApprovalLevel;
+    amount: number;
+    currency: string;
+    requestedBy: number | null;
+  },
+  by: { userId: number | null; rights: ReadonlySet<string> },
+): { kind: 'conflict' | 'forbidden' | 'rule'; why: string } | null {
+  if (r.status !== 'pending') return { kind: 'conflict', why: `the rebate is already ${r.status}` };
+  if (!canApprove(r.approvalLevel, by.rights))
+    return {
+      kind: 'forbidden',
+      why: `a ${r.approvalLevel} rebate (${r.amount} ${r.currency}) needs the right "rebate:approve_${r.approvalLevel}"`,
+    };
+  if (r.requestedBy !== null && r.requestedBy === by.userId)
+    return { kind: 'rule', why: 'a rebate is approved by someone other than the agent who asked for it' };
+  return null;
+}
+
 /** The repair deadline promised to the customer, by kind of line (hours). */
 export function faultSlaHours(productKind: string): number {
   if (productKind.startsWith('mobile')) return 8;

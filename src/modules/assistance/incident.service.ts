@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { appendEvent, appendEvents, type Actor } from '../../platform/events.js';
 import { decodeNumericCursor, pageOf, type Page } from '../../platform/http/pagination.js';
 import { asstConflict, asstInvalid, asstNotFound } from './assistance.errors.js';
@@ -32,6 +33,10 @@ export interface IncidentView {
   skipped: { id: number; cable: string; number: number; status: string }[];
   lines: string[];
   openFaults: string[];
+  /** Faults the repair closed (they were attached to the incident). */
+  closedFaults: string[];
+  /** What the repair did beyond the pairs: held requests re-studied and served by the freed pairs. */
+  repair: { faultsClosed: number; requestsResumed: string[] } | null;
   openedAt: string;
   repairedAt: string | null;
   repairReport: string | null;
@@ -140,6 +145,14 @@ export class IncidentService {
     const inc = await this.get(ref);
     if (inc.status !== 'open')
       throw asstConflict('incident.state', `incident ${inc.number} is already repaired`);
+    // The re-study of held requests runs inside each pair's status change (after its commit), so the
+    // `pending.resumed` events written meanwhile for a repair are the requests this one served (a
+    // repair of other plant at the very same moment would be counted too: a figure for people, not
+    // for accounting).
+    const before = await this.ctx.db
+      .selectFrom('event')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .executeTakeFirst();
     for (const p of inc.pairs) {
       const reason = `plant incident ${inc.number} repaired`;
       try {
@@ -152,6 +165,14 @@ export class IncidentService {
         await this.ctx.deps.inventory.plant.changeStatus('pair', p.id, { status: other, reason }, by);
       }
     }
+    const resumed = await this.ctx.db
+      .selectFrom('event')
+      .select('entity_id')
+      .where('id', '>', Number(before?.id ?? 0))
+      .where('kind', '=', 'pending.resumed')
+      .where(sql<boolean>`payload->'trigger'->>'reason' = 'repaired'`)
+      .orderBy('id')
+      .execute();
     await this.ctx.db.transaction().execute(async (trx) => {
       const now = this.ctx.now();
       const n = await trx
@@ -162,13 +183,6 @@ export class IncidentService {
         .executeTakeFirst();
       if (Number(n.numUpdatedRows) !== 1)
         throw asstConflict('incident.state', `incident ${inc.number} was repaired meanwhile`);
-      await appendEvent(trx, {
-        entityType: 'incident',
-        entityId: inc.id,
-        kind: 'incident.repaired',
-        userId: by.userId,
-        payload: { number: inc.number, report: input.report, pairs: inc.pairs.length },
-      });
       // Faults waiting for this incident go on (their customer is told) and are closed now.
       await this.ctx.deps.workflow.engine.signal(
         trx,
@@ -202,6 +216,19 @@ export class IncidentService {
           payload: { number: f.number, incident: inc.number, causeCode: 'PLANT_INCIDENT' },
         })),
       );
+      await appendEvent(trx, {
+        entityType: 'incident',
+        entityId: inc.id,
+        kind: 'incident.repaired',
+        userId: by.userId,
+        payload: {
+          number: inc.number,
+          report: input.report,
+          pairs: inc.pairs.length,
+          faultsClosed: faults.length,
+          requestsResumed: resumed.map((r) => r.entity_id),
+        },
+      });
     });
     return this.get(String(inc.id));
   }
@@ -211,17 +238,33 @@ export class IncidentService {
     q = /^[0-9]+$/.test(ref) ? q.where('id', '=', Number(ref)) : q.where('number', '=', ref.toUpperCase());
     const r = await q.executeTakeFirst();
     if (!r) throw asstNotFound('incident.not_found', 'incident', ref);
-    const faults = await this.ctx.db
-      .selectFrom('asst_fault')
-      .select('number')
-      .where('incident_id', '=', r.id)
-      .where('status', '=', 'open')
-      .orderBy('id')
-      .execute();
-    return toIncident(
-      r,
-      faults.map((f) => f.number),
-    );
+    const [faults, repaired] = await Promise.all([
+      this.ctx.db
+        .selectFrom('asst_fault')
+        .select(['number', 'status'])
+        .where('incident_id', '=', r.id)
+        .orderBy('id')
+        .execute(),
+      r.status === 'repaired'
+        ? this.ctx.db
+            .selectFrom('event')
+            .select('payload')
+            .where('entity_type', '=', 'incident')
+            .where('entity_id', '=', String(r.id))
+            .where('kind', '=', 'incident.repaired')
+            .orderBy('id', 'desc')
+            .executeTakeFirst()
+        : Promise.resolve(undefined),
+    ]);
+    const p = (repaired?.payload ?? null) as { faultsClosed?: number; requestsResumed?: string[] } | null;
+    return {
+      ...toIncident(
+        r,
+        faults.filter((f) => f.status === 'open').map((f) => f.number),
+      ),
+      closedFaults: faults.filter((f) => f.status === 'closed').map((f) => f.number),
+      repair: p ? { faultsClosed: p.faultsClosed ?? 0, requestsResumed: p.requestsResumed ?? [] } : null,
+    };
   }
 
   async list(q: { status?: IncidentStatus; cursor?: string; limit: number }): Promise<Page<IncidentView>> {
@@ -277,6 +320,8 @@ function toIncident(
     skipped: r.skipped as IncidentView['skipped'],
     lines: r.lines,
     openFaults,
+    closedFaults: [],
+    repair: null,
     openedAt: new Date(r.opened_at).toISOString(),
     repairedAt: iso(r.repaired_at),
     repairReport: r.repair_report,

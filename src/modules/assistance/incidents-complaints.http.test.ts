@@ -123,6 +123,13 @@ describe('plant incidents, complaints and rebates over HTTP', () => {
     expect(closed).toMatchObject({ status: 'closed', causeCode: 'PLANT_INCIDENT' });
     expect(closed.workflow.status).toBe('completed');
     expect(closed.notifications[0].text).toContain('incident réseau');
+    // what the repair did, as its page shows it: the faults it closed, the held request it served
+    const after = (await call('GET', `/api/v1/incidents/${inc.number}`, care)).json();
+    expect(after).toMatchObject({
+      closedFaults: [f.number],
+      repair: { faultsClosed: 1, requestsResumed: ['T-HELD-1'] },
+    });
+    expect(repaired.json().repair).toEqual(after.repair);
     expect(
       (await call('POST', `/api/v1/incidents/${inc.number}/repair`, network, { report: 'x' })).statusCode,
     ).toBe(409);
@@ -190,6 +197,17 @@ describe('plant incidents, complaints and rebates over HTTP', () => {
     const before = await w.t.app.billing.ledger.balance(a.payerId);
 
     const rebate = accepted.rebate.number;
+    // the API tells each person whether they may decide, and why not
+    const seen = async (token: string) =>
+      (await call('GET', `/api/v1/rebates/${rebate}`, token)).json().decision;
+    expect(await seen(care)).toMatchObject({ allowed: false, why: expect.stringContaining('approve_small') });
+    expect(await seen(supervisor)).toMatchObject({
+      allowed: false,
+      why: expect.stringContaining('someone other'),
+    });
+    expect(await seen(leader)).toEqual({ allowed: true, why: null });
+    const listed = (await call('GET', '/api/v1/rebates?status=pending', leader)).json().items;
+    expect(listed.find((r: { number: string }) => r.number === rebate).decision.allowed).toBe(true);
     expect((await call('POST', `/api/v1/rebates/${rebate}/approve`, care, {})).statusCode).toBe(403);
     // the supervisor asked for it (by accepting): someone else approves
     expect((await call('POST', `/api/v1/rebates/${rebate}/approve`, supervisor, {})).json().code).toBe(

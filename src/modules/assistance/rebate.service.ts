@@ -2,7 +2,7 @@ import type { Tx } from '../../platform/db.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
 import { decodeNumericCursor, pageOf, type Page } from '../../platform/http/pagination.js';
 import { AssistanceError, asstConflict, asstInvalid, asstNotFound } from './assistance.errors.js';
-import { approvalLevel, canApprove, minutesBetween, outageRebate } from './assistance.rules.js';
+import { approvalLevel, minutesBetween, outageRebate, whyNotDecide } from './assistance.rules.js';
 import type { ApprovalLevel, RebateMethod, RebateStatus } from './assistance.tables.js';
 import { iso, nextNumber, type AssistanceContext } from './context.js';
 import { lineSubscription } from './lookups.js';
@@ -181,20 +181,20 @@ export class RebateService {
         .where('id', '=', r.id)
         .forUpdate()
         .executeTakeFirstOrThrow();
-      if (row.status !== 'pending')
-        throw asstConflict('rebate.state', `rebate ${row.number} is already ${row.status}`);
-      if (!canApprove(row.approval_level, by.rights))
-        throw new AssistanceError(
-          'forbidden',
-          'rebate.forbidden',
-          `a ${row.approval_level} rebate (${row.amount} ${row.currency}) needs the right "rebate:approve_${row.approval_level}"`,
-        );
-      if (row.requested_by !== null && row.requested_by === by.userId)
-        throw new AssistanceError(
-          'rule',
-          'rebate.forbidden',
-          'a rebate is approved by someone other than the agent who asked for it',
-        );
+      const no = whyNotDecide(
+        {
+          status: row.status,
+          approvalLevel: row.approval_level,
+          amount: row.amount,
+          currency: row.currency,
+          requestedBy: row.requested_by,
+        },
+        by,
+      );
+      if (no)
+        throw no.kind === 'conflict'
+          ? asstConflict('rebate.state', `rebate ${row.number}: ${no.why}`)
+          : new AssistanceError(no.kind, 'rebate.forbidden', no.why);
       const now = this.ctx.now();
       const status: RebateStatus = d.decision === 'approve' ? 'credited' : 'rejected';
       await trx
@@ -233,6 +233,15 @@ export class RebateService {
         );
     });
     return this.get(String(r.id));
+  }
+
+  /** The rebate as this person sees it: may they approve or reject it now, and if not, why. */
+  forDecider(
+    r: RebateView,
+    by: Approver,
+  ): RebateView & { decision: { allowed: boolean; why: string | null } } {
+    const no = whyNotDecide(r, by);
+    return { ...r, decision: { allowed: no === null, why: no?.why ?? null } };
   }
 
   private base() {
