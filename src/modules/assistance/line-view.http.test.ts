@@ -162,4 +162,42 @@ describe('line consultation: one read of every module', () => {
       (await call('GET', `/api/v1/lines/${a.number}/events`, await w.t.login('enquiries'))).statusCode,
     ).toBe(403);
   });
+
+  // The technical file is a second statement, read only for a line with a live one: the view must
+  // still answer as one read would (the first open incident by id, by lines or by pairs).
+  it('shows the first open incident, by lines or by pairs, and no technical file once it has ceased', async () => {
+    const network = await w.t.login('network');
+    const open = async (l: BuiltLine) => {
+      const r = await call('POST', '/api/v1/incidents', network, {
+        scope: 'pair_range',
+        cable: l.distributionPair.cable,
+        from: l.distributionPair.number,
+        to: l.distributionPair.number,
+        description: 'paire coupée',
+      });
+      expect(r.statusCode).toBe(201);
+      return r.json() as { id: number; number: string; lines: string[] };
+    };
+    const x = await open(a);
+    const y = await open(b);
+    expect(x.id).toBeLessThan(y.id);
+    // x covers a by its pair only, y names a among its lines: the older one is shown
+    await sql`UPDATE asst_incident SET lines = '{}' WHERE id = ${x.id}`.execute(w.t.tdb.db);
+    await sql`UPDATE asst_incident SET lines = ${[a.number, b.number]}::text[] WHERE id = ${y.id}`.execute(
+      w.t.tdb.db,
+    );
+    expect((await view(a.number)).incident).toEqual({ id: x.id, number: x.number });
+    expect((await view(b.number)).incident).toEqual({ id: y.id, number: y.number });
+
+    // a ceased technical file is not shown, and its pairs no longer tie the line to an incident
+    await sql`UPDATE inv_line SET status = 'ceased' WHERE directory_number = ${a.number}`.execute(w.t.tdb.db);
+    const v = await view(a.number);
+    expect(v.technicalFile).toBeNull();
+    expect(v.incident).toEqual({ id: y.id, number: y.number });
+    expect(v.status).toMatchObject({ available: true, source: 'switch' });
+    expect(v.customer.id).toBe(a.customerId);
+    await sql`UPDATE asst_incident SET lines = '{}' WHERE id = ${y.id}`.execute(w.t.tdb.db);
+    expect((await view(a.number)).incident).toBeNull();
+    expect((await view(b.number)).incident).toEqual({ id: y.id, number: y.number });
+  });
 });

@@ -5,6 +5,7 @@ import { decodeCursor, decodeNumericCursor, pageOf, type Page } from '../../plat
 import { appendEvent, type Actor } from '../../platform/events.js';
 import { balanceFromDoc, payerAccountJson, type PayerAccountDoc } from '../billing/index.js';
 import {
+  lineHasLiveTechnicalFile,
   lineTechnicalFileJson,
   technicalFileFromDoc,
   type TechnicalFile,
@@ -103,8 +104,8 @@ const readingKey = (r: ReadingRow) => [new Date(r.read_at).toISOString(), r.id];
 interface LineRecords {
   /** The referential's read of the line (its SQL, embedded): subscription, customer, payer. */
   parties: LineParties | null;
-  /** The inventory's technical file of the number (its SQL, embedded), live or latest ceased. */
-  tf: TechnicalFileDoc | null;
+  /** Whether the inventory holds a live technical file of the number (read by `lineTechnicalFileSql`). */
+  has_tf: boolean;
   /** The billing ledger's balance and last entries of the line's payer (its SQL, embedded). */
   account: PayerAccountDoc;
   history: {
@@ -121,21 +122,31 @@ interface LineRecords {
   faults: FaultRow[];
   complaints: { number: string; category: string; subject: string; status: string; opened_at: string }[];
   rebates: { number: string; amount: number; status: string; reason: string; requested_at: string }[];
+  /** The open incident that flagged the number (one covering a pair of its chain: `lineTechnicalFile`). */
   incident: { id: number; number: string } | null;
 }
 
+type Incident = NonNullable<LineRecords['incident']>;
+
 /**
- * Everything the consultation shows except the live status, in ONE statement: the line's
- * subscription, customer and payer (the referential's `linePartiesJson`), its technical file (the
- * inventory's `lineTechnicalFileJson`), the payer's balance and last entries (billing's
- * `payerAccountJson`) and what assistance keeps on the line (last events, meter readings, faults,
- * complaints, rebates, the open incident that covers it by its number or by a pair of its chain).
- * Each round trip costs the app and the server more than these indexed reads themselves (socket
- * writes were a third of the app's CPU), so the other modules' SQL is embedded, not called.
+ * Everything the consultation shows except the live status and the technical file, in ONE
+ * statement: the line's subscription, customer and payer (the referential's `linePartiesJson`), the
+ * payer's balance and last entries (billing's `payerAccountJson`), what assistance keeps on the line
+ * (last events, meter readings, faults, complaints, rebates, the open incident that flagged it) and
+ * whether the inventory holds a live technical file. Each round trip costs the app and the server
+ * more than these indexed reads themselves, so the other modules' SQL is embedded, not called.
+ *
+ * The technical file is NOT embedded: its chain joins ~17 inventory tables, and a statement pays
+ * for every relation it names on every execution, used or not — a lock each (past the 16 a backend
+ * takes on its fast path they go through the shared lock table, which 20 pooled backends contend
+ * for) and the plan's nodes to set up and tear down. Measured on the 1 M demo (whose lines have no
+ * technical file): 53 relation locks per consultation, 37 of them in the shared table; without the
+ * chain 30 and 14, and 0.2–0.26 ms less PostgreSQL CPU per consultation at 8 clients. So the
+ * technical file is a second statement (`lineTechnicalFileSql`), run only when there is one.
  */
 export const lineRecordsSql = (number: string, historyLimit: number) => sql<LineRecords>`
-    SELECT lv.parties, lv.tf,
-      ${payerAccountJson(sql`(lv.parties->'payer'->>'id')::bigint`, ACCOUNT_ENTRIES)} AS account,
+    SELECT lv.parties, ${lineHasLiveTechnicalFile(number)} AS has_tf,
+      ${payerAccountJson(sql`lv.payer_id`, ACCOUNT_ENTRIES)} AS account,
       (SELECT coalesce(json_agg(e ORDER BY e.id DESC), '[]') FROM (
         SELECT id, occurred_at, entity_type, entity_id, kind, actor, user_id, payload FROM event
         WHERE line_id = ${number} ORDER BY id DESC LIMIT ${historyLimit + 1}) e) AS history,
@@ -152,14 +163,28 @@ export const lineRecordsSql = (number: string, historyLimit: number) => sql<Line
       (SELECT coalesce(json_agg(b ORDER BY b.id DESC), '[]') FROM (
         SELECT id, number, amount, status, reason, requested_at FROM asst_rebate
         WHERE line_id = ${number} ORDER BY id DESC LIMIT 20) b) AS rebates,
-      -- as openIncidentOn: by the lines it flagged, or by a pair of the live chain
+      -- as openIncidentOn, by the lines it flagged (by a pair of the chain: lineTechnicalFileSql)
       (SELECT json_build_object('id', i.id, 'number', i.number) FROM asst_incident i
-        WHERE i.status = 'open' AND (i.lines @> ARRAY[${number}]::text[]
-          OR (lv.tf->>'status' = 'active' AND EXISTS (SELECT 1 FROM jsonb_array_elements(i.pairs) p
-            WHERE (p->>'id')::bigint IN ((lv.tf->>'pp_id')::bigint, (lv.tf->>'dp_id')::bigint))))
+        WHERE i.status = 'open' AND i.lines @> ARRAY[${number}]::text[]
         ORDER BY i.id LIMIT 1) AS incident
-    FROM (SELECT ${linePartiesJson(number)} AS parties, ${lineTechnicalFileJson(number)} AS tf
-      OFFSET 0) lv`;
+    FROM (SELECT lp.parties, (lp.parties->'payer'->>'id')::bigint AS payer_id
+      FROM (SELECT ${linePartiesJson(number)} AS parties OFFSET 0) lp OFFSET 0) lv`;
+
+/**
+ * The technical file (the inventory's `lineTechnicalFileJson`, live or latest ceased) and the open
+ * incident that covers a pair of its live chain (as openIncidentOn), for a line that has one.
+ */
+export const lineTechnicalFileSql = (number: string) => sql<{
+  tf: TechnicalFileDoc | null;
+  incident: Incident | null;
+}>`
+    SELECT lv.tf,
+      (SELECT json_build_object('id', i.id, 'number', i.number) FROM asst_incident i
+        WHERE i.status = 'open' AND lv.tf->>'status' = 'active' AND EXISTS (
+          SELECT 1 FROM jsonb_array_elements(i.pairs) p
+          WHERE (p->>'id')::bigint IN ((lv.tf->>'pp_id')::bigint, (lv.tf->>'dp_id')::bigint))
+        ORDER BY i.id LIMIT 1) AS incident
+    FROM (SELECT ${lineTechnicalFileJson(number)} AS tf OFFSET 0) lv`;
 
 async function lineRecords(db: Executor, number: string, historyLimit: number): Promise<LineRecords> {
   const row = (await lineRecordsSql(number, historyLimit).execute(db)).rows[0]!;
@@ -196,11 +221,17 @@ export class LineViewService {
     if (!parties) throw asstNotFound('line.not_found', 'line', number);
     const { customer, payer } = parties;
     const sub = fromParties(parties);
-    // as technicalFileOf: the consultation shows the live technical file only
-    const tf = own.tf && own.tf.status === 'active' ? technicalFileFromDoc(own.tf) : null;
+    let tf: TechnicalFile | null = null;
+    let incident = own.incident;
+    if (own.has_tf) {
+      const r = (await lineTechnicalFileSql(number).execute(this.ctx.db)).rows[0];
+      // as technicalFileOf: the consultation shows the live technical file only
+      if (r?.tf && r.tf.status === 'active') tf = technicalFileFromDoc(r.tf);
+      // as openIncidentOn: the first open incident, by the lines it flagged or by a pair
+      if (r?.incident && (!incident || r.incident.id < incident.id)) incident = r.incident;
+    }
     const status = await this.status(sub, tf);
     const balance = balanceFromDoc(sub.payerId, this.ctx.config.currency, own.account);
-    const incident = own.incident;
     const { faults, complaints, rebates } = own;
     // one row more than shown was read: it only says that older ones are on the next page
     const history = pageOf(own.history, historyLimit, (e) => [e.id]);

@@ -92,7 +92,12 @@ export function createInventory(
 export { registerInventoryRoutes } from './inventory.routes.js';
 export type { StudyResult } from './inventory.service.js';
 export type { Reservation, TechnicalFile, Chain } from './technical-file.js';
-export { lineTechnicalFileJson, technicalFileFromDoc, type TechnicalFileDoc } from './technical-file.js';
+export {
+  lineHasLiveTechnicalFile,
+  lineTechnicalFileJson,
+  technicalFileFromDoc,
+  type TechnicalFileDoc,
+} from './technical-file.js';
 export type { CapacitySignal, NotFeasible, ElementType } from './capacity.js';
 export type { Resumed, PendingRequest } from './pending.service.js';
 export type { StudyInput, AssignNumberInput, Address } from './inventory.schemas.js';

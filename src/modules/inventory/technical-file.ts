@@ -215,6 +215,15 @@ export function lineTechnicalFileJson(directoryNumber: string) {
     ORDER BY (x.status = 'active') DESC, x.id DESC LIMIT 1) t)`;
 }
 
+/**
+ * Whether the number has a live technical file: one probe of `inv_line_number_idx`. A screen that
+ * embeds `lineTechnicalFileJson` pays for its chain's ~17 tables (their locks, the plan's nodes)
+ * on every read even when there is no file; with this test it reads the file only when there is one.
+ */
+export function lineHasLiveTechnicalFile(directoryNumber: string) {
+  return sql<boolean>`EXISTS (SELECT 1 FROM inv_line x WHERE x.directory_number = ${directoryNumber} AND x.status = 'active')`;
+}
+
 export function technicalFileFromDoc(doc: TechnicalFileDoc): TechnicalFile {
   return {
     id: doc.id,
