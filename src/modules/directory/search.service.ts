@@ -387,8 +387,10 @@ export class SearchService {
         numbers.length > 0 ? sql`AND NOT no_reverse_search AND numbers @> ${numbers}::text[]` : sql``;
       // fterms as one space-separated text: its words have no spaces, and splitting a string costs far
       // less than parsing up to 400 array literals.
+      // The answer's columns come with the candidate itself (its heap row is read anyway): with few
+      // candidates they are the answer, without a second visit of each row by primary key.
       return sql`
-        SELECT id, array_to_string(fterms, ' ') AS ft FROM directory_listing
+        SELECT id, array_to_string(fterms, ' ') AS ft, ${SEARCH_ROW_SELECT} FROM directory_listing l
         WHERE NOT unlisted AND directory = ANY(${visible}::text[]) ${sql.join(conds, sql` `)} ${numberCond}
         LIMIT ${CANDIDATE_CAP}`;
     };
@@ -401,9 +403,9 @@ export class SearchService {
     const statement =
       good && fuzzy
         ? sql`WITH good AS MATERIALIZED (${good})
-            SELECT id, ft FROM good WHERE (SELECT count(*) FROM good) >= ${offset + limit}
+            SELECT * FROM good WHERE (SELECT count(*) FROM good) >= ${offset + limit}
             UNION ALL
-            SELECT id, ft FROM (${fuzzy}) fuzzy WHERE (SELECT count(*) FROM good) < ${offset + limit}`
+            SELECT * FROM (${fuzzy}) fuzzy WHERE (SELECT count(*) FROM good) < ${offset + limit}`
         : (good ?? fuzzy);
     // When there are few candidates (most searches: a name and an address), the same statement also
     // reads what the answer shows, by primary key, and a round trip is spared; otherwise (a one-time
@@ -426,8 +428,7 @@ export class SearchService {
       }>`
         WITH c AS MATERIALIZED (${statement})
         SELECT g.gen, a.n, a.ids, a.fts, CASE WHEN a.n <= ${inline} THEN (
-          SELECT json_agg((SELECT row_to_json(d) FROM (
-            SELECT l.id, ${SEARCH_ROW_SELECT} FROM directory_listing l WHERE l.id = c.id) d)) FROM c) END AS details
+          SELECT json_agg(row_to_json(d)) FROM (SELECT l.id, ${SEARCH_ROW_SELECT} FROM c l) d) END AS details
         FROM directory_term_gen g, (
           SELECT count(*)::int AS n, string_agg(c.id::text, ' ') AS ids,
             string_agg(coalesce(c.ft, ''), E'\n') AS fts FROM c) a`.execute(this.db)
