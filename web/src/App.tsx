@@ -59,10 +59,14 @@ function Shell() {
     { path: '/customers/new', label: t('nav.newCustomer'), right: 'customer:write' },
     { path: '/blacklist', label: t('nav.blacklist'), right: 'blacklist:read' },
     { path: '/faults', label: t('nav.faults'), right: 'fault:read' },
+    { path: '/complaints', label: t('care.nav.complaints'), right: 'fault:read' },
+    { path: '/rebates', label: t('care.nav.rebates'), right: 'fault:read' },
   ];
   const back: NavItem[] = [
     { path: '/baskets', label: t('nav.baskets'), right: 'task:work' },
     { path: '/inventory', label: t('nav.inventory'), right: 'inventory:read' },
+    { path: '/incidents', label: t('care.nav.incidents'), right: 'fault:read' },
+    { path: '/work-orders', label: t('care.nav.workOrders'), right: 'fault:read' },
     {
       path: '/imports',
       label: t('nav.imports'),

@@ -19,6 +19,13 @@ import { Scenarios } from './screens/admin/Scenarios';
 import { FaultPage } from './screens/assistance/FaultPage';
 import { Faults } from './screens/assistance/Faults';
 import { AssistanceStats } from './screens/assistance/AssistanceStats';
+import { ComplaintPage } from './screens/assistance/ComplaintPage';
+import { Complaints } from './screens/assistance/Complaints';
+import { IncidentPage } from './screens/assistance/IncidentPage';
+import { Incidents } from './screens/assistance/Incidents';
+import { Rebates } from './screens/assistance/Rebates';
+import { WorkOrderPage } from './screens/assistance/WorkOrderPage';
+import { WorkOrders } from './screens/assistance/WorkOrders';
 import { Imports } from './screens/jobs/Imports';
 
 interface Route {
@@ -49,6 +56,25 @@ const ROUTES: Route[] = [
     pattern: '/faults/:ref',
     right: 'fault:read',
     render: (p) => <FaultPage key={p.ref} refCode={p.ref ?? ''} />,
+  },
+  { pattern: '/complaints', right: 'fault:read', render: () => <Complaints /> },
+  {
+    pattern: '/complaints/:ref',
+    right: 'fault:read',
+    render: (p) => <ComplaintPage key={p.ref} refCode={p.ref ?? ''} />,
+  },
+  { pattern: '/rebates', right: 'fault:read', render: () => <Rebates /> },
+  { pattern: '/incidents', right: 'fault:read', render: () => <Incidents /> },
+  {
+    pattern: '/incidents/:ref',
+    right: 'fault:read',
+    render: (p) => <IncidentPage key={p.ref} refCode={p.ref ?? ''} />,
+  },
+  { pattern: '/work-orders', right: 'fault:read', render: () => <WorkOrders /> },
+  {
+    pattern: '/work-orders/:ref',
+    right: 'fault:read',
+    render: (p) => <WorkOrderPage key={p.ref} refCode={p.ref ?? ''} />,
   },
   { pattern: '/inventory', right: 'inventory:read', render: () => <Inventory /> },
   // The screen shows only the jobs the user's rights allow (inventory, directory imports, editions).

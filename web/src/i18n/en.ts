@@ -6,11 +6,13 @@ import { enFaults } from './en.faults';
 import { enJobs } from './en.jobs';
 import { enWizard } from './en.wizard';
 import { enScenarios } from './en.scenarios';
+import { enCare, enCareEvents, enCareStatus } from './en.care';
 
 export const en: Messages = {
   ...enAccounts,
   ...enBackOffice,
   ...enScenarios,
+  ...enCare,
   ...enFaults,
   ...enJobs,
   ...enWizard,
@@ -144,6 +146,7 @@ export const en: Messages = {
     tax: 'Tax',
   },
   status: {
+    ...enCareStatus,
     in_stock: 'In stock',
     allocated: 'In a shop',
     waiting: 'Waiting',
@@ -259,6 +262,7 @@ export const en: Messages = {
     lines: 'Lines',
   },
   events: {
+    ...enCareEvents,
     customer_created: 'Customer created',
     customer_updated: 'Customer changed',
     payer_created: 'Payer created',

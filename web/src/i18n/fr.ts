@@ -4,11 +4,13 @@ import { frFaults } from './fr.faults';
 import { frJobs } from './fr.jobs';
 import { frWizard } from './fr.wizard';
 import { frScenarios } from './fr.scenarios';
+import { frCare, frCareEvents, frCareStatus } from './fr.care';
 
 export const fr = {
   ...frAccounts,
   ...frBackOffice,
   ...frScenarios,
+  ...frCare,
   ...frFaults,
   ...frJobs,
   ...frWizard,
@@ -142,6 +144,7 @@ export const fr = {
     tax: 'Fiscale',
   },
   status: {
+    ...frCareStatus,
     in_stock: 'En stock',
     allocated: 'En agence',
     waiting: 'En attente',
@@ -257,6 +260,7 @@ export const fr = {
     lines: 'Lignes',
   },
   events: {
+    ...frCareEvents,
     customer_created: 'Client créé',
     customer_updated: 'Client modifié',
     payer_created: 'Payeur créé',

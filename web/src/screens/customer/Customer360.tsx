@@ -35,6 +35,7 @@ import { Timeline } from './Timeline';
 import { CustomerRequests } from '../backoffice/RequestPage';
 import { UsersPanel } from './UsersPanel';
 import { NewRequest } from './NewRequest';
+import { OpenComplaint } from '../assistance/OpenComplaint';
 
 export function useCustomer360(code: string) {
   return useQuery({
@@ -142,6 +143,7 @@ export function Customer360({ code }: { code: string }) {
   const can = useCan();
   const view = useCustomer360(code);
   const [placing, setPlacing] = useState(false);
+  const [complaining, setComplaining] = useState(false);
   return (
     <QueryState query={view}>
       {(v) => {
@@ -165,6 +167,11 @@ export function Customer360({ code }: { code: string }) {
                 {can('request:write') && (
                   <Button onClick={() => setPlacing(true)} data-testid="new-request">
                     {t('request.new')}
+                  </Button>
+                )}
+                {can('complaint:write') && (
+                  <Button variant="default" onClick={() => setComplaining(true)} data-testid="open-complaint">
+                    {t('complaint.open')}
                   </Button>
                 )}
                 {can('customer:write') && (
@@ -229,6 +236,13 @@ export function Customer360({ code }: { code: string }) {
               </Tabs.Panel>
             </Tabs>
             {placing && <NewRequest view={v} onClose={() => setPlacing(false)} />}
+            {complaining && (
+              <OpenComplaint
+                customer={v.customer.code}
+                lines={current.flatMap((x) => (x.directoryNumber ? [x.directoryNumber] : []))}
+                onClose={() => setComplaining(false)}
+              />
+            )}
           </Stack>
         );
       }}

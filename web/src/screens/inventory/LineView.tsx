@@ -12,6 +12,7 @@ import type { Page } from '../../lib/types';
 import type { Fault } from '../assistance/faults';
 import { LineConsultation, type Consultation } from '../assistance/LineConsultation';
 import { ReportFault } from '../assistance/ReportFault';
+import { OpenComplaint } from '../assistance/OpenComplaint';
 
 interface Pair {
   id: number;
@@ -68,6 +69,7 @@ export function LineView({ number }: { number: string }) {
   const { t } = useTranslation();
   const can = useCan();
   const [reporting, setReporting] = useState(false);
+  const [complaining, setComplaining] = useState(false);
   const q = useQuery({
     queryKey: ['line', number],
     queryFn: () => get<TechnicalFile>(`/api/v1/inventory/lines/${encodeURIComponent(number)}`),
@@ -134,6 +136,17 @@ export function LineView({ number }: { number: string }) {
                   {t('fault.reportButton')}
                 </Button>
               )}
+              {can('complaint:write') && (
+                <Button
+                  size="xs"
+                  variant="default"
+                  ml={can('fault:write') && !l.ceasedAt ? undefined : 'auto'}
+                  onClick={() => setComplaining(true)}
+                  data-testid="open-complaint"
+                >
+                  {t('complaint.open')}
+                </Button>
+              )}
             </Group>
             {live.data && (
               <Group gap="xs" data-testid="live-status">
@@ -169,6 +182,7 @@ export function LineView({ number }: { number: string }) {
               </Group>
             )}
             {reporting && <ReportFault line={l.directoryNumber} onClose={() => setReporting(false)} />}
+            {complaining && <OpenComplaint line={l.directoryNumber} onClose={() => setComplaining(false)} />}
             {(faults.data?.items.length ?? 0) > 0 && (
               <Paper withBorder p="md" data-testid="line-faults">
                 <Title order={5} mb="sm">
