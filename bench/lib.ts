@@ -13,6 +13,7 @@ import { buildApp, type App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createUser } from '../src/platform/auth/auth.service.js';
 import { bootstrap } from '../src/platform/bootstrap.js';
+import { pgUrl } from '../src/platform/embedded-pg.js';
 import { SYSTEM } from '../src/platform/events.js';
 import { ensureDatabase, openRuntime, type Runtime } from '../src/platform/runtime.js';
 
@@ -120,7 +121,17 @@ export async function environment(): Promise<Record<string, string | number>> {
     node: process.version,
     // the machine is shared: a load average above the core count means the figures are pessimistic
     loadAvg1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+    // how the app and the pgbench baseline reach PostgreSQL (both the same way)
+    pgTransport: pgTransport(),
   };
+}
+
+/** `unix` or `tcp`: the transport of DATABASE_URL, else of the embedded server's URL (embedded-pg.ts). */
+export function pgTransport(env = process.env): 'unix' | 'tcp' {
+  const url = env.DATABASE_URL || pgUrl(0, 'gpto', env.GPTO_PG_UNIX_SOCKET);
+  const u = new URL(url);
+  const host = u.searchParams.get('host') || decodeURIComponent(u.hostname);
+  return host.startsWith('/') ? 'unix' : 'tcp';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -227,12 +238,16 @@ export function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-/** libpq environment for a postgres:// URL, so pgbench needs no password prompt. */
+/**
+ * libpq environment for a postgres:// URL, so pgbench needs no password prompt. A `host=/dir`
+ * parameter (the embedded server's Unix-domain socket, platform/embedded-pg.ts) wins over the
+ * URL's host, as it does for the app's pool: the pgbench baseline uses the app's transport.
+ */
 function libpqEnv(url: string): NodeJS.ProcessEnv {
   const u = new URL(url);
   return {
     ...process.env,
-    PGHOST: u.hostname,
+    PGHOST: u.searchParams.get('host') || u.hostname,
     PGPORT: u.port || '5432',
     PGUSER: decodeURIComponent(u.username),
     PGPASSWORD: decodeURIComponent(u.password),

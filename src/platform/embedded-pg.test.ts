@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sharedBuffers } from './embedded-pg.js';
+import { parse } from 'pg-connection-string';
+import { pgUrl, sharedBuffers, SOCKET_DIR } from './embedded-pg.js';
 
 const GB = 2 ** 30;
 
@@ -13,5 +14,28 @@ describe('sharedBuffers', () => {
   it('lets GPTO_PG_SHARED_BUFFERS decide', () => {
     expect(sharedBuffers(24 * GB, ' 512MB ')).toBe('512MB');
     expect(sharedBuffers(24 * GB, '')).toBe('4096MB');
+  });
+});
+
+describe('pgUrl', () => {
+  it('reaches the embedded server through its Unix-domain socket by default', () => {
+    const url = pgUrl(54411, 'gpto', undefined);
+    // node-postgres connects to the socket directory; the URL still names the TCP host and port
+    expect(parse(url)).toMatchObject({ host: SOCKET_DIR, port: '54411', database: 'gpto' });
+    const u = new URL(url);
+    expect([u.hostname, u.port, u.pathname]).toEqual(['127.0.0.1', '54411', '/gpto']);
+  });
+
+  it('goes back to TCP loopback with GPTO_PG_UNIX_SOCKET=off', () => {
+    for (const off of ['off', 'OFF', '0', 'false', ' no ']) {
+      expect(parse(pgUrl(54411, 'gpto', off))).toMatchObject({ host: '127.0.0.1', port: '54411' });
+    }
+    expect(parse(pgUrl(54411, 'gpto', 'on')).host).toBe(SOCKET_DIR);
+  });
+
+  it('a database renamed through the URL keeps the socket', () => {
+    const u = new URL(pgUrl(5, 'postgres', undefined));
+    u.pathname = '/other';
+    expect(parse(u.toString())).toMatchObject({ host: SOCKET_DIR, database: 'other' });
   });
 });

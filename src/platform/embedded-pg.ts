@@ -19,6 +19,7 @@ async function loadEmbeddedPostgres() {
 }
 
 export interface EmbeddedServer {
+  /** The URL of a database; over the Unix-domain socket unless GPTO_PG_UNIX_SOCKET=off (see pgUrl). */
   url: (database: string) => string;
   port: number;
   stop: () => Promise<void>;
@@ -36,6 +37,22 @@ export function sharedBuffers(total = totalmem(), env = process.env.GPTO_PG_SHAR
   if (env && env.trim() !== '') return env.trim();
   const mb = Math.floor(total / 4 / 2 ** 20);
   return `${Math.min(4096, Math.max(128, mb))}MB`;
+}
+
+/** Where the embedded server puts its Unix-domain socket (`.s.PGSQL.<port>`): PostgreSQL's default. */
+export const SOCKET_DIR = '/tmp';
+
+/**
+ * The embedded server's URL. By default the app reaches it through its Unix-domain socket: the
+ * URL keeps host 127.0.0.1 and the port (for tools that read them) and adds `host=/tmp`, which
+ * node-postgres and libpq take over the TCP host. On loopback TCP the kernel's delivery of each
+ * statement to the backend is charged to the sender, so the socket costs both sides less CPU per
+ * statement (docs/performance.md, "Per-request cost"). GPTO_PG_UNIX_SOCKET=off goes back to TCP.
+ */
+export function pgUrl(port: number, database: string, env = process.env.GPTO_PG_UNIX_SOCKET): string {
+  const tcp = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  const off = ['off', '0', 'false', 'no'].includes((env ?? '').trim().toLowerCase());
+  return off ? tcp : `${tcp}?host=${encodeURIComponent(SOCKET_DIR)}`;
 }
 
 /**
@@ -60,7 +77,14 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
-    postgresFlags: ['-c', 'max_connections=200', '-c', `shared_buffers=${sharedBuffers()}`],
+    postgresFlags: [
+      '-c',
+      'max_connections=200',
+      '-c',
+      `shared_buffers=${sharedBuffers()}`,
+      '-c',
+      `unix_socket_directories=${SOCKET_DIR}`,
+    ],
     onLog: (message: string) => remember(message),
     onError: (message: unknown) => remember(String(message)),
   });
@@ -76,7 +100,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   }
   return {
     port,
-    url: (database) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    url: (database) => pgUrl(port, database),
     stop: () => pg.stop(),
   };
 }
