@@ -122,7 +122,7 @@ interface LineRecords {
   faults: FaultRow[];
   complaints: { number: string; category: string; subject: string; status: string; opened_at: string }[];
   rebates: { number: string; amount: number; status: string; reason: string; requested_at: string }[];
-  /** The open incident that flagged the number (one covering a pair of its chain: `lineTechnicalFile`). */
+  /** The open incident that flagged the number (one covering a pair of its chain: `lineTechnicalFileSql`). */
   incident: { id: number; number: string } | null;
 }
 
