@@ -23,6 +23,7 @@ import {
   startOsmoHlr,
 } from '../src/modules/activation/testing/osmo-hlr.js';
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import {
   cpuMeter,
   environment,
@@ -34,6 +35,15 @@ import {
 } from './lib.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// Statements this process sends to PostgreSQL (BEGIN, COMMIT and savepoints included): every
+// pooled connection's query goes through the prototype (db.ts binds it when a connection opens).
+let statementsSent = 0;
+const pgQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  statementsSent++;
+  return (pgQuery as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof pgQuery;
 
 /** CPU ms (user + system) of a process so far, from /proc; 0 when unknown. */
 function procCpuMs(pid: number | null): number {
@@ -51,6 +61,8 @@ interface Costs {
   pgCpuMs: number | null;
   elementCpuMs: number;
   commits: number;
+  /** Statements (round trips) this process sent, BEGIN/COMMIT included. */
+  statements: number;
   walBytes: number;
 }
 
@@ -68,9 +80,11 @@ async function costMeter(db: Db, elementPid: () => number | null) {
   const cpu = cpuMeter(process.pid);
   const el0 = procCpuMs(elementPid());
   const s0 = await stats();
+  const q0 = statementsSent;
   return async (n: number): Promise<Costs> => {
     const c = cpu(n);
     const el = procCpuMs(elementPid()) - el0;
+    const statements = statementsSent - q0;
     await sleep(1100); // backends report their commit counts at most once a second
     const s1 = await stats();
     const wal = await sql<{ b: string }>`SELECT pg_wal_lsn_diff(${s1.lsn}, ${s0.lsn})::text AS b`.execute(db);
@@ -79,6 +93,7 @@ async function costMeter(db: Db, elementPid: () => number | null) {
       pgCpuMs: c.postgres === null ? null : round(c.postgres),
       elementCpuMs: round(el / n),
       commits: round((Number(s1.commits) - Number(s0.commits) - 2) / n),
+      statements: round(statements / n),
       walBytes: Math.round(Number(wal.rows[0]!.b) / n),
     };
   };

@@ -8,6 +8,48 @@ import type { ElementConfig, ElementHealth, ElementManager } from './element-man
 import { ActivationError, actInvalid, actNotFound } from './activation.errors.js';
 import type { Automaton } from './automaton.js';
 import { OPERATIONS, type KeyReader, type Params } from './operations.js';
+import type { StepBatch } from '../workflow/handlers.js';
+
+interface QueuedOrder {
+  id: number;
+  element_code: string;
+  operation: string;
+  line_id: string;
+  params: Params;
+  instance_id: number | null;
+  task_id: number;
+  resume_node: string | null;
+  request_ref: string | null;
+  customer_id: number | null;
+  created_by: string;
+  created_at: Date;
+}
+
+/**
+ * Writes a worker batch's orders (ActivationService.queue) with one statement. A task that has its
+ * order already is not given another: the statement then inserts fewer rows than asked, and this
+ * throws so that the worker runs the batch again step by step (`submit` finds the order).
+ */
+async function insertOrders(trx: Executor, rows: QueuedOrder[]): Promise<void> {
+  const r = await sql<{ n: number }>`
+    WITH ins AS (
+      INSERT INTO act_order (id, element_code, operation, line_id, params, instance_id, task_id, resume_node,
+                             request_ref, customer_id, created_by, created_at, available_at)
+      OVERRIDING SYSTEM VALUE
+      SELECT x.id, x.element_code, x.operation, x.line_id, x.params, x.instance_id, x.task_id, x.resume_node,
+             x.request_ref, x.customer_id, x.created_by, x.created_at, x.created_at
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
+          id bigint, element_code text, operation text, line_id text, params jsonb, instance_id bigint,
+          task_id bigint, resume_node text, request_ref text, customer_id bigint, created_by text,
+          created_at timestamptz)
+       ORDER BY x.id
+      ON CONFLICT (task_id) WHERE task_id IS NOT NULL AND replay_of IS NULL DO NOTHING
+      RETURNING 1)
+    SELECT count(*)::int AS n FROM ins`.execute(trx);
+  const n = r.rows[0]?.n ?? 0;
+  if (n !== rows.length)
+    throw new Error(`activation: ${rows.length - n} of the batch's workflow tasks have their order already`);
+}
 
 export interface ElementInput {
   code: string;
@@ -350,6 +392,61 @@ export class ActivationService {
           FROM o)
       SELECT * FROM o`.execute(trx);
     return orderView(replay.rows[0]!);
+  }
+
+  /**
+   * Queues a workflow step's order with the worker's batch (TaskContext.batch): its id is taken
+   * ahead from the sequence, and the order and its `activation.order_queued` event are written with
+   * the batch's other orders and events — one statement for all of them, no round trip per step.
+   * Only for a task's first order (a task re-run after a refusal goes through `submit`, which finds
+   * its earlier order); should the task have an order all the same, the batch's write fails and the
+   * worker runs the batch again step by step, through `submit`.
+   */
+  async queue(
+    trx: Executor,
+    batch: StepBatch,
+    i: OrderInput & { taskId: number },
+    by: Actor,
+  ): Promise<{ id: number; element: string }> {
+    const def = OPERATIONS[i.operation];
+    if (!def || def.query)
+      throw actInvalid(
+        'activation.operation_unknown',
+        'operation',
+        `${i.operation} is not an order operation`,
+      );
+    if (!/^[0-9A-Za-z+._-]{1,32}$/.test(i.lineId))
+      throw actInvalid('activation.order_invalid', 'lineId', 'lineId is the directory number of the line');
+    const element = i.element
+      ? await this.elementFor(trx, i.operation, i.element)
+      : ((await this.exchangeElement(trx, i)) ?? (await this.elementFor(trx, i.operation, undefined)));
+    const now = this.clock.now();
+    const id = await batch.id('act_order');
+    batch.defer(insertOrders, {
+      id,
+      element_code: element,
+      operation: i.operation,
+      line_id: i.lineId,
+      params: i.params,
+      instance_id: i.instanceId ?? null,
+      task_id: i.taskId,
+      resume_node: i.resumeNode ?? null,
+      request_ref: i.requestRef ?? null,
+      customer_id: i.customerId ?? null,
+      created_by: by.username,
+      created_at: now,
+    });
+    batch.event({
+      entityType: 'activation_order',
+      entityId: id,
+      kind: 'activation.order_queued',
+      customerId: i.customerId ?? null,
+      lineId: i.lineId,
+      actor: by.actor ?? null,
+      userId: by.userId,
+      payload: { operation: i.operation, element, ...(i.requestRef ? { requestRef: i.requestRef } : {}) },
+    });
+    return { id, element };
   }
 
   /**

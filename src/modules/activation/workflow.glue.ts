@@ -157,23 +157,25 @@ export function registerActivationHandlers(registry: HandlerRegistry, service: A
         (typeof params.msisdn === 'string' ? params.msisdn : null) ??
         ctx.instance.lineId;
       if (!lineId) throw new Error(`${operation}: the request has no line (directory number) yet`);
-      let order;
+      let order: { id: number; element: string; status: string };
+      const input = {
+        operation,
+        lineId,
+        params,
+        element: typeof d.networkElement === 'string' ? d.networkElement : undefined,
+        instanceId: ctx.instance.id,
+        taskId: ctx.task.id,
+        resumeNode: legacy ? `${node}_wait` : node,
+        requestRef: ctx.instance.subjectId,
+        customerId: ctx.instance.customerId,
+      };
       try {
-        order = await service.submit(
-          ctx.trx,
-          {
-            operation,
-            lineId,
-            params,
-            element: typeof d.networkElement === 'string' ? d.networkElement : undefined,
-            instanceId: ctx.instance.id,
-            taskId: ctx.task.id,
-            resumeNode: legacy ? `${node}_wait` : node,
-            requestRef: ctx.instance.subjectId,
-            customerId: ctx.instance.customerId,
-          },
-          ctx.by,
-        );
+        // A task's first run in a worker's batch: the order is written with the batch's (no round
+        // trip per step). A re-run (after a refusal, a retry) may have an order already: `submit`.
+        order =
+          ctx.batch && !legacy && ctx.task.attempts === 0
+            ? { ...(await service.queue(ctx.trx, ctx.batch, input, ctx.by)), status: 'pending' }
+            : await service.submit(ctx.trx, input, ctx.by);
       } catch (err) {
         // No element of that kind (e.g. osmo-hlr not installed): switching does it by hand, now.
         if (!(err instanceof DomainError)) throw err;

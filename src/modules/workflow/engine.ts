@@ -31,6 +31,8 @@ export interface Run {
   now: Date;
   entries: number;
   dataChanged: boolean;
+  /** A worker's batched round: handlers may defer their writes to the batch's (TaskContext.batch). */
+  batched?: boolean;
 }
 
 export type InstanceRow = Pick<
@@ -638,6 +640,15 @@ export class WorkflowEngine {
         run.inst.lineId = lineId;
         run.dataChanged = true;
       },
+      ...(run.batched
+        ? {
+            batch: {
+              id: (table: string) => run.writes.sequenceId(run.trx, table),
+              defer: (writer, row) => run.writes.defer(writer, row),
+              event: (e) => run.writes.event(e),
+            },
+          }
+        : {}),
     });
     for (const c of compensations)
       run.writes.insertCompensation({
@@ -711,7 +722,22 @@ export class WorkflowEngine {
       : [];
     const byKey = new Map(tasks.map((t) => [t.resume_key!, t]));
     const instances = new Map(rows.map((r) => [r.id, r]));
-    const writes = new WriteSet();
+    const writes = new WriteSet(Math.max(8, items.length));
+    // The instances' open tasks, read once under their locks: a step that ends its instance then
+    // needs no query of its own (one per ended instance before).
+    const open = instanceIds.length
+      ? await trx
+          .selectFrom('wf_task')
+          .select(['id', 'instance_id', 'node', 'actor'])
+          .where('instance_id', 'in', instanceIds)
+          .where('status', 'in', OPEN_STATUSES)
+          .orderBy('id')
+          .execute()
+      : [];
+    const openOf = new Map<number, { id: number; node: string; actor: string | null }[]>();
+    for (const id of instanceIds) openOf.set(id, []);
+    for (const o of open) openOf.get(o.instance_id)?.push({ id: o.id, node: o.node, actor: o.actor });
+    for (const [id, ts] of openOf) writes.knowOpenTasks(id, ts);
     const runs = new Map<number, Run>();
     const out: { key: string; status: 'completed' | 'not_waiting' | 'failed'; error?: string }[] = [];
     for (const item of items) {

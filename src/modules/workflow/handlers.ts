@@ -1,7 +1,24 @@
 import type { Tx } from '../../platform/db.js';
-import type { Actor } from '../../platform/events.js';
+import type { Actor, EventInput } from '../../platform/events.js';
 import type { Data } from './routing.js';
 import type { NodeDef } from './scenario.schema.js';
+import type { BatchWriter } from './writes.js';
+
+/**
+ * Given to an automatic step a worker runs in a batch (not when it is run on its own): the step's
+ * own rows can be written with the batch's workflow rows — one statement per table for the whole
+ * batch at its end, no statement (and so no savepoint round trip) per step. If the batch's write
+ * fails, the worker runs the batch again step by step, without `batch`: the step then writes for
+ * itself through `trx`.
+ */
+export interface StepBatch {
+  /** An id from `table`'s identity sequence, fetched ahead for the batch. */
+  id(table: string): Promise<number>;
+  /** A row for `writer`, which writes all the batch's rows of that writer at once. */
+  defer<R>(writer: BatchWriter<R>, row: R): void;
+  /** An event written with the batch's events. */
+  event(e: EventInput): void;
+}
 
 /** What a step sees of its instance; `data` may be changed by returning a patch. */
 export interface InstanceState {
@@ -30,6 +47,8 @@ export interface TaskContext {
   compensate: (action: string, payload: Data) => void;
   /** The line (directory number) the request now concerns, for the line's timeline. */
   setLine: (lineId: string) => void;
+  /** Present when a worker runs the step in a batch (see StepBatch). */
+  batch?: StepBatch;
 }
 
 export interface HandlerResult {

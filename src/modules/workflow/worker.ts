@@ -64,7 +64,8 @@ interface Slot {
  * 3. writes every completion, successor task, timer, instance change and event of the batch with
  *    one multi-row statement per table, and commits.
  * A new savepoint is taken only when something was written since the last one, so steps that only
- * change the instance's data cost no round trip of their own.
+ * change the instance's data — or defer their own rows to the batch's write (TaskContext.batch) —
+ * cost no round trip of their own.
  * A process killed at any point loses nothing (the claim dies with its transaction) and does
  * nothing twice (the domain change commits with the transition or not at all).
  */
@@ -161,6 +162,8 @@ async function round(
         data: JSON.parse(c.i_data) as unknown,
       };
       const run = await engine.attach(trx, row, WORKER, { writes, stepTrx });
+      // handlers may write their own rows with the batch's (one statement per table at the end)
+      run.batched = !stepwise;
       slots.set(c.instance_id, { run, dataJson: c.i_data, lineId: c.i_line_id, status: c.i_status });
       writes.knowOpenTasks(
         c.instance_id,
@@ -246,7 +249,14 @@ async function round(
         await sql`ROLLBACK TO SAVEPOINT wf_task`.execute(trx);
         writes.rollback(mark);
         restore(slot, writes);
-        const fellOut = await failTask(engine, run, task, err, run.now);
+        let fellOut: boolean;
+        try {
+          fellOut = await failTask(engine, run, task, err, run.now);
+        } catch (e) {
+          // writing the batch so far failed (a deferred row the database refuses): step by step
+          if (!stepwise) throw new BatchWriteError(e);
+          throw e;
+        }
         report.failed++;
         if (fellOut) report.fellOut++;
       }

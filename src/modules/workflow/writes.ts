@@ -76,7 +76,15 @@ type Op =
       row: { instance_id: number; task_id: number; action: string; payload: Data; created_at: Date };
     }
   | { op: 'instance.patch'; id: number; patch: InstancePatch }
-  | { op: 'event'; event: EventInput };
+  | { op: 'event'; event: EventInput }
+  | { op: 'deferred'; writer: BatchWriter<unknown>; row: unknown };
+
+/**
+ * Writes the rows a batch of steps recorded for one module table with one statement (see
+ * `WriteSet.defer`). It throws when the database refuses any of them: the worker then runs the
+ * batch again step by step, where the steps write for themselves.
+ */
+export type BatchWriter<R> = (trx: Tx, rows: R[]) => Promise<void>;
 
 export interface WriteMark {
   ops: number;
@@ -99,6 +107,8 @@ export class WriteSet {
   private ops: Op[] = [];
   private flushed = 0;
   private ids: number[] = [];
+  /** Ids fetched ahead for other tables' identity sequences (`sequenceId`). */
+  private readonly otherIds = new Map<string, { ids: number[]; block: number }>();
   /** Open tasks of instances this transaction locked, read once after the claim. */
   private readonly known = new Map<number, { id: number; node: string; actor: string | null }[]>();
   /** Whether a statement may have changed the database since the caller last reset it (savepoint reuse). */
@@ -139,6 +149,34 @@ export class WriteSet {
       this.ids = r.rows.map((x) => Number(x.id));
     }
     return this.ids.shift() as number;
+  }
+
+  /**
+   * An id from another table's identity sequence (e.g. a module's row written by `defer`), fetched
+   * ahead in blocks like task ids. The ids live as long as this write set (one transaction), so a
+   * row never gets an id much older than its transaction.
+   */
+  async sequenceId(db: Executor, table: string): Promise<number> {
+    let c = this.otherIds.get(table);
+    if (!c) this.otherIds.set(table, (c = { ids: [], block: this.idBlock }));
+    if (c.ids.length === 0) {
+      const n = c.block;
+      c.block = Math.min(c.block * 2, 512);
+      const r = await sql<{ id: number }>`
+        SELECT nextval(pg_get_serial_sequence(${table}, 'id'))::bigint AS id
+        FROM generate_series(1, ${n}::int)`.execute(db);
+      c.ids = r.rows.map((x) => Number(x.id));
+    }
+    return c.ids.shift() as number;
+  }
+
+  /**
+   * A row of a module's own table, written at flush with the other rows of the same `writer` (one
+   * statement for the whole batch) instead of one statement per step; rolled back with the step
+   * like every recorded write.
+   */
+  defer<R>(writer: BatchWriter<R>, row: R): void {
+    this.ops.push({ op: 'deferred', writer: writer as BatchWriter<unknown>, row });
   }
 
   insertTask(row: TaskInsert): void {
@@ -258,6 +296,7 @@ export class WriteSet {
     const compensations: Extract<Op, { op: 'compensation.insert' }>['row'][] = [];
     const instances = new Map<number, InstancePatch>();
     const events: EventInput[] = [];
+    const deferred = new Map<BatchWriter<unknown>, unknown[]>();
     for (const o of pending) {
       switch (o.op) {
         case 'task.insert':
@@ -286,6 +325,12 @@ export class WriteSet {
         case 'event':
           events.push(o.event);
           break;
+        case 'deferred': {
+          const rows = deferred.get(o.writer);
+          if (rows) rows.push(o.row);
+          else deferred.set(o.writer, [o.row]);
+          break;
+        }
       }
     }
     let statements = 0;
@@ -364,6 +409,10 @@ export class WriteSet {
           instance_id bigint, task_id bigint, action text, payload jsonb, created_at timestamptz))
           WITH ORDINALITY AS x(instance_id, task_id, action, payload, created_at, n)
         ORDER BY x.n`.execute(trx);
+    }
+    for (const [writer, rows] of deferred) {
+      statements++;
+      await writer(trx, rows);
     }
     if (instances.size > 0) {
       statements++;
