@@ -12,6 +12,7 @@ import type { Executor } from '../src/platform/db.js';
 import type { CapacitySignal } from '../src/modules/inventory/index.js';
 import type { Runtime } from '../src/platform/runtime.js';
 import {
+  cpuMeter,
   ensurePgbench,
   environment,
   openBenchRuntime,
@@ -244,6 +245,9 @@ export async function run(): Promise<void> {
 
     // Study + reservation: each caller studies random addresses among the generated CPs.
     const wal0 = await walNow();
+    // CPU per study of this process (the callers: Node's share) and of the whole embedded server
+    // (backends, WAL writer, autovacuum…): what the load on a shared machine distorts least.
+    const studyCpu = cpuMeter(process.pid);
     const runId = Date.now().toString(36);
     const latencies: number[] = [];
     let feasible = 0;
@@ -273,11 +277,14 @@ export async function run(): Promise<void> {
     const lat = percentiles(latencies);
     const studyTps = latencies.length / seconds;
     const studyWal = walPer(wal0, await walNow(), latencies.length);
+    const studyCpuPer = studyCpu(latencies.length);
 
     // pgbench TPC-B on the same server, same number of clients, same duration.
     await sql`CHECKPOINT`.execute(rt.db);
     const wal2 = await walNow();
+    const pgbCpu = cpuMeter(process.pid);
     const pgb = await runPgbench(rt.url, { mode: 'tpcb', clients: callers, seconds });
+    const pgbCpuPer = pgbCpu(pgb.transactions);
     const pgbWal = walPer(wal2, await walNow(), pgb.transactions);
     printTable(
       [
@@ -285,6 +292,13 @@ export async function run(): Promise<void> {
         { what: 'pgbench TPC-B transaction', ...pgbWal },
       ],
       'WAL per operation (bytes, full-page images, records)',
+    );
+    printTable(
+      [
+        { what: 'study + reservation', nodeMs: studyCpuPer.app, postgresMs: studyCpuPer.postgres },
+        { what: 'pgbench TPC-B transaction', nodeMs: null, postgresMs: pgbCpuPer.postgres },
+      ],
+      'CPU per operation (ms; PostgreSQL: the whole server, from /proc)',
     );
     printTable(
       [
@@ -424,6 +438,8 @@ export async function run(): Promise<void> {
         walBytes: studyWal.bytes,
         walFpi: studyWal.fpi,
         walRecords: studyWal.records,
+        cpuNodeMs: studyCpuPer.app,
+        cpuPostgresMs: studyCpuPer.postgres,
       },
       pgbenchTpcb: {
         tps: pgb.tps,
@@ -432,6 +448,7 @@ export async function run(): Promise<void> {
         walBytes: pgbWal.bytes,
         walFpi: pgbWal.fpi,
         walRecords: pgbWal.records,
+        cpuPostgresMs: pgbCpuPer.postgres,
       },
       freeBefore,
       ratioToPgbench: studyTps / pgb.tps,

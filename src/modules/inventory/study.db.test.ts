@@ -243,6 +243,61 @@ describe('automatic study and reservation', () => {
   });
 });
 
+describe('the fixed-wired study in one write statement (migration 0233)', () => {
+  let tdb: TestDb;
+  beforeAll(async () => {
+    tdb = await createTestDb();
+    await buildPlant(createInventory(tdb.db), { distPairs: 3, primaryPairs: 10, ports: 10, radio: 1 });
+  });
+  afterAll(async () => tdb?.close());
+
+  it('answers from its one write statement what the step-by-step study and the chain view answer (0233)', async () => {
+    // An address spelt otherwise (case, accents, apostrophe, spaces): the study's own normalised keys
+    // must be gpto_norm's, so it finds the concentration point inv_serving finds.
+    const address = { street: ' RUE CARNÔT ', district: "plâteau'", locality: 'DAKAR' };
+    const serving = await sql<{ code: string }>`
+      SELECT code FROM inv_serving(${address.locality}, ${address.district}, ${address.street}) WHERE cp_id IS NOT NULL`.execute(
+      tdb.db,
+    );
+    expect(serving.rows.map((x) => x.code)).toEqual(['PC1']);
+    const doc = JSON.stringify({ requestRef: 'REQ-FAST', kind: 'fixed_wired', product: 'FIXE', address });
+    const r = await sql<{ out: string }>`
+      SELECT inv_study(${doc}::jsonb, 'dakar/plateau', NULL, NULL)::text AS out`.execute(tdb.db);
+    // Built by the fast path (json_build_object's " : "), not handed over to inv_study_stepwise
+    // (which would find the chain too, with gpto_norm): so the fast path's keys matched.
+    expect(r.rows[0]!.out).toMatch(/^\{"feasible" : true, "reused" : false, "reservation" : \{"id" : /);
+    const out = JSON.parse(r.rows[0]!.out) as { feasible: boolean; reservation: Record<string, unknown> };
+    expect(out.feasible).toBe(true);
+    expect(out.reservation.cp_code).toBe('PC1');
+    // The document, key for key, as the chain view builds it from the stored reservation.
+    const view = await sql<{ doc: Record<string, unknown> }>`
+      SELECT inv_reservation_doc(${out.reservation.id}::bigint) AS doc`.execute(tdb.db);
+    expect(out.reservation).toEqual(view.rows[0]!.doc);
+    // Statuses, history rows and free lists as the step-by-step path (and its triggers) leave them.
+    const history = await sql<{ resource_type: string; from_status: string; to_status: string }>`
+      SELECT resource_type, from_status, to_status FROM inv_resource_history
+      WHERE reservation_id = ${out.reservation.id}::bigint ORDER BY id`.execute(tdb.db);
+    expect(history.rows).toEqual([
+      { resource_type: 'pair', from_status: 'free', to_status: 'reserved' },
+      { resource_type: 'pair', from_status: 'free', to_status: 'reserved' },
+      { resource_type: 'port', from_status: 'free', to_status: 'reserved' },
+      { resource_type: 'number', from_status: 'free', to_status: 'reserved' },
+    ]);
+    const left = await sql<{ n: number }>`
+      SELECT (SELECT count(*) FROM inv_pair_free WHERE pair_id IN (${out.reservation.pp_id}::bigint, ${out.reservation.dp_id}::bigint))
+           + (SELECT count(*) FROM inv_port_free WHERE port_id = ${out.reservation.port_id}::bigint)
+           + (SELECT count(*) FROM inv_number_free WHERE number = ${out.reservation.directory_number}::text) AS n`.execute(
+      tdb.db,
+    );
+    expect(Number(left.rows[0]!.n)).toBe(0);
+    // The setting that tells the triggers the study kept the lists does not outlive its statement.
+    const setting = await sql<{
+      s: string | null;
+    }>`SELECT current_setting('inv.free_lists_kept', true) AS s`.execute(tdb.db);
+    expect(setting.rows[0]!.s ?? 'off').not.toBe('on');
+  });
+});
+
 describe('plant writers', () => {
   let tdb: TestDb;
   afterAll(async () => tdb?.close());
