@@ -109,6 +109,10 @@ describe.skipIf(!availability.run)(
         .getByTestId('complaint-waiting')
         .getByText(/supervision/)
         .waitFor();
+      await page
+        .getByTestId('task-data')
+        .getByText(/care : Coupure confirmée/)
+        .waitFor();
       await shot(care, '53-complaint-investigated');
 
       const chef = await newPage(s);
@@ -273,6 +277,11 @@ describe.skipIf(!availability.run)(
       await page.getByText('Fait', { exact: true }).first().waitFor();
       await shot(mdf, '58-work-order-reported');
       expect(await overflow(mdf)).toEqual([]);
+      // the same page in English
+      await mdf.getByText('EN', { exact: true }).click();
+      await page.getByText(`Work order ${number}`).waitFor();
+      await page.getByText('Print (PDF)').waitFor();
+      await page.getByText('Distribution frame').waitFor();
 
       // the report moved the fault on: its MDF task is done with the cause code
       await s.t.app.workflow.drain();

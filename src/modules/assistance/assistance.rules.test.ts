@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { approvalLevel, canApprove, firstVerdict, minutesBetween, outageRebate } from './assistance.rules.js';
+import {
+  approvalLevel,
+  canApprove,
+  firstVerdict,
+  minutesBetween,
+  outageRebate,
+  whyNotDecide,
+} from './assistance.rules.js';
 import type { LineStatus } from './line-status.js';
 
 const status = (over: Partial<LineStatus>): LineStatus => ({
@@ -55,5 +62,26 @@ describe('rebates', () => {
     expect(canApprove('small', new Set(['rebate:approve_large']))).toBe(true);
     expect(canApprove('large', new Set(['*']))).toBe(true);
     expect(canApprove('small', new Set(['fault:write']))).toBe(false);
+  });
+  it('says who may decide a rebate, and why not: state first, then the right, then four eyes', () => {
+    const r = {
+      status: 'pending',
+      approvalLevel: 'large' as const,
+      amount: 50_000,
+      currency: 'XOF',
+      requestedBy: 7,
+    };
+    const small = new Set(['rebate:approve_small']);
+    const large = new Set(['rebate:approve_large']);
+    expect(whyNotDecide(r, { userId: 8, rights: large })).toBeNull();
+    expect(whyNotDecide(r, { userId: 8, rights: small })).toEqual({
+      kind: 'forbidden',
+      why: 'a large rebate (50000 XOF) needs the right "rebate:approve_large"',
+    });
+    expect(whyNotDecide(r, { userId: 7, rights: large })?.kind).toBe('rule');
+    // a decided rebate is refused for everyone, the one who asked for it included
+    expect(whyNotDecide({ ...r, status: 'credited' }, { userId: 7, rights: large })?.kind).toBe('conflict');
+    // a rebate requested by the system (no user) may be decided by any holder of the right
+    expect(whyNotDecide({ ...r, requestedBy: null }, { userId: null, rights: new Set(['*']) })).toBeNull();
   });
 });

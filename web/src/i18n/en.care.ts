@@ -124,6 +124,7 @@ export const enCare: typeof frCare = {
     repairReport: 'Repair report',
     repaired: 'Incident {{number}} repaired',
     repairSummary: '{{faults}} fault(s) closed, {{requests}} held request(s) re-studied and served',
+    before: 'before the incident:',
     resumed: 'Requests served by the pairs given back',
   },
   workOrder: {
@@ -180,4 +181,6 @@ export const enCareStatus: typeof frCareStatus = {
   accepted: 'Accepted',
   credited: 'Credited',
   repaired: 'Repaired',
+  in_service: 'In service',
+  free: 'Free',
 };

@@ -123,6 +123,7 @@ export const frCare = {
     repaired: 'Incident {{number}} réparé',
     repairSummary:
       '{{faults}} dérangement(s) clos, {{requests}} demande(s) en attente réétudiée(s) et servie(s)',
+    before: 'avant l’incident :',
     resumed: 'Demandes servies par les paires rendues',
   },
   workOrder: {
@@ -181,4 +182,6 @@ export const frCareStatus = {
   accepted: 'Acceptée',
   credited: 'Crédité',
   repaired: 'Réparé',
+  in_service: 'En service',
+  free: 'Libre',
 };

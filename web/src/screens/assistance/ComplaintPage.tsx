@@ -200,10 +200,16 @@ export function ComplaintPage({ refCode }: { refCode: string }) {
 
 /** What an agent typed when ending a task (findings, reason), read back from the task's result. */
 function TaskData({ task }: { task: Task }) {
-  const r = (task.result ?? {}) as Record<string, unknown>;
-  const text = ['findings', 'reason'].map((k) => r[k]).find((x) => typeof x === 'string') as
+  const r = (task.result ?? {}) as { by?: string; data?: Record<string, unknown> };
+  const text = ['findings', 'reason'].map((k) => r.data?.[k]).find((x) => typeof x === 'string') as
     string | undefined;
-  return text ? <Text size="xs">{text}</Text> : null;
+  if (!text) return null;
+  return (
+    <Text size="xs" data-testid="task-data">
+      {r.by ? `${r.by} : ` : ''}
+      {text}
+    </Text>
+  );
 }
 
 /** The rebate an accepted complaint gave: its amount and state, and the approval when allowed. */

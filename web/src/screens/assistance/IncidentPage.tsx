@@ -140,6 +140,9 @@ export function IncidentPage({ refCode }: { refCode: string }) {
                         {p.cable} / {p.number}
                       </Table.Td>
                       <Table.Td>
+                        <Text size="xs" c="dimmed" span>
+                          {t('incident.before')}{' '}
+                        </Text>
                         <StatusBadge status={p.previous} />
                       </Table.Td>
                     </Table.Tr>
