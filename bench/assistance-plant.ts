@@ -93,7 +93,17 @@ export async function equipLinesReport(
 }
 
 async function equipIn(c: pg.PoolClient, lines: BenchLine[]): Promise<EquipReport> {
-  const q = (text: string, values: unknown[] = []) => c.query(text, values);
+  // GPTO_BENCH_PLANT_TRACE=1 prints each statement's time (to see where a run spends it).
+  const trace = process.env.GPTO_BENCH_PLANT_TRACE === '1';
+  const q = async (text: string, values: unknown[] = []) => {
+    const t0 = performance.now();
+    const r = await c.query(text, values);
+    if (trace)
+      console.log(
+        `${(performance.now() - t0).toFixed(0).padStart(6)} ms ${String(r.rowCount ?? '').padStart(6)} ${text.replace(/\s+/g, ' ').trim().slice(0, 90)}`,
+      );
+    return r;
+  };
   await q(`CREATE TEMP TABLE bp_in (dn text PRIMARY KEY, kind text NOT NULL) ON COMMIT DROP`);
   await q(
     `INSERT INTO bp_in (dn, kind) SELECT DISTINCT ON (dn) dn, kind FROM unnest($1::text[], $2::text[]) AS x(dn, kind)`,
@@ -227,16 +237,18 @@ async function layPlant(q: Q, b: number): Promise<void> {
     JOIN inv_mdf m ON m.code = g.site_code || '-RG'
     CROSS JOIN LATERAL generate_series(0, ((g.n - 1) / ${PORTS_PER_CARD})::int) k
     CROSS JOIN LATERAL generate_series(1, ${PORTS_PER_CARD}) p`);
+  // (positions inserted and joined back by their RETURNING rows: one hash join, whatever the stats)
   await q(`
-    INSERT INTO inv_mdf_position (mdf_id, side, position)
-    SELECT mdf_id, 'horizontal', 'H' || en FROM bp_port`);
-  await q(`
+    WITH pos AS (
+      INSERT INTO inv_mdf_position (mdf_id, side, position)
+      SELECT mdf_id, 'horizontal', 'H' || en FROM bp_port
+      RETURNING id, mdf_id, position)
     INSERT INTO inv_port (switch_id, site_id, equipment_number, shelf, card, port, mdf_position_id, status)
     SELECT bp.switch_id, bp.site_id, bp.en, bp.shelf, bp.card, bp.port, pos.id,
       CASE WHEN n.dn IS NOT NULL THEN 'in_service' ELSE 'free' END
     FROM bp_port bp
-    LEFT JOIN bp_new n ON n.en = bp.en
-    JOIN inv_mdf_position pos ON pos.mdf_id = bp.mdf_id AND pos.side = 'horizontal' AND pos.position = 'H' || bp.en`);
+    JOIN pos ON pos.mdf_id = bp.mdf_id AND pos.position = 'H' || bp.en
+    LEFT JOIN bp_new n ON n.en = bp.en`);
   await q(`
     INSERT INTO event (entity_type, entity_id, kind, payload)
     SELECT 'switch', sw_code, 'ports.installed',
@@ -282,18 +294,19 @@ async function layPlant(q: Q, b: number): Promise<void> {
     WHERE c.code IN (SELECT pcable FROM bp_new UNION SELECT dcable FROM bp_new)`);
   // A primary pair lands on its own vertical MDF position (as plantWriters' addPairs names it).
   await q(`
-    INSERT INTO inv_mdf_position (mdf_id, side, position)
-    SELECT c.mdf_id, 'vertical', 'V' || c.code || '/' || lpad(k::text, 4, '0')
-    FROM bp_cable c CROSS JOIN LATERAL generate_series(1, c.pair_count) k WHERE c.kind = 'primary'`);
-  await q(`
+    WITH g AS (
+      SELECT c.id AS cable_id, c.sdf_id, c.mdf_id, k, 'V' || c.code || '/' || lpad(k::text, 4, '0') AS position,
+        CASE WHEN k <= u.n THEN 'in_service' ELSE 'free' END AS status
+      FROM bp_cable c JOIN (SELECT pcable, count(*) AS n FROM bp_new GROUP BY 1) u ON u.pcable = c.code
+      CROSS JOIN LATERAL generate_series(1, c.pair_count) k
+      WHERE c.kind = 'primary'),
+    pos AS (
+      INSERT INTO inv_mdf_position (mdf_id, side, position)
+      SELECT mdf_id, 'vertical', position FROM g
+      RETURNING id, mdf_id, position)
     INSERT INTO inv_pair (cable_id, kind, number, sdf_id, mdf_position_id, status)
-    SELECT c.id, 'primary', k, c.sdf_id, pos.id,
-      CASE WHEN k <= u.n THEN 'in_service' ELSE 'free' END
-    FROM bp_cable c JOIN (SELECT pcable, count(*) AS n FROM bp_new GROUP BY 1) u ON u.pcable = c.code
-    CROSS JOIN LATERAL generate_series(1, c.pair_count) k
-    JOIN inv_mdf_position pos ON pos.mdf_id = c.mdf_id AND pos.side = 'vertical'
-      AND pos.position = 'V' || c.code || '/' || lpad(k::text, 4, '0')
-    WHERE c.kind = 'primary'`);
+    SELECT g.cable_id, 'primary', g.k, g.sdf_id, pos.id, g.status
+    FROM g JOIN pos ON pos.mdf_id = g.mdf_id AND pos.position = g.position`);
   await q(`
     INSERT INTO inv_pair (cable_id, kind, number, sdf_id, cp_id, status)
     SELECT c.id, 'distribution', k, c.sdf_id, c.cp_id,
