@@ -157,7 +157,7 @@ describe('activation steps queued with the worker batch', () => {
       });
     }
     const inst = await t.app.workflow.instances.get(ids[0]!);
-    expect((inst.data.activation as Record<string, unknown>).activate).toMatchObject({
+    expect((inst.data as { activation: Record<string, unknown> }).activation.activate).toMatchObject({
       orderId: orders.find((o) => o.instance_id === ids[0])!.id,
       status: 'pending',
     });
