@@ -13,7 +13,15 @@ import { Kysely, PostgresDialect, type LogEvent } from 'kysely';
 import { createPool } from '../src/platform/db.js';
 import type { Database } from '../src/platform/database.js';
 import { SearchService as HeadService } from '../src/modules/directory/search.service.js';
-import { buildQueries, generate, staleReason, vocab, fingerprint } from './directory.js';
+import {
+  buildQueries,
+  fingerprint,
+  generate,
+  indexOfNumber,
+  recallAt10,
+  staleReason,
+  vocab,
+} from './directory.js';
 import { environment, openBenchRuntime, percentiles, printResult, printTable } from './lib.js';
 
 /** CPU time a process has run, in ns (first field of /proc/<pid>/schedstat). */
@@ -29,6 +37,7 @@ interface Sample {
   appMs: number;
   wallMs: number;
   items: number;
+  recall: number;
   answer: string;
   logged: { sql: string; params: readonly unknown[]; ms: number; pgNs: number }[];
 }
@@ -106,6 +115,10 @@ export async function run(args: string[]): Promise<void> {
           appMs: (app.user + app.system) / 1000,
           wallMs,
           items: res.items.length,
+          recall: recallAt10(
+            res.items.map((it) => indexOfNumber(it.number)),
+            q.relevant,
+          ),
           answer: res.items.map((it) => `${it.code}:${it.score}`).join(' '),
           logged,
         });
@@ -133,6 +146,7 @@ export async function run(args: string[]): Promise<void> {
       return {
         kind,
         queries: s.length,
+        'recall@10': mean(s.map((x) => x.recall)),
         statements: mean(s.map((x) => x.statements)),
         'pg ms mean': pg.mean,
         'pg p95': pg.p95,
@@ -144,6 +158,7 @@ export async function run(args: string[]): Promise<void> {
     const all = {
       kind: 'all',
       queries: perQuery.length,
+      'recall@10': mean(perQuery.map((x) => x.recall)),
       statements: mean(perQuery.map((x) => x.statements)),
       'pg ms mean': mean(perQuery.map((x) => x.pgMs)),
       'pg p95': percentiles(perQuery.map((x) => x.pgMs)).p95,

@@ -135,7 +135,7 @@ export function generate(v: Vocab, n: number): Data {
 }
 
 const numberOf = (i: number) => `3${String(10000000 + i).padStart(8, '0')}`;
-const indexOfNumber = (n: string) => Number(n.slice(1)) - 10000000;
+export const indexOfNumber = (n: string) => Number(n.slice(1)) - 10000000;
 /** The generated listings and only them (a real import of "33…" numbers is not the bench's data). */
 const BENCH_ROWS = `source = 'import' AND primary_number BETWEEN '310000000' AND '319999999'`;
 
@@ -523,7 +523,7 @@ function cpuSpent(a: CpuSnapshot, b: CpuSnapshot, searches: number): { appMs: nu
   return { appMs: (b.app - a.app) / searches, pgMs: pg / searches };
 }
 
-const recallAt10 = (got: number[], relevant: Set<number>) => {
+export const recallAt10 = (got: number[], relevant: Set<number>) => {
   if (relevant.size === 0) return 1;
   const hits = got.slice(0, 10).filter((i) => relevant.has(i)).length;
   return hits / Math.min(10, relevant.size);

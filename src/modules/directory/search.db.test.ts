@@ -41,6 +41,33 @@ describe('gpto_dir_keys', () => {
   });
 });
 
+describe('gpto_dir_expand_all', () => {
+  it('weighs the completions of a number below a good match (10 is not 104), those of a word above', async () => {
+    await sql`INSERT INTO directory_listing (directory, last_name, first_names, street_number, street, numbers, source)
+      VALUES ('alphabetical', 'Diopsa', 'Awa', '7771', 'Rue 77712', '{338990010}', 'agent')`.execute(
+      t.tdb.db,
+    );
+    const w = async (word: string) =>
+      new Map(
+        (
+          await sql<{ term: string; w: number }>`
+            SELECT term, w FROM gpto_dir_expand_all(ARRAY[${word}], ARRAY[${word}], 40)`.execute(t.tdb.db)
+        ).rows.map((r) => [r.term, r.w]),
+      );
+    const n = await w('777');
+    expect(n.get('7771')).toBeCloseTo(0.75);
+    expect(n.get('77712')).toBeCloseTo(0.75);
+    // the number itself is a good match; its own completions are not
+    expect(await w('7771')).toEqual(
+      new Map([
+        ['7771', 1],
+        ['77712', 0.75],
+      ]),
+    );
+    expect((await w('diops')).get('diopsa')).toBeCloseTo(0.9);
+  });
+});
+
 describe('expansion cache', () => {
   it('finds a listing whose name is a new word close to a word whose expansions the process already kept', async () => {
     const svc = new SearchService(t.tdb.db);

@@ -9,6 +9,7 @@ import {
   MAX_PAIR_KEYS,
   pairKey,
   scoreCandidate,
+  searchPasses,
   type CandidateCondition,
   type FieldPrefix,
   type Token,
@@ -178,5 +179,26 @@ describe('candidateScorer', () => {
     expect(score(['n:diope', 'f:moussa'])).toBeLessThan(10);
     expect(score(['n:diope', 'f:moussa'])).toBeGreaterThan(0);
     expect(score(['n:diop', 's:dakar'])).toBe(0);
+  });
+});
+
+describe('searchPasses', () => {
+  const m = (o: Record<string, number>) => new Map(Object.entries(o));
+  it('tries the words matched well first, then typos for the words without a good match, then everything', () => {
+    // every word has a good match: good first, then all
+    expect(searchPasses([m({ diop: 1 }), m({ moussa: 1, moussi: 0.7 })])).toEqual([
+      [0.85, 0.85],
+      [0, 0],
+    ]);
+    // a typo: its fuzzy words with the other word still matched well, then all
+    expect(searchPasses([m({ ndiaye: 0.7 }), m({ moussa: 1, moussi: 0.7 })])).toEqual([
+      [0, 0.85],
+      [0, 0],
+    ]);
+    // nothing to loosen on the other word: the mixed pass would be the last one
+    expect(searchPasses([m({ ndiaye: 0.7 }), m({ moussa: 1 })])).toEqual([[0, 0]]);
+    expect(searchPasses([m({ diop: 1 }), m({ moussa: 1, mouss: 0.9 })])).toEqual([[0.85, 0.85]]);
+    // a number alone (no word): one pass
+    expect(searchPasses([])).toEqual([[]]);
   });
 });

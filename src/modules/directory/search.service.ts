@@ -305,6 +305,27 @@ export class ExpansionCache {
 }
 
 /**
+ * The candidate passes of a search, loosest last, as the least weight each word's expansions must
+ * have: words matched well (≥ GOOD: same word, completion, same sound) first; then, for the words
+ * that have no such match (a typo, a spelling the dictionary lacks), their typos and fragments while
+ * the others stay matched well; then every expansion of every word. A pass that would select the
+ * same expansions as the one before it is left out; a pass where some word has none is cut short
+ * (undefined weights are never produced: a word without any expansion ends the search before).
+ */
+export function searchPasses(expansions: readonly Map<string, number>[]): number[][] {
+  const hasGood = expansions.map((e) => [...e.values()].some((w) => w >= GOOD));
+  const hasFuzzy = expansions.map((e) => [...e.values()].some((w) => w < GOOD));
+  const passes: number[][] = [];
+  if (hasGood.every(Boolean)) passes.push(expansions.map(() => GOOD));
+  // the mixed pass differs from the first only if a word has no good match, and from the last only
+  // if a word with a good match also has fuzzy ones
+  if (!hasGood.every(Boolean) && hasGood.some((g, i) => g && hasFuzzy[i]))
+    passes.push(hasGood.map((g) => (g ? GOOD : 0)));
+  if (hasFuzzy.some(Boolean)) passes.push(expansions.map(() => 0));
+  return passes;
+}
+
+/**
  * Directory enquiries. Never returns a red-list (unlisted) listing, to anyone; the technical list
  * only to callers allowed to see it; never finds a listing by its number when the subscriber
  * refused reverse search.
@@ -372,10 +393,12 @@ export class SearchService {
       if (expansions.some((e) => e.size === 0)) return { items: [] };
     }
 
-    /** The WHERE of the listings matching every word with an expansion of at least `minWeight`. */
-    const matchingAt = (minWeight: number) => {
+    /** The listings matching, for every word i, one of its expansions of at least `minWeight[i]`. */
+    const matchingAt = (minWeight: readonly number[]) => {
       const terms = tokens.map((_, i) =>
-        [...(expansions[i] as Map<string, number>)].filter(([, w]) => w >= minWeight).map(([term]) => term),
+        [...(expansions[i] as Map<string, number>)]
+          .filter(([, w]) => w >= (minWeight[i] as number))
+          .map(([term]) => term),
       );
       if (terms.some((t) => t.length === 0)) return undefined;
       const conds = candidateConditions(tokens, terms).map((c) =>
@@ -394,19 +417,37 @@ export class SearchService {
         WHERE NOT unlisted AND directory = ANY(${visible}::text[]) ${sql.join(conds, sql` `)} ${numberCond}
         LIMIT ${CANDIDATE_CAP}`;
     };
-    // Words matched well first; only when that leaves the page short, typos and fragments too (when
-    // there are any: otherwise the second pass would be the first one again). Both passes are one
-    // statement: the second runs only if the first found too few (a one-time filter PostgreSQL
-    // evaluates before starting it), and it finds the first one's listings again.
-    const good = matchingAt(GOOD);
-    const fuzzy = expansions.some((e) => [...e.values()].some((w) => w < GOOD)) ? matchingAt(0) : undefined;
+    const passes = searchPasses(expansions).map(matchingAt);
+    const need = offset + limit;
+    // Each pass runs only if the ones before it found too few (a one-time filter PostgreSQL evaluates
+    // before starting it), and finds their listings again: the answer is the first pass that fills
+    // the page, or the last one. All in one statement.
     const statement =
-      good && fuzzy
-        ? sql`WITH good AS MATERIALIZED (${good})
-            SELECT * FROM good WHERE (SELECT count(*) FROM good) >= ${offset + limit}
-            UNION ALL
-            SELECT * FROM (${fuzzy}) fuzzy WHERE (SELECT count(*) FROM good) < ${offset + limit}`
-        : (good ?? fuzzy);
+      passes.length === 0 || passes.some((p) => p === undefined)
+        ? undefined
+        : passes.length === 1
+          ? passes[0]
+          : sql`WITH ${sql.join(
+              passes.map((p, k) =>
+                k === 0
+                  ? sql`p0 AS MATERIALIZED (${p})`
+                  : sql`${sql.raw(`p${k}`)} AS MATERIALIZED (SELECT * FROM (${p}) x WHERE ${sql.join(
+                      passes
+                        .slice(0, k)
+                        .map((_, j) => sql`(SELECT count(*) FROM ${sql.raw(`p${j}`)}) < ${need}`),
+                      sql` AND `,
+                    )})`,
+              ),
+              sql`, `,
+            )}
+            ${sql.join(
+              passes.map((_, k) =>
+                k < passes.length - 1
+                  ? sql`SELECT * FROM ${sql.raw(`p${k}`)} WHERE (SELECT count(*) FROM ${sql.raw(`p${k}`)}) >= ${need}`
+                  : sql`SELECT * FROM ${sql.raw(`p${k}`)}`,
+              ),
+              sql` UNION ALL `,
+            )}`;
     // When there are few candidates (most searches: a name and an address), the same statement also
     // reads what the answer shows, by primary key, and a round trip is spared; otherwise (a one-time
     // filter on the count) only ids and words come back and the page is read afterwards. The
