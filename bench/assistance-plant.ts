@@ -27,6 +27,7 @@
 // Returns each line's equipment number as the switch knows it: the port's for a wired line, the
 // virtual port of its base station for a radio line (`<base station>-<last 6 digits>`, as the
 // activation's workflow glue names it).
+import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
 
 export type BenchLineKind = 'fixed_wired' | 'fixed_radio';
@@ -75,13 +76,16 @@ export async function equipLinesReport(
   const t0 = performance.now();
   const client = await pool.connect();
   try {
+    const cpu = await backendCpu(client);
     await client.query('BEGIN');
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('gpto.bench.assistance-plant'))`);
     const report = await equipIn(client, lines);
     await client.query('COMMIT');
+    const cpuMs = await cpu();
     log(
       `bench plant: ${report.built} lines equipped (batch ${report.batch ?? '—'}), ${report.reused} already had a ` +
-        `technical file, ${report.missing.length} without a live subscription, in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+        `technical file, ${report.missing.length} without a live subscription, in ${((performance.now() - t0) / 1000).toFixed(1)} s` +
+        (cpuMs === null ? '' : ` (PostgreSQL backend CPU ${(cpuMs / 1000).toFixed(1)} s)`),
     );
     return report;
   } catch (err) {
@@ -90,6 +94,28 @@ export async function equipLinesReport(
   } finally {
     client.release();
   }
+}
+
+/**
+ * CPU time the connection's backend spends from now until the returned function is called (null
+ * when the server is not on this machine): the cost of a run, which machine load does not inflate.
+ */
+async function backendCpu(client: pg.PoolClient): Promise<() => Promise<number | null>> {
+  const pid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+  const read = async (): Promise<number | null> => {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, USER_HZ = 100
+    } catch {
+      return null;
+    }
+  };
+  const before = await read();
+  return async () => {
+    const after = await read();
+    return before === null || after === null ? null : after - before;
+  };
 }
 
 async function equipIn(c: pg.PoolClient, lines: BenchLine[]): Promise<EquipReport> {
