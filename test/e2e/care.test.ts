@@ -172,6 +172,69 @@ describe.skipIf(!availability.run)(
       for (const p of [care, chef, supervisor]) expect(errorsOf(p)).toEqual([]);
     }, 120_000);
 
+    it('an agent asks for an outage rebate; a complaint opened from the line view is rejected with its reason', async () => {
+      await care.goto(`${s.base}/rebates`);
+      await care.getByTestId('new-rebate').click();
+      const form = care.getByTestId('rebate-form');
+      await form.getByLabel('Ligne à créditer').fill(b.number);
+      await form.getByLabel(/^Motif/).fill('Coupure de 24 heures sans dérangement ouvert');
+      // a fixed rebate needs its amount: asked next to the field
+      await form.getByTestId('save-rebate').click();
+      await form.getByText('Obligatoire').waitFor();
+      await form.getByText('Durée de coupure').click();
+      await form.getByLabel('Coupure (minutes)').fill('1440');
+      await form.getByTestId('save-rebate').click();
+      await form.waitFor({ state: 'detached' });
+      const row = care.getByTestId('rebates').getByRole('row', { name: new RegExp(b.number) });
+      await row.getByText(/1440 min sur/).waitFor();
+      // the agent asked for it and holds no approval right: the reason, no buttons
+      await row.getByTestId('rebate-why-not').waitFor();
+      const listed = (
+        (await s.t.call('GET', `/api/v1/rebates?status=pending`, await s.t.login('care'))).json() as {
+          items: { lineId: string; method: string; outageMinutes: number; amount: number }[];
+        }
+      ).items.find((r) => r.lineId === b.number);
+      expect(listed).toMatchObject({ method: 'outage', outageMinutes: 1440 });
+
+      await care.goto(`${s.base}/lines/${b.number}`);
+      await care.getByTestId('open-complaint').click();
+      await choose(care, /Catégorie/, 'Litige de facturation');
+      await care.getByTestId('complaint-form').getByLabel(/Objet/).fill('Facture de mars contestée');
+      await care.getByTestId('save-complaint').click();
+      const page = care.getByTestId('complaint-page');
+      await page.waitFor();
+      const number = care.url().split('/').pop() ?? '';
+      // a billing dispute is investigated by finance, not by the agent
+      await page
+        .getByTestId('complaint-waiting')
+        .getByText(/finance/)
+        .waitFor();
+
+      // a supervisor may work every step: the investigation, then the decision
+      const supervisor = await newPage(s);
+      await login(supervisor, s.base, 'supervisor', DEMO_PASSWORD);
+      await supervisor.goto(`${s.base}/complaints/${number}`);
+      const investigate = supervisor.getByTestId('complaint-investigate');
+      await investigate.getByLabel(/Constatations/).fill('Facture conforme aux relevés du compteur');
+      await investigate.getByTestId('submit-findings').click();
+      const decide = supervisor.getByTestId('complaint-decide');
+      await decide.getByTestId('reject-complaint').click();
+      await decide.getByText('Obligatoire').waitFor();
+      await decide.getByLabel(/Motif donné au client/).fill('Consommation conforme aux relevés');
+      await decide.getByTestId('reject-complaint').click();
+      await s.t.app.workflow.drain();
+      await supervisor.reload();
+      const decision = supervisor.getByTestId('complaint-decision');
+      await decision.getByText('Rejetée').waitFor();
+      await decision.getByText('Consommation conforme aux relevés').waitFor();
+      await expect(supervisor.getByTestId('complaint-rebate').count()).resolves.toBe(0);
+      await supervisor.goto(`${s.base}/complaints`);
+      await choose(supervisor, /^État/, 'Rejetée');
+      await supervisor.getByTestId('complaints').getByText(number).waitFor();
+      expect(errorsOf(care)).toEqual([]);
+      expect(errorsOf(supervisor)).toEqual([]);
+    }, 120_000);
+
     it('an incident declared on a concentration point shows its lines and, once repaired, what it closed and served', async () => {
       const network = await newPage(s);
       await login(network, s.base, 'network', DEMO_PASSWORD);
