@@ -212,8 +212,8 @@ const LOADED_TABLES = [
   'event',
   'customer_search',
 ];
-/** The tables the batches fill through triggers. */
-const FILLED_BY_TRIGGERS = ['customer_word', 'search_word'];
+/** The tables the batches fill through triggers, and the 360° documents rendered after them. */
+const FILLED_BY_TRIGGERS = ['customer_word', 'search_word', 'customer_360'];
 const DEFERRED_KEY = 'demo.deferred_indexes';
 
 /**
@@ -292,7 +292,9 @@ async function canSkipForeignKeyChecks(pool: pg.Pool): Promise<boolean> {
            -- the batch fills customer_search itself when triggers are off (see generateCustomers)
            AND t.tgname <> 'customer_search_sync'
            -- ENABLE ALWAYS triggers (the name-search words, migration 0010) fire in replica mode too
-           AND t.tgenabled <> 'A') AS ok`, // 4: TRIGGER_TYPE_INSERT
+           AND t.tgenabled <> 'A'
+           -- the load renders its customers' 360° documents itself, at the end (migration 0020)
+           AND t.tgname NOT LIKE 'customer\\_360\\_%') AS ok`, // 4: TRIGGER_TYPE_INSERT
     [LOADED_TABLES],
   );
   return r.rows[0]?.ok === true;
@@ -348,6 +350,7 @@ export async function generateCustomers(
 
   let claimed = 0;
   let failed = false;
+  const loaded = { lo: Infinity, hi: -Infinity };
   const worker = async () => {
     const client = await pool.connect();
     try {
@@ -358,6 +361,8 @@ export async function generateCustomers(
         // Generated data can be generated again: no need to wait for the WAL flush of each batch.
         await client.query('SET LOCAL synchronous_commit = off');
         if (skipForeignKeyChecks) await client.query('SET LOCAL session_replication_role = replica');
+        // One 360° rendering per customer at the end, not one per table the batch writes (migration 0020).
+        await client.query("SET LOCAL gpto.customer_360_deferred = 'on'");
         const r = await client.query<{ customers: number; subscriptions: number; lo: number; hi: number }>(
           BATCH_SQL,
           [n, ...reference],
@@ -373,6 +378,8 @@ export async function generateCustomers(
           );
         }
         await client.query('COMMIT');
+        loaded.lo = Math.min(loaded.lo, Number(r.rows[0]?.lo ?? Infinity));
+        loaded.hi = Math.max(loaded.hi, Number(r.rows[0]?.hi ?? -Infinity));
         total.customers += r.rows[0]?.customers ?? 0;
         total.subscriptions += r.rows[0]?.subscriptions ?? 0;
         onProgress({ ...total });
@@ -389,6 +396,16 @@ export async function generateCustomers(
   if (defer) {
     onProgress({ ...total, phase: 'indexes' });
     await rebuildSecondaryIndexes(pool, workers);
+  }
+  // The loaded customers' 360° documents (migration 0020), set-based, a share of the ids per worker.
+  if (loaded.hi >= loaded.lo) {
+    const step = Math.ceil((loaded.hi - loaded.lo + 1) / workers);
+    await settleAll(
+      Array.from({ length: workers }, async (_, i) => {
+        const lo = loaded.lo + i * step;
+        await pool.query('SELECT customer_360_fill($1, $2)', [lo, Math.min(loaded.hi, lo + step - 1)]);
+      }),
+    );
   }
   // Fresh statistics and visibility maps, or the first searches plan against empty tables. The
   // word tables (migration 0010) are filled by the batches too, through triggers: without

@@ -75,34 +75,58 @@ const subscriptionJson = sql.raw(`json_build_object('id', s.id, 'code', s.code,
 /**
  * The customer 360° as the final JSON text of the API (`Customer360View` in referential.schemas.ts):
  * identity and categories, payers, users, subscriptions with their products and the last 50
- * events, built by PostgreSQL in ONE statement. Agents open this screen dozens of times an hour:
- * the text goes to the client as it is, without being parsed, mapped and serialised again in
- * Node. The timeline's events carry their payload without the `before`/`after` snapshots (the
- * screen shows the changes and a few scalars; the full event is on /customers/:ref/events).
- * Kept under the prepared-statement size limit of platform/db.ts. Null when no such customer.
+ * events, in ONE statement. Agents open this screen dozens of times an hour: the text goes to the
+ * client as it is, without being parsed, mapped and serialised again in Node. Everything but the
+ * events is read already rendered from `customer_360` (migration 0020: kept by triggers on the
+ * customer, payer, user and subscription writes), so a read is one primary-key or code probe plus
+ * the events, rendered here through event_customer_idx. The timeline's events carry their payload
+ * without the `before`/`after` snapshots (the screen shows the changes and a few scalars; the full
+ * event is on /customers/:ref/events). Null when no such customer. `read360Live` renders the same
+ * text from the tables (the reference the tests compare with).
  */
 export async function read360Json(db: Executor, ref: { id?: number; code?: string }): Promise<string | null> {
   const by = ref.id !== undefined ? 'id' : 'code';
   let text = read360Text.get(by);
   if (text === undefined) {
-    text = read360Sql(by === 'id' ? sql`c.id = ${0}` : sql`c.code = ${''}`).compile(db).sql;
+    text = read360Sql(by === 'id' ? sql`d.customer_id = ${0}` : sql`d.code = ${''}`).compile(db).sql;
     read360Text.set(by, text);
   }
   const r = await db.executeQuery<{ doc: string }>(CompiledQuery.raw(text, [ref.id ?? ref.code ?? '']));
   return r.rows[0]?.doc ?? null;
 }
 
+/** The 360° text rendered from the tables, as customer_360 and read360Json build it. */
+export async function read360Live(db: Executor, ref: { id?: number; code?: string }): Promise<string | null> {
+  const where = ref.id !== undefined ? sql`c.id = ${ref.id}` : sql`c.code = ${ref.code ?? ''}`;
+  const r = await read360LiveSql(where).execute(db);
+  return r.rows[0]?.doc ?? null;
+}
+
 // The 360° statement's text, compiled once per key (id or code): a request neither rebuilds the
-// 3.6 kB text nor makes platform/db.ts hash a fresh copy of it to find its prepared statement.
+// text nor makes platform/db.ts hash a fresh copy of it to find its prepared statement.
 const read360Text = new Map<'id' | 'code', string>();
 
-// Events without before/after snapshots (most of them) go out as they are, without a jsonb copy.
-// The events are read by their own columns only (not `*`: no txid and no unused column to deform).
-// Measured on 1 M customers (docs/performance.md, 2026-11-26 11:20): in PostgreSQL 15 most of the
-// statement's execution is json_build_object's per-value work (each argument's type is looked up
-// in the catalog caches and its output function resolved again for every value, ~0.5 µs a value,
-// ~110 values a read), then the five index probes; the aggregates' ORDER BY and to_char are noise.
+// The last 50 events of customer `id` as a json array. Events without before/after snapshots (most
+// of them) go out as they are, without a jsonb copy, and are read by their own columns only (not
+// `*`: no txid and no unused column to deform).
+const eventsJson = (id: string) => `coalesce((SELECT json_agg(json_build_object('id', e.id,
+          'occurredAt', ${isoSql('e.occurred_at')},
+          'entityType', e.entity_type, 'entityId', e.entity_id, 'kind', e.kind, 'actor', e.actor,
+          'userId', e.user_id, 'lineId', e.line_id, 'payload', CASE WHEN e.payload ?| '{before,after}'
+            THEN e.payload - 'before' - 'after' ELSE e.payload END) ORDER BY e.id DESC)
+        FROM (SELECT id, occurred_at, entity_type, entity_id, kind, actor, user_id, line_id, payload FROM event
+          WHERE customer_id = ${id} ORDER BY id DESC LIMIT 50) e), '[]')`;
+
+// Measured on 1 M customers (docs/performance.md, "Referential", task R1): the live rendering
+// below costs PostgreSQL ~135 µs in-backend per read (json_build_object's per-value work, ~110
+// values, and five index probes); the stored head (~2 kB, one probe) plus the events a fraction of it.
 const read360Sql = (where: RawBuilder<unknown>) => sql<{ doc: string }>`
+    SELECT d.head || ${sql.raw(eventsJson('d.customer_id'))} || '}' AS doc
+    FROM customer_360 d WHERE ${where}`;
+
+// The same document rendered from the tables (json_build_object writes `{"k" : v, "k" : v}`, the
+// separators customer_360's head is written with).
+const read360LiveSql = (where: RawBuilder<unknown>) => sql<{ doc: string }>`
     SELECT json_build_object(
       'customer', ${customerJson('c')},
       'payers', coalesce((SELECT json_agg(${payerJson('p')} ORDER BY p.id)
@@ -114,12 +138,7 @@ const read360Sql = (where: RawBuilder<unknown>) => sql<{ doc: string }>`
       'subscriptions', coalesce((SELECT json_agg(${subscriptionJson} ORDER BY s.id)
         FROM subscription s JOIN product_version pv ON pv.id = s.product_version_id
         JOIN product pr ON pr.id = pv.product_id WHERE s.customer_id = c.id), '[]'),
-      'events', coalesce((SELECT json_agg(json_build_object('id', e.id, 'occurredAt', ${sql.raw(isoSql('e.occurred_at'))},
-          'entityType', e.entity_type, 'entityId', e.entity_id, 'kind', e.kind, 'actor', e.actor,
-          'userId', e.user_id, 'lineId', e.line_id, 'payload', CASE WHEN e.payload ?| '{before,after}'
-            THEN e.payload - 'before' - 'after' ELSE e.payload END) ORDER BY e.id DESC)
-        FROM (SELECT id, occurred_at, entity_type, entity_id, kind, actor, user_id, line_id, payload FROM event
-          WHERE customer_id = c.id ORDER BY id DESC LIMIT 50) e), '[]')
+      'events', ${sql.raw(eventsJson('c.id'))}
     )::text AS doc
     FROM customer c WHERE ${where}`;
 
