@@ -36,12 +36,27 @@ function statementName(text: string, values: unknown[]): string | undefined {
   return name;
 }
 
+/**
+ * Kysely calls `client.query(text, values)`; a statement with a registry name goes to pg as a
+ * `pg.Query` built from the text (pg copies a `{ name, text, values }` object property by
+ * property, the largest JS item of a statement in the app's profile) and named before it is
+ * submitted; its callback settles the one promise Kysely awaits.
+ */
 function preparingStatements(client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   client.query = ((config: unknown, values?: unknown, callback?: unknown) => {
     const name =
-      typeof config === 'string' && Array.isArray(values) ? statementName(config, values) : undefined;
-    return name ? query({ name, text: config, values }, callback) : query(config, values, callback);
+      typeof config === 'string' && Array.isArray(values) && callback === undefined
+        ? statementName(config, values)
+        : undefined;
+    if (!name) return query(config, values, callback);
+    return new Promise((resolve, reject) => {
+      const q = new pg.Query(config as string, values as unknown[], (err, res) =>
+        err ? reject(err) : resolve(res),
+      );
+      (q as pg.Query & { name: string }).name = name;
+      query(q);
+    });
   }) as typeof client.query;
 }
 
