@@ -135,7 +135,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       detail: `no route ${request.method} ${request.url.split('?')[0]}`,
     }),
   );
-  http.addHook('onResponse', async (request, reply) => {
+  // A callback hook, not an async one: no promise per request for a synchronous observation.
+  http.addHook('onResponse', (request, reply, done) => {
     metrics.httpDuration.observe(
       {
         method: request.method,
@@ -144,6 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 
   await http.register(swagger, {

@@ -42,6 +42,21 @@ describe('principal cache invalidation', () => {
     expect(await b.authenticate(token)).toBeUndefined();
   });
 
+  it('answers a cached principal without a promise only while no look at the change log is due', async () => {
+    const lazy = new AuthService(tdb.db, { changesEveryMs: 3_600_000 });
+    const { token } = await a.login('agent', PASSWORD);
+    expect(lazy.cachedPrincipal(token)).toBeUndefined(); // nothing cached, and the first look is due
+    const p = await lazy.authenticate(token);
+    expect(lazy.cachedPrincipal(token)).toBe(p);
+    expect(lazy.cachedPrincipal(`${token}x`)).toBeUndefined();
+    await lazy.logout(token); // the process that logs out forgets at once
+    expect(lazy.cachedPrincipal(token)).toBeUndefined();
+    // a service that looks at every request never answers from the cache alone
+    const fresh = (await a.login('agent', PASSWORD)).token;
+    expect(await b.authenticate(fresh)).toBeDefined();
+    expect(b.cachedPrincipal(fresh)).toBeUndefined();
+  });
+
   it('drops a session logged out on another node', async () => {
     const token = await loggedIn();
     await a.logout(token);

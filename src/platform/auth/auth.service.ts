@@ -189,8 +189,21 @@ export class AuthService {
     await repo.revokeToken(this.db, h);
   }
 
+  /**
+   * The token's principal when it is cached and no look at auth_change is due, without a promise
+   * (the auth hook's path for nearly every request); undefined means: ask `authenticate`.
+   */
+  cachedPrincipal(token: string): Principal | undefined {
+    if (this.checking) return undefined;
+    const now = Date.now();
+    if (now >= this.nextCheck) return undefined;
+    const hit = this.cache.get(token);
+    return hit && hit.until > now ? hit.principal : undefined;
+  }
+
   async authenticate(token: string): Promise<Principal | undefined> {
-    await this.checkChanges();
+    // most requests come between two looks at auth_change: no extra await for them
+    if (this.checking || Date.now() >= this.nextCheck) await this.checkChanges();
     // keyed by the token itself: a hit costs no hashing (only the hash is ever stored in the database)
     const key = token;
     const now = Date.now();
