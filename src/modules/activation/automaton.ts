@@ -141,8 +141,12 @@ export class Automaton {
           setTimeout(resolve, this.opts.idleMs ?? 50);
         });
         this.wake = null;
-      } else if (this.inFlight.size >= (this.opts.maxInFlight ?? 256)) {
-        await Promise.race(this.inFlight.values());
+      } else if (this.inFlight.size > this.claimAbove()) {
+        // The elements are the bottleneck (hundreds of orders queued before them): claim again when
+        // half a batch has room, not as each order ends — a claim and a key read per order would
+        // cost two commits and five statements an order.
+        while (this.inFlight.size > this.claimAbove() && !this.stopping)
+          await Promise.race(this.inFlight.values());
       } else if (claimed < (this.opts.batch ?? 100) && !this.stopping) {
         // a partial batch: let the next orders gather instead of claiming them one by one
         await new Promise<void>((resolve) => {
@@ -152,6 +156,12 @@ export class Automaton {
         this.wake = null;
       }
     }
+  }
+
+  /** The most orders in flight at which a round claims more: `maxInFlight` less half a batch. */
+  private claimAbove(): number {
+    const max = this.opts.maxInFlight ?? 256;
+    return max - Math.max(1, Math.floor(Math.min(this.opts.batch ?? 100, max) / 2));
   }
 
   /**
