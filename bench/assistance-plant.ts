@@ -82,6 +82,14 @@ export async function equipLinesReport(
     const report = await equipIn(client, lines);
     await client.query('COMMIT');
     const cpuMs = await cpu();
+    // Statistics for the tables just filled (a running product's autovacuum would have them), so
+    // the consultation right after is planned on them, not on the empty demo plant's.
+    if (report.built > 0)
+      await client.query(
+        `ANALYZE inv_site, inv_switch, inv_mdf, inv_mdf_position, inv_port, inv_sdf, inv_cp, inv_cable, inv_pair,
+           inv_pair_free, inv_port_free, inv_base_station, inv_serving_area, inv_number, inv_number_free,
+           inv_reservation, inv_line, inv_line_history, inv_cross_connect, inv_resource_history`,
+      );
     log(
       `bench plant: ${report.built} lines equipped (batch ${report.batch ?? '—'}), ${report.reused} already had a ` +
         `technical file, ${report.missing.length} without a live subscription, in ${((performance.now() - t0) / 1000).toFixed(1)} s` +
