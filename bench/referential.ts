@@ -153,6 +153,7 @@ async function ensureCustomers(
 // bring 3 GB back).
 const WARM_TABLES = [
   'customer',
+  'customer_360',
   'customer_search',
   'customer_word',
   'search_word',
