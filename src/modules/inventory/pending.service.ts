@@ -5,7 +5,6 @@ import type { CapacitySignal, NotFeasible } from './capacity.js';
 import { invNotFound } from './inventory.errors.js';
 import type { PendingQuery, StudyInput } from './inventory.schemas.js';
 import { zoneKey } from './inventory.states.js';
-import { restudy } from './study.service.js';
 
 /**
  * Pending requests (seed: "suivi des instances"): a request the study found not feasible is held,
@@ -54,13 +53,19 @@ export async function registerInTrx(
                             ${by.userId}::bigint, ${by.actor ?? null})`.execute(db);
 }
 
+/** One re-studied request as inv_restudy_waiting answers it. */
+interface RestudyOutcome {
+  id: number;
+  requestRef: string;
+  feasible?: boolean;
+  reservationId?: number;
+  elementType?: string;
+  elementCode?: string;
+  error?: string;
+}
+
 interface PendingRow {
   id: number;
-  request_ref: string;
-  kind: 'fixed_wired' | 'fixed_radio' | 'mobile';
-  product_code: string;
-  address: StudyInput['address'] | null;
-  shop_code: string | null;
 }
 
 export class PendingService {
@@ -122,31 +127,30 @@ export class PendingService {
             first = false;
           }
           const done: Resumed[] = [];
-          for (const row of rows) {
-            afterId = row.id;
-            const input: StudyInput = {
-              requestRef: row.request_ref,
-              kind: row.kind,
-              product: row.product_code,
-              ...(row.address ? { address: row.address } : {}),
-              ...(row.shop_code ? { shop: row.shop_code } : {}),
-            };
-            // The re-study runs in its own subtransaction (inv_study_guarded): one request's
-            // unexpected failure does not undo the others, and is left waiting for the next event.
-            // It marks the request resumed (with its event) or holds it again with its new cause.
-            const out = await restudy(trx, { ...input, holdIfNotFeasible: true }, by, signal).catch(
-              () => null,
-            );
-            if (!out) continue;
+          if (rows.length === 0) {
+            exhausted = true;
+            return done;
+          }
+          // The chunk is re-studied in one call (inv_restudy_waiting, migration 0234), in order: each
+          // request in its own subtransaction (inv_study_guarded: one request's unexpected failure does
+          // not undo the others and leaves it waiting for the next event), marked resumed (with its
+          // event) or held again with its new cause; for an element, the first request that finds it
+          // saturated again stops the chunk and the requests behind it keep their turn.
+          const r = await sql<{ out: RestudyOutcome[] }>`
+            SELECT inv_restudy_waiting(${rows.map((x) => x.id)}::bigint[], ${JSON.stringify(signal)}::jsonb,
+                                       ${by.userId}::bigint, ${by.actor ?? null}) AS out`.execute(trx);
+          const outcomes = r.rows[0]?.out ?? [];
+          for (const out of outcomes) {
+            afterId = out.id;
+            if (out.error !== undefined) continue;
             if (out.feasible) {
-              done.push({ requestRef: row.request_ref, reservationId: out.reservationId });
+              done.push({ requestRef: out.requestRef, reservationId: Number(out.reservationId) });
             } else if (
               signal.elementType !== 'zone' &&
               out.elementType === signal.elementType &&
               out.elementCode === signal.code
             ) {
               exhausted = true;
-              break;
             }
           }
           if (rows.length < CHUNK) exhausted = true;
@@ -167,7 +171,7 @@ export class PendingService {
           : sql`zone_key = ${s.code}`
         : sql`element_type = ${s.elementType} AND element_code = ${s.code}`;
     const r = await sql<PendingRow>`
-      SELECT id, request_ref, kind, product_code, address, shop_code FROM inv_pending
+      SELECT id FROM inv_pending
       WHERE status = 'waiting' AND ${match} AND id > ${afterId}
       ORDER BY id LIMIT ${CHUNK} FOR UPDATE SKIP LOCKED`.execute(trx);
     return r.rows;

@@ -136,21 +136,6 @@ export async function runStudy(
   return { feasible: true, reused: out.reused, reservationId: out.reservation.id, reservation };
 }
 
-/**
- * The re-study of a held request on new capacity (`pending.service.ts`): as `runStudy`, guarded by
- * its own subtransaction, but answering the reservation id only — the resume never reads the
- * chain, and building its document was the largest statement of a study (migration 0232).
- */
-export async function restudy(
-  db: Executor,
-  input: StudyInput,
-  by: Actor,
-  trigger: CapacitySignal,
-): Promise<{ feasible: true; reservationId: number } | (NotFeasible & { held: boolean })> {
-  const out = await callStudy(db, input, by, trigger, true);
-  return out.feasible ? { feasible: true, reservationId: out.reservation.id } : out;
-}
-
 async function callStudy(
   db: Executor,
   input: StudyInput,
