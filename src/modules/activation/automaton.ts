@@ -68,6 +68,8 @@ export interface AutomatonOptions {
    * one key read, one claim and one outcome commit for many orders — for a few ms of latency.
    */
   gatherMs?: number;
+  /** How long a small outcome batch waits for more at most, `gatherMs` at a time (default 50 ms). */
+  maxGatherMs?: number;
   /** Key reads (and other preparations) at once. */
   prepareConcurrency?: number;
   onError?: (err: unknown) => void;
@@ -306,16 +308,18 @@ export class Automaton {
    * keeps up with the elements. Resolves once this caller's outcome is committed.
    */
   async flushCompletions(): Promise<void> {
-    let gathered = false;
+    let waited = 0;
     while (this.completions.length > 0) {
       if (this.completing.size >= (this.opts.completionTxs ?? 2)) {
         await Promise.race(this.completing);
         continue;
       }
-      // a small batch while other orders are still running: wait a moment for their outcomes
+      // A small batch while other orders are still running: wait for their outcomes, `gatherMs`
+      // at a time, up to `maxGatherMs` — a slow element (tens of orders a second) would otherwise
+      // get a transaction of a dozen statements and a commit per outcome.
       const gatherMs = this.opts.gatherMs ?? 10;
       if (
-        !gathered &&
+        waited < (this.opts.maxGatherMs ?? 50) &&
         !this.stopping &&
         gatherMs > 0 &&
         this.completions.length < 50 &&
@@ -323,7 +327,7 @@ export class Automaton {
       ) {
         this.gathering ??= sleep(gatherMs).finally(() => (this.gathering = null));
         await this.gathering;
-        gathered = true;
+        waited += gatherMs;
         continue;
       }
       const batch = this.completions;
