@@ -141,7 +141,7 @@ function Shell() {
           </Group>
         </Group>
       </AppShell.Header>
-      <AppShell.Navbar p="xs">
+      <AppShell.Navbar p="xs" style={{ overflowY: 'auto' }}>
         <Text size="xs" fw={700} c="dimmed" tt="uppercase" px="sm" py={4}>
           {t('nav.frontOffice')}
         </Text>
