@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../test/db.js';
+import { createPool } from './db.js';
 
 describe('statements through platform/db.ts', () => {
   let tdb: TestDb;
@@ -26,6 +27,26 @@ describe('statements through platform/db.ts', () => {
       expect(names.rows).toHaveLength(1);
       expect(names.rows[0]?.name).toMatch(/^gpto_\d+$/);
     });
+  });
+
+  it('prepares the statements of pool.query(text, values) too (the callback form pg-pool uses)', async () => {
+    const r = await tdb.pool.query<{ n: number }>('SELECT $1::int * 2 AS n /* pool form */', [21]);
+    expect(r.rows).toEqual([{ n: 42 }]);
+    const err = await tdb.pool
+      .query('SELECT $1::int AS n /* pool form */', ['x'])
+      .catch((e: unknown) => e as { code?: string });
+    expect(err).toMatchObject({ code: '22P02' });
+    // pool of one connection: the statement is listed on the connection that ran it
+    const one = createPool(tdb.url, 1);
+    try {
+      await one.query('SELECT $1::int + 3 AS n /* pool form */', [1]);
+      const names = await one.query<{ name: string }>(
+        "SELECT name FROM pg_prepared_statements WHERE statement LIKE '%+ 3 AS n /* pool form */'",
+      );
+      expect(names.rows.map((x) => x.name)).toEqual([expect.stringMatching(/^gpto_\d+$/)]);
+    } finally {
+      await one.end();
+    }
   });
 
   it('rejects with the server error of a named statement (code and message kept)', async () => {

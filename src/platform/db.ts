@@ -46,10 +46,15 @@ function preparingStatements(client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   client.query = ((config: unknown, values?: unknown, callback?: unknown) => {
     const name =
-      typeof config === 'string' && Array.isArray(values) && callback === undefined
-        ? statementName(config, values)
-        : undefined;
+      typeof config === 'string' && Array.isArray(values) ? statementName(config, values) : undefined;
     if (!name) return query(config, values, callback);
+    if (typeof callback === 'function') {
+      // pool.query(text, values) comes here with a callback: pg returns nothing in that form
+      const q = new pg.Query(config as string, values as unknown[], callback as never);
+      (q as pg.Query & { name: string }).name = name;
+      query(q);
+      return undefined;
+    }
     return new Promise((resolve, reject) => {
       const q = new pg.Query(config as string, values as unknown[], (err, res) =>
         err ? reject(err) : resolve(res),
