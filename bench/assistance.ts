@@ -6,8 +6,9 @@
 // select-only on the same server in the same run. Target (issue 7): p99 ≤ 50 ms.
 //
 // The switch: `gpto switch-sim` runs in a child process of its own on a free port; the benchmark
-// provisions N sampled live fixed lines on it (CRT-LINE with the line's equipment number, or a
-// synthetic one when the demo has none), gives each a known meter index (SIM-CALL) and bars a few
+// provisions N sampled live fixed lines on it (CRT-LINE with the line's equipment number: the
+// generated demo has no plant, so bench/assistance-plant.ts first gives every sampled line a real,
+// live technical file — its chain is then read by every consultation, as a real line's is), gives each a known meter index (SIM-CALL) and bars a few
 // (BLK-LINE, SET-MAINT), then registers it as the default `mml_switch` element through the API.
 // Before measuring it checks over HTTP that the consultation reports exactly those states and
 // meters (so the status really comes from the simulator); after, it counts the DSP-LINE commands
@@ -34,6 +35,7 @@ import {
   type CpuPerRequest,
   type HttpFigures,
 } from './lib.js';
+import { equipLinesReport, type BenchLineKind } from './assistance-plant.js';
 
 const TARGETS = { p99Ms: 50 };
 const ELEMENT = 'BENCHSW';
@@ -172,6 +174,7 @@ interface SampledLine {
 }
 
 interface LineView {
+  technicalFile: unknown;
   status: {
     available: boolean;
     state: string;
@@ -213,16 +216,26 @@ export async function run(argv: string[]): Promise<void> {
     ).rows;
     if (rows.length < Math.min(args.lines, 100))
       throw new Error(`only ${rows.length} live fixed lines found in the sample`);
-    const enOk = /^[0-9A-Z]{1,6}(-[0-9A-Z]{1,6}){0,4}$/;
-    const lines: SampledLine[] = rows.map((r, i) => ({
-      dn: r.dn,
-      // the generated demo has no equipment numbers: a synthetic port per line (rack-shelf-port)
-      en:
-        r.en && enOk.test(r.en) ? r.en : `B${Math.floor(i / 10000)}-${Math.floor(i / 100) % 100}-${i % 100}`,
-      kind: r.kind,
-      meter: 1 + ((i * 37) % 997),
-      state: i % 50 === 7 ? 'barred' : i % 100 === 13 ? 'out_of_service' : 'idle',
-    }));
+    // The generated 1 M demo has no plant: give every sampled line a real, live technical file (as a
+    // study + set-up leaves it), so each consultation reads its chain as a real line's would.
+    const plant = await equipLinesReport(
+      rt.pool,
+      rows.map((r) => ({ dn: r.dn, kind: r.kind as BenchLineKind })),
+      (m) => console.log(m),
+    );
+    console.log(
+      `technical files: ${plant.built} lines equipped, ${plant.reused} already equipped` +
+        (plant.missing.length ? `, ${plant.missing.length} without a live subscription` : ''),
+    );
+    const lines: SampledLine[] = rows
+      .filter((r) => plant.equipment.has(r.dn))
+      .map((r, i) => ({
+        dn: r.dn,
+        en: plant.equipment.get(r.dn) ?? '',
+        kind: r.kind,
+        meter: 1 + ((i * 37) % 997),
+        state: i % 50 === 7 ? 'barred' : i % 100 === 13 ? 'out_of_service' : 'idle',
+      }));
 
     // The switch: simulator process, lines provisioned, known meters, a few barred or out of service.
     sim = await startSwitchSim();
@@ -285,6 +298,7 @@ export async function run(argv: string[]): Promise<void> {
         if (!res.ok) throw new Error(`GET /lines/${l.dn}: ${res.status} ${await res.text()}`);
         const v = (await res.json()) as LineView;
         const s = v.status;
+        if (!v.technicalFile) throw new Error(`line ${l.dn}: the consultation shows no technical file`);
         if (!s.available || s.source !== 'switch' || s.state !== l.state || s.meterIndex !== l.meter)
           throw new Error(
             `line ${l.dn}: consultation says ${JSON.stringify(s)}, the simulator holds ${l.state} meter ${l.meter}`,
@@ -360,6 +374,7 @@ export async function run(argv: string[]): Promise<void> {
       customers,
       connections: args.connections,
       durationSeconds: args.duration,
+      technicalFiles: { built: plant.built, reused: plant.reused, missing: plant.missing.length },
       switchSim: {
         lines: lines.length,
         provisioningCommands: provisioned.ok,
