@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './database.js';
 
@@ -76,4 +76,33 @@ export function createPool(url: string, max = 20): pg.Pool {
 
 export function createDb(pool: pg.Pool): Db {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * A hot statement whose text does not depend on its one parameter, compiled through Kysely once and
+ * then run with the parameter swapped into its parameters: compiling a large template and hashing a
+ * fresh text to find its prepared statement cost 60–90 µs of app CPU per call on the line
+ * consultation, reusing the same string ~1–2 µs. The text is checked to be the same for two
+ * different values, so a fragment that ever put the value in the text itself is refused, not mis-run.
+ */
+export function compiledOnce<P, R>(
+  make: (param: P) => { compile(db: Executor): CompiledQuery<R> },
+): (db: Executor, param: P) => CompiledQuery<R> {
+  const SLOT_A = '\u0000param-a';
+  const SLOT_B = '\u0000param-b';
+  let compiled: CompiledQuery<R> | undefined;
+  return (db, param) => {
+    if (!compiled) {
+      const a = make(SLOT_A as P).compile(db);
+      const b = make(SLOT_B as P).compile(db);
+      if (a.sql !== b.sql || a.parameters.length !== b.parameters.length)
+        throw new Error('a compiled-once statement depends on its parameter beyond its parameters');
+      compiled = a;
+    }
+    const c = compiled;
+    return CompiledQuery.raw(
+      c.sql,
+      c.parameters.map((p) => (p === SLOT_A ? param : p)),
+    ) as CompiledQuery<R>;
+  };
 }

@@ -1,5 +1,5 @@
-import { CompiledQuery, sql } from 'kysely';
-import type { Executor } from '../../platform/db.js';
+import { type CompiledQuery, sql } from 'kysely';
+import { compiledOnce, type Executor } from '../../platform/db.js';
 import { invalid } from '../../platform/errors.js';
 import { decodeCursor, decodeNumericCursor, pageOf, type Page } from '../../platform/http/pagination.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
@@ -186,41 +186,15 @@ export const lineTechnicalFileSql = (number: string) => sql<{
         ORDER BY i.id LIMIT 1) AS incident
     FROM (SELECT ${lineTechnicalFileJson(number)} AS tf OFFSET 0) lv`;
 
-/**
- * The statements' texts do not depend on the number: each is compiled once (per history window)
- * with placeholders, then run with the number in its parameters. Compiling the ~5 KB template
- * through Kysely and hashing a fresh text to find its prepared statement (platform/db.ts) cost
- * 60–90 µs of the app's CPU per consultation (measured in-process, machine loaded); reusing the same
- * string costs ~1–2 µs. The text is checked to be the same for two different numbers, so a
- * fragment that ever put the number in the text itself would be refused, not mis-run.
- */
-function precompiled<R>(make: (number: string) => { compile(db: Executor): CompiledQuery<R> }) {
-  const SLOT_A = '\u0000number-a';
-  const SLOT_B = '\u0000number-b';
-  let compiled: CompiledQuery<R> | undefined;
-  return (db: Executor, number: string): CompiledQuery<R> => {
-    if (!compiled) {
-      const a = make(SLOT_A).compile(db);
-      const b = make(SLOT_B).compile(db);
-      if (a.sql !== b.sql || a.parameters.length !== b.parameters.length)
-        throw new Error('the line consultation statement depends on the number beyond its parameters');
-      compiled = a;
-    }
-    const c = compiled;
-    return CompiledQuery.raw(
-      c.sql,
-      c.parameters.map((p) => (p === SLOT_A ? number : p)),
-    ) as CompiledQuery<R>;
-  };
-}
-
-const recordsQueries = new Map<number, ReturnType<typeof precompiled<LineRecords>>>();
-const technicalFileQuery = precompiled((n) => lineTechnicalFileSql(n));
+// The statements' texts do not depend on the number: each is compiled once (per history window)
+// and run with the number in its parameters (platform/db.ts `compiledOnce`).
+const recordsQueries = new Map<number, (db: Executor, number: string) => CompiledQuery<LineRecords>>();
+const technicalFileQuery = compiledOnce((n: string) => lineTechnicalFileSql(n));
 
 async function lineRecords(db: Executor, number: string, historyLimit: number): Promise<LineRecords> {
   let query = recordsQueries.get(historyLimit);
   if (!query) {
-    query = precompiled((n) => lineRecordsSql(n, historyLimit));
+    query = compiledOnce((n: string) => lineRecordsSql(n, historyLimit));
     if (recordsQueries.size < 8) recordsQueries.set(historyLimit, query);
   }
   const row = (await db.executeQuery(query(db, number))).rows[0]!;

@@ -1,5 +1,5 @@
-import { CompiledQuery, sql, type RawBuilder } from 'kysely';
-import type { Executor } from '../../platform/db.js';
+import { sql, type RawBuilder } from 'kysely';
+import { compiledOnce, type Executor } from '../../platform/db.js';
 import type { Customer } from './customer.service.js';
 import type { Payer, Subscription } from './mappers.js';
 
@@ -85,13 +85,8 @@ const subscriptionJson = sql.raw(`json_build_object('id', s.id, 'code', s.code,
  * text from the tables (the reference the tests compare with).
  */
 export async function read360Json(db: Executor, ref: { id?: number; code?: string }): Promise<string | null> {
-  const by = ref.id !== undefined ? 'id' : 'code';
-  let text = read360Text.get(by);
-  if (text === undefined) {
-    text = read360Sql(by === 'id' ? sql`d.customer_id = ${0}` : sql`d.code = ${''}`).compile(db).sql;
-    read360Text.set(by, text);
-  }
-  const r = await db.executeQuery<{ doc: string }>(CompiledQuery.raw(text, [ref.id ?? ref.code ?? '']));
+  const q = ref.id !== undefined ? read360ById(db, ref.id) : read360ByCode(db, ref.code ?? '');
+  const r = await db.executeQuery(q);
   return r.rows[0]?.doc ?? null;
 }
 
@@ -101,10 +96,6 @@ export async function read360Live(db: Executor, ref: { id?: number; code?: strin
   const r = await read360LiveSql(where).execute(db);
   return r.rows[0]?.doc ?? null;
 }
-
-// The 360° statement's text, compiled once per key (id or code): a request neither rebuilds the
-// text nor makes platform/db.ts hash a fresh copy of it to find its prepared statement.
-const read360Text = new Map<'id' | 'code', string>();
 
 // The last 50 events of customer `id` as a json array. Events without before/after snapshots (most
 // of them) go out as they are, without a jsonb copy, and are read by their own columns only (not
@@ -123,6 +114,10 @@ const eventsJson = (id: string) => `coalesce((SELECT json_agg(json_build_object(
 const read360Sql = (where: RawBuilder<unknown>) => sql<{ doc: string }>`
     SELECT d.head || ${sql.raw(eventsJson('d.customer_id'))} || '}' AS doc
     FROM customer_360 d WHERE ${where}`;
+// Compiled once per key (id or code): a request neither rebuilds the text nor makes platform/db.ts
+// hash a fresh copy of it to find its prepared statement.
+const read360ById = compiledOnce((id: number) => read360Sql(sql`d.customer_id = ${id}`));
+const read360ByCode = compiledOnce((code: string) => read360Sql(sql`d.code = ${code}`));
 
 // The same document rendered from the tables (json_build_object writes `{"k" : v, "k" : v}`, the
 // separators customer_360's head is written with).
