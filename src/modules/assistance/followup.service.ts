@@ -32,13 +32,12 @@ export class FollowUpService {
     if (q.olderThanHours !== undefined)
       query = query.where('f.reported_at', '<', new Date(now.getTime() - q.olderThanHours * 3600_000));
     if (q.actor) {
-      // The actor's basket (the workflow's API), narrowed to fault tasks.
-      const basket = await this.ctx.deps.workflow.tasks.basket(q.actor, { limit: 500 });
-      const ids = basket.items
-        .filter((t) => t.subject.startsWith('fault:'))
-        .map((t) => Number.parseInt(t.subject.slice(6), 10));
-      if (ids.length === 0) return { items: [] };
-      query = query.where('f.id', 'in', ids);
+      // The actor's basket (the workflow's subquery), narrowed to fault instances; a reopened
+      // fault's later rounds are subjects `<id>-<round>`.
+      const inBasket = this.ctx.deps.workflow.tasks.basketSubjectIds(q.actor, 'fault');
+      query = query.where(
+        sql<boolean>`f.id IN (SELECT split_part(b.subject_id, '-', 1)::bigint FROM (${inBasket}) b)`,
+      );
     }
     const after = decodeNumericCursor(q.cursor);
     if (after !== undefined) query = query.where('f.id', '<', after);

@@ -194,6 +194,22 @@ export class TaskService {
     return page;
   }
 
+  /**
+   * The subject ids of one subject type with an open human task in an actor's basket, as a subquery
+   * (not run here) for the subject's own module to filter its lists with: exact at any basket size,
+   * unlike a page of the basket.
+   */
+  basketSubjectIds(actor: string, subjectType: string) {
+    return this.db
+      .selectFrom('wf_task as t')
+      .innerJoin('wf_instance as i', 'i.id', 't.instance_id')
+      .where('t.kind', '=', 'human')
+      .where('t.actor', '=', actor)
+      .where('t.status', 'in', ['ready', 'claimed'])
+      .where('i.subject_type', '=', subjectType)
+      .select('i.subject_id');
+  }
+
   /** One agent's own basket: the tasks pushed to them or claimed by them. */
   async agentBasket(userId: number, opts: { cursor?: string; limit: number }): Promise<Page<TaskView>> {
     const offset = decodeNumericCursor(opts.cursor) ?? 0;
