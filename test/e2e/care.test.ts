@@ -355,5 +355,38 @@ describe.skipIf(!availability.run)(
       expect(f).toMatchObject({ status: 'resolved', causeCode: 'MDF_JUMPER' });
       expect(errorsOf(mdf)).toEqual([]);
     }, 90_000);
+
+    it('the approval queue finds a rebate to decide behind a full page of rebates its approver asked for', async () => {
+      const careToken = await s.t.login('care');
+      const chefToken = await s.t.login('chef', CHEF_PASSWORD);
+      const ask = async (token: string, reason: string) => {
+        const r = await s.t.call('POST', '/api/v1/rebates', token, { line: a.number, reason, amount: 1200 });
+        expect(r.statusCode).toBe(201);
+        return (r.json() as { number: string }).number;
+      };
+      const theirs = await ask(careToken, 'Geste commercial à valider');
+      // more than a page (25) of newer rebates the chef asked for: four eyes, not theirs to decide
+      const own: string[] = [];
+      for (let i = 0; i < 26; i++) own.push(await ask(chefToken, `Geste ${i}`));
+      const chef = await newPage(s);
+      await login(chef, s.base, 'chef', CHEF_PASSWORD);
+      await chef.goto(`${s.base}/rebates`);
+      await chef.getByTestId('rebates').waitFor();
+      await chef.getByTestId('rebate-queue').check();
+      const row = chef.locator(`[data-rebate="${theirs}"]`);
+      await row.getByTestId('approve-rebate').waitFor();
+      for (const n of own.slice(-3))
+        await expect(chef.locator(`[data-rebate="${n}"]`).count()).resolves.toBe(0);
+      const rows = chef.getByTestId('rebates').locator('[data-rebate]');
+      await expect(rows.count()).resolves.toBe(await rows.getByTestId('approve-rebate').count());
+      await shot(chef, '59-rebate-queue-server-filtered');
+      await row.getByTestId('approve-rebate').click();
+      await row.waitFor({ state: 'detached' });
+      const decided = (await s.t.call('GET', `/api/v1/rebates/${theirs}`, careToken)).json() as {
+        status: string;
+      };
+      expect(decided.status).toBe('credited');
+      expect(errorsOf(chef)).toEqual([]);
+    }, 90_000);
   },
 );

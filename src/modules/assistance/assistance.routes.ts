@@ -203,13 +203,18 @@ export function registerAssistanceRoutes(app: FastifyInstance, m: AssistanceModu
     '/api/v1/rebates',
     { config: { right: 'fault:read' }, schema: { tags, querystring: S.RebateList } },
     async (req) => {
-      const q = req.query as Record<string, never> & { customer?: number; limit?: number };
+      const { decidableBy, ...q } = req.query as Record<string, never> & {
+        customer?: number;
+        decidableBy?: 'me';
+        limit?: number;
+      };
+      const by = approverOf(req);
       const page = await m.rebates.list({
         ...q,
         ...(q.customer ? { customerId: q.customer } : {}),
+        ...(decidableBy ? { decidableBy: by } : {}),
         limit: q.limit ?? 50,
       });
-      const by = approverOf(req);
       return { ...page, items: page.items.map((r) => m.rebates.forDecider(r, by)) };
     },
   );

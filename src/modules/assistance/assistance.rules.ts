@@ -57,9 +57,14 @@ export function approvalLevel(amount: number, smallLimit: number): ApprovalLevel
   return amount <= smallLimit ? 'small' : 'large';
 }
 
+/** The approval levels these rights decide: both with the large right, small ones with the small. */
+export function approvableLevels(rights: ReadonlySet<string>): ApprovalLevel[] {
+  if (rights.has('*') || rights.has('rebate:approve_large')) return ['small', 'large'];
+  return rights.has('rebate:approve_small') ? ['small'] : [];
+}
+
 export function canApprove(level: ApprovalLevel, rights: ReadonlySet<string>): boolean {
-  if (rights.has('*') || rights.has('rebate:approve_large')) return true;
-  return level === 'small' && rights.has('rebate:approve_small');
+  return approvableLevels(rights).includes(level);
 }
 
 /**

@@ -159,6 +159,8 @@ export const RebateList = Type.Object(
     ),
     level: Type.Optional(Type.Union([Type.Literal('small'), Type.Literal('large')])),
     customer: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** `me`: only the pending rebates the caller may approve or reject (right for the amount, four eyes). */
+    decidableBy: Type.Optional(Type.Literal('me')),
     cursor: Cursor,
     limit: Limit,
   },

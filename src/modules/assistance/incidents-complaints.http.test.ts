@@ -287,4 +287,68 @@ describe('plant incidents, complaints and rebates over HTTP', () => {
     const pending = (await call('GET', '/api/v1/rebates?status=pending', leader)).json().items;
     expect(pending.map((x: { number: string }) => x.number)).toEqual([r.number]);
   });
+
+  it('the approval queue (decidableBy=me) pages only what the caller may decide, every page full', async () => {
+    const ask = async (token: string, amount: number) => {
+      const r = await call('POST', '/api/v1/rebates', token, { line: a.number, reason: 'geste', amount });
+      expect(r.statusCode).toBe(201);
+      return r.json().number as string;
+    };
+    // oldest first: one the leader may decide, then a newer run of ones they may not (their own,
+    // four eyes; large ones, above their right), then another they may decide
+    const first = await ask(care, 1000);
+    for (let i = 0; i < 3; i++) await ask(leader, 1500);
+    for (let i = 0; i < 2; i++) await ask(care, 100_000);
+    const last = await ask(care, 2000);
+    const all: { number: string; decision: { allowed: boolean } }[] = [];
+    for (let cursor: string | undefined, n = 0; n === 0 || cursor; n++) {
+      const body = (
+        await call(
+          'GET',
+          `/api/v1/rebates?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+          leader,
+        )
+      ).json();
+      all.push(...body.items);
+      cursor = body.nextCursor;
+    }
+    const decidable = all.filter((r) => r.decision.allowed).map((r) => r.number);
+    expect(decidable).toContain(first);
+    expect(decidable).toContain(last);
+    expect(decidable.length).toBeGreaterThanOrEqual(3);
+    // a page of 2 unfiltered shows at most one the leader may decide: filtering after paging would leave it short
+    const plain = (await call('GET', '/api/v1/rebates?status=pending&limit=2', leader)).json().items;
+    expect(plain.filter((r: { decision: { allowed: boolean } }) => r.decision.allowed).length).toBeLessThan(
+      2,
+    );
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let n = 0; n < 20; n++) {
+      const res = await call(
+        'GET',
+        `/api/v1/rebates?decidableBy=me&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        leader,
+      );
+      expect(res.statusCode).toBe(200);
+      const body = res.json() as {
+        items: { number: string; decision: { allowed: boolean } }[];
+        nextCursor?: string;
+      };
+      expect(body.items.every((r) => r.decision.allowed)).toBe(true);
+      if (body.nextCursor) expect(body.items.length).toBe(2);
+      seen.push(...body.items.map((r) => r.number));
+      cursor = body.nextCursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual(decidable);
+    // no approval right: an empty queue; a supervisor's queue holds the large ones too
+    expect((await call('GET', '/api/v1/rebates?decidableBy=me', care)).json().items).toEqual([]);
+    const sup = (await call('GET', '/api/v1/rebates?decidableBy=me&limit=100', supervisor)).json().items;
+    expect(sup.some((r: { approvalLevel: string }) => r.approvalLevel === 'large')).toBe(true);
+    expect(sup.every((r: { decision: { allowed: boolean } }) => r.decision.allowed)).toBe(true);
+    const bad = await call('GET', '/api/v1/rebates?decidableBy=you', leader);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().field).toBe('decidableBy');
+  });
 });

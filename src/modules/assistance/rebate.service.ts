@@ -2,7 +2,13 @@ import type { Tx } from '../../platform/db.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
 import { decodeNumericCursor, pageOf, type Page } from '../../platform/http/pagination.js';
 import { AssistanceError, asstConflict, asstInvalid, asstNotFound } from './assistance.errors.js';
-import { approvalLevel, minutesBetween, outageRebate, whyNotDecide } from './assistance.rules.js';
+import {
+  approvableLevels,
+  approvalLevel,
+  minutesBetween,
+  outageRebate,
+  whyNotDecide,
+} from './assistance.rules.js';
 import type { ApprovalLevel, RebateMethod, RebateStatus } from './assistance.tables.js';
 import { iso, nextNumber, type AssistanceContext } from './context.js';
 import { lineSubscription } from './lookups.js';
@@ -295,6 +301,8 @@ export class RebateService {
     status?: RebateStatus;
     level?: ApprovalLevel;
     customerId?: number;
+    /** Only the rebates this person may decide now: `whyNotDecide`'s rule, in SQL, so pages stay full. */
+    decidableBy?: Approver;
     cursor?: string;
     limit: number;
   }): Promise<Page<RebateView>> {
@@ -302,6 +310,17 @@ export class RebateService {
     if (q.status) query = query.where('r.status', '=', q.status);
     if (q.level) query = query.where('r.approval_level', '=', q.level);
     if (q.customerId) query = query.where('r.customer_id', '=', q.customerId);
+    if (q.decidableBy) {
+      const levels = approvableLevels(q.decidableBy.rights);
+      if (levels.length === 0) return { items: [] };
+      query = query.where('r.status', '=', 'pending').where('r.approval_level', 'in', levels);
+      // four eyes: never the agent who asked for it
+      const me = q.decidableBy.userId;
+      if (me !== null)
+        query = query.where((eb) =>
+          eb.or([eb('r.requested_by', 'is', null), eb('r.requested_by', '!=', me)]),
+        );
+    }
     const after = decodeNumericCursor(q.cursor);
     if (after !== undefined) query = query.where('r.id', '<', after);
     const rows = await query

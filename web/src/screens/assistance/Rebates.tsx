@@ -33,7 +33,8 @@ import { RebateDecision } from './CareParts';
 
 /**
  * Rebates and their approval queue: a supervisor sees the pending ones and approves or rejects
- * those the API says are theirs to decide (right for the amount, not asked by themselves).
+ * those the API says are theirs to decide (right for the amount, not asked by themselves). The
+ * queue is filtered by the server (`decidableBy=me`), so each page is full.
  */
 export function Rebates() {
   const { t } = useTranslation();
@@ -44,11 +45,13 @@ export function Rebates() {
   const [creating, setCreating] = useState(false);
   const pager = useCursor();
   const { reset } = pager;
-  useEffect(() => reset(), [status, level, reset]);
+  useEffect(() => reset(), [status, level, mine, reset]);
   const q = useQuery({
-    queryKey: ['rebates', status, level, pager.cursor],
+    queryKey: ['rebates', status, level, mine, pager.cursor],
     queryFn: () =>
-      get<Page<Rebate>>(`/api/v1/rebates${qs({ status, level, limit: 25, cursor: pager.cursor })}`),
+      get<Page<Rebate>>(
+        `/api/v1/rebates${qs({ status, level, decidableBy: mine ? 'me' : null, limit: 25, cursor: pager.cursor })}`,
+      ),
     placeholderData: keepPreviousData,
   });
   const approver = can('rebate:approve_small') || can('rebate:approve_large');
@@ -93,7 +96,7 @@ export function Rebates() {
       </Group>
       <QueryState query={q}>
         {(page) => {
-          const items = mine ? page.items.filter((r) => r.decision.allowed) : page.items;
+          const items = page.items;
           return items.length === 0 ? (
             <Empty>{t('rebate.none')}</Empty>
           ) : (
