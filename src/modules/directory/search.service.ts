@@ -7,6 +7,7 @@ import type { SearchQuery } from './directory.schemas.js';
 import type { DirectoryKind } from './directory.tables.js';
 import type { ListingAddress } from './listing.service.js';
 import { normNumber } from './listing.service.js';
+import { TermDictionary } from './dictionary.js';
 import { dirWords, phonexFr } from './phonetic.js';
 
 /** Field prefixes of `fterms` (see gpto_dir_fterms in migrations/0300_directory.sql). */
@@ -332,13 +333,54 @@ export function searchPasses(expansions: readonly Map<string, number>[]): number
  */
 export class SearchService {
   readonly expansions = new ExpansionCache();
+  private dict: TermDictionary | undefined;
+  private loading: Promise<TermDictionary> | undefined;
 
   constructor(private readonly db: Db) {}
+
+  /** The dictionary as this process last read it (read once, then again when its generation moves). */
+  private dictionary(): Promise<TermDictionary> {
+    return this.dict ? Promise.resolve(this.dict) : this.reloadDictionary(0);
+  }
+
+  /**
+   * The dictionary at generation `seen` or newer, read afresh when the one held is older. The words
+   * and the generation come from one statement (one snapshot): generation g holds every word added
+   * up to g. Searches that need it at the same time share one read; a read that started before
+   * `seen` was committed may return an older one, hence the loop (a read started after always
+   * satisfies it). Reading 520 words takes ~1 ms; a national directory's tens of thousands, tens of
+   * ms — once per change of the dictionary, not per search.
+   */
+  private async reloadDictionary(seen: number): Promise<TermDictionary> {
+    while (!this.dict || this.dict.gen < seen) {
+      this.loading ??= this.readDictionary().finally(() => (this.loading = undefined));
+      await this.loading;
+    }
+    return this.dict;
+  }
+
+  private async readDictionary(): Promise<TermDictionary> {
+    const row = (
+      await sql<{ gen: number; words: string | null }>`
+        SELECT g.gen, (SELECT string_agg(d.term || ' ' || d.phon, E'\n') FROM directory_term d) AS words
+        FROM directory_term_gen g`.execute(this.db)
+    ).rows[0];
+    const words = row?.words
+      ? row.words.split('\n').map((l) => {
+          const sp = l.indexOf(' ');
+          return [l.slice(0, sp), l.slice(sp + 1)] as const;
+        })
+      : [];
+    const dict = new TermDictionary(Number(row?.gen), words);
+    if (!this.dict || dict.gen >= this.dict.gen) this.dict = dict;
+    this.expansions.observe(this.dict.gen);
+    return this.dict;
+  }
 
   async search(
     query: SearchQuery,
     opts: { technical: boolean },
-    fresh = false,
+    retried = false,
   ): Promise<{ items: SearchItem[]; nextCursor?: string }> {
     const limit = query.limit ?? 20;
     const offset = decodeNumericCursor(query.cursor) ?? 0;
@@ -367,30 +409,29 @@ export class SearchService {
       );
     }
 
-    // Each word's expansion from this process's cache, the others from the dictionary (one call for
-    // all of them). Whichever statement comes next also reads the dictionary's generation: if it moved
-    // since the cached expansions were computed, they may miss its new words and the search runs
-    // again with every word expanded afresh.
+    // Each word's expansion from this process's cache, the others from the dictionary this process
+    // holds (TermDictionary: the twin of gpto_dir_expand_all). The candidate statement also reads the
+    // dictionary's generation: if it moved since the dictionary was read, the dictionary may miss
+    // words of listings committed since, and the search runs again on the dictionary read afresh.
+    const dict = await this.dictionary();
     const cache = this.expansions;
-    const cachedAt = cache.gen;
-    const expansions: Expansion[] = tokens.map((t) => (fresh ? undefined : cache.get(t.word)) ?? new Map());
-    const missing = fresh
-      ? tokens.map((_, i) => i)
-      : tokens.flatMap((t, i) => (cache.get(t.word) ? [] : [i]));
-    const usedCache = missing.length < tokens.length;
-    if (missing.length > 0) {
-      const rows = await sql<{ gen: number; i: number | null; term: string; w: number }>`
-        SELECT g.gen, x.i, x.term, x.w FROM directory_term_gen g
-          LEFT JOIN LATERAL gpto_dir_expand_all(${missing.map((i) => (tokens[i] as Token).word)}::text[],
-            ${missing.map((i) => (tokens[i] as Token).phon)}::text[], ${EXPANSIONS_PER_WORD}) x ON true`.execute(
-        this.db,
+    cache.observe(dict.gen);
+    const expansions: Expansion[] = tokens.map((t) => {
+      const kept = cache.get(t.word);
+      if (kept) return kept;
+      const e = dict.expand(t.word, t.phon, EXPANSIONS_PER_WORD);
+      cache.set(t.word, dict.gen, e);
+      return e;
+    });
+    if (expansions.some((e) => e.size === 0)) {
+      // A word the dictionary does not know: unless the dictionary grew since, nothing matches.
+      if (retried) return { items: [] };
+      const gen = Number(
+        (await sql<{ gen: number }>`SELECT gen FROM directory_term_gen`.execute(this.db)).rows[0]?.gen,
       );
-      const gen = Number(rows.rows[0]?.gen);
-      for (const r of rows.rows) if (r.i !== null) expansions[missing[r.i - 1] as number]?.set(r.term, r.w);
-      cache.observe(gen);
-      if (usedCache && gen !== cachedAt) return this.search(query, opts, true);
-      for (const i of missing) cache.set((tokens[i] as Token).word, gen, expansions[i] as Expansion);
-      if (expansions.some((e) => e.size === 0)) return { items: [] };
+      if (gen === dict.gen) return { items: [] };
+      await this.reloadDictionary(gen);
+      return this.search(query, opts, true);
     }
 
     /** The listings matching, for every word i, one of its expansions of at least `minWeight[i]`. */
@@ -475,9 +516,11 @@ export class SearchService {
             string_agg(coalesce(c.ft, ''), E'\n') AS fts FROM c) a`.execute(this.db)
     ).rows[0];
     const gen = Number(result?.gen);
-    cache.observe(gen);
-    // The dictionary grew since the cached expansions were computed: they may miss its new words.
-    if (usedCache && gen !== cachedAt) return this.search(query, opts, true);
+    // The dictionary grew since this process read it: the expansions may miss its new words.
+    if (tokens.length > 0 && gen !== dict.gen && !retried) {
+      await this.reloadDictionary(gen);
+      return this.search(query, opts, true);
+    }
     const found = result?.ids ? result.ids.split(' ').map(Number) : [];
     const fts = result?.fts != null ? result.fts.split('\n') : [];
     const score = tokens.length > 0 ? candidateScorer(expansions, tokens) : () => 1;
