@@ -124,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     workflow,
     onError: (err) => http.log.error({ err }, 'activation automaton'),
   });
+  requests.requests.orders = activation.service; // a cancelled request withdraws its pending orders
 
   http.setErrorHandler((err, request, reply) => sendProblem(reply, toProblem(err, request)));
   http.setNotFoundHandler((request, reply) =>

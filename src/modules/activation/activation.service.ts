@@ -650,6 +650,50 @@ export class ActivationService {
   }
 
   /**
+   * Withdraws, in the caller's transaction, every order a workflow instance queued that the
+   * automaton has not claimed yet (a service request cancelled: its line must not be activated
+   * afterwards), each `cancelled` with its event as in `withdrawIn`; and names the instance's orders
+   * on the element now, which nothing calls back. Pending orders are updated first, so an order the
+   * automaton claims meanwhile is seen as running, never missed.
+   */
+  async withdrawForInstanceIn(
+    trx: Executor,
+    instanceId: number,
+    reason: string,
+    by: Actor,
+  ): Promise<{ withdrawn: number[]; running: { id: number; element: string }[] }> {
+    const rows = await trx
+      .updateTable('act_order')
+      .set({ status: 'cancelled', error: reason, error_code: 'cancelled', finished_at: this.clock.now() })
+      .where('instance_id', '=', instanceId)
+      .where('status', '=', 'pending')
+      .returning(['id', 'operation', 'line_id', 'customer_id', 'request_ref'])
+      .execute();
+    for (const r of rows)
+      await appendEvent(trx, {
+        entityType: 'activation_order',
+        entityId: r.id,
+        kind: 'activation.order_cancelled',
+        customerId: r.customer_id,
+        lineId: r.line_id,
+        actor: by.actor ?? null,
+        userId: by.userId,
+        payload: { operation: r.operation, reason, requestRef: r.request_ref },
+      });
+    const running = await trx
+      .selectFrom('act_order')
+      .select(['id', 'element_code'])
+      .where('instance_id', '=', instanceId)
+      .where('status', '=', 'running')
+      .orderBy('id')
+      .execute();
+    return {
+      withdrawn: rows.map((r) => r.id),
+      running: running.map((r) => ({ id: r.id, element: r.element_code })),
+    };
+  }
+
+  /**
    * On-demand queries for the assistance screens (line status, meter index, HLR status): through
    * the same pools, journaled, no order. An element that is down answers `unavailable` at once
    * instead of making an agent wait for the circuit to close.

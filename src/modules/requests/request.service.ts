@@ -114,12 +114,28 @@ export interface CreatedRequest {
   lineId: string | null;
 }
 
+/** What cancelling a request needs of the activation module (its `ActivationService`). */
+export interface RequestOrders {
+  withdrawForInstanceIn(
+    trx: Tx,
+    instanceId: number,
+    reason: string,
+    by: Actor,
+  ): Promise<{ withdrawn: number[]; running: { id: number; element: string }[] }>;
+}
+
 export class RequestService {
   constructor(
     private readonly db: Db,
     private readonly ref: ReferentialServices,
     private readonly wf: WorkflowServices,
   ) {}
+
+  /** The activation orders of a request's workflow, for its cancel (the activation module's, wired by the app). */
+  orders: RequestOrders = {
+    withdrawForInstanceIn: () =>
+      Promise.reject(new Error('the activation orders are not wired into this RequestService')),
+  };
 
   /**
    * Takes a service request: checks what it names, gathers the data its scenario needs (customer,
@@ -448,6 +464,19 @@ export class RequestService {
       .where('subject_type', '=', 'service_request')
       .where('subject_id', '=', String(r.id))
       .executeTakeFirstOrThrow();
+    // Its activation orders still waiting for the automaton are withdrawn with it, or the cancelled
+    // request's line would still be made on the element. One already on the element cannot be
+    // called back (as TMF641 cancelServiceOrder): the cancel is refused, nothing changes, and it
+    // can be asked again once that order has ended.
+    const orders = await this.orders.withdrawForInstanceIn(trx, inst.id, reason, by);
+    const busy = orders.running[0];
+    if (busy)
+      throw new RequestError(
+        'conflict',
+        'request.state',
+        `request ${r.number} cannot be cancelled now: its activation order ${busy.id} is being carried out on ${busy.element}, and a command in flight cannot be called back; cancel it once that order has ended`,
+        'ref',
+      );
     await this.wf.instances.cancelIn(trx, inst.id, reason, by);
     return { id: r.id, number: r.number, customerId: r.customer_id, lineId: r.line_id };
   }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, TEST_SECRET_KEY, type TestApp } from '../../../test/app.js';
 import { loadDemoPlant } from '../../demo/plant.js';
@@ -763,6 +764,71 @@ describe.skipIf(suite.skip)(suite.name, () => {
       preferredNumber: chain.number,
     });
     expect(await drive(b.number, fixedScript)).toMatchObject({ status: 'completed', lineId: chain.number });
+  });
+
+  it('cancelling a request withdraws its activation order still waiting for the automaton; one on the element refuses the cancel', async () => {
+    const c = await newCustomer();
+    const line = await newMobileLine(c);
+    const admin = await t.login('admin');
+    const orderOf = async (number: string) => {
+      const r = await get(number);
+      const instance = (r.workflow as unknown as { id: number }).id;
+      const res = await t.call('GET', `/api/v1/activation/orders?lineId=${line.number}&limit=100`, admin);
+      expect(res.statusCode, res.body).toBe(200);
+      const mine = (
+        res.json() as { items: { id: number; status: string; instanceId: number | null }[] }
+      ).items.filter((o) => o.instanceId === instance);
+      expect(mine).toHaveLength(1);
+      return mine[0]!;
+    };
+    const orderStatus = async (id: number) =>
+      ((await t.call('GET', `/api/v1/activation/orders/${id}`, admin)).json() as { status: string }).status;
+
+    // the suspension's step queued its order; the automaton has not run yet
+    const susp = await create({ kind: 'suspension', customer: c.code, subscriptionId: line.subscriptionId });
+    await t.app.workflow.drain();
+    const order = await orderOf(susp.number);
+    expect(order.status).toBe('pending');
+    const cancelled = await t.call('POST', `/api/v1/requests/${susp.number}/cancel`, front, {
+      reason: 'the customer paid after all',
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    expect((cancelled.json() as RequestJson).status).toBe('cancelled');
+    expect(await orderStatus(order.id)).toBe('cancelled');
+    const events = await t.call('GET', `/api/v1/customers/${c.code}/events?limit=100`, front);
+    const withdrawn = (
+      events.json() as {
+        items: { kind: string; entityId: string | number; payload: Record<string, unknown> }[];
+      }
+    ).items.filter((e) => e.kind === 'activation.order_cancelled' && Number(e.entityId) === order.id);
+    expect(withdrawn).toHaveLength(1);
+    expect(withdrawn[0]!.payload).toMatchObject({ reason: 'the customer paid after all' });
+    // the automaton never runs it: the line stays in service in osmo-hlr
+    await t.app.activation.automaton.drain();
+    await t.app.workflow.drain();
+    expect(await orderStatus(order.id)).toBe('cancelled');
+    expect(await net.subscriber(line.imsi)).toMatchObject({ access: { cs: true, ps: true } });
+    expect((await subscription(line.subscriptionId)).status).toBe('active');
+
+    // an order already on the element cannot be called back (as TMF641): the cancel is refused
+    const again = await create({ kind: 'suspension', customer: c.code, subscriptionId: line.subscriptionId });
+    await t.app.workflow.drain();
+    const running = await orderOf(again.number);
+    // the automaton's claim (as its queue query does it), its lease already over so the next drain runs it
+    await sql`UPDATE act_order SET status = 'running', claimed_by = 'test', lease_until = now(), started_at = now()
+      WHERE id = ${running.id}`.execute(t.tdb.db);
+    const refused = await t.call('POST', `/api/v1/requests/${again.number}/cancel`, front, {
+      reason: 'too late',
+    });
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.json()).toMatchObject({ code: 'request.state', field: 'ref' });
+    expect((await get(again.number)).status).toBe('open');
+    expect(await orderStatus(running.id)).toBe('running');
+    // the order runs to its end and the request with it
+    const done = await drive(again.number, {});
+    expect(done.status).toBe('completed');
+    expect(await orderStatus(running.id)).toBe('done');
+    expect((await subscription(line.subscriptionId)).status).toBe('suspended');
   });
 
   it('holds a request the inventory finds not feasible, with its cause, and resumes it by itself when pairs are added', async () => {
