@@ -97,6 +97,16 @@ describe.skipIf(!availability.run)(
       ).resolves.toBe('current');
       await shot(care, '51-fault-page');
       expect(await overflow(care)).toEqual([]);
+      // the work order opens its page (which has the PDF button), not the PDF itself
+      const woLink = view.getByTestId('work-orders').getByText(/^OT/).first();
+      const wo = (await woLink.textContent()) ?? '';
+      await woLink.click();
+      const woPage = care.getByTestId('work-order-page');
+      await woPage.waitFor();
+      expect(new URL(care.url()).pathname).toBe(`/work-orders/${wo}`);
+      await expect(woPage.getByTestId('work-order-pdf').getAttribute('href')).resolves.toBe(
+        `/api/v1/work-orders/${wo}/pdf`,
+      );
 
       // A second report on the same line is refused with the server's reason.
       await care.goto(`${s.base}/lines/${line.number}`);

@@ -169,11 +169,12 @@ export function FaultPage({ refCode }: { refCode: string }) {
                       {f.workOrders.map((w) => (
                         <Table.Tr key={w.number}>
                           <Table.Td>
+                            {/* the work order's page: its state, report and the PDF button */}
                             <Anchor
-                              href={`/api/v1/work-orders/${w.number}/pdf`}
-                              target="_blank"
                               size="sm"
                               ff="monospace"
+                              data-testid="work-order-link"
+                              onClick={() => navigate(`/work-orders/${w.number}`)}
                             >
                               {w.number}
                             </Anchor>
