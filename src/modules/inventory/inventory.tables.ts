@@ -44,6 +44,8 @@ export interface InvPortTable {
   port: number;
   mdf_position_id: number | null;
   status: Auto<ResourceStatus>;
+  /** Reservation whose row still holds this resource's latest "reserved" history entry (0235). */
+  history_held_by: number | null;
   updated_at: Timestamp;
 }
 export interface InvSdfTable extends Coded {
@@ -79,6 +81,8 @@ export interface InvPairTable {
   cp_id: number | null;
   mdf_position_id: number | null;
   status: Auto<ResourceStatus>;
+  /** Reservation whose row still holds this resource's latest "reserved" history entry (0235). */
+  history_held_by: number | null;
   updated_at: Timestamp;
 }
 export interface InvCrossConnectTable {
@@ -141,6 +145,8 @@ export interface InvNumberTable {
   status: Auto<NumberStatus>;
   golden: Auto<boolean>;
   quarantine_until: Date | null;
+  /** Reservation whose row still holds this number's latest "reserved" history entry (0235). */
+  history_held_by: number | null;
   updated_at: Timestamp;
 }
 export interface InvShopTable extends Coded {
@@ -183,6 +189,9 @@ export interface InvReservationTable {
   directory_number: string | null;
   created_at: Timestamp;
   closed_at: Date | null;
+  /** Who studied it, and the number's status before (0235: the fast path's history entries). */
+  user_id: number | null;
+  number_from: string | null;
 }
 export interface InvLineTable {
   id: Generated<number>;

@@ -6,6 +6,16 @@ import { tmfStates } from './inventory.states.js';
 import type { ResourceStatus } from './inventory.tables.js';
 import { resolveServing } from './study.service.js';
 
+/** One entry of a resource's history, as `inv_resource_history_of` gives it. */
+interface HistoryEntry {
+  from_status: string | null;
+  to_status: string;
+  reason: string | null;
+  reservation_id: number | null;
+  user_id: number | null;
+  at: Date;
+}
+
 type Counts = Record<ResourceStatus, number>;
 const emptyCounts = (): Counts => ({ free: 0, reserved: 0, in_service: 0, faulty: 0, out_of_order: 0 });
 
@@ -147,13 +157,12 @@ export class PlantQueries {
             )
           ).rows[0];
     if (!row) throw invNotFound('inventory.not_found', type, id);
-    const history = await this.db
-      .selectFrom('inv_resource_history')
-      .select(['from_status', 'to_status', 'reason', 'reservation_id', 'user_id', 'at'])
-      .where('resource_type', '=', type)
-      .where('resource_id', '=', String(id))
-      .orderBy('id')
-      .execute();
+    // Its rows and the "reserved" entry a fast-path study's reservation still carries (0235).
+    const history = (
+      await sql<HistoryEntry>`
+        SELECT from_status, to_status, reason, reservation_id, user_id, at
+        FROM inv_resource_history_of(${type}, ${String(id)})`.execute(this.db)
+    ).rows;
     return { ...row, ...tmfStates(row.status), history };
   }
 

@@ -167,13 +167,13 @@ export class PoolService {
       .where('n.number', '=', num)
       .executeTakeFirst();
     if (!n) throw invNotFound('number.not_found', 'number', num);
-    const history = await this.db
-      .selectFrom('inv_resource_history')
-      .select(['from_status', 'to_status', 'reason', 'at'])
-      .where('resource_type', '=', 'number')
-      .where('resource_id', '=', num)
-      .orderBy('id')
-      .execute();
+    // Its rows and the "reserved" entry a fast-path study's reservation still carries (0235).
+    const history = (
+      await sql<{ from_status: string | null; to_status: string; reason: string | null; at: Date }>`
+        SELECT from_status, to_status, reason, at FROM inv_resource_history_of('number', ${num})`.execute(
+        this.db,
+      )
+    ).rows;
     return {
       number: n.number,
       pool: n.code,

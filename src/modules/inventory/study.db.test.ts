@@ -170,6 +170,21 @@ describe('automatic study and reservation', () => {
       status: string;
     }>`SELECT status FROM inv_pair WHERE id = ${rel.chain.distributionPair?.id}`.execute(tdb.db);
     expect(pair.rows[0]?.status).toBe('free');
+    // The release wrote out the study's carried "reserved" entry before its own (0235).
+    const pairHistory = await sql<{ from_status: string; to_status: string; code: string }>`
+      SELECT h.from_status, h.to_status, r.code FROM inv_resource_history h JOIN inv_reservation r ON r.id = h.reservation_id
+      WHERE h.resource_type = 'pair' AND h.resource_id = ${String(rel.chain.distributionPair?.id)} ORDER BY h.id`.execute(
+      tdb.db,
+    );
+    expect(pairHistory.rows.map((h) => [h.from_status, h.to_status, h.code])).toEqual([
+      ['free', 'reserved', rel.code],
+      ['reserved', 'free', rel.code],
+    ]);
+    const heldBy = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM inv_pair WHERE id = ${rel.chain.distributionPair?.id} AND history_held_by IS NOT NULL`.execute(
+      tdb.db,
+    );
+    expect(heldBy.rows[0]!.n).toBe(0);
     await expect(inv.service.release({ code: rel.code }, 'twice', ADMIN)).rejects.toMatchObject({
       code: 'reservation.closed',
     });
@@ -189,6 +204,15 @@ describe('automatic study and reservation', () => {
     ]);
     const n = await inv.pools.number(line.directoryNumber);
     expect(n.status).toBe('assigned');
+    expect(
+      n.history.map((h) => [
+        (h as { from_status: string }).from_status,
+        (h as { to_status: string }).to_status,
+      ]),
+    ).toEqual([
+      ['free', 'reserved'],
+      ['reserved', 'assigned'],
+    ]);
 
     const ceased = await inv.service.cease(line.directoryNumber, 'termination', ADMIN);
     expect(ceased.status).toBe('ceased');
@@ -273,16 +297,43 @@ describe('the fixed-wired study in one write statement (migration 0233)', () => 
     const view = await sql<{ doc: Record<string, unknown> }>`
       SELECT inv_reservation_doc(${out.reservation.id}::bigint) AS doc`.execute(tdb.db);
     expect(out.reservation).toEqual(view.rows[0]!.doc);
-    // Statuses, history rows and free lists as the step-by-step path (and its triggers) leave them.
-    const history = await sql<{ resource_type: string; from_status: string; to_status: string }>`
-      SELECT resource_type, from_status, to_status FROM inv_resource_history
-      WHERE reservation_id = ${out.reservation.id}::bigint ORDER BY id`.execute(tdb.db);
-    expect(history.rows).toEqual([
-      { resource_type: 'pair', from_status: 'free', to_status: 'reserved' },
-      { resource_type: 'pair', from_status: 'free', to_status: 'reserved' },
-      { resource_type: 'port', from_status: 'free', to_status: 'reserved' },
-      { resource_type: 'number', from_status: 'free', to_status: 'reserved' },
-    ]);
+    // Each resource's history answers the study's entry, as the step-by-step path's rows did; the
+    // reservation row carries it (0235) until the resource's next status change writes it out.
+    const resources = [
+      ['pair', String(out.reservation.pp_id)],
+      ['pair', String(out.reservation.dp_id)],
+      ['port', String(out.reservation.port_id)],
+      ['number', String(out.reservation.directory_number)],
+    ];
+    for (const [type, id] of resources) {
+      const h = await sql<{ from_status: string; to_status: string; reason: string; reservation_id: string }>`
+        SELECT from_status, to_status, reason, reservation_id::text FROM inv_resource_history_of(${type}, ${id})`.execute(
+        tdb.db,
+      );
+      expect(h.rows).toEqual([
+        {
+          from_status: 'free',
+          to_status: 'reserved',
+          reason: 'reserved for REQ-FAST',
+          reservation_id: String(out.reservation.id),
+        },
+      ]);
+    }
+    const rows = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM inv_resource_history WHERE reservation_id = ${out.reservation.id}::bigint`.execute(
+      tdb.db,
+    );
+    expect(rows.rows[0]!.n).toBe(0);
+    // Without the reservation's foreign keys (0235), plant a reservation names still cannot be deleted.
+    for (const [table, column, id] of [
+      ['inv_pair', 'id', String(out.reservation.pp_id)],
+      ['inv_port', 'id', String(out.reservation.port_id)],
+      ['inv_number', 'number', String(out.reservation.directory_number)],
+    ]) {
+      await expect(
+        sql`DELETE FROM ${sql.table(table!)} WHERE ${sql.ref(column!)}::text = ${id}`.execute(tdb.db),
+      ).rejects.toMatchObject({ code: '23503' });
+    }
     const left = await sql<{ n: number }>`
       SELECT (SELECT count(*) FROM inv_pair_free WHERE pair_id IN (${out.reservation.pp_id}::bigint, ${out.reservation.dp_id}::bigint))
            + (SELECT count(*) FROM inv_port_free WHERE port_id = ${out.reservation.port_id}::bigint)
