@@ -654,7 +654,8 @@ export class ActivationService {
    * automaton has not claimed yet (a service request cancelled: its line must not be activated
    * afterwards), each `cancelled` with its event as in `withdrawIn`; and names the instance's orders
    * on the element now, which nothing calls back. Pending orders are updated first, so an order the
-   * automaton claims meanwhile is seen as running, never missed.
+   * automaton claims meanwhile is seen as running, never missed. Revert orders are left alone: they
+   * undo a temporary change already made on the element, which must end whatever the request became.
    */
   async withdrawForInstanceIn(
     trx: Executor,
@@ -667,6 +668,7 @@ export class ActivationService {
       .set({ status: 'cancelled', error: reason, error_code: 'cancelled', finished_at: this.clock.now() })
       .where('instance_id', '=', instanceId)
       .where('status', '=', 'pending')
+      .where('revert_of', 'is', null)
       .returning(['id', 'operation', 'line_id', 'customer_id', 'request_ref'])
       .execute();
     for (const r of rows)
@@ -685,6 +687,7 @@ export class ActivationService {
       .select(['id', 'element_code'])
       .where('instance_id', '=', instanceId)
       .where('status', '=', 'running')
+      .where('revert_of', 'is', null)
       .orderBy('id')
       .execute();
     return {

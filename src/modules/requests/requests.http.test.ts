@@ -831,6 +831,44 @@ describe.skipIf(suite.skip)(suite.name, () => {
     expect((await subscription(line.subscriptionId)).status).toBe('suspended');
   });
 
+  it('cancelling a temporary access change leaves its due revert order to run: the line gets its access back', async () => {
+    const c = await newCustomer();
+    const line = await newMobileLine(c);
+    const r = await create({
+      kind: 'access_change',
+      customer: c.code,
+      subscriptionId: line.subscriptionId,
+      accessChange: { change: 'bar_data', until: new Date(Date.now() + 7 * 86_400_000).toISOString() },
+    });
+    expect((await drive(r.number, {})).status).toBe('open');
+    expect(await net.subscriber(line.imsi)).toMatchObject({ access: { cs: true, ps: false } });
+    // the end date comes: the automaton queues the revert order (of the same workflow instance)
+    await sql`UPDATE act_revert SET due_at = now() - interval '1 second' WHERE line_id = ${line.number}`.execute(
+      t.tdb.db,
+    );
+    expect(await t.app.activation.automaton.dueReverts()).toBe(1);
+    const revert = await t.tdb.db
+      .selectFrom('act_order')
+      .select(['id', 'status'])
+      .where('line_id', '=', line.number)
+      .where('revert_of', 'is not', null)
+      .executeTakeFirstOrThrow();
+    expect(revert.status).toBe('pending');
+    const cancelled = await t.call('POST', `/api/v1/requests/${r.number}/cancel`, front, {
+      reason: 'no longer needed',
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    // the revert is the automaton's undo of a change already made: it is not withdrawn
+    await t.app.activation.automaton.drain();
+    const after = await t.tdb.db
+      .selectFrom('act_order')
+      .select('status')
+      .where('id', '=', revert.id)
+      .executeTakeFirstOrThrow();
+    expect(after.status).toBe('done');
+    expect(await net.subscriber(line.imsi)).toMatchObject({ access: { cs: true, ps: true } });
+  });
+
   it('holds a request the inventory finds not feasible, with its cause, and resumes it by itself when pairs are added', async () => {
     const c = await newCustomer({ address: PARCELLES });
     const r = await create({ kind: 'new_line', customer: c.code, productCode: 'FIXE' });
