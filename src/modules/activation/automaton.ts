@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db, Tx } from '../../platform/db.js';
 import type { Clock } from '../../platform/clock.js';
 import { appendEvents, type EventInput } from '../../platform/events.js';
@@ -76,6 +76,55 @@ export interface AutomatonOptions {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The claim: up to `limit` ready orders — pending, or running with a lapsed lease (an automaton
+ * died) — whose line has no older order unfinished, marked running for `by` until `lease`.
+ *
+ * The probe for an older unfinished order of the line is written so that its plan does not depend
+ * on the statistics (migration 0421): `NOT IN` the finished states matches no partial index's
+ * predicate, so only the line index (line_id, id) serves it with both columns as index conditions,
+ * and `OFFSET 0` keeps it a correlated subplan — never a join whose inner side scans the whole
+ * queue because the last ANALYZE saw the queue empty (quadratic in the backlog).
+ */
+export function claimStatement(by: string, now: Date, lease: Date, limit: number) {
+  return sql<OrderRow>`
+    UPDATE act_order o
+       SET status = 'running', claimed_by = ${by}, lease_until = ${lease},
+           attempts = o.attempts + 1, started_at = coalesce(o.started_at, ${now})
+     WHERE o.id IN (
+       SELECT q.id FROM act_order q
+        WHERE q.status IN ('pending', 'running')
+          AND ((q.status = 'pending' AND q.available_at <= ${now}) OR (q.status = 'running' AND q.lease_until < ${now}))
+          AND NOT EXISTS (SELECT 1 FROM act_order p
+                           WHERE p.line_id = q.line_id AND p.id < q.id
+                             AND p.status NOT IN ('done', 'refused', 'cancelled') OFFSET 0)
+        ORDER BY q.available_at, q.id
+        LIMIT ${limit}
+        FOR NO KEY UPDATE SKIP LOCKED)
+    RETURNING o.id, o.element_code, o.operation, o.line_id, o.params, o.attempts, o.instance_id, o.task_id,
+              o.resume_node, o.customer_id, o.request_ref, o.revert_of, o.checkpoint`;
+}
+
+/**
+ * Records outcomes (`values`: rows of id, status, result, error, code) of orders `by` still holds.
+ * Rows are locked in id order, like the lease renewal: two statements never wait on each other.
+ * They are reached by primary key only and their status is tested on the locked version (l): a
+ * condition on status in the scan itself let a stale ANALYZE (queue "empty") plan a scan of the
+ * whole queue index per outcome batch, O(backlog) each.
+ */
+export function outcomeStatement(by: string, now: Date, values: RawBuilder<unknown>[]) {
+  return sql<{ id: number }>`
+    WITH v(id, status, result, error, code) AS (VALUES ${sql.join(values)}),
+         l AS (SELECT q.id, q.status, q.claimed_by FROM act_order q WHERE q.id IN (SELECT id FROM v)
+                ORDER BY q.id FOR NO KEY UPDATE)
+    UPDATE act_order o
+       SET status = v.status, result = v.result, error = v.error, error_code = v.code,
+           finished_at = ${now}, lease_until = NULL
+      FROM v, l
+     WHERE o.id = v.id AND l.id = o.id AND l.status = 'running' AND l.claimed_by = ${by}
+    RETURNING o.id`;
+}
 
 export class Automaton {
   readonly id = `automaton-${randomUUID().slice(0, 8)}`;
@@ -170,6 +219,7 @@ export class Automaton {
    * One round: claims up to `batch` orders that are ready — pending, or running with a lapsed lease
    * (an automaton died) — and whose line has no older order unfinished (orders of a line run in
    * order), and starts executing them. Returns how many it claimed.
+   * See claimStatement.
    */
   async claimAndDispatch(): Promise<number> {
     const room = (this.opts.maxInFlight ?? 256) - this.inFlight.size;
@@ -177,21 +227,7 @@ export class Automaton {
     const now = this.opts.clock.now();
     const lease = new Date(now.getTime() + (this.opts.leaseMs ?? 60_000));
     const limit = Math.min(room, this.opts.batch ?? 100);
-    const rows = await sql<OrderRow>`
-      UPDATE act_order o
-         SET status = 'running', claimed_by = ${this.id}, lease_until = ${lease},
-             attempts = o.attempts + 1, started_at = coalesce(o.started_at, ${now})
-       WHERE o.id IN (
-         SELECT q.id FROM act_order q
-          WHERE q.status IN ('pending', 'running')
-            AND ((q.status = 'pending' AND q.available_at <= ${now}) OR (q.status = 'running' AND q.lease_until < ${now}))
-            AND NOT EXISTS (SELECT 1 FROM act_order p
-                             WHERE p.line_id = q.line_id AND p.id < q.id AND p.status IN ('pending', 'running'))
-          ORDER BY q.available_at, q.id
-          LIMIT ${limit}
-          FOR NO KEY UPDATE SKIP LOCKED)
-      RETURNING o.id, o.element_code, o.operation, o.line_id, o.params, o.attempts, o.instance_id, o.task_id,
-                o.resume_node, o.customer_id, o.request_ref, o.revert_of, o.checkpoint`.execute(this.db);
+    const rows = await claimStatement(this.id, now, lease, limit).execute(this.db);
     const keys = await this.readCards(rows.rows);
     for (const order of rows.rows) {
       const p = this.execute(order, keys).finally(() => this.inFlight.delete(order.id));
@@ -372,16 +408,7 @@ export class Automaton {
         (c) =>
           sql`(${c.order.id}::bigint, ${c.status}, ${c.result ? JSON.stringify(c.result) : null}::jsonb, ${c.error}, ${c.errorCode})`,
       );
-      // rows locked in id order, like the lease renewal: two statements never wait on each other
-      const mine = await sql<{ id: number }>`
-        WITH v(id, status, result, error, code) AS (VALUES ${sql.join(values)}),
-             l AS (SELECT q.id FROM act_order q WHERE q.id IN (SELECT id FROM v) ORDER BY q.id FOR NO KEY UPDATE)
-        UPDATE act_order o
-           SET status = v.status, result = v.result, error = v.error, error_code = v.code,
-               finished_at = ${now}, lease_until = NULL
-          FROM v, l
-         WHERE o.id = v.id AND l.id = o.id AND o.status = 'running' AND o.claimed_by = ${this.id}
-        RETURNING o.id`.execute(trx);
+      const mine = await outcomeStatement(this.id, now, values).execute(trx);
       const recorded = new Set(mine.rows.map((r) => r.id));
       const done = batch.filter((c) => recorded.has(c.order.id));
       const reverts = done.flatMap((c) => {
@@ -513,9 +540,9 @@ export class Automaton {
     // locks taken in id order (as the outcome recording does): no deadlock between the two
     await sql`
       UPDATE act_order o SET lease_until = ${until}
-        FROM (SELECT id FROM act_order WHERE id = ANY(${ids}::bigint[]) AND claimed_by = ${this.id}
-                 AND status = 'running' ORDER BY id FOR NO KEY UPDATE) l
-       WHERE o.id = l.id`.execute(this.db);
+        FROM (SELECT id, status, claimed_by FROM act_order WHERE id = ANY(${ids}::bigint[])
+               ORDER BY id FOR NO KEY UPDATE) l
+       WHERE o.id = l.id AND l.claimed_by = ${this.id} AND l.status = 'running'`.execute(this.db);
   }
 
   /** Runs rounds until no order is ready, none is executing and no outcome is unrecorded (tests, bench). */

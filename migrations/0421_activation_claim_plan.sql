@@ -1,0 +1,16 @@
+-- Activation, issue #5: the automaton's claim must not depend on how fresh the statistics are.
+--
+-- The claim takes pending orders in (available_at, id) order and skips any whose line has an older
+-- unfinished order (a NOT EXISTS probe per candidate). Both the queue index and the per-line index
+-- were partial indexes on status IN ('pending', 'running'), and the probe's own condition matched
+-- both predicates. In a database with history (hundreds of thousands of finished orders) the last
+-- ANALYZE usually saw an empty queue, and autoanalyze waits for 10 % of the table to change, so a
+-- burst of orders (a campaign, an element back after an outage) was planned as if the queue held
+-- one row: the probe became a full scan of the queue index per candidate — quadratic in the
+-- backlog (measured: 265 ms per claim of 100 with 10,000 pending, 3 ms with fresh statistics;
+-- 3.0 ms of PostgreSQL time per activation in the 10,000-activation benchmark).
+--
+-- The probe now reads the line's orders through act_order_line_idx (line_id, id) with both columns
+-- as index conditions, as a correlated subplan (automaton.ts), whatever the statistics say; the
+-- partial per-line index is no longer used by anything and costs an index entry per order write.
+DROP INDEX IF EXISTS act_order_line_open_idx;
