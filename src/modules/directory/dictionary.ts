@@ -45,6 +45,28 @@ export function levenshtein(a: string, b: string): number {
   return prev[b.length] as number;
 }
 
+/** levenshtein(a, b) if it is at most `max`, else any number above `max` (stops early). */
+function levenshteinAtMost(a: string, b: string, max: number, prev: Int32Array, cur: Int32Array): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    cur[0] = i;
+    let rowMin = i;
+    const ca = a.charCodeAt(i - 1);
+    for (let j = 1; j <= b.length; j++) {
+      const sub = (prev[j - 1] as number) + (ca === b.charCodeAt(j - 1) ? 0 : 1);
+      const del = (prev[j] as number) + 1;
+      const ins = (cur[j - 1] as number) + 1;
+      const v = sub < del ? (sub < ins ? sub : ins) : del < ins ? del : ins;
+      cur[j] = v;
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin > max) return max + 1;
+    for (let j = 0; j <= b.length; j++) prev[j] = cur[j] as number;
+  }
+  return prev[b.length] as number;
+}
+
 /**
  * The dictionary at one generation (directory_term_gen.gen read in the same snapshot as the words),
  * indexed as PostgreSQL indexes directory_term: sorted words (prefixes), phonetic keys, trigrams,
@@ -55,12 +77,16 @@ export class TermDictionary {
   private readonly terms: string[];
   private readonly byPhon = new Map<string, number[]>();
   private readonly byTrigram = new Map<string, number[]>();
+  /** `${trigram}${length}` → words of that length holding the trigram (typo candidates). */
+  private readonly byTrigramLength = new Map<string, number[]>();
   /** Distinct trigrams of each word. */
   private readonly trigramCount: Int32Array;
   /** `${first letter}${length}` → words. */
   private readonly byFirstLength = new Map<string, number[]>();
   /** Scratch counters of shared trigrams, one per word (reset after each use). */
   private readonly shared: Int32Array;
+  private row0 = new Int32Array(64);
+  private row1 = new Int32Array(64);
 
   constructor(
     readonly gen: number,
@@ -79,7 +105,10 @@ export class TermDictionary {
       push(this.byPhon, phon, id);
       const tg = trigrams(term);
       this.trigramCount[id] = tg.length;
-      for (const t of tg) push(this.byTrigram, t, id);
+      for (const t of tg) {
+        push(this.byTrigram, t, id);
+        push(this.byTrigramLength, `${t}${term.length}`, id);
+      }
       push(this.byFirstLength, `${term.charAt(0)}${term.length}`, id);
     });
   }
@@ -118,20 +147,26 @@ export class TermDictionary {
     if (len >= 4) {
       // one wrong letter up to five letters, two above; a candidate shares enough trigrams with the
       // word (pg_trgm's %), or has its first letter and a length within two
+      // (a word more than maxEdits longer or shorter cannot be within maxEdits)
       const maxEdits = len <= 5 ? 1 : 2;
+      if (this.row0.length <= len) {
+        this.row0 = new Int32Array(len + 1);
+        this.row1 = new Int32Array(len + 1);
+      }
       const typo = (id: number) => {
-        const d = levenshtein(this.terms[id] as string, word);
+        const d = levenshteinAtMost(this.terms[id] as string, word, maxEdits, this.row0, this.row1);
         if (d <= maxEdits) offer(id, TYPO_W[d] as number);
       };
-      for (let l = len - 2; l <= len + 2; l++)
+      for (let l = len - maxEdits; l <= len + maxEdits; l++)
         for (const id of this.byFirstLength.get(`${word.charAt(0)}${l}`) ?? []) typo(id);
       const wordTrigrams = trigrams(word);
       const touched: number[] = [];
       for (const t of wordTrigrams)
-        for (const id of this.byTrigram.get(t) ?? []) {
-          if (this.shared[id] === 0) touched.push(id);
-          this.shared[id] = (this.shared[id] as number) + 1;
-        }
+        for (let l = len - maxEdits; l <= len + maxEdits; l++)
+          for (const id of this.byTrigramLength.get(`${t}${l}`) ?? []) {
+            if (this.shared[id] === 0) touched.push(id);
+            this.shared[id] = (this.shared[id] as number) + 1;
+          }
       for (const id of touched) {
         const common = this.shared[id] as number;
         this.shared[id] = 0;
