@@ -42,9 +42,21 @@ interface Sample {
   logged: { sql: string; params: readonly unknown[]; ms: number; pgNs: number }[];
 }
 
-/** What a logged statement is: the expansion of uncached words, the candidates, or the page read. */
+/**
+ * What a logged statement is: the expansion of uncached words (SQL, before 0e604dc), the dictionary
+ * read (once per process, then when it grows), the generation check of a word the dictionary lacks,
+ * the candidates, or the page read.
+ */
 const statementKind = (text: string) =>
-  text.includes('gpto_dir_expand_all') ? 'expand' : text.includes('WITH c AS') ? 'candidates' : 'details';
+  text.includes('gpto_dir_expand_all')
+    ? 'expand'
+    : text.includes('FROM directory_term d')
+      ? 'dictionary'
+      : text.includes('WITH c AS')
+        ? 'candidates'
+        : text.includes('FROM directory_term_gen')
+          ? 'generation'
+          : 'details';
 
 export async function run(args: string[]): Promise<void> {
   const opt = (name: string, fallback: number) => {
