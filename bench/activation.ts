@@ -21,13 +21,13 @@ import { activationSteps, AUTOMATON_ACTOR, createActivation } from '../src/modul
 import { directSession } from '../src/modules/activation/drivers/direct-session.js';
 import { HlrLink, hlrOps } from '../src/modules/activation/drivers/hlr.driver.js';
 import { SwitchLink, switchOps } from '../src/modules/activation/drivers/switch.driver.js';
-import { SwitchSimulator } from '../src/modules/activation/switch-sim/simulator.js';
 import { cardsCsv, makeCards, type TestCard } from '../src/modules/activation/testing/fixtures.js';
 import {
   osmoHlrAvailable,
   OSMO_HLR_SKIP_REASON,
   startOsmoHlr,
 } from '../src/modules/activation/testing/osmo-hlr.js';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import pg from 'pg';
 import {
@@ -129,6 +129,29 @@ async function statementProfile(db: Db) {
         `${(Number(x.calls) / n).toFixed(3).padStart(8)} ${(x.ms / n).toFixed(4).padStart(8)} ${(Number(x.rows) / n).toFixed(2).padStart(7)}  ${x.q}`,
       );
   };
+}
+
+/**
+ * `gpto switch-sim` as the issue places it: a process of its own, which the raw MML client and the
+ * automaton both reach over loopback TCP (before 2026-11-26 S5 it ran inside the bench's process,
+ * its CPU counted as node and its event loop shared with the automaton's).
+ */
+async function startSwitchSim(): Promise<{ port: number; pid: number | null; stop: () => void }> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'switch-sim', '--port', '0', '--name', 'BENCH'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on [^:]+:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`gpto switch-sim exited (${code}): ${out}`)));
+  });
+  return { port, pid: child.pid ?? null, stop: () => void child.kill('SIGTERM') };
 }
 
 function scenario(code: string, operation: string): ScenarioDef {
@@ -283,8 +306,8 @@ export async function run(args: string[]): Promise<void> {
     poolSize: 16,
   });
   const hlr = await startOsmoHlr();
-  const sim = new SwitchSimulator({ name: 'BENCH' });
-  const simPort = await sim.start();
+  const sim = await startSwitchSim();
+  const simPort = sim.port;
   let stopLoops = new AbortController();
   let loops: Promise<void>[] = [];
   const wakes: Wake[] = [];
@@ -454,7 +477,7 @@ export async function run(args: string[]): Promise<void> {
       { length: conns },
       () => new SwitchLink({ host: '127.0.0.1', port: simPort, user: 'gpto', password: 'gpto' }),
     );
-    const fixedRawCost = await costMeter(rt.db, () => null);
+    const fixedRawCost = await costMeter(rt.db, () => sim.pid);
     const t2 = performance.now();
     await lanes(fixedRaw, conns * depth, async (lane, x) => {
       await switchOps.activate(directSession(swLinks[lane % conns]!), {
@@ -477,7 +500,7 @@ export async function run(args: string[]): Promise<void> {
       `f${seed}`,
     );
     await settle(rt.db);
-    const fixedAutoCost = await costMeter(rt.db, () => null);
+    const fixedAutoCost = await costMeter(rt.db, () => sim.pid);
     const fixedSince = new Date();
     const t3 = performance.now();
     resume();
@@ -587,7 +610,7 @@ export async function run(args: string[]): Promise<void> {
     };
     printTable(
       Object.entries(costs).map(([k, c]) => ({ perActivation: k, ...c })),
-      'Cost per activation (CPU ms; the switch simulator runs in this process, so its CPU is in node)',
+      'Cost per activation (CPU ms; element = osmo-hlr for mobile, the `gpto switch-sim` process for fixed)',
     );
     const q = percentiles(qLat);
     const r = percentiles(rawLat);
@@ -637,7 +660,7 @@ export async function run(args: string[]): Promise<void> {
     stopLoops.abort();
     await activation.stop().catch(() => undefined);
     await Promise.all(wakes.map((w) => w.close()));
-    await sim.stop();
+    sim.stop();
     await hlr.dispose();
     await rt.close();
   }
