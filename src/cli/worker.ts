@@ -58,7 +58,7 @@ export function registerWorkerCommand(program: Command): void {
       const inventory = createInventory(db, config.secretKey);
       // the requests' step handlers: a workflow worker runs them; the automaton's completions take
       // the requests' transitions
-      createRequests(db, {
+      const requests = createRequests(db, {
         referential,
         billing,
         workflow,
@@ -71,6 +71,7 @@ export function registerWorkerCommand(program: Command): void {
         workflow,
         onError: (err) => say(`automaton: ${text(err)}`),
       });
+      requests.requests.orders = activation.service; // a cancel here withdraws pending orders too
       const stop = new AbortController();
       process.once('SIGTERM', () => stop.abort());
       process.once('SIGINT', () => stop.abort());

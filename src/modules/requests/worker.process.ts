@@ -33,7 +33,7 @@ const billing = createBilling(db, process.env.GPTO_CURRENCY ?? 'XOF');
 const workflow = createWorkflow(db);
 // The inventory's key seals SIM secrets: only the automaton reads them (the SIM's Ki/OPc).
 const inventory = createInventory(db, key);
-createRequests(db, {
+const requests = createRequests(db, {
   referential,
   billing,
   workflow,
@@ -48,6 +48,7 @@ const activation = createActivation(db, {
   workflow,
   onError: (err) => say(`automaton: ${text(err)}`),
 });
+requests.requests.orders = activation.service; // a cancel here withdraws pending orders too
 const automaton = process.env.GPTO_AUTOMATON !== '0' && key !== undefined;
 if (automaton) await activation.start();
 else
