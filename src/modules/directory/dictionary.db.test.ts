@@ -84,6 +84,23 @@ describe('TermDictionary.expand', () => {
     }
   });
 
+  it('expands the same once grown word by word as when built at once (ids in another order)', async () => {
+    const r = await sql<{ term: string; phon: string }>`SELECT term, phon FROM directory_term`.execute(
+      t.tdb.db,
+    );
+    const all = r.rows.map((x) => [x.term, x.phon] as const);
+    // reversed, then added in one big batch and in small ones (re-sorted vs inserted in place)
+    const grown = new TermDictionary(1, all.slice(0, 50).reverse(), '0');
+    grown.add(2, '0', all.slice(50, 250));
+    for (let k = 250; k < all.length; k += 7) grown.add(3, '0', all.slice(k, k + 7));
+    grown.add(4, '0', all.slice(0, 20)); // known words again: skipped
+    expect(grown.size).toBe(all.length);
+    expect(grown.gen).toBe(4);
+    const typed = [...words.slice(0, 300), 'diop', 'ndiay', 'mamad', '10', 'ba', 'sarr', 'gueye', 'rue'];
+    for (const w of typed)
+      expect([...grown.expand(w, phonexFr(w), 40)], w).toEqual([...dict.expand(w, phonexFr(w), 40)]);
+  });
+
   it('counts edits as fuzzystrmatch does', async () => {
     const pairs = fc.sample(
       fc.tuple(fc.constantFrom(...words), fc.constantFrom(...words, 'ndiaye', 'n', '')),

@@ -68,49 +68,91 @@ function levenshteinAtMost(a: string, b: string, max: number, prev: Int32Array, 
 }
 
 /**
- * The dictionary at one generation (directory_term_gen.gen read in the same snapshot as the words),
- * indexed as PostgreSQL indexes directory_term: sorted words (prefixes), phonetic keys, trigrams,
- * first letter and length.
+ * The dictionary as of one generation (directory_term_gen.gen, read in the same snapshot as the
+ * words), indexed as PostgreSQL indexes directory_term: sorted words (completions), phonetic keys,
+ * trigrams, first letter and length. Words are only ever added (`add`), as in the table.
  */
 export class TermDictionary {
-  /** Words in byte order (the database's C collation). */
-  private readonly terms: string[];
+  /** Words by id, in the order they were added. */
+  private readonly terms: string[] = [];
+  private readonly known = new Set<string>();
+  /** Ids in the words' byte order (the database's C collation). */
+  private sorted: number[] = [];
   private readonly byPhon = new Map<string, number[]>();
   private readonly byTrigram = new Map<string, number[]>();
   /** `${trigram}${length}` → words of that length holding the trigram (typo candidates). */
   private readonly byTrigramLength = new Map<string, number[]>();
   /** Distinct trigrams of each word. */
-  private readonly trigramCount: Int32Array;
+  private readonly trigramCount: number[] = [];
   /** `${first letter}${length}` → words. */
   private readonly byFirstLength = new Map<string, number[]>();
   /** Scratch counters of shared trigrams, one per word (reset after each use). */
-  private readonly shared: Int32Array;
+  private shared = new Int32Array(0);
   private row0 = new Int32Array(64);
   private row1 = new Int32Array(64);
 
+  /**
+   * @param gen the generation the words were read at
+   * @param xmin the xmin of the snapshot they were read in (a word added by a transaction that
+   *   snapshot did not see has an added_xid ≥ it: what the next read asks for)
+   */
   constructor(
-    readonly gen: number,
+    public gen: number,
     words: readonly (readonly [term: string, phon: string])[],
+    public xmin = '0',
   ) {
-    const sorted = [...words].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    this.terms = sorted.map((w) => w[0]);
-    this.trigramCount = new Int32Array(sorted.length);
-    this.shared = new Int32Array(sorted.length);
+    this.add(gen, xmin, words);
+  }
+
+  /** The words read at a later generation (already known ones are skipped). */
+  add(gen: number, xmin: string, words: readonly (readonly [term: string, phon: string])[]): void {
     const push = (m: Map<string, number[]>, k: string, id: number) => {
       const l = m.get(k);
       if (l) l.push(id);
       else m.set(k, [id]);
     };
-    sorted.forEach(([term, phon], id) => {
+    const added: number[] = [];
+    for (const [term, phon] of words) {
+      if (this.known.has(term)) continue;
+      this.known.add(term);
+      const id = this.terms.length;
+      this.terms.push(term);
+      added.push(id);
       push(this.byPhon, phon, id);
       const tg = trigrams(term);
-      this.trigramCount[id] = tg.length;
+      this.trigramCount.push(tg.length);
       for (const t of tg) {
         push(this.byTrigram, t, id);
         push(this.byTrigramLength, `${t}${term.length}`, id);
       }
       push(this.byFirstLength, `${term.charAt(0)}${term.length}`, id);
-    });
+    }
+    const byTerm = (x: number, y: number) => {
+      const a = this.terms[x] as string;
+      const b = this.terms[y] as string;
+      return a < b ? -1 : a > b ? 1 : 0;
+    };
+    if (added.length > 64 || this.sorted.length === 0) {
+      this.sorted.push(...added);
+      this.sorted.sort(byTerm);
+    } else {
+      for (const id of added) this.sorted.splice(this.lowerBound(this.terms[id] as string), 0, id);
+    }
+    if (this.shared.length < this.terms.length) this.shared = new Int32Array(this.terms.length * 2);
+    if (gen > this.gen) this.gen = gen;
+    this.xmin = xmin;
+  }
+
+  /** Position in `sorted` of the first word ≥ `word`. */
+  private lowerBound(word: string): number {
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.terms[this.sorted[mid] as number] as string) < word) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   get size(): number {
@@ -129,15 +171,9 @@ export class TermDictionary {
       if (had === undefined || w > had) found.set(id, w);
     };
     // the word itself, and the words it begins (byte order: they follow it)
-    let lo = 0;
-    let hi = this.terms.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.terms[mid] as string) < word) lo = mid + 1;
-      else hi = mid;
-    }
     const prefixW = /^[0-9]+$/.test(word) ? NUMBER_PREFIX_W : PREFIX_W;
-    for (let id = lo; id < this.terms.length; id++) {
+    for (let k = this.lowerBound(word); k < this.sorted.length; k++) {
+      const id = this.sorted[k] as number;
       const t = this.terms[id] as string;
       if (t === word) offer(id, 1);
       else if (len >= 2 && t.startsWith(word)) offer(id, prefixW);

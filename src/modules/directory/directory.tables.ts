@@ -48,6 +48,8 @@ export interface DirectoryListingTable {
 export interface DirectoryTermTable {
   term: string;
   phon: Generated<string>;
+  /** Transaction that added the word (migrations/0322): what a process reads again when the dictionary grows. */
+  added_xid: Generated<string>;
 }
 
 /** One row: moves when the dictionary gains words (migrations/0320); the search caches expansions by it. */

@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { Database } from '../../platform/database.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app.js';
 import { generateCustomers } from '../../demo/generate.js';
@@ -88,5 +89,36 @@ describe('expansion cache', () => {
       VALUES ('alphabetical', 'Diopsy', 'Awa', '{338990002}', 'agent')`.execute(t.tdb.db);
     await svc.search({ q: 'Diop', limit: 50 }, { technical: false });
     expect(svc.expansions.gen).toBe((gen0 as number) + 1);
+  });
+
+  it('reads only the words added since when the dictionary grows, and answers as a fresh process does', async () => {
+    const svc = new SearchService(t.tdb.db);
+    await svc.search({ q: 'Fatou Ndiaye' }, { technical: false });
+    const statements: { sql: string; params: readonly unknown[] }[] = [];
+    const logged = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: t.tdb.pool }),
+      log: (e) => {
+        statements.push({ sql: e.query.sql, params: e.query.parameters });
+      },
+    });
+    const watched = new SearchService(logged);
+    await watched.search({ q: 'Fatou Ndiaye' }, { technical: false });
+    // two transactions adding words (a new last name, then a new street), a search after each
+    await sql`INSERT INTO directory_listing (directory, last_name, first_names, numbers, source)
+      VALUES ('alphabetical', 'Ndiayebou', 'Fatou', '{338990101}', 'agent')`.execute(t.tdb.db);
+    const a = await watched.search({ q: 'Fatou Ndiaye', limit: 50 }, { technical: false });
+    expect(a.items.map((i) => i.lastName)).toContain('Ndiayebou');
+    await sql`INSERT INTO directory_listing (directory, last_name, first_names, street, numbers, source)
+      VALUES ('alphabetical', 'Sarr', 'Fatou', 'Rue Kermelbis', '{338990102}', 'agent')`.execute(t.tdb.db);
+    const b = await watched.search({ q: 'Fatou kermel', limit: 50 }, { technical: false });
+    expect(b.items.map((i) => i.address.street)).toContain('Rue Kermelbis');
+    // the dictionary reads after the first asked only for the words of newer transactions
+    const reads = statements.filter((q) => q.sql.includes('FROM directory_term d'));
+    expect(reads.map((q) => q.params[0] === '0')).toEqual([true, false, false]);
+    for (const q of ['Fatou Ndiaye', 'Fatou kermel', 'ndiayeb', 'kermelbi sarr', 'diop'])
+      expect(await watched.search({ q, limit: 50 }, { technical: false }), q).toEqual(
+        await new SearchService(t.tdb.db).search({ q, limit: 50 }, { technical: false }),
+      );
+    // (not destroyed: it would end the test database's pool)
   });
 });

@@ -359,10 +359,18 @@ export class SearchService {
     return this.dict;
   }
 
+  /**
+   * Reads the dictionary: all of it the first time, then only the words added by transactions the
+   * last read's snapshot did not see (migrations/0322); generation, snapshot xmin and words in one
+   * statement, so in one snapshot.
+   */
   private async readDictionary(): Promise<TermDictionary> {
+    const since = this.dict?.xmin ?? '0';
     const row = (
-      await sql<{ gen: number; words: string | null }>`
-        SELECT g.gen, (SELECT string_agg(d.term || ' ' || d.phon, E'\n') FROM directory_term d) AS words
+      await sql<{ gen: number; xmin: string; words: string | null }>`
+        SELECT g.gen, pg_snapshot_xmin(pg_current_snapshot())::text AS xmin,
+          (SELECT string_agg(d.term || ' ' || d.phon, E'\n') FROM directory_term d
+            WHERE d.added_xid >= ${since}::xid8) AS words
         FROM directory_term_gen g`.execute(this.db)
     ).rows[0];
     const words = row?.words
@@ -371,8 +379,10 @@ export class SearchService {
           return [l.slice(0, sp), l.slice(sp + 1)] as const;
         })
       : [];
-    const dict = new TermDictionary(Number(row?.gen), words);
-    if (!this.dict || dict.gen >= this.dict.gen) this.dict = dict;
+    const gen = Number(row?.gen);
+    const xmin = row?.xmin ?? '0';
+    if (!this.dict) this.dict = new TermDictionary(gen, words, xmin);
+    else this.dict.add(gen, xmin, words);
     this.expansions.observe(this.dict.gen);
     return this.dict;
   }
@@ -414,13 +424,15 @@ export class SearchService {
     // dictionary's generation: if it moved since the dictionary was read, the dictionary may miss
     // words of listings committed since, and the search runs again on the dictionary read afresh.
     const dict = await this.dictionary();
+    // (the dictionary grows in place: what matters is the generation these expansions were made at)
+    const dictGen = dict.gen;
     const cache = this.expansions;
-    cache.observe(dict.gen);
+    cache.observe(dictGen);
     const expansions: Expansion[] = tokens.map((t) => {
       const kept = cache.get(t.word);
       if (kept) return kept;
       const e = dict.expand(t.word, t.phon, EXPANSIONS_PER_WORD);
-      cache.set(t.word, dict.gen, e);
+      cache.set(t.word, dictGen, e);
       return e;
     });
     if (expansions.some((e) => e.size === 0)) {
@@ -429,7 +441,7 @@ export class SearchService {
       const gen = Number(
         (await sql<{ gen: number }>`SELECT gen FROM directory_term_gen`.execute(this.db)).rows[0]?.gen,
       );
-      if (gen === dict.gen) return { items: [] };
+      if (gen === dictGen) return { items: [] };
       await this.reloadDictionary(gen);
       return this.search(query, opts, true);
     }
@@ -517,7 +529,7 @@ export class SearchService {
     ).rows[0];
     const gen = Number(result?.gen);
     // The dictionary grew since this process read it: the expansions may miss its new words.
-    if (tokens.length > 0 && gen !== dict.gen && !retried) {
+    if (tokens.length > 0 && gen !== dictGen && !retried) {
       await this.reloadDictionary(gen);
       return this.search(query, opts, true);
     }
