@@ -75,7 +75,8 @@ export class TmfCancelProductOrders {
   /**
    * Cancels the order's request at once in one transaction with this record: its open tasks stop
    * and its compensations run (reservations released, deposit refunded, fees invoice cancelled).
-   * An order that has already ended cannot be cancelled: 409 naming `productOrder.id`.
+   * An order that has already ended cannot be cancelled: 409 naming `productOrder.id`; nor, for now,
+   * one whose activation order is on its element (409 `tmf.order_activation_in_progress`: retry later).
    */
   async create(body: Record<string, unknown>, ctx: TmfContext): Promise<TmfObject> {
     const order = field(body.productOrder, 'productOrder');
@@ -132,23 +133,44 @@ export async function cancelRequestIn(
   ctx: TmfContext,
   fieldName: string,
 ): Promise<{ id: number; number: string; customerId: number; lineId: string | null }> {
+  const what = 'productOrder'; // the request's number is its TMF622 productOrder id
   try {
     return await requests.requests.cancelIn(trx, number, reason, ctx.actor);
   } catch (err) {
     if (err instanceof DomainError && err.kind === 'not_found')
-      throw new DomainError(
-        'rule',
-        'tmf.order_not_found',
-        `productOrder ${number} does not exist`,
-        fieldName,
-      );
-    if (err instanceof DomainError && err.code === 'request.state')
+      throw new DomainError('rule', 'tmf.order_not_found', `${what} ${number} does not exist`, fieldName);
+    if (err instanceof DomainError && err.code === 'request.state') {
+      // Refused either because the request has ended, or because one of its activation orders is
+      // on its element right now (a command in flight cannot be called back): that one is worth
+      // asking again once the activation has ended, so the answer says so.
+      const busy = await runningActivation(trx, number);
+      if (busy)
+        throw new DomainError(
+          'conflict',
+          'tmf.order_activation_in_progress',
+          `${what} ${number} cannot be cancelled now: its activation order ${busy.id} is being carried out on ${busy.element_code} and a command in flight cannot be called back; retry the cancellation once that activation has ended`,
+          fieldName,
+          { activationOrder: String(busy.id), element: busy.element_code },
+        );
       throw new DomainError(
         'conflict',
         'tmf.order_closed',
-        `${err.message.replace(/^request/, 'productOrder')}: it can no longer be cancelled`,
+        `${err.message.replace(/^request/, what)}: it can no longer be cancelled`,
         fieldName,
       );
+    }
     throw err;
   }
+}
+
+/** The activation order of the request `ref` (number or id) being carried out on its element, if any. */
+async function runningActivation(trx: Tx, ref: string) {
+  const byId = /^[0-9]{1,18}$/.test(ref);
+  const r = await sql<{ id: number; element_code: string }>`SELECT o.id, o.element_code
+    FROM service_request r
+    JOIN wf_instance i ON i.subject_type = 'service_request' AND i.subject_id = r.id::text
+    JOIN act_order o ON o.instance_id = i.id AND o.status = 'running' AND o.revert_of IS NULL
+    WHERE ${byId ? sql`r.id = ${Number(ref)}` : sql`r.number = ${ref.toUpperCase()}`}
+    ORDER BY o.id LIMIT 1`.execute(trx);
+  return r.rows[0];
 }

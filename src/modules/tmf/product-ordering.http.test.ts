@@ -208,6 +208,43 @@ describe('TMF622 productOrder', () => {
     expect(again.json()).toMatchObject({ field: 'productOrder.id' });
   });
 
+  it('cancelProductOrder while an activation order is on its element: 409 saying why and to retry, nothing changed', async () => {
+    const c = await newCustomer();
+    const o = (await t.call('POST', `${BASE}/productOrder`, admin, newLine(c.code))).json() as Order;
+    const db = t.tdb.db;
+    // the automaton's claim of an order of this request (as its queue query does it)
+    await sql`INSERT INTO act_element (code, kind, name, host, port) VALUES ('MSC-TEST', 'mml_switch', 'test', '127.0.0.1', 1)
+      ON CONFLICT DO NOTHING`.execute(db);
+    const claimed = await sql<{
+      id: number;
+    }>`INSERT INTO act_order (element_code, operation, line_id, status, instance_id,
+        request_ref, claimed_by, lease_until, started_at)
+      SELECT 'MSC-TEST', 'create_line', '338000001', 'running', i.id, r.id::text, 'test', now() + interval '1 minute', now()
+      FROM service_request r JOIN wf_instance i ON i.subject_type = 'service_request' AND i.subject_id = r.id::text
+      WHERE r.number = ${o.id} RETURNING id`.execute(db);
+    const orderId = claimed.rows[0]?.id;
+    expect(orderId).toBeDefined();
+    const res = await t.call('POST', `${BASE}/cancelProductOrder`, admin, { productOrder: { id: o.id } });
+    expect(res.statusCode, res.body).toBe(409);
+    const problem = res.json() as { field: string; message?: string; reason?: string };
+    expect(problem).toMatchObject({ field: 'productOrder.id', '@type': 'Error' });
+    const text = JSON.stringify(problem);
+    expect(text).toContain(`activation order ${orderId} is being carried out on MSC-TEST`);
+    expect(text).toContain('retry the cancellation once that activation has ended');
+    expect(text).not.toContain('can no longer be cancelled');
+    // nothing changed: the order stays in progress, no cancellation record
+    expect(((await t.call('GET', `${BASE}/productOrder/${o.id}`, admin)).json() as Order).state).not.toBe(
+      'cancelled',
+    );
+    const list = await t.call('GET', `${BASE}/cancelProductOrder?productOrder.id=${o.id}`, admin);
+    expect(list.headers['x-total-count']).toBe('0');
+
+    // once the activation has ended, the same cancel goes through
+    await sql`UPDATE act_order SET status = 'done', finished_at = now() WHERE id = ${orderId}`.execute(db);
+    const again = await t.call('POST', `${BASE}/cancelProductOrder`, admin, { productOrder: { id: o.id } });
+    expect(again.statusCode, again.body).toBe(201);
+  });
+
   it('creates the request and the order record in one transaction: a failure after the request leaves nothing', async () => {
     const c = await newCustomer();
     const db = t.tdb.db;
