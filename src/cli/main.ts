@@ -14,6 +14,7 @@ import { registerDirectoryCommands } from './directory.js';
 import { registerBillingCommands } from './billing.js';
 import { registerSwitchSimCommand } from '../modules/activation/switch-sim/cli.js';
 import { registerWorkerCommand } from './worker.js';
+import { registerMaintenanceCommands } from './maintenance.js';
 import { DomainError } from '../platform/errors.js';
 
 const positive = (v: string) => {
@@ -162,6 +163,7 @@ registerDirectoryCommands(program);
 registerBillingCommands(program);
 registerSwitchSimCommand(program);
 registerWorkerCommand(program);
+registerMaintenanceCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof DomainError) {
