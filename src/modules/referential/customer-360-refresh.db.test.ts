@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app.js';
 import { generateCustomers } from '../../demo/generate.js';
@@ -82,5 +83,23 @@ describe('customer 360° backfill', { timeout: 120_000 }, () => {
     expect(r.rendered).toBe(ids.length);
     expect(await stale()).toEqual([]);
     expect(await docs()).toBe(ids.length);
+  });
+
+  it('runs as `gpto maintenance refresh-360` on the database of DATABASE_URL', async () => {
+    await drop(ids.slice(-30));
+    const run = () =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'maintenance', 'refresh-360'], {
+        // the configuration asks for the key with DATABASE_URL (this command does not use it)
+        env: { ...process.env, DATABASE_URL: t.tdb.url, GPTO_SECRET_KEY: '0'.repeat(64) },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const first = run();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^30 customer 360° documents rendered in [0-9.]+ s \(the missing ones\)$/m);
+    expect(await stale()).toEqual([]);
+    const second = run();
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).toContain('every customer has its 360° document: nothing to render');
   });
 });
