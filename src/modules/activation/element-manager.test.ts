@@ -160,6 +160,33 @@ describe('element manager', () => {
     expect(mostPerLink).toBe(3);
     for (const line of lines)
       expect(el.log.filter((c) => c.startsWith(line))).toEqual([1, 2, 3].map((n) => `${line}${n}`));
-    expect(m.health()[0]).toMatchObject({ connections: 2, busyConnections: 0 });
+    expect(m.health()[0]).toMatchObject({ connections: 2, busyConnections: 0, inFlight: 0, queued: 0 });
+  });
+
+  it('health counts the operations in flight on the connections and those queued for a slot', async () => {
+    const el = new FakeElement();
+    const m = new ElementManager({ linkFactory: () => el.link() });
+    m.configure(cfg({ poolSize: 2, pipeline: 2 }));
+    const gates: (() => void)[] = [];
+    const ops = Array.from({ length: 7 }, (_, i) =>
+      m.run('E1', `L${i}`, { lineId: null }, async (s) => {
+        await new Promise<void>((r) => gates.push(r));
+        return s.send(`C${i}`);
+      }),
+    );
+    while (gates.length < 4) await new Promise((r) => setTimeout(r, 1));
+    // 2 connections × 2 in flight; the other three wait for a slot
+    expect(m.health()[0]).toMatchObject({ inFlight: 4, queued: 3, busyConnections: 2 });
+    while (gates.length < 7 || gates.some(Boolean)) {
+      const g = gates.findIndex(Boolean);
+      if (g >= 0) {
+        gates[g]!();
+        delete gates[g];
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await Promise.all(ops);
+    expect(m.health()[0]).toMatchObject({ inFlight: 0, queued: 0 });
+    m.close();
   });
 });

@@ -63,6 +63,10 @@ export interface ElementHealth {
   consecutiveFailures: number;
   connections: number;
   busyConnections: number;
+  /** Operations on the element's connections now (at most pool size × pipeline). */
+  inFlight: number;
+  /** Operations waiting for a connection slot (pool and pipelines full). */
+  queued: number;
   waiting: number;
   commandsSent: number;
   refusals: number;
@@ -133,6 +137,17 @@ class Element {
     let n = 0;
     for (const l of this.links) if ((this.load.get(l) ?? 0) > 0) n++;
     return n;
+  }
+
+  /** Operations running on the open links. */
+  get inFlight(): number {
+    let n = 0;
+    for (const v of this.load.values()) n += v;
+    return n;
+  }
+
+  get queued(): number {
+    return this.linkWaiters.length;
   }
 
   private get depth(): number {
@@ -394,6 +409,8 @@ export class ElementManager {
       consecutiveFailures: el.consecutiveFailures,
       connections: el.links.length,
       busyConnections: el.busy,
+      inFlight: el.inFlight,
+      queued: el.queued,
       waiting: el.waiting,
       commandsSent: el.sent,
       refusals: el.refusals,
