@@ -7,7 +7,11 @@
 //                  commit rate) writes to the same PostgreSQL: disk contention only;
 //   raw+pgbench    the same with pgbench unthrottled (2 clients): far more commits and WAL;
 //   auto           the workflow + automaton (as `bench activation`);
-//   auto-async     the same with the server at synchronous_commit = off (diagnostic only).
+//   auto-async     the same with the server at synchronous_commit = off (diagnostic only);
+//   auto-split     the automaton here, the workflow steps in a `gpto worker --role workflow` process;
+//   raw+loop-stalls / raw+cpu-burner / raw+all   stand-ins for the automaton's event-loop and CPU use;
+//   nice:N         renice osmo-hlr for the phases that follow.
+// GPTO_LATENCY_PHASES picks and orders the phases; GPTO_LATENCY_STRACE=1 times osmo-hlr's fdatasyncs.
 // Per phase: activations/s, per-command latency (raw: around link.send; automaton: the journal's
 // durations), the element's operations in flight and queued (sampled every 2 ms), the event-loop
 // delay of this process (perf_hooks), PostgreSQL commits/s and WAL MB/s, osmo-hlr CPU ms per
@@ -158,7 +162,7 @@ export async function run(args: string[]): Promise<void> {
     /** Runs `work` with the samplers on; returns the phase's figures. */
     const measure = async (
       phase: string,
-      work: () => Promise<{ done: number; commandMs: number[] }>,
+      work: () => Promise<{ done: number; commandMs: number[]; windowS?: number }>,
     ): Promise<void> => {
       const eld = monitorEventLoopDelay({ resolution: 1 });
       const inFlight: number[] = [];
@@ -177,13 +181,48 @@ export async function run(args: string[]): Promise<void> {
       const cpu = cpuMeter(process.pid);
       const io0 = procIo(hlr.pid());
       const load = (await import('node:os')).loadavg()[0]!;
+      // GPTO_LATENCY_STRACE=1: osmo-hlr's fdatasync durations during the phase (strace attached with
+      // a seccomp filter, so only those calls stop the process): the disk's share of its latency
+      const traceFile = path.join(tmpdir(), `gpto-hlr-fsync-${process.pid}-${results.length}.txt`);
+      const tracer =
+        process.env.GPTO_LATENCY_STRACE === '1'
+          ? spawn(
+              'strace',
+              [
+                '--seccomp-bpf',
+                '-f',
+                '-T',
+                '-e',
+                'trace=fdatasync,fsync',
+                '-o',
+                traceFile,
+                '-p',
+                String(hlr.pid()),
+              ],
+              {
+                stdio: 'ignore',
+              },
+            )
+          : null;
+      if (tracer) await sleep(300);
       eld.enable();
       const t0 = performance.now();
-      const { done, commandMs } = await work();
+      const { done, commandMs, windowS } = await work();
       const ms = performance.now() - t0;
       eld.disable();
       sampling = false;
       await sampler;
+      let fsync: { count: number; p50: number; p95: number; sumMs: number } | null = null;
+      if (tracer) {
+        tracer.kill('SIGINT');
+        await new Promise((r) => tracer.once('exit', r));
+        const d = [...readFileSync(traceFile, 'utf8').matchAll(/<([0-9.]+)>/g)].map(
+          (m) => Number(m[1]) * 1000,
+        );
+        const p = percentiles(d);
+        fsync = { count: d.length, p50: p.p50, p95: p.p95, sumMs: d.reduce((a, b) => a + b, 0) };
+        rmSync(traceFile, { force: true });
+      }
       const cpu1 = procCpuMs(hlr.pid());
       const own = cpu(done);
       const io1 = procIo(hlr.pid());
@@ -198,6 +237,8 @@ export async function run(args: string[]): Promise<void> {
         phase,
         load: round(load),
         perSecond: round((done * 1000) / ms),
+        // automaton phases: activations per second of the orders' window (first queued → last done)
+        orderWindowPerSecond: windowS ? round(done / windowS) : 0,
         cmdP50: round(c.p50),
         cmdP95: round(c.p95),
         // the element's operations in flight while it had any (raw phases: 0, their links are not pooled)
@@ -216,6 +257,15 @@ export async function run(args: string[]): Promise<void> {
         // the cores the phase's own processes used (node + PostgreSQL + osmo-hlr)
         coresUsed: round(((own.app + (own.postgres ?? 0) + (cpu1 - cpu0) / done) * done) / ms),
         hlrWriteSyscalls: round((io1.syscw - io0.syscw) / done),
+        ...(fsync
+          ? {
+              fsyncPerAct: round(fsync.count / done),
+              fsyncP50: round(fsync.p50),
+              fsyncP95: round(fsync.p95),
+              // share of the phase osmo-hlr spent inside fdatasync
+              fsyncShare: round(fsync.sumMs / ms),
+            }
+          : {}),
       };
       console.log(JSON.stringify(row));
       results.push(row);
@@ -305,42 +355,73 @@ export async function run(args: string[]): Promise<void> {
       return ids;
     };
 
-    const auto = (ids: number[]) => async () => {
-      const since = new Date();
-      const stop = new AbortController();
-      activation.automaton.start();
-      const loops = [0, 1].map((i) =>
-        workLoop(rt.db, workflow.engine, {
-          batch: 50,
-          signal: stop.signal,
-          actors: ['activation_automaton'],
-          wake: wakes[i]!,
-        }),
-      );
-      const last = ids[ids.length - 1]!;
-      let cursor = ids[0]!;
-      for (;;) {
-        const r = await sql<{ id: number }>`
+    // split: the workflow's steps in a `gpto worker --role workflow` process, only the automaton here
+    // (the deployment docs/activation.md describes: `gpto worker --role automaton` beside it)
+    const auto =
+      (ids: number[], split = false) =>
+      async () => {
+        const since = new Date();
+        const stop = new AbortController();
+        const child = split
+          ? spawn(
+              process.execPath,
+              ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--role', 'workflow', '--batch', '50'],
+              {
+                env: {
+                  ...process.env,
+                  DATABASE_URL: rt.url,
+                  GPTO_SECRET_KEY: randomBytes(32).toString('hex'),
+                },
+                stdio: 'ignore',
+              },
+            )
+          : null;
+        activation.automaton.start();
+        const loops = (split ? [] : [0, 1]).map((i) =>
+          workLoop(rt.db, workflow.engine, {
+            batch: 50,
+            signal: stop.signal,
+            actors: ['activation_automaton'],
+            wake: wakes[i]!,
+          }),
+        );
+        const last = ids[ids.length - 1]!;
+        let cursor = ids[0]!;
+        for (;;) {
+          const r = await sql<{ id: number }>`
           SELECT id FROM wf_instance WHERE id BETWEEN ${cursor} AND ${last} AND status = 'running' ORDER BY id LIMIT 1`.execute(
+            rt.db,
+          );
+          if (!r.rows[0]) break;
+          cursor = Number(r.rows[0].id);
+          await sleep(50);
+        }
+        stop.abort();
+        await Promise.all(loops);
+        if (child) {
+          child.kill('SIGTERM');
+          await new Promise((r) => child.once('exit', r));
+        }
+        await activation.automaton.stop();
+        const d = await sql<{ ms: number }>`
+        SELECT duration_ms AS ms FROM act_command WHERE element_code = 'BENCH_HLR' AND sent_at >= ${since}`.execute(
           rt.db,
         );
-        if (!r.rows[0]) break;
-        cursor = Number(r.rows[0].id);
-        await sleep(50);
-      }
-      stop.abort();
-      await Promise.all(loops);
-      await activation.automaton.stop();
-      const d = await sql<{ ms: number }>`
-        SELECT duration_ms AS ms FROM act_command WHERE element_code = 'BENCH_HLR' AND sent_at >= ${since}`.execute(
-        rt.db,
-      );
-      const c = await sql<{ n: number }>`
+        const c = await sql<{ n: number }>`
         SELECT count(*)::int AS n FROM wf_instance WHERE id BETWEEN ${ids[0]} AND ${last} AND status = 'completed'`.execute(
-        rt.db,
-      );
-      return { done: c.rows[0]!.n, commandMs: d.rows.map((x) => Number(x.ms)) };
-    };
+          rt.db,
+        );
+        // the orders' own window, from the first order queued to the last finished: the same clock for
+        // both placements of the workflow workers (a worker process takes seconds to start)
+        const w = await sql<{ s: number }>`
+        SELECT extract(epoch FROM max(finished_at) - min(created_at))::float8 AS s
+          FROM act_order WHERE element_code = 'BENCH_HLR' AND created_at >= ${since}`.execute(rt.db);
+        return {
+          done: c.rows[0]!.n,
+          commandMs: d.rows.map((x) => Number(x.ms)),
+          windowS: Number(w.rows[0]?.s ?? 0),
+        };
+      };
 
     const setSync = async (on: boolean) => {
       await sql.raw(`ALTER SYSTEM SET synchronous_commit = ${on ? 'on' : 'off'}`).execute(rt.db);
@@ -436,6 +517,9 @@ export async function run(args: string[]): Promise<void> {
           }
           case 'auto':
             await measure(phase, auto(await prepareAuto()));
+            break;
+          case 'auto-split':
+            await measure(phase, auto(await prepareAuto(), true));
             break;
           case 'auto-async': {
             const ids = await prepareAuto();
