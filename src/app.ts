@@ -23,7 +23,11 @@ import {
   registerInventoryRoutes,
   type InventoryServices,
 } from './modules/inventory/index.js';
-import { createDirectory, registerDirectoryRoutes } from './modules/directory/index.js';
+import {
+  createDirectory,
+  registerDirectoryRoutes,
+  type DirectoryServices,
+} from './modules/directory/index.js';
 import {
   createBillingCycle,
   registerBillingCycleRoutes,
@@ -65,6 +69,8 @@ export interface App {
   activation: ActivationModule;
   /** Customer assistance: line consultation, faults, incidents, complaints, rebates, work orders. */
   assistance: AssistanceModule;
+  /** Directories and enquiries (main.ts reads the search dictionary at start). */
+  directory: DirectoryServices;
   /** Every route with its declared access, for the rights tests and the docs. */
   routes: RouteInfo[];
 }
@@ -203,7 +209,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   );
   registerAssistanceRoutes(http, assistance);
-  await registerDirectoryRoutes(http, createDirectory(deps.db));
+  const directory = createDirectory(deps.db);
+  await registerDirectoryRoutes(http, directory);
   await registerTmfRoutes(http, {
     db: deps.db,
     referential,
@@ -230,5 +237,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     requests,
     activation,
     assistance,
+    directory,
   };
 }

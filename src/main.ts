@@ -81,6 +81,12 @@ export async function start(config: Config = loadConfig()): Promise<void> {
     onError: (err) => app.http.log.error({ err }, 'TMF687 reservation expiry'),
   });
   await app.http.listen({ port: config.port, host: config.host });
+  // The enquiries' word dictionary, read now rather than by the first search of the day.
+  void app.directory.search.preload().then(
+    (words) => app.http.log.info({ words }, 'directory dictionary read'),
+    (err: Error) =>
+      app.http.log.error({ err }, 'directory dictionary: first read failed (searches will retry)'),
+  );
 
   say('');
   say(`GPTo is running on http://localhost:${config.port}`);

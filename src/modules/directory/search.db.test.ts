@@ -91,6 +91,29 @@ describe('expansion cache', () => {
     expect(svc.expansions.gen).toBe((gen0 as number) + 1);
   });
 
+  it('reads the whole dictionary at preload, so that the first search reads none of it again', async () => {
+    const statements: string[] = [];
+    const logged = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: t.tdb.pool }),
+      log: (e) => void statements.push(e.query.sql),
+    });
+    const svc = new SearchService(logged);
+    const held = await svc.preload();
+    const n = await sql<{ n: number }>`SELECT count(*)::int AS n FROM directory_term`.execute(t.tdb.db);
+    expect(held).toBe(n.rows[0]?.n);
+    expect(statements.filter((q) => q.includes('FROM directory_term d'))).toHaveLength(1);
+    const one = await sql<{ last_name: string; first_names: string }>`
+      SELECT last_name, first_names FROM directory_listing
+      WHERE directory = 'alphabetical' AND NOT unlisted AND first_names <> '' ORDER BY id LIMIT 1`.execute(
+      t.tdb.db,
+    );
+    const who = one.rows[0];
+    const found = await svc.search({ q: `${who?.first_names} ${who?.last_name}` }, { technical: false });
+    expect(found.items.map((i) => i.lastName)).toContain(who?.last_name);
+    // the search checked the generation in its own statement and found nothing new to read
+    expect(statements.filter((q) => q.includes('FROM directory_term d'))).toHaveLength(1);
+  });
+
   it('reads only the words added since when the dictionary grows, and answers as a fresh process does', async () => {
     const svc = new SearchService(t.tdb.db);
     await svc.search({ q: 'Fatou Ndiaye' }, { technical: false });
