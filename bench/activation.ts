@@ -121,7 +121,7 @@ async function statementProfile(db: Db) {
   }
   return async (label: string, n: number) => {
     const r = await sql<{ calls: string; ms: number; rows: string; q: string }>`
-      SELECT calls::text, total_exec_time AS ms, rows::text, left(regexp_replace(query, '\s+', ' ', 'g'), 140) AS q
+      SELECT calls::text, total_exec_time AS ms, rows::text, left(regexp_replace(query, '\\s+', ' ', 'g'), 140) AS q
         FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 30`.execute(db);
     console.log(`pg_stat_statements, ${label} (per activation: calls, exec ms, rows):`);
     for (const x of r.rows)
@@ -443,6 +443,9 @@ export async function run(args: string[]): Promise<void> {
     const mobileProfile = await statementProfile(rt.db);
     const autoCost = await costMeter(rt.db, hlrPid);
     const t1 = performance.now();
+    // profiling aid: the phase's window on the monotonic clock a --cpu-prof profile uses (µs)
+    if (process.env.GPTO_BENCH_MARKS === '1')
+      console.log(`mark mobile-start ${process.hrtime.bigint() / 1000n}`);
     await s.loadElements();
     // the workers and the automaton run only while a phase is timed: requests started during a
     // phase's setup must not be worked before its clock starts
@@ -466,6 +469,8 @@ export async function run(args: string[]): Promise<void> {
     resume();
     const mobile = await waitEnded(rt.db, mobileIds, 1_800_000);
     const autoMs = performance.now() - t1;
+    if (process.env.GPTO_BENCH_MARKS === '1')
+      console.log(`mark mobile-end ${process.hrtime.bigint() / 1000n}`);
     const autoCosts = await autoCost(n);
     const mobileStages = await stages(rt.db, 'BENCH_HLR', since, t1);
     await mobileProfile('mobile workflow + automaton', n);

@@ -43,10 +43,15 @@ export interface Completion {
 }
 
 /**
- * Called in the completion transaction with the orders workflow tasks wait for; returns those it
- * could not resume (their outcome is recorded all the same).
+ * Called in the completion transaction with the orders workflow tasks wait for and the batch's own
+ * events (`activation.order_done`…), which it writes in that transaction with the workflow's (one
+ * statement for both); returns the orders it could not resume (their outcome is recorded all the same).
  */
-export type OnCompleted = (trx: Tx, cs: Completion[]) => Promise<{ order: OrderRow; error: string }[]>;
+export type OnCompleted = (
+  trx: Tx,
+  cs: Completion[],
+  events: EventInput[],
+) => Promise<{ order: OrderRow; error: string }[]>;
 
 export interface AutomatonOptions {
   clock: Clock;
@@ -456,18 +461,22 @@ export class Automaton {
       }));
       const waiting = done.filter((c) => c.order.instance_id !== null && c.order.resume_node);
       if (waiting.length && this.opts.onCompleted) {
-        for (const f of await this.opts.onCompleted(trx, waiting))
-          events.push({
-            entityType: 'activation_order',
-            entityId: f.order.id,
-            kind: 'activation.resume_failed',
-            customerId: f.order.customer_id,
-            lineId: f.order.line_id,
-            actor: 'activation_automaton',
-            payload: { error: f.error },
-          });
-      }
-      await appendEvents(trx, events);
+        // the hook writes the outcomes' events with the workflow's
+        const failed = await this.opts.onCompleted(trx, waiting, events);
+        if (failed.length)
+          await appendEvents(
+            trx,
+            failed.map((f) => ({
+              entityType: 'activation_order',
+              entityId: f.order.id,
+              kind: 'activation.resume_failed',
+              customerId: f.order.customer_id,
+              lineId: f.order.line_id,
+              actor: 'activation_automaton',
+              payload: { error: f.error },
+            })),
+          );
+      } else await appendEvents(trx, events);
     });
   }
 

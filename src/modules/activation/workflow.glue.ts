@@ -1,5 +1,5 @@
 import type { Tx } from '../../platform/db.js';
-import type { Actor } from '../../platform/events.js';
+import { appendEvents, type Actor, type EventInput } from '../../platform/events.js';
 import {
   FallOutNow,
   type Data,
@@ -216,7 +216,11 @@ function outcomeNote(c: Completion): Data {
  */
 export function resumeWorkflow(engine: WorkflowEngine) {
   const legacy = legacyResume(engine);
-  return async (trx: Tx, cs: Completion[]): Promise<{ order: Completion['order']; error: string }[]> => {
+  return async (
+    trx: Tx,
+    cs: Completion[],
+    events: EventInput[],
+  ): Promise<{ order: Completion['order']; error: string }[]> => {
     const old = cs.filter((c) => c.order.resume_node?.endsWith('_wait'));
     const failed = old.length ? await legacy(trx, old) : [];
     const fresh = cs.filter((c) => !c.order.resume_node?.endsWith('_wait'));
@@ -229,6 +233,8 @@ export function resumeWorkflow(engine: WorkflowEngine) {
     const done = fresh.filter((c) => c.status === 'done');
     if (done.length) {
       const byKey = new Map(done.map((c) => [orderKey(c.order.id), c]));
+      // the order names its step's instance: the engine locks it without looking the step up first,
+      // and writes the outcomes' events with the steps'
       const results = await engine.completeWaitingMany(
         trx,
         done.map((c) => ({
@@ -236,12 +242,14 @@ export function resumeWorkflow(engine: WorkflowEngine) {
           outcome: 'done',
           patch: patchOf(c),
           result: { orderId: c.order.id, element: c.order.element_code },
+          instanceId: c.order.instance_id,
         })),
         AUTOMATON_ACTOR,
+        { events },
       );
       for (const r of results)
         if (r.status === 'failed') failed.push({ order: byKey.get(r.key)!.order, error: r.error ?? '' });
-    }
+    } else await appendEvents(trx, events);
     for (const c of fresh.filter((x) => x.status === 'refused')) {
       const error = `${c.order.element_code} refused ${c.order.operation}: ${c.error ?? 'no reason given'}`;
       await engine.failWaiting(trx, orderKey(c.order.id), error, AUTOMATON_ACTOR, {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../../platform/db.js';
 import type { Clock } from '../../platform/clock.js';
-import type { Actor } from '../../platform/events.js';
+import { appendEvents, type Actor, type EventInput } from '../../platform/events.js';
 import { pickAssignee } from './assignment.js';
 import type { HandlerRegistry, HandlerResult, InstanceState } from './handlers.js';
 import { chooseActor, chooseTransition, getPath, type Data } from './routing.js';
@@ -682,21 +682,43 @@ export class WorkflowEngine {
    */
   async completeWaitingMany(
     trx: Tx,
-    items: { key: string; outcome: string; patch?: DataPatch | null; result?: Data }[],
+    items: {
+      key: string;
+      outcome: string;
+      patch?: DataPatch | null;
+      result?: Data;
+      /**
+       * The instance of the step waiting under `key`, when the caller knows it (an activation order
+       * names its instance): when every item has one, the instances are locked without first
+       * looking their tasks up. A wrong instance makes the item `not_waiting`, never another step.
+       */
+      instanceId?: number | null;
+    }[],
     by: Actor,
+    opts: {
+      /** The caller's own events of this transaction, written in the same statement as the steps'. */
+      events?: EventInput[];
+    } = {},
   ): Promise<{ key: string; status: 'completed' | 'not_waiting' | 'failed'; error?: string }[]> {
-    if (items.length === 0) return [];
-    const found = await trx
-      .selectFrom('wf_task')
-      .select(['instance_id'])
-      .where(
-        'resume_key',
-        'in',
-        items.map((i) => i.key),
-      )
-      .where('status', '=', 'waiting')
-      .execute();
-    const instanceIds = [...new Set(found.map((f) => f.instance_id))].sort((a, b) => a - b);
+    if (items.length === 0) {
+      if (opts.events?.length) await appendEvents(trx, opts.events);
+      return [];
+    }
+    const keys = items.map((i) => i.key);
+    const instanceIds = items.every((i) => typeof i.instanceId === 'number')
+      ? [...new Set(items.map((i) => i.instanceId!))].sort((a, b) => a - b)
+      : [
+          ...new Set(
+            (
+              await trx
+                .selectFrom('wf_task')
+                .select(['instance_id'])
+                .where('resume_key', 'in', keys)
+                .where('status', '=', 'waiting')
+                .execute()
+            ).map((f) => f.instance_id),
+          ),
+        ].sort((a, b) => a - b);
     const rows = instanceIds.length
       ? await trx
           .selectFrom('wf_instance')
@@ -706,34 +728,34 @@ export class WorkflowEngine {
           .forUpdate()
           .execute()
       : [];
-    // Read again under the instance locks: a task may have moved on between the two reads.
-    const tasks = instanceIds.length
-      ? await trx
-          .selectFrom('wf_task')
-          .select(['id', 'instance_id', 'node', 'kind', 'actor', 'resume_key'])
-          .where(
-            'resume_key',
-            'in',
-            items.map((i) => i.key),
-          )
-          .where('status', '=', 'waiting')
-          .forUpdate()
-          .execute()
+    // Under the instance locks, one statement: the instances' open tasks (a step that ends its
+    // instance then needs no query of its own), the waiting ones under the keys locked and read
+    // again (a task may have moved on since the caller looked). Two statements before.
+    const open = instanceIds.length
+      ? (
+          await sql<{
+            id: number;
+            instance_id: number;
+            node: string;
+            kind: TaskKind;
+            actor: string | null;
+            resume_key: string | null;
+            mine: boolean;
+          }>`
+            WITH w AS (SELECT id FROM wf_task
+                        WHERE resume_key = ANY(${keys}::text[]) AND status = 'waiting'
+                          AND instance_id = ANY(${instanceIds}::bigint[])
+                        FOR UPDATE)
+            SELECT t.id, t.instance_id, t.node, t.kind, t.actor, t.resume_key, t.id IN (SELECT id FROM w) AS mine
+              FROM wf_task t
+             WHERE t.instance_id = ANY(${instanceIds}::bigint[]) AND t.status = ANY(${OPEN_STATUSES}::text[])
+             ORDER BY t.id`.execute(trx)
+        ).rows
       : [];
+    const tasks = open.filter((t) => t.mine && t.resume_key !== null);
     const byKey = new Map(tasks.map((t) => [t.resume_key!, t]));
     const instances = new Map(rows.map((r) => [r.id, r]));
     const writes = new WriteSet(Math.max(8, items.length));
-    // The instances' open tasks, read once under their locks: a step that ends its instance then
-    // needs no query of its own (one per ended instance before).
-    const open = instanceIds.length
-      ? await trx
-          .selectFrom('wf_task')
-          .select(['id', 'instance_id', 'node', 'actor'])
-          .where('instance_id', 'in', instanceIds)
-          .where('status', 'in', OPEN_STATUSES)
-          .orderBy('id')
-          .execute()
-      : [];
     const openOf = new Map<number, { id: number; node: string; actor: string | null }[]>();
     for (const id of instanceIds) openOf.set(id, []);
     for (const o of open) openOf.get(o.instance_id)?.push({ id: o.id, node: o.node, actor: o.actor });
@@ -784,6 +806,7 @@ export class WorkflowEngine {
         });
       }
     }
+    for (const e of opts.events ?? []) writes.event(e);
     await writes.flush(trx);
     return out;
   }

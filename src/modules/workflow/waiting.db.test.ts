@@ -91,6 +91,58 @@ describe('automatic steps that wait for an external completion', () => {
     ).toBe('not_waiting');
   });
 
+  it('completions that name their instance: the right one completes, a wrong one is not_waiting; the caller’s events are written with the steps’', async () => {
+    const a = await start();
+    const b = await start();
+    await wf.drain();
+    const ka = (await tasksOf(a))[0]!.resume_key!;
+    const kb = (await tasksOf(b))[0]!.resume_key!;
+    const r = await t.db.transaction().execute((trx) =>
+      wf.engine.completeWaitingMany(
+        trx,
+        [
+          { key: ka, outcome: 'done', instanceId: a },
+          // b's key under a's instance: not b's step, nothing done to it
+          { key: kb, outcome: 'done', instanceId: a },
+        ],
+        SYSTEM,
+        {
+          events: [
+            { entityType: 'wait-test', entityId: a, kind: 'test.outcome_recorded', payload: { key: ka } },
+          ],
+        },
+      ),
+    );
+    expect(r.map((x) => x.status)).toEqual(['completed', 'not_waiting']);
+    expect((await instance(a)).status).toBe('completed');
+    expect((await tasksOf(b))[0]).toMatchObject({ status: 'waiting', resume_key: kb });
+    const events = await t.db
+      .selectFrom('event')
+      .select(['kind', 'entity_id'])
+      .where((e) =>
+        e.or([
+          e.and([e('entity_type', '=', 'workflow_instance'), e('entity_id', '=', String(a))]),
+          e('kind', '=', 'test.outcome_recorded'),
+        ]),
+      )
+      .orderBy('id')
+      .execute();
+    expect(events.map((e) => e.kind)).toEqual([
+      'instance.started',
+      'instance.completed',
+      'test.outcome_recorded',
+    ]);
+    // nothing to complete: the caller's events are written all the same
+    await t.db.transaction().execute((trx) =>
+      wf.engine.completeWaitingMany(trx, [], SYSTEM, {
+        events: [{ entityType: 'wait-test', entityId: b, kind: 'test.nothing_waiting', payload: {} }],
+      }),
+    );
+    expect(
+      await t.db.selectFrom('event').select('entity_id').where('kind', '=', 'test.nothing_waiting').execute(),
+    ).toEqual([{ entity_id: String(b) }]);
+  });
+
   it('a failed completion is retried after its back-off, or falls out at once when final', async () => {
     const id = await start();
     await wf.drain();
