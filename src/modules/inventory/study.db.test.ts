@@ -341,11 +341,100 @@ describe('the fixed-wired study in one write statement (migration 0233)', () => 
       tdb.db,
     );
     expect(Number(left.rows[0]!.n)).toBe(0);
-    // The setting that tells the triggers the study kept the lists does not outlive its statement.
+    // The free-list triggers skip the study's own status change by its history_held_by (0239): the
+    // study sets no setting for them, and none is left behind.
     const setting = await sql<{
       s: string | null;
     }>`SELECT current_setting('inv.free_lists_kept', true) AS s`.execute(tdb.db);
     expect(setting.rows[0]!.s ?? 'off').not.toBe('on');
+  });
+});
+
+describe('the study in fewer statements (migration 0239)', () => {
+  let tdb: TestDb;
+  let inv: InventoryServices;
+  beforeAll(async () => {
+    tdb = await createTestDb();
+    inv = createInventory(tdb.db);
+    await buildPlant(inv, { distPairs: 3, primaryPairs: 10, ports: 10, radio: 1 });
+  });
+  afterAll(async () => tdb?.close());
+
+  it('marks a held request resumed when its next fast-path study succeeds, without a pending.resumed event', async () => {
+    const held = await inv.service.study(
+      {
+        requestRef: 'REQ-H2',
+        kind: 'fixed_wired',
+        product: 'FIXE',
+        address: { locality: 'Dakar', district: 'Medina' },
+        holdIfNotFeasible: true,
+      },
+      ADMIN,
+    );
+    expect(held).toMatchObject({ feasible: false, held: true });
+    // With a number and no chosen one: the fast path (0233), not the step-by-step study.
+    const doc = JSON.stringify({
+      requestRef: 'REQ-H2',
+      kind: 'fixed_wired',
+      product: 'FIXE',
+      address: plateau,
+    });
+    const r = await sql<{
+      out: string;
+    }>`SELECT inv_study(${doc}::jsonb, 'dakar/plateau', NULL, NULL)::text AS out`.execute(tdb.db);
+    expect(r.rows[0]!.out).toMatch(/^\{"feasible" : true, "reused" : false, "reservation" : \{"id" : /);
+    const id = (JSON.parse(r.rows[0]!.out) as { reservation: { id: number } }).reservation.id;
+    const pending = await sql<{ status: string; reservation_id: string | null; closed: boolean }>`
+      SELECT status, reservation_id::text, closed_at IS NOT NULL AS closed FROM inv_pending WHERE request_ref = 'REQ-H2'`.execute(
+      tdb.db,
+    );
+    expect(pending.rows).toEqual([{ status: 'resumed', reservation_id: String(id), closed: true }]);
+    const events = await sql<{ kind: string }>`
+      SELECT kind FROM event WHERE entity_id IN ('REQ-H2', (SELECT code FROM inv_reservation WHERE id = ${id}::bigint))
+      ORDER BY id`.execute(tdb.db);
+    // A study the caller ran itself says nothing of a resume (only a capacity event's re-study does).
+    expect(events.rows.map((e) => e.kind)).toEqual(['pending.registered', 'reservation.created']);
+  });
+
+  it('still refuses a distribution pair without a concentration point, or a primary pair with one (23514)', async () => {
+    const pairs = await sql<{
+      id: string;
+      kind: string;
+      cable_id: string;
+      sdf_id: string;
+      cp_id: string | null;
+    }>`
+      SELECT DISTINCT ON (kind) id::text, kind, cable_id::text, sdf_id::text, cp_id::text FROM inv_pair ORDER BY kind, id`.execute(
+      tdb.db,
+    );
+    const dist = pairs.rows.find((x) => x.kind === 'distribution')!;
+    const prim = pairs.rows.find((x) => x.kind === 'primary')!;
+    await expect(
+      sql`UPDATE inv_pair SET cp_id = NULL WHERE id = ${dist.id}::bigint`.execute(tdb.db),
+    ).rejects.toMatchObject({
+      code: '23514',
+      constraint: 'inv_pair_check',
+    });
+    await expect(
+      sql`UPDATE inv_pair SET cp_id = ${dist.cp_id}::bigint WHERE id = ${prim.id}::bigint`.execute(tdb.db),
+    ).rejects.toMatchObject({ code: '23514' });
+    await expect(
+      sql`INSERT INTO inv_pair (cable_id, kind, number, sdf_id, cp_id)
+          VALUES (${dist.cable_id}::bigint, 'distribution', 9999, ${dist.sdf_id}::bigint, NULL)`.execute(
+        tdb.db,
+      ),
+    ).rejects.toMatchObject({ code: '23514' });
+    await expect(
+      sql`UPDATE inv_pair SET kind = 'primary' WHERE id = ${dist.id}::bigint`.execute(tdb.db),
+    ).rejects.toMatchObject({ code: '23514' });
+    // A consistent row goes in, and a status change does not look at the check at all.
+    await sql`INSERT INTO inv_pair (cable_id, kind, number, sdf_id, cp_id)
+              VALUES (${dist.cable_id}::bigint, 'distribution', 9999, ${dist.sdf_id}::bigint, ${dist.cp_id}::bigint)`.execute(
+      tdb.db,
+    );
+    await sql`UPDATE inv_pair SET status = 'faulty' WHERE cable_id = ${dist.cable_id}::bigint AND number = 9999`.execute(
+      tdb.db,
+    );
   });
 });
 
