@@ -7,7 +7,7 @@ import type { AssignNumberInput, StudyInput } from './inventory.schemas.js';
 import { ceaseInTrx, commitInTrx, relocateInTrx } from './line.service.js';
 import { registerInTrx } from './pending.service.js';
 import { idOf } from './plant.writers.js';
-import { pickNumber, releaseInTrx, reserveChain, runStudy } from './study.service.js';
+import { PlantCodes, pickNumber, releaseInTrx, reserveChain, runStudy } from './study.service.js';
 import { loadLine, loadReservation, type Reservation, type TechnicalFile } from './technical-file.js';
 
 /** The id of the reservation a reference names (its latest one for a request). */
@@ -42,6 +42,9 @@ export type StudyResult =
  * capacity-outbox.ts).
  */
 export class InventoryService {
+  /** Codes of sites, MDFs, cabinets and cables by id, for the study's document (study.service.ts). */
+  private readonly codes = new PlantCodes();
+
   constructor(
     private readonly db: Db,
     private readonly relay: CapacityRelay,
@@ -59,7 +62,7 @@ export class InventoryService {
 
   /** The study in the caller's transaction (the same single statement). */
   async studyIn(trx: Executor, input: StudyInput, by: Actor): Promise<StudyResult> {
-    const out = await runStudy(trx, input, by);
+    const out = await runStudy(trx, input, by, this.codes);
     if (!out.feasible) return out;
     return { feasible: true, reused: out.reused, reservation: out.reservation };
   }

@@ -4,6 +4,8 @@ import { createDb, createPool } from '../../platform/db.js';
 import { createTestDb, type TestDb } from '../../../test/db.js';
 import { createInventory, type InventoryServices, type StudyResult } from './index.js';
 import { plantWriters } from './plant.writers.js';
+import { PlantCodes } from './study.service.js';
+import type { ReservationDoc } from './technical-file.js';
 import { ADMIN, buildPlant } from './test-fixtures.js';
 
 const plateau = { street: 'Rue Carnot', district: 'Plateau', locality: 'Dakar' };
@@ -293,10 +295,23 @@ describe('the fixed-wired study in one write statement (migration 0233)', () => 
     const out = JSON.parse(r.rows[0]!.out) as { feasible: boolean; reservation: Record<string, unknown> };
     expect(out.feasible).toBe(true);
     expect(out.reservation.cp_code).toBe('PC1');
-    // The document, key for key, as the chain view builds it from the stored reservation.
+    // The document, key for key, as the chain view builds it from the stored reservation, once the
+    // service has put the codes of the site, MDF, cabinet and cable the study gives by id (0250),
+    // from a fresh cache (one query) and from a warm one (none).
     const view = await sql<{ doc: Record<string, unknown> }>`
       SELECT inv_reservation_doc(${out.reservation.id}::bigint) AS doc`.execute(tdb.db);
-    expect(out.reservation).toEqual(view.rows[0]!.doc);
+    expect(out.reservation).toMatchObject({ site_id: expect.any(Number), sdf_id: expect.any(Number) });
+    expect(out.reservation).not.toHaveProperty('site_code');
+    const codes = new PlantCodes();
+    const fastDoc = out.reservation as unknown as ReservationDoc;
+    expect(await codes.complete(tdb.db, fastDoc)).toEqual(view.rows[0]!.doc);
+    expect(await codes.complete(tdb.db, fastDoc)).toEqual(view.rows[0]!.doc);
+    expect(view.rows[0]!.doc).toMatchObject({
+      site_code: 'DKR',
+      mdf_code: 'DKR-MDF',
+      sdf_code: 'SR1',
+      cp_code: 'PC1',
+    });
     // Each resource's history answers the study's entry, as the step-by-step path's rows did; the
     // reservation row carries it (0235) until the resource's next status change writes it out.
     const resources = [

@@ -110,12 +110,69 @@ export async function reserveChain(
   return Number(r.rows[0]?.id);
 }
 
+/**
+ * The codes of the plant's fixed elements by id — site, MDF, cabinet (SDF), cable — for the fast
+ * study's document (migration 0250): that document names them by id so that the study does not join
+ * four tables more per call (≈ 5 % of its server instructions). A code never changes once given (the
+ * plant writers upsert by code, ids come from sequences), so what one read gives stays true; each
+ * service keeps its own, and an id it has not seen yet costs one query.
+ */
+export class PlantCodes {
+  private readonly sites = new Map<number, string>();
+  private readonly mdfs = new Map<number, string>();
+  private readonly sdfs = new Map<number, string>();
+  private readonly cables = new Map<number, string>();
+
+  /** The document as the chain view gives it: codes in place of the ids the fast study returned. */
+  async complete(db: Executor, doc: ReservationDoc & FastDocIds): Promise<ReservationDoc> {
+    if (doc.site_id === undefined) return doc;
+    const {
+      site_id: site = null,
+      mdf_id: mdf = null,
+      sdf_id: sdf = null,
+      dp_cable_id: cable = null,
+      ...rest
+    } = doc;
+    const maps = [this.sites, this.mdfs, this.sdfs, this.cables];
+    const ids = [site, mdf, sdf, cable];
+    const want = ids.map((id, i) => (id !== null && !maps[i]!.has(id) ? id : null));
+    if (want.some((x) => x !== null)) {
+      const r = await sql<{
+        site: string | null;
+        mdf: string | null;
+        sdf: string | null;
+        cable: string | null;
+      }>`
+        SELECT (SELECT code FROM inv_site WHERE id = ${want[0]}::bigint) AS site,
+               (SELECT code FROM inv_mdf WHERE id = ${want[1]}::bigint) AS mdf,
+               (SELECT code FROM inv_sdf WHERE id = ${want[2]}::bigint) AS sdf,
+               (SELECT code FROM inv_cable WHERE id = ${want[3]}::bigint) AS cable`.execute(db);
+      const row = r.rows[0];
+      const got = [row?.site, row?.mdf, row?.sdf, row?.cable];
+      want.forEach((id, i) => {
+        const c = got[i];
+        if (id !== null && c != null) maps[i]!.set(id, c);
+      });
+    }
+    const code = (i: number) => (ids[i] === null ? null : (maps[i]!.get(ids[i]!) ?? null));
+    return { ...rest, site_code: code(0), mdf_code: code(1), sdf_code: code(2), dp_cable: code(3) };
+  }
+}
+
+/** What the fast study's document gives by id instead of by code (migration 0250). */
+interface FastDocIds {
+  site_id?: number | null;
+  mdf_id?: number | null;
+  sdf_id?: number | null;
+  dp_cable_id?: number | null;
+}
+
 export type StudyOutcome =
   | { feasible: true; reservationId: number; reused: boolean; reservation: Reservation }
   | (NotFeasible & { held: boolean });
 
 type StudyAnswer =
-  | { feasible: true; reused: boolean; reservation: ReservationDoc }
+  | { feasible: true; reused: boolean; reservation: ReservationDoc & FastDocIds }
   | (NotFeasible & { held: boolean })
   | { error: 'number.unavailable' | 'shop.not_found' | 'failed'; detail: string };
 
@@ -128,11 +185,12 @@ export async function runStudy(
   db: Executor,
   input: StudyInput,
   by: Actor,
+  codes: PlantCodes,
   trigger?: CapacitySignal,
 ): Promise<StudyOutcome> {
   const out = await callStudy(db, input, by, trigger, false);
   if (!out.feasible) return out;
-  const reservation = reservationFromDoc(out.reservation);
+  const reservation = reservationFromDoc(await codes.complete(db, out.reservation));
   return { feasible: true, reused: out.reused, reservationId: out.reservation.id, reservation };
 }
 
