@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type { Db, Tx } from '../../platform/db.js';
 import type { Clock } from '../../platform/clock.js';
 import { appendEvents, type EventInput } from '../../platform/events.js';
@@ -111,17 +111,30 @@ export function claimStatement(by: string, now: Date, lease: Date, limit: number
               o.resume_node, o.customer_id, o.request_ref, o.revert_of, o.checkpoint`;
 }
 
+/** One order's outcome, as `outcomeStatement` records it. */
+export interface OutcomeRow {
+  id: number;
+  status: 'done' | 'refused';
+  result: Params | null;
+  error: string | null;
+  code: string | null;
+}
+
 /**
- * Records outcomes (`values`: rows of id, status, result, error, code) of orders `by` still holds.
- * Rows are locked in id order, like the lease renewal: two statements never wait on each other.
- * They are reached by primary key only and their status is tested on the locked version (l): a
- * condition on status in the scan itself let a stale ANALYZE (queue "empty") plan a scan of the
- * whole queue index per outcome batch, O(backlog) each.
+ * Records outcomes of orders `by` still holds. Rows are locked in id order, like the lease renewal:
+ * two statements never wait on each other. They are reached by primary key only and their status
+ * is tested on the locked version (l): a condition on status in the scan itself let a stale ANALYZE
+ * (queue "empty") plan a scan of the whole queue index per outcome batch, O(backlog) each.
+ * The outcomes travel as one JSON parameter and the ids as one array: the statement's text is the
+ * same for every batch, so it is prepared once per connection and its plan reused (a VALUES list
+ * of 5 parameters a row was a new text per batch size, parsed and planned at every batch past 10).
  */
-export function outcomeStatement(by: string, now: Date, values: RawBuilder<unknown>[]) {
+export function outcomeStatement(by: string, now: Date, rows: OutcomeRow[]) {
   return sql<{ id: number }>`
-    WITH v(id, status, result, error, code) AS (VALUES ${sql.join(values)}),
-         l AS (SELECT q.id, q.status, q.claimed_by FROM act_order q WHERE q.id IN (SELECT id FROM v)
+    WITH v AS (SELECT x.id, x.status, x.result, x.error, x.code
+                 FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+                   AS x(id bigint, status text, result jsonb, error text, code text)),
+         l AS (SELECT q.id, q.status, q.claimed_by FROM act_order q WHERE q.id = ANY(${rows.map((r) => r.id)}::bigint[])
                 ORDER BY q.id FOR NO KEY UPDATE)
     UPDATE act_order o
        SET status = v.status, result = v.result, error = v.error, error_code = v.code,
@@ -409,11 +422,17 @@ export class Automaton {
       await this.journal.insert(trx, journal);
       // one statement records every outcome; an order another automaton took over after our
       // lease lapsed is not ours to record (its outcome wins)
-      const values = batch.map(
-        (c) =>
-          sql`(${c.order.id}::bigint, ${c.status}, ${c.result ? JSON.stringify(c.result) : null}::jsonb, ${c.error}, ${c.errorCode})`,
-      );
-      const mine = await outcomeStatement(this.id, now, values).execute(trx);
+      const mine = await outcomeStatement(
+        this.id,
+        now,
+        batch.map((c) => ({
+          id: c.order.id,
+          status: c.status,
+          result: c.result,
+          error: c.error,
+          code: c.errorCode,
+        })),
+      ).execute(trx);
       const recorded = new Set(mine.rows.map((r) => r.id));
       const done = batch.filter((c) => recorded.has(c.order.id));
       const reverts = done.flatMap((c) => {

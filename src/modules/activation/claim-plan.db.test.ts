@@ -92,8 +92,8 @@ describe('activation claim and outcome plans with stale statistics', () => {
       .map((x) => Number(x.id))
       .sort((a, b) => a - b);
     expect(ids).toHaveLength(20);
-    const values = ids.map((id) => sql`(${id}::bigint, ${'done'}, ${null}::jsonb, ${null}, ${null})`);
-    const q = outcomeStatement('a1', now, values).compile(t.db);
+    const row = (id: number) => ({ id, status: 'done' as const, result: null, error: null, code: null });
+    const q = outcomeStatement('a1', now, ids.map(row)).compile(t.db);
     const plan = await t.pool.query(`EXPLAIN (FORMAT JSON) ${q.sql}`, q.parameters as unknown[]);
     const all = nodes((plan.rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan);
     const scans = all.filter(
@@ -107,11 +107,7 @@ describe('activation claim and outcome plans with stale statistics', () => {
         `SELECT id FROM act_order WHERE claimed_by = 'other' ORDER BY id LIMIT 1`,
       )
     ).rows.map((x) => Number(x.id));
-    const both = outcomeStatement(
-      'a1',
-      now,
-      [...ids, ...other].map((id) => sql`(${id}::bigint, ${'done'}, ${null}::jsonb, ${null}, ${null})`),
-    ).compile(t.db);
+    const both = outcomeStatement('a1', now, [...ids, ...other].map(row)).compile(t.db);
     const done = await t.pool.query<{ id: string }>(both.sql, both.parameters as unknown[]);
     expect(done.rows.map((x) => Number(x.id)).sort((a, b) => a - b)).toEqual(ids);
   });

@@ -719,11 +719,12 @@ export class WorkflowEngine {
             ).map((f) => f.instance_id),
           ),
         ].sort((a, b) => a - b);
+    // `= ANY(array)`: one statement text whatever the batch's size (prepared once, plan reused)
     const rows = instanceIds.length
       ? await trx
           .selectFrom('wf_instance')
           .selectAll()
-          .where('id', 'in', instanceIds)
+          .where('id', '=', sql<number>`ANY(${instanceIds}::bigint[])`)
           .orderBy('id')
           .forUpdate()
           .execute()
