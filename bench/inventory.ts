@@ -4,7 +4,11 @@
 // server in the same run; and the time to resume 10 k held requests after one capacity event.
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { createInventory, type InventoryServices } from '../src/modules/inventory/index.js';
+import {
+  createInventory,
+  defaultStudyLanes,
+  type InventoryServices,
+} from '../src/modules/inventory/index.js';
 import { plantWriters } from '../src/modules/inventory/plant.writers.js';
 import { withLuhn } from '../src/modules/inventory/sim.service.js';
 import { SYSTEM } from '../src/platform/events.js';
@@ -199,7 +203,10 @@ export async function run(): Promise<void> {
     poolSize: callers + 4,
   });
   try {
-    const inv = createInventory(rt.db);
+    // Lanes: stand-alone studies at once; the callers beyond them queue and share a transaction
+    // (StudyBatcher). `--lanes 8` with 8 callers gives every study a transaction of its own.
+    const lanes = arg('lanes', defaultStudyLanes());
+    const inv = createInventory(rt.db, undefined, undefined, { studyLanes: lanes });
     console.log(`generating the plant (scale ${scale}) if not there yet…`);
     const plant = await generate(rt, inv, scale);
     printTable([plant], 'plant');
@@ -248,6 +255,7 @@ export async function run(): Promise<void> {
     // CPU per study of this process (the callers: Node's share) and of the whole embedded server
     // (backends, WAL writer, autovacuum…): what the load on a shared machine distorts least.
     const studyCpu = cpuMeter(process.pid);
+    const sent0 = { ...inv.service.studies.stats };
     const runId = Date.now().toString(36);
     const latencies: number[] = [];
     let feasible = 0;
@@ -275,6 +283,13 @@ export async function run(): Promise<void> {
       }),
     );
     const lat = percentiles(latencies);
+    const sent = inv.service.studies.stats;
+    const batching = {
+      lanes,
+      studiesPerTransaction: (sent.studies - sent0.studies) / Math.max(1, sent.batches - sent0.batches),
+      retriedAlone: sent.retriedAlone - sent0.retriedAlone,
+    };
+    printTable([batching], 'stand-alone studies: lanes and studies per transaction');
     const studyTps = latencies.length / seconds;
     const studyWal = walPer(wal0, await walNow(), latencies.length);
     const studyCpuPer = studyCpu(latencies.length);
@@ -440,6 +455,7 @@ export async function run(): Promise<void> {
         walRecords: studyWal.records,
         cpuNodeMs: studyCpuPer.app,
         cpuPostgresMs: studyCpuPer.postgres,
+        ...batching,
       },
       pgbenchTpcb: {
         tps: pgb.tps,

@@ -49,7 +49,8 @@ import { isTmfUrl, registerTmfRoutes, sendTmfError } from './modules/tmf/index.j
 
 export interface AppDeps {
   db: Db;
-  config: Pick<Config, 'currency' | 'logLevel'> & Partial<Pick<Config, 'secretKey' | 'smtpUrl' | 'mailFrom'>>;
+  config: Pick<Config, 'currency' | 'logLevel'> &
+    Partial<Pick<Config, 'secretKey' | 'smtpUrl' | 'mailFrom' | 'studyLanes'>>;
   logger?: boolean;
   /** The built single-page application (default web/dist); absent means API only. */
   webRoot?: string;
@@ -114,8 +115,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const referential = createReferential(deps.db, deps.config.currency);
   const workflow = createWorkflow(deps.db);
   const billing = createBilling(deps.db, deps.config.currency);
-  const inventory = createInventory(deps.db, deps.config.secretKey, (err) =>
-    http.log.error({ err }, 'announcing capacity freed by a committed transaction failed'),
+  const inventory = createInventory(
+    deps.db,
+    deps.config.secretKey,
+    (err) => http.log.error({ err }, 'announcing capacity freed by a committed transaction failed'),
+    { studyLanes: deps.config.studyLanes },
   );
   const requests = createRequests(deps.db, {
     referential,

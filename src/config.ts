@@ -22,6 +22,8 @@ export interface Config {
   smtpUrl: string | undefined;
   /** GPTO_MAIL_FROM: the sender of the bills' e-mails. */
   mailFrom: string | undefined;
+  /** GPTO_STUDY_LANES: stand-alone automatic studies run at once (more queue and share a commit); unset = the cores, at least 2. */
+  studyLanes: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -61,6 +63,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const smtpUrl = env.GPTO_SMTP_URL || undefined;
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl))
     problems.push('GPTO_SMTP_URL must start with smtp:// or smtps://');
+  const lanesRaw = env.GPTO_STUDY_LANES;
+  const studyLanes = lanesRaw ? Number(lanesRaw) : undefined;
+  if (studyLanes !== undefined && !(Number.isInteger(studyLanes) && studyLanes >= 1 && studyLanes <= 256))
+    problems.push(`GPTO_STUDY_LANES must be a whole number between 1 and 256 (got "${lanesRaw}")`);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -76,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     collectionAt: collectionAt instanceof Error ? null : collectionAt,
     smtpUrl,
     mailFrom: env.GPTO_MAIL_FROM || undefined,
+    studyLanes,
   };
 }
 

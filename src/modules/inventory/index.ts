@@ -10,8 +10,9 @@
  *   inv.service.study({ requestRef, kind, product, address?, shop?, preferredNumber?,
  *                       withNumber?, holdIfNotFeasible? }, actor)
  *     → { feasible: true, reservation, reused } — chain reserved in one statement and one commit
- *       (the database function inv_study, migrations 0210–0212; see study.service.ts) (idempotent
- *       per requestRef while the reservation lives), or
+ *       (the database function inv_study, migrations 0210–0250; see study.service.ts) (idempotent
+ *       per requestRef while the reservation lives; studies queued behind busy lanes share a
+ *       transaction: StudyBatcher, migration 0251), or
  *     → { feasible: false, cause: 'saturation'|'unequipped_zone'|'missing_equipment',
  *         elementType, elementCode, detail, held } — `held` when holdIfNotFeasible was set.
  *   inv.service.studyIn(trx, input, actor)             the same in the caller's transaction: every
@@ -36,6 +37,7 @@
  * re-studied oldest first and, when feasible, reserved and announced as `pending.resumed`.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { Db } from '../../platform/db.js';
 import { CapacityBus } from './capacity.js';
 import { CapacityRelay } from './capacity-outbox.js';
@@ -69,6 +71,7 @@ export function createInventory(
   db: Db,
   secretKey: Buffer = randomBytes(32),
   onError: (err: unknown) => void = () => undefined,
+  options: { studyLanes?: number } = {},
 ): InventoryServices {
   const bus = new CapacityBus();
   const pending = new PendingService(db);
@@ -77,7 +80,7 @@ export function createInventory(
   });
   const relay = new CapacityRelay(db, bus, onError);
   return {
-    service: new InventoryService(db, relay),
+    service: new InventoryService(db, relay, options.studyLanes ?? defaultStudyLanes()),
     relay,
     plant: new PlantService(db, bus),
     queries: new PlantQueries(db),
@@ -87,6 +90,14 @@ export function createInventory(
     csv: new CsvService(db, bus),
     bus,
   };
+}
+
+/**
+ * Stand-alone studies running at once (GPTO_STUDY_LANES): as many as the machine has cores, at least
+ * two; more queue and share a transaction (StudyBatcher).
+ */
+export function defaultStudyLanes(): number {
+  return Math.max(2, availableParallelism());
 }
 
 export { registerInventoryRoutes } from './inventory.routes.js';

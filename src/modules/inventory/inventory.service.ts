@@ -7,7 +7,14 @@ import type { AssignNumberInput, StudyInput } from './inventory.schemas.js';
 import { ceaseInTrx, commitInTrx, relocateInTrx } from './line.service.js';
 import { registerInTrx } from './pending.service.js';
 import { idOf } from './plant.writers.js';
-import { PlantCodes, pickNumber, releaseInTrx, reserveChain, runStudy } from './study.service.js';
+import {
+  PlantCodes,
+  StudyBatcher,
+  pickNumber,
+  releaseInTrx,
+  reserveChain,
+  runStudy,
+} from './study.service.js';
 import { loadLine, loadReservation, type Reservation, type TechnicalFile } from './technical-file.js';
 
 /** The id of the reservation a reference names (its latest one for a request). */
@@ -44,20 +51,28 @@ export type StudyResult =
 export class InventoryService {
   /** Codes of sites, MDFs, cabinets and cables by id, for the study's document (study.service.ts). */
   private readonly codes = new PlantCodes();
+  /** Stand-alone studies on `studyLanes` lanes, batched when they queue (study.service.ts). */
+  readonly studies: StudyBatcher;
 
   constructor(
     private readonly db: Db,
     private readonly relay: CapacityRelay,
-  ) {}
+    studyLanes: number,
+  ) {
+    this.studies = new StudyBatcher(db, this.codes, studyLanes);
+  }
 
   /**
-   * Automatic study + reservation: one statement, hence one transaction and one commit. Idempotent
-   * per requestRef while its reservation lives. Not feasible → the cause; with `holdIfNotFeasible`
-   * the request is also held, in the same transaction. A held request that becomes feasible this
-   * way is marked resumed.
+   * Automatic study + reservation in a transaction of its own: one statement, one commit (studies
+   * that arrive while every lane is busy share one, see StudyBatcher). Idempotent per requestRef
+   * while its reservation lives. Not feasible → the cause; with `holdIfNotFeasible` the request is
+   * also held, in the same transaction. A held request that becomes feasible this way is marked
+   * resumed.
    */
-  study(input: StudyInput, by: Actor): Promise<StudyResult> {
-    return this.studyIn(this.db, input, by);
+  async study(input: StudyInput, by: Actor): Promise<StudyResult> {
+    const out = await this.studies.study(input, by);
+    if (!out.feasible) return out;
+    return { feasible: true, reused: out.reused, reservation: out.reservation };
   }
 
   /** The study in the caller's transaction (the same single statement). */

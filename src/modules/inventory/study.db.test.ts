@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, createPool } from '../../platform/db.js';
 import { createTestDb, type TestDb } from '../../../test/db.js';
 import { createInventory, type InventoryServices, type StudyResult } from './index.js';
 import { plantWriters } from './plant.writers.js';
@@ -492,47 +491,8 @@ describe('plant writers', () => {
   });
 });
 
-describe('concurrent studies on a nearly saturated concentration point', () => {
-  let tdb: TestDb;
-  afterAll(async () => tdb?.close());
-
-  it('50 concurrent studies never reserve the same pair, port or number twice', async () => {
-    tdb = await createTestDb();
-    // One pool connection per caller so the 50 studies really run side by side.
-    const pool = createPool(tdb.url, 50);
-    const db = createDb(pool);
-    const inv = createInventory(db);
-    await buildPlant(inv, { distPairs: 7, primaryPairs: 60, ports: 60, numbers: 200 });
-    const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        inv.service.study(
-          { requestRef: `C-${i}`, kind: 'fixed_wired', product: 'FIXE', address: plateau },
-          ADMIN,
-        ),
-      ),
-    );
-    const ok = results.filter((r) => r.feasible);
-    const refused = results.filter((r) => !r.feasible);
-    expect(ok).toHaveLength(7);
-    for (const r of refused)
-      expect(r).toMatchObject({ cause: 'saturation', elementType: 'cp', elementCode: 'PC1' });
-    const chains = ok.map((r) => (r.feasible ? r.reservation : null)!);
-    const distinct = (xs: unknown[]) => new Set(xs).size;
-    expect(distinct(chains.map((c) => c.chain.distributionPair?.id))).toBe(7);
-    expect(distinct(chains.map((c) => c.chain.primaryPair?.id))).toBe(7);
-    expect(distinct(chains.map((c) => c.chain.equipmentNumber))).toBe(7);
-    expect(distinct(chains.map((c) => c.directoryNumber))).toBe(7);
-    const counts = await sql<{ pairs: number; ports: number; numbers: number; reservations: number }>`
-      SELECT (SELECT count(*)::int FROM inv_pair WHERE status = 'reserved') AS pairs,
-             (SELECT count(*)::int FROM inv_port WHERE status = 'reserved') AS ports,
-             (SELECT count(*)::int FROM inv_number WHERE status = 'reserved') AS numbers,
-             (SELECT count(*)::int FROM inv_reservation WHERE status = 'reserved') AS reservations`.execute(
-      db,
-    );
-    expect(counts.rows[0]).toEqual({ pairs: 14, ports: 7, numbers: 7, reservations: 7 });
-    await db.destroy();
-  });
-});
+// 50 concurrent studies on a nearly saturated concentration point: study-batch.db.test.ts, for every
+// way the studies share transactions.
 
 describe('free lists (migration 0230)', () => {
   let tdb: TestDb;

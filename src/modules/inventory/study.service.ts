@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Executor } from '../../platform/db.js';
+import type { Db, Executor } from '../../platform/db.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
 import type { CapacitySignal, NotFeasible } from './capacity.js';
 import { invConflict, invInvalid, invNotFound } from './inventory.errors.js';
@@ -188,10 +188,7 @@ export async function runStudy(
   codes: PlantCodes,
   trigger?: CapacitySignal,
 ): Promise<StudyOutcome> {
-  const out = await callStudy(db, input, by, trigger, false);
-  if (!out.feasible) return out;
-  const reservation = reservationFromDoc(await codes.complete(db, out.reservation));
-  return { feasible: true, reused: out.reused, reservationId: out.reservation.id, reservation };
+  return completed(db, codes, await callStudy(db, input, by, trigger, false));
 }
 
 async function callStudy(
@@ -201,6 +198,20 @@ async function callStudy(
   trigger: CapacitySignal | undefined,
   brief: boolean,
 ): Promise<Exclude<StudyAnswer, { error: string }>> {
+  const { doc, zone } = studyDoc(input, trigger, brief);
+  // A re-study on new capacity runs guarded (its own subtransaction): see pending.service.ts.
+  const fn = trigger ? sql.raw('inv_study_guarded') : sql.raw('inv_study');
+  const r = await sql<{ out: StudyAnswer }>`
+    SELECT ${fn}(${doc}::jsonb, ${zone}, ${by.userId}::bigint, ${by.actor ?? null}) AS out`.execute(db);
+  return answerOf(input, r.rows[0]?.out as StudyAnswer);
+}
+
+/** The study's input as inv_study reads it (JSON text) and the zone a hold would be filed under. */
+function studyDoc(
+  input: StudyInput,
+  trigger: CapacitySignal | undefined,
+  brief: boolean,
+): { doc: string; zone: string } {
   if (input.kind === 'mobile') {
     if (!input.shop)
       throw invInvalid('inventory.invalid', 'shop', 'a mobile line is studied at a shop: give its code');
@@ -215,13 +226,11 @@ async function callStudy(
     ...(brief ? { brief } : {}),
   };
   const zone = input.address ? zoneKey(input.address.locality, input.address.district) : '';
-  // A re-study on new capacity runs guarded (its own subtransaction): see pending.service.ts.
-  const fn = trigger ? sql.raw('inv_study_guarded') : sql.raw('inv_study');
-  const r = await sql<{ out: StudyAnswer }>`
-    SELECT ${fn}(${JSON.stringify(doc)}::jsonb, ${zone}, ${by.userId}::bigint, ${by.actor ?? null}) AS out`.execute(
-    db,
-  );
-  const out = r.rows[0]?.out as StudyAnswer;
+  return { doc: JSON.stringify(doc), zone };
+}
+
+/** inv_study's answer, its refusals as the module's coded errors. */
+function answerOf(input: StudyInput, out: StudyAnswer): Exclude<StudyAnswer, { error: string }> {
   if ('error' in out) {
     switch (out.error) {
       case 'shop.not_found':
@@ -233,6 +242,123 @@ async function callStudy(
     }
   }
   return out;
+}
+
+async function completed(
+  db: Executor,
+  codes: PlantCodes,
+  out: Exclude<StudyAnswer, { error: string }>,
+): Promise<StudyOutcome> {
+  if (!out.feasible) return out;
+  const reservation = reservationFromDoc(await codes.complete(db, out.reservation));
+  return { feasible: true, reused: out.reused, reservationId: out.reservation.id, reservation };
+}
+
+interface Queued {
+  input: StudyInput;
+  by: Actor;
+  doc: string;
+  zone: string;
+  resolve: (out: StudyOutcome) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Stand-alone studies (each in a transaction of its own) on a few lanes: a study that finds a lane
+ * free goes at once, alone, as before; studies that arrive while every lane is busy queue, and the
+ * next free lane takes up to `maxBatch` of them as one call of `inv_study_many` (migration 0251) —
+ * one round trip, one transaction and one commit for the lot, and no more backends at work than
+ * lanes. It is group commit: each study still gets its own answer once the batch has committed.
+ * A study that fails (an error, not an answer) rolls its batch back; each of that batch's studies
+ * is then run again on its own, so one bad study fails only itself.
+ */
+export class StudyBatcher {
+  private readonly queue: Queued[] = [];
+  private busy = 0;
+  /** Studies in the lanes' batches. */
+  private running = 0;
+  /** Studies and batches sent, for the benchmark and tests (a batch of one counts as one). */
+  readonly stats = { studies: 0, batches: 0, retriedAlone: 0 };
+
+  constructor(
+    private readonly db: Db,
+    private readonly codes: PlantCodes,
+    private readonly lanes: number,
+    private readonly maxBatch = 16,
+  ) {}
+
+  study(input: StudyInput, by: Actor): Promise<StudyOutcome> {
+    const { doc, zone } = studyDoc(input, undefined, false);
+    return new Promise<StudyOutcome>((resolve, reject) => {
+      this.queue.push({ input, by, doc, zone, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.busy < this.lanes && this.queue.length > 0) {
+      // An even share of the studies waiting or running per lane: a lane that took everything
+      // queued would leave the other with one study, and the two would stay that way.
+      const share = Math.ceil((this.queue.length + this.running) / this.lanes);
+      const batch = this.queue.splice(0, Math.min(this.maxBatch, share));
+      this.busy++;
+      this.running += batch.length;
+      this.stats.batches++;
+      this.stats.studies += batch.length;
+      // The lane is given back a turn of the event loop later: the callers just answered ask their
+      // next study first, and go into this lane's next batch instead of each taking it alone.
+      void this.send(batch).finally(() =>
+        setImmediate(() => {
+          this.running -= batch.length;
+          this.busy--;
+          this.pump();
+        }),
+      );
+    }
+  }
+
+  private async send(batch: Queued[]): Promise<void> {
+    if (batch.length === 1) {
+      const q = batch[0]!;
+      await this.alone(q);
+      return;
+    }
+    let outs: StudyAnswer[];
+    try {
+      const r = await sql<{ out: StudyAnswer[] }>`
+        SELECT inv_study_many(${batch.map((q) => q.doc)}::jsonb[], ${batch.map((q) => q.zone)}::text[],
+          ${batch.map((q) => q.by.userId)}::bigint[], ${batch.map((q) => q.by.actor ?? null)}::text[]) AS out`.execute(
+        this.db,
+      );
+      outs = r.rows[0]?.out ?? [];
+    } catch {
+      // Rolled back as a whole: each study again on its own (its error, if any, is its own).
+      this.stats.retriedAlone += batch.length;
+      await Promise.all(batch.map((q) => this.alone(q)));
+      return;
+    }
+    await Promise.all(
+      batch.map(async (q, i) => {
+        try {
+          q.resolve(await completed(this.db, this.codes, answerOf(q.input, outs[i] as StudyAnswer)));
+        } catch (err) {
+          q.reject(err);
+        }
+      }),
+    );
+  }
+
+  private async alone(q: Queued): Promise<void> {
+    try {
+      const r = await sql<{ out: StudyAnswer }>`
+        SELECT inv_study(${q.doc}::jsonb, ${q.zone}, ${q.by.userId}::bigint, ${q.by.actor ?? null}) AS out`.execute(
+        this.db,
+      );
+      q.resolve(await completed(this.db, this.codes, answerOf(q.input, r.rows[0]?.out as StudyAnswer)));
+    } catch (err) {
+      q.reject(err);
+    }
+  }
 }
 
 /**

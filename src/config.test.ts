@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+// GPTO_SECRET_KEY given, so that no key file is written anywhere.
+const base = { GPTO_SECRET_KEY: 'ab'.repeat(32), DATABASE_URL: 'postgres://x@localhost/gpto' };
+
+describe('configuration', () => {
+  it('reads GPTO_STUDY_LANES, unset by default', () => {
+    expect(loadConfig({ ...base }).studyLanes).toBeUndefined();
+    expect(loadConfig({ ...base, GPTO_STUDY_LANES: '4' }).studyLanes).toBe(4);
+  });
+
+  it('names every bad setting in one error', () => {
+    let err: unknown;
+    try {
+      loadConfig({ ...base, GPTO_STUDY_LANES: '0', PORT: 'eighty' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/GPTO_STUDY_LANES must be a whole number between 1 and 256 \(got "0"\)/);
+    expect(problems).toMatch(/PORT/);
+    expect(() => loadConfig({ ...base, GPTO_STUDY_LANES: '2.5' })).toThrow(/GPTO_STUDY_LANES/);
+  });
+});
