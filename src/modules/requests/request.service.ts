@@ -473,9 +473,10 @@ export class RequestService {
     if (busy)
       throw new RequestError(
         'conflict',
-        'request.state',
+        'request.activation_in_progress',
         `request ${r.number} cannot be cancelled now: its activation order ${busy.id} is being carried out on ${busy.element}, and a command in flight cannot be called back; cancel it once that order has ended`,
         'ref',
+        { activationOrder: String(busy.id), element: busy.element },
       );
     await this.wf.instances.cancelIn(trx, inst.id, reason, by);
     return { id: r.id, number: r.number, customerId: r.customer_id, lineId: r.line_id };

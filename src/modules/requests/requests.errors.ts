@@ -4,12 +4,19 @@ export type RequestErrorCode =
   | 'request.not_found'
   | 'request.invalid'
   | 'request.state'
+  | 'request.activation_in_progress'
   | 'request.amount'
   | 'request.reserved'
   | 'document.not_found';
 
 export class RequestError extends DomainError {
-  constructor(kind: ErrorKind, code: RequestErrorCode, message: string, field?: string) {
-    super(kind, code, message, field);
+  constructor(
+    kind: ErrorKind,
+    code: RequestErrorCode,
+    message: string,
+    field?: string,
+    details?: Record<string, unknown>,
+  ) {
+    super(kind, code, message, field, details);
   }
 }

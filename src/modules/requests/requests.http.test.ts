@@ -821,7 +821,11 @@ describe.skipIf(suite.skip)(suite.name, () => {
       reason: 'too late',
     });
     expect(refused.statusCode, refused.body).toBe(409);
-    expect(refused.json()).toMatchObject({ code: 'request.state', field: 'ref' });
+    expect(refused.json()).toMatchObject({
+      code: 'request.activation_in_progress',
+      field: 'ref',
+      details: { activationOrder: String(running.id), element: expect.any(String) },
+    });
     expect((await get(again.number)).status).toBe('open');
     expect(await orderStatus(running.id)).toBe('running');
     // the order runs to its end and the request with it

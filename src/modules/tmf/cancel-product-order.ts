@@ -139,38 +139,28 @@ export async function cancelRequestIn(
   } catch (err) {
     if (err instanceof DomainError && err.kind === 'not_found')
       throw new DomainError('rule', 'tmf.order_not_found', `${what} ${number} does not exist`, fieldName);
-    if (err instanceof DomainError && err.code === 'request.state') {
-      // Refused either because the request has ended, or because one of its activation orders is
-      // on its element right now (a command in flight cannot be called back): that one is worth
-      // asking again once the activation has ended, so the answer says so.
-      const busy = await runningActivation(trx, number);
-      if (busy)
-        throw new DomainError(
-          'conflict',
-          'tmf.order_activation_in_progress',
-          `${what} ${number} cannot be cancelled now: its activation order ${busy.id} is being carried out on ${busy.element_code} and a command in flight cannot be called back; retry the cancellation once that activation has ended`,
-          fieldName,
-          { activationOrder: String(busy.id), element: busy.element_code },
-        );
+    if (err instanceof DomainError && err.code === 'request.activation_in_progress') {
+      // One of its activation orders is on its element right now (a command in flight cannot be
+      // called back): worth asking again once the activation has ended, so the answer says so.
+      const { activationOrder, element } = (err.details ?? {}) as {
+        activationOrder?: string;
+        element?: string;
+      };
+      throw new DomainError(
+        'conflict',
+        'tmf.order_activation_in_progress',
+        `${what} ${number} cannot be cancelled now: its activation order ${activationOrder} is being carried out on ${element} and a command in flight cannot be called back; retry the cancellation once that activation has ended`,
+        fieldName,
+        { activationOrder, element },
+      );
+    }
+    if (err instanceof DomainError && err.code === 'request.state')
       throw new DomainError(
         'conflict',
         'tmf.order_closed',
         `${err.message.replace(/^request/, what)}: it can no longer be cancelled`,
         fieldName,
       );
-    }
     throw err;
   }
-}
-
-/** The activation order of the request `ref` (number or id) being carried out on its element, if any. */
-async function runningActivation(trx: Tx, ref: string) {
-  const byId = /^[0-9]{1,18}$/.test(ref);
-  const r = await sql<{ id: number; element_code: string }>`SELECT o.id, o.element_code
-    FROM service_request r
-    JOIN wf_instance i ON i.subject_type = 'service_request' AND i.subject_id = r.id::text
-    JOIN act_order o ON o.instance_id = i.id AND o.status = 'running' AND o.revert_of IS NULL
-    WHERE ${byId ? sql`r.id = ${Number(ref)}` : sql`r.number = ${ref.toUpperCase()}`}
-    ORDER BY o.id LIMIT 1`.execute(trx);
-  return r.rows[0];
 }

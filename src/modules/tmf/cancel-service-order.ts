@@ -160,7 +160,15 @@ export class TmfCancelServiceOrders {
             'serviceOrder.id',
           );
         if (o.request_ref)
-          await cancelRequestIn(this.requests, trx, o.request_ref, reason, ctx, 'serviceOrder.id');
+          // by its number, which the client knows (the ref is its internal id): errors name it
+          await cancelRequestIn(
+            this.requests,
+            trx,
+            o.request_number ?? o.request_ref,
+            reason,
+            ctx,
+            'serviceOrder.id',
+          );
         state = 'done';
         error = null;
       }
