@@ -266,7 +266,7 @@ interface Queued {
 /**
  * Stand-alone studies (each in a transaction of its own) on a few lanes: a study that finds a lane
  * free goes at once, alone, as before; studies that arrive while every lane is busy queue, and the
- * next free lane takes up to `maxBatch` of them as one call of `inv_study_many` (migration 0251) —
+ * next free lane takes up to `maxBatch` of them as one call of `inv_study_many` (migrations 0251, 0252) —
  * one round trip, one transaction and one commit for the lot, and no more backends at work than
  * lanes. It is group commit: each study still gets its own answer once the batch has committed.
  * A study that fails (an error, not an answer) rolls its batch back; each of that batch's studies
@@ -326,7 +326,7 @@ export class StudyBatcher {
     let outs: StudyAnswer[];
     try {
       const r = await sql<{ out: StudyAnswer[] }>`
-        SELECT inv_study_many(${batch.map((q) => q.doc)}::jsonb[], ${batch.map((q) => q.zone)}::text[],
+        SELECT inv_study_many(${`[${batch.map((q) => q.doc).join(',')}]`}::jsonb, ${batch.map((q) => q.zone)}::text[],
           ${batch.map((q) => q.by.userId)}::bigint[], ${batch.map((q) => q.by.actor ?? null)}::text[]) AS out`.execute(
         this.db,
       );
