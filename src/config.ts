@@ -32,12 +32,18 @@ export class ConfigError extends Error {
   }
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: string[]): number {
+function int<T extends number | undefined>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: T,
+  problems: string[],
+  { what, max }: { what: string; max: number } = { what: 'a port number', max: 65535 },
+): number | T {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) {
-    problems.push(`${name} must be a port number between 1 and 65535 (got "${raw}")`);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    problems.push(`${name} must be ${what} between 1 and ${max} (got "${raw}")`);
     return fallback;
   }
   return n;
@@ -63,10 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const smtpUrl = env.GPTO_SMTP_URL || undefined;
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl))
     problems.push('GPTO_SMTP_URL must start with smtp:// or smtps://');
-  const lanesRaw = env.GPTO_STUDY_LANES;
-  const studyLanes = lanesRaw ? Number(lanesRaw) : undefined;
-  if (studyLanes !== undefined && !(Number.isInteger(studyLanes) && studyLanes >= 1 && studyLanes <= 256))
-    problems.push(`GPTO_STUDY_LANES must be a whole number between 1 and 256 (got "${lanesRaw}")`);
+  const studyLanes = int(env, 'GPTO_STUDY_LANES', undefined, problems, { what: 'a whole number', max: 256 });
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,

@@ -188,7 +188,7 @@ export async function runStudy(
   codes: PlantCodes,
   trigger?: CapacitySignal,
 ): Promise<StudyOutcome> {
-  return completed(db, codes, await callStudy(db, input, by, trigger, false));
+  return completed(db, codes, await callStudy(db, input, by, trigger));
 }
 
 async function callStudy(
@@ -196,9 +196,18 @@ async function callStudy(
   input: StudyInput,
   by: Actor,
   trigger: CapacitySignal | undefined,
-  brief: boolean,
 ): Promise<Exclude<StudyAnswer, { error: string }>> {
-  const { doc, zone } = studyDoc(input, trigger, brief);
+  return studyStatement(db, input, studyDoc(input, trigger), by, trigger);
+}
+
+/** One study, one statement, on a document `studyDoc` made. */
+async function studyStatement(
+  db: Executor,
+  input: StudyInput,
+  { doc, zone }: { doc: string; zone: string },
+  by: Actor,
+  trigger?: CapacitySignal,
+): Promise<Exclude<StudyAnswer, { error: string }>> {
   // A re-study on new capacity runs guarded (its own subtransaction): see pending.service.ts.
   const fn = trigger ? sql.raw('inv_study_guarded') : sql.raw('inv_study');
   const r = await sql<{ out: StudyAnswer }>`
@@ -207,11 +216,7 @@ async function callStudy(
 }
 
 /** The study's input as inv_study reads it (JSON text) and the zone a hold would be filed under. */
-function studyDoc(
-  input: StudyInput,
-  trigger: CapacitySignal | undefined,
-  brief: boolean,
-): { doc: string; zone: string } {
+function studyDoc(input: StudyInput, trigger: CapacitySignal | undefined): { doc: string; zone: string } {
   if (input.kind === 'mobile') {
     if (!input.shop)
       throw invInvalid('inventory.invalid', 'shop', 'a mobile line is studied at a shop: give its code');
@@ -223,7 +228,6 @@ function studyDoc(
     product: input.product.toUpperCase(),
     ...(input.shop ? { shop: input.shop.toUpperCase() } : {}),
     ...(trigger ? { trigger } : {}),
-    ...(brief ? { brief } : {}),
   };
   const zone = input.address ? zoneKey(input.address.locality, input.address.district) : '';
   return { doc: JSON.stringify(doc), zone };
@@ -288,7 +292,7 @@ export class StudyBatcher {
   ) {}
 
   study(input: StudyInput, by: Actor): Promise<StudyOutcome> {
-    const { doc, zone } = studyDoc(input, undefined, false);
+    const { doc, zone } = studyDoc(input, undefined);
     return new Promise<StudyOutcome>((resolve, reject) => {
       this.queue.push({ input, by, doc, zone, resolve, reject });
       this.pump();
@@ -350,11 +354,7 @@ export class StudyBatcher {
 
   private async alone(q: Queued): Promise<void> {
     try {
-      const r = await sql<{ out: StudyAnswer }>`
-        SELECT inv_study(${q.doc}::jsonb, ${q.zone}, ${q.by.userId}::bigint, ${q.by.actor ?? null}) AS out`.execute(
-        this.db,
-      );
-      q.resolve(await completed(this.db, this.codes, answerOf(q.input, r.rows[0]?.out as StudyAnswer)));
+      q.resolve(await completed(this.db, this.codes, await studyStatement(this.db, q.input, q, q.by)));
     } catch (err) {
       q.reject(err);
     }
