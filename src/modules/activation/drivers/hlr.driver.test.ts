@@ -114,3 +114,81 @@ describe.skipIf(suite.skip)(suite.name, () => {
     expect(await link.send('GET subscriber.by-imsi-001010000000301.msisdn')).toBe('221770000301');
   });
 });
+
+describe('cellular activation on the wire (scripted link)', () => {
+  /** A link that holds every command until the test answers it: shows what is in flight at once. */
+  function heldLink(answer: (command: string) => string | Error) {
+    const sent: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const link = {
+      send: (command: string) => {
+        sent.push(command);
+        most = Math.max(most, ++inFlight);
+        return new Promise<string>((resolve, reject) =>
+          setTimeout(() => {
+            inFlight--;
+            const r = answer(command);
+            if (r instanceof Error) reject(r);
+            else resolve(r);
+          }, 5),
+        );
+      },
+      probe: async () => undefined,
+      close: () => undefined,
+    };
+    return { link, sent, most: () => most };
+  }
+  const keys = { ki: KI, opc: OPC };
+
+  it('a new subscriber gets its create, keys and number in one round trip, in that order', async () => {
+    const h = heldLink(() => 'OK');
+    const r = await hlrOps.activate(directSession(h.link), {
+      imsi: '001010000000401',
+      msisdn: '221770000401',
+      keys,
+    });
+    expect(r.created).toBe(true);
+    expect(h.most()).toBe(3);
+    expect(h.sent.map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual([
+      'SET subscriber.create',
+      'SET subscriber.by-imsi-001010000000401.aud3g',
+      'SET subscriber.by-imsi-001010000000401.msisdn',
+    ]);
+  });
+
+  it('a refused create is the answer, not the refusals of the keys and number that followed it', async () => {
+    const h = heldLink((c) =>
+      c.startsWith('SET subscriber.create')
+        ? new ElementRefusal('Subscriber table full.')
+        : new ElementRefusal('No such subscriber.'),
+    );
+    await expect(
+      hlrOps.activate(directSession(h.link), { imsi: '001010000000402', msisdn: '221770000402', keys }),
+    ).rejects.toThrow('Subscriber table full.');
+  });
+
+  it('a re-run (the subscriber exists) checks its keys and resets its number and access', async () => {
+    const h = heldLink((c) =>
+      c.startsWith('SET subscriber.create')
+        ? new ElementRefusal('Subscriber already exists.')
+        : c.endsWith('.info-aud')
+          ? 'aud2g.algo\tCOMP128v1'
+          : 'OK',
+    );
+    const r = await hlrOps.activate(directSession(h.link), {
+      imsi: '001010000000403',
+      msisdn: '221770000403',
+      keys,
+    });
+    expect(r.created).toBe(false);
+    expect(h.sent.slice(3).map((c) => c.replace(/milenage,.*/, 'milenage,…'))).toEqual([
+      'GET subscriber.by-imsi-001010000000403.info-aud',
+      'SET subscriber.by-imsi-001010000000403.aud2g none',
+      'SET subscriber.by-imsi-001010000000403.aud3g milenage,…',
+      'SET subscriber.by-imsi-001010000000403.msisdn 221770000403',
+      'SET subscriber.by-imsi-001010000000403.cs-enabled 1',
+      'SET subscriber.by-imsi-001010000000403.ps-enabled 1',
+    ]);
+  });
+});

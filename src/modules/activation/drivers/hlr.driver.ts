@@ -93,12 +93,30 @@ export const hlrOps = {
   ): Promise<{ imsi: string; msisdn: string; created: boolean }> {
     check(p.imsi, IMSI, 'IMSI');
     check(p.msisdn, MSISDN, 'MSISDN');
-    const created = await createSubscriber(s, p.imsi);
-    // a fresh subscriber has no keys and full access: only a re-run must clear and reset them
-    await setKeys(s, p.imsi, p.keys, !created);
-    await s.send(`SET ${sel(p.imsi)}.msisdn ${p.msisdn}`);
-    if (!created) await setAccess(s, p.imsi, ACCESS.full);
-    return { imsi: p.imsi, msisdn: p.msisdn, created };
+    checkKeys(p.keys);
+    // The usual case, a new subscriber: create, keys and number go out at once and are answered in
+    // one round trip (osmo-hlr runs a connection's commands in order, so the keys and number meet
+    // the subscriber just created). Three round trips one after the other left the element idle
+    // whenever this process was slow to read a reply and send the next command.
+    const keys = keysCommand(p.imsi, p.keys);
+    const [create, ...rest] = await Promise.allSettled([
+      s.send(`SET subscriber.create ${p.imsi}`),
+      s.send(keys.command, { shown: keys.shown }),
+      s.send(`SET ${sel(p.imsi)}.msisdn ${p.msisdn}`),
+    ]);
+    if (create.status === 'rejected') {
+      // a transport error re-runs the whole operation; a refusal other than "already exists" is
+      // the answer (the keys and number then met no subscriber and were refused too)
+      if (!isAlreadyExists(create.reason)) throw create.reason;
+      // a re-run after a crash: the subscriber is there; make its keys, number and access match
+      // (a fresh subscriber has no keys and full access: only a re-run must clear and reset them)
+      await setKeys(s, p.imsi, p.keys, true);
+      await s.send(`SET ${sel(p.imsi)}.msisdn ${p.msisdn}`);
+      await setAccess(s, p.imsi, ACCESS.full);
+      return { imsi: p.imsi, msisdn: p.msisdn, created: false };
+    }
+    for (const r of rest) if (r.status === 'rejected') throw r.reason;
+    return { imsi: p.imsi, msisdn: p.msisdn, created: true };
   },
 
   /** Removes the subscriber; one already gone is success (the wanted state holds). */
@@ -197,22 +215,32 @@ async function createSubscriber(s: Session, imsi: string): Promise<boolean> {
   }
 }
 
-async function setKeys(s: Session, imsi: string, keys: MobileKeys, rerun: boolean): Promise<void> {
+function checkKeys(keys: MobileKeys): void {
   check(keys.ki, HEX32, 'Ki');
   if (keys.opc) check(keys.opc, HEX32, 'OPc');
+}
+
+/** The command that gives a subscriber its keys (3G Milenage with OPc, else 2G COMP128v1), masked for the journal. */
+function keysCommand(imsi: string, keys: MobileKeys): { command: string; shown: string } {
+  return keys.opc
+    ? {
+        command: `SET ${sel(imsi)}.aud3g milenage,${keys.ki},opc,${keys.opc}`,
+        shown: `SET ${sel(imsi)}.aud3g milenage,<K>,opc,<OPc>`,
+      }
+    : {
+        command: `SET ${sel(imsi)}.aud2g comp128v1,${keys.ki}`,
+        shown: `SET ${sel(imsi)}.aud2g comp128v1,<Ki>`,
+      };
+}
+
+async function setKeys(s: Session, imsi: string, keys: MobileKeys, rerun: boolean): Promise<void> {
+  checkKeys(keys);
   // osmo-hlr refuses to remove data that is not there ("Update aud2g failed."): look first on a re-run
   const aud = rerun ? parseInfo(await s.send(`GET ${sel(imsi)}.info-aud`, { hideReply: true })) : {};
-  if (keys.opc) {
-    if (aud['aud2g.algo']) await s.send(`SET ${sel(imsi)}.aud2g none`);
-    await s.send(`SET ${sel(imsi)}.aud3g milenage,${keys.ki},opc,${keys.opc}`, {
-      shown: `SET ${sel(imsi)}.aud3g milenage,<K>,opc,<OPc>`,
-    });
-  } else {
-    if (aud['aud3g.algo']) await s.send(`SET ${sel(imsi)}.aud3g none`);
-    await s.send(`SET ${sel(imsi)}.aud2g comp128v1,${keys.ki}`, {
-      shown: `SET ${sel(imsi)}.aud2g comp128v1,<Ki>`,
-    });
-  }
+  if (keys.opc && aud['aud2g.algo']) await s.send(`SET ${sel(imsi)}.aud2g none`);
+  if (!keys.opc && aud['aud3g.algo']) await s.send(`SET ${sel(imsi)}.aud3g none`);
+  const c = keysCommand(imsi, keys);
+  await s.send(c.command, { shown: c.shown });
 }
 
 async function readAccess(s: Session, imsi: string): Promise<MobileAccess> {
