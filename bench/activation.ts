@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { SYSTEM } from '../src/platform/events.js';
+import { WORKFLOW_BATCH_DEFAULT, WORKFLOW_LOOPS_DEFAULT } from '../src/config.js';
 import type { Db } from '../src/platform/db.js';
 import { createInventory } from '../src/modules/inventory/index.js';
 import {
@@ -373,11 +374,17 @@ export async function run(args: string[]): Promise<void> {
     },
   });
   try {
-    // The workers as `gpto start` runs them: idle ones wait on LISTEN (one per loop) and poll every
-    // 200 ms (the default). Before 2026-11-26 R3 they polled every 20 ms without LISTEN: two
-    // transactions per worker every 20 ms while the phase waited on the element, charged to the
-    // activations (≈ 3 statements and 0.7 commits per mobile activation at 60/s).
-    wakes.push(...(await Promise.all([0, 1].map(() => listenForReadyTasks(rt.url)))));
+    // The workers as `gpto start` runs them (its default loops and batch, src/config.ts): idle ones
+    // wait on LISTEN (one per loop) and poll every 200 ms (the default). Before 2026-11-27 S8,
+    // `gpto start` ran one loop of 20 and the bench two of 50. Before 2026-11-26 R3 they polled
+    // every 20 ms without LISTEN: two transactions per worker every 20 ms while the phase waited on
+    // the element, charged to the activations (≈ 3 statements and 0.7 commits per mobile activation
+    // at 60/s).
+    wakes.push(
+      ...(await Promise.all(
+        Array.from({ length: WORKFLOW_LOOPS_DEFAULT }, () => listenForReadyTasks(rt.url)),
+      )),
+    );
     const env = await environment();
     const s = activation.service;
     await s.upsertElement(
@@ -499,12 +506,12 @@ export async function run(args: string[]): Promise<void> {
     const resume = () => {
       stopLoops = new AbortController();
       activation.automaton.start();
-      loops = [0, 1].map((i) =>
+      loops = wakes.map((wake) =>
         workLoop(rt.db, workflow.engine, {
-          batch: 50,
+          batch: WORKFLOW_BATCH_DEFAULT,
           signal: stopLoops.signal,
           actors: ['activation_automaton'],
-          wake: wakes[i]!,
+          wake,
         }),
       );
     };

@@ -10,6 +10,17 @@ describe('configuration', () => {
     expect(loadConfig({ ...base, GPTO_STUDY_LANES: '4' }).studyLanes).toBe(4);
   });
 
+  it('reads the workflow loops and their batch, 2 × 50 by default', () => {
+    expect(loadConfig({ ...base })).toMatchObject({ workflowLoops: 2, workflowBatch: 50 });
+    expect(loadConfig({ ...base, GPTO_WORKFLOW_LOOPS: '1', GPTO_WORKFLOW_BATCH: '20' })).toMatchObject({
+      workflowLoops: 1,
+      workflowBatch: 20,
+    });
+    expect(() => loadConfig({ ...base, GPTO_WORKFLOW_BATCH: '0' })).toThrow(
+      /GPTO_WORKFLOW_BATCH must be a whole number between 1 and 1000 \(got "0"\)/,
+    );
+  });
+
   it('names every bad setting in one error', () => {
     let err: unknown;
     try {

@@ -24,7 +24,15 @@ export interface Config {
   mailFrom: string | undefined;
   /** GPTO_STUDY_LANES: stand-alone automatic studies run at once (more queue and share a commit); unset = the cores, at least 2. */
   studyLanes: number | undefined;
+  /** GPTO_WORKFLOW_LOOPS: the workflow's automatic-step loops `gpto start` runs in its process (default 2). */
+  workflowLoops: number;
+  /** GPTO_WORKFLOW_BATCH: ready automatic steps a loop claims and commits together at most (default 50). */
+  workflowBatch: number;
 }
+
+/** `gpto start`'s workflow loops and their batch when GPTO_WORKFLOW_LOOPS / GPTO_WORKFLOW_BATCH are unset. */
+export const WORKFLOW_LOOPS_DEFAULT = 2;
+export const WORKFLOW_BATCH_DEFAULT = 50;
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
@@ -70,6 +78,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl))
     problems.push('GPTO_SMTP_URL must start with smtp:// or smtps://');
   const studyLanes = int(env, 'GPTO_STUDY_LANES', undefined, problems, { what: 'a whole number', max: 256 });
+  const workflowLoops = int(env, 'GPTO_WORKFLOW_LOOPS', WORKFLOW_LOOPS_DEFAULT, problems, {
+    what: 'a whole number',
+    max: 64,
+  });
+  const workflowBatch = int(env, 'GPTO_WORKFLOW_BATCH', WORKFLOW_BATCH_DEFAULT, problems, {
+    what: 'a whole number',
+    max: 1000,
+  });
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -86,6 +102,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl,
     mailFrom: env.GPTO_MAIL_FROM || undefined,
     studyLanes,
+    workflowLoops,
+    workflowBatch,
   };
 }
 
