@@ -1,7 +1,8 @@
-// `npm run bench -- activation [n=10000] [connections=2] [pipeline=4] [--keep]`: N mobile activations through
+// `npm run bench -- activation [n=10000] [connections=2] [pipeline=4] [--keep] [--element-priority rt|none]`: N mobile activations through
 // the workflow and the activation automaton against one real osmo-hlr, beside the raw CTRL client
 // driving the same operations (create, keys, MSISDN) on the same osmo-hlr with the same number of
-// connections and the same operations in flight per connection (pipeline) in the same run; likewise
+// connections and the same operations in flight per connection (pipeline) in the same run — twice,
+// before and after the automaton phase, the baseline being their mean rate; likewise
 // N fixed-line activations against the switch simulator. Target: the automaton's throughput ≥ 85 %
 // of the raw client's. Besides throughput it prints what each activation costs: CPU ms of this
 // process (Node), of PostgreSQL and of the element (osmo-hlr), commits and WAL bytes.
@@ -443,6 +444,7 @@ export async function run(args: string[]): Promise<void> {
     // every run uses fresh numbers and cards (the bench database and HLR live on between runs)
     const seed = Math.floor(Date.now() / 1000) % 10000;
     const rawCards = makeCards(n, seed * 2);
+    const rawCardsAfter = makeCards(n, 20000 + seed * 2);
     const autoCards = makeCards(n, seed * 2 + 1);
     const msisdn = (set: number, i: number) =>
       `2217${set}${String(seed).padStart(4, '0')}${String(i).padStart(5, '0')}`;
@@ -455,29 +457,35 @@ export async function run(args: string[]): Promise<void> {
         SYSTEM,
       );
 
-    // --- mobile, raw client: the same operations, same connections, no database
-    const links = Array.from({ length: conns }, () => new HlrLink({ host: hlr.host }));
-    const rawLat: number[] = [];
+    // --- mobile, raw client: the same operations, same connections, no database. It runs twice,
+    // before and after the automaton phase (fresh cards and numbers each time), and the baseline is
+    // the mean of the two: one raw phase alone moved 1,550–1,950/s from run to run (2026-11-27).
     const hlrPid = () => hlr.pid();
-    const rawCost = await costMeter(rt.db, hlrPid);
-    const t0 = performance.now();
-    // conns × depth activations in flight, `depth` on each connection: what the automaton's pool does
-    await lanes(
-      rawCards.map((c, i) => ({ c, i })),
-      conns * depth,
-      async (lane, { c, i }: { c: TestCard; i: number }) => {
-        const t = performance.now();
-        await hlrOps.activate(directSession(links[lane % conns]!), {
-          imsi: c.imsi,
-          msisdn: msisdn(1, i),
-          keys: c,
-        });
-        rawLat.push(performance.now() - t);
-      },
-    );
-    const rawMs = performance.now() - t0;
-    const rawCosts = await rawCost(n);
-    links.forEach((l) => l.close());
+    const rawLat: number[] = [];
+    const rawMobile = async (cards: TestCard[], set: number) => {
+      const links = Array.from({ length: conns }, () => new HlrLink({ host: hlr.host }));
+      const cost = await costMeter(rt.db, hlrPid);
+      const t0 = performance.now();
+      // conns × depth activations in flight, `depth` on each connection: what the automaton's pool does
+      await lanes(
+        cards.map((c, i) => ({ c, i })),
+        conns * depth,
+        async (lane, { c, i }: { c: TestCard; i: number }) => {
+          const t = performance.now();
+          await hlrOps.activate(directSession(links[lane % conns]!), {
+            imsi: c.imsi,
+            msisdn: msisdn(set, i),
+            keys: c,
+          });
+          rawLat.push(performance.now() - t);
+        },
+      );
+      const ms = performance.now() - t0;
+      const costs = await cost(n);
+      links.forEach((l) => l.close());
+      return { ms, costs };
+    };
+    const rawBefore = await rawMobile(rawCards, 1);
 
     // --- mobile, through the workflow and the automaton
     console.log(`starting ${n} mobile requests (setup, not timed)…`);
@@ -529,6 +537,9 @@ export async function run(args: string[]): Promise<void> {
     const mobileStages = await stages(rt.db, 'BENCH_HLR', since, t1);
     await mobileProfile('mobile workflow + automaton', n);
     await pause();
+    const rawAfter = await rawMobile(rawCardsAfter, 3);
+    const rawMs = (rawBefore.ms + rawAfter.ms) / 2;
+    const rawCosts = rawBefore.costs;
 
     // --- fixed: raw MML client vs the automaton, on the switch simulator
     const fixedRaw = Array.from({ length: n }, (_, i) => ({ dn: dn(1, i), en: `R${seed}-${i}` }));
@@ -602,9 +613,9 @@ export async function run(args: string[]): Promise<void> {
     );
     const rows = [
       {
-        case: 'mobile raw CTRL client',
-        activations: n,
-        seconds: rawMs / 1000,
+        case: 'mobile raw CTRL client (both phases: the baseline)',
+        activations: 2 * n,
+        seconds: (2 * rawMs) / 1000,
         perSecond: (n * 1000) / rawMs,
         ratio: 1,
       },
@@ -637,6 +648,9 @@ export async function run(args: string[]): Promise<void> {
         ratio: null,
       },
     ];
+    console.log(
+      `mobile raw CTRL client: ${round((n * 1000) / rawBefore.ms)}/s before the automaton phase, ${round((n * 1000) / rawAfter.ms)}/s after`,
+    );
     printTable(
       rows,
       `Activation: ${n} activations, ${conns} connection(s) per element, ${depth} in flight per connection; element priority: osmo-hlr ${priority.hlr}, switch-sim ${priority.switchSim}`,
@@ -694,6 +708,8 @@ export async function run(args: string[]): Promise<void> {
       stages: { mobile: mobileStages, fixed: fixedStages },
       mobile: {
         rawPerSecond: round(rows[0]!.perSecond),
+        rawBeforePerSecond: round((n * 1000) / rawBefore.ms),
+        rawAfterPerSecond: round((n * 1000) / rawAfter.ms),
         automatonPerSecond: round(rows[1]!.perSecond),
         ratio: round(rows[1]!.ratio!),
         completed: mobile.completed,
