@@ -13,8 +13,8 @@
 // 0.01–0.02 in the raw phase (2026-11-27) — where an operator's HLR has its own host. `nice` runs them
 // at nice −20, `rt` at real-time round-robin priority 1 (`chrt -r -p 1`); both need root or
 // CAP_SYS_NICE and apply to the raw and the automaton phases alike. Neither is a faithful stand-in:
-// `rt` removes the automaton phase's wait but also slowed the raw client (median 1,540/s against
-// 1,930/s at equal priority), which flatters the ratio; `nice` leaves the raw client as it is and
+// `rt` removes the automaton phase's wait but also slowed the raw client (median 1,619/s against
+// 1,878/s at equal priority or nice −20), which flatters the ratio; `nice` leaves the raw client as it is and
 // removes only part of the wait. The JSON line says which applied and each phase's element run-queue
 // wait per activation (/proc/<pid>/schedstat).
 import { randomBytes } from 'node:crypto';
