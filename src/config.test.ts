@@ -21,6 +21,26 @@ describe('configuration', () => {
     );
   });
 
+  it('with DATABASE_URL, asks for GPTO_SECRET_KEY only where the key is used', () => {
+    // the maintenance repairs and migrate never touch a SIM secret: they run without the key
+    const config = loadConfig({ DATABASE_URL: base.DATABASE_URL });
+    expect(config.databaseUrl).toBe(base.DATABASE_URL);
+    let err: unknown;
+    try {
+      void config.secretKey;
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems).toEqual([
+      'GPTO_SECRET_KEY is required with DATABASE_URL (it seals the SIM secrets)',
+    ]);
+    expect(loadConfig({ ...base }).secretKey.toString('hex')).toBe('ab'.repeat(32));
+    expect(() => loadConfig({ DATABASE_URL: base.DATABASE_URL, GPTO_SECRET_KEY: 'short' })).toThrow(
+      /GPTO_SECRET_KEY must be 32 bytes/,
+    );
+  });
+
   it('names every bad setting in one error', () => {
     let err: unknown;
     try {

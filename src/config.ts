@@ -87,7 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     max: 1000,
   });
   if (problems.length > 0) throw new ConfigError(problems);
-  return {
+  const config: Config = {
     port,
     host: env.HOST || '0.0.0.0',
     dataDir: path.resolve(env.GPTO_DATA_DIR || 'data'),
@@ -97,7 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     currency: env.GPTO_CURRENCY || 'XOF',
     timeZone: env.GPTO_TIME_ZONE || 'Africa/Dakar',
-    secretKey: secretKey ?? Buffer.alloc(32),
+    secretKey: secretKey ?? Buffer.alloc(0),
     collectionAt: collectionAt instanceof Error ? null : collectionAt,
     smtpUrl,
     mailFrom: env.GPTO_MAIL_FROM || undefined,
@@ -105,6 +105,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workflowLoops,
     workflowBatch,
   };
+  if (!secretKey)
+    // Only DATABASE_URL without GPTO_SECRET_KEY gets here. The key is asked for where it is used —
+    // `gpto start`, `gpto worker`, the demo load: at once, when the app is built — so that a
+    // command that touches no SIM secret runs without it, and none ever seals with a made-up key.
+    Object.defineProperty(config, 'secretKey', {
+      enumerable: true,
+      get: () => {
+        throw new ConfigError(['GPTO_SECRET_KEY is required with DATABASE_URL (it seals the SIM secrets)']);
+      },
+    });
+  return config;
 }
 
 /**
@@ -129,10 +140,9 @@ function secretKeyOf(
     if (!key) problems.push('GPTO_SECRET_KEY must be 32 bytes: 64 hex digits or base64');
     return key;
   }
-  if (databaseUrl) {
-    problems.push('GPTO_SECRET_KEY is required with DATABASE_URL (it seals the SIM secrets)');
-    return undefined;
-  }
+  // with DATABASE_URL and no key: not a problem for commands that never touch a SIM secret (the
+  // maintenance repairs, migrate…); the first use of the key refuses (see loadConfig)
+  if (databaseUrl) return undefined;
   const file = path.join(dataDir, 'secret.key');
   if (!existsSync(file)) {
     mkdirSync(dataDir, { recursive: true });

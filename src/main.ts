@@ -22,6 +22,8 @@ function say(line: string): void {
 
 /** `gpto start`: database (embedded unless DATABASE_URL), migrations, first-start demo, HTTP. */
 export async function start(config: Config = loadConfig()): Promise<void> {
+  // the SIM secrets' key, which DATABASE_URL requires: refused now, before the demo load writes anything
+  void config.secretKey;
   say(
     config.databaseUrl
       ? 'gpto: using the PostgreSQL server of DATABASE_URL'

@@ -50,6 +50,7 @@ program
   .option('--batch <n>', 'customers per transaction', positive, 10_000)
   .action(async (opts: { customers: number; batch: number }) => {
     const config = loadConfig();
+    void config.secretKey; // the demo plant seals its SIM cards' keys: refuse before loading anything
     const rt = await openRuntime(config, { poolSize: 2 });
     try {
       await bootstrap(rt.db, config.adminPassword);

@@ -45,6 +45,21 @@ function startGpto(env: NodeJS.ProcessEnv): {
   return { child, output: () => out, ready };
 }
 
+/** Runs a `gpto` command to its end: its exit code and output. */
+function gpto(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    started.push(child);
+    let output = '';
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
 function stopped(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
     if (child.exitCode !== null) return resolve(child.exitCode);
@@ -130,6 +145,23 @@ describe('gpto start with the embedded PostgreSQL', () => {
         GPTO_SECRET_KEY: 'ab'.repeat(32),
         LOG_LEVEL: 'warn',
       };
+      // Without the SIM secrets' key: `gpto start` refuses before it writes anything; the commands
+      // that never touch a SIM secret run.
+      const { GPTO_SECRET_KEY: _key, ...noKey } = env;
+      const refused = await gpto(['start'], { ...noKey, GPTO_SECRET_KEY: '' });
+      expect(refused.code).not.toBe(0);
+      expect(refused.output).toContain('GPTO_SECRET_KEY is required with DATABASE_URL');
+      const db = new pg.Client({ connectionString: url.toString() });
+      await db.connect();
+      try {
+        expect((await db.query(`SELECT to_regclass('setting') AS t`)).rows[0].t).toBeNull();
+      } finally {
+        await db.end();
+      }
+      expect(await gpto(['migrate'], { ...noKey, GPTO_SECRET_KEY: '' })).toMatchObject({ code: 0 });
+      const repair = await gpto(['maintenance', 'refresh-360'], { ...noKey, GPTO_SECRET_KEY: '' });
+      expect(repair.code, repair.output).toBe(0);
+
       const run = startGpto(env);
       await run.ready;
       expect(run.output()).toContain('using the PostgreSQL server of DATABASE_URL');
