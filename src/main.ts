@@ -3,6 +3,7 @@ import { listenForReadyTasks, workLoop, type Wake } from './modules/workflow/ind
 import { startLocalElements } from './modules/activation/index.js';
 import { startBillingJobs } from './modules/billing/collection-schedule.js';
 import { loadAssistanceScenarios } from './modules/assistance/index.js';
+import { prewarmSearch } from './modules/directory/index.js';
 import { TmfHub, tmfApisOf } from './modules/tmf/index.js';
 import { startStockReservationExpiry } from './modules/tmf/stock-tasks.js';
 import { loadConfig, type Config } from './config.js';
@@ -100,6 +101,12 @@ export async function start(config: Config = loadConfig()): Promise<void> {
     (words) => app.http.log.info({ words }, 'directory dictionary read'),
     (err: Error) =>
       app.http.log.error({ err }, 'directory dictionary: first read failed (searches will retry)'),
+  );
+  // The listings and search indexes into PostgreSQL's cache: after a restart on a cold disk the first
+  // enquiries would otherwise read them from the disk page by page.
+  void prewarmSearch(runtime.db).then(
+    (r) => app.http.log.info(r, 'directory search relations prewarmed'),
+    (err: Error) => app.http.log.error({ err }, 'directory prewarm failed (searches are unaffected)'),
   );
 
   say('');

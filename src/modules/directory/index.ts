@@ -27,3 +27,4 @@ export type { Listing } from './listing.service.js';
 export type { SearchItem } from './search.service.js';
 export type { ImportReport } from './import.service.js';
 export type { DirectoryKind } from './directory.tables.js';
+export { prewarmSearch, type PrewarmReport } from './prewarm.js';
