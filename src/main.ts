@@ -105,7 +105,10 @@ export async function start(config: Config = loadConfig()): Promise<void> {
   // The listings and search indexes into PostgreSQL's cache: after a restart on a cold disk the first
   // enquiries would otherwise read them from the disk page by page.
   void prewarmSearch(runtime.db).then(
-    (r) => app.http.log.info(r, 'directory search relations prewarmed'),
+    (r) =>
+      'skipped' in r
+        ? app.http.log.warn(r, 'directory search relations not prewarmed')
+        : app.http.log.info(r, 'directory search relations prewarmed'),
     (err: Error) => app.http.log.error({ err }, 'directory prewarm failed (searches are unaffected)'),
   );
 
