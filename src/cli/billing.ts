@@ -77,6 +77,7 @@ export function registerBillingCommands(program: Command): void {
     .option('--date <iso>', 'run as of this date (default: now)')
     .action(async (opts: { date?: string }) => {
       const config = loadConfig();
+      void config.secretKey; // the whole app is built (its inventory seals SIM keys): refuse before anything
       const rt = await openRuntime(config, { poolSize: 4 });
       try {
         await bootstrap(rt.db, config.adminPassword);
