@@ -87,7 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     max: 1000,
   });
   if (problems.length > 0) throw new ConfigError(problems);
-  const config: Config = {
+  const config: Omit<Config, 'secretKey'> = {
     port,
     host: env.HOST || '0.0.0.0',
     dataDir: path.resolve(env.GPTO_DATA_DIR || 'data'),
@@ -97,7 +97,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     currency: env.GPTO_CURRENCY || 'XOF',
     timeZone: env.GPTO_TIME_ZONE || 'Africa/Dakar',
-    secretKey: secretKey ?? Buffer.alloc(0),
     collectionAt: collectionAt instanceof Error ? null : collectionAt,
     smtpUrl,
     mailFrom: env.GPTO_MAIL_FROM || undefined,
@@ -105,17 +104,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workflowLoops,
     workflowBatch,
   };
-  if (!secretKey)
-    // Only DATABASE_URL without GPTO_SECRET_KEY gets here. The key is asked for where it is used —
-    // `gpto start`, `gpto worker`, the demo load: at once, when the app is built — so that a
-    // command that touches no SIM secret runs without it, and none ever seals with a made-up key.
-    Object.defineProperty(config, 'secretKey', {
-      enumerable: true,
-      get: () => {
-        throw new ConfigError(['GPTO_SECRET_KEY is required with DATABASE_URL (it seals the SIM secrets)']);
-      },
-    });
-  return config;
+  if (secretKey) return { ...config, secretKey };
+  // Only DATABASE_URL without GPTO_SECRET_KEY gets here. The key is asked for where it is used
+  // (requireSecretKey, or the app's build) so that a command that touches no SIM secret runs
+  // without it, and none ever seals with a made-up key.
+  return Object.defineProperty(config, 'secretKey', {
+    enumerable: true,
+    get: () => {
+      throw new ConfigError(['GPTO_SECRET_KEY is required with DATABASE_URL (it seals the SIM secrets)']);
+    },
+  }) as Config;
+}
+
+/**
+ * The SIM secrets' key, or the ConfigError saying it is missing: the commands that will seal or
+ * open SIM secrets (start, worker, demo, billing collect) call it first, before they write anything.
+ */
+export function requireSecretKey(config: Config): Buffer {
+  return config.secretKey;
 }
 
 /**

@@ -6,7 +6,7 @@ import { loadAssistanceScenarios } from './modules/assistance/index.js';
 import { prewarmSearch } from './modules/directory/index.js';
 import { TmfHub, tmfApisOf } from './modules/tmf/index.js';
 import { startStockReservationExpiry } from './modules/tmf/stock-tasks.js';
-import { loadConfig, type Config } from './config.js';
+import { loadConfig, requireSecretKey, type Config } from './config.js';
 import { loadReferenceData, DEMO_PASSWORD_DEFAULT } from './demo/reference-data.js';
 import { generateCustomers } from './demo/generate.js';
 import { generateListings } from './demo/listings.js';
@@ -23,8 +23,7 @@ function say(line: string): void {
 
 /** `gpto start`: database (embedded unless DATABASE_URL), migrations, first-start demo, HTTP. */
 export async function start(config: Config = loadConfig()): Promise<void> {
-  // the SIM secrets' key, which DATABASE_URL requires: refused now, before the demo load writes anything
-  void config.secretKey;
+  requireSecretKey(config); // before the demo load writes anything
   say(
     config.databaseUrl
       ? 'gpto: using the PostgreSQL server of DATABASE_URL'

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { buildApp } from '../app.js';
-import { loadConfig } from '../config.js';
+import { loadConfig, requireSecretKey } from '../config.js';
 import { runBilling } from '../modules/billing/cycle.index.js';
 import { DeliveryService } from '../modules/billing/delivery.service.js';
 import { billContexts, invoiceBatch } from '../modules/billing/invoice-pdf.js';
@@ -77,7 +77,7 @@ export function registerBillingCommands(program: Command): void {
     .option('--date <iso>', 'run as of this date (default: now)')
     .action(async (opts: { date?: string }) => {
       const config = loadConfig();
-      void config.secretKey; // the whole app is built (its inventory seals SIM keys): refuse before anything
+      requireSecretKey(config); // the whole app is built: its inventory seals SIM keys
       const rt = await openRuntime(config, { poolSize: 4 });
       try {
         await bootstrap(rt.db, config.adminPassword);

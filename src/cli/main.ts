@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadConfig, requireSecretKey } from '../config.js';
 import { start } from '../main.js';
 import { openRuntime } from '../platform/runtime.js';
 import { bootstrap } from '../platform/bootstrap.js';
@@ -50,7 +50,7 @@ program
   .option('--batch <n>', 'customers per transaction', positive, 10_000)
   .action(async (opts: { customers: number; batch: number }) => {
     const config = loadConfig();
-    void config.secretKey; // the demo plant seals its SIM cards' keys: refuse before loading anything
+    requireSecretKey(config); // the demo plant seals its SIM cards' keys
     const rt = await openRuntime(config, { poolSize: 2 });
     try {
       await bootstrap(rt.db, config.adminPassword);

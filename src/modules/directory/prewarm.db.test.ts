@@ -51,7 +51,7 @@ describe('directory search prewarm', () => {
         .transaction()
         .execute(async (trx) => {
           await sql`SET LOCAL ROLE ${sql.id(role)}`.execute(trx);
-          skipped = await prewarmSearch(trx as never);
+          skipped = await prewarmSearch(trx);
           throw new Error('rollback');
         })
         .catch(() => undefined);

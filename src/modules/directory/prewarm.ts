@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../../platform/db.js';
+import type { Executor } from '../../platform/db.js';
 
 /**
  * What an enquiry reads: the listings and the indexes the search walks (words, their keys, numbers)
@@ -24,23 +24,20 @@ export type PrewarmReport =
  * start` runs it in the background once listening. Where the extension cannot be had (a server
  * without contrib, a user without the right to create it) it says so and does nothing else.
  */
-export async function prewarmSearch(db: Db): Promise<PrewarmReport> {
+export async function prewarmSearch(db: Executor): Promise<PrewarmReport> {
   const t0 = performance.now();
   try {
     await sql`CREATE EXTENSION IF NOT EXISTS pg_prewarm`.execute(db);
   } catch (err) {
     return { skipped: `pg_prewarm unavailable: ${err instanceof Error ? err.message : String(err)}` };
   }
-  const relations: { name: string; pages: number }[] = [];
-  for (const name of SEARCH_RELATIONS) {
-    // one relation per statement: a missing one (an index a later migration dropped) skips itself only
-    const r = await sql<{ pages: string | null }>`
-      SELECT CASE WHEN to_regclass(${name}) IS NULL THEN NULL ELSE pg_prewarm(to_regclass(${name}))::text END AS pages`.execute(
-      db,
-    );
-    const pages = r.rows[0]?.pages;
-    if (pages != null) relations.push({ name, pages: Number(pages) });
-  }
+  // a relation that is not there (an index a later migration dropped) skips itself only
+  const r = await sql<{ name: string; pages: string }>`
+    SELECT u.name, pg_prewarm(to_regclass(u.name))::text AS pages
+      FROM unnest(${SEARCH_RELATIONS}::text[]) WITH ORDINALITY AS u(name, n)
+     WHERE to_regclass(u.name) IS NOT NULL
+     ORDER BY u.n`.execute(db);
+  const relations = r.rows.map((x) => ({ name: x.name, pages: Number(x.pages) }));
   return {
     relations,
     pages: relations.reduce((n, r) => n + r.pages, 0),
