@@ -137,6 +137,7 @@ async function costMeter(db: Db, elementPid: () => number | null) {
     await sleep(1100); // backends report their commit counts at most once a second
     const s1 = await stats();
     const wal = await sql<{ b: string }>`SELECT pg_wal_lsn_diff(${s1.lsn}, ${s0.lsn})::text AS b`.execute(db);
+    if (process.env.GPTO_BENCH_WAL_LSN === '1') console.log(`wal-range ${s0.lsn} ${s1.lsn}`);
     return {
       nodeCpuMs: round(c.app),
       pgCpuMs: c.postgres === null ? null : round(c.postgres),
@@ -355,6 +356,11 @@ export async function run(args: string[]): Promise<void> {
     pgPort: Number(process.env.GPTO_BENCH_PG_PORT ?? 54383),
     poolSize: 16,
   });
+  if (process.env.GPTO_BENCH_WAL_LSN === '1') {
+    // diagnosis: keep the phases' WAL for pg_waldump --stats over the printed ranges
+    await sql`ALTER SYSTEM SET wal_keep_size = '8GB'`.execute(rt.db);
+    await sql`SELECT pg_reload_conf()`.execute(rt.db);
+  }
   const hlr = await startOsmoHlr();
   const sim = await startSwitchSim();
   const simPort = sim.port;

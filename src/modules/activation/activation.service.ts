@@ -272,7 +272,8 @@ export class ActivationService {
     const counts = await this.db
       .selectFrom('act_order')
       .select(['element_code', 'status', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('status', 'in', ['pending', 'running'])
+      // the open orders: the queue index's predicate (migration 0780), not a scan of every order
+      .where('finished_at', 'is', null)
       .groupBy(['element_code', 'status'])
       .execute();
     const health = new Map(this.manager.health().map((h) => [h.code, h]));
@@ -539,7 +540,11 @@ export class ActivationService {
     const after = decodeNumericCursor(page.cursor);
     let q = this.db.selectFrom('act_command').selectAll();
     if ('lineId' in f) q = q.where('line_id', '=', f.lineId);
-    else if ('instanceId' in f) q = q.where('instance_id', '=', f.instanceId);
+    // a request's commands are its orders' (migration 0780: no index of its own on instance_id)
+    else if ('instanceId' in f)
+      q = q.where('order_id', 'in', (eb) =>
+        eb.selectFrom('act_order').select('id').where('instance_id', '=', f.instanceId),
+      );
     else if ('element' in f) q = q.where('element_code', '=', f.element);
     else q = q.where('order_id', '=', f.orderId);
     if (after !== undefined) q = q.where('id', '<', after);

@@ -86,6 +86,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * The claim: up to `limit` ready orders — pending, or running with a lapsed lease (an automaton
  * died) — whose line has no older order unfinished, marked running for `by` until `lease`.
  *
+ * `finished_at IS NULL` is the queue index's predicate (migration 0780): the open orders.
+ *
  * The probe for an older unfinished order of the line is written so that its plan does not depend
  * on the statistics (migration 0421): `NOT IN` the finished states matches no partial index's
  * predicate, so only the line index (line_id, id) serves it with both columns as index conditions,
@@ -99,7 +101,7 @@ export function claimStatement(by: string, now: Date, lease: Date, limit: number
            attempts = o.attempts + 1, started_at = coalesce(o.started_at, ${now})
      WHERE o.id IN (
        SELECT q.id FROM act_order q
-        WHERE q.status IN ('pending', 'running')
+        WHERE q.finished_at IS NULL
           AND ((q.status = 'pending' AND q.available_at <= ${now}) OR (q.status = 'running' AND q.lease_until < ${now}))
           AND NOT EXISTS (SELECT 1 FROM act_order p
                            WHERE p.line_id = q.line_id AND p.id < q.id
