@@ -235,6 +235,53 @@ describe.skipIf(!availability.run)(
       expect(errorsOf(supervisor)).toEqual([]);
     }, 120_000);
 
+    it("a customer's 360° lists their complaints of every status; the complaints screen follows them up for that customer", async () => {
+      const agent = await s.t.login('care');
+      const numbersOf = async (customerId: number) =>
+        (
+          (await s.t.call('GET', `/api/v1/complaints?customer=${customerId}`, agent)).json() as {
+            items: { number: string; status: string }[];
+          }
+        ).items;
+      // b's complaint (rejected), then a second one for b, still open
+      const opened = await s.t.call('POST', '/api/v1/complaints', agent, {
+        line: b.number,
+        category: 'service',
+        subject: 'Grésillements sur la ligne',
+      });
+      expect(opened.statusCode, opened.body).toBe(201);
+      const ofB = await numbersOf(b.customerId);
+      const ofA = await numbersOf(a.customerId);
+      expect(ofB.map((c) => c.status).sort()).toEqual(['open', 'rejected']);
+      expect(ofA.length).toBeGreaterThan(0);
+
+      await care.goto(`${s.base}/customers/${b.customerCode}`);
+      await care.getByTestId('tab-complaints').click();
+      const table = care.getByTestId('complaints');
+      for (const c of ofB) await table.getByText(c.number).waitFor();
+      await expect(table.getByRole('row').count()).resolves.toBe(ofB.length + 1);
+      for (const c of ofA) await expect(table.getByText(c.number).count()).resolves.toBe(0);
+      await shot(care, '55-customer-complaints');
+
+      // the follow-up screen, filtered on b: every status, b's only; the filter can be taken off
+      await care.getByText('Les suivre dans l’écran des réclamations').click();
+      await care
+        .getByTestId('complaint-customer-filter')
+        .getByText(b.customerCode, { exact: false })
+        .waitFor();
+      const list = care.getByTestId('complaints');
+      for (const c of ofB) await list.getByText(c.number).waitFor();
+      await expect(list.getByRole('row').count()).resolves.toBe(ofB.length + 1);
+      await care.getByTestId('complaint-customer-filter').getByRole('button').click();
+      await care.getByTestId('complaint-customer-filter').waitFor({ state: 'detached' });
+      // back to the follow-up of open complaints, every customer's
+      const open = care.getByTestId('complaints');
+      await open.getByText(ofB.find((c) => c.status === 'open')!.number).waitFor();
+      for (const c of ofB.filter((x) => x.status !== 'open'))
+        await expect(open.getByText(c.number).count()).resolves.toBe(0);
+      expect(errorsOf(care)).toEqual([]);
+    }, 120_000);
+
     it('an incident declared on a concentration point shows its lines and, once repaired, what it closed and served', async () => {
       const network = await newPage(s);
       await login(network, s.base, 'network', DEMO_PASSWORD);

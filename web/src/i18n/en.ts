@@ -136,6 +136,7 @@ export const en: Messages = {
       requests: 'Requests',
       timeline: 'Timeline',
       accounts: 'Accounts',
+      complaints: 'Complaints',
     },
   },
   categoryKinds: {

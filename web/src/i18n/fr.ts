@@ -134,6 +134,7 @@ export const fr = {
       requests: 'Demandes',
       timeline: 'Historique',
       accounts: 'Comptes',
+      complaints: 'Réclamations',
     },
   },
   categoryKinds: {

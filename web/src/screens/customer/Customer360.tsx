@@ -36,6 +36,7 @@ import { CustomerRequests } from '../backoffice/RequestPage';
 import { UsersPanel } from './UsersPanel';
 import { NewRequest } from './NewRequest';
 import { OpenComplaint } from '../assistance/OpenComplaint';
+import { CustomerComplaints } from '../assistance/Complaints';
 
 export function useCustomer360(code: string) {
   return useQuery({
@@ -209,6 +210,11 @@ export function Customer360({ code }: { code: string }) {
                   </Tabs.Tab>
                 )}
                 {can('request:read') && <Tabs.Tab value="requests">{t('customer.tabs.requests')}</Tabs.Tab>}
+                {can('fault:read') && (
+                  <Tabs.Tab value="complaints" data-testid="tab-complaints">
+                    {t('customer.tabs.complaints')}
+                  </Tabs.Tab>
+                )}
                 <Tabs.Tab value="timeline">{t('customer.tabs.timeline')}</Tabs.Tab>
               </Tabs.List>
               <Tabs.Panel value="subscriptions" pt="sm">
@@ -231,6 +237,11 @@ export function Customer360({ code }: { code: string }) {
               <Tabs.Panel value="requests" pt="sm">
                 <CustomerRequests code={v.customer.code} />
               </Tabs.Panel>
+              {can('fault:read') && (
+                <Tabs.Panel value="complaints" pt="sm">
+                  <CustomerComplaints customerId={v.customer.id} />
+                </Tabs.Panel>
+              )}
               <Tabs.Panel value="timeline" pt="sm">
                 <Timeline code={v.customer.code} />
               </Tabs.Panel>
