@@ -259,6 +259,47 @@ describe.skipIf(suite.skip)(suite.name, () => {
     }
   });
 
+  it('stopping while the element is down returns at once; its orders stay running, taken over when it is back', async () => {
+    const a = t.app.activation;
+    await a.service.loadElements();
+    a.automaton.start();
+    let stopped = false;
+    try {
+      await hlr.stop();
+      const order = await a.service.order(
+        {
+          operation: 'mobile.activate',
+          lineId: '221770001010',
+          params: { iccid: card(9).iccid, msisdn: '221770001010' },
+        },
+        SYSTEM,
+      );
+      await waitFor(
+        'the circuit to open',
+        async () => a.manager.health().find((h) => h.code === 'HLR1')?.circuit === 'open',
+      );
+      // before: stop() waited for the element to come back (a shutdown hung while it was down)
+      const t0 = Date.now();
+      await a.automaton.stop();
+      stopped = true;
+      expect(Date.now() - t0).toBeLessThan(5000);
+      const left = await a.service.get(order.id);
+      expect(left.status).toBe('running');
+      expect(left.attempts).toBe(1);
+      // back: once the lease lapses, an automaton takes it over and carries it out
+      await hlr.start();
+      await t.tdb.db
+        .updateTable('act_order')
+        .set({ lease_until: new Date(Date.now() - 1000) })
+        .where('id', '=', order.id)
+        .execute();
+      await a.automaton.drain();
+      expect((await a.service.get(order.id)).status).toBe('done');
+    } finally {
+      if (!stopped) await a.automaton.stop();
+    }
+  });
+
   it('crash mid-command: an order left running by a dead automaton is re-run when its lease lapses, without harm', async () => {
     const c = card(5);
     const o = await t.app.activation.service.order(

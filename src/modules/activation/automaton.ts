@@ -176,6 +176,7 @@ export class Automaton {
   start(): void {
     if (this.loop) return;
     this.stopping = false;
+    this.manager.resumeWaiting();
     this.loop = this.run();
   }
 
@@ -189,6 +190,8 @@ export class Automaton {
     this.wake?.();
     await this.loop;
     this.loop = null;
+    // orders waiting for an unreachable element would hold the stop until it comes back
+    this.manager.abandonWaiting();
     await Promise.allSettled([...this.inFlight.values()]);
     await this.flushCompletions();
   }
@@ -578,6 +581,7 @@ export class Automaton {
   /** Runs rounds until no order is ready, none is executing and no outcome is unrecorded (tests, bench). */
   async drain(maxMs = 60_000): Promise<void> {
     const t0 = Date.now();
+    this.manager.resumeWaiting();
     for (;;) {
       await this.dueReverts();
       const n = await this.claimAndDispatch();

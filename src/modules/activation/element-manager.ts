@@ -131,6 +131,8 @@ class Element {
   waiting = 0;
   private probing = false;
   closed = false;
+  /** Its owner is stopping: operations no longer wait for the element to come back. */
+  abandoning = false;
 
   /** Links with at least one operation on them. */
   get busy(): number {
@@ -208,6 +210,7 @@ class Element {
   async whenClosed(): Promise<void> {
     if (this.closed) throw new ShutdownError();
     if (this.circuit === 'closed') return;
+    if (this.abandoning) throw new ShutdownError();
     this.waiting++;
     try {
       await new Promise<void>((resolve, reject) => this.circuitWaiters.push({ resolve, reject }));
@@ -255,6 +258,12 @@ class Element {
       }
     }
     this.probing = false;
+  }
+
+  /** Operations waiting for the element to come back give up (ShutdownError); `on = false` undoes it. */
+  abandon(on: boolean): void {
+    this.abandoning = on;
+    if (on) for (const w of this.circuitWaiters.splice(0)) w.reject(new ShutdownError());
   }
 
   shutdown(): void {
@@ -397,6 +406,20 @@ export class ElementManager {
         }
       },
     };
+  }
+
+  /**
+   * The automaton is stopping: operations waiting behind an open circuit give up with a
+   * ShutdownError (their orders keep their lease and are taken over later) instead of holding the
+   * stop until the element comes back. Operations on reachable elements run to their end.
+   */
+  abandonWaiting(): void {
+    for (const el of this.elements.values()) el.abandon(true);
+  }
+
+  /** Operations wait for unreachable elements again (the automaton started). */
+  resumeWaiting(): void {
+    for (const el of this.elements.values()) el.abandon(false);
   }
 
   health(): ElementHealth[] {
