@@ -282,6 +282,16 @@ describe.skipIf(!availability.run)(
       expect(errorsOf(care)).toEqual([]);
     }, 120_000);
 
+    it("the line view leads to the line's activation orders", async () => {
+      await care.goto(`${s.base}/lines/${a.number}`);
+      await care.getByTestId('line-activation').click();
+      await care.waitForURL(new RegExp(`/activation\\?line=${a.number}$`));
+      await expect(care.getByLabel('Ligne').inputValue()).resolves.toBe(a.number);
+      // every status of the line's orders, not the refused ones only
+      await expect(care.getByTestId('order-filters').getByLabel(/^État/).inputValue()).resolves.toBe('');
+      expect(errorsOf(care)).toEqual([]);
+    }, 60_000);
+
     it('an incident declared on a concentration point shows its lines and, once repaired, what it closed and served', async () => {
       const network = await newPage(s);
       await login(network, s.base, 'network', DEMO_PASSWORD);

@@ -65,6 +65,7 @@ function Shell() {
   const back: NavItem[] = [
     { path: '/baskets', label: t('nav.baskets'), right: 'task:work' },
     { path: '/inventory', label: t('nav.inventory'), right: 'inventory:read' },
+    { path: '/activation', label: t('activation.nav'), right: 'activation:read' },
     { path: '/incidents', label: t('care.nav.incidents'), right: 'fault:read' },
     { path: '/work-orders', label: t('care.nav.workOrders'), right: 'fault:read' },
     {

@@ -27,6 +27,7 @@ import { Rebates } from './screens/assistance/Rebates';
 import { WorkOrderPage } from './screens/assistance/WorkOrderPage';
 import { WorkOrders } from './screens/assistance/WorkOrders';
 import { Imports } from './screens/jobs/Imports';
+import { Activation } from './screens/activation/Activation';
 
 interface Route {
   pattern: string;
@@ -76,6 +77,7 @@ const ROUTES: Route[] = [
     right: 'fault:read',
     render: (p) => <WorkOrderPage key={p.ref} refCode={p.ref ?? ''} />,
   },
+  { pattern: '/activation', right: 'activation:read', render: () => <Activation /> },
   { pattern: '/inventory', right: 'inventory:read', render: () => <Inventory /> },
   // The screen shows only the jobs the user's rights allow (inventory, directory imports, editions).
   { pattern: '/imports', right: '', render: () => <Imports /> },

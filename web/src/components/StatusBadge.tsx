@@ -18,6 +18,8 @@ const COLORS: Record<string, string> = {
   claimed: 'blue',
   held: 'orange',
   failed: 'red',
+  refused: 'red',
+  running: 'indigo',
   cancelled: 'gray',
   rejected: 'red',
   resolved: 'teal',

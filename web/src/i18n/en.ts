@@ -7,12 +7,14 @@ import { enJobs } from './en.jobs';
 import { enWizard } from './en.wizard';
 import { enScenarios } from './en.scenarios';
 import { enCare, enCareEvents, enCareStatus } from './en.care';
+import { enActivation, enActivationStatus } from './en.activation';
 
 export const en: Messages = {
   ...enAccounts,
   ...enBackOffice,
   ...enScenarios,
   ...enCare,
+  ...enActivation,
   ...enFaults,
   ...enJobs,
   ...enWizard,
@@ -148,6 +150,7 @@ export const en: Messages = {
   },
   status: {
     ...enCareStatus,
+    ...enActivationStatus,
     in_stock: 'In stock',
     allocated: 'In a shop',
     waiting: 'Waiting',

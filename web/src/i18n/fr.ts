@@ -5,12 +5,14 @@ import { frJobs } from './fr.jobs';
 import { frWizard } from './fr.wizard';
 import { frScenarios } from './fr.scenarios';
 import { frCare, frCareEvents, frCareStatus } from './fr.care';
+import { frActivation, frActivationStatus } from './fr.activation';
 
 export const fr = {
   ...frAccounts,
   ...frBackOffice,
   ...frScenarios,
   ...frCare,
+  ...frActivation,
   ...frFaults,
   ...frJobs,
   ...frWizard,
@@ -146,6 +148,7 @@ export const fr = {
   },
   status: {
     ...frCareStatus,
+    ...frActivationStatus,
     in_stock: 'En stock',
     allocated: 'En agence',
     waiting: 'En attente',

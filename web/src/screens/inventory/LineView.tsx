@@ -147,6 +147,17 @@ export function LineView({ number }: { number: string }) {
                   {t('complaint.open')}
                 </Button>
               )}
+              {can('activation:read') && (
+                <Button
+                  size="xs"
+                  variant="subtle"
+                  ml={(can('fault:write') && !l.ceasedAt) || can('complaint:write') ? undefined : 'auto'}
+                  onClick={() => navigate(`/activation?line=${encodeURIComponent(l.directoryNumber)}`)}
+                  data-testid="line-activation"
+                >
+                  {t('activation.lineJournal')}
+                </Button>
+              )}
             </Group>
             {live.data && (
               <Group gap="xs" data-testid="live-status">

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { SYSTEM } from '../../src/platform/events.js';
+import { SwitchSimulator } from '../../src/modules/activation/index.js';
+import { DEMO_PASSWORD } from '../app.js';
+import {
+  browserAvailability,
+  choose,
+  errorsOf,
+  login,
+  newPage,
+  overflow,
+  shot,
+  startSession,
+  type Session,
+} from './browser.js';
+
+const availability = browserAvailability();
+if (!availability.run) process.stderr.write(`\n${availability.reason}\n`);
+
+describe.skipIf(!availability.run)(
+  `automatic activation in the browser: elements, refused orders, the journal, replay${availability.run ? '' : ` — ${availability.reason}`}`,
+  () => {
+    let s: Session;
+    let sim: SwitchSimulator;
+    let switching: Page;
+    beforeAll(async () => {
+      s = await startSession();
+      sim = new SwitchSimulator({ name: 'SWA' });
+      const port = await sim.start();
+      await s.t.app.activation.service.upsertElement(
+        {
+          code: 'SWA',
+          kind: 'mml_switch',
+          name: 'Central Plateau',
+          host: '127.0.0.1',
+          port,
+          username: 'gpto',
+          password: 'gpto',
+          isDefault: true,
+        },
+        SYSTEM,
+      );
+      switching = await newPage(s);
+      await login(switching, s.base, 'switching', DEMO_PASSWORD);
+    }, 240_000);
+    afterAll(async () => {
+      await s?.t.app.activation.stop().catch(() => undefined);
+      await sim?.stop();
+      await s?.close();
+    });
+
+    it('the switching service sees the element at work, finds the refused order with the switch’s message, and replays it once the line is there', async () => {
+      const s1 = s.t.app.activation.service;
+      // a line set up, then services asked on a number the switch does not have: refused (DNUNK)
+      await s1.order(
+        { operation: 'fixed.activate', lineId: '338260001', params: { dn: '338260001', en: '04-01-001' } },
+        SYSTEM,
+      );
+      const refused = await s1.order(
+        { operation: 'fixed.services', lineId: '338260002', params: { dn: '338260002', add: ['CW'] } },
+        SYSTEM,
+      );
+      await s.t.app.activation.automaton.drain();
+      expect((await s1.get(refused.id)).status).toBe('refused');
+
+      await switching.goto(`${s.base}/activation`);
+      const card = switching.getByTestId('element-SWA');
+      await card.getByTestId('circuit').getByText('En service').waitFor();
+      await card.getByText('Central Plateau', { exact: false }).waitFor();
+      const sent = Number((await card.getByTestId('commands-sent').innerText()).replace(/\D/g, ''));
+      expect(sent).toBeGreaterThanOrEqual(2);
+      // the first look: what the elements refused — this order only
+      const orders = switching.getByTestId('orders');
+      const row = orders.getByRole('row', { name: new RegExp(`^${refused.id}\\b`) });
+      await row.getByRole('cell', { name: '338260002', exact: true }).waitFor();
+      await expect(orders.getByText('338260001').count()).resolves.toBe(0);
+      await row.click();
+      const detail = switching.getByTestId('order-detail');
+      await detail
+        .getByTestId('order-error')
+        .getByText(/DNUNK|no line/)
+        .waitFor();
+      const journal = detail.getByTestId('order-journal');
+      await journal.getByText('Refusée').waitFor();
+      await journal
+        .getByText(/338260002/)
+        .first()
+        .waitFor();
+      await detail.getByTestId('replay-order').waitFor();
+      await switching.waitForTimeout(400); // the drawer's opening transition
+      await shot(switching, '70-activation-refused-order');
+      expect(await overflow(switching)).toEqual([]);
+
+      // put right on the network (the line now exists), then replayed from the screen
+      await s1.order(
+        { operation: 'fixed.activate', lineId: '338260002', params: { dn: '338260002', en: '04-01-002' } },
+        SYSTEM,
+      );
+      await s.t.app.activation.automaton.drain();
+      await detail.getByTestId('replay-order').click();
+      const notice = switching.getByText(new RegExp(`Ordre ${refused.id} rejoué : nouvel ordre \\d+`));
+      await notice.waitFor();
+      const next = Number(/nouvel ordre (\d+)/.exec(await notice.innerText())?.[1]);
+      expect((await s1.get(next)).replayOf).toBe(refused.id);
+      await s.t.app.activation.automaton.drain();
+      // the drawer follows the new order, which the switch carried out
+      await switching.getByRole('dialog').getByText(`Ordre ${next}`, { exact: true }).waitFor();
+      const replayed = switching.getByTestId('order-detail');
+      await replayed.getByText('Rejoue l’ordre').waitFor();
+      await replayed.getByText('Fait').waitFor({ timeout: 10_000 });
+      expect(sim.lines.get('338260002')?.services).toContain('CW');
+      await switching.keyboard.press('Escape');
+
+      // one line's orders, every status (the line view links here: care.test.ts)
+      await switching.goto(`${s.base}/activation?line=338260002`);
+      const ofLine = switching.getByTestId('orders');
+      await expect.poll(async () => ofLine.getByRole('row').count(), { timeout: 10_000 }).toBe(1 + 3); // the refused order, the set-up, the replay
+      await choose(switching, /^État/, 'Fait');
+      await expect.poll(async () => ofLine.getByRole('row').count(), { timeout: 10_000 }).toBe(1 + 2);
+      expect(errorsOf(switching)).toEqual([]);
+    }, 120_000);
+
+    it('an unreachable element is shown as such, its orders waiting', async () => {
+      await sim.stop();
+      const s1 = s.t.app.activation.service;
+      const waiting = await s1.order(
+        { operation: 'fixed.activate', lineId: '338260003', params: { dn: '338260003', en: '04-01-003' } },
+        SYSTEM,
+      );
+      s.t.app.activation.automaton.start();
+      await switching.goto(`${s.base}/activation`);
+      const card = switching.getByTestId('element-SWA');
+      await card.getByTestId('circuit').getByText('Injoignable').waitFor({ timeout: 20_000 });
+      await card.getByText(/les ordres attendent son retour/).waitFor();
+      await expect((await s1.get(waiting.id)).status).toBe('running');
+      await shot(switching, '71-activation-element-down');
+      await s.t.app.activation.automaton.stop();
+      expect(errorsOf(switching)).toEqual([]);
+    }, 60_000);
+  },
+);

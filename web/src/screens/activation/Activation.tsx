@@ -1,0 +1,417 @@
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  Code,
+  Drawer,
+  Group,
+  Paper,
+  Select,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
+import { notifications } from '@mantine/notifications';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Pager, useCursor } from '../../components/Pager';
+import { Empty, QueryState } from '../../components/States';
+import { StatusBadge } from '../../components/StatusBadge';
+import { get, post, qs } from '../../lib/api';
+import { useCan } from '../../lib/auth';
+import { dateTime } from '../../lib/format';
+import { useErrorText } from '../../lib/form';
+import { navigate, useLocation } from '../../lib/router';
+import type { Page } from '../../lib/types';
+import { ORDER_STATUSES, type ActivationOrder, type Command, type NetworkElement } from './activation';
+
+/**
+ * The switching service's screen: the network elements' health and queues (refreshed every few
+ * seconds), the activation orders — the refused ones first, to be put right and replayed — and each
+ * order's command journal. `?line=<number>` lists one line's orders (linked from the line view).
+ */
+export function Activation() {
+  const { t } = useTranslation();
+  const { query } = useLocation();
+  const lineParam = query.get('line') ?? '';
+  const elements = useQuery({
+    queryKey: ['activation-elements'],
+    queryFn: () => get<NetworkElement[]>('/api/v1/activation/elements'),
+    refetchInterval: 5000,
+  });
+  return (
+    <>
+      <Title order={3} mb="sm">
+        {t('activation.title')}
+      </Title>
+      <Title order={5} mb="xs">
+        {t('activation.elements')}
+      </Title>
+      <QueryState query={elements}>
+        {(list) =>
+          list.length === 0 ? (
+            <Empty>{t('activation.noElement')}</Empty>
+          ) : (
+            <SimpleGrid cols={{ base: 1, md: 2, xl: 3 }} mb="lg" data-testid="elements">
+              {list.map((e) => (
+                <ElementCard key={e.code} e={e} />
+              ))}
+            </SimpleGrid>
+          )
+        }
+      </QueryState>
+      <Orders key={lineParam} initialLine={lineParam} elements={elements.data?.map((e) => e.code) ?? []} />
+    </>
+  );
+}
+
+function Stat({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <Group justify="space-between" gap="xs" wrap="nowrap">
+      <Text size="sm" c="dimmed">
+        {label}
+      </Text>
+      <Text size="sm" ta="right">
+        {children}
+      </Text>
+    </Group>
+  );
+}
+
+function ElementCard({ e }: { e: NetworkElement }) {
+  const { t } = useTranslation();
+  const h = e.health;
+  return (
+    <Paper withBorder p="sm" data-testid={`element-${e.code}`}>
+      <Group justify="space-between" mb={4} wrap="nowrap">
+        <div>
+          <Text fw={600} ff="monospace">
+            {e.code}
+          </Text>
+          <Text size="xs" c="dimmed">
+            {e.name} · {t(`activation.kinds.${e.kind}`)}
+            {e.isDefault ? ` · ${t('activation.byDefault')}` : ''} · {e.host}:{e.port}
+          </Text>
+        </div>
+        {!e.enabled ? (
+          <Badge color="gray" variant="light">
+            {t('activation.disabled')}
+          </Badge>
+        ) : h ? (
+          <Badge color={h.circuit === 'closed' ? 'green' : 'red'} variant="filled" data-testid="circuit">
+            {t(`activation.circuit.${h.circuit}`)}
+          </Badge>
+        ) : (
+          <Badge color="gray" variant="light">
+            {t('activation.notLoaded')}
+          </Badge>
+        )}
+      </Group>
+      {h?.circuit === 'open' && (
+        <Alert color="red" p="xs" mb="xs">
+          <Text size="sm">{t('activation.openSince', { at: dateTime(h.openedAt) })}</Text>
+        </Alert>
+      )}
+      <Stack gap={2}>
+        <Stat label={t('activation.openOrders')}>
+          <span data-testid="open-orders">
+            {e.queue.pending ?? 0} / {e.queue.running ?? 0}
+          </span>
+        </Stat>
+        {h && (
+          <>
+            <Stat label={t('activation.connections')}>
+              {t('activation.connectionsValue', {
+                busy: h.busyConnections,
+                open: h.connections,
+                pool: e.poolSize,
+              })}
+            </Stat>
+            <Stat label={`${t('activation.inFlight')} · ${t('activation.queued')}`}>
+              {h.inFlight} · {h.queued}
+              {h.waiting > 0 ? ` · ${t('activation.waiting')} ${h.waiting}` : ''}
+            </Stat>
+            <Stat label={t('activation.commands')}>
+              <span data-testid="commands-sent">{h.commandsSent.toLocaleString()}</span>
+            </Stat>
+            <Stat label={`${t('activation.refusals')} · ${t('activation.transportErrors')}`}>
+              <Text span size="sm" c={h.refusals > 0 ? 'orange' : undefined}>
+                {h.refusals}
+              </Text>{' '}
+              ·{' '}
+              <Text span size="sm" c={h.transportErrors > 0 ? 'red' : undefined}>
+                {h.transportErrors}
+              </Text>
+            </Stat>
+            <Stat label={t('activation.latency')}>
+              {h.meanLatencyMs === null ? '—' : `${h.meanLatencyMs.toLocaleString()} ms`}
+            </Stat>
+          </>
+        )}
+        <Stat label={t('activation.throttle')}>
+          {e.ratePerSecond > 0
+            ? t('activation.perSecond', { n: e.ratePerSecond })
+            : t('activation.unlimited')}
+        </Stat>
+        {h?.lastError && (
+          <Text size="xs" c="red" lineClamp={2} title={h.lastError}>
+            {t('activation.lastError')} : {h.lastError}
+          </Text>
+        )}
+      </Stack>
+    </Paper>
+  );
+}
+
+function Orders({ initialLine, elements }: { initialLine: string; elements: string[] }) {
+  const { t } = useTranslation();
+  // the switching service's first look: what the elements refused; a line's orders: all of them
+  const [status, setStatus] = useState<string | null>(initialLine ? null : 'refused');
+  const [element, setElement] = useState<string | null>(null);
+  const [line, setLine] = useState(initialLine);
+  const [l] = useDebouncedValue(line.replace(/[\s.+-]/g, ''), 300);
+  const [open, setOpen] = useState<number | null>(null);
+  const pager = useCursor();
+  const { reset } = pager;
+  useEffect(() => reset(), [status, element, l, reset]);
+  const q = useQuery({
+    queryKey: ['activation-orders', status, element, l, pager.cursor],
+    queryFn: () =>
+      get<Page<ActivationOrder>>(
+        `/api/v1/activation/orders${qs({ status, element, lineId: l || undefined, limit: 25, cursor: pager.cursor })}`,
+      ),
+    placeholderData: keepPreviousData,
+    refetchInterval: 10_000,
+  });
+  return (
+    <>
+      <Title order={5} mb="xs">
+        {t('activation.orders')}
+      </Title>
+      <Group mb="sm" align="flex-end" data-testid="order-filters">
+        <Select
+          label={t('activation.status')}
+          w={160}
+          clearable
+          placeholder={t('activation.all')}
+          value={status}
+          onChange={setStatus}
+          data={ORDER_STATUSES.map((s) => ({ value: s, label: t(`status.${s}`, { defaultValue: s }) }))}
+        />
+        <Select
+          label={t('activation.element')}
+          w={180}
+          clearable
+          placeholder={t('activation.all')}
+          value={element}
+          onChange={setElement}
+          data={elements}
+        />
+        <TextInput
+          label={t('activation.line')}
+          w={180}
+          value={line}
+          onChange={(e) => setLine(e.currentTarget.value)}
+        />
+      </Group>
+      <QueryState query={q}>
+        {(page) =>
+          page.items.length === 0 ? (
+            <Empty>{t('activation.noOrder')}</Empty>
+          ) : (
+            <>
+              <Paper withBorder style={{ overflowX: 'auto' }}>
+                <Table striped highlightOnHover data-testid="orders">
+                  <Table.Thead>
+                    <Table.Tr>
+                      <Table.Th>N°</Table.Th>
+                      <Table.Th>{t('activation.operation')}</Table.Th>
+                      <Table.Th>{t('activation.line')}</Table.Th>
+                      <Table.Th>{t('activation.element')}</Table.Th>
+                      <Table.Th>{t('activation.status')}</Table.Th>
+                      <Table.Th>{t('activation.attempts')}</Table.Th>
+                      <Table.Th>{t('activation.error')}</Table.Th>
+                      <Table.Th>{t('activation.createdAt')}</Table.Th>
+                    </Table.Tr>
+                  </Table.Thead>
+                  <Table.Tbody>
+                    {page.items.map((o) => (
+                      <Table.Tr key={o.id} onClick={() => setOpen(o.id)} style={{ cursor: 'pointer' }}>
+                        <Table.Td ff="monospace">{o.id}</Table.Td>
+                        <Table.Td>
+                          {t(`activation.operations.${o.operation}`, { defaultValue: o.operation })}
+                        </Table.Td>
+                        <Table.Td ff="monospace">{o.lineId}</Table.Td>
+                        <Table.Td ff="monospace">{o.element}</Table.Td>
+                        <Table.Td>
+                          <StatusBadge status={o.status} />
+                        </Table.Td>
+                        <Table.Td>{o.attempts}</Table.Td>
+                        <Table.Td>
+                          <Text size="sm" lineClamp={1} title={o.error ?? undefined}>
+                            {o.error ?? ''}
+                          </Text>
+                        </Table.Td>
+                        <Table.Td>{dateTime(o.createdAt)}</Table.Td>
+                      </Table.Tr>
+                    ))}
+                  </Table.Tbody>
+                </Table>
+              </Paper>
+              <Pager pager={pager} nextCursor={page.nextCursor} />
+            </>
+          )
+        }
+      </QueryState>
+      <Drawer
+        opened={open !== null}
+        onClose={() => setOpen(null)}
+        position="right"
+        size="xl"
+        title={open !== null ? t('activation.order', { id: open }) : ''}
+      >
+        {open !== null && <OrderDetail id={open} onReplayed={setOpen} />}
+      </Drawer>
+    </>
+  );
+}
+
+function OrderDetail({ id, onReplayed }: { id: number; onReplayed: (next: number) => void }) {
+  const { t } = useTranslation();
+  const can = useCan();
+  const errorText = useErrorText();
+  const client = useQueryClient();
+  const [replayError, setReplayError] = useState<string | null>(null);
+  const q = useQuery({
+    queryKey: ['activation-order', id],
+    queryFn: () => get<ActivationOrder & { commands: Command[] }>(`/api/v1/activation/orders/${id}`),
+    refetchInterval: (x) =>
+      x.state.data && (x.state.data.status === 'pending' || x.state.data.status === 'running') ? 1000 : false,
+  });
+  const replay = useMutation({
+    mutationFn: () => post<ActivationOrder>(`/api/v1/activation/orders/${id}/replay`, {}),
+    onSuccess: (next) => {
+      setReplayError(null);
+      notifications.show({ color: 'green', message: t('activation.replayed', { id, next: next.id }) });
+      void client.invalidateQueries({ queryKey: ['activation-orders'] });
+      onReplayed(next.id);
+    },
+    onError: (e) => setReplayError(errorText(e)),
+  });
+  return (
+    <QueryState query={q}>
+      {(o) => (
+        <Stack gap="sm" data-testid="order-detail">
+          <Group justify="space-between">
+            <Text fw={600}>{t(`activation.operations.${o.operation}`, { defaultValue: o.operation })}</Text>
+            <StatusBadge status={o.status} />
+          </Group>
+          <SimpleGrid cols={2} spacing="xs">
+            <Stat label={t('activation.line')}>
+              <Anchor size="sm" onClick={() => navigate(`/lines/${o.lineId}`)}>
+                {o.lineId}
+              </Anchor>
+            </Stat>
+            <Stat label={t('activation.element')}>{o.element}</Stat>
+            <Stat label={t('activation.attempts')}>{o.attempts}</Stat>
+            <Stat label={t('activation.createdBy')}>{o.createdBy}</Stat>
+            <Stat label={t('activation.createdAt')}>{dateTime(o.createdAt)}</Stat>
+            <Stat label={t('activation.startedAt')}>{dateTime(o.startedAt)}</Stat>
+            <Stat label={t('activation.finishedAt')}>{dateTime(o.finishedAt)}</Stat>
+            {o.requestRef && <Stat label={t('activation.request')}>{o.requestRef}</Stat>}
+            {o.replayOf && <Stat label={t('activation.replayOf')}>{o.replayOf}</Stat>}
+            {o.revertOf && <Stat label={t('activation.revertOf')}>{o.revertOf}</Stat>}
+          </SimpleGrid>
+          {o.error && (
+            <Alert color="orange" title={t('activation.error')} data-testid="order-error">
+              <Text size="sm">{o.error}</Text>
+            </Alert>
+          )}
+          <div>
+            <Text size="sm" c="dimmed">
+              {t('activation.params')}
+            </Text>
+            <Code block>{JSON.stringify(o.params, null, 2)}</Code>
+          </div>
+          {o.result !== null && o.result !== undefined && (
+            <div>
+              <Text size="sm" c="dimmed">
+                {t('activation.result')}
+              </Text>
+              <Code block>{JSON.stringify(o.result, null, 2)}</Code>
+            </div>
+          )}
+          {o.status === 'refused' && can('activation:write') && (
+            <Group>
+              <Button onClick={() => replay.mutate()} loading={replay.isPending} data-testid="replay-order">
+                {t('activation.replay')}
+              </Button>
+              <Text size="xs" c="dimmed" maw={360}>
+                {t('activation.replayHint')}
+              </Text>
+            </Group>
+          )}
+          {replayError && (
+            <Alert color="red" data-testid="replay-error">
+              {replayError}
+            </Alert>
+          )}
+          <Title order={6}>{t('activation.journal')}</Title>
+          {o.commands.length === 0 ? (
+            <Text size="sm" c="dimmed">
+              {t('activation.noCommand')}
+            </Text>
+          ) : (
+            <Paper withBorder style={{ overflowX: 'auto' }}>
+              <Table data-testid="order-journal">
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>{t('activation.sentAt')}</Table.Th>
+                    <Table.Th>{t('activation.command')}</Table.Th>
+                    <Table.Th>{t('activation.reply')}</Table.Th>
+                    <Table.Th>{t('activation.outcome')}</Table.Th>
+                    <Table.Th>{t('activation.duration')}</Table.Th>
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {[...o.commands].reverse().map((c) => (
+                    <Table.Tr key={c.id}>
+                      <Table.Td style={{ whiteSpace: 'nowrap' }}>{dateTime(c.sentAt)}</Table.Td>
+                      <Table.Td ff="monospace" fz="xs" style={{ wordBreak: 'break-all' }}>
+                        {c.command}
+                      </Table.Td>
+                      <Table.Td
+                        ff="monospace"
+                        fz="xs"
+                        style={{ wordBreak: 'break-all', whiteSpace: 'pre-wrap' }}
+                      >
+                        {c.reply ?? '—'}
+                      </Table.Td>
+                      <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                        <Text
+                          span
+                          size="xs"
+                          fw={600}
+                          c={c.outcome === 'ok' ? 'green' : c.outcome === 'refused' ? 'orange' : 'red'}
+                        >
+                          {t(`activation.outcomes.${c.outcome}`)}
+                        </Text>
+                      </Table.Td>
+                      <Table.Td style={{ whiteSpace: 'nowrap' }}>{c.durationMs.toFixed(1)} ms</Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </Paper>
+          )}
+        </Stack>
+      )}
+    </QueryState>
+  );
+}

@@ -1,0 +1,75 @@
+/** What the activation API returns (src/modules/activation: elements, orders, the command journal). */
+
+export interface ElementHealth {
+  circuit: 'closed' | 'open';
+  openedAt: string | null;
+  lastError: string | null;
+  consecutiveFailures: number;
+  connections: number;
+  busyConnections: number;
+  inFlight: number;
+  queued: number;
+  waiting: number;
+  commandsSent: number;
+  refusals: number;
+  transportErrors: number;
+  meanLatencyMs: number | null;
+  ratePerSecond: number;
+}
+
+export interface NetworkElement {
+  code: string;
+  kind: 'osmo_hlr' | 'mml_switch';
+  name: string;
+  host: string;
+  port: number;
+  ratePerSecond: number;
+  poolSize: number;
+  pipeline: number;
+  exchanges: string[];
+  timeoutMs: number;
+  isDefault: boolean;
+  enabled: boolean;
+  /** Null: the element is not loaded in this process (disabled, or no automaton here). */
+  health: ElementHealth | null;
+  /** Open orders by status (pending, running). */
+  queue: Record<string, number>;
+}
+
+export interface ActivationOrder {
+  id: number;
+  element: string;
+  operation: string;
+  lineId: string;
+  params: Record<string, unknown>;
+  status: OrderStatus;
+  attempts: number;
+  result: unknown;
+  error: string | null;
+  errorCode: string | null;
+  instanceId: number | null;
+  taskId: number | null;
+  requestRef: string | null;
+  replayOf: number | null;
+  revertOf: number | null;
+  createdBy: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface Command {
+  id: number;
+  orderId: number | null;
+  element: string;
+  lineId: string | null;
+  attempt: number;
+  command: string;
+  reply: string | null;
+  outcome: 'ok' | 'refused' | 'transport_error';
+  sentAt: string;
+  durationMs: number;
+}
+
+export const ORDER_STATUSES = ['pending', 'running', 'done', 'refused', 'cancelled'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
