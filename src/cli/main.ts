@@ -15,6 +15,7 @@ import { registerBillingCommands } from './billing.js';
 import { registerSwitchSimCommand } from '../modules/activation/switch-sim/cli.js';
 import { registerWorkerCommand } from './worker.js';
 import { registerMaintenanceCommands } from './maintenance.js';
+import { registerActivationCommands } from './activation.js';
 import { DomainError } from '../platform/errors.js';
 
 const positive = (v: string) => {
@@ -165,6 +166,7 @@ registerBillingCommands(program);
 registerSwitchSimCommand(program);
 registerWorkerCommand(program);
 registerMaintenanceCommands(program);
+registerActivationCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof DomainError) {

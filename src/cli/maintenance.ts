@@ -1,28 +1,7 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig } from '../config.js';
-import { createDb, createPool, type Db } from '../platform/db.js';
-import { pgUrl } from '../platform/embedded-pg.js';
-import { openRuntime } from '../platform/runtime.js';
+import { openDatabase } from './database.js';
 import { refresh360 } from '../modules/referential/customer-360-refresh.js';
-
-/**
- * The database to work on: DATABASE_URL; else the embedded server of a `gpto start` running on the
- * same data directory (joined, never started twice); else the embedded server, started for the
- * command and stopped after it.
- */
-async function openDatabase(): Promise<{ db: Db; close: () => Promise<void> }> {
-  const config = loadConfig();
-  const running = existsSync(path.join(config.dataDir, 'pg', 'postmaster.pid'));
-  if (!config.databaseUrl && running) {
-    const db = createDb(createPool(pgUrl(config.embeddedPgPort, 'gpto'), 2));
-    return { db, close: () => db.destroy() };
-  }
-  const rt = await openRuntime(config, { poolSize: 2 });
-  return { db: rt.db, close: rt.close };
-}
 
 const chunkSize = (v: string) => {
   const n = Number(v.replace(/_/g, ''));

@@ -506,6 +506,17 @@ export class ActivationService {
     return o;
   }
 
+  /** The workflow instance of a service request, by its number or id (the journal per request). */
+  async requestInstance(ref: string): Promise<number | null> {
+    const r = await sql<{ id: number }>`
+      SELECT i.id FROM service_request r
+        JOIN wf_instance i ON i.subject_type = 'service_request' AND i.subject_id = r.id::text
+       WHERE r.number = ${ref.toUpperCase()}
+          OR (${/^[0-9]{1,18}$/.test(ref)} AND r.id::text = ${ref})
+       LIMIT 1`.execute(this.db);
+    return r.rows[0] ? Number(r.rows[0].id) : null;
+  }
+
   async get(id: number): Promise<OrderView & { commands: CommandView[] }> {
     const row = await this.db.selectFrom('act_order').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw actNotFound('activation.order_not_found', 'activation order', id);

@@ -409,6 +409,23 @@ export class ElementManager {
   }
 
   /**
+   * A probe of its own (a new connection and a harmless exchange, as the circuit breaker's), from
+   * this process: whether the element answers and how fast. The pool is not touched.
+   */
+  async probe(code: string): Promise<{ ms: number }> {
+    const el = this.elements.get(code);
+    if (!el) throw new ElementRefusal(`unknown network element ${code}`, 'unknown_element');
+    const link = (this.options.linkFactory ?? defaultLink)(el.cfg);
+    const t0 = performance.now();
+    try {
+      await link.probe();
+      return { ms: performance.now() - t0 };
+    } finally {
+      link.close();
+    }
+  }
+
+  /**
    * The automaton is stopping: operations waiting behind an open circuit give up with a
    * ShutdownError (their orders keep their lease and are taken over later) instead of holding the
    * stop until the element comes back. Operations on reachable elements run to their end.

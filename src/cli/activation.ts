@@ -1,0 +1,247 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { userInfo } from 'node:os';
+import { createActivation, type ActivationModule } from '../modules/activation/index.js';
+import { DomainError } from '../platform/errors.js';
+import type { Db } from '../platform/db.js';
+import { openDatabase, textTable } from './database.js';
+
+const say = (s: string): void => {
+  process.stdout.write(`${s}\n`);
+};
+
+const STATUSES = ['pending', 'running', 'done', 'refused', 'cancelled'];
+
+const whole = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number above 0');
+  return n;
+};
+const limit = (v: string) => {
+  const n = whole(v);
+  if (n > 500) throw new InvalidArgumentError('at most 500');
+  return n;
+};
+const statusOrAll = (v: string) => {
+  if (v !== 'all' && !STATUSES.includes(v))
+    throw new InvalidArgumentError(`one of ${STATUSES.join(', ')} or all`);
+  return v;
+};
+
+const time = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 19) : null);
+
+/**
+ * The activation module on the command's database. No automaton runs here (`gpto start` or
+ * `gpto worker --role automaton` carry out the orders) and no SIM key is read.
+ */
+async function withActivation<T>(fn: (a: ActivationModule, db: Db) => Promise<T>): Promise<T> {
+  const { db, close } = await openDatabase();
+  const a = createActivation(db, {
+    keys: () => Promise.reject(new Error('this command reads no SIM key')),
+  });
+  try {
+    return await fn(a, db);
+  } finally {
+    a.manager.close();
+    await close();
+  }
+}
+
+/** A refusal or a missing row: its message and exit code 1, no stack. */
+async function run(fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof DomainError) {
+      process.stderr.write(`gpto activation: ${err.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}
+
+/** `gpto activation …`: the switching service's view of the automaton, from a shell. */
+export function registerActivationCommands(program: Command): void {
+  const act = program
+    .command('activation')
+    .description('network elements, activation orders, the command journal, replay');
+
+  act
+    .command('elements')
+    .description(
+      'the network elements with their open and refused orders, each probed from here (a connection and a harmless command: reachable and how fast)',
+    )
+    .option('--no-probe', 'do not connect to the elements')
+    .action((opts: { probe: boolean }) =>
+      run(() =>
+        withActivation(async (a, db) => {
+          await a.service.loadElements();
+          const elements = await a.service.elements();
+          const refused = await db
+            .selectFrom('act_order')
+            .select(['element_code', (eb) => eb.fn.countAll<number>().as('n')])
+            .where('status', '=', 'refused')
+            .where('finished_at', '>', new Date(Date.now() - 24 * 3600_000))
+            .groupBy('element_code')
+            .execute();
+          const rows = await Promise.all(
+            elements.map(async (e) => {
+              let reach = 'not probed';
+              if (!e.enabled) reach = 'disabled';
+              else if (opts.probe)
+                reach = await a.manager.probe(e.code).then(
+                  (p) => `reachable (${p.ms.toFixed(1)} ms)`,
+                  (err: Error) => `UNREACHABLE: ${err.message}`,
+                );
+              return [
+                e.code,
+                e.kind,
+                `${e.host}:${e.port}`,
+                e.isDefault ? 'yes' : '',
+                e.ratePerSecond > 0 ? `${e.ratePerSecond}/s` : 'unlimited',
+                `${e.poolSize}×${e.pipeline}`,
+                `${e.queue.pending ?? 0}/${e.queue.running ?? 0}`,
+                Number(refused.find((r) => r.element_code === e.code)?.n ?? 0),
+                reach,
+              ];
+            }),
+          );
+          if (rows.length === 0) return say('no network element is declared');
+          say(
+            textTable(
+              [
+                'element',
+                'kind',
+                'address',
+                'default',
+                'throttle',
+                'pool',
+                'pending/running',
+                'refused 24h',
+                'from here',
+              ],
+              rows,
+              80,
+            ),
+          );
+          if (rows.some((r) => String(r[8]).startsWith('UNREACHABLE'))) process.exitCode = 2;
+        }),
+      ),
+    );
+
+  act
+    .command('orders')
+    .description(
+      'activation orders, newest first (by default the refused ones: the switching service’s to-do)',
+    )
+    .option('--status <status>', `${STATUSES.join(' | ')} | all`, statusOrAll, 'refused')
+    .option('--line <number>', 'one line’s orders')
+    .option('--element <code>', 'one element’s orders')
+    .option('--limit <n>', 'how many (at most 500)', limit, 50)
+    .action((opts: { status: string; line?: string; element?: string; limit: number }) =>
+      run(() =>
+        withActivation(async (a) => {
+          const st = opts.status === 'all' ? undefined : opts.status;
+          const page = await a.service.orders(
+            {
+              ...(st ? { status: st } : {}),
+              ...(opts.line ? { lineId: opts.line.replace(/[\s.+-]/g, '') } : {}),
+              ...(opts.element ? { element: opts.element.toUpperCase() } : {}),
+            },
+            { limit: opts.limit },
+          );
+          if (page.items.length === 0) return say('no order matches');
+          say(
+            textTable(
+              ['order', 'operation', 'line', 'element', 'status', 'attempts', 'created', 'error'],
+              page.items.map((o) => [
+                o.id,
+                o.operation,
+                o.lineId,
+                o.element,
+                o.status,
+                o.attempts,
+                time(o.createdAt),
+                o.error,
+              ]),
+            ),
+          );
+          if (page.nextCursor) say(`… more: --limit ${Math.min(500, opts.limit * 2)}`);
+        }),
+      ),
+    );
+
+  act
+    .command('journal')
+    .description(
+      'the commands sent and their replies, newest first, for a line, a request, an element or an order',
+    )
+    .option('--line <number>', 'a line (directory number or MSISDN)')
+    .option('--request <number>', 'a service request (its number or id)')
+    .option('--element <code>', 'a network element')
+    .option('--order <id>', 'an activation order', whole)
+    .option('--limit <n>', 'how many commands (at most 500)', limit, 50)
+    .action((opts: { line?: string; request?: string; element?: string; order?: number; limit: number }) =>
+      run(() =>
+        withActivation(async (a) => {
+          const given = [opts.line, opts.request, opts.element, opts.order].filter((x) => x !== undefined);
+          if (given.length !== 1) {
+            process.stderr.write(
+              'gpto activation journal: name one of --line, --request, --element or --order\n',
+            );
+            process.exitCode = 2;
+            return;
+          }
+          let filter: Parameters<typeof a.service.journal>[0];
+          if (opts.line) filter = { lineId: opts.line.replace(/[\s.+-]/g, '') };
+          else if (opts.element) filter = { element: opts.element.toUpperCase() };
+          else if (opts.order) filter = { orderId: opts.order };
+          else {
+            const instance = await a.service.requestInstance(opts.request!);
+            if (instance === null) {
+              process.stderr.write(`gpto activation journal: there is no service request ${opts.request}\n`);
+              process.exitCode = 1;
+              return;
+            }
+            filter = { instanceId: instance };
+          }
+          const page = await a.service.journal(filter, { limit: opts.limit });
+          if (page.items.length === 0) return say('no command was sent');
+          say(
+            textTable(
+              ['sent', 'order', 'element', 'line', 'command', 'reply', 'outcome', 'ms'],
+              page.items.map((c) => [
+                time(c.sentAt),
+                c.orderId,
+                c.element,
+                c.lineId,
+                c.command,
+                c.reply,
+                c.outcome,
+                c.durationMs.toFixed(1),
+              ]),
+              48,
+            ),
+          );
+        }),
+      ),
+    );
+
+  act
+    .command('replay <order>')
+    .description(
+      'replay a refused order as it was (once the network is put right): a new order the running automaton carries out',
+    )
+    .action((order: string) =>
+      run(() =>
+        withActivation(async (a) => {
+          const id = whole(order);
+          const by = { userId: null, username: `cli:${userInfo().username}`, actor: 'switching' };
+          const next = await a.service.replay(id, by);
+          say(
+            `order ${id} replayed as order ${next.id} (${next.operation} on ${next.lineId}, ${next.element}): pending, the automaton of gpto start or gpto worker carries it out`,
+          );
+        }),
+      ),
+    );
+}

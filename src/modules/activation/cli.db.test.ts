@@ -1,0 +1,137 @@
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../../../test/app.js';
+import { SYSTEM } from '../../platform/events.js';
+import { SwitchSimulator } from './switch-sim/simulator.js';
+
+// `gpto activation …` on the database of DATABASE_URL, as an administrator runs it beside a live
+// GPTo: elements (probed from the shell), refused orders, the journal, replay.
+
+describe('gpto activation (CLI)', () => {
+  let t: TestApp;
+  const sim = new SwitchSimulator({ name: 'SWC', user: 'op', password: 'pw' });
+  let refusedId = 0;
+  let doneId = 0;
+
+  // spawned, not spawnSync: the simulator lives in this process and must answer the probe
+  const gpto = (...args: string[]) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'activation', ...args], {
+        env: { ...process.env, DATABASE_URL: t.tdb.url, GPTO_SECRET_KEY: '0'.repeat(64) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 60_000,
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+
+  beforeAll(async () => {
+    let port: number;
+    [t, port] = await Promise.all([createTestApp(), sim.start()]);
+    const s = t.app.activation.service;
+    await s.upsertElement(
+      {
+        code: 'SWC',
+        kind: 'mml_switch',
+        name: 'CLI switch',
+        host: '127.0.0.1',
+        port,
+        username: 'op',
+        password: 'pw',
+        isDefault: true,
+      },
+      SYSTEM,
+    );
+    // an element nobody listens for: the probe says so
+    await s.upsertElement(
+      { code: 'HLRX', kind: 'osmo_hlr', name: 'gone HLR', host: '127.0.0.1', port: 1, isDefault: true },
+      SYSTEM,
+    );
+    doneId = (
+      await s.order(
+        { operation: 'fixed.activate', lineId: '338270001', params: { dn: '338270001', en: '05-01-001' } },
+        SYSTEM,
+      )
+    ).id;
+    refusedId = (
+      await s.order(
+        { operation: 'fixed.services', lineId: '338270002', params: { dn: '338270002', add: ['CW'] } },
+        SYSTEM,
+      )
+    ).id;
+    await t.app.activation.automaton.drain();
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+    await sim.stop();
+  });
+
+  it('elements: each with its orders, probed from the shell; an unreachable one fails the command', async () => {
+    const r = await gpto('elements');
+    expect(r.status, r.stderr).toBe(2);
+    const swc = r.stdout.split('\n').find((l) => l.startsWith('SWC'));
+    expect(swc).toMatch(
+      /mml_switch\s+127\.0\.0\.1:\d+\s+yes\s+unlimited\s+2×4\s+0\/0\s+1\s+reachable \([0-9.]+ ms\)/,
+    );
+    expect(r.stdout.split('\n').find((l) => l.startsWith('HLRX'))).toMatch(/UNREACHABLE: .*connect/);
+    const quiet = await gpto('elements', '--no-probe');
+    expect(quiet.status, quiet.stderr).toBe(0);
+    expect(quiet.stdout).toMatch(/^SWC .* not probed$/m);
+  });
+
+  it('orders: the refused ones by default, any status on demand; a bad status is named', async () => {
+    const r = await gpto('orders');
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3); // header, rule, the refused order
+    expect(lines[2]).toMatch(
+      new RegExp(`^${refusedId}\\s+fixed\\.services\\s+338270002\\s+SWC\\s+refused\\s+1 .*DNUNK`),
+    );
+    const all = await gpto('orders', '--status', 'all', '--line', '33 82 70 001');
+    expect(all.stdout).toMatch(new RegExp(`^${doneId}\\s+fixed\\.activate\\s+338270001\\s+SWC\\s+done`, 'm'));
+    const bad = await gpto('orders', '--status', 'lost');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--status.*one of pending, running, done, refused, cancelled or all/);
+  });
+
+  it('journal: by order, line or element, newest first; exactly one filter', async () => {
+    const byOrder = await gpto('journal', '--order', String(refusedId));
+    expect(byOrder.status, byOrder.stderr).toBe(0);
+    expect(byOrder.stdout).toMatch(/ADD-SERV DN=338270002,SERV=CW\s+DNUNK no line .*refused/);
+    const byLine = await gpto('journal', '--line', '338270001');
+    expect(byLine.stdout).toMatch(/CRT-LINE DN=338270001/);
+    expect(byLine.stdout).not.toContain('338270002');
+    const byElement = await gpto('journal', '--element', 'swc', '--limit', '1');
+    expect(byElement.stdout.trim().split('\n')).toHaveLength(3);
+    const none = await gpto('journal');
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('name one of --line, --request, --element or --order');
+    const noRequest = await gpto('journal', '--request', 'DS999999');
+    expect(noRequest.status).toBe(1);
+    expect(noRequest.stderr).toContain('there is no service request DS999999');
+  });
+
+  it('replay: a refused order becomes a new pending order the automaton carries out; a done one is refused', async () => {
+    // put right on the network first
+    await t.app.activation.service.order(
+      { operation: 'fixed.activate', lineId: '338270002', params: { dn: '338270002', en: '05-01-002' } },
+      SYSTEM,
+    );
+    await t.app.activation.automaton.drain();
+    const r = await gpto('replay', String(refusedId));
+    expect(r.status, r.stderr).toBe(0);
+    const next = Number(new RegExp(`order ${refusedId} replayed as order (\\d+)`).exec(r.stdout)?.[1]);
+    const o = await t.app.activation.service.get(next);
+    expect(o).toMatchObject({ status: 'pending', replayOf: refusedId, operation: 'fixed.services' });
+    expect(o.createdBy).toMatch(/^cli:/);
+    await t.app.activation.automaton.drain();
+    expect((await t.app.activation.service.get(next)).status).toBe('done');
+    expect(sim.lines.get('338270002')?.services).toContain('CW');
+    const again = await gpto('replay', String(doneId));
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain(`order ${doneId} is done; only a refused order is replayed`);
+  });
+});
