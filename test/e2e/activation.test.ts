@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { SYSTEM } from '../../src/platform/events.js';
 import { SwitchSimulator } from '../../src/modules/activation/index.js';
-import { DEMO_PASSWORD } from '../app.js';
+import { ADMIN_PASSWORD, DEMO_PASSWORD } from '../app.js';
 import {
   browserAvailability,
   choose,
@@ -120,6 +120,37 @@ describe.skipIf(!availability.run)(
       await expect.poll(async () => ofLine.getByRole('row').count(), { timeout: 10_000 }).toBe(1 + 2);
       expect(errorsOf(switching)).toEqual([]);
     }, 120_000);
+
+    it('an administrator sets the throttle from the card; the password stays as it was', async () => {
+      await expect(switching.getByTestId('edit-element').count()).resolves.toBe(0);
+      const admin = await newPage(s);
+      await login(admin, s.base, 'admin', ADMIN_PASSWORD);
+      await admin.goto(`${s.base}/activation`);
+      const card = admin.getByTestId('element-SWA');
+      await card.getByTestId('edit-element').click();
+      const form = admin.getByTestId('element-form');
+      await form.getByLabel(/Débit maximal/).fill('');
+      await form.getByTestId('save-element').click();
+      await form.getByText('Obligatoire').waitFor();
+      await form.getByLabel(/Débit maximal/).fill('50');
+      await form.getByTestId('save-element').click();
+      await form.waitFor({ state: 'detached' });
+      await card.getByText('50/s').waitFor();
+      const row = await s.t.tdb.db
+        .selectFrom('act_element')
+        .select(['rate_per_second', 'username', 'password'])
+        .where('code', '=', 'SWA')
+        .executeTakeFirstOrThrow();
+      expect(row).toEqual({ rate_per_second: 50, username: 'gpto', password: 'gpto' });
+      // the automaton follows at once: the next order goes through the throttled element
+      const o = await s.t.app.activation.service.order(
+        { operation: 'fixed.activate', lineId: '338260009', params: { dn: '338260009', en: '04-01-009' } },
+        SYSTEM,
+      );
+      await s.t.app.activation.automaton.drain();
+      expect((await s.t.app.activation.service.get(o.id)).status).toBe('done');
+      expect(errorsOf(admin)).toEqual([]);
+    }, 60_000);
 
     it('an unreachable element is shown as such, its orders waiting', async () => {
       await sim.stop();

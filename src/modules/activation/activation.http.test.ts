@@ -165,6 +165,37 @@ describe('activation API (switch simulator)', () => {
     expect(twice.json()).toMatchObject({ code: 'activation.not_replayable' });
   });
 
+  it("an element's settings changed without its password keep the password (a screen cannot send it back)", async () => {
+    const admin = await t.login('admin');
+    const { username: _u, password: _p, ...withoutLogin } = element();
+    const put = await t.call('PUT', '/api/v1/activation/elements/SWH', admin, {
+      ...withoutLogin,
+      ratePerSecond: 300,
+    });
+    expect(put.statusCode, put.body).toBe(200);
+    expect(put.json()).toMatchObject({ ratePerSecond: 300 });
+    const row = await t.tdb.db
+      .selectFrom('act_element')
+      .select(['username', 'password'])
+      .where('code', '=', 'SWH')
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ username: 'op', password: 'pw' });
+    // the reloaded element still logs in
+    const care = await t.login('care');
+    const status = await t.call('GET', '/api/v1/activation/lines/338240001/status', care);
+    expect(status.statusCode, status.body).toBe(200);
+    // null clears the password (new connections then log in without one); given again, it is stored
+    await t.call('PUT', '/api/v1/activation/elements/SWH', admin, { ...element(), password: null });
+    const cleared = await t.tdb.db
+      .selectFrom('act_element')
+      .select('password')
+      .where('code', '=', 'SWH')
+      .executeTakeFirstOrThrow();
+    expect(cleared.password || null).toBeNull(); // the API's coercion gives ''
+    expect((await t.call('PUT', '/api/v1/activation/elements/SWH', admin, element())).statusCode).toBe(200);
+    expect((await t.call('GET', '/api/v1/activation/lines/338240001/status', care)).statusCode).toBe(200);
+  });
+
   it('an element that is down answers on-demand queries with 503 instead of hanging', async () => {
     const care = await t.login('care');
     await sim.stop();

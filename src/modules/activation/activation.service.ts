@@ -228,20 +228,30 @@ export class ActivationService {
         name: i.name,
         host: i.host,
         port: i.port,
-        username: i.username ?? null,
-        password: i.password ?? null,
         rate_per_second: i.ratePerSecond ?? 0,
         pool_size: i.poolSize ?? 2,
         pipeline: i.pipeline ?? 4,
-        exchanges: i.exchanges ?? [],
         timeout_ms: i.timeoutMs ?? 5000,
         is_default: i.isDefault ?? false,
         enabled: i.enabled ?? true,
       };
+      // The login, its password and the exchanges are kept when the input leaves them out: the
+      // password is never shown (a screen that edits the throttle cannot send it back); null clears.
+      const kept = {
+        ...(i.username !== undefined ? { username: i.username } : {}),
+        ...(i.password !== undefined ? { password: i.password } : {}),
+        ...(i.exchanges !== undefined ? { exchanges: i.exchanges } : {}),
+      };
       const r = await trx
         .insertInto('act_element')
-        .values({ code: i.code, ...values })
-        .onConflict((oc) => oc.column('code').doUpdateSet(values))
+        .values({
+          code: i.code,
+          ...values,
+          username: i.username ?? null,
+          password: i.password ?? null,
+          exchanges: i.exchanges ?? [],
+        })
+        .onConflict((oc) => oc.column('code').doUpdateSet({ ...values, ...kept }))
         .returningAll()
         .executeTakeFirstOrThrow();
       await appendEvent(trx, {
@@ -256,7 +266,8 @@ export class ActivationService {
           ratePerSecond: values.rate_per_second,
           poolSize: values.pool_size,
           pipeline: values.pipeline,
-          exchanges: values.exchanges,
+          exchanges: r.exchanges,
+          ...(i.password !== undefined ? { passwordChanged: true } : {}),
         },
       });
       return r;

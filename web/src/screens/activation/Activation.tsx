@@ -6,10 +6,13 @@ import {
   Code,
   Drawer,
   Group,
+  Modal,
   Paper,
+  PasswordInput,
   Select,
   SimpleGrid,
   Stack,
+  Switch,
   Table,
   Text,
   TextInput,
@@ -23,10 +26,10 @@ import { useTranslation } from 'react-i18next';
 import { Pager, useCursor } from '../../components/Pager';
 import { Empty, QueryState } from '../../components/States';
 import { StatusBadge } from '../../components/StatusBadge';
-import { get, post, qs } from '../../lib/api';
+import { api, get, post, qs } from '../../lib/api';
 import { useCan } from '../../lib/auth';
 import { dateTime } from '../../lib/format';
-import { useErrorText } from '../../lib/form';
+import { useApiForm, useErrorText } from '../../lib/form';
 import { navigate, useLocation } from '../../lib/router';
 import type { Page } from '../../lib/types';
 import { ORDER_STATUSES, type ActivationOrder, type Command, type NetworkElement } from './activation';
@@ -86,9 +89,12 @@ function Stat({ label, children }: { label: string; children: React.ReactNode })
 
 function ElementCard({ e }: { e: NetworkElement }) {
   const { t } = useTranslation();
+  const can = useCan();
+  const [editing, setEditing] = useState(false);
   const h = e.health;
   return (
     <Paper withBorder p="sm" data-testid={`element-${e.code}`}>
+      {editing && <ElementForm e={e} onClose={() => setEditing(false)} />}
       <Group justify="space-between" mb={4} wrap="nowrap">
         <div>
           <Text fw={600} ff="monospace">
@@ -165,7 +171,139 @@ function ElementCard({ e }: { e: NetworkElement }) {
           </Text>
         )}
       </Stack>
+      {can('activation:admin') && (
+        <Group justify="flex-end" mt="xs">
+          <Button size="xs" variant="default" onClick={() => setEditing(true)} data-testid="edit-element">
+            {t('activation.edit')}
+          </Button>
+        </Group>
+      )}
     </Paper>
+  );
+}
+
+const NUMBERS = ['port', 'ratePerSecond', 'poolSize', 'pipeline', 'timeoutMs'] as const;
+
+/**
+ * An element's settings (activation:admin): address, throttle, pool, pipeline, timeout, enabled,
+ * default. A switch's login and password are kept unless typed (the password is never shown).
+ */
+function ElementForm({ e, onClose }: { e: NetworkElement; onClose: () => void }) {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const [enabled, setEnabled] = useState(e.enabled);
+  const [isDefault, setIsDefault] = useState(e.isDefault);
+  const f = useApiForm({
+    name: e.name,
+    host: e.host,
+    port: String(e.port),
+    ratePerSecond: String(e.ratePerSecond),
+    poolSize: String(e.poolSize),
+    pipeline: String(e.pipeline),
+    timeoutMs: String(e.timeoutMs),
+    username: '',
+    password: '',
+  });
+  const save = useMutation({
+    mutationFn: () =>
+      api<NetworkElement>('PUT', `/api/v1/activation/elements/${e.code}`, {
+        kind: e.kind,
+        name: f.values.name?.trim(),
+        host: f.values.host?.trim(),
+        ...Object.fromEntries(NUMBERS.map((k) => [k, Number(f.values[k])])),
+        enabled,
+        isDefault,
+        ...(f.values.username?.trim() ? { username: f.values.username.trim() } : {}),
+        ...(f.values.password ? { password: f.values.password } : {}),
+      }),
+    onSuccess: () => {
+      notifications.show({ color: 'green', message: t('activation.saved', { code: e.code }) });
+      void client.invalidateQueries({ queryKey: ['activation-elements'] });
+      onClose();
+    },
+    onError: f.fail,
+  });
+  const submit = () => {
+    if (!f.require(['name', 'host', ...NUMBERS])) return;
+    save.mutate();
+  };
+  const field = (k: (typeof NUMBERS)[number], label: string, hint?: string) => (
+    <TextInput
+      label={label}
+      description={hint}
+      inputMode="numeric"
+      value={f.values[k]}
+      onChange={(x) => f.set(k, x.currentTarget.value)}
+      error={f.err(k)}
+    />
+  );
+  return (
+    <Modal opened onClose={onClose} title={`${e.code} · ${t(`activation.kinds.${e.kind}`)}`} size="lg">
+      <Stack gap="sm" data-testid="element-form">
+        <TextInput
+          label={t('activation.name')}
+          value={f.values.name}
+          onChange={(x) => f.set('name', x.currentTarget.value)}
+          error={f.err('name')}
+        />
+        <Group grow>
+          <TextInput
+            label={t('activation.host')}
+            value={f.values.host}
+            onChange={(x) => f.set('host', x.currentTarget.value)}
+            error={f.err('host')}
+          />
+          {field('port', t('activation.port'))}
+        </Group>
+        <Group grow align="flex-start">
+          {field('ratePerSecond', t('activation.throttlePerSecond'), t('activation.throttleHint'))}
+          {field('timeoutMs', t('activation.timeoutMs'))}
+        </Group>
+        <Group grow>
+          {field('poolSize', t('activation.poolSize'))}
+          {field('pipeline', t('activation.pipeline'))}
+        </Group>
+        {e.kind === 'mml_switch' && (
+          <Group grow align="flex-start">
+            <TextInput
+              label={t('activation.username')}
+              description={t('activation.keepHint')}
+              value={f.values.username}
+              onChange={(x) => f.set('username', x.currentTarget.value)}
+              error={f.err('username')}
+            />
+            <PasswordInput
+              label={t('activation.password')}
+              description={t('activation.keepHint')}
+              value={f.values.password}
+              onChange={(x) => f.set('password', x.currentTarget.value)}
+              error={f.err('password')}
+            />
+          </Group>
+        )}
+        <Group>
+          <Switch
+            label={t('activation.enabled')}
+            checked={enabled}
+            onChange={(x) => setEnabled(x.currentTarget.checked)}
+          />
+          <Switch
+            label={t('activation.isDefault')}
+            checked={isDefault}
+            onChange={(x) => setIsDefault(x.currentTarget.checked)}
+          />
+        </Group>
+        {f.general && <Alert color="red">{f.general}</Alert>}
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose}>
+            {t('activation.cancel')}
+          </Button>
+          <Button onClick={submit} loading={save.isPending} data-testid="save-element">
+            {t('activation.save')}
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
   );
 }
 
