@@ -127,9 +127,11 @@ export async function run(args: string[]): Promise<void> {
     poolSize: 16,
   });
   const hlr = await startOsmoHlr();
-  const inventory = createInventory(rt.db, randomBytes(32));
+  const secretKey = randomBytes(32);
+  const inventory = createInventory(rt.db, secretKey);
   const workflow = createWorkflow(rt.db);
   const activation = createActivation(rt.db, {
+    secretKey,
     keys: (iccid) => inventory.sims.authKeys(iccid, AUTOMATON_ACTOR),
     keysMany: (iccids) => inventory.sims.authKeysMany(iccids, AUTOMATON_ACTOR),
     workflow,
@@ -370,7 +372,7 @@ export async function run(args: string[]): Promise<void> {
                 env: {
                   ...process.env,
                   DATABASE_URL: rt.url,
-                  GPTO_SECRET_KEY: randomBytes(32).toString('hex'),
+                  GPTO_SECRET_KEY: secretKey.toString('hex'),
                 },
                 stdio: 'ignore',
               },

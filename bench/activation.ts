@@ -373,9 +373,11 @@ export async function run(args: string[]): Promise<void> {
   const wakes: Wake[] = [];
   const errors: unknown[] = [];
   let firstErrorAt = '';
-  const inventory = createInventory(rt.db, randomBytes(32));
+  const secretKey = randomBytes(32);
+  const inventory = createInventory(rt.db, secretKey);
   const workflow = createWorkflow(rt.db);
   const activation = createActivation(rt.db, {
+    secretKey,
     keys: (iccid) => inventory.sims.authKeys(iccid, AUTOMATON_ACTOR),
     keysMany: (iccids) => inventory.sims.authKeysMany(iccids, AUTOMATON_ACTOR),
     workflow,

@@ -129,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     onError: (err) => http.log.error({ err }, 'automatic resume of a held request failed'),
   });
   const activation = createActivation(deps.db, {
+    secretKey: deps.config.secretKey,
     keys: (iccid) => inventory.sims.authKeys(iccid, AUTOMATON_ACTOR),
     keysMany: (iccids) => inventory.sims.authKeysMany(iccids, AUTOMATON_ACTOR),
     workflow,

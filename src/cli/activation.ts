@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { userInfo } from 'node:os';
 import { createActivation, type ActivationModule } from '../modules/activation/index.js';
+import { loadConfig } from '../config.js';
 import { DomainError } from '../platform/errors.js';
 import type { Db } from '../platform/db.js';
 import { openDatabase, textTable } from './database.js';
@@ -37,12 +38,23 @@ async function withActivation<T>(fn: (a: ActivationModule, db: Db) => Promise<T>
   const { db, close } = await openDatabase();
   const a = createActivation(db, {
     keys: () => Promise.reject(new Error('this command reads no SIM key')),
+    // opens the switches' passwords for the probe; without it a switch's login is refused
+    secretKey: secretKeyIfAny(),
   });
   try {
     return await fn(a, db);
   } finally {
     a.manager.close();
     await close();
+  }
+}
+
+/** GPTO_SECRET_KEY (or the embedded data directory's key), if this shell has it. */
+function secretKeyIfAny(): Buffer | undefined {
+  try {
+    return loadConfig().secretKey;
+  } catch {
+    return undefined;
   }
 }
 

@@ -66,6 +66,7 @@ export function registerWorkerCommand(program: Command): void {
         onError: (e) => say(`resume: ${text(e)}`),
       });
       const activation = createActivation(db, {
+        secretKey: config.secretKey,
         keys: (iccid) => inventory.sims.authKeys(iccid, AUTOMATON_ACTOR),
         keysMany: (iccids) => inventory.sims.authKeysMany(iccids, AUTOMATON_ACTOR),
         workflow,

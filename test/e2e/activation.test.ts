@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { SYSTEM } from '../../src/platform/events.js';
 import { SwitchSimulator } from '../../src/modules/activation/index.js';
-import { ADMIN_PASSWORD, DEMO_PASSWORD } from '../app.js';
+import { ADMIN_PASSWORD, DEMO_PASSWORD, TEST_SECRET_KEY } from '../app.js';
+import { Sealer } from '../../src/platform/sealed.js';
 import {
   browserAvailability,
   choose,
@@ -138,10 +139,11 @@ describe.skipIf(!availability.run)(
       await card.getByText('50/s').waitFor();
       const row = await s.t.tdb.db
         .selectFrom('act_element')
-        .select(['rate_per_second', 'username', 'password'])
+        .select(['rate_per_second', 'username', 'password', 'password_sealed'])
         .where('code', '=', 'SWA')
         .executeTakeFirstOrThrow();
-      expect(row).toEqual({ rate_per_second: 50, username: 'gpto', password: 'gpto' });
+      expect(row).toMatchObject({ rate_per_second: 50, username: 'gpto', password: null });
+      expect(new Sealer(TEST_SECRET_KEY).open(row.password_sealed!, 'SWA')).toBe('gpto');
       // the automaton follows at once: the next order goes through the throttled element
       const o = await s.t.app.activation.service.order(
         { operation: 'fixed.activate', lineId: '338260009', params: { dn: '338260009', en: '04-01-009' } },

@@ -9,7 +9,8 @@ export type ActivationErrorCode =
   | 'activation.operation_unknown'
   | 'activation.not_replayable'
   | 'activation.refused'
-  | 'activation.exchange_change';
+  | 'activation.exchange_change'
+  | 'activation.secret_key';
 
 export class ActivationError extends DomainError {
   constructor(

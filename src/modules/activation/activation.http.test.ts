@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../../test/app.js';
+import { createTestApp, TEST_SECRET_KEY, type TestApp } from '../../../test/app.js';
+import { Sealer } from '../../platform/sealed.js';
+import { createActivation } from './index.js';
 import { SwitchSimulator } from './switch-sim/simulator.js';
 
 describe('activation API (switch simulator)', () => {
@@ -176,10 +178,14 @@ describe('activation API (switch simulator)', () => {
     expect(put.json()).toMatchObject({ ratePerSecond: 300 });
     const row = await t.tdb.db
       .selectFrom('act_element')
-      .select(['username', 'password'])
+      .select(['username', 'password', 'password_sealed'])
       .where('code', '=', 'SWH')
       .executeTakeFirstOrThrow();
-    expect(row).toEqual({ username: 'op', password: 'pw' });
+    // sealed under the element's code, never in clear (migration 0781)
+    expect(row).toMatchObject({ username: 'op', password: null });
+    expect(row.password_sealed!.includes(Buffer.from('pw'))).toBe(false);
+    expect(new Sealer(TEST_SECRET_KEY).open(row.password_sealed!, 'SWH')).toBe('pw');
+    expect(new Sealer(TEST_SECRET_KEY).open(row.password_sealed!, 'OTHER')).toBeNull();
     // the reloaded element still logs in
     const care = await t.login('care');
     const status = await t.call('GET', '/api/v1/activation/lines/338240001/status', care);
@@ -188,12 +194,39 @@ describe('activation API (switch simulator)', () => {
     await t.call('PUT', '/api/v1/activation/elements/SWH', admin, { ...element(), password: null });
     const cleared = await t.tdb.db
       .selectFrom('act_element')
-      .select('password')
+      .select(['password', 'password_sealed'])
       .where('code', '=', 'SWH')
       .executeTakeFirstOrThrow();
-    expect(cleared.password || null).toBeNull(); // the API's coercion gives ''
+    expect(cleared).toEqual({ password: null, password_sealed: null });
     expect((await t.call('PUT', '/api/v1/activation/elements/SWH', admin, element())).statusCode).toBe(200);
     expect((await t.call('GET', '/api/v1/activation/lines/338240001/status', care)).statusCode).toBe(200);
+  });
+
+  it('a password an earlier version stored in clear is sealed at the next load; without the key none is stored', async () => {
+    await t.tdb.db
+      .updateTable('act_element')
+      .set({ password: 'pw', password_sealed: null })
+      .where('code', '=', 'SWH')
+      .execute();
+    await t.app.activation.service.loadElements();
+    const row = await t.tdb.db
+      .selectFrom('act_element')
+      .select(['password', 'password_sealed'])
+      .where('code', '=', 'SWH')
+      .executeTakeFirstOrThrow();
+    expect(row.password).toBeNull();
+    expect(new Sealer(TEST_SECRET_KEY).open(row.password_sealed!, 'SWH')).toBe('pw');
+    // a new connection logs in with the opened password (the probe's own connection)
+    await expect(t.app.activation.manager.probe('SWH')).resolves.toMatchObject({ ms: expect.any(Number) });
+    // a process without GPTO_SECRET_KEY cannot store one, and says why
+    const keyless = createActivation(t.tdb.db, { keys: () => Promise.reject(new Error('no keys')) });
+    await expect(
+      keyless.service.upsertElement({ ...element(), code: 'SWK', kind: 'mml_switch' } as never, {
+        userId: null,
+        username: 'test',
+      }),
+    ).rejects.toMatchObject({ code: 'activation.secret_key', field: 'password' });
+    keyless.manager.close();
   });
 
   it('an element that is down answers on-demand queries with 503 instead of hanging', async () => {

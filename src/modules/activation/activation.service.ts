@@ -9,6 +9,7 @@ import { ActivationError, actInvalid, actNotFound } from './activation.errors.js
 import type { Automaton } from './automaton.js';
 import { OPERATIONS, type KeyReader, type Params } from './operations.js';
 import type { StepBatch } from '../workflow/handlers.js';
+import type { Sealer } from '../../platform/sealed.js';
 
 interface QueuedOrder {
   id: number;
@@ -193,6 +194,8 @@ export class ActivationService {
     private readonly keys: KeyReader,
     private readonly clock: Clock,
     private automaton: Automaton | null = null,
+    /** Seals and opens switch passwords (GPTO_SECRET_KEY); without it none can be stored. */
+    private readonly sealer: Sealer | null = null,
   ) {}
 
   attach(automaton: Automaton): void {
@@ -201,16 +204,50 @@ export class ActivationService {
 
   /** Loads the elements from the database into the element manager (at start and after changes). */
   async loadElements(): Promise<number> {
+    await this.sealLegacyPasswords();
     const rows = await this.db.selectFrom('act_element').selectAll().where('enabled', '=', true).execute();
     this.defaults.clear();
     this.byExchange.clear();
     for (const r of rows) {
-      this.manager.configure(toConfig(r));
+      // a password that does not open (no key, another key) logs in with none: the element refuses
+      // the login and its health says so
+      const password = r.password_sealed
+        ? (this.sealer?.open(r.password_sealed, r.code) ?? null)
+        : r.password;
+      this.manager.configure(toConfig({ ...r, password }));
       if (r.is_default) this.defaults.set(r.kind, r.code);
       if (r.kind === 'mml_switch') for (const x of r.exchanges) this.byExchange.set(x, r.code);
     }
     this.loaded = true;
     return rows.length;
+  }
+
+  /** Passwords an earlier version stored in clear (before migration 0781), sealed in place. */
+  private async sealLegacyPasswords(): Promise<void> {
+    if (!this.sealer) return;
+    const clear = await this.db
+      .selectFrom('act_element')
+      .select(['code', 'password'])
+      .where('password', 'is not', null)
+      .execute();
+    for (const r of clear)
+      await this.db
+        .updateTable('act_element')
+        .set({ password_sealed: this.sealer.seal(r.password!, r.code), password: null })
+        .where('code', '=', r.code)
+        .where('password', '=', r.password)
+        .execute();
+  }
+
+  private sealPassword(code: string, password: string): Buffer {
+    if (!this.sealer)
+      throw new ActivationError(
+        'unavailable',
+        'activation.secret_key',
+        'a network element’s password is kept sealed: GPTO_SECRET_KEY is needed to store one',
+        'password',
+      );
+    return this.sealer.seal(password, code);
   }
 
   async upsertElement(i: ElementInput, by: Actor): Promise<ElementView> {
@@ -237,9 +274,11 @@ export class ActivationService {
       };
       // The login, its password and the exchanges are kept when the input leaves them out: the
       // password is never shown (a screen that edits the throttle cannot send it back); null clears.
+      // sealed under the element's code; '' and null both mean no password
+      const sealed = i.password ? this.sealPassword(i.code, i.password) : null;
       const kept = {
         ...(i.username !== undefined ? { username: i.username } : {}),
-        ...(i.password !== undefined ? { password: i.password } : {}),
+        ...(i.password !== undefined ? { password: null, password_sealed: sealed } : {}),
         ...(i.exchanges !== undefined ? { exchanges: i.exchanges } : {}),
       };
       const r = await trx
@@ -248,7 +287,8 @@ export class ActivationService {
           code: i.code,
           ...values,
           username: i.username ?? null,
-          password: i.password ?? null,
+          password: null,
+          password_sealed: sealed,
           exchanges: i.exchanges ?? [],
         })
         .onConflict((oc) => oc.column('code').doUpdateSet({ ...values, ...kept }))

@@ -16,7 +16,9 @@ export interface ActElementTable {
   host: string;
   port: number;
   username: string | null;
+  /** Only rows written before migration 0781, until the application seals them. */
   password: string | null;
+  password_sealed: Buffer | null;
   rate_per_second: Auto<number>;
   pool_size: Auto<number>;
   pipeline: Auto<number>;

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../../test/app.js';
+import { createTestApp, TEST_SECRET_KEY, type TestApp } from '../../../test/app.js';
 import { FixedClock } from '../../platform/clock.js';
 import { SYSTEM } from '../../platform/events.js';
 import type { ScenarioDef } from '../workflow/index.js';
@@ -387,6 +387,7 @@ describe.skipIf(suite.skip)(suite.name, () => {
     // "restart": a new automaton, two hours later
     const clock = new FixedClock(new Date(now.getTime() + 2 * 3600_000));
     const later: ActivationModule = createActivation(t.tdb.db, {
+      secretKey: TEST_SECRET_KEY,
       keys: (iccid) => t.app.inventory.sims.authKeys(iccid, SYSTEM),
       clock,
     });
@@ -579,6 +580,7 @@ describe.skipIf(suite.skip)('fixed lines: one switch element per exchange; fixed
 
     // an automaton whose process dies right after the switch removed the line from its old port
     const dying: ActivationModule = createActivation(t.tdb.db, {
+      secretKey: TEST_SECRET_KEY,
       keys: (iccid) => t.app.inventory.sims.authKeys(iccid, SYSTEM),
       manager: {
         linkFactory: (cfg) => {

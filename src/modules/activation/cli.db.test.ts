@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../../test/app.js';
+import { createTestApp, TEST_SECRET_KEY, type TestApp } from '../../../test/app.js';
 import { SYSTEM } from '../../platform/events.js';
 import { SwitchSimulator } from './switch-sim/simulator.js';
 
@@ -17,7 +17,8 @@ describe('gpto activation (CLI)', () => {
   const gpto = (...args: string[]) =>
     new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'activation', ...args], {
-        env: { ...process.env, DATABASE_URL: t.tdb.url, GPTO_SECRET_KEY: '0'.repeat(64) },
+        // the key that sealed the switch's password: the probe logs in with it
+        env: { ...process.env, DATABASE_URL: t.tdb.url, GPTO_SECRET_KEY: TEST_SECRET_KEY.toString('hex') },
         stdio: ['ignore', 'pipe', 'pipe'],
         timeout: 60_000,
       });

@@ -14,6 +14,7 @@
  * Events: `activation.order_queued|order_done|order_refused|order_replayed|revert_due|
  * element_saved|resume_failed`, with the line and the customer.
  */
+import { Sealer } from '../../platform/sealed.js';
 import type { Db } from '../../platform/db.js';
 import { systemClock, type Clock } from '../../platform/clock.js';
 import type { HandlerRegistry, WorkflowEngine } from '../workflow/index.js';
@@ -44,6 +45,8 @@ export interface ActivationOptions {
   manager?: ManagerOptions;
   automaton?: Partial<Omit<AutomatonOptions, 'clock' | 'keys' | 'onCompleted'>>;
   onError?: (err: unknown) => void;
+  /** GPTO_SECRET_KEY: seals and opens switch elements' passwords (without it none can be stored). */
+  secretKey?: Buffer | undefined;
 }
 
 export function createActivation(db: Db, opts: ActivationOptions): ActivationModule {
@@ -59,7 +62,14 @@ export function createActivation(db: Db, opts: ActivationOptions): ActivationMod
     onError,
     ...(opts.workflow ? { onCompleted: resumeWorkflow(opts.workflow.engine) } : {}),
   });
-  const service = new ActivationService(db, manager, opts.keys, clock, automaton);
+  const service = new ActivationService(
+    db,
+    manager,
+    opts.keys,
+    clock,
+    automaton,
+    opts.secretKey ? new Sealer(opts.secretKey) : null,
+  );
   if (opts.workflow) registerActivationHandlers(opts.workflow.handlers, service);
   return {
     service,

@@ -43,6 +43,7 @@ const requests = createRequests(db, {
 // The automaton runs wherever the workers run: the orders the activation steps queue are carried
 // out on the elements and their steps resumed, with no other process needed.
 const activation = createActivation(db, {
+  secretKey: key,
   keys: (iccid) => inventory.sims.authKeys(iccid, AUTOMATON_ACTOR),
   keysMany: (iccids) => inventory.sims.authKeysMany(iccids, AUTOMATON_ACTOR),
   workflow,
