@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, TEST_SECRET_KEY, type TestApp } from '../../../test/app.js';
@@ -486,10 +487,9 @@ describe.skipIf(suite.skip)(suite.name, () => {
       money,
     );
     expect(listing.workflow.data.activation).toMatchObject({ switch_option: { status: 'done' } });
-    const removed = await drive(
-      (await create({ kind: 'remove_option', customer: c.code, subscriptionId: forwarding })).number,
-      {},
-    );
+    const removal = (await create({ kind: 'remove_option', customer: c.code, subscriptionId: forwarding }))
+      .number;
+    const removed = await drive(removal, {});
     expect(removed.status).toBe('completed');
     expect(net.line(dn)?.services).toEqual([]);
     // the journal of the line holds the commands the automaton sent
@@ -498,6 +498,19 @@ describe.skipIf(suite.skip)(suite.name, () => {
     const commands = (journal.json() as { items: { command: string }[] }).items.map((x) => x.command);
     expect(commands.some((x) => x.startsWith('ADD-SERV'))).toBe(true);
     expect(commands.some((x) => x.startsWith('RMV-SERV'))).toBe(true);
+    // and the request's journal, from a shell: the removal's commands only
+    const cli = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'activation', 'journal', '--request', removal],
+      {
+        env: { ...process.env, DATABASE_URL: t.tdb.url, GPTO_SECRET_KEY: TEST_SECRET_KEY.toString('hex') },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(new RegExp(`RMV-SERV DN=${dn}.*\\bok\\b`));
+    expect(cli.stdout).not.toContain('ADD-SERV');
   });
 
   it('applies a temporary change of access rights in the HLR; the automaton reverts it at its end date', async () => {
