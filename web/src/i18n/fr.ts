@@ -78,6 +78,11 @@ export const fr = {
     subscription_transition: 'Ce changement d’état n’est pas permis.',
     payer_closed: 'Ce payeur est clos.',
     fault_state: 'Pas possible dans l’état actuel : {{detail}}',
+    activation_not_replayable: 'Seul un ordre refusé peut être rejoué ({{detail}}).',
+    activation_order_not_found: 'Cet ordre d’activation n’existe pas.',
+    activation_element_invalid: 'Équipement invalide : {{detail}}',
+    activation_secret_key:
+      'Le mot de passe d’un équipement est conservé chiffré : la clé GPTO_SECRET_KEY manque à ce serveur.',
     scenario_invalid: 'Scénario invalide : {{detail}}',
     invoice_state: 'Cette facture n’est plus ouverte : {{detail}}',
     invoice_not_found: 'Facture inconnue pour ce payeur.',
