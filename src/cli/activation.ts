@@ -3,7 +3,6 @@ import { userInfo } from 'node:os';
 import { createActivation, type ActivationModule } from '../modules/activation/index.js';
 import { loadConfig } from '../config.js';
 import { DomainError } from '../platform/errors.js';
-import type { Db } from '../platform/db.js';
 import { openDatabase, textTable } from './database.js';
 
 const say = (s: string): void => {
@@ -34,7 +33,7 @@ const time = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 19) :
  * The activation module on the command's database. No automaton runs here (`gpto start` or
  * `gpto worker --role automaton` carry out the orders) and no SIM key is read.
  */
-async function withActivation<T>(fn: (a: ActivationModule, db: Db) => Promise<T>): Promise<T> {
+async function withActivation<T>(fn: (a: ActivationModule) => Promise<T>): Promise<T> {
   const { db, close } = await openDatabase();
   const a = createActivation(db, {
     keys: () => Promise.reject(new Error('this command reads no SIM key')),
@@ -42,7 +41,7 @@ async function withActivation<T>(fn: (a: ActivationModule, db: Db) => Promise<T>
     secretKey: secretKeyIfAny(),
   });
   try {
-    return await fn(a, db);
+    return await fn(a);
   } finally {
     a.manager.close();
     await close();
@@ -86,16 +85,10 @@ export function registerActivationCommands(program: Command): void {
     .option('--no-probe', 'do not connect to the elements')
     .action((opts: { probe: boolean }) =>
       run(() =>
-        withActivation(async (a, db) => {
+        withActivation(async (a) => {
           await a.service.loadElements();
           const elements = await a.service.elements();
-          const refused = await db
-            .selectFrom('act_order')
-            .select(['element_code', (eb) => eb.fn.countAll<number>().as('n')])
-            .where('status', '=', 'refused')
-            .where('finished_at', '>', new Date(Date.now() - 24 * 3600_000))
-            .groupBy('element_code')
-            .execute();
+          const refused = await a.service.refusedSince(new Date(Date.now() - 24 * 3600_000));
           const rows = await Promise.all(
             elements.map(async (e) => {
               let reach = 'not probed';
@@ -113,7 +106,7 @@ export function registerActivationCommands(program: Command): void {
                 e.ratePerSecond > 0 ? `${e.ratePerSecond}/s` : 'unlimited',
                 `${e.poolSize}×${e.pipeline}`,
                 `${e.queue.pending ?? 0}/${e.queue.running ?? 0}`,
-                Number(refused.find((r) => r.element_code === e.code)?.n ?? 0),
+                refused.get(e.code) ?? 0,
                 reach,
               ];
             }),

@@ -204,11 +204,11 @@ export class ActivationService {
 
   /** Loads the elements from the database into the element manager (at start and after changes). */
   async loadElements(): Promise<number> {
-    await this.sealLegacyPasswords();
     const rows = await this.db.selectFrom('act_element').selectAll().where('enabled', '=', true).execute();
     this.defaults.clear();
     this.byExchange.clear();
     for (const r of rows) {
+      if (r.password !== null && this.sealer) await this.sealLegacyPassword(r.code, r.password);
       // a password that does not open (no key, another key) logs in with none: the element refuses
       // the login and its health says so
       const password = r.password_sealed
@@ -222,21 +222,14 @@ export class ActivationService {
     return rows.length;
   }
 
-  /** Passwords an earlier version stored in clear (before migration 0781), sealed in place. */
-  private async sealLegacyPasswords(): Promise<void> {
-    if (!this.sealer) return;
-    const clear = await this.db
-      .selectFrom('act_element')
-      .select(['code', 'password'])
-      .where('password', 'is not', null)
+  /** A password an earlier version stored in clear (before migration 0781), sealed in place. */
+  private async sealLegacyPassword(code: string, password: string): Promise<void> {
+    await this.db
+      .updateTable('act_element')
+      .set({ password_sealed: this.sealPassword(code, password), password: null })
+      .where('code', '=', code)
+      .where('password', '=', password)
       .execute();
-    for (const r of clear)
-      await this.db
-        .updateTable('act_element')
-        .set({ password_sealed: this.sealer.seal(r.password!, r.code), password: null })
-        .where('code', '=', r.code)
-        .where('password', '=', r.password)
-        .execute();
   }
 
   private sealPassword(code: string, password: string): Buffer {
@@ -272,9 +265,9 @@ export class ActivationService {
         is_default: i.isDefault ?? false,
         enabled: i.enabled ?? true,
       };
-      // The login, its password and the exchanges are kept when the input leaves them out: the
-      // password is never shown (a screen that edits the throttle cannot send it back); null clears.
-      // sealed under the element's code; '' and null both mean no password
+      // The login, the password (sealed under the element's code; '' and null both mean none) and
+      // the exchanges are kept when the input leaves them out: the password is never shown, so a
+      // screen that edits the throttle cannot send it back.
       const sealed = i.password ? this.sealPassword(i.code, i.password) : null;
       const kept = {
         ...(i.username !== undefined ? { username: i.username } : {}),
@@ -555,6 +548,18 @@ export class ActivationService {
     const o = await this.db.transaction().execute((trx) => this.submit(trx, i, by));
     this.automaton?.poke();
     return o;
+  }
+
+  /** Orders refused since `since`, per element (the CLI's view of what switching has to handle). */
+  async refusedSince(since: Date): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('act_order')
+      .select(['element_code', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('status', '=', 'refused')
+      .where('finished_at', '>', since)
+      .groupBy('element_code')
+      .execute();
+    return new Map(rows.map((r) => [r.element_code, Number(r.n)]));
   }
 
   /** The workflow instance of a service request, by its number or id (the journal per request). */

@@ -132,7 +132,7 @@ class Element {
   private probing = false;
   closed = false;
   /** Its owner is stopping: operations no longer wait for the element to come back. */
-  abandoning = false;
+  private abandoning = false;
 
   /** Links with at least one operation on them. */
   get busy(): number {
@@ -235,6 +235,18 @@ class Element {
     }
   }
 
+  /** A harmless exchange on a connection of its own (the pool is not touched); its duration in ms. */
+  async probeOnce(): Promise<number> {
+    const link = this.makeLink(this.cfg);
+    const t0 = performance.now();
+    try {
+      await link.probe();
+      return performance.now() - t0;
+    } finally {
+      link.close();
+    }
+  }
+
   private async probeLoop(): Promise<void> {
     if (this.probing) return;
     this.probing = true;
@@ -242,9 +254,8 @@ class Element {
     while (this.circuit === 'open' && !this.closed) {
       await sleep(delay);
       if (this.closed) break;
-      const link = this.makeLink(this.cfg);
       try {
-        await link.probe();
+        await this.probeOnce();
         this.circuit = 'closed';
         this.openedAt = null;
         this.consecutiveFailures = 0;
@@ -253,8 +264,6 @@ class Element {
       } catch (err) {
         this.lastError = (err as Error).message;
         delay = Math.min(delay * 2, this.opts.retryMaxMs);
-      } finally {
-        link.close();
       }
     }
     this.probing = false;
@@ -415,14 +424,7 @@ export class ElementManager {
   async probe(code: string): Promise<{ ms: number }> {
     const el = this.elements.get(code);
     if (!el) throw new ElementRefusal(`unknown network element ${code}`, 'unknown_element');
-    const link = (this.options.linkFactory ?? defaultLink)(el.cfg);
-    const t0 = performance.now();
-    try {
-      await link.probe();
-      return { ms: performance.now() - t0 };
-    } finally {
-      link.close();
-    }
+    return { ms: await el.probeOnce() };
   }
 
   /**

@@ -79,7 +79,7 @@ export function Complaints() {
                 />
               }
             >
-              {who.data ? `${who.data.customer.code} · ${customerName(who.data)}` : `#${customer}`}
+              {who.data ? `${who.data.customer.code} · ${who.data.customer.displayName}` : `#${customer}`}
             </Badge>
           </div>
         )}
@@ -184,13 +184,6 @@ export function ComplaintTable({ items }: { items: Complaint[] }) {
       </Table>
     </Paper>
   );
-}
-
-function customerName(v: Customer360): string {
-  const c = v.customer;
-  return c.kind === 'organisation'
-    ? (c.companyName ?? c.code)
-    : [c.title, c.firstNames, c.lastName].filter(Boolean).join(' ') || c.code;
 }
 
 /** A customer's complaints, every status, newest first (the 360°'s complaints tab). */
