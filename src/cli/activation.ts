@@ -27,6 +27,13 @@ const statusOrAll = (v: string) => {
   return v;
 };
 
+const instant = (v: string) => {
+  const d = new Date(v);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(d.getTime()))
+    throw new InvalidArgumentError('an ISO 8601 date or time, e.g. 2026-11-27T08:00');
+  return d;
+};
+
 const time = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 19) : null);
 
 /**
@@ -233,15 +240,48 @@ export function registerActivationCommands(program: Command): void {
     );
 
   act
-    .command('replay <order>')
+    .command('replay [order]')
     .description(
-      'replay a refused order as it was (once the network is put right): a new order the running automaton carries out',
+      'replay a refused order as it was (once the network is put right): a new order the running automaton carries out; with --element, every refused order of that element not replayed yet (outside requests: those are retried from the switching basket)',
     )
-    .action((order: string) =>
+    .option('--element <code>', 'replay every refused order of this element not replayed yet')
+    .option(
+      '--since <time>',
+      'with --element: only orders refused from then on (ISO 8601, e.g. 2026-11-27T08:00)',
+      instant,
+    )
+    .action((order: string | undefined, o: { element?: string; since?: Date }) =>
       run(() =>
         withActivation(async (a) => {
-          const id = whole(order);
           const by = { userId: null, username: `cli:${userInfo().username}`, actor: 'switching' };
+          const usage = (why: string) => {
+            process.stderr.write(`gpto activation replay: ${why}\n`);
+            process.exitCode = 2;
+          };
+          if ((order === undefined) === (o.element === undefined))
+            return usage('name an order, or --element <code> for all its refused orders');
+          if (order !== undefined && o.since) return usage('--since goes with --element');
+          if (order === undefined) {
+            const element = o.element!.toUpperCase();
+            let total = 0;
+            let inRequests = 0;
+            for (;;) {
+              const r = await a.service.replayRefused({ element, since: o.since }, by);
+              total += r.replayed.length;
+              inRequests = r.inRequests;
+              for (const x of r.replayed) say(`order ${x.replayOf} replayed as order ${x.id}`);
+              if (!r.more) break;
+            }
+            say(
+              `${total} refused order(s) of ${element} replayed: pending, the automaton of gpto start or gpto worker carries them out`,
+            );
+            if (inRequests)
+              say(
+                `${inRequests} refused order(s) of requests left as they are: retry them from the switching basket, which carries the request on`,
+              );
+            return;
+          }
+          const id = whole(order);
           const next = await a.service.replay(id, by);
           say(
             `order ${id} replayed as order ${next.id} (${next.operation} on ${next.lineId}, ${next.element}): pending, the automaton of gpto start or gpto worker carries it out`,

@@ -8,6 +8,7 @@ export type ActivationErrorCode =
   | 'activation.order_invalid'
   | 'activation.operation_unknown'
   | 'activation.not_replayable'
+  | 'activation.already_replayed'
   | 'activation.refused'
   | 'activation.exchange_change'
   | 'activation.secret_key';

@@ -149,7 +149,18 @@ describe('activation API (switch simulator)', () => {
       params: { dn: '338240002', en: '04-01-002' },
     });
     await t.app.activation.automaton.drain();
-    const replay = await t.call('POST', `/api/v1/activation/orders/${id}/replay`, token, {});
+    // the first order was replayed already: its replay, refused too, is the one to replay now
+    const stale = await t.call('POST', `/api/v1/activation/orders/${id}/replay`, token, {});
+    expect(stale.statusCode).toBe(409);
+    expect(stale.json()).toMatchObject({
+      code: 'activation.already_replayed',
+      details: { replayedBy: again },
+    });
+    expect((await t.call('GET', `/api/v1/activation/orders/${id}`, token)).json()).toMatchObject({
+      replayedBy: again,
+    });
+    const replay = await t.call('POST', `/api/v1/activation/orders/${again}/replay`, token, {});
+    expect(replay.statusCode).toBe(202);
     await t.app.activation.automaton.drain();
     const done = await t.call(
       'GET',
@@ -165,6 +176,134 @@ describe('activation API (switch simulator)', () => {
     );
     expect(twice.statusCode).toBe(409);
     expect(twice.json()).toMatchObject({ code: 'activation.not_replayable' });
+  });
+
+  it("replays an element's refused orders together once it is put right, each once; a request's stay in the basket", async () => {
+    const token = await t.login('switching');
+    const lines = ['338240011', '338240012', '338240013'];
+    const ids: number[] = [];
+    for (const dn of lines) {
+      const r = await t.call('POST', '/api/v1/activation/orders', token, {
+        operation: 'fixed.services',
+        lineId: dn,
+        params: { dn, add: ['CW'] },
+      });
+      ids.push((r.json() as { id: number }).id);
+    }
+    await t.app.activation.automaton.drain();
+    // the first one replayed on its own, refused again: its replay is what the bulk replay takes
+    const first = await t.call('POST', `/api/v1/activation/orders/${ids[0]}/replay`, token, {});
+    const firstReplay = (first.json() as { id: number }).id;
+    await t.app.activation.automaton.drain();
+    // a request's refused step (its task fell out to switching): retried from the basket, not here
+    await t.tdb.db
+      .insertInto('act_order')
+      .values({
+        element_code: 'SWH',
+        operation: 'fixed.services',
+        line_id: '338240019',
+        params: JSON.stringify({ dn: '338240019', add: ['CW'] }),
+        status: 'refused',
+        task_id: 987654321,
+        instance_id: 987654321,
+        finished_at: new Date(),
+      })
+      .execute();
+    const waiting = await t.call(
+      'GET',
+      '/api/v1/activation/orders?element=SWH&status=refused&replayed=false',
+      token,
+    );
+    const waitingIds = (waiting.json() as { items: { id: number }[] }).items.map((o) => o.id);
+    expect(waitingIds).toEqual(expect.arrayContaining([firstReplay, ids[1], ids[2]]));
+    expect(waitingIds).not.toContain(ids[0]);
+
+    expect((await t.call('POST', '/api/v1/activation/orders/replay', token, {})).json()).toMatchObject({
+      code: 'request.invalid',
+      field: 'element',
+    });
+    expect(
+      (await t.call('POST', '/api/v1/activation/orders/replay', token, { element: 'NOPE' })).statusCode,
+    ).toBe(404);
+    const care = await t.login('care');
+    expect(
+      (await t.call('POST', '/api/v1/activation/orders/replay', care, { element: 'SWH' })).statusCode,
+    ).toBe(403);
+
+    for (const dn of lines)
+      await t.call('POST', '/api/v1/activation/orders', token, {
+        operation: 'fixed.activate',
+        lineId: dn,
+        params: { dn, en: `04-02-${dn.slice(-3)}` },
+      });
+    await t.app.activation.automaton.drain();
+    const bulk = await t.call('POST', '/api/v1/activation/orders/replay', token, { element: 'SWH' });
+    expect(bulk.statusCode).toBe(200);
+    const report = bulk.json() as {
+      replayed: { replayOf: number; id: number }[];
+      more: boolean;
+      inRequests: number;
+    };
+    const mine = report.replayed.filter((r) => [firstReplay, ids[1], ids[2]].includes(r.replayOf));
+    expect(mine.map((r) => r.replayOf).sort()).toEqual([firstReplay, ids[1]!, ids[2]!].sort());
+    expect(report.replayed.map((r) => r.replayOf)).not.toContain(ids[0]);
+    expect(report).toMatchObject({ more: false, inRequests: 1 });
+    await t.app.activation.automaton.drain();
+    for (const r of mine)
+      expect((await t.call('GET', `/api/v1/activation/orders/${r.id}`, token)).json()).toMatchObject({
+        status: 'done',
+        replayOf: r.replayOf,
+        createdBy: 'switching',
+      });
+    // nothing left to replay: a second call (a double click) replays nothing
+    const again = await t.call('POST', '/api/v1/activation/orders/replay', token, { element: 'SWH' });
+    expect(again.json()).toMatchObject({ replayed: [], more: false, inRequests: 1 });
+    const events = await t.tdb.db
+      .selectFrom('event')
+      .select(['entity_id', 'payload'])
+      .where('kind', '=', 'activation.order_replayed')
+      .where(
+        'entity_id',
+        'in',
+        mine.map((r) => String(r.id)),
+      )
+      .execute();
+    expect(events).toHaveLength(3);
+  });
+
+  it('two replays of the same refused order at once (single or bulk) give one new order', async () => {
+    const token = await t.login('switching');
+    const refusedOrder = async (dn: string) => {
+      const r = await t.call('POST', '/api/v1/activation/orders', token, {
+        operation: 'fixed.services',
+        lineId: dn,
+        params: { dn, add: ['CW'] },
+      });
+      return (r.json() as { id: number }).id;
+    };
+    const a = await refusedOrder('338240021');
+    const b = await refusedOrder('338240022');
+    await t.app.activation.automaton.drain();
+    const single = await Promise.all([
+      t.call('POST', `/api/v1/activation/orders/${a}/replay`, token, {}),
+      t.call('POST', `/api/v1/activation/orders/${a}/replay`, token, {}),
+    ]);
+    expect(single.map((r) => r.statusCode).sort()).toEqual([202, 409]);
+    const bulk = await Promise.all([
+      t.call('POST', '/api/v1/activation/orders/replay', token, { element: 'SWH' }),
+      t.call('POST', '/api/v1/activation/orders/replay', token, { element: 'SWH' }),
+      t.call('POST', `/api/v1/activation/orders/${b}/replay`, token, {}),
+    ]);
+    const replaysOfB = await t.tdb.db
+      .selectFrom('act_order')
+      .select('id')
+      .where('replay_of', '=', b)
+      .execute();
+    expect(replaysOfB).toHaveLength(1);
+    expect(bulk.every((r) => r.statusCode === 200 || r.statusCode === 202 || r.statusCode === 409)).toBe(
+      true,
+    );
+    await t.app.activation.automaton.drain();
   });
 
   it("an element's settings changed without its password keep the password (a screen cannot send it back)", async () => {

@@ -123,6 +123,9 @@ export function registerActivationRoutes(app: FastifyInstance, act: ActivationMo
             status: Type.Optional(
               Type.Union(['pending', 'running', 'done', 'refused', 'cancelled'].map((x) => Type.Literal(x))),
             ),
+            replayed: Type.Optional(
+              Type.Boolean({ description: 'false: only orders no order replayed yet' }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -134,6 +137,7 @@ export function registerActivationRoutes(app: FastifyInstance, act: ActivationMo
         instanceId?: number;
         element?: string;
         status?: string;
+        replayed?: boolean;
       };
       return s.orders(q, q);
     },
@@ -145,6 +149,28 @@ export function registerActivationRoutes(app: FastifyInstance, act: ActivationMo
       schema: { tags, params: Type.Object({ id: Type.Integer({ minimum: 1 }) }) },
     },
     async (req) => s.get((req.params as { id: number }).id),
+  );
+  app.post(
+    '/api/v1/activation/orders/replay',
+    {
+      config: { right: 'activation:write' },
+      schema: {
+        tags,
+        body: Type.Object(
+          {
+            element: ElementCode,
+            since: Type.Optional(Type.String({ format: 'date-time' })),
+          },
+          { additionalProperties: false },
+        ),
+        description:
+          'Replay the refused orders of an element that were not replayed yet (500 at a time, oldest first; `more` says if some are left)',
+      },
+    },
+    async (req) => {
+      const b = req.body as { element: string; since?: string };
+      return s.replayRefused({ element: b.element, since: b.since ? new Date(b.since) : undefined }, by(req));
+    },
   );
   app.post(
     '/api/v1/activation/orders/:id/replay',

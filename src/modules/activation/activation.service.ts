@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, Executor } from '../../platform/db.js';
 import type { Clock } from '../../platform/clock.js';
-import { appendEvent, type Actor } from '../../platform/events.js';
+import { appendEvent, appendEvents, type Actor } from '../../platform/events.js';
 import { decodeNumericCursor, encodeCursor, type Page } from '../../platform/http/pagination.js';
 import { ElementRefusal, TransportError, type ElementKind } from './drivers/driver.js';
 import type { ElementConfig, ElementHealth, ElementManager } from './element-manager.js';
@@ -113,11 +113,24 @@ export interface OrderView {
   taskId: number | null;
   requestRef: string | null;
   replayOf: number | null;
+  /** The order that replayed this one (the newest, if a replay was itself refused and replayed). */
+  replayedBy: number | null;
   revertOf: number | null;
   createdBy: string;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+}
+
+/** What a replay of every refused order of an element did. */
+export interface ReplayReport {
+  element: string;
+  /** Each replayed order and its replay, oldest first. */
+  replayed: { replayOf: number; id: number }[];
+  /** Refused orders left for a next call (more than `limit` matched). */
+  more: boolean;
+  /** Refused orders of requests, not replayed here: each is retried from the switching basket. */
+  inRequests: number;
 }
 
 export interface CommandView {
@@ -149,8 +162,10 @@ type OrderRow = {
   instance_id: number | null;
   task_id: number | null;
   request_ref: string | null;
+  customer_id: number | null;
   replay_of: number | null;
   revert_of: number | null;
+  replayed_by?: number | null;
   created_by: string;
   created_at: Date;
   started_at: Date | null;
@@ -172,6 +187,7 @@ const orderView = (r: OrderRow): OrderView => ({
   taskId: r.task_id,
   requestRef: r.request_ref,
   replayOf: r.replay_of,
+  replayedBy: r.replayed_by ?? null,
   revertOf: r.revert_of,
   createdBy: r.created_by,
   createdAt: r.created_at.toISOString(),
@@ -573,27 +589,48 @@ export class ActivationService {
     return r.rows[0] ? Number(r.rows[0].id) : null;
   }
 
+  /** Orders (as `o`) with the newest order that replayed each (act_order_replay_of_idx). */
+  private ordersWithReplay() {
+    return this.db
+      .selectFrom('act_order as o')
+      .selectAll('o')
+      .select((eb) =>
+        eb
+          .selectFrom('act_order as r')
+          .select((r) => r.fn.max('r.id').as('m'))
+          .whereRef('r.replay_of', '=', 'o.id')
+          .as('replayed_by'),
+      );
+  }
+
   async get(id: number): Promise<OrderView & { commands: CommandView[] }> {
-    const row = await this.db.selectFrom('act_order').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.ordersWithReplay().where('o.id', '=', id).executeTakeFirst();
     if (!row) throw actNotFound('activation.order_not_found', 'activation order', id);
     const commands = await this.journal({ orderId: id }, { limit: 200 });
     return { ...orderView(row), commands: commands.items };
   }
 
   async orders(
-    f: { lineId?: string; instanceId?: number; element?: string; status?: string },
+    f: { lineId?: string; instanceId?: number; element?: string; status?: string; replayed?: boolean },
     page: { limit?: number; cursor?: string },
   ): Promise<Page<OrderView>> {
     const limit = page.limit ?? 50;
     const after = decodeNumericCursor(page.cursor);
-    let q = this.db.selectFrom('act_order').selectAll();
-    if (f.lineId) q = q.where('line_id', '=', f.lineId);
-    if (f.instanceId) q = q.where('instance_id', '=', f.instanceId);
-    if (f.element) q = q.where('element_code', '=', f.element);
-    if (f.status) q = q.where('status', '=', f.status as 'pending');
-    if (after !== undefined) q = q.where('id', '<', after);
+    let q = this.ordersWithReplay();
+    if (f.lineId) q = q.where('o.line_id', '=', f.lineId);
+    if (f.instanceId) q = q.where('o.instance_id', '=', f.instanceId);
+    if (f.element) q = q.where('o.element_code', '=', f.element);
+    if (f.status) q = q.where('o.status', '=', f.status as 'pending');
+    if (f.replayed !== undefined)
+      q = q.where((eb) => {
+        const replays = eb.exists(
+          eb.selectFrom('act_order as r').select('r.id').whereRef('r.replay_of', '=', 'o.id'),
+        );
+        return f.replayed ? replays : eb.not(replays);
+      });
+    if (after !== undefined) q = q.where('o.id', '<', after);
     const rows = await q
-      .orderBy('id', 'desc')
+      .orderBy('o.id', 'desc')
       .limit(limit + 1)
       .execute();
     const items = rows.slice(0, limit).map(orderView);
@@ -644,6 +681,8 @@ export class ActivationService {
    */
   async replay(id: number, by: Actor, params?: Params): Promise<OrderView> {
     const o = await this.db.transaction().execute(async (trx) => {
+      // the lock makes a second replay of the same order (a double click, a colleague) wait for
+      // the first and then see it
       const src = await trx
         .selectFrom('act_order')
         .selectAll()
@@ -657,10 +696,98 @@ export class ActivationService {
           'activation.not_replayable',
           `order ${id} is ${src.status}; only a refused order is replayed`,
         );
-      const now = this.clock.now();
-      const row = await trx
-        .insertInto('act_order')
-        .values({
+      const already = await trx
+        .selectFrom('act_order')
+        .select(['id', 'status'])
+        .where('replay_of', '=', id)
+        .orderBy('id', 'desc')
+        .executeTakeFirst();
+      if (already)
+        throw new ActivationError(
+          'conflict',
+          'activation.already_replayed',
+          `order ${id} was already replayed as order ${already.id} (${already.status}); if that one was refused too, replay it instead`,
+          undefined,
+          { replayedBy: already.id },
+        );
+      const [row] = await this.insertReplays(trx, [src], by, params);
+      return orderView(row!);
+    });
+    this.automaton?.poke();
+    return o;
+  }
+
+  /**
+   * Replays, as they were, the refused orders of an element that no order has replayed yet (once
+   * the element or its data is put right), oldest first, at most `limit` at a time; `since` keeps
+   * to those refused from then on. Only orders outside any request (queued from the API or the
+   * command line, the reverts of temporary changes): a request's refused step fell out to the
+   * switching basket, where its `retry` gives the new order and carries the request on — a replay
+   * from here would not. Those are counted in `inRequests`.
+   */
+  async replayRefused(f: { element: string; since?: Date }, by: Actor, limit = 500): Promise<ReplayReport> {
+    const el = await this.db
+      .selectFrom('act_element')
+      .select('code')
+      .where('code', '=', f.element)
+      .executeTakeFirst();
+    if (!el) throw actNotFound('activation.element_not_found', 'network element', f.element);
+    const report = await this.db.transaction().execute(async (trx) => {
+      const unreplayed = (q: ReturnType<typeof refusedOf>) =>
+        q.where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('act_order as r').select('r.id').whereRef('r.replay_of', '=', 'o.id'))),
+        );
+      const refusedOf = () => {
+        let q = trx
+          .selectFrom('act_order as o')
+          .selectAll('o')
+          .where('o.element_code', '=', f.element)
+          .where('o.status', '=', 'refused');
+        if (f.since) q = q.where('o.finished_at', '>=', f.since);
+        return q;
+      };
+      const inRequests = await unreplayed(refusedOf())
+        .clearSelect()
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('o.task_id', 'is not', null)
+        .executeTakeFirstOrThrow();
+      // Locks first, then reads again: a replay another transaction committed while this one
+      // waited for its lock is seen only by a statement started after the wait (read committed).
+      const locked = await unreplayed(refusedOf())
+        .where('o.task_id', 'is', null)
+        .orderBy('o.id')
+        .limit(limit + 1)
+        .forUpdate()
+        .execute();
+      const ids = locked.slice(0, limit).map((r) => r.id);
+      const srcs = ids.length
+        ? await unreplayed(refusedOf()).where('o.id', 'in', ids).orderBy('o.id').execute()
+        : [];
+      const rows = await this.insertReplays(trx, srcs, by);
+      return {
+        element: f.element,
+        replayed: rows.map((r) => ({ replayOf: r.replay_of!, id: r.id })),
+        more: locked.length > limit,
+        inRequests: Number(inRequests.n),
+      };
+    });
+    if (report.replayed.length) this.automaton?.poke();
+    return report;
+  }
+
+  /** New pending orders repeating `srcs` (with `params` over theirs), and their events. */
+  private async insertReplays(
+    trx: Executor,
+    srcs: OrderRow[],
+    by: Actor,
+    params?: Params,
+  ): Promise<OrderRow[]> {
+    if (srcs.length === 0) return [];
+    const now = this.clock.now();
+    const rows = await trx
+      .insertInto('act_order')
+      .values(
+        srcs.map((src) => ({
           element_code: src.element_code,
           operation: src.operation,
           line_id: src.line_id,
@@ -673,22 +800,24 @@ export class ActivationService {
           created_by: by.username,
           created_at: now,
           available_at: now,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await appendEvent(trx, {
+        })),
+      )
+      .returningAll()
+      .execute();
+    rows.sort((a, b) => a.id - b.id);
+    await appendEvents(
+      trx,
+      rows.map((row) => ({
         entityType: 'activation_order',
         entityId: row.id,
         kind: 'activation.order_replayed',
-        customerId: src.customer_id,
-        lineId: src.line_id,
+        customerId: row.customer_id,
+        lineId: row.line_id,
         userId: by.userId,
-        payload: { replayOf: src.id, operation: src.operation },
-      });
-      return orderView(row);
-    });
-    this.automaton?.poke();
-    return o;
+        payload: { replayOf: row.replay_of, operation: row.operation },
+      })),
+    );
+    return rows;
   }
 
   /**

@@ -134,5 +134,31 @@ describe('gpto activation (CLI)', () => {
     const again = await gpto('replay', String(doneId));
     expect(again.status).toBe(1);
     expect(again.stderr).toContain(`order ${doneId} is done; only a refused order is replayed`);
+    const twice = await gpto('replay', String(refusedId));
+    expect(twice.status).toBe(1);
+    expect(twice.stderr).toContain(`order ${refusedId} was already replayed as order ${next}`);
+  });
+
+  it('replay --element: every refused order of the element not replayed yet, and what is left to the basket', async () => {
+    const s = t.app.activation.service;
+    const refused = await s.order(
+      { operation: 'fixed.services', lineId: '338270003', params: { dn: '338270003', add: ['CW'] } },
+      SYSTEM,
+    );
+    await t.app.activation.automaton.drain();
+    await s.order(
+      { operation: 'fixed.activate', lineId: '338270003', params: { dn: '338270003', en: '05-01-003' } },
+      SYSTEM,
+    );
+    await t.app.activation.automaton.drain();
+    const r = await gpto('replay', '--element', 'swc', '--since', '2020-01-01');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`order ${refused.id} replayed as order \\d+`));
+    expect(r.stdout).toMatch(/\d refused order\(s\) of SWC replayed/);
+    // replayed already (by the test before, or just now): nothing is replayed twice
+    const none = await gpto('replay', '--element', 'SWC');
+    expect(none.stdout).toContain('0 refused order(s) of SWC replayed');
+    await t.app.activation.automaton.drain();
+    expect(sim.lines.get('338270003')?.services).toContain('CW');
   });
 });
