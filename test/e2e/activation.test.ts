@@ -122,6 +122,56 @@ describe.skipIf(!availability.run)(
       expect(errorsOf(switching)).toEqual([]);
     }, 120_000);
 
+    it('after a bad night the switching service replays the refused orders of an element at once, each once', async () => {
+      const s1 = s.t.app.activation.service;
+      const dns = ['338260011', '338260012'];
+      const refused = [];
+      for (const dn of dns)
+        refused.push(
+          await s1.order({ operation: 'fixed.services', lineId: dn, params: { dn, add: ['CW'] } }, SYSTEM),
+        );
+      await s.t.app.activation.automaton.drain();
+      // put right on the network overnight
+      for (const dn of dns)
+        await s1.order(
+          { operation: 'fixed.activate', lineId: dn, params: { dn, en: `04-03-${dn.slice(-3)}` } },
+          SYSTEM,
+        );
+      await s.t.app.activation.automaton.drain();
+
+      await switching.goto(`${s.base}/activation`);
+      const orders = switching.getByTestId('orders');
+      // the order replayed in the test before is dealt with: not in the refused orders left to handle
+      await orders.getByRole('cell', { name: dns[0], exact: true }).waitFor();
+      await expect(orders.getByRole('cell', { name: '338260002', exact: true }).count()).resolves.toBe(0);
+      await switching.getByTestId('unreplayed-only').click();
+      await orders.getByRole('cell', { name: '338260002', exact: true }).waitFor();
+      await orders.getByText(/rejoué → \d+/).waitFor();
+      await switching.getByTestId('unreplayed-only').click();
+
+      await choose(switching, /^Équipement/, 'SWA');
+      await switching.getByTestId('replay-refused').click();
+      await switching.getByText(/Chaque ordre refusé de SWA pas encore rejoué/).waitFor();
+      await switching.waitForTimeout(300); // the popover's opening transition
+      await shot(switching, '72-activation-replay-refused');
+      await switching.getByTestId('replay-refused-confirm').click();
+      await switching.getByText('2 ordres refusés de SWA rejoués.').waitFor();
+      // the list of refusals left to handle is empty now
+      await switching.getByText(/Aucun ordre/).waitFor();
+      await s.t.app.activation.automaton.drain();
+      for (const dn of dns) expect(sim.lines.get(dn)?.services).toContain('CW');
+      // each refused order names its replay, and cannot be replayed again from its drawer
+      await switching.getByTestId('unreplayed-only').click();
+      await orders.getByRole('row', { name: new RegExp(`^${refused[0]!.id}\\b`) }).click();
+      const detail = switching.getByTestId('order-detail');
+      await detail.getByTestId('replayed-by').waitFor();
+      await expect(detail.getByTestId('replay-order').count()).resolves.toBe(0);
+      const next = Number(await detail.getByTestId('replayed-by').innerText());
+      expect((await s1.get(next)).replayOf).toBe(refused[0]!.id);
+      await switching.keyboard.press('Escape');
+      expect(errorsOf(switching)).toEqual([]);
+    }, 120_000);
+
     it('an administrator sets the throttle from the card; the password stays as it was', async () => {
       await expect(switching.getByTestId('edit-element').count()).resolves.toBe(0);
       const admin = await newPage(s);

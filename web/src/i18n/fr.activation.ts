@@ -53,6 +53,18 @@ export const frActivation = {
     outcomes: { ok: 'OK', refused: 'Refusée', transport_error: 'Erreur de transport' },
     replay: 'Rejouer l’ordre',
     replayed: 'Ordre {{id}} rejoué : nouvel ordre {{next}}',
+    replayedBy: 'Rejoué par l’ordre',
+    replayedAs: 'rejoué → {{id}}',
+    unreplayedOnly: 'Pas encore rejoués',
+    replayRefused: 'Rejouer les ordres refusés de {{element}}',
+    replayRefusedConfirm:
+      'Chaque ordre refusé de {{element}} pas encore rejoué est remis en file tel quel : à faire une fois l’équipement ou ses données corrigés. L’étape refusée d’une demande reste dans la corbeille de la commutation, où sa relance fait avancer la demande.',
+    replayAll: 'Les rejouer',
+    replayedMany_one: '{{count}} ordre refusé de {{element}} rejoué.',
+    replayedMany_other: '{{count}} ordres refusés de {{element}} rejoués.',
+    leftInBasket_one: '{{count}} ordre d’une demande reste à relancer depuis la corbeille de la commutation.',
+    leftInBasket_other:
+      '{{count}} ordres de demandes restent à relancer depuis la corbeille de la commutation.',
     replayHint:
       'L’équipement a refusé l’ordre ; après correction sur le réseau, il peut être rejoué tel quel.',
     lineJournal: 'Ordres d’activation de la ligne',

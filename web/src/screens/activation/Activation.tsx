@@ -3,12 +3,14 @@ import {
   Anchor,
   Badge,
   Button,
+  Checkbox,
   Code,
   Drawer,
   Group,
   Modal,
   Paper,
   PasswordInput,
+  Popover,
   Select,
   SimpleGrid,
   Stack,
@@ -32,7 +34,13 @@ import { dateTime } from '../../lib/format';
 import { useApiForm, useErrorText } from '../../lib/form';
 import { navigate, useLocation } from '../../lib/router';
 import type { Page } from '../../lib/types';
-import { ORDER_STATUSES, type ActivationOrder, type Command, type NetworkElement } from './activation';
+import {
+  ORDER_STATUSES,
+  type ActivationOrder,
+  type Command,
+  type NetworkElement,
+  type ReplayReport,
+} from './activation';
 
 /**
  * The switching service's screen: the network elements' health and queues (refreshed every few
@@ -312,17 +320,20 @@ function Orders({ initialLine, elements }: { initialLine: string; elements: stri
   // the switching service's first look: what the elements refused; a line's orders: all of them
   const [status, setStatus] = useState<string | null>(initialLine ? null : 'refused');
   const [element, setElement] = useState<string | null>(null);
+  // refused orders already replayed are dealt with: hidden unless asked for
+  const [unreplayed, setUnreplayed] = useState(true);
   const [line, setLine] = useState(initialLine);
   const [l] = useDebouncedValue(line.replace(/[\s.+-]/g, ''), 300);
   const [open, setOpen] = useState<number | null>(null);
   const pager = useCursor();
   const { reset } = pager;
-  useEffect(() => reset(), [status, element, l, reset]);
+  const replayed = status === 'refused' && unreplayed ? false : undefined;
+  useEffect(() => reset(), [status, element, l, replayed, reset]);
   const q = useQuery({
-    queryKey: ['activation-orders', status, element, l, pager.cursor],
+    queryKey: ['activation-orders', status, element, l, replayed, pager.cursor],
     queryFn: () =>
       get<Page<ActivationOrder>>(
-        `/api/v1/activation/orders${qs({ status, element, lineId: l || undefined, limit: 25, cursor: pager.cursor })}`,
+        `/api/v1/activation/orders${qs({ status, element, lineId: l || undefined, replayed, limit: 25, cursor: pager.cursor })}`,
       ),
     placeholderData: keepPreviousData,
     refetchInterval: 10_000,
@@ -357,6 +368,16 @@ function Orders({ initialLine, elements }: { initialLine: string; elements: stri
           value={line}
           onChange={(e) => setLine(e.currentTarget.value)}
         />
+        {status === 'refused' && (
+          <Checkbox
+            mb={8}
+            label={t('activation.unreplayedOnly')}
+            checked={unreplayed}
+            onChange={(e) => setUnreplayed(e.currentTarget.checked)}
+            data-testid="unreplayed-only"
+          />
+        )}
+        {status === 'refused' && element && <ReplayRefused element={element} />}
       </Group>
       <QueryState query={q}>
         {(page) =>
@@ -388,7 +409,14 @@ function Orders({ initialLine, elements }: { initialLine: string; elements: stri
                         <Table.Td ff="monospace">{o.lineId}</Table.Td>
                         <Table.Td ff="monospace">{o.element}</Table.Td>
                         <Table.Td>
-                          <StatusBadge status={o.status} />
+                          <Group gap={4} wrap="nowrap">
+                            <StatusBadge status={o.status} />
+                            {o.replayedBy && (
+                              <Badge variant="light" color="gray" size="sm">
+                                {t('activation.replayedAs', { id: o.replayedBy })}
+                              </Badge>
+                            )}
+                          </Group>
                         </Table.Td>
                         <Table.Td>{o.attempts}</Table.Td>
                         <Table.Td>
@@ -417,6 +445,73 @@ function Orders({ initialLine, elements }: { initialLine: string; elements: stri
         {open !== null && <OrderDetail id={open} onReplayed={setOpen} />}
       </Drawer>
     </>
+  );
+}
+
+/**
+ * Replays the element's refused orders not replayed yet, once it is put right, after a
+ * confirmation naming how many; a request's refused step stays in the switching basket (its
+ * retry carries the request on), and the notice says how many were left there.
+ */
+function ReplayRefused({ element }: { element: string }) {
+  const { t } = useTranslation();
+  const can = useCan();
+  const errorText = useErrorText();
+  const client = useQueryClient();
+  const [confirm, setConfirm] = useState(false);
+  const replay = useMutation({
+    mutationFn: async () => {
+      let report: ReplayReport | null = null;
+      let total = 0;
+      do {
+        report = await post<ReplayReport>('/api/v1/activation/orders/replay', { element });
+        total += report.replayed.length;
+      } while (report.more);
+      return { total, inRequests: report.inRequests };
+    },
+    onSuccess: ({ total, inRequests }) => {
+      setConfirm(false);
+      notifications.show({
+        color: total > 0 ? 'green' : 'gray',
+        message: [
+          t('activation.replayedMany', { count: total, element }),
+          ...(inRequests > 0 ? [t('activation.leftInBasket', { count: inRequests })] : []),
+        ].join(' '),
+      });
+      void client.invalidateQueries({ queryKey: ['activation-orders'] });
+    },
+    onError: (e) => {
+      setConfirm(false);
+      notifications.show({ color: 'red', message: errorText(e) });
+    },
+  });
+  if (!can('activation:write')) return null;
+  return (
+    <Popover opened={confirm} onChange={setConfirm} withArrow position="bottom-end">
+      <Popover.Target>
+        <Button variant="light" mb={2} onClick={() => setConfirm((x) => !x)} data-testid="replay-refused">
+          {t('activation.replayRefused', { element })}
+        </Button>
+      </Popover.Target>
+      <Popover.Dropdown maw={360}>
+        <Stack gap="xs">
+          <Text size="sm">{t('activation.replayRefusedConfirm', { element })}</Text>
+          <Group justify="flex-end">
+            <Button size="xs" variant="default" onClick={() => setConfirm(false)}>
+              {t('activation.cancel')}
+            </Button>
+            <Button
+              size="xs"
+              onClick={() => replay.mutate()}
+              loading={replay.isPending}
+              data-testid="replay-refused-confirm"
+            >
+              {t('activation.replayAll')}
+            </Button>
+          </Group>
+        </Stack>
+      </Popover.Dropdown>
+    </Popover>
   );
 }
 
@@ -463,7 +558,20 @@ function OrderDetail({ id, onReplayed }: { id: number; onReplayed: (next: number
             <Stat label={t('activation.startedAt')}>{dateTime(o.startedAt)}</Stat>
             <Stat label={t('activation.finishedAt')}>{dateTime(o.finishedAt)}</Stat>
             {o.requestRef && <Stat label={t('activation.request')}>{o.requestRef}</Stat>}
-            {o.replayOf && <Stat label={t('activation.replayOf')}>{o.replayOf}</Stat>}
+            {o.replayOf && (
+              <Stat label={t('activation.replayOf')}>
+                <Anchor size="sm" onClick={() => onReplayed(o.replayOf!)}>
+                  {o.replayOf}
+                </Anchor>
+              </Stat>
+            )}
+            {o.replayedBy && (
+              <Stat label={t('activation.replayedBy')}>
+                <Anchor size="sm" onClick={() => onReplayed(o.replayedBy!)} data-testid="replayed-by">
+                  {o.replayedBy}
+                </Anchor>
+              </Stat>
+            )}
             {o.revertOf && <Stat label={t('activation.revertOf')}>{o.revertOf}</Stat>}
           </SimpleGrid>
           {o.error && (
@@ -485,7 +593,7 @@ function OrderDetail({ id, onReplayed }: { id: number; onReplayed: (next: number
               <Code block>{JSON.stringify(o.result, null, 2)}</Code>
             </div>
           )}
-          {o.status === 'refused' && can('activation:write') && (
+          {o.status === 'refused' && !o.replayedBy && can('activation:write') && (
             <Group>
               <Button onClick={() => replay.mutate()} loading={replay.isPending} data-testid="replay-order">
                 {t('activation.replay')}

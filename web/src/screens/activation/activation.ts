@@ -51,6 +51,8 @@ export interface ActivationOrder {
   taskId: number | null;
   requestRef: string | null;
   replayOf: number | null;
+  /** The order that replayed this one (the newest). */
+  replayedBy: number | null;
   revertOf: number | null;
   createdBy: string;
   createdAt: string;
@@ -73,3 +75,12 @@ export interface Command {
 
 export const ORDER_STATUSES = ['pending', 'running', 'done', 'refused', 'cancelled'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** What a replay of an element's refused orders did (POST /api/v1/activation/orders/replay). */
+export interface ReplayReport {
+  element: string;
+  replayed: { replayOf: number; id: number }[];
+  more: boolean;
+  /** Refused orders of requests, left to their retry from the switching basket. */
+  inRequests: number;
+}
