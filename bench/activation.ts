@@ -167,7 +167,9 @@ async function statementProfile(db: Db) {
   return async (label: string, n: number) => {
     const pl = await sql<{ plans: string; ms: number }>`
       SELECT sum(plans)::text AS plans, sum(total_plan_time) AS ms FROM pg_stat_statements`.execute(db);
-    console.log(`planning: ${(Number(pl.rows[0]?.plans) / n).toFixed(3)} plans, ${((pl.rows[0]?.ms ?? 0) / n).toFixed(4)} ms per activation`);
+    console.log(
+      `planning: ${(Number(pl.rows[0]?.plans) / n).toFixed(3)} plans, ${((pl.rows[0]?.ms ?? 0) / n).toFixed(4)} ms per activation`,
+    );
     const r = await sql<{ calls: string; ms: number; rows: string; q: string }>`
       SELECT calls::text, total_exec_time AS ms, rows::text, left(regexp_replace(query, '\\s+', ' ', 'g'), 140) AS q
         FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 30`.execute(db);
