@@ -15,7 +15,12 @@ import {
   registerReferentialRoutes,
   type ReferentialServices,
 } from './modules/referential/index.js';
-import { createWorkflow, registerWorkflowRoutes, type WorkflowServices } from './modules/workflow/index.js';
+import {
+  agentOf,
+  createWorkflow,
+  registerWorkflowRoutes,
+  type WorkflowServices,
+} from './modules/workflow/index.js';
 import { createBilling, registerBillingRoutes, type BillingServices } from './modules/billing/index.js';
 import { createRequests, registerRequestRoutes, type RequestsModule } from './modules/requests/index.js';
 import {
@@ -204,7 +209,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await registerBillingCycleRoutes(http, billingCycle);
   registerRequestRoutes(http, requests.requests);
   registerInventoryRoutes(http, inventory);
-  registerActivationRoutes(http, activation);
+  // a request's refused step is retried through the workflow, as its basket's "retry now" does
+  registerActivationRoutes(http, activation, {
+    retryStep: async (taskId, req) => void (await workflow.tasks.retryNow(taskId, agentOf(req))),
+  });
   const assistance = createAssistance(
     deps.db,
     { referential, workflow, billing, inventory },

@@ -268,7 +268,7 @@ export function registerActivationCommands(program: Command): void {
             for (;;) {
               const r = await a.service.replayRefused({ element, since: o.since }, by);
               total += r.replayed.length;
-              inRequests = r.inRequests;
+              inRequests = r.left.length;
               for (const x of r.replayed) say(`order ${x.replayOf} replayed as order ${x.id}`);
               if (!r.more) break;
             }
@@ -277,7 +277,7 @@ export function registerActivationCommands(program: Command): void {
             );
             if (inRequests)
               say(
-                `${inRequests} refused order(s) of requests left as they are: retry them from the switching basket, which carries the request on`,
+                `${inRequests}${inRequests >= 500 ? ' or more' : ''} refused order(s) of requests left as they are: retry them from the switching basket (or the activation screen), which carries the request on`,
               );
             return;
           }

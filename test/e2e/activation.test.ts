@@ -151,7 +151,7 @@ describe.skipIf(!availability.run)(
 
       await choose(switching, /^Équipement/, 'SWA');
       await switching.getByTestId('replay-refused').click();
-      await switching.getByText(/Chaque ordre refusé de SWA pas encore rejoué/).waitFor();
+      await switching.getByText(/Chaque ordre refusé de SWA restant à traiter/).waitFor();
       await switching.waitForTimeout(300); // the popover's opening transition
       await shot(switching, '72-activation-replay-refused');
       await switching.getByTestId('replay-refused-confirm').click();

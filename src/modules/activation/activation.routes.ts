@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { hasRight } from '../../platform/auth/rights.js';
 import { actorOf } from '../../platform/auth/auth.service.js';
+import { DomainError } from '../../platform/errors.js';
 import { principalOf } from '../../platform/http/auth-hook.js';
 import type { ActivationModule } from './index.js';
 import { ORDER_OPERATIONS } from './operations.js';
@@ -55,7 +57,14 @@ const OrderBody = Type.Object(
 type OrderBody = Static<typeof OrderBody>;
 
 /** Thin HTTP adapter over the activation service. */
-export function registerActivationRoutes(app: FastifyInstance, act: ActivationModule): void {
+export function registerActivationRoutes(
+  app: FastifyInstance,
+  act: ActivationModule,
+  opts: {
+    /** Retries a request's fallen-out step as the signed-in user ("retry now", workflow). */
+    retryStep?: (taskId: number, req: FastifyRequest) => Promise<void>;
+  } = {},
+): void {
   const s = act.service;
   const tags = ['activation'];
 
@@ -123,8 +132,11 @@ export function registerActivationRoutes(app: FastifyInstance, act: ActivationMo
             status: Type.Optional(
               Type.Union(['pending', 'running', 'done', 'refused', 'cancelled'].map((x) => Type.Literal(x))),
             ),
-            replayed: Type.Optional(
-              Type.Boolean({ description: 'false: only orders no order replayed yet' }),
+            toHandle: Type.Optional(
+              Type.Boolean({
+                description:
+                  "true: only refused orders left to handle (not replayed; a request's: its step still in the switching basket)",
+              }),
             ),
           },
           { additionalProperties: false },
@@ -137,7 +149,7 @@ export function registerActivationRoutes(app: FastifyInstance, act: ActivationMo
         instanceId?: number;
         element?: string;
         status?: string;
-        replayed?: boolean;
+        toHandle?: boolean;
       };
       return s.orders(q, q);
     },
@@ -164,12 +176,29 @@ export function registerActivationRoutes(app: FastifyInstance, act: ActivationMo
           { additionalProperties: false },
         ),
         description:
-          'Replay the refused orders of an element that were not replayed yet (500 at a time, oldest first; `more` says if some are left)',
+          "Replay the refused orders of an element that were not replayed yet, outside requests (500 at a time, oldest first; `more` says if some are left), and retry the requests' steps that fell out with such an order (the workflow's retry now: needs task:retry and the switching basket)",
       },
     },
     async (req) => {
       const b = req.body as { element: string; since?: string };
-      return s.replayRefused({ element: b.element, since: b.since ? new Date(b.since) : undefined }, by(req));
+      const retry = opts.retryStep;
+      const retryStep = !retry
+        ? undefined
+        : hasRight(principalOf(req).rights, 'task:retry')
+          ? (taskId: number) => retry(taskId, req)
+          : () =>
+              Promise.reject(
+                new DomainError(
+                  'forbidden',
+                  'auth.forbidden',
+                  'retrying a request’s step needs the right task:retry',
+                ),
+              );
+      return s.replayRefused(
+        { element: b.element, since: b.since ? new Date(b.since) : undefined },
+        by(req),
+        retryStep ? { retryStep } : {},
+      );
     },
   );
   app.post(

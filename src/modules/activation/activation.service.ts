@@ -1,10 +1,12 @@
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { Db, Executor } from '../../platform/db.js';
+import type { Database } from '../../platform/database.js';
 import type { Clock } from '../../platform/clock.js';
 import { appendEvent, appendEvents, type Actor } from '../../platform/events.js';
 import { decodeNumericCursor, encodeCursor, type Page } from '../../platform/http/pagination.js';
 import { ElementRefusal, TransportError, type ElementKind } from './drivers/driver.js';
 import type { ElementConfig, ElementHealth, ElementManager } from './element-manager.js';
+import { DomainError } from '../../platform/errors.js';
 import { ActivationError, actInvalid, actNotFound } from './activation.errors.js';
 import type { Automaton } from './automaton.js';
 import { OPERATIONS, type KeyReader, type Params } from './operations.js';
@@ -129,8 +131,18 @@ export interface ReplayReport {
   replayed: { replayOf: number; id: number }[];
   /** Refused orders left for a next call (more than `limit` matched). */
   more: boolean;
-  /** Refused orders of requests, not replayed here: each is retried from the switching basket. */
-  inRequests: number;
+  /**
+   * More than `limit` requests' steps: the others are for a later call, once the workers have run
+   * these (until then their orders still look unreplayed, so calling again at once retries these).
+   */
+  moreSteps: boolean;
+  /**
+   * Requests' steps whose refused order was retried (`retryStep`): the step runs again, with a new
+   * order, and the request carries on when it is done.
+   */
+  retried: { orderId: number; taskId: number }[];
+  /** Requests' steps left as they are, with why (no `retryStep`, the request ended, a right…). */
+  left: { orderId: number; taskId: number; reason: string }[];
 }
 
 export interface CommandView {
@@ -194,6 +206,28 @@ const orderView = (r: OrderRow): OrderView => ({
   startedAt: r.started_at?.toISOString() ?? null,
   finishedAt: r.finished_at?.toISOString() ?? null,
 });
+
+/**
+ * A refused order (`o`) someone still has to deal with: no order replayed it, and, for a request's
+ * order, its step is still fallen out in the switching basket — a step ended by hand, or retried
+ * (a new task and order), or a request that ended, leaves nothing to replay.
+ */
+function leftToHandle(eb: ExpressionBuilder<Database & { o: Database['act_order'] }, 'o'>) {
+  return eb.and([
+    eb.not(eb.exists(eb.selectFrom('act_order as r').select('r.id').whereRef('r.replay_of', '=', 'o.id'))),
+    eb.or([
+      eb('o.task_id', 'is', null),
+      eb.exists(
+        eb
+          .selectFrom('wf_task as t')
+          .select('t.id')
+          .whereRef('t.id', '=', 'o.task_id')
+          .where('t.fell_out', '=', true)
+          .where('t.status', 'in', ['ready', 'claimed']),
+      ),
+    ]),
+  ]);
+}
 
 export type JournalFilter =
   { lineId: string } | { instanceId: number } | { element: string } | { orderId: number };
@@ -611,7 +645,7 @@ export class ActivationService {
   }
 
   async orders(
-    f: { lineId?: string; instanceId?: number; element?: string; status?: string; replayed?: boolean },
+    f: { lineId?: string; instanceId?: number; element?: string; status?: string; toHandle?: boolean },
     page: { limit?: number; cursor?: string },
   ): Promise<Page<OrderView>> {
     const limit = page.limit ?? 50;
@@ -621,13 +655,7 @@ export class ActivationService {
     if (f.instanceId) q = q.where('o.instance_id', '=', f.instanceId);
     if (f.element) q = q.where('o.element_code', '=', f.element);
     if (f.status) q = q.where('o.status', '=', f.status as 'pending');
-    if (f.replayed !== undefined)
-      q = q.where((eb) => {
-        const replays = eb.exists(
-          eb.selectFrom('act_order as r').select('r.id').whereRef('r.replay_of', '=', 'o.id'),
-        );
-        return f.replayed ? replays : eb.not(replays);
-      });
+    if (f.toHandle) q = q.where('o.status', '=', 'refused').where(leftToHandle);
     if (after !== undefined) q = q.where('o.id', '<', after);
     const rows = await q
       .orderBy('o.id', 'desc')
@@ -721,11 +749,17 @@ export class ActivationService {
    * Replays, as they were, the refused orders of an element that no order has replayed yet (once
    * the element or its data is put right), oldest first, at most `limit` at a time; `since` keeps
    * to those refused from then on. Only orders outside any request (queued from the API or the
-   * command line, the reverts of temporary changes): a request's refused step fell out to the
-   * switching basket, where its `retry` gives the new order and carries the request on — a replay
-   * from here would not. Those are counted in `inRequests`.
+   * command line, the reverts of temporary changes) are replayed here. A request's refused step
+   * fell out to the switching basket, and a replay would not carry the request on: the step is
+   * retried instead through `retryStep` (the workflow's "retry now", with the caller's rights), each
+   * in its own transaction after the replays; without it, or when it refuses, the step is `left`.
    */
-  async replayRefused(f: { element: string; since?: Date }, by: Actor, limit = 500): Promise<ReplayReport> {
+  async replayRefused(
+    f: { element: string; since?: Date },
+    by: Actor,
+    opts: { limit?: number; retryStep?: (taskId: number) => Promise<void> } = {},
+  ): Promise<ReplayReport> {
+    const limit = opts.limit ?? 500;
     const el = await this.db
       .selectFrom('act_element')
       .select('code')
@@ -733,10 +767,7 @@ export class ActivationService {
       .executeTakeFirst();
     if (!el) throw actNotFound('activation.element_not_found', 'network element', f.element);
     const report = await this.db.transaction().execute(async (trx) => {
-      const unreplayed = (q: ReturnType<typeof refusedOf>) =>
-        q.where(({ not, exists, selectFrom }) =>
-          not(exists(selectFrom('act_order as r').select('r.id').whereRef('r.replay_of', '=', 'o.id'))),
-        );
+      const unreplayed = (q: ReturnType<typeof refusedOf>) => q.where(leftToHandle);
       const refusedOf = () => {
         let q = trx
           .selectFrom('act_order as o')
@@ -746,11 +777,13 @@ export class ActivationService {
         if (f.since) q = q.where('o.finished_at', '>=', f.since);
         return q;
       };
-      const inRequests = await unreplayed(refusedOf())
+      const steps = await unreplayed(refusedOf())
         .clearSelect()
-        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .select(['o.id', 'o.task_id'])
         .where('o.task_id', 'is not', null)
-        .executeTakeFirstOrThrow();
+        .orderBy('o.id')
+        .limit(limit + 1)
+        .execute();
       // Locks first, then reads again: a replay another transaction committed while this one
       // waited for its lock is seen only by a statement started after the wait (read committed).
       const locked = await unreplayed(refusedOf())
@@ -768,11 +801,28 @@ export class ActivationService {
         element: f.element,
         replayed: rows.map((r) => ({ replayOf: r.replay_of!, id: r.id })),
         more: locked.length > limit,
-        inRequests: Number(inRequests.n),
+        moreSteps: steps.length > limit,
+        steps: steps.slice(0, limit).map((x) => ({ orderId: x.id, taskId: x.task_id! })),
       };
     });
     if (report.replayed.length) this.automaton?.poke();
-    return report;
+    const retried: ReplayReport['retried'] = [];
+    const left: ReplayReport['left'] = [];
+    for (const step of report.steps) {
+      if (!opts.retryStep) {
+        left.push({ ...step, reason: "a request's step: retry it from the switching basket" });
+        continue;
+      }
+      try {
+        await opts.retryStep(step.taskId);
+        retried.push(step);
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        left.push({ ...step, reason: err.message });
+      }
+    }
+    const { element, replayed, more, moreSteps } = report;
+    return { element, replayed, more, retried, left, moreSteps };
   }
 
   /** New pending orders repeating `srcs` (with `params` over theirs), and their events. */

@@ -188,6 +188,51 @@ describe.skipIf(suite.skip)(suite.name, () => {
     );
   });
 
+  it("after the fix, replaying the element's refusals retries the requests' fallen-out steps: the requests complete", async () => {
+    const numbers = ['221770001007', '221770001008'];
+    // both numbers held in the HLR by other subscribers: both requests' steps are refused
+    for (const [i, msisdn] of numbers.entries())
+      await hlrOps.activate(directSession(raw), {
+        imsi: `00101999900000${7 + i}`,
+        msisdn,
+        keys: { ki: card(7 + i).ki, opc: null },
+      });
+    const ids = [
+      await startRequest('R7', numbers[0]!, card(7).iccid),
+      await startRequest('R8', numbers[1]!, card(8).iccid),
+    ];
+    await settle();
+    for (const id of ids)
+      expect((await instance(id)).tasks.find((x) => x.node === 'activate')).toMatchObject({
+        actor: 'switching',
+        fellOut: true,
+      });
+    // from the command line (no workflow agent there) they are left to the basket, with why
+    const cli = await t.app.activation.service.replayRefused({ element: 'HLR1' }, SYSTEM);
+    expect(cli.replayed).toEqual([]);
+    const steps = await Promise.all(
+      ids.map(async (id) => (await instance(id)).tasks.find((x) => x.node === 'activate')!.id),
+    );
+    expect(cli.left.map((x) => x.taskId).sort()).toEqual(steps.sort());
+    expect(cli.left[0]!.reason).toMatch(/retry it from the switching basket/);
+    const sw = await t.login('switching');
+    // the numbers are freed in the HLR; the switching service replays the HLR's refusals at once
+    for (const i of [0, 1]) await hlrOps.deactivate(directSession(raw), { imsi: `00101999900000${7 + i}` });
+    const res = await t.call('POST', '/api/v1/activation/orders/replay', sw, { element: 'HLR1' });
+    expect(res.statusCode, res.body).toBe(200);
+    const report = res.json() as { retried: { taskId: number }[]; left: { reason: string }[] };
+    expect(report.retried).toHaveLength(2);
+    expect(report.left).toEqual([]);
+    await settle();
+    for (const [i, id] of ids.entries()) {
+      expect((await instance(id)).status).toBe('completed');
+      expect((await hlrOps.status(directSession(raw), { imsi: card(7 + i).imsi })).msisdn).toBe(numbers[i]);
+    }
+    // their refused orders are replayed now (by the steps' new orders): nothing left to replay
+    const again = await t.call('POST', '/api/v1/activation/orders/replay', sw, { element: 'HLR1' });
+    expect(again.json()).toMatchObject({ replayed: [], retried: [], left: [] });
+  });
+
   it('with no element to carry it out, the step goes to switching at once with the reason', async () => {
     const id = await t.tdb.db.transaction().execute((trx) =>
       t.app.workflow.engine.start(trx, {

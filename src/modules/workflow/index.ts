@@ -56,7 +56,7 @@ export type {
 } from './handlers.js';
 export type { Agent, TaskView } from './task.service.js';
 export type { InstanceView } from './instance.service.js';
-export { registerWorkflowRoutes } from './workflow.routes.js';
+export { agentOf, registerWorkflowRoutes } from './workflow.routes.js';
 export type { ScenarioDef } from './scenario.schema.js';
 export { validateScenario } from './scenario.validate.js';
 export { simulate } from './simulate.js';

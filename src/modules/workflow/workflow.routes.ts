@@ -18,7 +18,8 @@ const Page = Type.Object(
   { additionalProperties: false },
 );
 
-function agentOf(req: FastifyRequest): Agent {
+/** The signed-in user as a workflow agent (their baskets, supervisor or not). */
+export function agentOf(req: FastifyRequest): Agent {
   const p = principalOf(req);
   return {
     ...actorOf(p),

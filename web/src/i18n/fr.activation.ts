@@ -55,16 +55,18 @@ export const frActivation = {
     replayed: 'Ordre {{id}} rejoué : nouvel ordre {{next}}',
     replayedBy: 'Rejoué par l’ordre',
     replayedAs: 'rejoué → {{id}}',
-    unreplayedOnly: 'Pas encore rejoués',
+    unreplayedOnly: 'À traiter seulement',
     replayRefused: 'Rejouer les ordres refusés de {{element}}',
     replayRefusedConfirm:
-      'Chaque ordre refusé de {{element}} pas encore rejoué est remis en file tel quel : à faire une fois l’équipement ou ses données corrigés. L’étape refusée d’une demande reste dans la corbeille de la commutation, où sa relance fait avancer la demande.',
+      'Chaque ordre refusé de {{element}} restant à traiter est exécuté à nouveau, une fois l’équipement ou ses données corrigés : un ordre isolé est rejoué tel quel ; l’étape d’une demande tombée dans la corbeille de la commutation est relancée, et la demande avance.',
     replayAll: 'Les rejouer',
     replayedMany_one: '{{count}} ordre refusé de {{element}} rejoué.',
     replayedMany_other: '{{count}} ordres refusés de {{element}} rejoués.',
-    leftInBasket_one: '{{count}} ordre d’une demande reste à relancer depuis la corbeille de la commutation.',
+    retriedMany_one: '{{count}} étape de demande relancée : la demande avance.',
+    retriedMany_other: '{{count}} étapes de demandes relancées : les demandes avancent.',
+    leftInBasket_one: '{{count}} étape de demande reste dans la corbeille de la commutation : {{reason}}',
     leftInBasket_other:
-      '{{count}} ordres de demandes restent à relancer depuis la corbeille de la commutation.',
+      '{{count}} étapes de demandes restent dans la corbeille de la commutation, par exemple : {{reason}}',
     replayHint:
       'L’équipement a refusé l’ordre ; après correction sur le réseau, il peut être rejoué tel quel.',
     lineJournal: 'Ordres d’activation de la ligne',

@@ -320,20 +320,20 @@ function Orders({ initialLine, elements }: { initialLine: string; elements: stri
   // the switching service's first look: what the elements refused; a line's orders: all of them
   const [status, setStatus] = useState<string | null>(initialLine ? null : 'refused');
   const [element, setElement] = useState<string | null>(null);
-  // refused orders already replayed are dealt with: hidden unless asked for
+  // refused orders dealt with (replayed; a request's step ended or retried): hidden unless asked for
   const [unreplayed, setUnreplayed] = useState(true);
   const [line, setLine] = useState(initialLine);
   const [l] = useDebouncedValue(line.replace(/[\s.+-]/g, ''), 300);
   const [open, setOpen] = useState<number | null>(null);
   const pager = useCursor();
   const { reset } = pager;
-  const replayed = status === 'refused' && unreplayed ? false : undefined;
-  useEffect(() => reset(), [status, element, l, replayed, reset]);
+  const toHandle = status === 'refused' && unreplayed ? true : undefined;
+  useEffect(() => reset(), [status, element, l, toHandle, reset]);
   const q = useQuery({
-    queryKey: ['activation-orders', status, element, l, replayed, pager.cursor],
+    queryKey: ['activation-orders', status, element, l, toHandle, pager.cursor],
     queryFn: () =>
       get<Page<ActivationOrder>>(
-        `/api/v1/activation/orders${qs({ status, element, lineId: l || undefined, replayed, limit: 25, cursor: pager.cursor })}`,
+        `/api/v1/activation/orders${qs({ status, element, lineId: l || undefined, toHandle, limit: 25, cursor: pager.cursor })}`,
       ),
     placeholderData: keepPreviousData,
     refetchInterval: 10_000,
@@ -449,9 +449,9 @@ function Orders({ initialLine, elements }: { initialLine: string; elements: stri
 }
 
 /**
- * Replays the element's refused orders not replayed yet, once it is put right, after a
- * confirmation naming how many; a request's refused step stays in the switching basket (its
- * retry carries the request on), and the notice says how many were left there.
+ * Carries out again, after a confirmation, the element's refused orders left to handle once it is
+ * put right: orders on their own are replayed, requests' fallen-out steps retried (the request
+ * carries on); the notice says how many of each, and why any step was left in the basket.
  */
 function ReplayRefused({ element }: { element: string }) {
   const { t } = useTranslation();
@@ -461,21 +461,27 @@ function ReplayRefused({ element }: { element: string }) {
   const [confirm, setConfirm] = useState(false);
   const replay = useMutation({
     mutationFn: async () => {
-      let report: ReplayReport | null = null;
-      let total = 0;
+      let report: ReplayReport;
+      let replayed = 0;
+      let retried = 0;
       do {
         report = await post<ReplayReport>('/api/v1/activation/orders/replay', { element });
-        total += report.replayed.length;
+        replayed += report.replayed.length;
+        retried += report.retried.length;
       } while (report.more);
-      return { total, inRequests: report.inRequests };
+      return { replayed, retried, left: report.left };
     },
-    onSuccess: ({ total, inRequests }) => {
+    onSuccess: ({ replayed, retried, left }) => {
       setConfirm(false);
       notifications.show({
-        color: total > 0 ? 'green' : 'gray',
+        color: left.length > 0 ? 'orange' : replayed + retried > 0 ? 'green' : 'gray',
+        autoClose: left.length > 0 ? false : 8000,
         message: [
-          t('activation.replayedMany', { count: total, element }),
-          ...(inRequests > 0 ? [t('activation.leftInBasket', { count: inRequests })] : []),
+          t('activation.replayedMany', { count: replayed, element }),
+          ...(retried > 0 ? [t('activation.retriedMany', { count: retried })] : []),
+          ...(left.length > 0
+            ? [t('activation.leftInBasket', { count: left.length, reason: left[0]!.reason })]
+            : []),
         ].join(' '),
       });
       void client.invalidateQueries({ queryKey: ['activation-orders'] });

@@ -81,6 +81,9 @@ export interface ReplayReport {
   element: string;
   replayed: { replayOf: number; id: number }[];
   more: boolean;
-  /** Refused orders of requests, left to their retry from the switching basket. */
-  inRequests: number;
+  moreSteps: boolean;
+  /** Requests' steps retried (the workflow's retry now): the requests carry on. */
+  retried: { orderId: number; taskId: number }[];
+  /** Requests' steps left in the switching basket, with why. */
+  left: { orderId: number; taskId: number; reason: string }[];
 }
