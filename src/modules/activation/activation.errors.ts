@@ -9,6 +9,7 @@ export type ActivationErrorCode =
   | 'activation.operation_unknown'
   | 'activation.not_replayable'
   | 'activation.already_replayed'
+  | 'activation.request_step'
   | 'activation.refused'
   | 'activation.exchange_change'
   | 'activation.secret_key';

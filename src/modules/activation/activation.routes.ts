@@ -67,6 +67,21 @@ export function registerActivationRoutes(
 ): void {
   const s = act.service;
   const tags = ['activation'];
+  /** Retries a request's fallen-out step as the signed-in user, who needs task:retry. */
+  const retryStepOf = (req: FastifyRequest) => {
+    const retry = opts.retryStep;
+    if (!retry) return undefined;
+    if (!hasRight(principalOf(req).rights, 'task:retry'))
+      return () =>
+        Promise.reject(
+          new DomainError(
+            'forbidden',
+            'auth.forbidden',
+            'retrying a request’s step needs the right task:retry',
+          ),
+        );
+    return (taskId: number) => retry(taskId, req);
+  };
 
   app.get(
     '/api/v1/activation/elements',
@@ -181,19 +196,7 @@ export function registerActivationRoutes(
     },
     async (req) => {
       const b = req.body as { element: string; since?: string };
-      const retry = opts.retryStep;
-      const retryStep = !retry
-        ? undefined
-        : hasRight(principalOf(req).rights, 'task:retry')
-          ? (taskId: number) => retry(taskId, req)
-          : () =>
-              Promise.reject(
-                new DomainError(
-                  'forbidden',
-                  'auth.forbidden',
-                  'retrying a request’s step needs the right task:retry',
-                ),
-              );
+      const retryStep = retryStepOf(req);
       return s.replayRefused(
         { element: b.element, since: b.since ? new Date(b.since) : undefined },
         by(req),
@@ -223,7 +226,9 @@ export function registerActivationRoutes(
     },
     async (req, reply) => {
       const body = (req.body ?? {}) as { params?: Record<string, unknown> };
-      return reply.status(202).send(await s.replay((req.params as { id: number }).id, by(req), body.params));
+      return reply
+        .status(202)
+        .send(await s.replay((req.params as { id: number }).id, by(req), body.params, retryStepOf(req)));
     },
   );
 

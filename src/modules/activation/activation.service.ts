@@ -707,7 +707,38 @@ export class ActivationService {
    * with the same operation and parameters, linked to the first. It does not resume the workflow —
    * the request's fall-out task is the switching agent's to complete.
    */
-  async replay(id: number, by: Actor, params?: Params): Promise<OrderView> {
+  /**
+   * A refused order again. An order on its own is replayed as it was (with `params` over its own):
+   * a new pending order. A request's order whose step is still fallen out in the switching basket
+   * is retried through `retryStep` instead (the workflow's "retry now"): the step runs again, with
+   * a new order, and the request carries on — the answer is the refused order with `retriedStep`.
+   * Without `retryStep` (the command line) such an order is refused, a plain replay would leave the
+   * request where it is.
+   */
+  async replay(
+    id: number,
+    by: Actor,
+    params?: Params,
+    retryStep?: (taskId: number) => Promise<void>,
+  ): Promise<OrderView & { retriedStep?: number }> {
+    const step = await this.db
+      .selectFrom('act_order as o')
+      .select('o.task_id')
+      .where('o.id', '=', id)
+      .where('o.status', '=', 'refused')
+      .where('o.task_id', 'is not', null)
+      .where(leftToHandle)
+      .executeTakeFirst();
+    if (step) {
+      if (!retryStep || params)
+        throw new ActivationError(
+          'conflict',
+          'activation.request_step',
+          `order ${id} is the refused step of a request: retry the step (switching basket, or the activation screen), which carries the request on`,
+        );
+      await retryStep(step.task_id!);
+      return { ...(await this.get(id)), retriedStep: step.task_id! };
+    }
     const o = await this.db.transaction().execute(async (trx) => {
       // the lock makes a second replay of the same order (a double click, a colleague) wait for
       // the first and then see it

@@ -213,15 +213,28 @@ describe.skipIf(suite.skip)(suite.name, () => {
     const steps = await Promise.all(
       ids.map(async (id) => (await instance(id)).tasks.find((x) => x.node === 'activate')!.id),
     );
-    expect(cli.left.map((x) => x.taskId).sort()).toEqual(steps.sort());
+    expect(cli.left.map((x) => x.taskId)).toEqual(steps);
     expect(cli.left[0]!.reason).toMatch(/retry it from the switching basket/);
+    const orderOf = async (id: number) =>
+      ((await instance(id)).data as { activation: Record<string, { orderId: number }> }).activation.activate!
+        .orderId;
+    const first = await orderOf(ids[0]!);
+    // a plain replay would leave the request where it is: refused without the workflow's retry
+    await expect(t.app.activation.service.replay(first, SYSTEM)).rejects.toMatchObject({
+      code: 'activation.request_step',
+    });
     const sw = await t.login('switching');
-    // the numbers are freed in the HLR; the switching service replays the HLR's refusals at once
+    // the numbers are freed in the HLR; the first order is replayed from its drawer (the step is
+    // retried), then the HLR's other refusals at once
     for (const i of [0, 1]) await hlrOps.deactivate(directSession(raw), { imsi: `00101999900000${7 + i}` });
+    const one = await t.call('POST', `/api/v1/activation/orders/${first}/replay`, sw, {});
+    expect(one.statusCode, one.body).toBe(202);
+    expect(one.json()).toMatchObject({ id: first, retriedStep: steps[0] });
     const res = await t.call('POST', '/api/v1/activation/orders/replay', sw, { element: 'HLR1' });
     expect(res.statusCode, res.body).toBe(200);
     const report = res.json() as { retried: { taskId: number }[]; left: { reason: string }[] };
-    expect(report.retried).toHaveLength(2);
+    // the first step is retried already (automatic again, no longer in the basket): only the second
+    expect(report.retried.map((x) => x.taskId)).toEqual([steps[1]]);
     expect(report.left).toEqual([]);
     await settle();
     for (const [i, id] of ids.entries()) {

@@ -68,6 +68,8 @@ export const enActivation: typeof frActivation = {
     retriedMany_other: '{{count}} requests’ steps retried: the requests carry on.',
     leftInBasket_one: '{{count}} request’s step left in the switching basket: {{reason}}',
     leftInBasket_other: '{{count}} requests’ steps left in the switching basket, e.g.: {{reason}}',
+    stepRetried:
+      'The request’s step of order {{id}} is retried: a new order follows, and the request carries on.',
     replayHint: 'The element refused the order; once the network is put right it can be replayed as it is.',
     lineJournal: 'Activation orders of the line',
     all: 'All',

@@ -80,6 +80,9 @@ export const en: Messages = {
     subscription_transition: 'This status change is not allowed.',
     payer_closed: 'This payer is closed.',
     activation_not_replayable: 'Only a refused order can be replayed ({{detail}}).',
+    activation_request_step: 'This order is a request’s step: retry the step from the switching basket.',
+    activation_already_replayed:
+      'This order was already replayed: order {{replayedBy}}; replay that one if it was refused too.',
     activation_order_not_found: 'This activation order does not exist.',
     activation_element_invalid: 'Invalid element: {{detail}}',
     activation_secret_key: 'An element’s password is kept sealed: this server has no GPTO_SECRET_KEY.',

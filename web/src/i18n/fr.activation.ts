@@ -67,6 +67,8 @@ export const frActivation = {
     leftInBasket_one: '{{count}} étape de demande reste dans la corbeille de la commutation : {{reason}}',
     leftInBasket_other:
       '{{count}} étapes de demandes restent dans la corbeille de la commutation, par exemple : {{reason}}',
+    stepRetried:
+      'L’étape de la demande de l’ordre {{id}} est relancée : un nouvel ordre suit, et la demande avance.',
     replayHint:
       'L’équipement a refusé l’ordre ; après correction sur le réseau, il peut être rejoué tel quel.',
     lineJournal: 'Ordres d’activation de la ligne',

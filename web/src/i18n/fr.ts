@@ -79,6 +79,10 @@ export const fr = {
     payer_closed: 'Ce payeur est clos.',
     fault_state: 'Pas possible dans l’état actuel : {{detail}}',
     activation_not_replayable: 'Seul un ordre refusé peut être rejoué ({{detail}}).',
+    activation_request_step:
+      'Cet ordre est l’étape d’une demande : relancez l’étape depuis la corbeille de la commutation.',
+    activation_already_replayed:
+      'Cet ordre a déjà été rejoué : ordre {{replayedBy}} ; rejouez celui-ci s’il a été refusé lui aussi.',
     activation_order_not_found: 'Cet ordre d’activation n’existe pas.',
     activation_element_invalid: 'Équipement invalide : {{detail}}',
     activation_secret_key:

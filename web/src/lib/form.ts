@@ -10,7 +10,8 @@ export function useErrorText(): (e: unknown) => string {
   return (e) => {
     if (e instanceof ApiError) {
       const key = `errors.${e.code.replace(/\./g, '_')}`;
-      return t(key, { defaultValue: e.message, detail: e.message });
+      // the problem's details (ids, counts…) are there for a translated text to name
+      return t(key, { ...e.details, defaultValue: e.message, detail: e.message });
     }
     return t('errors.unexpected');
   };

@@ -534,11 +534,18 @@ function OrderDetail({ id, onReplayed }: { id: number; onReplayed: (next: number
       x.state.data && (x.state.data.status === 'pending' || x.state.data.status === 'running') ? 1000 : false,
   });
   const replay = useMutation({
-    mutationFn: () => post<ActivationOrder>(`/api/v1/activation/orders/${id}/replay`, {}),
+    mutationFn: () =>
+      post<ActivationOrder & { retriedStep?: number }>(`/api/v1/activation/orders/${id}/replay`, {}),
     onSuccess: (next) => {
       setReplayError(null);
-      notifications.show({ color: 'green', message: t('activation.replayed', { id, next: next.id }) });
       void client.invalidateQueries({ queryKey: ['activation-orders'] });
+      if (next.retriedStep) {
+        // a request's step: the workflow runs it again, with a new order, and the request carries on
+        notifications.show({ color: 'green', message: t('activation.stepRetried', { id }) });
+        void client.invalidateQueries({ queryKey: ['activation-order', id] });
+        return;
+      }
+      notifications.show({ color: 'green', message: t('activation.replayed', { id, next: next.id }) });
       onReplayed(next.id);
     },
     onError: (e) => setReplayError(errorText(e)),
