@@ -655,7 +655,8 @@ export class ActivationService {
     if (f.instanceId) q = q.where('o.instance_id', '=', f.instanceId);
     if (f.element) q = q.where('o.element_code', '=', f.element);
     if (f.status) q = q.where('o.status', '=', f.status as 'pending');
-    if (f.toHandle) q = q.where('o.status', '=', 'refused').where(leftToHandle);
+    if (f.toHandle)
+      q = q.where('o.status', '=', 'refused').where('o.error', 'is not', null).where(leftToHandle);
     if (after !== undefined) q = q.where('o.id', '<', after);
     const rows = await q
       .orderBy('o.id', 'desc')
@@ -804,7 +805,8 @@ export class ActivationService {
           .selectFrom('act_order as o')
           .selectAll('o')
           .where('o.element_code', '=', f.element)
-          .where('o.status', '=', 'refused');
+          .where('o.status', '=', 'refused')
+          .where('o.error', 'is not', null); // act_order_refused_idx: every refusal has its message
         if (f.since) q = q.where('o.finished_at', '>=', f.since);
         return q;
       };
