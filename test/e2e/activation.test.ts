@@ -140,6 +140,8 @@ describe.skipIf(!availability.run)(
       await s.t.app.activation.automaton.drain();
 
       await switching.goto(`${s.base}/activation`);
+      const card = switching.getByTestId('element-SWA');
+      await card.getByTestId('to-handle').getByText('2', { exact: true }).waitFor();
       const orders = switching.getByTestId('orders');
       // the order replayed in the test before is dealt with: not in the refused orders left to handle
       await orders.getByRole('cell', { name: dns[0], exact: true }).waitFor();
@@ -149,15 +151,18 @@ describe.skipIf(!availability.run)(
       await orders.getByText(/rejoué → \d+/).waitFor();
       await switching.getByTestId('unreplayed-only').click();
 
-      await choose(switching, /^Équipement/, 'SWA');
+      // the card's count leads to the element's refusals left to handle
+      await card.getByTestId('to-handle').click();
+      await switching.waitForURL(/element=SWA/);
       await switching.getByTestId('replay-refused').click();
       await switching.getByText(/Chaque ordre refusé de SWA restant à traiter/).waitFor();
       await switching.waitForTimeout(300); // the popover's opening transition
       await shot(switching, '72-activation-replay-refused');
       await switching.getByTestId('replay-refused-confirm').click();
       await switching.getByText('2 ordres refusés de SWA rejoués.').waitFor();
-      // the list of refusals left to handle is empty now
+      // the list of refusals left to handle is empty now, and so is the card's count
       await switching.getByText(/Aucun ordre/).waitFor();
+      await card.getByTestId('to-handle').getByText('0', { exact: true }).waitFor();
       await s.t.app.activation.automaton.drain();
       for (const dn of dns) expect(sim.lines.get(dn)?.services).toContain('CW');
       // each refused order names its replay, and cannot be replayed again from its drawer

@@ -219,6 +219,10 @@ describe('activation API (switch simulator)', () => {
         params: { dn, en: `04-02-${dn.slice(-3)}` },
       });
     await t.app.activation.automaton.drain();
+    const toHandle = async () =>
+      ((await t.call('GET', '/api/v1/activation/elements/SWH', token)).json() as { toHandle: number })
+        .toHandle;
+    expect(await toHandle()).toBe(waitingIds.length);
     const bulk = await t.call('POST', '/api/v1/activation/orders/replay', token, { element: 'SWH' });
     expect(bulk.statusCode).toBe(200);
     const report = bulk.json() as {
@@ -237,6 +241,7 @@ describe('activation API (switch simulator)', () => {
         replayOf: r.replayOf,
         createdBy: 'switching',
       });
+    expect(await toHandle()).toBe(0);
     // nothing left to replay: a second call (a double click) replays nothing
     const again = await t.call('POST', '/api/v1/activation/orders/replay', token, { element: 'SWH' });
     expect(again.json()).toMatchObject({ replayed: [], more: false, left: [] });

@@ -360,7 +360,7 @@ export class ActivationService {
   }
 
   async elements(): Promise<
-    (ElementView & { health: ElementHealth | null; queue: Record<string, number> })[]
+    (ElementView & { health: ElementHealth | null; queue: Record<string, number>; toHandle: number })[]
   > {
     const rows = await this.db.selectFrom('act_element').selectAll().orderBy('code').execute();
     const counts = await this.db
@@ -370,9 +370,20 @@ export class ActivationService {
       .where('finished_at', 'is', null)
       .groupBy(['element_code', 'status'])
       .execute();
+    // the refusals someone still has to deal with (act_order_refused_idx; replayed ones and
+    // requests' steps no longer in the basket are not counted)
+    const refused = await this.db
+      .selectFrom('act_order as o')
+      .select(['o.element_code', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('o.status', '=', 'refused')
+      .where('o.error', 'is not', null)
+      .where(leftToHandle)
+      .groupBy('o.element_code')
+      .execute();
     const health = new Map(this.manager.health().map((h) => [h.code, h]));
     return rows.map((r) => ({
       ...elementView(r),
+      toHandle: Number(refused.find((c) => c.element_code === r.code)?.n ?? 0),
       health: health.get(r.code) ?? null,
       queue: Object.fromEntries(
         counts.filter((c) => c.element_code === r.code).map((c) => [c.status, Number(c.n)]),

@@ -6,7 +6,9 @@
  *   act.service.order({ operation, lineId, params }, by)    // an order from the API
  *   act.service.query('fixed.status' | 'fixed.meter' | 'mobile.status', params)  // on demand
  *   act.service.journal({ lineId } | { instanceId } | { element }, page)
- *   act.service.replay(orderId, by) / act.service.elements() / act.service.upsertElement(…)
+ *   act.service.replay(orderId, by, params?, retryStep?)    // a refused order again (a request's: its step retried)
+ *   act.service.replayRefused({ element, since? }, by, { retryStep? })  // an element's refusals left to handle
+ *   act.service.elements() / act.service.upsertElement(…)
  *   await act.stop();
  *
  * Workflow: scenarios call `activation.<operation>` handlers (see workflow.glue.ts and

@@ -25,6 +25,7 @@ export const enActivation: typeof frActivation = {
     throttle: 'Throttle',
     unlimited: 'unlimited',
     perSecond: '{{n}}/s',
+    toHandle: 'Refused orders to handle',
     openOrders: 'Orders pending / running',
     lastError: 'Last error',
     orders: 'Orders',

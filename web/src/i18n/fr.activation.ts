@@ -23,6 +23,7 @@ export const frActivation = {
     throttle: 'Débit maximal',
     unlimited: 'sans limite',
     perSecond: '{{n}}/s',
+    toHandle: 'Ordres refusés à traiter',
     openOrders: 'Ordres en attente / en cours',
     lastError: 'Dernière erreur',
     orders: 'Ordres',

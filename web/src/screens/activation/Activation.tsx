@@ -45,12 +45,15 @@ import {
 /**
  * The switching service's screen: the network elements' health and queues (refreshed every few
  * seconds), the activation orders — the refused ones first, to be put right and replayed — and each
- * order's command journal. `?line=<number>` lists one line's orders (linked from the line view).
+ * order's command journal. `?line=<number>` lists one line's orders (linked from the line view),
+ * `?element=<code>` an element's refused orders left to handle (linked from its card).
  */
 export function Activation() {
   const { t } = useTranslation();
   const { query } = useLocation();
   const lineParam = query.get('line') ?? '';
+  // an element card's "to handle" link: that element's refused orders left to handle
+  const elementParam = query.get('element');
   const elements = useQuery({
     queryKey: ['activation-elements'],
     queryFn: () => get<NetworkElement[]>('/api/v1/activation/elements'),
@@ -77,7 +80,12 @@ export function Activation() {
           )
         }
       </QueryState>
-      <Orders key={lineParam} initialLine={lineParam} elements={elements.data?.map((e) => e.code) ?? []} />
+      <Orders
+        key={`${lineParam}|${elementParam ?? ''}`}
+        initialLine={lineParam}
+        initialElement={elementParam}
+        elements={elements.data?.map((e) => e.code) ?? []}
+      />
     </>
   );
 }
@@ -133,6 +141,21 @@ function ElementCard({ e }: { e: NetworkElement }) {
         </Alert>
       )}
       <Stack gap={2}>
+        <Stat label={t('activation.toHandle')}>
+          {e.toHandle > 0 ? (
+            <Anchor
+              size="sm"
+              c="orange"
+              fw={600}
+              onClick={() => navigate(`/activation?element=${encodeURIComponent(e.code)}`)}
+              data-testid="to-handle"
+            >
+              {e.toHandle.toLocaleString()}
+            </Anchor>
+          ) : (
+            <span data-testid="to-handle">0</span>
+          )}
+        </Stat>
         <Stat label={t('activation.openOrders')}>
           <span data-testid="open-orders">
             {e.queue.pending ?? 0} / {e.queue.running ?? 0}
@@ -315,11 +338,19 @@ function ElementForm({ e, onClose }: { e: NetworkElement; onClose: () => void })
   );
 }
 
-function Orders({ initialLine, elements }: { initialLine: string; elements: string[] }) {
+function Orders({
+  initialLine,
+  initialElement,
+  elements,
+}: {
+  initialLine: string;
+  initialElement: string | null;
+  elements: string[];
+}) {
   const { t } = useTranslation();
   // the switching service's first look: what the elements refused; a line's orders: all of them
   const [status, setStatus] = useState<string | null>(initialLine ? null : 'refused');
-  const [element, setElement] = useState<string | null>(null);
+  const [element, setElement] = useState<string | null>(initialElement);
   // refused orders dealt with (replayed; a request's step ended or retried): hidden unless asked for
   const [unreplayed, setUnreplayed] = useState(true);
   const [line, setLine] = useState(initialLine);
@@ -485,6 +516,7 @@ function ReplayRefused({ element }: { element: string }) {
         ].join(' '),
       });
       void client.invalidateQueries({ queryKey: ['activation-orders'] });
+      void client.invalidateQueries({ queryKey: ['activation-elements'] });
     },
     onError: (e) => {
       setConfirm(false);
@@ -539,6 +571,7 @@ function OrderDetail({ id, onReplayed }: { id: number; onReplayed: (next: number
     onSuccess: (next) => {
       setReplayError(null);
       void client.invalidateQueries({ queryKey: ['activation-orders'] });
+      void client.invalidateQueries({ queryKey: ['activation-elements'] });
       if (next.retriedStep) {
         // a request's step: the workflow runs it again, with a new order, and the request carries on
         notifications.show({ color: 'green', message: t('activation.stepRetried', { id }) });

@@ -34,6 +34,8 @@ export interface NetworkElement {
   health: ElementHealth | null;
   /** Open orders by status (pending, running). */
   queue: Record<string, number>;
+  /** Refused orders left to handle (not replayed; a request's: its step still in the basket). */
+  toHandle: number;
 }
 
 export interface ActivationOrder {
