@@ -71,6 +71,7 @@ export const enActivation: typeof frActivation = {
     leftInBasket_other: '{{count}} requests’ steps left in the switching basket, e.g.: {{reason}}',
     stepRetried:
       'The request’s step of order {{id}} is retried: a new order follows, and the request carries on.',
+    moreSteps: 'More requests’ steps are left: replay again in a few minutes, once these have run.',
     replayHint: 'The element refused the order; once the network is put right it can be replayed as it is.',
     lineJournal: 'Activation orders of the line',
     all: 'All',

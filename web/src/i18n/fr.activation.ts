@@ -70,6 +70,8 @@ export const frActivation = {
       '{{count}} étapes de demandes restent dans la corbeille de la commutation, par exemple : {{reason}}',
     stepRetried:
       'L’étape de la demande de l’ordre {{id}} est relancée : un nouvel ordre suit, et la demande avance.',
+    moreSteps:
+      'D’autres étapes de demandes restent : rejouez dans quelques minutes, une fois celles-ci exécutées.',
     replayHint:
       'L’équipement a refusé l’ordre ; après correction sur le réseau, il peut être rejoué tel quel.',
     lineJournal: 'Ordres d’activation de la ligne',

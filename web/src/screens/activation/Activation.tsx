@@ -500,9 +500,9 @@ function ReplayRefused({ element }: { element: string }) {
         replayed += report.replayed.length;
         retried += report.retried.length;
       } while (report.more);
-      return { replayed, retried, left: report.left };
+      return { replayed, retried, left: report.left, moreSteps: report.moreSteps };
     },
-    onSuccess: ({ replayed, retried, left }) => {
+    onSuccess: ({ replayed, retried, left, moreSteps }) => {
       setConfirm(false);
       notifications.show({
         color: left.length > 0 ? 'orange' : replayed + retried > 0 ? 'green' : 'gray',
@@ -513,6 +513,8 @@ function ReplayRefused({ element }: { element: string }) {
           ...(left.length > 0
             ? [t('activation.leftInBasket', { count: left.length, reason: left[0]!.reason })]
             : []),
+          // the steps just retried still look refused until the workers have run them
+          ...(moreSteps ? [t('activation.moreSteps')] : []),
         ].join(' '),
       });
       void client.invalidateQueries({ queryKey: ['activation-orders'] });
