@@ -136,6 +136,20 @@ export function registerActivationCommands(program: Command): void {
               80,
             ),
           );
+          // what the automata saw: the last outage of each element that had one, and what is left to handle
+          for (const e of elements) {
+            const o = e.lastOutage;
+            if (o)
+              say(
+                o.until
+                  ? `${e.code}: last outage ${time(o.since)} → ${time(o.until)} (${Math.round((o.durationMs ?? 0) / 1000)} s)${o.error ? `: ${o.error}` : ''}`
+                  : `${e.code}: UNREACHABLE for the automaton ${o.seenBy ?? ''} since ${time(o.since)}${o.error ? `: ${o.error}` : ''}`,
+              );
+            if (e.toHandle > 0)
+              say(
+                `${e.code}: ${e.toHandle} refused order(s) to handle (gpto activation replay --element ${e.code})`,
+              );
+          }
           if (rows.some((r) => String(r[8]).startsWith('UNREACHABLE'))) process.exitCode = 2;
         }),
       ),

@@ -222,7 +222,19 @@ describe.skipIf(!availability.run)(
       await card.getByTestId('circuit').getByText('Injoignable').waitFor({ timeout: 20_000 });
       await card.getByText(/les ordres attendent son retour/).waitFor();
       await expect((await s1.get(waiting.id)).status).toBe('running');
+      await card
+        .getByTestId('last-outage')
+        .getByText(/^depuis le /)
+        .waitFor({ timeout: 10_000 });
       await shot(switching, '71-activation-element-down');
+      // back: the order goes through, and the card keeps the outage and how long it lasted
+      await sim.start(); // the same port
+      await card.getByTestId('circuit').getByText('En service').waitFor({ timeout: 20_000 });
+      await card
+        .getByTestId('last-outage')
+        .getByText(/, pendant \d+ (s|min)$/)
+        .waitFor({ timeout: 10_000 });
+      await expect.poll(async () => (await s1.get(waiting.id)).status, { timeout: 10_000 }).toBe('done');
       await s.t.app.activation.automaton.stop();
       expect(errorsOf(switching)).toEqual([]);
     }, 60_000);

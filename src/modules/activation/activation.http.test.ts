@@ -355,6 +355,43 @@ describe('activation API (switch simulator)', () => {
     keyless.manager.close();
   });
 
+  it("an element's outages: from the journal, newest first; an unknown element is 404", async () => {
+    const token = await t.login('switching');
+    // what an automaton's circuit breaker journals when the element goes and comes back
+    await t.tdb.db
+      .insertInto('event')
+      .values([
+        {
+          entity_type: 'network_element',
+          entity_id: 'SWH',
+          kind: 'activation.element_unreachable',
+          actor: 'activation_automaton',
+          payload: JSON.stringify({ error: 'connect ECONNREFUSED', seenBy: 'node1:42' }),
+        },
+        {
+          entity_type: 'network_element',
+          entity_id: 'SWH',
+          kind: 'activation.element_back',
+          actor: 'activation_automaton',
+          payload: JSON.stringify({
+            unreachableSince: '2026-11-27T02:10:00.000Z',
+            downMs: 2100000,
+            seenBy: 'node1:42',
+          }),
+        },
+      ])
+      .execute();
+    const res = await t.call('GET', '/api/v1/activation/elements/SWH/outages', token);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual([
+      expect.objectContaining({ error: 'connect ECONNREFUSED', durationMs: 2100000, seenBy: 'node1:42' }),
+    ]);
+    expect((await t.call('GET', '/api/v1/activation/elements/SWH', token)).json()).toMatchObject({
+      lastOutage: { error: 'connect ECONNREFUSED', durationMs: 2100000 },
+    });
+    expect((await t.call('GET', '/api/v1/activation/elements/NOPE/outages', token)).statusCode).toBe(404);
+  });
+
   it('an element that is down answers on-demand queries with 503 instead of hanging', async () => {
     const care = await t.login('care');
     await sim.stop();

@@ -109,6 +109,27 @@ export function registerActivationRoutes(
       s.upsertElement({ code: (req.params as { code: string }).code, ...(req.body as ElementBody) }, by(req)),
   );
   app.get(
+    '/api/v1/activation/elements/:code/outages',
+    {
+      config: { right: 'activation:read' },
+      schema: {
+        tags,
+        params: Type.Object({ code: ElementCode }),
+        querystring: Type.Object(
+          { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 20 })) },
+          { additionalProperties: false },
+        ),
+        description:
+          'When the element was unreachable, and for how long, newest first (each automaton’s view)',
+      },
+    },
+    async (req) => {
+      const code = (req.params as { code: string }).code;
+      await s.element(code); // 404 for an unknown element
+      return s.outages(code, (req.query as { limit?: number }).limit ?? 20);
+    },
+  );
+  app.get(
     '/api/v1/activation/elements/:code/journal',
     {
       config: { right: 'activation:read' },

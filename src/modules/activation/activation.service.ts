@@ -124,6 +124,18 @@ export interface OrderView {
   finishedAt: string | null;
 }
 
+/** A time an element was unreachable, as an automaton's circuit breaker saw it. */
+export interface ElementOutage {
+  since: string;
+  /** When a probe found it back; null while it still is unreachable. */
+  until: string | null;
+  durationMs: number | null;
+  /** The transport error that opened the circuit. */
+  error: string | null;
+  /** The process that saw it (host:pid): each automaton has its own circuit. */
+  seenBy: string | null;
+}
+
 /** What a replay of every refused order of an element did. */
 export interface ReplayReport {
   element: string;
@@ -360,7 +372,12 @@ export class ActivationService {
   }
 
   async elements(): Promise<
-    (ElementView & { health: ElementHealth | null; queue: Record<string, number>; toHandle: number })[]
+    (ElementView & {
+      health: ElementHealth | null;
+      queue: Record<string, number>;
+      toHandle: number;
+      lastOutage: ElementOutage | null;
+    })[]
   > {
     const rows = await this.db.selectFrom('act_element').selectAll().orderBy('code').execute();
     const counts = await this.db
@@ -381,14 +398,63 @@ export class ActivationService {
       .groupBy('o.element_code')
       .execute();
     const health = new Map(this.manager.health().map((h) => [h.code, h]));
-    return rows.map((r) => ({
+    const outages = await Promise.all(rows.map(async (r) => (await this.outages(r.code, 1))[0] ?? null));
+    return rows.map((r, i) => ({
       ...elementView(r),
+      lastOutage: outages[i] ?? null,
       toHandle: Number(refused.find((c) => c.element_code === r.code)?.n ?? 0),
       health: health.get(r.code) ?? null,
       queue: Object.fromEntries(
         counts.filter((c) => c.element_code === r.code).map((c) => [c.status, Number(c.n)]),
       ),
     }));
+  }
+
+  /**
+   * An element's outages, newest first: the journal's `activation.element_unreachable` and
+   * `activation.element_back` events (written as each automaton's circuit opens and closes),
+   * paired per process that saw them.
+   */
+  async outages(code: string, limit = 20): Promise<ElementOutage[]> {
+    const rows = await this.db
+      .selectFrom('event')
+      .select(['kind', 'occurred_at', 'payload'])
+      .where('entity_type', '=', 'network_element')
+      .where('entity_id', '=', code)
+      .where('kind', 'in', ['activation.element_unreachable', 'activation.element_back'])
+      .orderBy('id', 'desc')
+      .limit(2 * limit + 2)
+      .execute();
+    const open = new Map<string | null, ElementOutage>();
+    const all: ElementOutage[] = [];
+    for (const r of rows.reverse()) {
+      const p = r.payload as { error?: string; unreachableSince?: string; downMs?: number; seenBy?: string };
+      const by = p.seenBy ?? null;
+      if (r.kind === 'activation.element_unreachable') {
+        const o = {
+          since: r.occurred_at.toISOString(),
+          until: null,
+          durationMs: null,
+          error: p.error ?? null,
+          seenBy: by,
+        };
+        open.set(by, o);
+        all.push(o);
+        continue;
+      }
+      const o = open.get(by) ?? {
+        since: p.unreachableSince ?? r.occurred_at.toISOString(),
+        until: null,
+        durationMs: null,
+        error: null,
+        seenBy: by,
+      };
+      if (!open.has(by)) all.push(o);
+      open.delete(by);
+      o.until = r.occurred_at.toISOString();
+      o.durationMs = p.downMs ?? new Date(o.until).getTime() - new Date(o.since).getTime();
+    }
+    return all.reverse().slice(0, limit);
   }
 
   async element(code: string) {

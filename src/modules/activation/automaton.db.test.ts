@@ -290,6 +290,8 @@ describe.skipIf(suite.skip)(suite.name, () => {
       expect(during.every((o) => o.status === 'running' || o.status === 'pending')).toBe(true);
       const health = (await a.service.elements()).find((e) => e.code === 'HLR1')!;
       expect(health.health?.circuit).toBe('open');
+      await waitFor('the outage to be journaled', async () => (await a.service.outages('HLR1')).length > 0);
+      expect((await a.service.outages('HLR1'))[0]).toMatchObject({ until: null, durationMs: null });
       expect(health.health?.lastError).toMatch(/connect|lost/);
       await hlr.start();
       await waitFor('the orders to complete', async () => {
@@ -297,6 +299,20 @@ describe.skipIf(suite.skip)(suite.name, () => {
         return now.every((o) => o.status === 'done');
       });
       expect(a.manager.health().find((h) => h.code === 'HLR1')?.circuit).toBe('closed');
+      // the outage is in the journal: since when, until when, the error, who saw it
+      await waitFor(
+        'the outage to be journaled',
+        async () => (await a.service.outages('HLR1'))[0]?.until != null,
+      );
+      const [outage] = await a.service.outages('HLR1');
+      expect(outage).toMatchObject({
+        error: expect.stringMatching(/connect|lost/),
+        seenBy: expect.stringMatching(/:\d+$/),
+      });
+      expect(outage!.durationMs).toBeGreaterThan(0);
+      expect(new Date(outage!.until!).getTime()).toBeGreaterThanOrEqual(new Date(outage!.since).getTime());
+      const hlr1 = (await a.service.elements()).find((e) => e.code === 'HLR1')!;
+      expect(hlr1.lastOutage).toEqual(outage);
       for (const i of [2, 3, 4])
         expect((await hlrOps.status(directSession(raw), { imsi: card(i).imsi })).msisdn).toBe(
           `22177000100${i + 1}`,

@@ -71,6 +71,17 @@ describe('gpto activation (CLI)', () => {
   });
 
   it('elements: each with its orders, probed from the shell; an unreachable one fails the command', async () => {
+    // what the automaton of gpto start journaled when the HLR went away
+    await t.tdb.db
+      .insertInto('event')
+      .values({
+        entity_type: 'network_element',
+        entity_id: 'HLRX',
+        kind: 'activation.element_unreachable',
+        actor: 'activation_automaton',
+        payload: JSON.stringify({ error: 'connect ECONNREFUSED 127.0.0.1:1', seenBy: 'node1:42' }),
+      })
+      .execute();
     const r = await gpto('elements');
     expect(r.status, r.stderr).toBe(2);
     const swc = r.stdout.split('\n').find((l) => l.startsWith('SWC'));
@@ -78,6 +89,8 @@ describe('gpto activation (CLI)', () => {
       /mml_switch\s+127\.0\.0\.1:\d+\s+yes\s+unlimited\s+2×4\s+0\/0\s+1\s+reachable \([0-9.]+ ms\)/,
     );
     expect(r.stdout.split('\n').find((l) => l.startsWith('HLRX'))).toMatch(/UNREACHABLE: .*connect/);
+    expect(r.stdout).toMatch(/^HLRX: UNREACHABLE for the automaton node1:42 since .*: connect ECONNREFUSED/m);
+    expect(r.stdout).toContain('SWC: 1 refused order(s) to handle (gpto activation replay --element SWC)');
     const quiet = await gpto('elements', '--no-probe');
     expect(quiet.status, quiet.stderr).toBe(0);
     expect(quiet.stdout).toMatch(/^SWC .* not probed$/m);

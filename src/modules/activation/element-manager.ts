@@ -85,7 +85,11 @@ export interface ManagerOptions {
   probeMs?: number;
   /** For tests: how links are made (default: by element kind). */
   linkFactory?: (cfg: ElementConfig) => Link;
-  onCircuit?: (code: string, state: CircuitState, error: string | null) => void;
+  /**
+   * The circuit opened (the element unreachable, with the transport error) or closed again (a
+   * probe found it back; `since` is when it had opened).
+   */
+  onCircuit?: (code: string, state: CircuitState, error: string | null, since: Date | null) => void;
 }
 
 export class ShutdownError extends Error {
@@ -230,7 +234,7 @@ class Element {
     if (this.circuit === 'closed' && this.consecutiveFailures >= this.opts.failureThreshold) {
       this.circuit = 'open';
       this.openedAt = new Date();
-      this.opts.onCircuit?.(this.cfg.code, 'open', err.message);
+      this.opts.onCircuit?.(this.cfg.code, 'open', err.message, this.openedAt);
       void this.probeLoop();
     }
   }
@@ -256,10 +260,11 @@ class Element {
       if (this.closed) break;
       try {
         await this.probeOnce();
+        const since = this.openedAt;
         this.circuit = 'closed';
         this.openedAt = null;
         this.consecutiveFailures = 0;
-        this.opts.onCircuit?.(this.cfg.code, 'closed', null);
+        this.opts.onCircuit?.(this.cfg.code, 'closed', null, since);
         for (const w of this.circuitWaiters.splice(0)) w.resolve();
       } catch (err) {
         this.lastError = (err as Error).message;

@@ -16,6 +16,8 @@
  * Events: `activation.order_queued|order_done|order_refused|order_replayed|revert_due|
  * element_saved|resume_failed`, with the line and the customer.
  */
+import { hostname } from 'node:os';
+import { appendEvent } from '../../platform/events.js';
 import { Sealer } from '../../platform/sealed.js';
 import type { Db } from '../../platform/db.js';
 import { systemClock, type Clock } from '../../platform/clock.js';
@@ -55,7 +57,32 @@ export function createActivation(db: Db, opts: ActivationOptions): ActivationMod
   const clock = opts.clock ?? systemClock;
   const onError = opts.onError ?? (() => undefined);
   const journal = new JournalWriter(db, { onError });
-  const manager = new ElementManager({ ...opts.manager, journal: journal.add });
+  // An element's outages go to the journal as they are seen, so that the switching service can
+  // tell on Monday what was down over the weekend, and for how long (ActivationService.outages).
+  const onCircuit = (code: string, state: 'open' | 'closed', error: string | null, since: Date | null) =>
+    void appendEvent(db, {
+      entityType: 'network_element',
+      entityId: code,
+      kind: state === 'open' ? 'activation.element_unreachable' : 'activation.element_back',
+      actor: 'activation_automaton',
+      payload: {
+        ...(state === 'open'
+          ? { error }
+          : {
+              unreachableSince: since?.toISOString() ?? null,
+              downMs: since ? Date.now() - since.getTime() : null,
+            }),
+        seenBy: `${hostname()}:${process.pid}`,
+      },
+    }).catch(onError);
+  const manager = new ElementManager({
+    ...opts.manager,
+    journal: journal.add,
+    onCircuit: (code, state, error, since) => {
+      onCircuit(code, state, error, since);
+      opts.manager?.onCircuit?.(code, state, error, since);
+    },
+  });
   const automaton = new Automaton(db, manager, journal, {
     ...opts.automaton,
     clock,

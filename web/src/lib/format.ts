@@ -54,3 +54,13 @@ export function address(
     .filter(Boolean)
     .join(', ');
 }
+
+/** A duration as people say it: 42 s, 35 min, 2 h 05 (the same in French and English). */
+export function duration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const min = Math.round(s / 60);
+  if (min < 60) return `${min} min`;
+  return `${Math.floor(min / 60)} h ${String(min % 60).padStart(2, '0')}`;
+}

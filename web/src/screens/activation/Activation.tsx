@@ -30,7 +30,7 @@ import { Empty, QueryState } from '../../components/States';
 import { StatusBadge } from '../../components/StatusBadge';
 import { api, get, post, qs } from '../../lib/api';
 import { useCan } from '../../lib/auth';
-import { dateTime } from '../../lib/format';
+import { dateTime, duration } from '../../lib/format';
 import { useApiForm, useErrorText } from '../../lib/form';
 import { navigate, useLocation } from '../../lib/router';
 import type { Page } from '../../lib/types';
@@ -155,6 +155,18 @@ function ElementCard({ e }: { e: NetworkElement }) {
           ) : (
             <span data-testid="to-handle">0</span>
           )}
+        </Stat>
+        <Stat label={t('activation.lastOutage')}>
+          <span data-testid="last-outage" title={e.lastOutage?.error ?? undefined}>
+            {!e.lastOutage
+              ? t('activation.noOutage')
+              : e.lastOutage.until
+                ? t('activation.outageWas', {
+                    at: dateTime(e.lastOutage.since),
+                    duration: duration(e.lastOutage.durationMs),
+                  })
+                : t('activation.outageSince', { at: dateTime(e.lastOutage.since) })}
+          </span>
         </Stat>
         <Stat label={t('activation.openOrders')}>
           <span data-testid="open-orders">

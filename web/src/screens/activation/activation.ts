@@ -36,6 +36,14 @@ export interface NetworkElement {
   queue: Record<string, number>;
   /** Refused orders left to handle (not replayed; a request's: its step still in the basket). */
   toHandle: number;
+  /** The last time an automaton found it unreachable (the journal), null if never. */
+  lastOutage: {
+    since: string;
+    until: string | null;
+    durationMs: number | null;
+    error: string | null;
+    seenBy: string | null;
+  } | null;
 }
 
 export interface ActivationOrder {
