@@ -164,13 +164,18 @@ export function registerActivationCommands(program: Command): void {
     .option('--line <number>', 'one line’s orders')
     .option('--element <code>', 'one element’s orders')
     .option('--limit <n>', 'how many (at most 500)', limit, 50)
-    .action((opts: { status: string; line?: string; element?: string; limit: number }) =>
+    .option(
+      '--to-handle',
+      'only refused orders left to handle (not replayed; a request’s: its step still in the switching basket)',
+    )
+    .action((opts: { status: string; line?: string; element?: string; limit: number; toHandle?: boolean }) =>
       run(() =>
         withActivation(async (a) => {
           const st = opts.status === 'all' ? undefined : opts.status;
           const page = await a.service.orders(
             {
               ...(st ? { status: st } : {}),
+              ...(opts.toHandle ? { toHandle: true } : {}),
               ...(opts.line ? { lineId: opts.line.replace(/[\s.+-]/g, '') } : {}),
               ...(opts.element ? { element: opts.element.toUpperCase() } : {}),
             },
@@ -185,7 +190,7 @@ export function registerActivationCommands(program: Command): void {
                 o.operation,
                 o.lineId,
                 o.element,
-                o.status,
+                o.replayedBy ? `${o.status} → ${o.replayedBy}` : o.status,
                 o.attempts,
                 time(o.createdAt),
                 o.error,

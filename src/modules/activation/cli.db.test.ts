@@ -150,6 +150,9 @@ describe('gpto activation (CLI)', () => {
     const twice = await gpto('replay', String(refusedId));
     expect(twice.status).toBe(1);
     expect(twice.stderr).toContain(`order ${refusedId} was already replayed as order ${next}`);
+    // still among the refused orders, marked with its replay; no longer among those to handle
+    expect((await gpto('orders')).stdout).toMatch(new RegExp(`^${refusedId}\\s.*refused → ${next}\\s`, 'm'));
+    expect((await gpto('orders', '--to-handle')).stdout).toContain('no order matches');
   });
 
   it('replay --element: every refused order of the element not replayed yet, and what is left to the basket', async () => {
