@@ -235,6 +235,13 @@ describe.skipIf(!availability.run)(
         .getByText(/, pendant \d+ (s|min)$/)
         .waitFor({ timeout: 10_000 });
       await expect.poll(async () => (await s1.get(waiting.id)).status, { timeout: 10_000 }).toBe('done');
+      // the element's outages, from the journal
+      await card.getByTestId('last-outage').click();
+      const outages = switching.getByTestId('outages');
+      await outages.getByText(/ECONNREFUSED/).waitFor();
+      await expect(outages.getByRole('row').count()).resolves.toBe(1 + 1);
+      await expect(outages.getByText('toujours injoignable').count()).resolves.toBe(0);
+      await switching.keyboard.press('Escape');
       await s.t.app.activation.automaton.stop();
       expect(errorsOf(switching)).toEqual([]);
     }, 60_000);

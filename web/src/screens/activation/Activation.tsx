@@ -107,10 +107,20 @@ function ElementCard({ e }: { e: NetworkElement }) {
   const { t } = useTranslation();
   const can = useCan();
   const [editing, setEditing] = useState(false);
+  const [outages, setOutages] = useState(false);
   const h = e.health;
   return (
     <Paper withBorder p="sm" data-testid={`element-${e.code}`}>
       {editing && <ElementForm e={e} onClose={() => setEditing(false)} />}
+      <Drawer
+        opened={outages}
+        onClose={() => setOutages(false)}
+        position="right"
+        size="lg"
+        title={t('activation.outagesOf', { code: e.code })}
+      >
+        {outages && <Outages code={e.code} />}
+      </Drawer>
       <Group justify="space-between" mb={4} wrap="nowrap">
         <div>
           <Text fw={600} ff="monospace">
@@ -157,16 +167,19 @@ function ElementCard({ e }: { e: NetworkElement }) {
           )}
         </Stat>
         <Stat label={t('activation.lastOutage')}>
-          <span data-testid="last-outage" title={e.lastOutage?.error ?? undefined}>
-            {!e.lastOutage
-              ? t('activation.noOutage')
-              : e.lastOutage.until
-                ? t('activation.outageWas', {
-                    at: dateTime(e.lastOutage.since),
-                    duration: duration(e.lastOutage.durationMs),
-                  })
-                : t('activation.outageSince', { at: dateTime(e.lastOutage.since) })}
-          </span>
+          {e.lastOutage ? (
+            <Anchor
+              size="sm"
+              c="inherit"
+              title={e.lastOutage.error ?? undefined}
+              onClick={() => setOutages(true)}
+              data-testid="last-outage"
+            >
+              {outageText(t, e.lastOutage)}
+            </Anchor>
+          ) : (
+            <span data-testid="last-outage">{t('activation.noOutage')}</span>
+          )}
         </Stat>
         <Stat label={t('activation.openOrders')}>
           <span data-testid="open-orders">
@@ -231,6 +244,60 @@ const NUMBERS = ['port', 'ratePerSecond', 'poolSize', 'pipeline', 'timeoutMs'] a
  * An element's settings (activation:admin): address, throttle, pool, pipeline, timeout, enabled,
  * default. A switch's login and password are kept unless typed (the password is never shown).
  */
+type Outage = NonNullable<NetworkElement['lastOutage']>;
+
+function outageText(t: (k: string, o?: Record<string, unknown>) => string, o: Outage): string {
+  return o.until
+    ? t('activation.outageWas', { at: dateTime(o.since), duration: duration(o.durationMs) })
+    : t('activation.outageSince', { at: dateTime(o.since) });
+}
+
+/** An element's outages as the automata journaled them, newest first. */
+function Outages({ code }: { code: string }) {
+  const { t } = useTranslation();
+  const q = useQuery({
+    queryKey: ['activation-outages', code],
+    queryFn: () => get<Outage[]>(`/api/v1/activation/elements/${encodeURIComponent(code)}/outages?limit=50`),
+  });
+  return (
+    <QueryState query={q}>
+      {(list) =>
+        list.length === 0 ? (
+          <Empty>{t('activation.noOutage')}</Empty>
+        ) : (
+          <Table striped data-testid="outages">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>{t('activation.outageFrom')}</Table.Th>
+                <Table.Th>{t('activation.outageUntil')}</Table.Th>
+                <Table.Th>{t('activation.duration')}</Table.Th>
+                <Table.Th>{t('activation.error')}</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {list.map((o, i) => (
+                <Table.Tr key={`${o.since}-${o.seenBy ?? ''}-${i}`}>
+                  <Table.Td>{dateTime(o.since)}</Table.Td>
+                  <Table.Td>{o.until ? dateTime(o.until) : t('activation.stillDown')}</Table.Td>
+                  <Table.Td>{duration(o.durationMs)}</Table.Td>
+                  <Table.Td>
+                    <Text size="sm">{o.error ?? ''}</Text>
+                    {o.seenBy && (
+                      <Text size="xs" c="dimmed">
+                        {t('activation.seenBy', { by: o.seenBy })}
+                      </Text>
+                    )}
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        )
+      }
+    </QueryState>
+  );
+}
+
 function ElementForm({ e, onClose }: { e: NetworkElement; onClose: () => void }) {
   const { t } = useTranslation();
   const client = useQueryClient();
