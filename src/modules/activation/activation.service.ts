@@ -781,13 +781,9 @@ export class ActivationService {
   }
 
   /**
-   * Replays a refused order (after the cause was fixed: number freed, data corrected): a new order
-   * with the same operation and parameters, linked to the first. It does not resume the workflow —
-   * the request's fall-out task is the switching agent's to complete.
-   */
-  /**
-   * A refused order again. An order on its own is replayed as it was (with `params` over its own):
-   * a new pending order. A request's order whose step is still fallen out in the switching basket
+   * A refused order again, once the cause is fixed (number freed, data corrected). An order on its
+   * own is replayed as it was (with `params` over its own): a new pending order, linked to the
+   * first; an order is replayed once (its replay, if refused too, is the one to replay). A request's order whose step is still fallen out in the switching basket
    * is retried through `retryStep` instead (the workflow's "retry now"): the step runs again, with
    * a new order, and the request carries on — the answer is the refused order with `retriedStep`.
    * Without `retryStep` (the command line) such an order is refused, a plain replay would leave the
