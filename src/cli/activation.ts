@@ -261,9 +261,9 @@ export function registerActivationCommands(program: Command): void {
   act
     .command('replay [order]')
     .description(
-      'replay a refused order as it was (once the network is put right): a new order the running automaton carries out; with --element, every refused order of that element not replayed yet (outside requests: those are retried from the switching basket)',
+      'replay a refused order as it was (once the network is put right): a new order the running automaton carries out; with --element, every refused order of that element left to handle (outside requests: their steps are retried from the switching basket or the activation screen)',
     )
-    .option('--element <code>', 'replay every refused order of this element not replayed yet')
+    .option('--element <code>', 'replay every refused order of this element left to handle')
     .option(
       '--since <time>',
       'with --element: only orders refused from then on (ISO 8601, e.g. 2026-11-27T08:00)',
