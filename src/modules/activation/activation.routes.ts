@@ -123,11 +123,8 @@ export function registerActivationRoutes(
           'When the element was unreachable, and for how long, newest first (each automaton’s view)',
       },
     },
-    async (req) => {
-      const code = (req.params as { code: string }).code;
-      await s.element(code); // 404 for an unknown element
-      return s.outages(code, (req.query as { limit?: number }).limit ?? 20);
-    },
+    async (req) =>
+      s.outages((req.params as { code: string }).code, (req.query as { limit?: number }).limit ?? 20),
   );
   app.get(
     '/api/v1/activation/elements/:code/journal',

@@ -222,10 +222,13 @@ const orderView = (r: OrderRow): OrderView => ({
 /**
  * A refused order (`o`) someone still has to deal with: no order replayed it, and, for a request's
  * order, its step is still fallen out in the switching basket — a step ended by hand, or retried
- * (a new task and order), or a request that ended, leaves nothing to replay.
+ * (a new task and order), or a request that ended, leaves nothing to replay. `error IS NOT NULL`
+ * (every refusal has its message) is act_order_refused_idx's predicate, so that index serves it.
  */
 function leftToHandle(eb: ExpressionBuilder<Database & { o: Database['act_order'] }, 'o'>) {
   return eb.and([
+    eb('o.status', '=', 'refused'),
+    eb('o.error', 'is not', null),
     eb.not(eb.exists(eb.selectFrom('act_order as r').select('r.id').whereRef('r.replay_of', '=', 'o.id'))),
     eb.or([
       eb('o.task_id', 'is', null),
@@ -239,6 +242,33 @@ function leftToHandle(eb: ExpressionBuilder<Database & { o: Database['act_order'
       ),
     ]),
   ]);
+}
+
+/** Outages from an element's circuit events, oldest first in, newest first out. */
+function pairOutages(events: { kind: string; occurred_at: Date; payload: unknown }[]): ElementOutage[] {
+  const open = new Map<string | null, ElementOutage>();
+  const all: ElementOutage[] = [];
+  for (const r of events) {
+    const p = r.payload as { error?: string; unreachableSince?: string; downMs?: number; seenBy?: string };
+    const by = p.seenBy ?? null;
+    const at = r.occurred_at.toISOString();
+    if (r.kind === 'activation.element_unreachable') {
+      const o = { since: at, until: null, durationMs: null, error: p.error ?? null, seenBy: by };
+      open.set(by, o);
+      all.push(o);
+      continue;
+    }
+    // back: ends the outage this process opened (an older one, past the events read, by its time)
+    let o = open.get(by);
+    if (!o) {
+      o = { since: p.unreachableSince ?? at, until: null, durationMs: null, error: null, seenBy: by };
+      all.push(o);
+    }
+    open.delete(by);
+    o.until = at;
+    o.durationMs = p.downMs ?? new Date(at).getTime() - new Date(o.since).getTime();
+  }
+  return all.reverse();
 }
 
 export type JournalFilter =
@@ -392,16 +422,17 @@ export class ActivationService {
     const refused = await this.db
       .selectFrom('act_order as o')
       .select(['o.element_code', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('o.status', '=', 'refused')
-      .where('o.error', 'is not', null)
       .where(leftToHandle)
       .groupBy('o.element_code')
       .execute();
     const health = new Map(this.manager.health().map((h) => [h.code, h]));
-    const outages = await Promise.all(rows.map(async (r) => (await this.outages(r.code, 1))[0] ?? null));
-    return rows.map((r, i) => ({
+    const outages = await this.outagesOf(
+      rows.map((r) => r.code),
+      1,
+    );
+    return rows.map((r) => ({
       ...elementView(r),
-      lastOutage: outages[i] ?? null,
+      lastOutage: outages.get(r.code)?.[0] ?? null,
       toHandle: Number(refused.find((c) => c.element_code === r.code)?.n ?? 0),
       health: health.get(r.code) ?? null,
       queue: Object.fromEntries(
@@ -413,48 +444,37 @@ export class ActivationService {
   /**
    * An element's outages, newest first: the journal's `activation.element_unreachable` and
    * `activation.element_back` events (written as each automaton's circuit opens and closes),
-   * paired per process that saw them.
+   * paired per process that saw them. 404 for an unknown element.
    */
   async outages(code: string, limit = 20): Promise<ElementOutage[]> {
-    const rows = await this.db
-      .selectFrom('event')
-      .select(['kind', 'occurred_at', 'payload'])
-      .where('entity_type', '=', 'network_element')
-      .where('entity_id', '=', code)
-      .where('kind', 'in', ['activation.element_unreachable', 'activation.element_back'])
-      .orderBy('id', 'desc')
-      .limit(2 * limit + 2)
-      .execute();
-    const open = new Map<string | null, ElementOutage>();
-    const all: ElementOutage[] = [];
-    for (const r of rows.reverse()) {
-      const p = r.payload as { error?: string; unreachableSince?: string; downMs?: number; seenBy?: string };
-      const by = p.seenBy ?? null;
-      if (r.kind === 'activation.element_unreachable') {
-        const o = {
-          since: r.occurred_at.toISOString(),
-          until: null,
-          durationMs: null,
-          error: p.error ?? null,
-          seenBy: by,
-        };
-        open.set(by, o);
-        all.push(o);
-        continue;
-      }
-      const o = open.get(by) ?? {
-        since: p.unreachableSince ?? r.occurred_at.toISOString(),
-        until: null,
-        durationMs: null,
-        error: null,
-        seenBy: by,
-      };
-      if (!open.has(by)) all.push(o);
-      open.delete(by);
-      o.until = r.occurred_at.toISOString();
-      o.durationMs = p.downMs ?? new Date(o.until).getTime() - new Date(o.since).getTime();
-    }
-    return all.reverse().slice(0, limit);
+    await this.requireElement(code);
+    return (await this.outagesOf([code], limit)).get(code) ?? [];
+  }
+
+  /** The outages of several elements in one statement: each one's last `2 × limit + 2` events. */
+  private async outagesOf(codes: string[], limit: number): Promise<Map<string, ElementOutage[]>> {
+    const rows = await sql<{ code: string; kind: string; occurred_at: Date; payload: unknown }>`
+      SELECT c.code, e.kind, e.occurred_at, e.payload
+        FROM unnest(${codes}::text[]) AS c(code)
+        CROSS JOIN LATERAL (
+          SELECT id, kind, occurred_at, payload FROM event
+           WHERE entity_type = 'network_element' AND entity_id = c.code
+             AND kind IN ('activation.element_unreachable', 'activation.element_back')
+           ORDER BY id DESC LIMIT ${2 * limit + 2}) e
+       ORDER BY c.code, e.id`.execute(this.db);
+    const byCode = new Map<string, typeof rows.rows>();
+    for (const r of rows.rows) byCode.set(r.code, [...(byCode.get(r.code) ?? []), r]);
+    return new Map([...byCode].map(([code, events]) => [code, pairOutages(events).slice(0, limit)]));
+  }
+
+  /** 404 unless the element is declared. */
+  private async requireElement(code: string): Promise<void> {
+    const el = await this.db
+      .selectFrom('act_element')
+      .select('code')
+      .where('code', '=', code)
+      .executeTakeFirst();
+    if (!el) throw actNotFound('activation.element_not_found', 'network element', code);
   }
 
   async element(code: string) {
@@ -732,8 +752,7 @@ export class ActivationService {
     if (f.instanceId) q = q.where('o.instance_id', '=', f.instanceId);
     if (f.element) q = q.where('o.element_code', '=', f.element);
     if (f.status) q = q.where('o.status', '=', f.status as 'pending');
-    if (f.toHandle)
-      q = q.where('o.status', '=', 'refused').where('o.error', 'is not', null).where(leftToHandle);
+    if (f.toHandle) q = q.where(leftToHandle);
     if (after !== undefined) q = q.where('o.id', '<', after);
     const rows = await q
       .orderBy('o.id', 'desc')
@@ -799,7 +818,6 @@ export class ActivationService {
       .selectFrom('act_order as o')
       .select('o.task_id')
       .where('o.id', '=', id)
-      .where('o.status', '=', 'refused')
       .where('o.task_id', 'is not', null)
       .where(leftToHandle)
       .executeTakeFirst();
@@ -865,25 +883,17 @@ export class ActivationService {
     opts: { limit?: number; retryStep?: (taskId: number) => Promise<void> } = {},
   ): Promise<ReplayReport> {
     const limit = opts.limit ?? 500;
-    const el = await this.db
-      .selectFrom('act_element')
-      .select('code')
-      .where('code', '=', f.element)
-      .executeTakeFirst();
-    if (!el) throw actNotFound('activation.element_not_found', 'network element', f.element);
+    await this.requireElement(f.element);
     const report = await this.db.transaction().execute(async (trx) => {
-      const unreplayed = (q: ReturnType<typeof refusedOf>) => q.where(leftToHandle);
-      const refusedOf = () => {
-        let q = trx
+      const toHandle = () => {
+        const q = trx
           .selectFrom('act_order as o')
           .selectAll('o')
           .where('o.element_code', '=', f.element)
-          .where('o.status', '=', 'refused')
-          .where('o.error', 'is not', null); // act_order_refused_idx: every refusal has its message
-        if (f.since) q = q.where('o.finished_at', '>=', f.since);
-        return q;
+          .where(leftToHandle);
+        return f.since ? q.where('o.finished_at', '>=', f.since) : q;
       };
-      const steps = await unreplayed(refusedOf())
+      const steps = await toHandle()
         .clearSelect()
         .select(['o.id', 'o.task_id'])
         .where('o.task_id', 'is not', null)
@@ -892,16 +902,14 @@ export class ActivationService {
         .execute();
       // Locks first, then reads again: a replay another transaction committed while this one
       // waited for its lock is seen only by a statement started after the wait (read committed).
-      const locked = await unreplayed(refusedOf())
+      const locked = await toHandle()
         .where('o.task_id', 'is', null)
         .orderBy('o.id')
         .limit(limit + 1)
         .forUpdate()
         .execute();
       const ids = locked.slice(0, limit).map((r) => r.id);
-      const srcs = ids.length
-        ? await unreplayed(refusedOf()).where('o.id', 'in', ids).orderBy('o.id').execute()
-        : [];
+      const srcs = ids.length ? await toHandle().where('o.id', 'in', ids).orderBy('o.id').execute() : [];
       const rows = await this.insertReplays(trx, srcs, by);
       return {
         element: f.element,
