@@ -7,6 +7,11 @@
 // of the raw client's. Besides throughput it prints what each activation costs: CPU ms of this
 // process (Node), of PostgreSQL and of the element (osmo-hlr), commits and WAL bytes.
 //
+// Two phases say where the gap is (since 2026-11-27, session 11): the automaton alone, mobile and
+// fixed — N orders placed directly (no request, no workflow step; placed untimed), then the
+// automaton claims, reads the keys, commands the element, journals and records every outcome. The
+// issue's target is on the workflow + automaton phase; `automatonAloneRatio` is not it.
+//
 // `--element-priority none|nice|rt` (default none: every process at equal priority). At equal
 // priority the element processes (osmo-hlr, `gpto switch-sim`) wait for a core behind Node and PostgreSQL on
 // this 2-core box — osmo-hlr runnable but waiting 0.26–0.29 ms per activation in the automaton phase,
@@ -324,6 +329,53 @@ async function settle(db: Db) {
     await sql`VACUUM (ANALYZE) ${sql.table(t)}`.execute(db);
 }
 
+/**
+ * The automaton alone: `params.length` orders of `operation` placed directly on `element` (as
+ * `POST /activation/orders` places them: no request, no workflow step; placed in the untimed setup),
+ * then the automaton — claims, key reads, commands, journal, outcomes, events — until every one has
+ * finished. What the workflow adds around the automaton is the difference with the "workflow +
+ * automaton" phase. Returns the elapsed ms and how many orders did not end `done`.
+ */
+async function automatonAlone(
+  db: Db,
+  automaton: { start(): void; stop(): Promise<void> },
+  element: string,
+  operation: string,
+  params: Record<string, unknown>[],
+  meter: () => Promise<(n: number) => Promise<Costs>>,
+): Promise<{ ms: number; notDone: number; costs: Costs }> {
+  const r = await sql<{ lo: string; hi: string }>`
+    WITH o AS (
+      INSERT INTO act_order (element_code, operation, line_id, params, created_by, created_at, available_at)
+      SELECT ${element}, ${operation}, coalesce(x.p->>'msisdn', x.p->>'dn'), x.p, 'bench', now(), now()
+        FROM jsonb_array_elements(${JSON.stringify(params)}::jsonb) AS x(p)
+      RETURNING id)
+    SELECT min(id)::text AS lo, max(id)::text AS hi FROM o`.execute(db);
+  const lo = Number(r.rows[0]!.lo);
+  const hi = Number(r.rows[0]!.hi);
+  await settle(db);
+  const cost = await meter();
+  const t0 = performance.now();
+  automaton.start();
+  // the queue index (partial on finished_at IS NULL) answers the poll from the open orders alone
+  for (;;) {
+    const open = await sql<{ id: string }>`
+      SELECT id::text FROM act_order WHERE finished_at IS NULL AND id BETWEEN ${lo} AND ${hi} LIMIT 1`.execute(
+      db,
+    );
+    if (open.rows.length === 0) break;
+    await sleep(50);
+  }
+  const ms = performance.now() - t0;
+  const costs = await cost(params.length);
+  await automaton.stop();
+  const bad = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM act_order WHERE id BETWEEN ${lo} AND ${hi} AND status <> 'done'`.execute(
+    db,
+  );
+  return { ms, notDone: bad.rows[0]!.n, costs };
+}
+
 /** When the phase's orders were all queued (by the workflow workers) and finished, in s from its start. */
 async function stages(db: Db, element: string, since: Date, t0: number) {
   const r = await sql<{ queued: Date; first: Date; last: Date }>`
@@ -464,6 +516,7 @@ export async function run(args: string[]): Promise<void> {
     const rawCards = makeCards(n, seed * 2);
     const rawCardsAfter = makeCards(n, 20000 + seed * 2);
     const autoCards = makeCards(n, seed * 2 + 1);
+    const aloneCards = makeCards(n, 40000 + seed * 2);
     const msisdn = (set: number, i: number) =>
       `2217${set}${String(seed).padStart(4, '0')}${String(i).padStart(5, '0')}`;
     const dn = (set: number, i: number) =>
@@ -472,6 +525,11 @@ export async function run(args: string[]): Promise<void> {
     for (let i = 0; i < n; i += 5000)
       await inventory.sims.importBatch(
         { batch: `BENCH${seed}X${i}`, manufacturer: 'bench', csv: cardsCsv(autoCards.slice(i, i + 5000)) },
+        SYSTEM,
+      );
+    for (let i = 0; i < n; i += 5000)
+      await inventory.sims.importBatch(
+        { batch: `BENCH${seed}A${i}`, manufacturer: 'bench', csv: cardsCsv(aloneCards.slice(i, i + 5000)) },
         SYSTEM,
       );
 
@@ -555,6 +613,18 @@ export async function run(args: string[]): Promise<void> {
     const mobileStages = await stages(rt.db, 'BENCH_HLR', since, t1);
     await mobileProfile('mobile workflow + automaton', n);
     await pause();
+
+    // --- mobile, the automaton alone (orders placed directly, no workflow): what the workflow adds
+    await s.loadElements();
+    const alone = await automatonAlone(
+      rt.db,
+      activation.automaton,
+      'BENCH_HLR',
+      'mobile.activate',
+      aloneCards.map((c, i) => ({ iccid: c.iccid, msisdn: msisdn(5, i) })),
+      () => costMeter(rt.db, hlrPid),
+    );
+
     const rawAfter = await rawMobile(rawCardsAfter, 3);
     const rawMs = (rawBefore.ms + rawAfter.ms) / 2;
     const rawCosts = rawBefore.costs;
@@ -597,6 +667,16 @@ export async function run(args: string[]): Promise<void> {
     const fixedAutoCosts = await fixedAutoCost(n);
     const fixedStages = await stages(rt.db, 'BENCH_SW', fixedSince, t3);
     await pause();
+
+    // --- fixed, the automaton alone
+    const fixedAlone = await automatonAlone(
+      rt.db,
+      activation.automaton,
+      'BENCH_SW',
+      'fixed.activate',
+      Array.from({ length: n }, (_, i) => ({ dn: dn(4, i), en: `L${seed}-${i}`, services: ['CLIP'] })),
+      () => costMeter(rt.db, () => sim.pid),
+    );
 
     // --- the workflow alone: the same number of one-step requests, no order, no element
     const noopIds = await startInstances(
@@ -665,6 +745,20 @@ export async function run(args: string[]): Promise<void> {
         perSecond: (noop.completed * 1000) / noopMs,
         ratio: null,
       },
+      {
+        case: 'mobile automaton alone (orders placed directly, no workflow)',
+        activations: n - alone.notDone,
+        seconds: alone.ms / 1000,
+        perSecond: ((n - alone.notDone) * 1000) / alone.ms,
+        ratio: ((n - alone.notDone) * 1000) / alone.ms / ((n * 1000) / rawMs),
+      },
+      {
+        case: 'fixed automaton alone (orders placed directly, no workflow)',
+        activations: n - fixedAlone.notDone,
+        seconds: fixedAlone.ms / 1000,
+        perSecond: ((n - fixedAlone.notDone) * 1000) / fixedAlone.ms,
+        ratio: ((n - fixedAlone.notDone) * 1000) / fixedAlone.ms / ((n * 1000) / fixedRawMs),
+      },
     ];
     console.log(
       `mobile raw CTRL client: ${round((n * 1000) / rawBefore.ms)}/s before the automaton phase, ${round((n * 1000) / rawAfter.ms)}/s after`,
@@ -695,8 +789,10 @@ export async function run(args: string[]): Promise<void> {
     const costs = {
       mobileRaw: rawCosts,
       mobileAutomaton: autoCosts,
+      mobileAutomatonAlone: alone.costs,
       fixedRaw: fixedRawCosts,
       fixedAutomaton: fixedAutoCosts,
+      fixedAutomatonAlone: fixedAlone.costs,
       workflowOnly: noopCosts,
     };
     printTable(
@@ -732,6 +828,10 @@ export async function run(args: string[]): Promise<void> {
         ratio: round(rows[1]!.ratio!),
         completed: mobile.completed,
         notCompleted: mobile.other,
+        // the issue's target is on the ratio above; this one says how much of the gap is the workflow's
+        automatonAlonePerSecond: round(rows[5]!.perSecond),
+        automatonAloneRatio: round(rows[5]!.ratio!),
+        automatonAloneNotDone: alone.notDone,
       },
       fixed: {
         rawPerSecond: round(rows[2]!.perSecond),
@@ -739,6 +839,9 @@ export async function run(args: string[]): Promise<void> {
         ratio: round(rows[3]!.ratio!),
         completed: fixed.completed,
         notCompleted: fixed.other,
+        automatonAlonePerSecond: round(rows[6]!.perSecond),
+        automatonAloneRatio: round(rows[6]!.ratio!),
+        automatonAloneNotDone: fixedAlone.notDone,
       },
       workflowOnly: {
         perSecond: round(rows[4]!.perSecond),
