@@ -142,7 +142,7 @@ export function registerActivationCommands(program: Command): void {
             if (o)
               say(
                 o.until
-                  ? `${e.code}: last outage ${time(o.since)} → ${time(o.until)} (${Math.round((o.durationMs ?? 0) / 1000)} s)${o.error ? `: ${o.error}` : ''}`
+                  ? `${e.code}: last outage ${time(o.since)} → ${time(o.until)} (${Math.round((o.durationMs ?? 0) / 1000)} s)${o.error ? `: ${o.error}` : ''}${o.closedBy ? ` (ended by ${o.closedBy} at its start: the automaton that saw it had stopped${o.takenOver ? '; still down, carried on' : ''})` : ''}`
                   : `${e.code}: UNREACHABLE for the automaton ${o.seenBy ?? ''} since ${time(o.since)}${o.error ? `: ${o.error}` : ''}`,
               );
             if (e.toHandle > 0)

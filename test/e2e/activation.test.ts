@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { SYSTEM } from '../../src/platform/events.js';
@@ -241,6 +243,44 @@ describe.skipIf(!availability.run)(
       await outages.getByText(/ECONNREFUSED/).waitFor();
       await expect(outages.getByRole('row').count()).resolves.toBe(1 + 1);
       await expect(outages.getByText('toujours injoignable').count()).resolves.toBe(0);
+      await switching.keyboard.press('Escape');
+      await s.t.app.activation.automaton.stop();
+      expect(errorsOf(switching)).toEqual([]);
+    }, 60_000);
+
+    it('an outage left open by an automaton that stopped is ended at the next start, and says so', async () => {
+      // what a process killed while SWA was down leaves in the journal: an outage that never ended
+      const child = spawn(process.execPath, ['-e', '']);
+      await new Promise((r) => child.once('exit', r));
+      const gone = `${hostname()}:${child.pid}`;
+      await s.t.tdb.db
+        .insertInto('event')
+        .values({
+          entity_type: 'network_element',
+          entity_id: 'SWA',
+          kind: 'activation.element_unreachable',
+          actor: 'activation_automaton',
+          payload: JSON.stringify({ error: 'connect ETIMEDOUT', seenBy: gone }),
+        })
+        .execute();
+      await switching.goto(`${s.base}/activation`);
+      const card = switching.getByTestId('element-SWA');
+      await card
+        .getByTestId('last-outage')
+        .getByText(/^depuis le /)
+        .waitFor();
+      // the next start (gpto start, gpto worker) finds SWA answering and ends it
+      await s.t.app.activation.start();
+      await card
+        .getByTestId('last-outage')
+        .getByText(/, pendant \d+ (s|min)$/)
+        .waitFor({ timeout: 10_000 });
+      await card.getByTestId('last-outage').click();
+      const outages = switching.getByTestId('outages');
+      await outages.getByText(/ETIMEDOUT/).waitFor();
+      await expect(outages.getByTestId('outage-closed-by').first().textContent()).resolves.toBe(
+        `close par ${hostname()}:${process.pid} à son démarrage : l'automate qui l'avait vue s'était arrêté ; l'équipement répondait`,
+      );
       await switching.keyboard.press('Escape');
       await s.t.app.activation.automaton.stop();
       expect(errorsOf(switching)).toEqual([]);

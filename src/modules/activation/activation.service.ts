@@ -134,6 +134,13 @@ export interface ElementOutage {
   error: string | null;
   /** The process that saw it (host:pid): each automaton has its own circuit. */
   seenBy: string | null;
+  /**
+   * The process that recorded its end when the one that saw it had stopped first (host:pid): at
+   * its start it probed the element, found it back, or else took the outage over as its own.
+   */
+  closedBy: string | null;
+  /** Ended by `closedBy` with the element still unreachable: its own outage carries on from there. */
+  takenOver: boolean;
 }
 
 /** What a replay of every refused order of an element did. */
@@ -249,11 +256,19 @@ function pairOutages(events: { kind: string; occurred_at: Date; payload: unknown
   const open = new Map<string | null, ElementOutage>();
   const all: ElementOutage[] = [];
   for (const r of events) {
-    const p = r.payload as { error?: string; unreachableSince?: string; downMs?: number; seenBy?: string };
+    const p = r.payload as {
+      error?: string;
+      unreachableSince?: string;
+      downMs?: number;
+      seenBy?: string;
+      closedBy?: string;
+      takenOver?: boolean;
+    };
     const by = p.seenBy ?? null;
     const at = r.occurred_at.toISOString();
+    const none = { closedBy: null, takenOver: false };
     if (r.kind === 'activation.element_unreachable') {
-      const o = { since: at, until: null, durationMs: null, error: p.error ?? null, seenBy: by };
+      const o = { since: at, until: null, durationMs: null, error: p.error ?? null, seenBy: by, ...none };
       open.set(by, o);
       all.push(o);
       continue;
@@ -261,11 +276,20 @@ function pairOutages(events: { kind: string; occurred_at: Date; payload: unknown
     // back: ends the outage this process opened (an older one, past the events read, by its time)
     let o = open.get(by);
     if (!o) {
-      o = { since: p.unreachableSince ?? at, until: null, durationMs: null, error: null, seenBy: by };
+      o = {
+        since: p.unreachableSince ?? at,
+        until: null,
+        durationMs: null,
+        error: null,
+        seenBy: by,
+        ...none,
+      };
       all.push(o);
     }
     open.delete(by);
     o.until = at;
+    o.closedBy = p.closedBy ?? null;
+    o.takenOver = p.takenOver === true;
     o.durationMs = p.downMs ?? new Date(at).getTime() - new Date(o.since).getTime();
   }
   return all.reverse();
@@ -449,6 +473,31 @@ export class ActivationService {
   async outages(code: string, limit = 20): Promise<ElementOutage[]> {
     await this.requireElement(code);
     return (await this.outagesOf([code], limit)).get(code) ?? [];
+  }
+
+  /**
+   * Outages no running process will ever end: the last outage of a loaded element is still open and
+   * the process that saw it is `me` (an earlier run with the same host and pid: a restarted
+   * container) or another process of this host that has stopped (`alive(pid)` false). Another
+   * host's processes cannot be checked from here: theirs stay open until they end them.
+   */
+  async staleOutages(
+    me: string,
+    alive: (pid: number) => boolean,
+  ): Promise<{ code: string; outage: ElementOutage }[]> {
+    if (!this.loaded) await this.loadElements();
+    const codes = [...this.manager.codes()];
+    if (codes.length === 0) return [];
+    const host = me.slice(0, me.lastIndexOf(':'));
+    const last = await this.outagesOf(codes, 1);
+    return [...last].flatMap(([code, [o]]) => {
+      if (!o || o.until !== null || !o.seenBy) return [];
+      const at = o.seenBy.lastIndexOf(':');
+      const pid = Number(o.seenBy.slice(at + 1));
+      const stale =
+        o.seenBy === me || (o.seenBy.slice(0, at) === host && Number.isInteger(pid) && !alive(pid));
+      return stale ? [{ code, outage: o }] : [];
+    });
   }
 
   /** The outages of several elements in one statement: each one's last `2 × limit + 2` events. */

@@ -231,12 +231,17 @@ class Element {
     this.transportErrors++;
     this.consecutiveFailures++;
     this.lastError = err.message;
-    if (this.circuit === 'closed' && this.consecutiveFailures >= this.opts.failureThreshold) {
-      this.circuit = 'open';
-      this.openedAt = new Date();
-      this.opts.onCircuit?.(this.cfg.code, 'open', err.message, this.openedAt);
-      void this.probeLoop();
-    }
+    if (this.consecutiveFailures >= this.opts.failureThreshold) this.open(err.message);
+  }
+
+  /** Opens the circuit (operations wait) and probes until the element is back. */
+  open(error: string): void {
+    if (this.circuit === 'open' || this.closed) return;
+    this.lastError = error;
+    this.circuit = 'open';
+    this.openedAt = new Date();
+    this.opts.onCircuit?.(this.cfg.code, 'open', error, this.openedAt);
+    void this.probeLoop();
   }
 
   /** A harmless exchange on a connection of its own (the pool is not touched); its duration in ms. */
@@ -324,6 +329,11 @@ export class ElementManager {
       return;
     }
     this.elements.set(cfg.code, new Element(cfg, this.opts, this.options.linkFactory ?? defaultLink));
+  }
+
+  /** The configured elements' codes. */
+  codes(): IterableIterator<string> {
+    return this.elements.keys();
   }
 
   has(code: string): boolean {
@@ -430,6 +440,14 @@ export class ElementManager {
     const el = this.elements.get(code);
     if (!el) throw new ElementRefusal(`unknown network element ${code}`, 'unknown_element');
     return { ms: await el.probeOnce() };
+  }
+
+  /**
+   * The element is known to be unreachable (a probe failed): its circuit opens now, so that its
+   * operations wait for it instead of each failing its retries first, and probes look for it.
+   */
+  markUnreachable(code: string, error: string): void {
+    this.elements.get(code)?.open(error);
   }
 
   /**

@@ -53,12 +53,24 @@ export interface ActivationOptions {
   secretKey?: Buffer | undefined;
 }
 
+/** Whether a process of this host still runs (a process of another user's counts as running). */
+function processAlive(pid: number): boolean {
+  if (pid <= 0) return true; // never signal a process group
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export function createActivation(db: Db, opts: ActivationOptions): ActivationModule {
   const clock = opts.clock ?? systemClock;
   const onError = opts.onError ?? (() => undefined);
   const journal = new JournalWriter(db, { onError });
   // An element's outages go to the journal as they are seen, so that the switching service can
   // tell on Monday what was down over the weekend, and for how long (ActivationService.outages).
+  const me = `${hostname()}:${process.pid}`;
   const onCircuit = (code: string, state: 'open' | 'closed', error: string | null, since: Date | null) =>
     void appendEvent(db, {
       entityType: 'network_element',
@@ -72,7 +84,7 @@ export function createActivation(db: Db, opts: ActivationOptions): ActivationMod
               unreachableSince: since?.toISOString() ?? null,
               downMs: since ? Date.now() - since.getTime() : null,
             }),
-        seenBy: `${hostname()}:${process.pid}`,
+        seenBy: me,
       },
     }).catch(onError);
   const manager = new ElementManager({
@@ -100,6 +112,37 @@ export function createActivation(db: Db, opts: ActivationOptions): ActivationMod
     opts.secretKey ? new Sealer(opts.secretKey) : null,
   );
   if (opts.workflow) registerActivationHandlers(opts.workflow.handlers, service);
+  // An automaton that stopped while an element was down (a crash, a restart) never journaled the
+  // end of that outage: at the next start on its host the element is probed and the outage ended
+  // (found back), or ended and carried on as this process's own (still down). Done before the
+  // automaton starts, so that no outage of this process is mistaken for the stopped one's.
+  const closeStaleOutages = async () => {
+    const stale = await service.staleOutages(me, processAlive);
+    await Promise.all(
+      stale.map(async ({ code, outage }) => {
+        let error: string | null = null;
+        try {
+          await manager.probe(code);
+        } catch (err) {
+          error = err instanceof Error ? err.message : String(err);
+        }
+        await appendEvent(db, {
+          entityType: 'network_element',
+          entityId: code,
+          kind: 'activation.element_back',
+          actor: 'activation_automaton',
+          payload: {
+            unreachableSince: outage.since,
+            downMs: Date.now() - Date.parse(outage.since),
+            seenBy: outage.seenBy,
+            closedBy: me,
+            ...(error ? { takenOver: true, error } : {}),
+          },
+        });
+        if (error) manager.markUnreachable(code, error);
+      }),
+    );
+  };
   return {
     service,
     manager,
@@ -107,6 +150,7 @@ export function createActivation(db: Db, opts: ActivationOptions): ActivationMod
     journal,
     start: async () => {
       await service.loadElements();
+      await closeStaleOutages().catch(onError);
       automaton.start();
     },
     stop: async () => {

@@ -35,6 +35,10 @@ export const enActivation: typeof frActivation = {
     outageUntil: 'Back at',
     stillDown: 'still unreachable',
     seenBy: 'seen by {{by}}',
+    closedAtStart:
+      'ended by {{by}} at its start: the automaton that saw it had stopped; the element answered',
+    takenOver:
+      'carried on by {{by}} at its start: the automaton that saw it had stopped; the element was still down',
     openOrders: 'Orders pending / running',
     lastError: 'Last error',
     orders: 'Orders',

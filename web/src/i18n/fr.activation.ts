@@ -33,6 +33,10 @@ export const frActivation = {
     outageUntil: 'De retour à',
     stillDown: 'toujours injoignable',
     seenBy: 'vue par {{by}}',
+    closedAtStart:
+      "close par {{by}} à son démarrage : l'automate qui l'avait vue s'était arrêté ; l'équipement répondait",
+    takenOver:
+      "reprise par {{by}} à son démarrage : l'automate qui l'avait vue s'était arrêté ; l'équipement était toujours injoignable",
     openOrders: 'Ordres en attente / en cours',
     lastError: 'Dernière erreur',
     orders: 'Ordres',

@@ -287,6 +287,13 @@ function Outages({ code }: { code: string }) {
                         {t('activation.seenBy', { by: o.seenBy })}
                       </Text>
                     )}
+                    {o.closedBy && (
+                      <Text size="xs" c="dimmed" data-testid="outage-closed-by">
+                        {t(o.takenOver ? 'activation.takenOver' : 'activation.closedAtStart', {
+                          by: o.closedBy,
+                        })}
+                      </Text>
+                    )}
                   </Table.Td>
                 </Table.Tr>
               ))}

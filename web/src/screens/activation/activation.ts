@@ -43,6 +43,10 @@ export interface NetworkElement {
     durationMs: number | null;
     error: string | null;
     seenBy: string | null;
+    /** Ended by another process at its start, the one that saw it having stopped (host:pid). */
+    closedBy: string | null;
+    /** Ended that way with the element still down: the new process's outage carries on. */
+    takenOver: boolean;
   } | null;
 }
 
