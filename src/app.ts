@@ -89,6 +89,18 @@ export interface RouteInfo {
   authenticated?: boolean;
 }
 
+/**
+ * The request validator's options. Unknown fields are refused instead of silently dropped (a typo in
+ * a field name is an error); query strings are coerced to the schema's types, so a nullable field
+ * is written with `Nullable` (src/platform/http/nullable.ts), never a union with null.
+ */
+export const VALIDATOR_OPTIONS = {
+  removeAdditional: false,
+  coerceTypes: 'array',
+  useDefaults: true,
+  allErrors: false,
+} as const;
+
 /** Builds the whole application without listening: main.ts listens, tests call `inject()`. */
 export async function buildApp(deps: AppDeps): Promise<App> {
   const http = Fastify({
@@ -96,10 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       deps.logger === false
         ? false
         : { level: deps.config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
-    // Reject unknown fields instead of silently dropping them: a typo in a field name is an error.
-    ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
-    },
+    ajv: { customOptions: VALIDATOR_OPTIONS },
     bodyLimit: 5 * 1024 * 1024,
     // Malformed URLs and over-long path parameters are refused before routing: answer them as problems too.
     frameworkErrors: (err, request, reply) =>

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Nullable } from '../../platform/http/nullable.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hasRight } from '../../platform/auth/rights.js';
 import { actorOf } from '../../platform/auth/auth.service.js';
@@ -24,8 +25,8 @@ const ElementBody = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 100 }),
     host: Type.String({ minLength: 1, maxLength: 255 }),
     port: Type.Integer({ minimum: 1, maximum: 65535 }),
-    username: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
-    password: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+    username: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+    password: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
     ratePerSecond: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000 })),
     poolSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
     pipeline: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),

@@ -1,10 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Nullable } from '../../platform/http/nullable.js';
 import type { FastifyInstance } from 'fastify';
 import { by, IdParam, Period } from './billing.http.js';
 import type { BillingCycleServices } from './cycle.module.js';
 
 const tags = { tags: ['billing'] };
-const Day = Type.Union([Type.Integer({ minimum: 0, maximum: 3650 }), Type.Null()]);
+const Day = Nullable(Type.Integer({ minimum: 0, maximum: 3650 }));
 const RuleBody = Type.Object(
   {
     reminderDay: Day,
@@ -19,7 +20,7 @@ const ExemptionBody = Type.Object(
   {
     customer: Type.String({ minLength: 1, maxLength: 30 }),
     reason: Type.String({ minLength: 1, maxLength: 500 }),
-    until: Type.Optional(Type.Union([Type.String({ format: 'date' }), Type.Null()])),
+    until: Type.Optional(Nullable(Type.String({ format: 'date' }))),
   },
   { additionalProperties: false },
 );

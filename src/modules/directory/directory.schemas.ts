@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Nullable } from '../../platform/http/nullable.js';
 
 const Str = (max: number) => Type.String({ minLength: 1, maxLength: max });
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
 export const DirectoryKind = Type.Union([
   Type.Literal('alphabetical'),
@@ -28,8 +28,8 @@ const Number_ = Type.String({
 });
 
 const ListingFields = {
-  subscriptionId: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
-  customerId: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+  subscriptionId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
+  customerId: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
   title: Type.Optional(Nullable(Str(40))),
   lastName: Type.Optional(Nullable(Str(200))),
   firstNames: Type.Optional(Nullable(Str(200))),

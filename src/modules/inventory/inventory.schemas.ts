@@ -1,6 +1,6 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { Nullable } from '../../platform/http/nullable.js';
 
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Text = (max = 200) => Type.String({ minLength: 1, maxLength: max });
 export const Code = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$' });
 const Digits = Type.String({ pattern: '^[0-9]{6,15}$' });

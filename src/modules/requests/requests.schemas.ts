@@ -1,12 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Nullable } from '../../platform/http/nullable.js';
 
 const Address = Type.Object(
   {
-    number: Type.Optional(Type.Union([Type.String({ maxLength: 20 }), Type.Null()])),
+    number: Type.Optional(Nullable(Type.String({ maxLength: 20 }))),
     street: Type.String({ minLength: 1, maxLength: 200 }),
-    district: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+    district: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
     locality: Type.String({ minLength: 1, maxLength: 100 }),
-    postalCode: Type.Optional(Type.Union([Type.String({ maxLength: 20 }), Type.Null()])),
+    postalCode: Type.Optional(Nullable(Type.String({ maxLength: 20 }))),
   },
   { additionalProperties: false },
 );

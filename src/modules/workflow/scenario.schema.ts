@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Scalar } from '../../platform/http/nullable.js';
 
 /**
  * The scenario format: a JSON document operators write, validate, version, export and import.
@@ -22,8 +23,6 @@ export const ConditionOp = Type.Union([
   Type.Literal('missing'),
 ]);
 export type ConditionOp = Static<typeof ConditionOp>;
-
-const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
 
 /** A test over the request's data: `{path, op, value}`, or `all`/`any`/`not` of other tests. */
 export const Condition = Type.Recursive(
