@@ -1,4 +1,5 @@
 import swagger from '@fastify/swagger';
+import AjvCompiler from '@fastify/ajv-compiler';
 import swaggerUi from '@fastify/swagger-ui';
 import { sql } from 'kysely';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
@@ -91,8 +92,11 @@ export interface RouteInfo {
 
 /**
  * The request validator's options. Unknown fields are refused instead of silently dropped (a typo in
- * a field name is an error); query strings are coerced to the schema's types, so a nullable field
- * is written with `Nullable` (src/platform/http/nullable.ts), never a union with null.
+ * a field name is an error). Query strings, path parameters and headers are text: they are coerced
+ * to the schema's types ("7" → 7, a lone value → an array). A JSON body is not (BODY_VALIDATOR_OPTIONS):
+ * its values have their types already, and coercion turned a `null` or a `""` into `0` for a number
+ * (an emptied throttle field meant "unlimited") or `""` for a string, where the sender now gets a
+ * 400 naming the field. A nullable field is written with `Nullable` (src/platform/http/nullable.ts).
  */
 export const VALIDATOR_OPTIONS = {
   removeAdditional: false,
@@ -100,6 +104,22 @@ export const VALIDATOR_OPTIONS = {
   useDefaults: true,
   allErrors: false,
 } as const;
+export const BODY_VALIDATOR_OPTIONS = { ...VALIDATOR_OPTIONS, coerceTypes: false } as const;
+
+/** Fastify's own Ajv compiler, one instance per set of options: bodies without coercion (buildApp's `schemaController`). */
+const validators = AjvCompiler();
+type ValidatorArgs = Parameters<ReturnType<typeof AjvCompiler>>;
+export const buildValidator = (externalSchemas: ValidatorArgs[0], options: ValidatorArgs[1]) => {
+  const parts = validators(externalSchemas, {
+    ...options,
+    customOptions: VALIDATOR_OPTIONS,
+  } as ValidatorArgs[1]);
+  const bodies = validators(externalSchemas, {
+    ...options,
+    customOptions: BODY_VALIDATOR_OPTIONS,
+  } as ValidatorArgs[1]);
+  return (route: { httpPart?: string }) => (route.httpPart === 'body' ? bodies : parts)(route as never);
+};
 
 /** Builds the whole application without listening: main.ts listens, tests call `inject()`. */
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -109,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         ? false
         : { level: deps.config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
     ajv: { customOptions: VALIDATOR_OPTIONS },
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
     bodyLimit: 5 * 1024 * 1024,
     // Malformed URLs and over-long path parameters are refused before routing: answer them as problems too.
     frameworkErrors: (err, request, reply) =>

@@ -2,12 +2,15 @@ import Fastify from 'fastify';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app.js';
-import { VALIDATOR_OPTIONS } from '../../app.js';
+import { buildValidator, VALIDATOR_OPTIONS } from '../../app.js';
 import { Nullable, Scalar } from './nullable.js';
 
-/** What a route with `schema` as its body's field `v` receives for `v`, with the app's validator. */
+/** What a route with `schema` as its body's field `v` receives for `v`, with the app's validators. */
 async function received(schema: TSchema, values: unknown[]): Promise<unknown[]> {
-  const app = Fastify({ ajv: { customOptions: VALIDATOR_OPTIONS } });
+  const app = Fastify({
+    ajv: { customOptions: VALIDATOR_OPTIONS },
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
+  });
   app.post('/', { schema: { body: Type.Object({ v: schema }) } }, async (req) => ({
     got: (req.body as { v: unknown }).v,
   }));
@@ -28,7 +31,7 @@ describe('null in request bodies, with type coercion on', () => {
       'ab',
       'invalid',
     ]);
-    expect(await received(Nullable(Type.Integer({ minimum: 0 })), [null, 0, '7', 'x'])).toEqual([
+    expect(await received(Nullable(Type.Integer({ minimum: 0 })), [null, 0, 7, 'x'])).toEqual([
       null,
       0,
       7,
@@ -37,9 +40,34 @@ describe('null in request bodies, with type coercion on', () => {
     expect(
       await received(Nullable(Type.Union([Type.Literal('a'), Type.Literal('b')])), [null, 'a', 'c']),
     ).toEqual([null, 'a', 'invalid']);
-    // what a union with null last did
-    expect(await received(Type.Union([Type.String(), Type.Null()]), [null])).toEqual(['']);
-    expect(await received(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]), [null])).toEqual([0]);
+  });
+
+  it('a JSON body keeps its types: no null, "" or "7" taken for a number, no null for a string', async () => {
+    expect(await received(Type.Integer({ minimum: 0 }), [null, '', '7', 7])).toEqual([
+      'invalid',
+      'invalid',
+      'invalid',
+      7,
+    ]);
+    expect(await received(Type.String(), [null, 7, 'a'])).toEqual(['invalid', 'invalid', 'a']);
+    // what a union with null last would do to a body if it were coerced: neither '' nor 0
+    expect(await received(Type.Union([Type.String(), Type.Null()]), [null])).toEqual([null]);
+  });
+
+  it('a query string is text: its numbers are read as numbers', async () => {
+    const app = Fastify({
+      ajv: { customOptions: VALIDATOR_OPTIONS },
+      schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
+    });
+    app.get(
+      '/q',
+      { schema: { querystring: Type.Object({ n: Type.Integer(), b: Type.Boolean() }) } },
+      async (req) => req.query,
+    );
+    const res = await app.inject({ method: 'GET', url: '/q?n=7&b=true' });
+    expect(res.json()).toEqual({ n: 7, b: true });
+    expect((await app.inject({ method: 'GET', url: '/q?n=x&b=true' })).statusCode).toBe(400);
+    await app.close();
   });
 
   it('a scalar keeps its type: 0, false, null and the empty string are not one another', async () => {
