@@ -22,6 +22,11 @@
 // 1,878/s at equal priority or nice −20), which flatters the ratio; `nice` leaves the raw client as it is and
 // removes only part of the wait. The JSON line says which applied and each phase's element run-queue
 // wait per activation (/proc/<pid>/schedstat).
+//
+// `--switch-response-ms N` (default 0, the set-up every recorded figure uses unless it says
+// otherwise): the switch simulator takes N ms over each command, a session's commands one after the
+// other, as an exchange does — the simulator otherwise answers in ≈ 40 µs, which no real exchange
+// does. For the fixed ratio's sensitivity to the element's response time; the target's set-up is 0.
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { SYSTEM } from '../src/platform/events.js';
@@ -191,10 +196,23 @@ async function statementProfile(db: Db) {
  * automaton both reach over loopback TCP (before 2026-11-26 S5 it ran inside the bench's process,
  * its CPU counted as node and its event loop shared with the automaton's).
  */
-async function startSwitchSim(): Promise<{ port: number; pid: number | null; stop: () => void }> {
+async function startSwitchSim(
+  responseMs: number,
+): Promise<{ port: number; pid: number | null; stop: () => void }> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'switch-sim', '--port', '0', '--name', 'BENCH'],
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'switch-sim',
+      '--port',
+      '0',
+      '--name',
+      'BENCH',
+      '--response-ms',
+      String(responseMs),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const port = await new Promise<number>((resolve, reject) => {
@@ -391,7 +409,16 @@ export async function run(args: string[]): Promise<void> {
   // `--keep`: run on the bench database as previous runs left it (their rows, dead rows and
   // statistics); by default every run starts from a new, empty database (a stated state)
   const keep = args.includes('--keep');
-  const positional = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--element-priority');
+  const positional = args.filter(
+    (a, i) =>
+      !a.startsWith('--') && args[i - 1] !== '--element-priority' && args[i - 1] !== '--switch-response-ms',
+  );
+  const ri = args.indexOf('--switch-response-ms');
+  const switchResponseMs = ri >= 0 ? Number(args[ri + 1]) : 0;
+  if (!Number.isFinite(switchResponseMs) || switchResponseMs < 0) {
+    console.error('--switch-response-ms must be a number of ms ≥ 0');
+    process.exit(2);
+  }
   const n = Number(positional[0] ?? 10_000);
   const conns = Number(positional[1] ?? 2);
   const depth = Number(positional[2] ?? 4);
@@ -419,7 +446,7 @@ export async function run(args: string[]): Promise<void> {
     await sql`SELECT pg_reload_conf()`.execute(rt.db);
   }
   const hlr = await startOsmoHlr();
-  const sim = await startSwitchSim();
+  const sim = await startSwitchSim(switchResponseMs);
   const simPort = sim.port;
   const priority = {
     hlr: await prioritise(hlr.pid(), elementPriority),
@@ -817,6 +844,8 @@ export async function run(args: string[]): Promise<void> {
       connections: conns,
       pipeline: depth,
       elementPriority: priority,
+      // the simulated exchange's time per command (0: it answers at once, the issue's set-up)
+      switchResponseMs,
       database: state,
       costPerActivation: costs,
       stages: { mobile: mobileStages, fixed: fixedStages },

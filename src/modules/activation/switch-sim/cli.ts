@@ -12,6 +12,11 @@ export function registerSwitchSimCommand(program: Command): void {
     .option('--user <user>', 'login user', process.env.GPTO_SWITCH_USER ?? 'gpto')
     .option('--password <password>', 'login password', process.env.GPTO_SWITCH_PASSWORD ?? 'gpto')
     .option('--traffic <callsPerSecond>', 'simulated calls per second (meters advance)', '0')
+    .option(
+      '--response-ms <ms>',
+      "the exchange's time per command: a session's commands one after the other, each answered that long after the previous one",
+      '0',
+    )
     .action(
       async (opts: {
         host: string;
@@ -20,6 +25,7 @@ export function registerSwitchSimCommand(program: Command): void {
         user: string;
         password: string;
         traffic: string;
+        responseMs: string;
       }) => {
         const sim = new SwitchSimulator({
           name: opts.name,
@@ -27,6 +33,7 @@ export function registerSwitchSimCommand(program: Command): void {
           user: opts.user,
           password: opts.password,
           trafficPerSecond: Number(opts.traffic) || 0,
+          responseMs: Math.max(0, Number(opts.responseMs) || 0),
         });
         const port = await sim.start(Number(opts.port));
         process.stdout.write(`switch simulator ${opts.name} listening on ${opts.host}:${port}\n`);

@@ -170,3 +170,35 @@ describe('fixed-line driver on the simulator', () => {
     expect((await switchOps.status(s(), { dn: '338220001' })).exists).toBe(true);
   });
 });
+
+describe('switch simulator with a response time', () => {
+  it("carries out a session's commands one after the other, each answered that long after the previous one", async () => {
+    const sim = new SwitchSimulator({ user: 'op', password: 'secret', responseMs: 25 });
+    const port = await sim.start();
+    try {
+      const t0 = performance.now();
+      const r = await conversation(port, [
+        'LOGIN:1:USER=op,PWD=secret;',
+        'CRT-LINE:2:DN=338230001,EN=01-03-001;',
+        'DSP-LINE:3:DN=338230001;',
+        'DSP-LINE:4:DN=338239999;',
+      ]);
+      const ms = performance.now() - t0;
+      expect(ms).toBeGreaterThanOrEqual(4 * 25 - 5);
+      // in order, each command on the state the previous ones left
+      expect(
+        r
+          .slice(1)
+          .map((l) => parseReply(l))
+          .map((x) => [x?.tag, x?.ok]),
+      ).toEqual([
+        ['1', true],
+        ['2', true],
+        ['3', true],
+        ['4', false],
+      ]);
+    } finally {
+      await sim.stop();
+    }
+  });
+});

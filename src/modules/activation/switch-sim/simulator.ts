@@ -46,6 +46,12 @@ export interface SwitchSimOptions {
   password?: string;
   /** Simulated calls per second across all idle, unbarred lines (demo traffic); 0 = none. */
   trafficPerSecond?: number;
+  /**
+   * How long the exchange takes over each command, in ms (default 0: it answers at once, ≈ 40 µs).
+   * A session's commands are then carried out one after the other, each answered that long after
+   * the previous one — as an exchange's MML session works — instead of at once.
+   */
+  responseMs?: number;
 }
 
 class Denied extends Error {
@@ -126,6 +132,18 @@ export class SwitchSimulator {
     socket.setEncoding('latin1');
     const session = { user: null as string | null };
     let buf = '';
+    const responseMs = this.opts.responseMs ?? 0;
+    // with a response time: the session's commands one after the other, each answered when done
+    let serial = Promise.resolve();
+    const later = (line: string) => {
+      serial = serial.then(async () => {
+        await new Promise((r) => setTimeout(r, responseMs));
+        if (socket.destroyed) return;
+        const reply = this.handle(line, session);
+        if (reply === 'drop') socket.destroy();
+        else socket.write(formatReply(reply) + '\n');
+      });
+    };
     socket.on('data', (chunk: string) => {
       buf += chunk;
       let nl: number;
@@ -134,6 +152,10 @@ export class SwitchSimulator {
         const line = buf.slice(0, nl).replace(/\r$/, '');
         buf = buf.slice(nl + 1);
         if (!line.trim()) continue;
+        if (responseMs > 0) {
+          later(line);
+          continue;
+        }
         const reply = this.handle(line, session);
         if (reply === 'drop') {
           socket.destroy();
