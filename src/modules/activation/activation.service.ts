@@ -500,8 +500,45 @@ export class ActivationService {
     });
   }
 
+  /**
+   * Ends an outage `staleOutages` found, for `me`, unless it ended meanwhile: two processes of the
+   * host starting together (gpto start, gpto worker) end it once, under a lock per element.
+   * `stillDown`: the probe's error, the element unreachable still (`takenOver`). Whether it ended it.
+   */
+  async endStaleOutage(
+    code: string,
+    outage: ElementOutage,
+    me: string,
+    stillDown: string | null,
+  ): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(hashtext(${`act_element_outage:${code}`}))`.execute(trx);
+      const [last] = (await this.outagesOf([code], 1, trx)).get(code) ?? [];
+      if (!last || last.until !== null || last.seenBy !== outage.seenBy || last.since !== outage.since)
+        return false;
+      await appendEvent(trx, {
+        entityType: 'network_element',
+        entityId: code,
+        kind: 'activation.element_back',
+        actor: 'activation_automaton',
+        payload: {
+          unreachableSince: outage.since,
+          downMs: this.clock.now().getTime() - Date.parse(outage.since),
+          seenBy: outage.seenBy,
+          closedBy: me,
+          ...(stillDown ? { takenOver: true, error: stillDown } : {}),
+        },
+      });
+      return true;
+    });
+  }
+
   /** The outages of several elements in one statement: each one's last `2 × limit + 2` events. */
-  private async outagesOf(codes: string[], limit: number): Promise<Map<string, ElementOutage[]>> {
+  private async outagesOf(
+    codes: string[],
+    limit: number,
+    db: Executor = this.db,
+  ): Promise<Map<string, ElementOutage[]>> {
     const rows = await sql<{ code: string; kind: string; occurred_at: Date; payload: unknown }>`
       SELECT c.code, e.kind, e.occurred_at, e.payload
         FROM unnest(${codes}::text[]) AS c(code)
@@ -510,7 +547,7 @@ export class ActivationService {
            WHERE entity_type = 'network_element' AND entity_id = c.code
              AND kind IN ('activation.element_unreachable', 'activation.element_back')
            ORDER BY id DESC LIMIT ${2 * limit + 2}) e
-       ORDER BY c.code, e.id`.execute(this.db);
+       ORDER BY c.code, e.id`.execute(db);
     const byCode = new Map<string, typeof rows.rows>();
     for (const r of rows.rows) byCode.set(r.code, [...(byCode.get(r.code) ?? []), r]);
     return new Map([...byCode].map(([code, events]) => [code, pairOutages(events).slice(0, limit)]));

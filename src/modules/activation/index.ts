@@ -126,19 +126,8 @@ export function createActivation(db: Db, opts: ActivationOptions): ActivationMod
         } catch (err) {
           error = err instanceof Error ? err.message : String(err);
         }
-        await appendEvent(db, {
-          entityType: 'network_element',
-          entityId: code,
-          kind: 'activation.element_back',
-          actor: 'activation_automaton',
-          payload: {
-            unreachableSince: outage.since,
-            downMs: Date.now() - Date.parse(outage.since),
-            seenBy: outage.seenBy,
-            closedBy: me,
-            ...(error ? { takenOver: true, error } : {}),
-          },
-        });
+        await service.endStaleOutage(code, outage, me, error);
+        // still down: this process's circuit opens (its own outage), whoever ended the old one
         if (error) manager.markUnreachable(code, error);
       }),
     );

@@ -130,4 +130,31 @@ describe('outages left open by an automaton that stopped while the element was d
       await b.stop();
     }
   });
+
+  it('two processes of the host starting together end it once', async () => {
+    const gone = `${hostname()}:${await deadPid()}`;
+    await element('SWS_TWICE', port);
+    await opened('SWS_TWICE', gone);
+    const make = () =>
+      createActivation(t.tdb.db, {
+        keys: () => Promise.reject(new Error('no keys')),
+        secretKey: TEST_SECRET_KEY,
+      });
+    const [a, b] = [make(), make()];
+    try {
+      await Promise.all([a.start(), b.start()]);
+      const outages = await a.service.outages('SWS_TWICE');
+      expect(outages).toHaveLength(1);
+      expect(outages[0]).toMatchObject({ seenBy: gone, until: expect.any(String), takenOver: false });
+      const backs = await t.tdb.db
+        .selectFrom('event')
+        .select('id')
+        .where('entity_id', '=', 'SWS_TWICE')
+        .where('kind', '=', 'activation.element_back')
+        .execute();
+      expect(backs).toHaveLength(1);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
 });
