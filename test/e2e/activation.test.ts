@@ -282,6 +282,12 @@ describe.skipIf(!availability.run)(
         `close par ${hostname()}:${process.pid} à son démarrage : l'automate qui l'avait vue s'était arrêté ; l'équipement répondait`,
       );
       await switching.keyboard.press('Escape');
+      // and switching checks that it answers before replaying anything
+      await card.getByTestId('probe-element').click();
+      await card
+        .getByTestId('probe-result')
+        .getByText(/^répond \(\d+(\.\d)? ms\)$/)
+        .waitFor();
       await s.t.app.activation.automaton.stop();
       expect(errorsOf(switching)).toEqual([]);
     }, 60_000);

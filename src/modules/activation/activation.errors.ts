@@ -4,6 +4,7 @@ export type ActivationErrorCode =
   | 'activation.element_not_found'
   | 'activation.element_invalid'
   | 'activation.element_unavailable'
+  | 'activation.element_disabled'
   | 'activation.order_not_found'
   | 'activation.order_invalid'
   | 'activation.operation_unknown'

@@ -392,6 +392,35 @@ describe('activation API (switch simulator)', () => {
     expect((await t.call('GET', '/api/v1/activation/elements/NOPE/outages', token)).statusCode).toBe(404);
   });
 
+  it('switching tests the connection to an element: answers, or not and why; unknown 404, disabled 409', async () => {
+    const switching = await t.login('switching');
+    const ok = await t.call('POST', '/api/v1/activation/elements/SWH/probe', switching);
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json()).toMatchObject({ code: 'SWH', reachable: true, ms: expect.any(Number), error: null });
+    await sim.stop();
+    try {
+      const down = await t.call('POST', '/api/v1/activation/elements/SWH/probe', switching);
+      expect(down.statusCode).toBe(200);
+      expect(down.json()).toMatchObject({
+        reachable: false,
+        ms: null,
+        error: expect.stringMatching(/ECONNREFUSED/),
+      });
+    } finally {
+      await sim.start(port);
+    }
+    expect((await t.call('POST', '/api/v1/activation/elements/NOPE/probe', switching)).statusCode).toBe(404);
+    expect(
+      (await t.call('POST', '/api/v1/activation/elements/SWH/probe', await t.login('enquiries'))).statusCode,
+    ).toBe(403);
+    const admin = await t.login('admin');
+    const off = { kind: 'mml_switch', name: 'Off', host: '127.0.0.1', port, enabled: false };
+    expect((await t.call('PUT', '/api/v1/activation/elements/SWOFF', admin, off)).statusCode).toBe(200);
+    const disabled = await t.call('POST', '/api/v1/activation/elements/SWOFF/probe', switching);
+    expect(disabled.statusCode).toBe(409);
+    expect(disabled.json()).toMatchObject({ code: 'activation.element_disabled' });
+  });
+
   it('an element that is down answers on-demand queries with 503 instead of hanging', async () => {
     const care = await t.login('care');
     await sim.stop();

@@ -109,6 +109,18 @@ export function registerActivationRoutes(
     async (req) =>
       s.upsertElement({ code: (req.params as { code: string }).code, ...(req.body as ElementBody) }, by(req)),
   );
+  app.post(
+    '/api/v1/activation/elements/:code/probe',
+    {
+      config: { right: 'activation:write' },
+      schema: {
+        tags,
+        params: Type.Object({ code: ElementCode }),
+        description: 'Whether the element answers now, from this server, on a connection of its own',
+      },
+    },
+    async (req) => s.probe((req.params as { code: string }).code),
+  );
   app.get(
     '/api/v1/activation/elements/:code/outages',
     {

@@ -553,6 +553,31 @@ export class ActivationService {
     return new Map([...byCode].map(([code, events]) => [code, pairOutages(events).slice(0, limit)]));
   }
 
+  /**
+   * A probe of the element from this process, on a connection of its own (the pool and the circuit
+   * are left as they are): whether it answers now, and how fast — what switching checks after
+   * putting an element right, before replaying its refusals. 404 for an unknown element, 409 for
+   * a disabled one (no automaton drives it).
+   */
+  async probe(
+    code: string,
+  ): Promise<{ code: string; reachable: boolean; ms: number | null; error: string | null }> {
+    await this.requireElement(code);
+    if (!this.loaded || !this.manager.has(code)) await this.loadElements();
+    if (!this.manager.has(code))
+      throw new ActivationError(
+        'conflict',
+        'activation.element_disabled',
+        `network element ${code} is disabled`,
+      );
+    try {
+      const { ms } = await this.manager.probe(code);
+      return { code, reachable: true, ms: Math.round(ms * 10) / 10, error: null };
+    } catch (err) {
+      return { code, reachable: false, ms: null, error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
   /** 404 unless the element is declared. */
   private async requireElement(code: string): Promise<void> {
     const el = await this.db

@@ -35,6 +35,9 @@ export const enActivation: typeof frActivation = {
     outageUntil: 'Back at',
     stillDown: 'still unreachable',
     seenBy: 'seen by {{by}}',
+    probe: 'Test the connection',
+    probeOk: 'answers ({{ms}} ms)',
+    probeFailed: 'does not answer: {{error}}',
     closedAtStart:
       'ended by {{by}} at its start: the automaton that saw it had stopped; the element answered',
     takenOver:

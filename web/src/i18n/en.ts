@@ -81,6 +81,7 @@ export const en: Messages = {
     payer_closed: 'This payer is closed.',
     activation_not_replayable: 'Only a refused order can be replayed ({{detail}}).',
     activation_request_step: 'This order is a request’s step: retry the step from the switching basket.',
+    activation_element_disabled: 'This network element is disabled: no automaton drives it.',
     activation_already_replayed:
       'This order was already replayed: order {{replayedBy}}; replay that one if it was refused too.',
     activation_order_not_found: 'This activation order does not exist.',

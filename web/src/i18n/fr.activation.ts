@@ -33,6 +33,9 @@ export const frActivation = {
     outageUntil: 'De retour à',
     stillDown: 'toujours injoignable',
     seenBy: 'vue par {{by}}',
+    probe: 'Tester la connexion',
+    probeOk: 'répond ({{ms}} ms)',
+    probeFailed: 'ne répond pas : {{error}}',
     closedAtStart:
       "close par {{by}} à son démarrage : l'automate qui l'avait vue s'était arrêté ; l'équipement répondait",
     takenOver:

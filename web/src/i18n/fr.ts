@@ -81,6 +81,7 @@ export const fr = {
     activation_not_replayable: 'Seul un ordre refusé peut être rejoué ({{detail}}).',
     activation_request_step:
       'Cet ordre est l’étape d’une demande : relancez l’étape depuis la corbeille de la commutation.',
+    activation_element_disabled: 'Cet équipement est désactivé : aucun automate ne le pilote.',
     activation_already_replayed:
       'Cet ordre a déjà été rejoué : ordre {{replayedBy}} ; rejouez celui-ci s’il a été refusé lui aussi.',
     activation_order_not_found: 'Cet ordre d’activation n’existe pas.',

@@ -227,14 +227,66 @@ function ElementCard({ e }: { e: NetworkElement }) {
           </Text>
         )}
       </Stack>
-      {can('activation:admin') && (
-        <Group justify="flex-end" mt="xs">
-          <Button size="xs" variant="default" onClick={() => setEditing(true)} data-testid="edit-element">
-            {t('activation.edit')}
-          </Button>
+      {(can('activation:write') || can('activation:admin')) && (
+        <Group justify="flex-end" mt="xs" gap="xs">
+          {can('activation:write') && e.enabled && <ProbeButton code={e.code} />}
+          {can('activation:admin') && (
+            <Button size="xs" variant="default" onClick={() => setEditing(true)} data-testid="edit-element">
+              {t('activation.edit')}
+            </Button>
+          )}
         </Group>
       )}
     </Paper>
+  );
+}
+
+interface ProbeResult {
+  reachable: boolean;
+  ms: number | null;
+  error: string | null;
+}
+
+/**
+ * Whether the element answers now, from the server (a connection of its own): what switching
+ * checks after putting an element right, before replaying its refused orders.
+ */
+function ProbeButton({ code }: { code: string }) {
+  const { t } = useTranslation();
+  const errorText = useErrorText();
+  const probe = useMutation({
+    mutationFn: () => post<ProbeResult>(`/api/v1/activation/elements/${encodeURIComponent(code)}/probe`, {}),
+  });
+  const r = probe.data;
+  return (
+    <>
+      {probe.isError && (
+        <Text size="xs" c="red" data-testid="probe-result">
+          {errorText(probe.error)}
+        </Text>
+      )}
+      {r && !probe.isPending && (
+        <Text
+          size="xs"
+          c={r.reachable ? 'green' : 'red'}
+          data-testid="probe-result"
+          title={r.error ?? undefined}
+        >
+          {r.reachable
+            ? t('activation.probeOk', { ms: r.ms })
+            : t('activation.probeFailed', { error: r.error })}
+        </Text>
+      )}
+      <Button
+        size="xs"
+        variant="light"
+        loading={probe.isPending}
+        onClick={() => probe.mutate()}
+        data-testid="probe-element"
+      >
+        {t('activation.probe')}
+      </Button>
+    </>
   );
 }
 
