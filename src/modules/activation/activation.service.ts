@@ -251,6 +251,21 @@ function leftToHandle(eb: ExpressionBuilder<Database & { o: Database['act_order'
   ]);
 }
 
+/** An element's circuit event: `activation.element_unreachable` (open) or `_back` (closed). */
+const circuitEvent = (
+  db: Executor,
+  code: string,
+  state: 'open' | 'closed',
+  payload: Record<string, unknown>,
+) =>
+  appendEvent(db, {
+    entityType: 'network_element',
+    entityId: code,
+    kind: state === 'open' ? 'activation.element_unreachable' : 'activation.element_back',
+    actor: 'activation_automaton',
+    payload,
+  });
+
 /** Outages from an element's circuit events, oldest first in, newest first out. */
 function pairOutages(events: { kind: string; occurred_at: Date; payload: unknown }[]): ElementOutage[] {
   const open = new Map<string | null, ElementOutage>();
@@ -516,21 +531,41 @@ export class ActivationService {
       const [last] = (await this.outagesOf([code], 1, trx)).get(code) ?? [];
       if (!last || last.until !== null || last.seenBy !== outage.seenBy || last.since !== outage.since)
         return false;
-      await appendEvent(trx, {
-        entityType: 'network_element',
-        entityId: code,
-        kind: 'activation.element_back',
-        actor: 'activation_automaton',
-        payload: {
-          unreachableSince: outage.since,
-          downMs: this.clock.now().getTime() - Date.parse(outage.since),
-          seenBy: outage.seenBy,
-          closedBy: me,
-          ...(stillDown ? { takenOver: true, error: stillDown } : {}),
-        },
+      await circuitEvent(trx, code, 'closed', {
+        unreachableSince: outage.since,
+        downMs: this.clock.now().getTime() - Date.parse(outage.since),
+        seenBy: outage.seenBy,
+        closedBy: me,
+        ...(stillDown ? { takenOver: true, error: stillDown } : {}),
       });
       return true;
     });
+  }
+
+  /**
+   * What `me`'s circuit breaker saw, journaled as it happens: the element unreachable (with the
+   * transport error) or back (since when, for how long) — what `outages` pairs.
+   */
+  async recordCircuit(
+    code: string,
+    state: 'open' | 'closed',
+    error: string | null,
+    since: Date | null,
+    me: string,
+  ): Promise<void> {
+    await circuitEvent(
+      this.db,
+      code,
+      state,
+      state === 'open'
+        ? { error, seenBy: me }
+        : {
+            unreachableSince: since?.toISOString() ?? null,
+            // the circuit's own clock (the manager's `openedAt`), not the service's
+            downMs: since ? Date.now() - since.getTime() : null,
+            seenBy: me,
+          },
+    );
   }
 
   /** The outages of several elements in one statement: each one's last `2 × limit + 2` events. */
@@ -562,14 +597,15 @@ export class ActivationService {
   async probe(
     code: string,
   ): Promise<{ code: string; reachable: boolean; ms: number | null; error: string | null }> {
-    await this.requireElement(code);
-    if (!this.loaded || !this.manager.has(code)) await this.loadElements();
-    if (!this.manager.has(code))
+    const { enabled } = await this.requireElement(code);
+    if (!enabled)
       throw new ActivationError(
         'conflict',
         'activation.element_disabled',
         `network element ${code} is disabled`,
       );
+    // enabled since this process loaded the elements
+    if (!this.manager.has(code)) await this.loadElements();
     try {
       const { ms } = await this.manager.probe(code);
       return { code, reachable: true, ms: Math.round(ms * 10) / 10, error: null };
@@ -578,14 +614,15 @@ export class ActivationService {
     }
   }
 
-  /** 404 unless the element is declared. */
-  private async requireElement(code: string): Promise<void> {
+  /** 404 unless the element is declared; whether it is enabled. */
+  private async requireElement(code: string): Promise<{ enabled: boolean }> {
     const el = await this.db
       .selectFrom('act_element')
-      .select('code')
+      .select('enabled')
       .where('code', '=', code)
       .executeTakeFirst();
     if (!el) throw actNotFound('activation.element_not_found', 'network element', code);
+    return el;
   }
 
   async element(code: string) {

@@ -17,7 +17,6 @@
  * element_saved|resume_failed`, with the line and the customer.
  */
 import { hostname } from 'node:os';
-import { appendEvent } from '../../platform/events.js';
 import { Sealer } from '../../platform/sealed.js';
 import type { Db } from '../../platform/db.js';
 import { systemClock, type Clock } from '../../platform/clock.js';
@@ -71,22 +70,9 @@ export function createActivation(db: Db, opts: ActivationOptions): ActivationMod
   // An element's outages go to the journal as they are seen, so that the switching service can
   // tell on Monday what was down over the weekend, and for how long (ActivationService.outages).
   const me = `${hostname()}:${process.pid}`;
+  // (`service` is built below, before any circuit can open)
   const onCircuit = (code: string, state: 'open' | 'closed', error: string | null, since: Date | null) =>
-    void appendEvent(db, {
-      entityType: 'network_element',
-      entityId: code,
-      kind: state === 'open' ? 'activation.element_unreachable' : 'activation.element_back',
-      actor: 'activation_automaton',
-      payload: {
-        ...(state === 'open'
-          ? { error }
-          : {
-              unreachableSince: since?.toISOString() ?? null,
-              downMs: since ? Date.now() - since.getTime() : null,
-            }),
-        seenBy: me,
-      },
-    }).catch(onError);
+    void service.recordCircuit(code, state, error, since, me).catch(onError);
   const manager = new ElementManager({
     ...opts.manager,
     journal: journal.add,
@@ -120,12 +106,7 @@ export function createActivation(db: Db, opts: ActivationOptions): ActivationMod
     const stale = await service.staleOutages(me, processAlive);
     await Promise.all(
       stale.map(async ({ code, outage }) => {
-        let error: string | null = null;
-        try {
-          await manager.probe(code);
-        } catch (err) {
-          error = err instanceof Error ? err.message : String(err);
-        }
+        const { error } = await service.probe(code);
         await service.endStaleOutage(code, outage, me, error);
         // still down: this process's circuit opens (its own outage), whoever ended the old one
         if (error) manager.markUnreachable(code, error);
