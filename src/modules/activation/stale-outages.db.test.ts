@@ -94,6 +94,8 @@ describe('outages left open by an automaton that stopped while the element was d
       expect(await last('SWS_AWAY')).toMatchObject({ until: null, closedBy: null });
 
       // still down: the stopped process's outage ends where this one's begins, with the probe's error
+      // this process's own outage is journaled as its circuit opens, asynchronously (as every circuit event)
+      await expect.poll(async () => (await a.service.outages('SWS_DOWN')).length).toBe(2);
       const [mine, theirs] = await a.service.outages('SWS_DOWN');
       expect(theirs).toMatchObject({
         seenBy: gone,
@@ -120,6 +122,7 @@ describe('outages left open by an automaton that stopped while the element was d
     });
     try {
       await b.start();
+      await expect.poll(async () => (await b.service.outages('SWS_DOWN')).length).toBe(3);
       const [now, a1, first] = await b.service.outages('SWS_DOWN');
       expect(now).toMatchObject({ seenBy: me, until: null });
       expect(a1).toMatchObject({ seenBy: me, until: expect.any(String), closedBy: me, takenOver: true });
