@@ -73,6 +73,33 @@ describe.skipIf(!availability.run)(
       await card.getByText('Central Plateau', { exact: false }).waitFor();
       const sent = Number((await card.getByTestId('commands-sent').innerText()).replace(/\D/g, ''));
       expect(sent).toBeGreaterThanOrEqual(2);
+      // the last 24 hours from the journal, under the counters; a click opens the chart
+      const journaled = await s.t.tdb.db
+        .selectFrom('act_command')
+        .select(['outcome', (eb) => eb.fn.countAll<string>().as('n')])
+        .where('element_code', '=', 'SWA')
+        .groupBy('outcome')
+        .execute();
+      const total = journaled.reduce((n, r) => n + Number(r.n), 0);
+      const refusedCommands = Number(journaled.find((r) => r.outcome === 'refused')?.n ?? 0);
+      expect(refusedCommands).toBeGreaterThanOrEqual(1);
+      const spark = card.getByTestId('activity-spark');
+      await spark.getByText(`${total} commandes · ${refusedCommands} refus · 0 erreur(s)`).waitFor();
+      await spark.click();
+      const totals = switching.getByTestId('activity-totals');
+      await totals
+        .getByText(new RegExp(`^${total - refusedCommands} acceptées, ${refusedCommands} refusées`))
+        .waitFor();
+      await switching.getByTestId('activity-window').getByText('1 heure').click();
+      await totals.getByText(/barres de 1 min/).waitFor();
+      // one bar of this minute's commands at least, in each of its colours
+      await expect
+        .poll(async () => switching.locator('.recharts-bar-rectangle').count(), { timeout: 10_000 })
+        .toBeGreaterThanOrEqual(2);
+      await switching.waitForTimeout(400); // the drawer's opening transition
+      await shot(switching, '73-activation-element-activity');
+      await switching.keyboard.press('Escape');
+      await totals.waitFor({ state: 'detached' });
       // the first look: what the elements refused — this order only
       const orders = switching.getByTestId('orders');
       const row = orders.getByRole('row', { name: new RegExp(`^${refused.id}\\b`) });

@@ -140,6 +140,24 @@ export function registerActivationRoutes(
       s.outages((req.params as { code: string }).code, (req.query as { limit?: number }).limit ?? 20),
   );
   app.get(
+    '/api/v1/activation/elements/:code/activity',
+    {
+      config: { right: 'activation:read' },
+      schema: {
+        tags,
+        params: Type.Object({ code: ElementCode }),
+        querystring: Type.Object(
+          { hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 168, default: 24 })) },
+          { additionalProperties: false },
+        ),
+        description:
+          'Commands sent over the last `hours` hours (at most a week) per bucket — ok, refused, transport errors, p50/p95/max time — and the outages overlapping the window',
+      },
+    },
+    async (req) =>
+      s.activity((req.params as { code: string }).code, (req.query as { hours?: number }).hours ?? 24),
+  );
+  app.get(
     '/api/v1/activation/elements/:code/journal',
     {
       config: { right: 'activation:read' },

@@ -10,6 +10,7 @@ import { DomainError } from '../../platform/errors.js';
 import { ActivationError, actInvalid, actNotFound } from './activation.errors.js';
 import type { Automaton } from './automaton.js';
 import { OPERATIONS, type KeyReader, type Params } from './operations.js';
+import { elementActivity, type ElementActivity } from './activity.js';
 import type { StepBatch } from '../workflow/handlers.js';
 import type { Sealer } from '../../platform/sealed.js';
 
@@ -488,6 +489,20 @@ export class ActivationService {
   async outages(code: string, limit = 20): Promise<ElementOutage[]> {
     await this.requireElement(code);
     return (await this.outagesOf([code], limit)).get(code) ?? [];
+  }
+
+  /**
+   * What an element did over the last `hours` hours, per bucket — commands sent, refused, lost in
+   * transport, and their times — with the outages that overlap the window: the element card's
+   * chart. 404 for an unknown element.
+   */
+  async activity(code: string, hours: number): Promise<ElementActivity & { outages: ElementOutage[] }> {
+    await this.requireElement(code);
+    const a = await elementActivity(this.db, code, hours, this.clock.now());
+    const outages = ((await this.outagesOf([code], 50)).get(code) ?? []).filter(
+      (o) => o.since < a.to && (o.until === null || o.until >= a.from),
+    );
+    return { ...a, outages };
   }
 
   /**

@@ -23,7 +23,7 @@ import {
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Pager, useCursor } from '../../components/Pager';
 import { Empty, QueryState } from '../../components/States';
@@ -41,6 +41,9 @@ import {
   type NetworkElement,
   type ReplayReport,
 } from './activation';
+
+// the charting library is loaded with the first card's chart, not with the application
+const ElementActivity = lazy(() => import('./ElementActivity'));
 
 /**
  * The switching service's screen: the network elements' health and queues (refreshed every few
@@ -108,6 +111,7 @@ function ElementCard({ e }: { e: NetworkElement }) {
   const can = useCan();
   const [editing, setEditing] = useState(false);
   const [outages, setOutages] = useState(false);
+  const [activity, setActivity] = useState(false);
   const h = e.health;
   return (
     <Paper withBorder p="sm" data-testid={`element-${e.code}`}>
@@ -121,6 +125,19 @@ function ElementCard({ e }: { e: NetworkElement }) {
       >
         {outages && <Outages code={e.code} />}
       </Drawer>
+      <Drawer
+        opened={activity}
+        onClose={() => setActivity(false)}
+        position="right"
+        size="xl"
+        title={t('activation.activity.title', { code: e.code })}
+      >
+        {activity && (
+          <Suspense fallback={null}>
+            <ElementActivity code={e.code} mode="full" />
+          </Suspense>
+        )}
+      </Drawer>
       <Group justify="space-between" mb={4} wrap="nowrap">
         <div>
           <Text fw={600} ff="monospace">
@@ -132,15 +149,20 @@ function ElementCard({ e }: { e: NetworkElement }) {
           </Text>
         </div>
         {!e.enabled ? (
-          <Badge color="gray" variant="light">
+          <Badge color="gray" variant="light" style={{ flexShrink: 0 }}>
             {t('activation.disabled')}
           </Badge>
         ) : h ? (
-          <Badge color={h.circuit === 'closed' ? 'green' : 'red'} variant="filled" data-testid="circuit">
+          <Badge
+            color={h.circuit === 'closed' ? 'green' : 'red'}
+            variant="filled"
+            style={{ flexShrink: 0 }}
+            data-testid="circuit"
+          >
             {t(`activation.circuit.${h.circuit}`)}
           </Badge>
         ) : (
-          <Badge color="gray" variant="light">
+          <Badge color="gray" variant="light" style={{ flexShrink: 0 }}>
             {t('activation.notLoaded')}
           </Badge>
         )}
@@ -227,6 +249,9 @@ function ElementCard({ e }: { e: NetworkElement }) {
           </Text>
         )}
       </Stack>
+      <Suspense fallback={null}>
+        <ElementActivity code={e.code} mode="spark" onOpen={() => setActivity(true)} />
+      </Suspense>
       {(can('activation:write') || can('activation:admin')) && (
         <Group justify="flex-end" mt="xs" gap="xs">
           {can('activation:write') && e.enabled && <ProbeButton code={e.code} />}

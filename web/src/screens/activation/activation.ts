@@ -50,6 +50,25 @@ export interface NetworkElement {
   } | null;
 }
 
+/** `GET /activation/elements/:code/activity`: the command journal per bucket over a window. */
+export interface ElementActivity {
+  code: string;
+  from: string;
+  to: string;
+  bucketMinutes: number;
+  buckets: {
+    at: string;
+    ok: number;
+    refused: number;
+    transportErrors: number;
+    p50Ms: number | null;
+    p95Ms: number | null;
+    maxMs: number | null;
+  }[];
+  totals: { ok: number; refused: number; transportErrors: number; p95Ms: number | null };
+  outages: { since: string; until: string | null; durationMs: number | null; error: string | null }[];
+}
+
 export interface ActivationOrder {
   id: number;
   element: string;
