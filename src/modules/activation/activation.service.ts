@@ -498,6 +498,29 @@ export class ActivationService {
    */
   async activity(code: string, hours: number): Promise<ElementActivity & { outages: ElementOutage[] }> {
     await this.requireElement(code);
+    // Every open /activation screen asks for each card's day once a minute, and a busy element's
+    // week is a million journal rows (1.2 s, docs/activation.md): one reading serves them all for
+    // a while — 5 s for the last hour, 30 s for longer windows.
+    const key = `${code}\u0000${hours}`;
+    const now = Date.now();
+    for (const [k, v] of this.activityCache) if (v.until <= now) this.activityCache.delete(k);
+    const cached = this.activityCache.get(key);
+    if (cached) return cached.value;
+    const value = this.readActivity(code, hours);
+    this.activityCache.set(key, { until: now + (hours <= 1 ? 5_000 : 30_000), value });
+    value.catch(() => this.activityCache.delete(key));
+    return value;
+  }
+
+  private readonly activityCache = new Map<
+    string,
+    { until: number; value: Promise<ElementActivity & { outages: ElementOutage[] }> }
+  >();
+
+  private async readActivity(
+    code: string,
+    hours: number,
+  ): Promise<ElementActivity & { outages: ElementOutage[] }> {
     const a = await elementActivity(this.db, code, hours, this.clock.now());
     const outages = ((await this.outagesOf([code], 50)).get(code) ?? []).filter(
       (o) => o.since < a.to && (o.until === null || o.until >= a.from),

@@ -82,6 +82,13 @@ describe("an element's activity: its commands per bucket, for the card's chart",
     expect(a.buckets.reduce((n, b) => n + b.ok, 0)).toBe(count('ok'));
     expect(a.outages).toEqual([]);
 
+    // read once for every screen for a few seconds: a command journaled since shows a little later
+    await sql`INSERT INTO act_command (element_code, line_id, command, reply, outcome, sent_at, duration_ms)
+              VALUES ('SWC', '338250001', 'DSP-LINE DN=338250001', 'x', 'ok', now(), 1)`.execute(t.tdb.db);
+    const again = await t.call('GET', '/api/v1/activation/elements/SWC/activity?hours=1', switching);
+    expect((again.json() as typeof a).totals.ok).toBe(count('ok'));
+    expect((await elementActivity(t.tdb.db, 'SWC', 1, new Date())).totals.ok).toBe(count('ok') + 1);
+
     // the other element sent nothing
     const other = await t.call('GET', '/api/v1/activation/elements/SWD/activity', switching);
     expect(other.json()).toMatchObject({
