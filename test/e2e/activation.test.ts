@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -183,6 +185,19 @@ describe.skipIf(!availability.run)(
       // the card's count leads to the element's refusals left to handle
       await card.getByTestId('to-handle').click();
       await switching.waitForURL(/element=SWA/);
+      // first, the night's refusals as a file for the network team: every one, with the switch's message
+      const [file] = await Promise.all([
+        switching.waitForEvent('download'),
+        switching.getByTestId('export-orders').click(),
+      ]);
+      expect(file.suggestedFilename()).toBe('activation-orders-SWA-refused.csv');
+      const exported = parse(readFileSync(await file.path(), 'utf8'), { bom: true, columns: true }) as Record<
+        string,
+        string
+      >[];
+      expect(exported.map((r) => r.lineId).sort()).toEqual(dns);
+      for (const r of exported) expect(r.error).toMatch(/DNUNK/);
+      await switching.getByText('2 ordres exportés : activation-orders-SWA-refused.csv').waitFor();
       await switching.getByTestId('replay-refused').click();
       await switching.getByText(/Chaque ordre refusé de SWA restant à traiter/).waitFor();
       await switching.waitForTimeout(300); // the popover's opening transition

@@ -13,6 +13,7 @@ export type ActivationErrorCode =
   | 'activation.request_step'
   | 'activation.refused'
   | 'activation.exchange_change'
+  | 'activation.export_too_large'
   | 'activation.secret_key';
 
 export class ActivationError extends DomainError {

@@ -7,6 +7,7 @@ import { DomainError } from '../../platform/errors.js';
 import { principalOf } from '../../platform/http/auth-hook.js';
 import type { ActivationModule } from './index.js';
 import { ORDER_OPERATIONS } from './operations.js';
+import { EXPORT_LIMIT, type OrderFilter } from './activation.service.js';
 
 const by = (request: Parameters<typeof principalOf>[0]) => actorOf(principalOf(request));
 
@@ -181,40 +182,63 @@ export function registerActivationRoutes(
       return reply.status(202).header('location', `/api/v1/activation/orders/${o.id}`).send(o);
     },
   );
+  const OrderFilters = {
+    lineId: Type.Optional(LineId),
+    instanceId: Type.Optional(Type.Integer({ minimum: 1 })),
+    element: Type.Optional(ElementCode),
+    status: Type.Optional(
+      Type.Union(['pending', 'running', 'done', 'refused', 'cancelled'].map((x) => Type.Literal(x))),
+    ),
+    toHandle: Type.Optional(
+      Type.Boolean({
+        description:
+          "true: only refused orders left to handle (not replayed; a request's: its step still in the switching basket)",
+      }),
+    ),
+  };
   app.get(
-    '/api/v1/activation/orders',
+    '/api/v1/activation/orders/export',
     {
       config: { right: 'activation:read' },
       schema: {
         tags,
         querystring: Type.Object(
           {
-            ...Page,
-            lineId: Type.Optional(LineId),
-            instanceId: Type.Optional(Type.Integer({ minimum: 1 })),
-            element: Type.Optional(ElementCode),
-            status: Type.Optional(
-              Type.Union(['pending', 'running', 'done', 'refused', 'cancelled'].map((x) => Type.Literal(x))),
-            ),
-            toHandle: Type.Optional(
-              Type.Boolean({
-                description:
-                  "true: only refused orders left to handle (not replayed; a request's: its step still in the switching basket)",
-              }),
-            ),
+            ...OrderFilters,
+            since: Type.Optional(Type.String({ format: 'date-time' })),
+            until: Type.Optional(Type.String({ format: 'date-time' })),
           },
           { additionalProperties: false },
         ),
+        description: `The orders the filters select (created in [since, until)), newest first, as CSV (UTF-8 with a BOM); at most ${EXPORT_LIMIT}, more is 409 activation.export_too_large`,
+      },
+    },
+    async (req, reply) => {
+      const q = req.query as OrderFilter & { since?: string; until?: string };
+      const { csv, rows } = await s.ordersCsv({
+        ...q,
+        since: q.since ? new Date(q.since) : undefined,
+        until: q.until ? new Date(q.until) : undefined,
+      });
+      const name = `activation-orders${q.element ? `-${q.element}` : ''}${q.status ? `-${q.status}` : ''}.csv`;
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .header('x-gpto-rows', String(rows))
+        .send(csv);
+    },
+  );
+  app.get(
+    '/api/v1/activation/orders',
+    {
+      config: { right: 'activation:read' },
+      schema: {
+        tags,
+        querystring: Type.Object({ ...Page, ...OrderFilters }, { additionalProperties: false }),
       },
     },
     async (req) => {
-      const q = req.query as PageQuery & {
-        lineId?: string;
-        instanceId?: number;
-        element?: string;
-        status?: string;
-        toHandle?: boolean;
-      };
+      const q = req.query as PageQuery & OrderFilter;
       return s.orders(q, q);
     },
   );

@@ -1,4 +1,5 @@
 import { sql, type ExpressionBuilder } from 'kysely';
+import { stringify } from 'csv-stringify/sync';
 import type { Db, Executor } from '../../platform/db.js';
 import type { Database } from '../../platform/database.js';
 import type { Clock } from '../../platform/clock.js';
@@ -124,6 +125,39 @@ export interface OrderView {
   startedAt: string | null;
   finishedAt: string | null;
 }
+
+/** What the orders' list and export select by. */
+export interface OrderFilter {
+  lineId?: string;
+  instanceId?: number;
+  element?: string;
+  status?: string;
+  /** Refused orders left to handle: not replayed; a request's, its step still in the basket. */
+  toHandle?: boolean;
+}
+
+/** The most orders one export holds (a night's refusals are hundreds; a month of a busy HLR is not). */
+export const EXPORT_LIMIT = 100_000;
+const EXPORT_COLUMNS: (keyof OrderView)[] = [
+  'id',
+  'createdAt',
+  'element',
+  'operation',
+  'lineId',
+  'status',
+  'attempts',
+  'errorCode',
+  'error',
+  'requestRef',
+  'replayOf',
+  'replayedBy',
+  'revertOf',
+  'createdBy',
+  'startedAt',
+  'finishedAt',
+  'params',
+  'result',
+];
 
 /** A time an element was unreachable, as an automaton's circuit breaker saw it. */
 export interface ElementOutage {
@@ -500,14 +534,15 @@ export class ActivationService {
     await this.requireElement(code);
     // Every open /activation screen asks for each card's day once a minute, and a busy element's
     // week is a million journal rows (1.2 s, docs/activation.md): one reading serves them all for
-    // a while — 5 s for the last hour, 30 s for longer windows.
+    // a few seconds — 2 s for the last hour, 10 s for longer windows (the counters beside the
+    // chart are live: a longer wait shows them apart after a wave of orders).
     const key = `${code}\u0000${hours}`;
     const now = Date.now();
     for (const [k, v] of this.activityCache) if (v.until <= now) this.activityCache.delete(k);
     const cached = this.activityCache.get(key);
     if (cached) return cached.value;
     const value = this.readActivity(code, hours);
-    this.activityCache.set(key, { until: now + (hours <= 1 ? 5_000 : 30_000), value });
+    this.activityCache.set(key, { until: now + (hours <= 1 ? 2_000 : 10_000), value });
     value.catch(() => this.activityCache.delete(key));
     return value;
   }
@@ -906,7 +941,7 @@ export class ActivationService {
     return r.rows[0] ? Number(r.rows[0].id) : null;
   }
 
-  /** Orders (as `o`) with the newest order that replayed each (act_order_replay_of_idx). */
+  /** Orders (as `o`) with the newest order that replayed each (act_order_replay_of_idx, on (replay_of, id)). */
   private ordersWithReplay() {
     return this.db
       .selectFrom('act_order as o')
@@ -927,18 +962,20 @@ export class ActivationService {
     return { ...orderView(row), commands: commands.items };
   }
 
-  async orders(
-    f: { lineId?: string; instanceId?: number; element?: string; status?: string; toHandle?: boolean },
-    page: { limit?: number; cursor?: string },
-  ): Promise<Page<OrderView>> {
-    const limit = page.limit ?? 50;
-    const after = decodeNumericCursor(page.cursor);
+  private filteredOrders(f: OrderFilter) {
     let q = this.ordersWithReplay();
     if (f.lineId) q = q.where('o.line_id', '=', f.lineId);
     if (f.instanceId) q = q.where('o.instance_id', '=', f.instanceId);
     if (f.element) q = q.where('o.element_code', '=', f.element);
     if (f.status) q = q.where('o.status', '=', f.status as 'pending');
     if (f.toHandle) q = q.where(leftToHandle);
+    return q;
+  }
+
+  async orders(f: OrderFilter, page: { limit?: number; cursor?: string }): Promise<Page<OrderView>> {
+    const limit = page.limit ?? 50;
+    const after = decodeNumericCursor(page.cursor);
+    let q = this.filteredOrders(f);
     if (after !== undefined) q = q.where('o.id', '<', after);
     const rows = await q
       .orderBy('o.id', 'desc')
@@ -947,6 +984,40 @@ export class ActivationService {
     const items = rows.slice(0, limit).map(orderView);
     const last = items[items.length - 1];
     return rows.length > limit && last ? { items, nextCursor: encodeCursor([last.id]) } : { items };
+  }
+
+  /**
+   * The orders the list's filters select, newest first, as CSV — what switching sends the network
+   * team after a bad night (the refusals of an element with its messages), or keeps for a report.
+   * `since` / `until` bound the creation time. At most EXPORT_LIMIT orders: more is refused (409,
+   * naming `since`) rather than cut short without a word.
+   */
+  async ordersCsv(f: OrderFilter & { since?: Date; until?: Date }): Promise<{ csv: string; rows: number }> {
+    let q = this.filteredOrders(f);
+    if (f.since) q = q.where('o.created_at', '>=', f.since);
+    if (f.until) q = q.where('o.created_at', '<', f.until);
+    const rows = (
+      await q
+        .orderBy('o.id', 'desc')
+        .limit(EXPORT_LIMIT + 1)
+        .execute()
+    ).map(orderView);
+    if (rows.length > EXPORT_LIMIT)
+      throw new ActivationError(
+        'conflict',
+        'activation.export_too_large',
+        `more than ${EXPORT_LIMIT} orders match: narrow the export (since, until, element, status)`,
+        'since',
+      );
+    const csv = stringify(
+      rows.map((o) => ({
+        ...o,
+        params: JSON.stringify(o.params),
+        result: o.result === null ? '' : JSON.stringify(o.result),
+      })),
+      { header: true, columns: EXPORT_COLUMNS, bom: true },
+    );
+    return { csv, rows: rows.length };
   }
 
   /** The command journal, newest first, for a line, a request (workflow instance), an element or an order. */

@@ -84,6 +84,8 @@ export const fr = {
     activation_element_disabled: 'Cet équipement est désactivé : aucun automate ne le pilote.',
     activation_already_replayed:
       'Cet ordre a déjà été rejoué : ordre {{replayedBy}} ; rejouez celui-ci s’il a été refusé lui aussi.',
+    activation_export_too_large:
+      'Trop d’ordres pour un seul export (plus de 100 000) : choisissez un équipement, un état ou une période plus courte.',
     activation_order_not_found: 'Cet ordre d’activation n’existe pas.',
     activation_element_invalid: 'Équipement invalide : {{detail}}',
     activation_secret_key:

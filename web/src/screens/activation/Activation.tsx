@@ -29,6 +29,7 @@ import { Pager, useCursor } from '../../components/Pager';
 import { Empty, QueryState } from '../../components/States';
 import { StatusBadge } from '../../components/StatusBadge';
 import { api, get, post, qs } from '../../lib/api';
+import { download } from '../../lib/transfer';
 import { useCan } from '../../lib/auth';
 import { dateTime, duration } from '../../lib/format';
 import { useApiForm, useErrorText } from '../../lib/form';
@@ -534,9 +535,10 @@ function Orders({
   });
   return (
     <>
-      <Title order={5} mb="xs">
-        {t('activation.orders')}
-      </Title>
+      <Group justify="space-between" mb="xs">
+        <Title order={5}>{t('activation.orders')}</Title>
+        <ExportOrders filters={{ status, element, lineId: l || undefined, toHandle }} />
+      </Group>
       <Group mb="sm" align="flex-end" data-testid="order-filters">
         <Select
           label={t('activation.status')}
@@ -639,6 +641,49 @@ function Orders({
         {open !== null && <OrderDetail id={open} onReplayed={setOpen} />}
       </Drawer>
     </>
+  );
+}
+
+/**
+ * The orders the filters select as a CSV file (every page, not only the one shown): what switching
+ * sends the network team after a bad night, the element's refusals with their messages.
+ */
+function ExportOrders({ filters }: { filters: Record<string, string | boolean | null | undefined> }) {
+  const { t } = useTranslation();
+  const errorText = useErrorText();
+  const [busy, setBusy] = useState(false);
+  const run = async () => {
+    setBusy(true);
+    try {
+      const { blob, headers } = await download(`/api/v1/activation/orders/export${qs(filters)}`, () => {});
+      const name = /filename="([^"]+)"/.exec(headers.get('content-disposition') ?? '')?.[1] ?? 'orders.csv';
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = name;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      notifications.show({
+        color: 'green',
+        message: t('activation.exported', { count: Number(headers.get('x-gpto-rows') ?? 0), name }),
+      });
+    } catch (e) {
+      notifications.show({ color: 'red', message: errorText(e) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Button
+      variant="default"
+      mb={2}
+      ml="auto"
+      loading={busy}
+      onClick={() => void run()}
+      data-testid="export-orders"
+    >
+      {t('activation.export')}
+    </Button>
   );
 }
 

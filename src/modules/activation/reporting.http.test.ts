@@ -1,10 +1,11 @@
+import { parse } from 'csv-parse/sync';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app.js';
 import { bucketMinutesFor, elementActivity } from './activity.js';
 import { SwitchSimulator } from './switch-sim/simulator.js';
 
-describe("an element's activity: its commands per bucket, for the card's chart", () => {
+describe("what switching reports: an element's activity (its commands per bucket) and the orders as CSV", () => {
   let t: TestApp;
   const sim = new SwitchSimulator({ name: 'SWC' });
   let port = 0;
@@ -140,4 +141,66 @@ describe("an element's activity: its commands per bucket, for the card's chart",
     const enquiries = await t.login('enquiries');
     expect((await t.call('GET', '/api/v1/activation/elements/SWD/activity', enquiries)).statusCode).toBe(403);
   });
+  it('exports the orders the filters select as CSV, every page of them, and refuses an export too large to be useful', async () => {
+    const switching = await t.login('switching');
+    const refused = await t.call(
+      'GET',
+      '/api/v1/activation/orders/export?element=SWC&status=refused',
+      switching,
+    );
+    expect(refused.statusCode).toBe(200);
+    expect(refused.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(refused.headers['content-disposition']).toBe(
+      'attachment; filename="activation-orders-SWC-refused.csv"',
+    );
+    expect(refused.body.startsWith('\ufeffid,createdAt,element,operation,lineId,status')).toBe(true);
+    const rows = parse(refused.body, { bom: true, columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      element: 'SWC',
+      operation: 'fixed.services',
+      lineId: '338259999',
+      status: 'refused',
+      createdBy: 'switching',
+      replayedBy: '',
+    });
+    expect(rows[0]!.error).toMatch(/DNUNK/);
+    expect(JSON.parse(rows[0]!.params!)).toEqual({ dn: '338259999', add: ['CFU'] });
+    expect(refused.headers['x-gpto-rows']).toBe('1');
+
+    // every order of the element, newest first, beyond the list's page of 25
+    const all = parse((await t.call('GET', '/api/v1/activation/orders/export?element=SWC', switching)).body, {
+      bom: true,
+      columns: true,
+    }) as Record<string, string>[];
+    expect(all.map((r) => r.lineId)).toEqual(['338259999', '338250003', '338250002', '338250001']);
+    expect(all.map((r) => Number(r.id))).toEqual([...all.map((r) => Number(r.id))].sort((a, b) => b - a));
+    const future = await t.call(
+      'GET',
+      `/api/v1/activation/orders/export?element=SWC&since=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`,
+      switching,
+    );
+    expect(future.statusCode).toBe(200);
+    expect(parse(future.body, { bom: true, columns: true })).toEqual([]);
+    const badSince = await t.call('GET', '/api/v1/activation/orders/export?since=yesterday', switching);
+    expect(badSince.statusCode).toBe(400);
+    expect(badSince.body).toContain('since');
+    const enquiries = await t.login('enquiries');
+    expect((await t.call('GET', '/api/v1/activation/orders/export', enquiries)).statusCode).toBe(403);
+
+    // a busy element's history: more than one export holds is refused, naming what to narrow
+    await sql`INSERT INTO act_order (element_code, operation, line_id, status, finished_at)
+              SELECT 'SWD', 'fixed.status', '3382' || g, 'done', now() FROM generate_series(1, 100001) g`.execute(
+      t.tdb.db,
+    );
+    const tooLarge = await t.call('GET', '/api/v1/activation/orders/export?element=SWD', switching);
+    expect(tooLarge.statusCode).toBe(409);
+    expect(tooLarge.json()).toMatchObject({ code: 'activation.export_too_large', field: 'since' });
+    const narrowed = await t.call(
+      'GET',
+      '/api/v1/activation/orders/export?element=SWD&status=refused',
+      switching,
+    );
+    expect(narrowed.statusCode).toBe(200);
+  }, 60_000);
 });
