@@ -95,9 +95,17 @@ describe.skipIf(!availability.run)(
       await switching.getByTestId('activity-window').getByText('1 heure').click();
       await totals.getByText(/barres de 1 min/).waitFor();
       // one bar of this minute's commands at least, in each of its colours
+      const commandBars = switching.getByTestId('activity-commands').locator('.recharts-bar-rectangle');
+      await expect.poll(async () => commandBars.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+      // the bar of this minute: its commands, the refused one with the switch's reply
+      await commandBars.last().click();
+      const bucket = switching.getByTestId('bucket-journal');
+      await expect.poll(async () => bucket.locator('tbody tr').count(), { timeout: 10_000 }).toBe(total);
+      await switching.getByTestId('bucket-outcome').getByText('Refusées').click();
       await expect
-        .poll(async () => switching.locator('.recharts-bar-rectangle').count(), { timeout: 10_000 })
-        .toBeGreaterThanOrEqual(2);
+        .poll(async () => bucket.locator('tbody tr').count(), { timeout: 10_000 })
+        .toBe(refusedCommands);
+      await bucket.getByText(/DNUNK/).first().waitFor();
       await switching.waitForTimeout(400); // the drawer's opening transition
       await shot(switching, '73-activation-element-activity');
       await switching.keyboard.press('Escape');

@@ -8,6 +8,7 @@ import { principalOf } from '../../platform/http/auth-hook.js';
 import type { ActivationModule } from './index.js';
 import { ORDER_OPERATIONS } from './operations.js';
 import { EXPORT_LIMIT, type OrderFilter } from './activation.service.js';
+import type { CommandOutcome } from './activation.tables.js';
 
 const by = (request: Parameters<typeof principalOf>[0]) => actorOf(principalOf(request));
 
@@ -162,9 +163,36 @@ export function registerActivationRoutes(
     '/api/v1/activation/elements/:code/journal',
     {
       config: { right: 'activation:read' },
-      schema: { tags, params: Type.Object({ code: ElementCode }), querystring: PageQuery },
+      schema: {
+        tags,
+        params: Type.Object({ code: ElementCode }),
+        querystring: Type.Object(
+          {
+            ...Page,
+            since: Type.Optional(Type.String({ format: 'date-time' })),
+            until: Type.Optional(Type.String({ format: 'date-time' })),
+            outcome: Type.Optional(
+              Type.Union([Type.Literal('ok'), Type.Literal('refused'), Type.Literal('transport_error')]),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        description:
+          'The element’s commands, newest first; `since` / `until` bound when they were sent (an activity bar’s bucket), `outcome` keeps one kind',
+      },
     },
-    async (req) => s.journal({ element: (req.params as { code: string }).code }, req.query as PageQuery),
+    async (req) => {
+      const q = req.query as PageQuery & { since?: string; until?: string; outcome?: CommandOutcome };
+      return s.journal(
+        {
+          element: (req.params as { code: string }).code,
+          ...(q.since ? { since: new Date(q.since) } : {}),
+          ...(q.until ? { until: new Date(q.until) } : {}),
+          ...(q.outcome ? { outcome: q.outcome } : {}),
+        },
+        q,
+      );
+    },
   );
 
   app.post(

@@ -11,9 +11,10 @@ import { DomainError } from '../../platform/errors.js';
 import { ActivationError, actInvalid, actNotFound } from './activation.errors.js';
 import type { Automaton } from './automaton.js';
 import { OPERATIONS, type KeyReader, type Params } from './operations.js';
-import { elementActivity, type ElementActivity } from './activity.js';
+import { elementActivity, journalWindow, type ElementActivity } from './activity.js';
 import type { StepBatch } from '../workflow/handlers.js';
 import type { Sealer } from '../../platform/sealed.js';
+import type { CommandOutcome } from './activation.tables.js';
 
 interface QueuedOrder {
   id: number;
@@ -346,7 +347,15 @@ function pairOutages(events: { kind: string; occurred_at: Date; payload: unknown
 }
 
 export type JournalFilter =
-  { lineId: string } | { instanceId: number } | { element: string } | { orderId: number };
+  { lineId: string } | { instanceId: number } | ElementJournalFilter | { orderId: number };
+
+/** An element's commands, optionally those sent in [since, until) and of one outcome (a chart's bar). */
+export interface ElementJournalFilter {
+  element: string;
+  since?: Date;
+  until?: Date;
+  outcome?: CommandOutcome;
+}
 
 export class ActivationService {
   private readonly defaults = new Map<ElementKind, string>();
@@ -1031,8 +1040,17 @@ export class ActivationService {
       q = q.where('order_id', 'in', (eb) =>
         eb.selectFrom('act_order').select('id').where('instance_id', '=', f.instanceId),
       );
-    else if ('element' in f) q = q.where('element_code', '=', f.element);
-    else q = q.where('order_id', '=', f.orderId);
+    else if ('element' in f) {
+      q = q.where('element_code', '=', f.element);
+      if (f.since || f.until) {
+        const { low, high } = await journalWindow(this.db, f.element, f.since, f.until);
+        q = q.where('id', '>', low);
+        if (high !== null) q = q.where('id', '<', high);
+      }
+      if (f.since) q = q.where('sent_at', '>=', f.since);
+      if (f.until) q = q.where('sent_at', '<', f.until);
+      if (f.outcome) q = q.where('outcome', '=', f.outcome);
+    } else q = q.where('order_id', '=', f.orderId);
     if (after !== undefined) q = q.where('id', '<', after);
     const rows = await q
       .orderBy('id', 'desc')

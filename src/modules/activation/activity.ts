@@ -105,3 +105,35 @@ export async function elementActivity(
     },
   };
 }
+
+/**
+ * The ids bounding an element's commands sent in [since, until), for reading them newest first
+ * through the `(element_code, id)` index (no index on `sent_at`, see elementActivity): `low`, the
+ * newest command sent before `since` (0 if none or no `since`); `high`, the first command after
+ * `low` sent at or after `until` (null if none or no `until`) — found walking forward from `low`
+ * through the window's own rows, so an old window does not cost every command since.
+ */
+export async function journalWindow(
+  db: Executor,
+  code: string,
+  since: Date | undefined,
+  until: Date | undefined,
+): Promise<{ low: number; high: number | null }> {
+  const low = since
+    ? Number(
+        (
+          await sql<{ id: string }>`
+            SELECT id FROM act_command WHERE element_code = ${code} AND sent_at < ${since}
+             ORDER BY id DESC LIMIT 1`.execute(db)
+        ).rows[0]?.id ?? 0,
+      )
+    : 0;
+  const high = until
+    ? (
+        await sql<{ id: string }>`
+          SELECT id FROM act_command WHERE element_code = ${code} AND id > ${low} AND sent_at >= ${until}
+           ORDER BY id LIMIT 1`.execute(db)
+      ).rows[0]?.id
+    : undefined;
+  return { low, high: high === undefined ? null : Number(high) };
+}

@@ -132,7 +132,43 @@ describe("what switching reports: an element's activity (its commands per bucket
     expect(a.totals).toEqual({ ok: 3, refused: 1, transportErrors: 1, p95Ms: expect.any(Number) });
     expect(a.totals.p95Ms).toBeGreaterThan(8);
 
+    // a bar's commands: those sent in its bucket, newest first; one outcome at a time
     const token = await t.login('switching');
+    const bar = (extra = '') =>
+      t.call(
+        'GET',
+        `/api/v1/activation/elements/SWD/journal?since=2026-03-02T09:35:00Z&until=2026-03-02T09:40:00Z${extra}`,
+        token,
+      );
+    const inBar = (await bar()).json() as { items: { outcome: string; durationMs: number }[] };
+    expect(inBar.items.map((c) => [c.outcome, c.durationMs])).toEqual([
+      ['transport_error', 100],
+      ['refused', 8],
+      ['ok', 4],
+    ]);
+    const refusedInBar = (await bar('&outcome=refused')).json() as { items: { outcome: string }[] };
+    expect(refusedInBar.items.map((c) => c.outcome)).toEqual(['refused']);
+    const paged = (await bar('&limit=2')).json() as { items: unknown[]; nextCursor?: string };
+    expect(paged.items).toHaveLength(2);
+    const rest = (await bar(`&limit=2&cursor=${paged.nextCursor!}`)).json() as { items: unknown[] };
+    expect(rest.items).toHaveLength(1);
+    // the first bucket of the window, and no bound but one
+    const first = (
+      await t.call(
+        'GET',
+        '/api/v1/activation/elements/SWD/journal?since=2026-03-02T04:10:00Z&until=2026-03-02T04:15:00Z',
+        token,
+      )
+    ).json() as { items: { durationMs: number }[] };
+    expect(first.items.map((c) => c.durationMs)).toEqual([5]);
+    const before = (
+      await t.call('GET', '/api/v1/activation/elements/SWD/journal?until=2026-03-02T04:10:00Z', token)
+    ).json() as { items: { durationMs: number }[] };
+    expect(before.items.map((c) => c.durationMs)).toEqual([2, 1]);
+    const badOutcome = await t.call('GET', '/api/v1/activation/elements/SWD/journal?outcome=maybe', token);
+    expect(badOutcome.statusCode).toBe(400);
+    expect(badOutcome.body).toContain('outcome');
+
     const tooLong = await t.call('GET', '/api/v1/activation/elements/SWD/activity?hours=500', token);
     expect(tooLong.statusCode).toBe(400);
     expect(tooLong.body).toContain('hours');

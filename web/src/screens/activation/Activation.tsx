@@ -30,6 +30,7 @@ import { Empty, QueryState } from '../../components/States';
 import { StatusBadge } from '../../components/StatusBadge';
 import { api, get, post, qs } from '../../lib/api';
 import { download } from '../../lib/transfer';
+import { CommandsTable } from './CommandsTable';
 import { useCan } from '../../lib/auth';
 import { dateTime, duration } from '../../lib/format';
 import { useApiForm, useErrorText } from '../../lib/form';
@@ -870,47 +871,7 @@ function OrderDetail({ id, onReplayed }: { id: number; onReplayed: (next: number
               {t('activation.noCommand')}
             </Text>
           ) : (
-            <Paper withBorder style={{ overflowX: 'auto' }}>
-              <Table data-testid="order-journal">
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>{t('activation.sentAt')}</Table.Th>
-                    <Table.Th>{t('activation.command')}</Table.Th>
-                    <Table.Th>{t('activation.reply')}</Table.Th>
-                    <Table.Th>{t('activation.outcome')}</Table.Th>
-                    <Table.Th>{t('activation.duration')}</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {[...o.commands].reverse().map((c) => (
-                    <Table.Tr key={c.id}>
-                      <Table.Td style={{ whiteSpace: 'nowrap' }}>{dateTime(c.sentAt)}</Table.Td>
-                      <Table.Td ff="monospace" fz="xs" style={{ wordBreak: 'break-all' }}>
-                        {c.command}
-                      </Table.Td>
-                      <Table.Td
-                        ff="monospace"
-                        fz="xs"
-                        style={{ wordBreak: 'break-all', whiteSpace: 'pre-wrap' }}
-                      >
-                        {c.reply ?? '—'}
-                      </Table.Td>
-                      <Table.Td style={{ whiteSpace: 'nowrap' }}>
-                        <Text
-                          span
-                          size="xs"
-                          fw={600}
-                          c={c.outcome === 'ok' ? 'green' : c.outcome === 'refused' ? 'orange' : 'red'}
-                        >
-                          {t(`activation.outcomes.${c.outcome}`)}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td style={{ whiteSpace: 'nowrap' }}>{c.durationMs.toFixed(1)} ms</Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Paper>
+            <CommandsTable commands={[...o.commands].reverse()} testId="order-journal" />
           )}
         </Stack>
       )}

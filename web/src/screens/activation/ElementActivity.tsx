@@ -1,15 +1,17 @@
 import '@mantine/charts/styles.css';
 import { BarChart, LineChart } from '@mantine/charts';
-import { Group, SegmentedControl, Stack, Text, UnstyledButton } from '@mantine/core';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { Button, Group, SegmentedControl, Stack, Text, UnstyledButton } from '@mantine/core';
+import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import i18n from 'i18next';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ReferenceArea } from 'recharts';
 import { QueryState } from '../../components/States';
-import { get } from '../../lib/api';
+import { get, qs } from '../../lib/api';
 import { dateTime, duration } from '../../lib/format';
-import type { ElementActivity as Activity } from './activation';
+import type { Page } from '../../lib/types';
+import type { ElementActivity as Activity, Command } from './activation';
+import { CommandsTable } from './CommandsTable';
 
 /**
  * An element's commands over time from the command journal (every automaton's, not only this
@@ -111,12 +113,17 @@ const WINDOWS = [1, 6, 24, 168];
 function Full({ code }: { code: string }) {
   const { t } = useTranslation();
   const [hours, setHours] = useState(24);
+  // the bar clicked: its bucket's commands are listed under the charts
+  const [picked, setPicked] = useState<string | null>(null);
   const q = useActivity(code, hours);
   return (
     <Stack gap="sm">
       <SegmentedControl
         value={String(hours)}
-        onChange={(v) => setHours(Number(v))}
+        onChange={(v) => {
+          setHours(Number(v));
+          setPicked(null);
+        }}
         data={WINDOWS.map((h) => ({ value: String(h), label: t(`activation.activity.window.${h}`) }))}
         data-testid="activity-window"
       />
@@ -162,7 +169,14 @@ function Full({ code }: { code: string }) {
                 withLegend
                 tickLine="y"
                 yAxisProps={{ allowDecimals: false }}
-                barProps={{ isAnimationActive: false }}
+                barProps={{
+                  isAnimationActive: false,
+                  cursor: 'pointer',
+                  // a bar's own click: its bucket's commands are listed under the charts
+                  onClick: (bar: { payload?: { at?: unknown } }) => {
+                    if (typeof bar?.payload?.at === 'string') setPicked(bar.payload.at);
+                  },
+                }}
                 data-testid="activity-commands"
               >
                 {areas}
@@ -189,6 +203,13 @@ function Full({ code }: { code: string }) {
               >
                 {areas}
               </LineChart>
+              {picked === null ? (
+                <Text size="xs" c="dimmed">
+                  {t('activation.activity.pickHint')}
+                </Text>
+              ) : (
+                <BucketCommands code={code} at={picked} minutes={a.bucketMinutes} />
+              )}
               {a.outages.length > 0 && (
                 <Stack gap={2} data-testid="activity-outages">
                   <Text fw={600} size="sm">
@@ -211,6 +232,67 @@ function Full({ code }: { code: string }) {
           );
         }}
       </QueryState>
+    </Stack>
+  );
+}
+
+const OUTCOMES = ['all', 'refused', 'transport_error', 'ok'] as const;
+
+/** The commands of one bar (bucket), newest first, one outcome at a time, 50 by 50. */
+function BucketCommands({ code, at, minutes }: { code: string; at: string; minutes: number }) {
+  const { t } = useTranslation();
+  const [outcome, setOutcome] = useState<(typeof OUTCOMES)[number]>('all');
+  const until = new Date(Date.parse(at) + minutes * 60_000).toISOString();
+  const q = useInfiniteQuery({
+    queryKey: ['activation-bucket', code, at, minutes, outcome],
+    queryFn: ({ pageParam }) =>
+      get<Page<Command>>(
+        `/api/v1/activation/elements/${encodeURIComponent(code)}/journal${qs({
+          since: at,
+          until,
+          outcome: outcome === 'all' ? undefined : outcome,
+          limit: 50,
+          cursor: pageParam,
+        })}`,
+      ),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor,
+  });
+  const commands = q.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <Stack gap="xs" data-testid="bucket-commands">
+      <Group justify="space-between" wrap="wrap">
+        <Text fw={600} size="sm">
+          {t('activation.activity.bucketTitle', {
+            from: new Date(at).toLocaleString(locale(), { dateStyle: 'short', timeStyle: 'short' }),
+            to: new Date(until).toLocaleTimeString(locale(), { timeStyle: 'short' }),
+          })}
+        </Text>
+        <SegmentedControl
+          size="xs"
+          value={outcome}
+          onChange={(v) => setOutcome(v as (typeof OUTCOMES)[number])}
+          data={OUTCOMES.map((o) => ({ value: o, label: t(`activation.activity.outcome.${o}`) }))}
+          data-testid="bucket-outcome"
+        />
+      </Group>
+      {q.isPending ? null : commands.length === 0 ? (
+        <Text size="sm" c="dimmed">
+          {t('activation.noCommand')}
+        </Text>
+      ) : (
+        <CommandsTable commands={commands} withOrder testId="bucket-journal" />
+      )}
+      {q.hasNextPage && (
+        <Button
+          variant="default"
+          size="xs"
+          onClick={() => void q.fetchNextPage()}
+          loading={q.isFetchingNextPage}
+        >
+          {t('activation.activity.more')}
+        </Button>
+      )}
     </Stack>
   );
 }
