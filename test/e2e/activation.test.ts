@@ -87,6 +87,10 @@ describe.skipIf(!availability.run)(
       expect(refusedCommands).toBeGreaterThanOrEqual(1);
       const spark = card.getByTestId('activity-spark');
       await spark.getByText(`${total} commandes · ${refusedCommands} refus · 0 erreur(s)`).waitFor();
+      // the refused order left to handle, beside "Activation automatique"
+      const toHandleAlert = switching.getByTestId('nav-activation-alert');
+      await toHandleAlert.getByText('1', { exact: true }).waitFor();
+      await expect(toHandleAlert.getAttribute('title')).resolves.toBe('1 ordre refusé à traiter');
       await spark.click();
       const totals = switching.getByTestId('activity-totals');
       await totals
@@ -279,6 +283,12 @@ describe.skipIf(!availability.run)(
         .getByText(/^depuis le /)
         .waitFor({ timeout: 10_000 });
       await shot(switching, '71-activation-element-down');
+      // on every screen, beside "Activation automatique": one element unreachable
+      await switching.goto(`${s.base}/baskets`);
+      const alert = switching.getByTestId('nav-activation-alert');
+      await alert.getByText('1', { exact: true }).waitFor();
+      await expect(alert.getAttribute('title')).resolves.toBe('1 équipement réseau injoignable');
+      await switching.goto(`${s.base}/activation`);
       // back: the order goes through, and the card keeps the outage and how long it lasted
       await sim.start(); // the same port
       await card.getByTestId('circuit').getByText('En service').waitFor({ timeout: 20_000 });
@@ -287,6 +297,8 @@ describe.skipIf(!availability.run)(
         .getByText(/, pendant \d+ (s|min)$/)
         .waitFor({ timeout: 10_000 });
       await expect.poll(async () => (await s1.get(waiting.id)).status, { timeout: 10_000 }).toBe('done');
+      // nothing unreachable and no refusal left to handle (the earlier ones were replayed): no alert
+      await alert.waitFor({ state: 'detached', timeout: 10_000 });
       // the element's outages, from the journal
       await card.getByTestId('last-outage').click();
       const outages = switching.getByTestId('outages');

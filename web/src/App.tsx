@@ -1,4 +1,14 @@
-import { AppShell, Burger, Button, Group, NavLink, SegmentedControl, Text, Title } from '@mantine/core';
+import {
+  AppShell,
+  Badge,
+  Burger,
+  Button,
+  Group,
+  NavLink,
+  SegmentedControl,
+  Text,
+  Title,
+} from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
@@ -10,6 +20,7 @@ import type { Me } from './lib/types';
 import { Loading } from './components/States';
 import { Login } from './screens/Login';
 import { Routes } from './Routes';
+import type { NetworkElement } from './screens/activation/activation';
 
 async function fetchMe(): Promise<Me | null> {
   try {
@@ -88,6 +99,7 @@ function Shell() {
       href={n.path}
       label={n.label}
       active={active(n.path)}
+      rightSection={n.path === '/activation' ? <ActivationAlert /> : undefined}
       onClick={(e) => {
         e.preventDefault();
         navigate(n.path);
@@ -167,4 +179,48 @@ function Shell() {
       </AppShell.Main>
     </AppShell>
   );
+}
+
+/**
+ * Beside "Activation automatique", on every screen: how many network elements are unreachable
+ * (red), else how many refused orders are left to handle (orange) — switching works in its
+ * baskets, not in front of the element cards. The same query as the cards' (shared cache).
+ */
+function ActivationAlert() {
+  const { t } = useTranslation();
+  const can = useCan();
+  const q = useQuery({
+    queryKey: ['activation-elements'],
+    queryFn: () => get<NetworkElement[]>('/api/v1/activation/elements'),
+    refetchInterval: 30_000,
+    enabled: can('activation:read'),
+  });
+  const elements = q.data ?? [];
+  const down = elements.filter((e) => e.enabled && e.health?.circuit === 'open').length;
+  const toHandle = elements.reduce((n, e) => n + e.toHandle, 0);
+  if (down > 0)
+    return (
+      <Badge
+        color="red"
+        size="sm"
+        circle
+        title={t('activation.navDown', { count: down })}
+        data-testid="nav-activation-alert"
+      >
+        {down}
+      </Badge>
+    );
+  if (toHandle > 0)
+    return (
+      <Badge
+        color="orange"
+        size="sm"
+        variant="light"
+        title={t('activation.navToHandle', { count: toHandle })}
+        data-testid="nav-activation-alert"
+      >
+        {toHandle > 999 ? '999+' : toHandle}
+      </Badge>
+    );
+  return null;
 }

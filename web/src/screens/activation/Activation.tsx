@@ -675,14 +675,7 @@ function ExportOrders({ filters }: { filters: Record<string, string | boolean | 
     }
   };
   return (
-    <Button
-      variant="default"
-      mb={2}
-      ml="auto"
-      loading={busy}
-      onClick={() => void run()}
-      data-testid="export-orders"
-    >
+    <Button variant="default" size="xs" loading={busy} onClick={() => void run()} data-testid="export-orders">
       {t('activation.export')}
     </Button>
   );
