@@ -20,7 +20,7 @@ import type { Me } from './lib/types';
 import { Loading } from './components/States';
 import { Login } from './screens/Login';
 import { Routes } from './Routes';
-import type { NetworkElement } from './screens/activation/activation';
+import { elementsQuery } from './screens/activation/activation';
 
 async function fetchMe(): Promise<Me | null> {
   try {
@@ -190,8 +190,7 @@ function ActivationAlert() {
   const { t } = useTranslation();
   const can = useCan();
   const q = useQuery({
-    queryKey: ['activation-elements'],
-    queryFn: () => get<NetworkElement[]>('/api/v1/activation/elements'),
+    ...elementsQuery,
     refetchInterval: 30_000,
     enabled: can('activation:read'),
   });

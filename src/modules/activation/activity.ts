@@ -34,7 +34,7 @@ export function bucketMinutesFor(hours: number): number {
  *
  * The journal has no index on `sent_at` (one more index on the hottest insert path, for a screen
  * read once a minute): the window's rows are found through the `(element_code, id)` index instead,
- * from the newest row sent before the window. Rows are inserted in batches a little after they
+ * from the newest row sent before the window (journalWindow). Rows are inserted in batches a little after they
  * were sent, so a command sent in the window's first second may be missed — not a chart's concern.
  */
 export async function elementActivity(
@@ -49,6 +49,7 @@ export async function elementActivity(
   const end = Math.floor(now.getTime() / stepMs) * stepMs + stepMs;
   const start = end - Math.ceil((hours * 60) / bucketMinutes) * stepMs;
   const from = new Date(start);
+  const { low } = await journalWindow(db, code, from, undefined);
   const rows = await sql<{
     at: Date | null;
     ok: string;
@@ -58,11 +59,6 @@ export async function elementActivity(
     p95: number | null;
     max: number | null;
   }>`
-    WITH edge AS (
-      SELECT coalesce((SELECT id FROM act_command
-                        WHERE element_code = ${code} AND sent_at < ${from}
-                        ORDER BY id DESC LIMIT 1), 0) AS after_id
-    )
     SELECT date_bin(make_interval(mins => ${bucketMinutes}), c.sent_at, ${from}::timestamptz) AS at,
            count(*) FILTER (WHERE c.outcome = 'ok') AS ok,
            count(*) FILTER (WHERE c.outcome = 'refused') AS refused,
@@ -70,8 +66,8 @@ export async function elementActivity(
            percentile_cont(0.5) WITHIN GROUP (ORDER BY c.duration_ms) AS p50,
            percentile_cont(0.95) WITHIN GROUP (ORDER BY c.duration_ms) AS p95,
            max(c.duration_ms) AS max
-      FROM act_command c, edge
-     WHERE c.element_code = ${code} AND c.id > edge.after_id AND c.sent_at >= ${from}
+      FROM act_command c
+     WHERE c.element_code = ${code} AND c.id > ${low} AND c.sent_at >= ${from}
      GROUP BY GROUPING SETS ((1), ())`.execute(db);
   // the grouping set () is the whole window's row: its bucket is null
   const whole = rows.rows.find((r) => r.at === null);

@@ -1,6 +1,7 @@
 import i18n from 'i18next';
 
-const locale = () => (i18n.language === 'en' ? 'en-GB' : 'fr-FR');
+/** The Intl locale of the interface's language. */
+export const locale = () => (i18n.language === 'en' ? 'en-GB' : 'fr-FR');
 
 /** Amounts are integer minor units; Intl knows how many decimals each currency has (XOF: none). */
 export function money(minor: number | null | undefined, currency = 'XOF'): string {

@@ -40,6 +40,7 @@ import {
   ORDER_STATUSES,
   type ActivationOrder,
   type Command,
+  elementsQuery,
   type NetworkElement,
   type ReplayReport,
 } from './activation';
@@ -60,8 +61,7 @@ export function Activation() {
   // an element card's "to handle" link: that element's refused orders left to handle
   const elementParam = query.get('element');
   const elements = useQuery({
-    queryKey: ['activation-elements'],
-    queryFn: () => get<NetworkElement[]>('/api/v1/activation/elements'),
+    ...elementsQuery,
     refetchInterval: 5000,
   });
   return (

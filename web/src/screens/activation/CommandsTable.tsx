@@ -1,12 +1,11 @@
 import { Paper, Table, Text } from '@mantine/core';
-import i18n from 'i18next';
 import { useTranslation } from 'react-i18next';
-import { dateTime } from '../../lib/format';
+import { dateTime, locale } from '../../lib/format';
 import type { Command } from './activation';
 
 /** A command's time to the second: an activity bar's commands are minutes apart at most. */
 function withSeconds(iso: string): string {
-  return new Date(iso).toLocaleString(i18n.language === 'en' ? 'en-GB' : 'fr-FR', {
+  return new Date(iso).toLocaleString(locale(), {
     dateStyle: 'short',
     timeStyle: 'medium',
   });

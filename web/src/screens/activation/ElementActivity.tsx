@@ -2,13 +2,12 @@ import '@mantine/charts/styles.css';
 import { BarChart, LineChart } from '@mantine/charts';
 import { Button, Group, SegmentedControl, Stack, Text, UnstyledButton } from '@mantine/core';
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import i18n from 'i18next';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ReferenceArea } from 'recharts';
 import { QueryState } from '../../components/States';
 import { get, qs } from '../../lib/api';
-import { dateTime, duration } from '../../lib/format';
+import { dateTime, duration, locale } from '../../lib/format';
 import type { Page } from '../../lib/types';
 import type { ElementActivity as Activity, Command } from './activation';
 import { CommandsTable } from './CommandsTable';
@@ -47,7 +46,6 @@ function useActivity(code: string, hours: number) {
   });
 }
 
-const locale = () => (i18n.language === 'en' ? 'en-GB' : 'fr-FR');
 const n = (x: number) => x.toLocaleString(locale());
 /** A bar's width: minutes under an hour, else hours. */
 const barWidth = (m: number) => (m < 60 ? `${m} min` : `${m / 60} h`);

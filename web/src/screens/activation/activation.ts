@@ -1,4 +1,5 @@
 /** What the activation API returns (src/modules/activation: elements, orders, the command journal). */
+import { get } from '../../lib/api';
 
 export interface ElementHealth {
   circuit: 'closed' | 'open';
@@ -120,3 +121,9 @@ export interface ReplayReport {
   /** Requests' steps left in the switching basket, with why. */
   left: { orderId: number; taskId: number; reason: string }[];
 }
+
+/** The elements with their health: the cards' query and the menu's alert share it (one cache). */
+export const elementsQuery = {
+  queryKey: ['activation-elements'],
+  queryFn: () => get<NetworkElement[]>('/api/v1/activation/elements'),
+};
