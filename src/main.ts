@@ -10,6 +10,7 @@ import { loadConfig, requireSecretKey, type Config } from './config.js';
 import { loadReferenceData, DEMO_PASSWORD_DEFAULT } from './demo/reference-data.js';
 import { generateCustomers } from './demo/generate.js';
 import { generateListings } from './demo/listings.js';
+import { loadDemoInstalledBase } from './demo/installed-base.js';
 import { loadDemoPlant } from './demo/plant.js';
 import { bootstrap } from './platform/bootstrap.js';
 import { openRuntime } from './platform/runtime.js';
@@ -43,6 +44,8 @@ export async function start(config: Config = loadConfig()): Promise<void> {
     await generateCustomers(runtime.pool, DEMO_CUSTOMERS_ON_FIRST_START);
     await generateListings(runtime.pool);
     await loadDemoPlant(runtime.db, config.secretKey);
+    // the generated lines' technical files: ports, base stations, SIM cards with their keys
+    await loadDemoInstalledBase(runtime.db, config.secretKey);
     await runtime.db
       .insertInto('setting')
       .values({ key: 'demo_loaded', value: JSON.stringify({ at: new Date().toISOString() }) })

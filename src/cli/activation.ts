@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { Presets, SingleBar } from 'cli-progress';
 import { userInfo } from 'node:os';
 import { createActivation, type ActivationModule } from '../modules/activation/index.js';
 import { loadConfig } from '../config.js';
@@ -305,6 +306,78 @@ export function registerActivationCommands(program: Command): void {
           say(
             `order ${id} replayed as order ${next.id} (${next.operation} on ${next.lineId}, ${next.element}): pending, the automaton of gpto start or gpto worker carries it out`,
           );
+        }),
+      ),
+    );
+
+  act
+    .command('audit <element>')
+    .description(
+      'network audit: the element’s lines against the live subscriptions and their technical files (present, number, port, suspended or not); with --repair, the orders that realign every difference the records settle are queued for the automaton of gpto start or gpto worker',
+    )
+    .option('--repair', 'queue the orders that realign the differences')
+    .option('--show <n>', 'differences listed at the end (default 20)', limit, 20)
+    .action((element: string, o: { repair?: boolean; show: number }) =>
+      run(() =>
+        withActivation(async (a) => {
+          const code = element.toUpperCase();
+          await a.service.loadElements();
+          const by = { userId: null, username: `cli:${userInfo().username}`, actor: 'switching' };
+          const total = await a.audit.estimate(code);
+          const bar = new SingleBar(
+            {
+              format: `${code} |{bar}| {value}/{total} lines · {differences} difference(s)`,
+              hideCursor: true,
+              noTTYOutput: false,
+              stopOnComplete: false,
+            },
+            Presets.shades_classic,
+          );
+          if (process.stdout.isTTY) bar.start(Math.max(total, 1), 0, { differences: 0 });
+          const done = await a.audit.run(code, { repair: o.repair ?? false }, by, (p) =>
+            bar.update(p.checked, { differences: p.differences }),
+          );
+          if (process.stdout.isTTY) bar.stop();
+          if (done.status === 'failed') {
+            process.stderr.write(
+              `gpto activation audit: audit ${done.id} of ${code} failed: ${done.error ?? ''}\n`,
+            );
+            process.exitCode = 1;
+            return;
+          }
+          say(
+            `audit ${done.id} of ${code}: ${done.checked} line(s) checked, ${done.consistent} in line with the records, ${done.differences} difference(s)`,
+          );
+          const kinds = Object.entries(done.byKind);
+          if (kinds.length)
+            say(
+              textTable(
+                ['difference', 'lines'],
+                kinds.map(([k, n]) => [k, n]),
+              ),
+            );
+          const items = await a.audit.items(done.id, {}, { limit: o.show });
+          if (items.items.length)
+            say(
+              textTable(
+                ['line', 'difference', 'subscription', 'detail', 'orders'],
+                items.items.map((i) => [
+                  i.lineId,
+                  i.kind,
+                  i.subscription ?? '',
+                  i.detail,
+                  i.orderIds.join(' '),
+                ]),
+              ),
+            );
+          if (o.repair)
+            say(
+              `${done.repaired} line(s) realigned by orders AUDIT-${done.id}: pending, the automaton of gpto start or gpto worker carries them out`,
+            );
+          else if (done.differences) {
+            say(`gpto activation audit ${code} --repair queues the orders that realign them`);
+            process.exitCode = 2;
+          }
         }),
       ),
     );

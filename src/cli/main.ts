@@ -9,6 +9,7 @@ import { SYSTEM } from '../platform/events.js';
 import { loadReferenceData, DEMO_PASSWORD_DEFAULT } from '../demo/reference-data.js';
 import { generateCustomers } from '../demo/generate.js';
 import { generateListings } from '../demo/listings.js';
+import { loadDemoInstalledBase } from '../demo/installed-base.js';
 import { loadDemoPlant } from '../demo/plant.js';
 import { registerDirectoryCommands } from './directory.js';
 import { registerBillingCommands } from './billing.js';
@@ -79,6 +80,21 @@ program
       console.log(`customers loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       console.log(`directory: ${(await generateListings(rt.pool)).listings} listings added`);
       await loadDemoPlant(rt.db, config.secretKey);
+      // the technical files of the lines that have none yet (this run's customers, or all on a first load)
+      const lines = new SingleBar(
+        { format: 'lines     |{bar}| {value}/{total} · {eta_formatted} left', hideCursor: true },
+        Presets.shades_classic,
+      );
+      const t1 = Date.now();
+      lines.start(0, 0);
+      const base = await loadDemoInstalledBase(rt.db, config.secretKey, (p) => {
+        lines.setTotal(p.total);
+        lines.update(p.linked);
+      });
+      lines.stop();
+      console.log(
+        `installed base: ${base.fixedWired} wired, ${base.fixedRadio} radio and ${base.mobile} mobile lines in ${((Date.now() - t1) / 1000).toFixed(1)} s`,
+      );
       await rt.db
         .insertInto('setting')
         .values({ key: 'demo_loaded', value: JSON.stringify({ at: new Date().toISOString() }) })

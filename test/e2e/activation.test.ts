@@ -4,7 +4,11 @@ import { parse } from 'csv-parse/sync';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { sql } from 'kysely';
 import { SYSTEM } from '../../src/platform/events.js';
+import { generateCustomers } from '../../src/demo/generate.js';
+import { loadDemoInstalledBase } from '../../src/demo/installed-base.js';
+import { loadDemoPlant } from '../../src/demo/plant.js';
 import { SwitchSimulator } from '../../src/modules/activation/index.js';
 import { ADMIN_PASSWORD, DEMO_PASSWORD, TEST_SECRET_KEY } from '../app.js';
 import { Sealer } from '../../src/platform/sealed.js';
@@ -353,5 +357,71 @@ describe.skipIf(!availability.run)(
       await s.t.app.activation.automaton.stop();
       expect(errorsOf(switching)).toEqual([]);
     }, 60_000);
+
+    it('switching audits the switch against the records and realigns the lines it lacks', async () => {
+      // the demo's records: customers, the plant and their lines on it (every one on SWA: the default
+      // switch, with no exchange of its own)
+      await generateCustomers(s.t.tdb.pool, 30, () => undefined, { batchSize: 30, concurrency: 1 });
+      await loadDemoPlant(s.t.tdb.db, TEST_SECRET_KEY);
+      await loadDemoInstalledBase(s.t.tdb.db, TEST_SECRET_KEY);
+      const fixed = (
+        await sql<{ dn: string }>`
+          SELECT s.directory_number AS dn FROM subscription s
+          JOIN product_version pv ON pv.id = s.product_version_id JOIN product p ON p.id = pv.product_id
+          WHERE s.status IN ('active', 'suspended') AND p.kind IN ('fixed_wired', 'fixed_radio')`.execute(
+          s.t.tdb.db,
+        )
+      ).rows.map((r) => r.dn);
+      expect(fixed.length).toBeGreaterThan(3);
+      const before = new Set(sim.lines.keys());
+      await s.t.app.activation.start(); // the previous test stopped the automaton
+      await switching.goto(`${s.base}/activation`);
+      const card = switching.getByTestId('element-SWA');
+      await card.getByTestId('open-audit').click();
+      const drawer = switching.getByTestId('element-audit');
+      await drawer.getByText('Aucun audit de cet équipement pour l’instant.').waitFor();
+      await drawer.getByTestId('start-audit').click();
+      const result = drawer.getByTestId('audit-result');
+      await result.and(switching.locator('[data-status="done"]')).waitFor({ timeout: 20_000 });
+      await drawer
+        .getByTestId('audit-kind-missing')
+        .getByText(`Absente de l’équipement · ${fixed.length}`)
+        .waitFor();
+      // the lines the earlier tests made by hand are on the switch and in no subscription
+      if (before.size)
+        await drawer
+          .getByTestId('audit-kind-unknown_on_element')
+          .getByText(`Inconnue des dossiers · ${before.size}`)
+          .waitFor();
+      await expect(drawer.getByTestId('audit-summary').innerText()).resolves.toBe(
+        `${fixed.length} lignes vérifiées : 0 conformes, ${fixed.length + before.size} écart(s)`,
+      );
+      await drawer.getByTestId('audit-kind-missing').click();
+      await expect.poll(() => drawer.getByTestId('audit-item').count()).toBe(Math.min(fixed.length, 50));
+      // in the screen's words, the port the technical file names
+      await drawer
+        .getByTestId('audit-item')
+        .first()
+        .getByText(/^Absente du commutateur \(port [0-9A-Z-]+ au dossier technique\)$/)
+        .waitFor();
+      await shot(switching, '73-activation-audit');
+      await drawer.getByTestId('audit-repair').click();
+      await drawer
+        .getByTestId('audit-repaired')
+        .getByText(new RegExp(`^${fixed.length} ligne\\(s\\) réalignée\\(s\\) par les ordres AUDIT-\\d+$`))
+        .waitFor();
+      await expect
+        .poll(() => fixed.filter((dn) => sim.lines.has(dn)).length, { timeout: 20_000 })
+        .toBe(fixed.length);
+      // a second audit: every line in line with the records
+      await drawer.getByTestId('start-audit').click();
+      await drawer
+        .getByTestId('audit-summary')
+        .getByText(`${fixed.length} lignes vérifiées : ${fixed.length} conformes, ${before.size} écart(s)`)
+        .waitFor({ timeout: 20_000 });
+      expect(await overflow(switching)).toEqual([]);
+      expect(errorsOf(switching)).toEqual([]);
+      await s.t.app.activation.automaton.stop();
+    }, 90_000);
   },
 );

@@ -14,7 +14,9 @@ export type ActivationErrorCode =
   | 'activation.refused'
   | 'activation.exchange_change'
   | 'activation.export_too_large'
-  | 'activation.secret_key';
+  | 'activation.secret_key'
+  | 'activation.audit_running'
+  | 'activation.audit_not_found';
 
 export class ActivationError extends DomainError {
   constructor(

@@ -8,7 +8,7 @@ import { principalOf } from '../../platform/http/auth-hook.js';
 import type { ActivationModule } from './index.js';
 import { ORDER_OPERATIONS } from './operations.js';
 import { EXPORT_LIMIT, type OrderFilter } from './activation.service.js';
-import type { CommandOutcome } from './activation.tables.js';
+import type { AuditItemKind, CommandOutcome } from './activation.tables.js';
 
 const by = (request: Parameters<typeof principalOf>[0]) => actorOf(principalOf(request));
 
@@ -158,6 +158,88 @@ export function registerActivationRoutes(
     },
     async (req) =>
       s.activity((req.params as { code: string }).code, (req.query as { hours?: number }).hours ?? 24),
+  );
+  const AuditKind = Type.Union(
+    ['missing', 'state_differs', 'number_differs', 'port_differs', 'unknown_on_element', 'not_placeable'].map(
+      (k) => Type.Literal(k),
+    ),
+  );
+  const AuditId = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+  app.post(
+    '/api/v1/activation/elements/:code/audits',
+    {
+      config: { right: 'activation:write' },
+      schema: {
+        tags,
+        params: Type.Object({ code: ElementCode }),
+        body: Type.Object({ repair: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        description:
+          'Starts a network audit of the element: its lines against the live subscriptions and their technical files (202, then GET the audit for its progress); `repair` queues the orders that realign every difference the records settle',
+      },
+    },
+    async (req, reply) => {
+      const body = (req.body ?? {}) as { repair?: boolean };
+      const a = await act.audit.start((req.params as { code: string }).code, body, by(req));
+      return reply.code(202).send(a);
+    },
+  );
+  app.get(
+    '/api/v1/activation/audits',
+    {
+      config: { right: 'activation:read' },
+      schema: {
+        tags,
+        querystring: Type.Object(
+          {
+            element: Type.Optional(ElementCode),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+          },
+          { additionalProperties: false },
+        ),
+        description: 'The network audits, newest first (of one element with `element`)',
+      },
+    },
+    async (req) => {
+      const q = req.query as { element?: string; limit?: number };
+      return act.audit.list(q.element, q.limit ?? 20);
+    },
+  );
+  app.get(
+    '/api/v1/activation/audits/:id',
+    { config: { right: 'activation:read' }, schema: { tags, params: AuditId } },
+    async (req) => act.audit.get((req.params as { id: number }).id),
+  );
+  app.get(
+    '/api/v1/activation/audits/:id/items',
+    {
+      config: { right: 'activation:read' },
+      schema: {
+        tags,
+        params: AuditId,
+        querystring: Type.Object(
+          { ...Page, kind: Type.Optional(AuditKind) },
+          { additionalProperties: false },
+        ),
+        description: 'The differences the audit found, with the orders that realign each one',
+      },
+    },
+    async (req) => {
+      const q = req.query as PageQuery & { kind?: AuditItemKind };
+      return act.audit.items((req.params as { id: number }).id, { kind: q.kind }, q);
+    },
+  );
+  app.post(
+    '/api/v1/activation/audits/:id/repair',
+    {
+      config: { right: 'activation:write' },
+      schema: {
+        tags,
+        params: AuditId,
+        description:
+          'Queues the orders that realign the differences of a finished audit not yet repaired (lines unknown to the records are left to switching)',
+      },
+    },
+    async (req) => act.audit.repair((req.params as { id: number }).id, by(req)),
   );
   app.get(
     '/api/v1/activation/elements/:code/journal',

@@ -5,7 +5,7 @@ import type { Database } from '../../platform/database.js';
 import type { Clock } from '../../platform/clock.js';
 import { appendEvent, appendEvents, type Actor } from '../../platform/events.js';
 import { decodeNumericCursor, encodeCursor, type Page } from '../../platform/http/pagination.js';
-import { ElementRefusal, TransportError, type ElementKind } from './drivers/driver.js';
+import { ElementRefusal, TransportError, type ElementKind, type Session } from './drivers/driver.js';
 import type { ElementConfig, ElementHealth, ElementManager } from './element-manager.js';
 import { DomainError } from '../../platform/errors.js';
 import { ActivationError, actInvalid, actNotFound } from './activation.errors.js';
@@ -372,6 +372,11 @@ export class ActivationService {
     /** Seals and opens switch passwords (GPTO_SECRET_KEY); without it none can be stored. */
     private readonly sealer: Sealer | null = null,
   ) {}
+
+  /** Wakes the automaton: orders were queued outside `order` (an audit's repair). */
+  poke(): void {
+    this.automaton?.poke();
+  }
 
   attach(automaton: Automaton): void {
     this.automaton = automaton;
@@ -1350,14 +1355,30 @@ export class ActivationService {
     if (!def) throw actInvalid('activation.operation_unknown', 'operation', operation);
     const code =
       element ?? this.defaults.get(def.kind) ?? (await this.resolveElement(this.db, operation, undefined));
+    const lineId =
+      typeof params.dn === 'string' ? params.dn : typeof params.imsi === 'string' ? params.imsi : null;
+    return this.runOn(code, def.kind, lineId, operation, (s) => def.run(s, params, this.keys));
+  }
+
+  /**
+   * One read on an element, outside any order (on-demand queries, an audit's listing): through its
+   * pool, journaled; an element that is down answers `unavailable` at once, a slow one after 3 s.
+   */
+  async runOn<T>(
+    code: string,
+    kind: ElementKind,
+    lineId: string | null,
+    what: string,
+    op: (s: Session) => Promise<T>,
+  ): Promise<T> {
     if (!this.manager.has(code)) await this.loadElements();
     const health = this.manager.health().find((h) => h.code === code);
     if (!health) throw actNotFound('activation.element_not_found', 'network element', code);
-    if (health.kind !== def.kind)
+    if (health.kind !== kind)
       throw actInvalid(
         'activation.element_invalid',
         'element',
-        `${operation} runs on a ${def.kind}, ${code} is a ${health.kind}`,
+        `${what} runs on a ${kind}, ${code} is a ${health.kind}`,
       );
     if (health.circuit === 'open')
       throw new ActivationError(
@@ -1365,14 +1386,8 @@ export class ActivationService {
         'activation.element_unavailable',
         `network element ${code} is down: ${health.lastError ?? ''}`,
       );
-    const lineId =
-      typeof params.dn === 'string' ? params.dn : typeof params.imsi === 'string' ? params.imsi : null;
     try {
-      return await withTimeout(
-        this.manager.run(code, null, { lineId }, (s) => def.run(s, params, this.keys)),
-        3000,
-        code,
-      );
+      return await withTimeout(this.manager.run(code, null, { lineId }, op), 3000, code);
     } catch (err) {
       if (err instanceof ElementRefusal)
         throw new ActivationError(
@@ -1384,6 +1399,18 @@ export class ActivationService {
         );
       throw err;
     }
+  }
+
+  /** The switch element that drives an exchange (inventory switch code), else the default switch. */
+  async switchElementFor(exchange: string | null): Promise<string | null> {
+    if (!this.loaded) await this.loadElements();
+    return (exchange ? this.byExchange.get(exchange) : undefined) ?? this.defaults.get('mml_switch') ?? null;
+  }
+
+  /** The default element of a kind (the one orders go to when they name none). */
+  async defaultElement(kind: ElementKind): Promise<string | null> {
+    if (!this.loaded) await this.loadElements();
+    return this.defaults.get(kind) ?? null;
   }
 }
 

@@ -84,7 +84,44 @@ export interface ActRevertTable {
   done_at: Date | null;
 }
 
+export type AuditStatus = 'running' | 'done' | 'failed';
+export type AuditItemKind =
+  'missing' | 'state_differs' | 'number_differs' | 'port_differs' | 'unknown_on_element' | 'not_placeable';
+
+export interface ActAuditTable {
+  id: Generated<number>;
+  element_code: string;
+  status: Auto<AuditStatus>;
+  repair: Auto<boolean>;
+  expected: Auto<number>;
+  checked: Auto<number>;
+  consistent: Auto<number>;
+  differences: Auto<number>;
+  repaired: Auto<number>;
+  error: string | null;
+  started_by: string;
+  started_at: Timestamp;
+  heartbeat_at: Timestamp;
+  finished_at: Date | null;
+}
+
+export interface ActAuditItemTable {
+  id: Generated<number>;
+  audit_id: number;
+  line_id: string;
+  kind: AuditItemKind;
+  subscription_code: string | null;
+  customer_id: number | null;
+  plan: JsonAuto;
+  expected: JsonNull;
+  actual: JsonNull;
+  detail: string;
+  order_ids: ColumnType<number[], number[] | undefined, number[]>;
+}
+
 export interface ActivationTables {
+  act_audit: ActAuditTable;
+  act_audit_item: ActAuditItemTable;
   act_element: ActElementTable;
   act_order: ActOrderTable;
   act_command: ActCommandTable;

@@ -9,6 +9,7 @@
  *   act.service.replay(orderId, by, params?, retryStep?)    // a refused order again (a request's: its step retried)
  *   act.service.replayRefused({ element, since? }, by, { retryStep? })  // an element's refusals left to handle
  *   act.service.elements() / act.service.upsertElement(…)
+ *   act.audit.start(element, { repair }, by) / run(…) / get(id) / items(id, …) / repair(id, by)
  *   await act.stop();
  *
  * Workflow: scenarios call `activation.<operation>` handlers (see workflow.glue.ts and
@@ -25,6 +26,7 @@ import { ActivationService } from './activation.service.js';
 import { Automaton, type AutomatonOptions } from './automaton.js';
 import { ElementManager, type ManagerOptions } from './element-manager.js';
 import { JournalWriter } from './journal.js';
+import { NetworkAudit } from './audit.js';
 import type { KeyReader, ManyKeyReader } from './operations.js';
 import { registerActivationHandlers, resumeWorkflow } from './workflow.glue.js';
 
@@ -33,6 +35,8 @@ export interface ActivationModule {
   manager: ElementManager;
   automaton: Automaton;
   journal: JournalWriter;
+  /** The network audit: an element's lines against the records, realigned on demand. */
+  audit: NetworkAudit;
   /** Loads the elements and starts the automaton loop (gpto start, the automaton worker). */
   start: () => Promise<void>;
   stop: () => Promise<void>;
@@ -118,6 +122,7 @@ export function createActivation(db: Db, opts: ActivationOptions): ActivationMod
     manager,
     automaton,
     journal,
+    audit: new NetworkAudit(db, service),
     start: async () => {
       await service.loadElements();
       await closeStaleOutages().catch(onError);
@@ -137,3 +142,4 @@ export { OPERATIONS } from './operations.js';
 export { SwitchSimulator } from './switch-sim/simulator.js';
 export { startLocalElements } from './local-elements.js';
 export type { ElementInput, OrderView, CommandView } from './activation.service.js';
+export type { AuditView, AuditItemView } from './audit.js';

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { SYSTEM } from '../../platform/events.js';
 import type { ActivationModule } from './index.js';
@@ -23,6 +24,9 @@ export async function startLocalElements(
   say: (line: string) => void,
 ): Promise<() => Promise<void>> {
   const stops: (() => Promise<void>)[] = [];
+  // elements that start empty (a new simulator state file, a new HLR database): aligned with the
+  // operator's records once the automaton runs, as an operator does with a new or restored element
+  const fresh: string[] = [];
   if (process.env.GPTO_LOCAL_ELEMENTS !== '0') {
     const elements = await activation.service.elements();
     // ours unless the operator made another element the default of its kind
@@ -35,7 +39,17 @@ export async function startLocalElements(
       const password = process.env.GPTO_SWITCH_PASSWORD ?? 'gpto';
       for (const [i, x] of LOCAL_SWITCHES.entries()) {
         const port = base + i;
-        const sim = new SwitchSimulator({ name: x.code, port, user: 'gpto', password, trafficPerSecond: 1 });
+        // the simulator keeps its lines in the data directory across restarts, as an exchange does
+        const stateFile = path.join(dataDir, 'switch-sim', `${x.code}.json`);
+        const isNew = !existsSync(stateFile);
+        const sim = new SwitchSimulator({
+          name: x.code,
+          port,
+          user: 'gpto',
+          password,
+          trafficPerSecond: 1,
+          stateFile,
+        });
         try {
           await sim.start(port);
           stops.push(() => sim.stop());
@@ -49,13 +63,15 @@ export async function startLocalElements(
               username: 'gpto',
               password,
               isDefault: i === 0,
-              ratePerSecond: 200,
+              // fast enough to load a new simulator with the demo's lines in seconds (its alignment)
+              ratePerSecond: 2000,
               exchanges: x.exchanges,
             },
             SYSTEM,
           );
+          if (isNew) fresh.push(x.code);
           say(
-            `  Switch simulator ${x.code} on 127.0.0.1:${port} for ${x.exchanges.join(', ')} (gpto switch-sim protocol)`,
+            `  Switch simulator ${x.code} on 127.0.0.1:${port} for ${x.exchanges.join(', ')} (gpto switch-sim protocol, ${sim.lines.size} lines)`,
           );
         } catch (err) {
           say(`  Switch simulator ${x.code} not started: ${(err as Error).message}`);
@@ -69,6 +85,7 @@ export async function startLocalElements(
     if (ours('osmo_hlr', 'HLR1') && osmoHlrAvailable()) {
       let hlr: OsmoHlr | null = null;
       try {
+        const isNew = !existsSync(path.join(dataDir, 'osmo-hlr', 'hlr.db'));
         hlr = await startOsmoHlr({ dir: path.join(dataDir, 'osmo-hlr'), host: '127.0.0.42' });
         const h = hlr;
         stops.push(() => h.stop());
@@ -84,6 +101,7 @@ export async function startLocalElements(
           },
           SYSTEM,
         );
+        if (isNew) fresh.push('HLR1');
         say(`  osmo-hlr HLR1 on ${h.host}:${h.port} (CTRL)`);
       } catch (err) {
         say(`  osmo-hlr not started: ${(err as Error).message}`);
@@ -96,6 +114,19 @@ export async function startLocalElements(
     await activation.service.loadElements();
     say('  Activation automaton not run here (GPTO_AUTOMATON=0): run `gpto worker --role automaton`');
   } else await activation.start();
+  // A new element is aligned with the records: the audit queues the orders that put the live lines
+  // on it (journaled as AUDIT-<id>); skipped where no automaton runs here to carry them out.
+  if (process.env.GPTO_AUTOMATON !== '0')
+    for (const code of fresh) {
+      try {
+        const a = await activation.audit.start(code, { repair: true }, SYSTEM);
+        say(
+          `  ${code} is new: aligning it with the operator's records (network audit ${a.id}, on /activation)`,
+        );
+      } catch (err) {
+        say(`  ${code}: alignment with the records not started: ${(err as Error).message}`);
+      }
+    }
   return async () => {
     // the local elements first, synchronously (a process exit may follow at once), then the automaton
     for (const s of stops.reverse()) void s().catch(() => undefined);

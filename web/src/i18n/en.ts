@@ -86,6 +86,8 @@ export const en: Messages = {
       'This order was already replayed: order {{replayedBy}}; replay that one if it was refused too.',
     activation_export_too_large:
       'Too many orders for one export (over 100,000): choose an element, a status or a shorter period.',
+    activation_audit_running: 'An audit of this element is running already.',
+    activation_audit_not_found: 'This audit does not exist.',
     activation_order_not_found: 'This activation order does not exist.',
     activation_element_invalid: 'Invalid element: {{detail}}',
     activation_secret_key: 'An element’s password is kept sealed: this server has no GPTO_SECRET_KEY.',

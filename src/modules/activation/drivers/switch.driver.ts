@@ -361,6 +361,15 @@ export const switchOps = {
     return { barring: r.BAR ?? null };
   },
 
+  /** A page of the numbers on the switch, in order after `from` (an audit's listing). */
+  async list(
+    s: Session,
+    p: { from?: string; count?: number },
+  ): Promise<{ dns: string[]; next: string | null }> {
+    const r = parseParams(await s.send(`LST-LINE ${p.from ? `FROM=${p.from},` : ''}COUNT=${p.count ?? 500}`));
+    return { dns: r.DN ? r.DN.split('&') : [], next: r.NEXT ?? null };
+  },
+
   async status(s: Session, p: { dn: string }): Promise<FixedLineView> {
     let r: Params;
     try {

@@ -21,6 +21,7 @@ export const VERBS = [
   'SET-MAINT',
   'DSP-LINE',
   'DSP-METER',
+  'LST-LINE',
   'SIM-CALL',
 ] as const;
 export type Verb = (typeof VERBS)[number];

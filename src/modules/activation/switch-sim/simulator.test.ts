@@ -1,4 +1,7 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directSession } from '../drivers/direct-session.js';
 import { ElementRefusal, TransportError } from '../drivers/driver.js';
@@ -199,6 +202,71 @@ describe('switch simulator with a response time', () => {
       ]);
     } finally {
       await sim.stop();
+    }
+  });
+});
+
+describe('switch simulator: listing and kept state', () => {
+  it('lists its numbers in order, a page at a time (LST-LINE)', async () => {
+    const sim = new SwitchSimulator({ name: 'SW-LST', user: 'op', password: 'pw' });
+    const port = await sim.start();
+    const link = new SwitchLink({ host: '127.0.0.1', port, user: 'op', password: 'pw' });
+    const s = directSession(link);
+    try {
+      expect(await switchOps.list(s, {})).toEqual({ dns: [], next: null });
+      const dns = ['338210007', '338210001', '338210003', '338210005', '338210002'];
+      for (const [i, dn] of dns.entries())
+        await switchOps.activate(s, { dn, en: `01-01-00${i}`, services: [] });
+      const first = await switchOps.list(s, { count: 2 });
+      expect(first).toEqual({ dns: ['338210001', '338210002'], next: '338210002' });
+      const second = await switchOps.list(s, { from: first.next!, count: 2 });
+      expect(second).toEqual({ dns: ['338210003', '338210005'], next: '338210005' });
+      expect(await switchOps.list(s, { from: second.next!, count: 2 })).toEqual({
+        dns: ['338210007'],
+        next: null,
+      });
+      await switchOps.deactivate(s, { dn: '338210003' });
+      expect((await switchOps.list(s, {})).dns).toEqual(['338210001', '338210002', '338210005', '338210007']);
+      await expect(s.send('LST-LINE COUNT=0')).rejects.toThrow(/COUNT is 1..1000/);
+    } finally {
+      link.close();
+      await sim.stop();
+    }
+  });
+
+  it('keeps its lines in its state file across a restart, as an exchange does', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gpto-sim-'));
+    const stateFile = path.join(dir, 'SW.json');
+    const a = new SwitchSimulator({ name: 'SW', user: 'op', password: 'pw', stateFile });
+    const port = await a.start();
+    const link = new SwitchLink({ host: '127.0.0.1', port, user: 'op', password: 'pw' });
+    const s = directSession(link);
+    await switchOps.activate(s, { dn: '338210101', en: '02-01-001', services: ['CLIP'], barring: 'INTL' });
+    await switchOps.block(s, { dn: '338210101', blocked: true });
+    await s.send('SIM-CALL DN=338210102,UNITS=3').catch(() => undefined); // unknown: refused, nothing kept
+    link.close();
+    await a.stop();
+    const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as { lines: { dn: string }[] };
+    expect(saved.lines.map((l) => l.dn)).toEqual(['338210101']);
+    const b = new SwitchSimulator({ name: 'SW', user: 'op', password: 'pw', stateFile });
+    const port2 = await b.start();
+    const link2 = new SwitchLink({ host: '127.0.0.1', port: port2, user: 'op', password: 'pw' });
+    try {
+      expect(await switchOps.status(directSession(link2), { dn: '338210101' })).toMatchObject({
+        exists: true,
+        en: '02-01-001',
+        status: 'barred',
+        barring: 'INTL',
+        services: ['CLIP'],
+      });
+      // the equipment number is taken again after the restart
+      await expect(
+        switchOps.activate(directSession(link2), { dn: '338210199', en: '02-01-001', services: [] }),
+      ).rejects.toThrow(/serves 338210101/);
+    } finally {
+      link2.close();
+      await b.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

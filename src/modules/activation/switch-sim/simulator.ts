@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import {
   BARRING_CLASSES,
@@ -52,7 +54,20 @@ export interface SwitchSimOptions {
    * the previous one — as an exchange's MML session works — instead of at once.
    */
   responseMs?: number;
+  /**
+   * A file the lines are kept in (JSON), read at start and written every few seconds after a change
+   * and at stop: a restarted exchange keeps its lines (`gpto start`'s simulators).
+   */
+  stateFile?: string;
 }
+
+/** Verbs that change nothing: they leave the state file as it is. */
+const READ_ONLY = new Set(['PING', 'LOGIN', 'LOGOUT', 'DSP-LINE', 'DSP-METER', 'LST-LINE']);
+
+type SavedLine = Omit<SimLine, 'services' | 'tmpUntil' | 'busyUntil'> & {
+  services: string[];
+  tmpUntil: string | null;
+};
 
 class Denied extends Error {
   constructor(
@@ -74,6 +89,10 @@ export class SwitchSimulator {
   /** Test hook: the next command with this verb is applied but its reply is never sent (link cut). */
   dropReplyOnce: string | null = null;
   private boundPort = 0;
+  /** The numbers in order, for LST-LINE; dropped when a line is created or deleted. */
+  private sorted: string[] | null = null;
+  private dirty = false;
+  private saver: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: SwitchSimOptions = {}) {}
 
@@ -91,6 +110,7 @@ export class SwitchSimulator {
 
   /** Listens (port 0 = any free port); keeps the lines across stop/start like a restarted exchange. */
   async start(port = this.boundPort || this.opts.port || 0): Promise<number> {
+    if (this.opts.stateFile && this.lines.size === 0) this.load(this.opts.stateFile);
     const server = createServer((socket) => this.onConnection(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -104,13 +124,69 @@ export class SwitchSimulator {
       this.traffic = setInterval(() => this.randomCall(), every);
       this.traffic.unref();
     }
+    if (this.opts.stateFile && !this.saver) {
+      const file = this.opts.stateFile;
+      this.saver = setInterval(() => {
+        if (this.dirty) this.save(file);
+      }, 5000);
+      this.saver.unref();
+    }
     return this.boundPort;
+  }
+
+  private load(file: string): void {
+    let doc: { lines?: SavedLine[] };
+    try {
+      doc = JSON.parse(readFileSync(file, 'utf8')) as { lines?: SavedLine[] };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new Error(`switch simulator ${this.name}: cannot read ${file}: ${(err as Error).message}`);
+    }
+    for (const l of doc.lines ?? []) {
+      this.lines.set(l.dn, {
+        ...l,
+        services: new Set(l.services),
+        tmpUntil: l.tmpUntil ? new Date(l.tmpUntil) : null,
+        busyUntil: 0,
+      });
+      this.byEn.set(l.en, l.dn);
+    }
+    this.sorted = null;
+  }
+
+  /** Writes the lines (a temporary file renamed over the old one: never half a file). */
+  save(file = this.opts.stateFile): void {
+    if (!file) return;
+    this.dirty = false;
+    const lines: SavedLine[] = [...this.lines.values()].map((l) => ({
+      dn: l.dn,
+      en: l.en,
+      category: l.category,
+      services: [...l.services],
+      barring: l.barring,
+      tmpBarring: l.tmpBarring,
+      tmpUntil: l.tmpUntil ? l.tmpUntil.toISOString() : null,
+      blocked: l.blocked,
+      outOfService: l.outOfService,
+      meter: l.meter,
+    }));
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(`${file}.tmp`, JSON.stringify({ switch: this.name, lines }));
+    renameSync(`${file}.tmp`, file);
+  }
+
+  private sortedNumbers(): string[] {
+    this.sorted ??= [...this.lines.keys()].sort();
+    return this.sorted;
   }
 
   /** Stops listening and cuts every connection: the element is down. */
   async stop(): Promise<void> {
     if (this.traffic) clearInterval(this.traffic);
     this.traffic = null;
+    if (this.saver) clearInterval(this.saver);
+    this.saver = null;
+    if (this.opts.stateFile && this.dirty) this.save(this.opts.stateFile);
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
     const server = this.server;
@@ -178,6 +254,7 @@ export class SwitchSimulator {
     this.commands++;
     try {
       const params = this.execute(cmd.verb, cmd.params, session);
+      if (!READ_ONLY.has(cmd.verb)) this.dirty = true;
       if (this.dropReplyOnce === cmd.verb) {
         this.dropReplyOnce = null;
         return 'drop';
@@ -225,6 +302,7 @@ export class SwitchSimulator {
         };
         this.lines.set(dn, line);
         this.byEn.set(en, dn);
+        this.sorted = null;
         return { DN: dn, EN: en };
       }
       case 'DLT-LINE': {
@@ -232,6 +310,7 @@ export class SwitchSimulator {
         if (this.status(line) === 'BUSY') throw new Denied('STATE', `line ${line.dn} is busy`);
         this.lines.delete(line.dn);
         this.byEn.delete(line.en);
+        this.sorted = null;
         return { DN: line.dn, METER: String(line.meter) };
       }
       case 'ADD-SERV':
@@ -282,6 +361,27 @@ export class SwitchSimulator {
         const line = this.line(p);
         return { DN: line.dn, METER: String(line.meter) };
       }
+      case 'LST-LINE': {
+        // the numbers on the switch in order, a page at a time (an audit's listing)
+        const from = p.FROM ?? '';
+        const count = Number(p.COUNT ?? '500');
+        if (!Number.isInteger(count) || count < 1 || count > 1000)
+          throw new Denied('BADPAR', 'COUNT is 1..1000');
+        const sorted = this.sortedNumbers();
+        let lo = 0;
+        let hi = sorted.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (sorted[mid]! <= from) lo = mid + 1;
+          else hi = mid;
+        }
+        const page = sorted.slice(lo, lo + count);
+        return {
+          COUNT: String(page.length),
+          DN: page.join('&'),
+          ...(lo + count < sorted.length ? { NEXT: page[page.length - 1]! } : {}),
+        };
+      }
       case 'SIM-CALL': {
         const line = this.line(p);
         const units = Number(p.UNITS ?? '1');
@@ -325,6 +425,7 @@ export class SwitchSimulator {
   }
 
   private call(line: SimLine, units: number, secs: number): void {
+    this.dirty = true;
     line.meter += units;
     line.busyUntil = Date.now() + secs * 1000;
   }

@@ -47,6 +47,7 @@ import {
 
 // the charting library is loaded with the first card's chart, not with the application
 const ElementActivity = lazy(() => import('./ElementActivity'));
+const ElementAudit = lazy(() => import('./ElementAudit'));
 
 /**
  * The switching service's screen: the network elements' health and queues (refreshed every few
@@ -114,6 +115,7 @@ function ElementCard({ e }: { e: NetworkElement }) {
   const [editing, setEditing] = useState(false);
   const [outages, setOutages] = useState(false);
   const [activity, setActivity] = useState(false);
+  const [audit, setAudit] = useState(false);
   const h = e.health;
   return (
     <Paper withBorder p="sm" data-testid={`element-${e.code}`}>
@@ -137,6 +139,19 @@ function ElementCard({ e }: { e: NetworkElement }) {
         {activity && (
           <Suspense fallback={null}>
             <ElementActivity code={e.code} mode="full" />
+          </Suspense>
+        )}
+      </Drawer>
+      <Drawer
+        opened={audit}
+        onClose={() => setAudit(false)}
+        position="right"
+        size="xl"
+        title={t('activation.audit.title', { code: e.code })}
+      >
+        {audit && (
+          <Suspense fallback={null}>
+            <ElementAudit code={e.code} />
           </Suspense>
         )}
       </Drawer>
@@ -257,6 +272,17 @@ function ElementCard({ e }: { e: NetworkElement }) {
       {(can('activation:write') || can('activation:admin')) && (
         <Group justify="flex-end" mt="xs" gap="xs">
           {can('activation:write') && e.enabled && <ProbeButton code={e.code} />}
+          {e.enabled && (
+            <Button
+              size="xs"
+              variant="light"
+              color="grape"
+              onClick={() => setAudit(true)}
+              data-testid="open-audit"
+            >
+              {t('activation.audit.open')}
+            </Button>
+          )}
           {can('activation:admin') && (
             <Button size="xs" variant="default" onClick={() => setEditing(true)} data-testid="edit-element">
               {t('activation.edit')}

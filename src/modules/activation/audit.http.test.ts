@@ -1,0 +1,294 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, TEST_SECRET_KEY, type TestApp } from '../../../test/app.js';
+import { generateCustomers } from '../../demo/generate.js';
+import { loadDemoInstalledBase } from '../../demo/installed-base.js';
+import { loadDemoPlant } from '../../demo/plant.js';
+import { directSession } from './drivers/direct-session.js';
+import { HlrLink, hlrOps } from './drivers/hlr.driver.js';
+import { SwitchLink } from './drivers/switch.driver.js';
+import type { AuditView } from './audit.js';
+import { LOCAL_SWITCHES } from './local-elements.js';
+import { SwitchSimulator } from './switch-sim/simulator.js';
+import { osmoHlrSuiteName, startOsmoHlr, type OsmoHlr } from './testing/osmo-hlr.js';
+
+const suite = osmoHlrSuiteName(
+  'network audit: the demo’s records against a real osmo-hlr and two simulated switches',
+);
+
+interface Live {
+  dn: string;
+  code: string;
+  status: string;
+  kind: string;
+  en: string | null;
+  exchange: string | null;
+  imsi: string | null;
+}
+
+describe.skipIf(suite.skip)(suite.name, () => {
+  let t: TestApp;
+  let hlr: OsmoHlr;
+  const sims = LOCAL_SWITCHES.map((x) => new SwitchSimulator({ name: x.code, user: 'gpto', password: 'pw' }));
+  let token: string;
+  let live: Live[];
+
+  beforeAll(async () => {
+    [t, hlr] = await Promise.all([createTestApp(), startOsmoHlr()]);
+    await generateCustomers(t.tdb.pool, 150, () => undefined, { batchSize: 150, concurrency: 1 });
+    await loadDemoPlant(t.tdb.db, TEST_SECRET_KEY);
+    await loadDemoInstalledBase(t.tdb.db, TEST_SECRET_KEY);
+    const s = t.app.activation.service;
+    await s.upsertElement(
+      { code: 'HLR1', kind: 'osmo_hlr', name: 'HLR', host: hlr.host, port: hlr.port, isDefault: true },
+      { userId: null, username: 'test' },
+    );
+    for (const [i, x] of LOCAL_SWITCHES.entries()) {
+      const port = await sims[i]!.start();
+      await s.upsertElement(
+        {
+          code: x.code,
+          kind: 'mml_switch',
+          name: x.code,
+          host: '127.0.0.1',
+          port,
+          username: 'gpto',
+          password: 'pw',
+          isDefault: i === 0,
+          exchanges: [...x.exchanges],
+        },
+        { userId: null, username: 'test' },
+      );
+    }
+    token = await t.login('switching');
+    // the records as the test reads them: live lines, their port's exchange (radio: the base
+    // station's site's switch) and their SIM's IMSI
+    live = (
+      await sql<Live>`
+        SELECT s.directory_number AS dn, s.code, s.status, p.kind, s.equipment_number AS en,
+               (SELECT w.code FROM inv_switch w WHERE w.id = po.switch_id OR (po.id IS NULL AND w.site_id = bs.site_id)
+                 ORDER BY w.id LIMIT 1) AS exchange, m.imsi
+        FROM subscription s
+        JOIN product_version pv ON pv.id = s.product_version_id JOIN product p ON p.id = pv.product_id
+        LEFT JOIN inv_line l ON l.directory_number = s.directory_number AND l.status = 'active'
+        LEFT JOIN inv_port po ON po.id = l.port_id
+        LEFT JOIN inv_base_station bs ON bs.id = l.base_station_id
+        LEFT JOIN inv_sim m ON m.iccid = s.sim_iccid
+        WHERE s.status IN ('active', 'suspended') ORDER BY s.id`.execute(t.tdb.db)
+    ).rows;
+  });
+  afterAll(async () => {
+    await t?.app.activation.stop();
+    await Promise.all(sims.map((x) => x.stop()));
+    await hlr?.stop();
+    await t?.close();
+  });
+
+  const fixedOf = (code: string) => {
+    const exchanges: readonly string[] = LOCAL_SWITCHES.find((x) => x.code === code)!.exchanges;
+    return live.filter((l) => l.kind.startsWith('fixed') && exchanges.includes(l.exchange ?? ''));
+  };
+  const mobile = () => live.filter((l) => l.kind.startsWith('mobile'));
+
+  /** Starts an audit through the API and waits for its end. */
+  async function audit(element: string, repair = false): Promise<AuditView> {
+    const res = await t.call('POST', `/api/v1/activation/elements/${element}/audits`, token, { repair });
+    expect(res.statusCode, res.body).toBe(202);
+    const id = (res.json() as AuditView).id;
+    for (let i = 0; i < 400; i++) {
+      const a = (await t.call('GET', `/api/v1/activation/audits/${id}`, token)).json() as AuditView;
+      if (a.status !== 'running') return a;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`audit ${id} still running`);
+  }
+  const items = async (id: number, kind?: string) =>
+    (
+      (
+        await t.call(
+          'GET',
+          `/api/v1/activation/audits/${id}/items?limit=200${kind ? `&kind=${kind}` : ''}`,
+          token,
+        )
+      ).json() as { items: { lineId: string; kind: string; detail: string; orderIds: number[] }[] }
+    ).items;
+
+  it('finds every live fixed line missing on a new switch, realigns them on demand, then finds none', async () => {
+    expect(fixedOf('SIM1').length).toBeGreaterThan(5);
+    expect(fixedOf('SIM2').length).toBeGreaterThan(0);
+    // every live fixed line belongs to one of the two switches
+    expect(fixedOf('SIM1').length + fixedOf('SIM2').length).toBe(
+      live.filter((l) => l.kind.startsWith('fixed')).length,
+    );
+    for (const code of ['SIM1', 'SIM2']) {
+      const expected = fixedOf(code);
+      const a = await audit(code);
+      expect(a).toMatchObject({
+        status: 'done',
+        expected: expected.length,
+        checked: expected.length,
+        consistent: 0,
+        differences: expected.length,
+        repaired: 0,
+        byKind: { missing: expected.length },
+      });
+      expect((await items(a.id)).map((i) => i.lineId).sort()).toEqual(expected.map((l) => l.dn).sort());
+      const repaired = await t.call('POST', `/api/v1/activation/audits/${a.id}/repair`, token);
+      expect(repaired.json()).toMatchObject({ repaired: expected.length });
+      // a second click queues nothing more
+      expect((await t.call('POST', `/api/v1/activation/audits/${a.id}/repair`, token)).json()).toMatchObject({
+        repaired: expected.length,
+      });
+    }
+    await t.app.activation.automaton.drain();
+    for (const [i, code] of ['SIM1', 'SIM2'].entries()) {
+      const sim = sims[i]!;
+      expect(sim.lines.size).toBe(fixedOf(code).length);
+      for (const l of fixedOf(code)) {
+        const on = sim.lines.get(l.dn)!;
+        // wired lines on their port; radio lines on their base station's virtual port
+        if (l.kind === 'fixed_wired') expect(on.en).toBe(l.en);
+        else expect(on.en).toMatch(/^[A-Z0-9-]+-\d{6}$/);
+        expect(on.blocked).toBe(l.status === 'suspended');
+      }
+      const again = await audit(code);
+      expect(again).toMatchObject({ status: 'done', consistent: fixedOf(code).length, differences: 0 });
+    }
+  });
+
+  it('tells a removed line, a barring, a suspension not carried out, a moved port and an unknown number apart', async () => {
+    const sim = sims[0]!;
+    const link = new SwitchLink({ host: '127.0.0.1', port: sim.port, user: 'gpto', password: 'pw' });
+    const s = directSession(link);
+    const wired = fixedOf('SIM1').filter((l) => l.kind === 'fixed_wired' && l.status === 'active');
+    const [gone, barred, suspended, moved] = wired;
+    await s.send(`DLT-LINE DN=${gone!.dn}`);
+    await s.send(`BLK-LINE DN=${barred!.dn}`);
+    // suspended in the records (as a request would) while the switch was not told
+    await sql`UPDATE subscription SET status = 'suspended' WHERE directory_number = ${suspended!.dn}`.execute(
+      t.tdb.db,
+    );
+    await s.send(`DLT-LINE DN=${moved!.dn}`);
+    await s.send(`CRT-LINE DN=${moved!.dn},EN=99-99-999`);
+    await s.send('CRT-LINE DN=339999001,EN=99-99-998');
+    await link.close();
+    const a = await audit('SIM1');
+    expect(a.byKind).toEqual({ missing: 1, state_differs: 2, port_differs: 1, unknown_on_element: 1 });
+    expect(a.consistent).toBe(fixedOf('SIM1').length - 4);
+    const found = await items(a.id);
+    const kindOf = (dn: string) => found.filter((i) => i.lineId === dn).map((i) => i.kind);
+    expect(kindOf(gone!.dn)).toEqual(['missing']);
+    expect(kindOf(barred!.dn)).toEqual(['state_differs']);
+    expect(kindOf(suspended!.dn)).toEqual(['state_differs']);
+    expect(kindOf(moved!.dn)).toEqual(['port_differs']);
+    expect(found.find((i) => i.lineId === '339999001')).toMatchObject({
+      kind: 'unknown_on_element',
+      detail: '339999001 is on the switch and in no subscription',
+    });
+
+    // with repair at once: every difference the records settle, the unknown number left alone
+    const fixed = await audit('SIM1', true);
+    expect(fixed).toMatchObject({ differences: 5, repaired: 4 });
+    expect((await items(fixed.id, 'unknown_on_element'))[0]!.orderIds).toEqual([]);
+    const orders = await t.call(
+      'GET',
+      `/api/v1/activation/orders?element=SIM1&status=pending&limit=200`,
+      token,
+    );
+    expect((orders.json() as { items: unknown[] }).items.length).toBeGreaterThanOrEqual(4);
+    await t.app.activation.automaton.drain();
+    expect(sim.lines.get(moved!.dn)!.en).toBe(moved!.en);
+    expect(sim.lines.get(suspended!.dn)!.blocked).toBe(true);
+    expect(sim.lines.get(barred!.dn)!.blocked).toBe(false);
+    const last = await audit('SIM1');
+    expect(last.byKind).toEqual({ unknown_on_element: 1 });
+  });
+
+  it('puts the live mobile lines in the HLR, then finds a number, an access, a deletion, a terminated SIM and a card not in stock', async () => {
+    const lines = mobile();
+    expect(lines.length).toBeGreaterThan(10);
+    const first = await audit('HLR1', true);
+    expect(first).toMatchObject({
+      status: 'done',
+      expected: lines.length,
+      differences: lines.length,
+      repaired: lines.length,
+    });
+    await t.app.activation.automaton.drain();
+    const raw = new HlrLink({ host: hlr.host, port: hlr.port });
+    const s = directSession(raw);
+    for (const l of lines) {
+      const st = await hlrOps.status(s, { imsi: l.imsi! });
+      expect(st).toMatchObject({ exists: true, msisdn: l.dn });
+      expect(st.access!.cs).toBe(l.status === 'active');
+    }
+    expect(await audit('HLR1')).toMatchObject({ consistent: lines.length, differences: 0 });
+
+    const active = lines.filter((l) => l.status === 'active');
+    const [renumbered, cut, deleted, terminated, unknownCard] = active;
+    await hlrOps.setMsisdn(s, { imsi: renumbered!.imsi!, msisdn: '779999001' });
+    await hlrOps.setAccess(s, { imsi: cut!.imsi!, access: { cs: false, ps: false } });
+    await hlrOps.deactivate(s, { imsi: deleted!.imsi! });
+    await sql`UPDATE subscription SET status = 'terminated' WHERE directory_number = ${terminated!.dn}`.execute(
+      t.tdb.db,
+    );
+    await sql`UPDATE subscription SET sim_iccid = '8900000000000000001' WHERE directory_number = ${unknownCard!.dn}`.execute(
+      t.tdb.db,
+    );
+    await raw.close();
+    const a = await audit('HLR1');
+    expect(a.byKind).toEqual({
+      number_differs: 1,
+      state_differs: 1,
+      missing: 1,
+      unknown_on_element: 1,
+      not_placeable: 1,
+    });
+    const found = await items(a.id);
+    expect(found.find((i) => i.lineId === renumbered!.dn)!.detail).toContain('779999001');
+    expect(found.find((i) => i.lineId === terminated!.dn)).toMatchObject({ kind: 'unknown_on_element' });
+    expect(found.find((i) => i.lineId === unknownCard!.dn)).toMatchObject({
+      kind: 'not_placeable',
+      detail: 'SIM card 8900000000000000001 is not in the inventory: its IMSI and keys are unknown',
+    });
+    await t.call('POST', `/api/v1/activation/audits/${a.id}/repair`, token);
+    await t.app.activation.automaton.drain();
+    // what the records settle is realigned; the terminated SIM and the unknown card are left to switching
+    expect((await audit('HLR1')).byKind).toEqual({ unknown_on_element: 1, not_placeable: 1 });
+  });
+
+  it('checks rights and input, and lets one audit of an element run at a time', async () => {
+    // the front office reads the audits (activation:read) but starts none; enquiries see nothing
+    const care = await t.login('care');
+    expect((await t.call('POST', '/api/v1/activation/elements/SIM1/audits', care, {})).statusCode).toBe(403);
+    expect((await t.call('GET', '/api/v1/activation/audits', care)).statusCode).toBe(200);
+    const enquiries = await t.login('enquiries');
+    expect((await t.call('GET', '/api/v1/activation/audits', enquiries)).statusCode).toBe(403);
+    expect((await t.call('POST', '/api/v1/activation/elements/NOPE/audits', token, {})).statusCode).toBe(404);
+    const bad = await t.call('POST', '/api/v1/activation/elements/SIM1/audits', token, { repair: 'yes' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('repair');
+    expect((await t.call('GET', '/api/v1/activation/audits/1/items?kind=odd', token)).statusCode).toBe(400);
+    expect((await t.call('GET', '/api/v1/activation/audits/999999', token)).statusCode).toBe(404);
+    // another process's audit, still beating: refused; once its heartbeat is stale, taken over
+    const other = await sql<{ id: number }>`
+      INSERT INTO act_audit (element_code, started_by) VALUES ('SIM2', 'elsewhere') RETURNING id`.execute(
+      t.tdb.db,
+    );
+    const busy = await t.call('POST', '/api/v1/activation/elements/SIM2/audits', token, {});
+    expect(busy.statusCode).toBe(409);
+    expect(busy.json()).toMatchObject({ code: 'activation.audit_running' });
+    await sql`UPDATE act_audit SET heartbeat_at = now() - interval '10 minutes' WHERE id = ${other.rows[0]!.id}`.execute(
+      t.tdb.db,
+    );
+    expect((await audit('SIM2')).status).toBe('done');
+    expect(
+      (await t.call('GET', `/api/v1/activation/audits/${other.rows[0]!.id}`, token)).json(),
+    ).toMatchObject({
+      status: 'failed',
+      error: 'interrupted: the process running it stopped',
+    });
+    const list = (await t.call('GET', '/api/v1/activation/audits?element=SIM2', token)).json() as AuditView[];
+    expect(list[0]!.id).toBeGreaterThan(other.rows[0]!.id);
+  });
+});

@@ -1,0 +1,690 @@
+import { sql } from 'kysely';
+import type { Db, Executor } from '../../platform/db.js';
+import type { Actor } from '../../platform/events.js';
+import { decodeNumericCursor, pageOf, type Page } from '../../platform/http/pagination.js';
+import { ActivationError, actNotFound } from './activation.errors.js';
+import type { ActivationService } from './activation.service.js';
+import type { AuditItemKind, AuditStatus } from './activation.tables.js';
+import { switchOps } from './drivers/switch.driver.js';
+import type { Params } from './operations.js';
+
+/**
+ * The network audit (seed: the automaton keeps the network in line with the commercial records):
+ * one element's lines against the operator's records — live subscriptions (active, suspended) and
+ * their technical files — read line by line through the element's pool.
+ *
+ * - HLR (the default one: mobile orders go there): each live mobile line's subscriber by its SIM's
+ *   IMSI: present, its MSISDN, CS access cut when suspended and given when active. PS alone is not
+ *   compared: a limitation for unpaid bills cuts it on an active line. Terminated lines whose SIM is
+ *   still in the HLR are reported.
+ * - Switch: the numbers it holds are listed first (LST-LINE), then each live fixed line of its
+ *   exchanges is looked for, and read (DSP-LINE) when present: its port, barred when suspended.
+ *   Numbers on the switch that no live subscription has are reported.
+ *
+ * With `repair`, every difference the records can settle is queued as ordinary orders (journaled,
+ * throttled, replayable; `request_ref` AUDIT-<id>). Lines unknown to the records are never removed
+ * on the audit's word: switching decides.
+ */
+
+export interface AuditView {
+  id: number;
+  element: string;
+  status: AuditStatus;
+  repair: boolean;
+  expected: number;
+  checked: number;
+  consistent: number;
+  differences: number;
+  repaired: number;
+  byKind: Partial<Record<AuditItemKind, number>>;
+  error: string | null;
+  startedBy: string;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export interface AuditItemView {
+  id: number;
+  lineId: string;
+  kind: AuditItemKind;
+  subscription: string | null;
+  expected: unknown;
+  actual: unknown;
+  detail: string;
+  orderIds: number[];
+  /** The records can settle it: orders were (or can be) queued. */
+  repairable: boolean;
+}
+
+interface Difference {
+  lineId: string;
+  kind: AuditItemKind;
+  subscription: string | null;
+  customerId: number | null;
+  expected: Params | null;
+  actual: Params | null;
+  detail: string;
+  /** The orders that bring the element to the records, in the order they must run. */
+  repair: { operation: string; params: Params }[];
+}
+
+interface LiveLine {
+  id: number;
+  code: string;
+  status: 'active' | 'suspended';
+  dn: string;
+  customer_id: number;
+}
+type MobileLine = LiveLine & { iccid: string | null; imsi: string | null };
+type FixedLine = LiveLine & {
+  kind: string;
+  en: string | null;
+  base_station: string | null;
+  exchange: string | null;
+};
+
+export interface AuditOptions {
+  /** Lines read from the database per page (and differences written per transaction). */
+  pageSize?: number;
+  /** Reads in flight on the element at once. */
+  concurrency?: number;
+  /** A running audit whose heartbeat is older than this was left by a stopped process. */
+  staleAfterMs?: number;
+}
+
+const STALE_MS = 120_000;
+
+/** The audit's running counters (written to its row after every page). */
+interface Counts {
+  expected: number;
+  checked: number;
+  consistent: number;
+  differences: number;
+  repaired: number;
+}
+
+export class NetworkAudit {
+  private readonly pageSize: number;
+  private readonly concurrency: number;
+  private readonly staleAfterMs: number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly service: ActivationService,
+    opts: AuditOptions = {},
+  ) {
+    this.pageSize = opts.pageSize ?? 500;
+    this.concurrency = opts.concurrency ?? 8;
+    this.staleAfterMs = opts.staleAfterMs ?? STALE_MS;
+  }
+
+  /**
+   * Starts an audit of the element and returns it at once; it runs in the background (`get` shows
+   * its progress). `run` is the same in the foreground (the CLI).
+   */
+  async start(element: string, opts: { repair?: boolean }, by: Actor): Promise<AuditView> {
+    const id = await this.open(element, opts.repair ?? false, by);
+    void this.execute(id, element, opts.repair ?? false, by);
+    return this.get(id);
+  }
+
+  async run(
+    element: string,
+    opts: { repair?: boolean },
+    by: Actor,
+    onProgress?: (a: AuditView) => void,
+  ): Promise<AuditView> {
+    const id = await this.open(element, opts.repair ?? false, by);
+    await this.execute(id, element, opts.repair ?? false, by, onProgress);
+    return this.get(id);
+  }
+
+  private async open(element: string, repair: boolean, by: Actor): Promise<number> {
+    const el = await this.service.element(element); // 404 for an unknown element
+    if (!el.enabled)
+      throw new ActivationError(
+        'conflict',
+        'activation.element_disabled',
+        `network element ${element} is disabled`,
+        'element',
+      );
+    // an audit left "running" by a process that stopped is ended first, so a new one may start
+    await this.db
+      .updateTable('act_audit')
+      .set({
+        status: 'failed',
+        error: 'interrupted: the process running it stopped',
+        finished_at: new Date(),
+      })
+      .where('element_code', '=', element)
+      .where('status', '=', 'running')
+      .where('heartbeat_at', '<', new Date(Date.now() - this.staleAfterMs))
+      .execute();
+    const row = await this.db
+      .insertInto('act_audit')
+      .values({ element_code: element, repair, started_by: by.username })
+      // the partial unique index's predicate, written as a literal so that PostgreSQL can match it
+      .onConflict((oc) =>
+        oc
+          .column('element_code')
+          .where(sql<boolean>`status = 'running'`)
+          .doNothing(),
+      )
+      .returning('id')
+      .executeTakeFirst();
+    if (!row)
+      throw new ActivationError(
+        'conflict',
+        'activation.audit_running',
+        `an audit of ${element} is running already`,
+        'element',
+      );
+    return row.id;
+  }
+
+  private async execute(
+    id: number,
+    element: string,
+    repair: boolean,
+    by: Actor,
+    onProgress?: (a: AuditView) => void,
+  ): Promise<void> {
+    const counts: Counts = { expected: 0, checked: 0, consistent: 0, differences: 0, repaired: 0 };
+    const flush = async (
+      diffs: Difference[],
+      status: AuditStatus = 'running',
+      error: string | null = null,
+    ) => {
+      await this.db.transaction().execute(async (trx) => {
+        for (const d of diffs) {
+          const orderIds = repair
+            ? await this.queue(trx, id, element, d.lineId, d.customerId, d.repair, by)
+            : [];
+          if (orderIds.length) counts.repaired++;
+          await trx
+            .insertInto('act_audit_item')
+            .values({
+              audit_id: id,
+              line_id: d.lineId,
+              kind: d.kind,
+              subscription_code: d.subscription,
+              expected: d.expected ? JSON.stringify(d.expected) : null,
+              actual: d.actual ? JSON.stringify(d.actual) : null,
+              detail: d.detail,
+              customer_id: d.customerId,
+              plan: JSON.stringify(d.repair),
+              order_ids: orderIds,
+            })
+            .execute();
+        }
+        await trx
+          .updateTable('act_audit')
+          .set({
+            ...counts,
+            status,
+            error,
+            heartbeat_at: new Date(),
+            ...(status === 'running' ? {} : { finished_at: new Date() }),
+          })
+          .where('id', '=', id)
+          .execute();
+      });
+      if (counts.repaired) this.service.poke();
+      if (onProgress) onProgress(await this.get(id));
+    };
+    try {
+      const kind = (await this.service.element(element)).kind;
+      if (kind === 'osmo_hlr') await this.auditHlr(element, counts, flush);
+      else await this.auditSwitch(element, counts, flush);
+      await flush([], 'done');
+    } catch (err) {
+      await flush([], 'failed', err instanceof Error ? err.message : String(err)).catch(() => undefined);
+    }
+  }
+
+  /** Queues a line's repair orders (one line's orders run in the order queued). */
+  private async queue(
+    trx: Executor,
+    id: number,
+    element: string,
+    lineId: string,
+    customerId: number | null,
+    plan: { operation: string; params: Params }[],
+    by: Actor,
+  ): Promise<number[]> {
+    const ids: number[] = [];
+    for (const o of plan) {
+      const order = await this.service.submit(
+        trx,
+        { operation: o.operation, lineId, params: o.params, element, requestRef: `AUDIT-${id}`, customerId },
+        by,
+      );
+      ids.push(order.id);
+    }
+    return ids;
+  }
+
+  /**
+   * Realigns what a finished audit found and did not repair: the orders of every item the records
+   * can settle and that has none yet. Returns the audit with its new count of repaired lines.
+   */
+  async repair(id: number, by: Actor): Promise<AuditView> {
+    const a = await this.get(id);
+    if (a.status === 'running')
+      throw new ActivationError('conflict', 'activation.audit_running', `audit ${id} is still running`, 'id');
+    const n = await this.db.transaction().execute(async (trx) => {
+      // the audit row locked: two clicks on "realign" queue the orders once
+      await trx.selectFrom('act_audit').select('id').where('id', '=', id).forUpdate().execute();
+      const items = await trx
+        .selectFrom('act_audit_item')
+        .select(['id', 'line_id', 'customer_id', 'plan'])
+        .where('audit_id', '=', id)
+        .where(sql<boolean>`plan <> '[]'::jsonb AND order_ids = '{}'`)
+        .orderBy('id')
+        .execute();
+      for (const it of items) {
+        const ids = await this.queue(
+          trx,
+          id,
+          a.element,
+          it.line_id,
+          it.customer_id,
+          it.plan as { operation: string; params: Params }[],
+          by,
+        );
+        await trx.updateTable('act_audit_item').set({ order_ids: ids }).where('id', '=', it.id).execute();
+      }
+      await trx
+        .updateTable('act_audit')
+        .set((eb) => ({ repaired: eb('repaired', '+', items.length) }))
+        .where('id', '=', id)
+        .execute();
+      return items.length;
+    });
+    if (n) this.service.poke();
+    return this.get(id);
+  }
+
+  /** Reads `items` on the element, `concurrency` at a time, in their order. */
+  private async each<T, R>(items: T[], read: (x: T) => Promise<R>): Promise<R[]> {
+    const out = new Array<R>(items.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await read(items[i]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, items.length) }, lane));
+    return out;
+  }
+
+  private async auditHlr(
+    element: string,
+    counts: Counts,
+    flush: (d: Difference[]) => Promise<void>,
+  ): Promise<void> {
+    // mobile orders go to the default HLR: another HLR holds none of the records' lines
+    const carries = (await this.service.defaultElement('osmo_hlr')) === element;
+    let after = 0;
+    while (carries) {
+      const page = (
+        await sql<MobileLine>`
+          SELECT s.id, s.code, s.status, s.directory_number AS dn, s.customer_id, s.sim_iccid AS iccid, m.imsi
+          FROM subscription s
+          JOIN product_version pv ON pv.id = s.product_version_id
+          JOIN product p ON p.id = pv.product_id
+          LEFT JOIN inv_sim m ON m.iccid = s.sim_iccid
+          WHERE s.id > ${after} AND s.status IN ('active', 'suspended') AND p.kind LIKE 'mobile%'
+            AND s.directory_number IS NOT NULL
+          ORDER BY s.id LIMIT ${this.pageSize}`.execute(this.db)
+      ).rows;
+      if (page.length === 0) break;
+      after = page[page.length - 1]!.id;
+      counts.expected += page.length;
+      const diffs = (await this.each(page, (l) => this.checkMobile(element, l))).flat();
+      counts.checked += page.length;
+      counts.differences += diffs.length;
+      counts.consistent += page.filter((l) => !diffs.some((d) => d.lineId === l.dn)).length;
+      await flush(diffs);
+    }
+    // terminated lines still in the HLR: their SIM cards can still register
+    after = 0;
+    for (;;) {
+      const page = (
+        await sql<{ id: number; code: string; dn: string; customer_id: number; imsi: string }>`
+          SELECT s.id, s.code, s.directory_number AS dn, s.customer_id, m.imsi
+          FROM subscription s
+          JOIN inv_sim m ON m.iccid = s.sim_iccid
+          WHERE s.id > ${after} AND s.status = 'terminated'
+            AND NOT EXISTS (SELECT 1 FROM subscription o WHERE o.sim_iccid = s.sim_iccid
+                             AND o.status IN ('pending', 'active', 'suspended'))
+          ORDER BY s.id LIMIT ${this.pageSize}`.execute(this.db)
+      ).rows;
+      if (page.length === 0) break;
+      after = page[page.length - 1]!.id;
+      const found = await this.each(page, async (l) => {
+        const st = await this.service.query('mobile.status', { imsi: l.imsi }, element);
+        if (!st.exists) return null;
+        const d: Difference = {
+          lineId: l.dn,
+          kind: 'unknown_on_element',
+          subscription: l.code,
+          customerId: l.customer_id,
+          expected: null,
+          actual: { imsi: l.imsi, msisdn: st.msisdn ?? null, access: st.access ?? null },
+          detail: `subscription ${l.code} is terminated, its SIM (IMSI ${l.imsi}) is still in the HLR`,
+          repair: [],
+        };
+        return d;
+      });
+      const diffs = found.filter((d): d is Difference => d !== null);
+      counts.differences += diffs.length;
+      await flush(diffs);
+    }
+  }
+
+  private async checkMobile(element: string, l: MobileLine): Promise<Difference[]> {
+    const base = { lineId: l.dn, subscription: l.code, customerId: l.customer_id };
+    const expected: Params = { imsi: l.imsi, msisdn: l.dn, status: l.status };
+    if (!l.imsi)
+      return [
+        {
+          ...base,
+          kind: 'not_placeable',
+          expected: { iccid: l.iccid, msisdn: l.dn, status: l.status },
+          actual: null,
+          detail: l.iccid
+            ? `SIM card ${l.iccid} is not in the inventory: its IMSI and keys are unknown`
+            : 'the subscription has no SIM card',
+          repair: [],
+        },
+      ];
+    const st = (await this.service.query('mobile.status', { imsi: l.imsi }, element)) as {
+      exists?: boolean;
+      msisdn?: string | null;
+      access?: { cs: boolean; ps: boolean } | null;
+    };
+    const actual: Params = st.exists
+      ? { imsi: l.imsi, msisdn: st.msisdn ?? null, access: st.access ?? null }
+      : { imsi: l.imsi, exists: false };
+    if (!st.exists)
+      return [
+        {
+          ...base,
+          kind: 'missing',
+          expected,
+          actual,
+          detail: `IMSI ${l.imsi} is not in the HLR`,
+          repair: [
+            { operation: 'mobile.activate', params: { iccid: l.iccid, msisdn: l.dn } },
+            ...(l.status === 'suspended' ? [{ operation: 'mobile.suspend', params: { imsi: l.imsi } }] : []),
+          ],
+        },
+      ];
+    const out: Difference[] = [];
+    if (st.msisdn !== l.dn)
+      out.push({
+        ...base,
+        kind: 'number_differs',
+        expected,
+        actual,
+        detail: `the HLR has ${st.msisdn ?? 'no number'} for IMSI ${l.imsi}, the records ${l.dn}`,
+        repair: [{ operation: 'mobile.set_msisdn', params: { imsi: l.imsi, msisdn: l.dn } }],
+      });
+    const cs = st.access?.cs ?? false;
+    const ps = st.access?.ps ?? false;
+    if (l.status === 'suspended' && (cs || ps))
+      out.push({
+        ...base,
+        kind: 'state_differs',
+        expected,
+        actual,
+        detail: `suspended in the records, ${cs ? 'voice' : 'data'} access open in the HLR`,
+        repair: [{ operation: 'mobile.suspend', params: { imsi: l.imsi } }],
+      });
+    if (l.status === 'active' && !cs)
+      out.push({
+        ...base,
+        kind: 'state_differs',
+        expected,
+        actual,
+        detail: 'active in the records, voice (CS) access cut in the HLR',
+        repair: [{ operation: 'mobile.restore', params: { imsi: l.imsi } }],
+      });
+    return out;
+  }
+
+  private async auditSwitch(
+    element: string,
+    counts: Counts,
+    flush: (d: Difference[]) => Promise<void>,
+  ): Promise<void> {
+    // the numbers on the switch, listed first: a missing line needs no read of its own
+    const onSwitch = new Set<string>();
+    let from: string | undefined;
+    do {
+      const page = await this.service.runOn(element, 'mml_switch', null, 'LST-LINE', (s) =>
+        switchOps.list(s, from ? { from } : {}),
+      );
+      for (const dn of page.dns) onSwitch.add(dn);
+      from = page.next ?? undefined;
+    } while (from);
+    const expectedHere = new Set<string>();
+    let after = 0;
+    for (;;) {
+      const rows = (
+        await sql<FixedLine>`
+          SELECT s.id, s.code, s.status, s.directory_number AS dn, s.customer_id, p.kind,
+                 coalesce(po.equipment_number, s.equipment_number) AS en, bs.code AS base_station,
+                 (SELECT w.code FROM inv_switch w
+                   WHERE w.id = po.switch_id OR (po.id IS NULL AND w.site_id = bs.site_id)
+                   ORDER BY w.id LIMIT 1) AS exchange
+          FROM subscription s
+          JOIN product_version pv ON pv.id = s.product_version_id
+          JOIN product p ON p.id = pv.product_id
+          LEFT JOIN inv_line l ON l.directory_number = s.directory_number AND l.status = 'active'
+          LEFT JOIN inv_port po ON po.id = l.port_id
+          LEFT JOIN inv_base_station bs ON bs.id = l.base_station_id
+          WHERE s.id > ${after} AND s.status IN ('active', 'suspended')
+            AND p.kind IN ('fixed_wired', 'fixed_radio') AND s.directory_number IS NOT NULL
+          ORDER BY s.id LIMIT ${this.pageSize}`.execute(this.db)
+      ).rows;
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1]!.id;
+      const page: FixedLine[] = [];
+      for (const r of rows)
+        if ((await this.service.switchElementFor(r.exchange)) === element) {
+          // a radio line has no copper port: the switch knows it on its base station's virtual port
+          const en = r.en ?? (r.base_station ? `${r.base_station}-${r.dn.slice(-6)}`.toUpperCase() : null);
+          page.push({ ...r, en });
+          expectedHere.add(r.dn);
+        }
+      counts.expected += page.length;
+      const diffs = (await this.each(page, (l) => this.checkFixed(element, l, onSwitch.has(l.dn)))).flat();
+      counts.checked += page.length;
+      counts.differences += diffs.length;
+      counts.consistent += page.filter((l) => !diffs.some((d) => d.lineId === l.dn)).length;
+      await flush(diffs);
+    }
+    // numbers on the switch that no live subscription of its exchanges has
+    const extra = [...onSwitch].filter((dn) => !expectedHere.has(dn));
+    for (let i = 0; i < extra.length; i += this.pageSize) {
+      const chunk = extra.slice(i, i + this.pageSize);
+      const last = (
+        await sql<{ dn: string; code: string; status: string; customer_id: number }>`
+          SELECT DISTINCT ON (s.directory_number) s.directory_number AS dn, s.code, s.status, s.customer_id
+          FROM subscription s WHERE s.directory_number = ANY(${chunk}::text[])
+          ORDER BY s.directory_number, s.id DESC`.execute(this.db)
+      ).rows;
+      const byDn = new Map(last.map((r) => [r.dn, r]));
+      const diffs: Difference[] = chunk.map((dn) => {
+        const s = byDn.get(dn);
+        return {
+          lineId: dn,
+          kind: 'unknown_on_element',
+          subscription: s?.code ?? null,
+          customerId: s?.customer_id ?? null,
+          expected: null,
+          actual: { dn },
+          detail: !s
+            ? `${dn} is on the switch and in no subscription`
+            : s.status === 'terminated' || s.status === 'pending'
+              ? `${dn} is on the switch, its subscription ${s.code} is ${s.status}`
+              : `${dn} is on the switch, its subscription ${s.code} belongs to another switch`,
+          repair: [],
+        };
+      });
+      counts.differences += diffs.length;
+      await flush(diffs);
+    }
+  }
+
+  private async checkFixed(element: string, l: FixedLine, present: boolean): Promise<Difference[]> {
+    const base = { lineId: l.dn, subscription: l.code, customerId: l.customer_id };
+    const expected: Params = { dn: l.dn, en: l.en, status: l.status };
+    if (!present) {
+      if (!l.en)
+        return [
+          {
+            ...base,
+            kind: 'not_placeable',
+            expected,
+            actual: { dn: l.dn, exists: false },
+            detail: `${l.dn} is not on the switch and its technical file names no port (equipment number)`,
+            repair: [],
+          },
+        ];
+      return [
+        {
+          ...base,
+          kind: 'missing',
+          expected,
+          actual: { dn: l.dn, exists: false },
+          detail: `${l.dn} is not on the switch`,
+          repair: [
+            { operation: 'fixed.activate', params: { dn: l.dn, en: l.en } },
+            ...(l.status === 'suspended' ? [{ operation: 'fixed.suspend', params: { dn: l.dn } }] : []),
+          ],
+        },
+      ];
+    }
+    const st = (await this.service.query('fixed.status', { dn: l.dn }, element)) as {
+      exists?: boolean;
+      en?: string | null;
+      status?: string | null;
+    };
+    const actual: Params = { dn: l.dn, en: st.en ?? null, status: st.status ?? null };
+    const out: Difference[] = [];
+    // deleted between the listing and the read: the next audit sees it missing
+    if (!st.exists) return out;
+    if (l.en && st.en && st.en.toUpperCase() !== l.en.toUpperCase())
+      out.push({
+        ...base,
+        kind: 'port_differs',
+        expected,
+        actual,
+        detail: `${l.dn} is on port ${st.en}, its technical file says ${l.en}`,
+        repair: [{ operation: 'fixed.move', params: { dn: l.dn, en: l.en } }],
+      });
+    if (l.status === 'suspended' && st.status !== 'barred')
+      out.push({
+        ...base,
+        kind: 'state_differs',
+        expected,
+        actual,
+        detail: `suspended in the records, ${st.status ?? 'not barred'} on the switch`,
+        repair: [{ operation: 'fixed.suspend', params: { dn: l.dn } }],
+      });
+    if (l.status === 'active' && st.status === 'barred')
+      out.push({
+        ...base,
+        kind: 'state_differs',
+        expected,
+        actual,
+        detail: 'active in the records, barred on the switch',
+        repair: [{ operation: 'fixed.restore', params: { dn: l.dn } }],
+      });
+    return out;
+  }
+
+  /** How many live lines of the element's kind the records hold (a progress bar's total: a bound). */
+  async estimate(element: string): Promise<number> {
+    const kind = (await this.service.element(element)).kind;
+    const r = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM subscription s
+      JOIN product_version pv ON pv.id = s.product_version_id
+      JOIN product p ON p.id = pv.product_id
+      WHERE s.status IN ('active', 'suspended')
+        AND ${kind === 'osmo_hlr' ? sql`p.kind LIKE 'mobile%'` : sql`p.kind IN ('fixed_wired', 'fixed_radio')`}`.execute(
+      this.db,
+    );
+    return r.rows[0]?.n ?? 0;
+  }
+
+  async get(id: number): Promise<AuditView> {
+    const a = await this.db.selectFrom('act_audit').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!a) throw actNotFound('activation.audit_not_found', 'audit', id);
+    const kinds = await this.db
+      .selectFrom('act_audit_item')
+      .select(['kind', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('audit_id', '=', id)
+      .groupBy('kind')
+      .execute();
+    return {
+      id: a.id,
+      element: a.element_code,
+      status: a.status,
+      repair: a.repair,
+      expected: a.expected,
+      checked: a.checked,
+      consistent: a.consistent,
+      differences: a.differences,
+      repaired: a.repaired,
+      byKind: Object.fromEntries(kinds.map((k) => [k.kind, Number(k.n)])),
+      error: a.error,
+      startedBy: a.started_by,
+      startedAt: a.started_at.toISOString(),
+      finishedAt: a.finished_at ? a.finished_at.toISOString() : null,
+    };
+  }
+
+  /** The audits of an element (or of every element), newest first. */
+  async list(element: string | undefined, limit = 20): Promise<AuditView[]> {
+    let q = this.db.selectFrom('act_audit').select('id').orderBy('id', 'desc').limit(limit);
+    if (element) q = q.where('element_code', '=', element);
+    const ids = await q.execute();
+    return Promise.all(ids.map((r) => this.get(r.id)));
+  }
+
+  async items(
+    id: number,
+    filter: { kind?: AuditItemKind | undefined },
+    page: { limit?: number | undefined; cursor?: string | undefined },
+  ): Promise<Page<AuditItemView>> {
+    await this.get(id); // 404
+    const limit = page.limit ?? 50;
+    const after = decodeNumericCursor(page.cursor) ?? 0;
+    let q = this.db
+      .selectFrom('act_audit_item')
+      .selectAll()
+      .where('audit_id', '=', id)
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(limit + 1);
+    if (filter.kind) q = q.where('kind', '=', filter.kind);
+    const rows = await q.execute();
+    const items = rows.map((r) => ({
+      id: r.id,
+      lineId: r.line_id,
+      kind: r.kind,
+      subscription: r.subscription_code,
+      expected: r.expected,
+      actual: r.actual,
+      detail: r.detail,
+      orderIds: r.order_ids.map(Number),
+      repairable: (r.plan as unknown[]).length > 0,
+    }));
+    return pageOf(items, limit, (r) => [r.id]);
+  }
+}
