@@ -98,6 +98,17 @@ describe('activation API (switch simulator)', () => {
     expect((await t.call('GET', '/api/v1/activation/lines/338249999/status', care)).json()).toMatchObject({
       exists: false,
     });
+    // "no such line" to a status read is the switch's answer, not a refusal: journaled ok, not counted
+    await t.app.activation.journal.flush();
+    const absent = await t.call('GET', '/api/v1/activation/lines/338249999/journal', token);
+    expect((absent.json() as { items: unknown[] }).items).toEqual([
+      expect.objectContaining({
+        command: 'DSP-LINE DN=338249999',
+        outcome: 'ok',
+        reply: expect.stringContaining('DNUNK'),
+      }),
+    ]);
+    expect(t.app.activation.manager.health().find((h) => h.code === 'SWH')!.refusals).toBe(0);
     expect(
       (
         await t.call('POST', '/api/v1/activation/orders', care, {

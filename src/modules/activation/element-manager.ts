@@ -422,9 +422,10 @@ export class ElementManager {
         } catch (err) {
           if (err instanceof ElementRefusal) {
             el.sent++;
-            el.refusals++;
             el.latencyTotal += performance.now() - t0;
-            journal?.(entry('refused', err.message));
+            const absent = opts.absent?.(err) ?? false;
+            if (!absent) el.refusals++;
+            journal?.(entry(absent ? 'ok' : 'refused', err.message));
           } else journal?.(entry('transport_error', (err as Error).message));
           throw err;
         }

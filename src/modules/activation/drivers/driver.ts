@@ -55,6 +55,12 @@ export interface SendOptions {
   shown?: string;
   /** The reply holds secrets (keys): the journal keeps only its size. */
   hideReply?: boolean;
+  /**
+   * A read whose refusal code says "no such line" (the answer to a status read of an absent line):
+   * journaled as an answer (`ok`), not as the element refusing, and not counted as a refusal.
+   * The driver still gets the refusal and turns it into `exists: false`.
+   */
+  absent?: (err: ElementRefusal) => boolean;
 }
 
 export type ElementKind = 'osmo_hlr' | 'mml_switch';

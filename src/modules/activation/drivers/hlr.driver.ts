@@ -156,7 +156,7 @@ export const hlrOps = {
     check(p.imsi, IMSI, 'IMSI');
     let info: Record<string, string>;
     try {
-      info = parseInfo(await s.send(`GET ${sel(p.imsi)}.info`));
+      info = parseInfo(await s.send(`GET ${sel(p.imsi)}.info`, { absent: isNoSuch }));
     } catch (err) {
       if (isNoSuch(err))
         return { exists: false, imsi: p.imsi, msisdn: null, access: null, hlrId: null, auth: null };

@@ -373,7 +373,7 @@ export const switchOps = {
   async status(s: Session, p: { dn: string }): Promise<FixedLineView> {
     let r: Params;
     try {
-      r = parseParams(await s.send(`DSP-LINE DN=${p.dn}`));
+      r = parseParams(await s.send(`DSP-LINE DN=${p.dn}`, { absent: (e) => e.code === 'DNUNK' }));
     } catch (err) {
       if (code(err) === 'DNUNK')
         return {

@@ -15,7 +15,7 @@ import {
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { get, post } from '../../lib/api';
-import { dateTime } from '../../lib/format';
+import { dateTime, locale } from '../../lib/format';
 import { useCan } from '../../lib/auth';
 import { useErrorText } from '../../lib/form';
 import { Pager, useCursor } from '../../components/Pager';
@@ -228,7 +228,7 @@ function AuditResult({ a }: { a: Audit }) {
       <Group justify="space-between">
         <Text size="sm" fw={600}>
           {a.status === 'running'
-            ? t('activation.audit.running', { n: a.checked.toLocaleString() })
+            ? t('activation.audit.running', { n: a.checked.toLocaleString(locale()) })
             : a.status === 'failed'
               ? t('activation.audit.failed')
               : t('activation.audit.done', { at: dateTime(a.finishedAt) })}
@@ -251,9 +251,9 @@ function AuditResult({ a }: { a: Audit }) {
           </Progress.Root>
           <Text size="sm" data-testid="audit-summary">
             {t('activation.audit.summary', {
-              checked: a.checked.toLocaleString(),
-              consistent: a.consistent.toLocaleString(),
-              differences: a.differences.toLocaleString(),
+              checked: a.checked.toLocaleString(locale()),
+              consistent: a.consistent.toLocaleString(locale()),
+              differences: a.differences.toLocaleString(locale()),
             })}
           </Text>
         </>
