@@ -14,6 +14,9 @@ CREATE TABLE act_audit (
   repaired      integer NOT NULL DEFAULT 0,
   error         text,
   started_by    text NOT NULL,
+  -- the operator's day of a nightly audit (GPTO_AUDIT_AT): one per element and day, whatever the
+  -- number of processes
+  scheduled_for date,
   started_at    timestamptz NOT NULL DEFAULT now(),
   -- written after every page: an audit whose process died stops being "running" once it is stale
   heartbeat_at  timestamptz NOT NULL DEFAULT now(),
@@ -22,6 +25,7 @@ CREATE TABLE act_audit (
 -- one running audit per element
 CREATE UNIQUE INDEX act_audit_running_uq ON act_audit (element_code) WHERE status = 'running';
 CREATE INDEX act_audit_element_idx ON act_audit (element_code, id);
+CREATE UNIQUE INDEX act_audit_nightly_uq ON act_audit (element_code, scheduled_for) WHERE scheduled_for IS NOT NULL;
 
 CREATE TABLE act_audit_item (
   id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

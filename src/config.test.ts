@@ -10,6 +10,15 @@ describe('configuration', () => {
     expect(loadConfig({ ...base, GPTO_STUDY_LANES: '4' }).studyLanes).toBe(4);
   });
 
+  it('reads the nightly audit time, 03:30 by default, off to disable it, a bad one named', () => {
+    expect(loadConfig({ ...base }).auditAt).toBe(210);
+    expect(loadConfig({ ...base, GPTO_AUDIT_AT: '22:05' }).auditAt).toBe(1325);
+    expect(loadConfig({ ...base, GPTO_AUDIT_AT: 'off' }).auditAt).toBeNull();
+    expect(() => loadConfig({ ...base, GPTO_AUDIT_AT: '3h' })).toThrow(
+      /GPTO_AUDIT_AT must be HH:MM \(24 h\) or off/,
+    );
+  });
+
   it('reads the workflow loops and their batch, 2 × 50 by default', () => {
     expect(loadConfig({ ...base })).toMatchObject({ workflowLoops: 2, workflowBatch: 50 });
     expect(loadConfig({ ...base, GPTO_WORKFLOW_LOOPS: '1', GPTO_WORKFLOW_BATCH: '20' })).toMatchObject({

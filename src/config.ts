@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parseCollectionAt } from './modules/billing/collection-schedule.js';
+import { parseDailyAt } from './platform/daily.js';
 
 export interface Config {
   port: number;
@@ -18,6 +19,8 @@ export interface Config {
   secretKey: Buffer;
   /** GPTO_COLLECTION_AT: the daily collection run, minutes after the operator's midnight (default 02:00); null = off. */
   collectionAt: number | null;
+  /** GPTO_AUDIT_AT: the nightly network audit of every element (default 03:30); null = off. */
+  auditAt: number | null;
   /** GPTO_SMTP_URL: where bills are e-mailed (`smtp://user:pass@host:port`); unset = they stay queued. */
   smtpUrl: string | undefined;
   /** GPTO_MAIL_FROM: the sender of the bills' e-mails. */
@@ -74,6 +77,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const secretKey = secretKeyOf(env, databaseUrl, dataDir, problems);
   const collectionAt = parseCollectionAt(env.GPTO_COLLECTION_AT);
   if (collectionAt instanceof Error) problems.push(`GPTO_COLLECTION_AT ${collectionAt.message}`);
+  const auditAt = parseDailyAt(env.GPTO_AUDIT_AT, '03:30');
+  if (auditAt instanceof Error) problems.push(`GPTO_AUDIT_AT ${auditAt.message}`);
   const smtpUrl = env.GPTO_SMTP_URL || undefined;
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl))
     problems.push('GPTO_SMTP_URL must start with smtp:// or smtps://');
@@ -98,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     currency: env.GPTO_CURRENCY || 'XOF',
     timeZone: env.GPTO_TIME_ZONE || 'Africa/Dakar',
     collectionAt: collectionAt instanceof Error ? null : collectionAt,
+    auditAt: auditAt instanceof Error ? null : auditAt,
     smtpUrl,
     mailFrom: env.GPTO_MAIL_FROM || undefined,
     studyLanes,

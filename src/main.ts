@@ -1,6 +1,6 @@
 import { buildApp } from './app.js';
 import { listenForReadyTasks, workLoop, type Wake } from './modules/workflow/index.js';
-import { startLocalElements } from './modules/activation/index.js';
+import { AuditScheduler, startLocalElements } from './modules/activation/index.js';
 import { startBillingJobs } from './modules/billing/collection-schedule.js';
 import { loadAssistanceScenarios } from './modules/assistance/index.js';
 import { prewarmSearch } from './modules/directory/index.js';
@@ -81,6 +81,17 @@ export async function start(config: Config = loadConfig()): Promise<void> {
     });
   }
   const stopActivation = await startLocalElements(app.activation, config.dataDir, say);
+  // The nightly network audit of every element (GPTO_AUDIT_AT, default 03:30; once per element and
+  // day whatever the number of processes): what drifted is on the cards in the morning.
+  const audits =
+    config.auditAt === null
+      ? null
+      : new AuditScheduler(app.activation.audit, {
+          at: config.auditAt,
+          timeZone: config.timeZone,
+          onError: (err) => app.http.log.error({ err }, 'nightly network audit'),
+        });
+  audits?.start();
   // Billing in the background: the daily collection run (GPTO_COLLECTION_AT, once a day whatever
   // the number of processes) and the bills' e-mail sender when GPTO_SMTP_URL is set.
   const billingJobs = startBillingJobs(app.billingCycle, {
@@ -141,6 +152,7 @@ export async function start(config: Config = loadConfig()): Promise<void> {
     await app.http.close().catch(() => undefined);
     workers.abort();
     stopStockExpiry();
+    await Promise.race([audits?.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 5_000))]);
     await Promise.race([billingJobs.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 5_000))]);
     await Promise.all(wakes.map((w) => w.close()));
     await Promise.race([tmfHub.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 5_000))]);

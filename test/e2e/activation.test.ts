@@ -419,6 +419,12 @@ describe.skipIf(!availability.run)(
         .getByTestId('audit-summary')
         .getByText(`${fixed.length} lignes vérifiées : ${fixed.length} conformes, ${before.size} écart(s)`)
         .waitFor({ timeout: 20_000 });
+      // the card says what the newest audit found
+      await switching.keyboard.press('Escape');
+      await card
+        .getByTestId('last-audit')
+        .getByText(before.size ? new RegExp(`^${before.size} écarts? \\(`) : /^conforme \(/)
+        .waitFor();
       expect(await overflow(switching)).toEqual([]);
       expect(errorsOf(switching)).toEqual([]);
       await s.t.app.activation.automaton.stop();

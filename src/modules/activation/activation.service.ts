@@ -91,6 +91,18 @@ export interface ElementView {
   enabled: boolean;
 }
 
+/** An element's newest network audit, on its card. */
+export interface LastAudit {
+  id: number;
+  status: 'running' | 'done' | 'failed';
+  checked: number;
+  consistent: number;
+  differences: number;
+  repaired: number;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
 export interface OrderInput {
   operation: string;
   lineId: string;
@@ -495,6 +507,7 @@ export class ActivationService {
       queue: Record<string, number>;
       toHandle: number;
       lastOutage: ElementOutage | null;
+      lastAudit: LastAudit | null;
     })[]
   > {
     const rows = await this.db.selectFrom('act_element').selectAll().orderBy('code').execute();
@@ -513,6 +526,12 @@ export class ActivationService {
       .where(leftToHandle)
       .groupBy('o.element_code')
       .execute();
+    // each element's newest audit (act_audit_element_idx, one row per element)
+    const audits = await sql<LastAudit & { element: string }>`
+      SELECT DISTINCT ON (element_code) element_code AS element, id, status, checked, consistent,
+             differences, repaired, started_at AS "startedAt", finished_at AS "finishedAt"
+      FROM act_audit ORDER BY element_code, id DESC`.execute(this.db);
+    const lastAudit = new Map(audits.rows.map(({ element, ...a }) => [element, a]));
     const health = new Map(this.manager.health().map((h) => [h.code, h]));
     const outages = await this.outagesOf(
       rows.map((r) => r.code),
@@ -521,6 +540,7 @@ export class ActivationService {
     return rows.map((r) => ({
       ...elementView(r),
       lastOutage: outages.get(r.code)?.[0] ?? null,
+      lastAudit: lastAudit.get(r.code) ?? null,
       toHandle: Number(refused.find((c) => c.element_code === r.code)?.n ?? 0),
       health: health.get(r.code) ?? null,
       queue: Object.fromEntries(

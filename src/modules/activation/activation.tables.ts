@@ -100,6 +100,7 @@ export interface ActAuditTable {
   repaired: Auto<number>;
   error: string | null;
   started_by: string;
+  scheduled_for: ColumnType<string | null, string | undefined, string | null>;
   started_at: Timestamp;
   heartbeat_at: Timestamp;
   finished_at: Date | null;

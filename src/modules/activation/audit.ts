@@ -128,6 +128,36 @@ export class NetworkAudit {
     return this.get(id);
   }
 
+  /**
+   * The nightly audit of every enabled element (no repair: switching reads what differs in the
+   * morning), once per element and operator day across processes. An element with an audit
+   * running is left for the next tick. Returns the audits started.
+   */
+  async nightly(day: string, by: Actor): Promise<AuditView[]> {
+    const started: AuditView[] = [];
+    for (const e of await this.service.elements()) {
+      if (!e.enabled) continue;
+      const done = await this.db
+        .selectFrom('act_audit')
+        .select('id')
+        .where('element_code', '=', e.code)
+        .where('scheduled_for', '=', day)
+        .executeTakeFirst();
+      if (done) continue;
+      let id: number;
+      try {
+        id = await this.open(e.code, false, by, day);
+      } catch (err) {
+        // running already (a manual audit, or the same night's from another process)
+        if (err instanceof ActivationError && err.code === 'activation.audit_running') continue;
+        throw err;
+      }
+      void this.execute(id, e.code, false, by);
+      started.push(await this.get(id));
+    }
+    return started;
+  }
+
   async run(
     element: string,
     opts: { repair?: boolean },
@@ -139,7 +169,7 @@ export class NetworkAudit {
     return this.get(id);
   }
 
-  private async open(element: string, repair: boolean, by: Actor): Promise<number> {
+  private async open(element: string, repair: boolean, by: Actor, scheduledFor?: string): Promise<number> {
     const el = await this.service.element(element); // 404 for an unknown element
     if (!el.enabled)
       throw new ActivationError(
@@ -162,14 +192,14 @@ export class NetworkAudit {
       .execute();
     const row = await this.db
       .insertInto('act_audit')
-      .values({ element_code: element, repair, started_by: by.username })
-      // the partial unique index's predicate, written as a literal so that PostgreSQL can match it
-      .onConflict((oc) =>
-        oc
-          .column('element_code')
-          .where(sql<boolean>`status = 'running'`)
-          .doNothing(),
-      )
+      .values({
+        element_code: element,
+        repair,
+        started_by: by.username,
+        ...(scheduledFor ? { scheduled_for: scheduledFor } : {}),
+      })
+      // one running audit per element, one nightly audit per element and day: nothing inserted
+      .onConflict((oc) => oc.doNothing())
       .returning('id')
       .executeTakeFirst();
     if (!row)

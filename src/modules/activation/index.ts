@@ -143,3 +143,4 @@ export { SwitchSimulator } from './switch-sim/simulator.js';
 export { startLocalElements } from './local-elements.js';
 export type { ElementInput, OrderView, CommandView } from './activation.service.js';
 export type { AuditView, AuditItemView } from './audit.js';
+export { AuditScheduler, NIGHTLY_AUDITOR } from './audit-schedule.js';

@@ -50,6 +50,13 @@ export const enActivation: typeof frActivation = {
       outagesTitle: 'Outages in the window',
     },
     audit: {
+      last: 'Last audit',
+      never: 'never',
+      cardRunning: 'running…',
+      cardFailed: 'failed ({{at}})',
+      cardClean: 'in line ({{at}})',
+      cardDifferences_one: '{{count}} difference ({{at}})',
+      cardDifferences_other: '{{count}} differences ({{at}})',
       open: 'Network audit',
       title: 'Network audit of {{code}}',
       intro:

@@ -48,6 +48,13 @@ export const frActivation = {
       outagesTitle: 'Coupures dans la période',
     },
     audit: {
+      last: 'Dernier audit',
+      never: 'jamais',
+      cardRunning: 'en cours…',
+      cardFailed: 'échoué ({{at}})',
+      cardClean: 'conforme ({{at}})',
+      cardDifferences_one: '{{count}} écart ({{at}})',
+      cardDifferences_other: '{{count}} écarts ({{at}})',
       open: 'Audit réseau',
       title: 'Audit réseau de {{code}}',
       intro:

@@ -220,6 +220,26 @@ function ElementCard({ e }: { e: NetworkElement }) {
             <span data-testid="last-outage">{t('activation.noOutage')}</span>
           )}
         </Stat>
+        <Stat label={t('activation.audit.last')}>
+          <Anchor
+            size="sm"
+            c={
+              !e.lastAudit
+                ? 'dimmed'
+                : e.lastAudit.status === 'failed'
+                  ? 'red'
+                  : e.lastAudit.status === 'done' && e.lastAudit.differences === 0
+                    ? 'green'
+                    : e.lastAudit.status === 'done'
+                      ? 'orange'
+                      : 'inherit'
+            }
+            onClick={() => setAudit(true)}
+            data-testid="last-audit"
+          >
+            {lastAuditText(t, e.lastAudit)}
+          </Anchor>
+        </Stat>
         <Stat label={t('activation.openOrders')}>
           <span data-testid="open-orders">
             {e.queue.pending ?? 0} / {e.queue.running ?? 0}
@@ -292,6 +312,18 @@ function ElementCard({ e }: { e: NetworkElement }) {
       )}
     </Paper>
   );
+}
+
+function lastAuditText(
+  t: (k: string, o?: Record<string, unknown>) => string,
+  a: NetworkElement['lastAudit'],
+): string {
+  if (!a) return t('activation.audit.never');
+  if (a.status === 'running') return t('activation.audit.cardRunning');
+  if (a.status === 'failed') return t('activation.audit.cardFailed', { at: dateTime(a.startedAt) });
+  return a.differences === 0
+    ? t('activation.audit.cardClean', { at: dateTime(a.finishedAt) })
+    : t('activation.audit.cardDifferences', { count: a.differences, at: dateTime(a.finishedAt) });
 }
 
 interface ProbeResult {

@@ -37,6 +37,17 @@ export interface NetworkElement {
   queue: Record<string, number>;
   /** Refused orders left to handle (not replayed; a request's: its step still in the basket). */
   toHandle: number;
+  /** Its newest network audit (a nightly one, or one started by hand), null if never. */
+  lastAudit: {
+    id: number;
+    status: 'running' | 'done' | 'failed';
+    checked: number;
+    consistent: number;
+    differences: number;
+    repaired: number;
+    startedAt: string;
+    finishedAt: string | null;
+  } | null;
   /** The last time an automaton found it unreachable (the journal), null if never. */
   lastOutage: {
     since: string;
