@@ -16,7 +16,8 @@ export type ActivationErrorCode =
   | 'activation.export_too_large'
   | 'activation.secret_key'
   | 'activation.audit_running'
-  | 'activation.audit_not_found';
+  | 'activation.audit_not_found'
+  | 'activation.audit_not_removable';
 
 export class ActivationError extends DomainError {
   constructor(

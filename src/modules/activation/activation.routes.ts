@@ -229,6 +229,22 @@ export function registerActivationRoutes(
     },
   );
   app.post(
+    '/api/v1/activation/audits/:id/items/:itemId/remove',
+    {
+      config: { right: 'activation:write' },
+      schema: {
+        tags,
+        params: Type.Object({ id: Type.Integer({ minimum: 1 }), itemId: Type.Integer({ minimum: 1 }) }),
+        description:
+          'Removes from the element a line the records do not know (an unknown_on_element difference), once switching has decided so: one deactivation order, journaled as the audit’s; the item with its order',
+      },
+    },
+    async (req) => {
+      const p = req.params as { id: number; itemId: number };
+      return act.audit.remove(p.id, p.itemId, by(req));
+    },
+  );
+  app.post(
     '/api/v1/activation/audits/:id/repair',
     {
       config: { right: 'activation:write' },

@@ -110,7 +110,9 @@ describe.skipIf(suite.skip)(suite.name, () => {
           `/api/v1/activation/audits/${id}/items?limit=200${kind ? `&kind=${kind}` : ''}`,
           token,
         )
-      ).json() as { items: { lineId: string; kind: string; detail: string; orderIds: number[] }[] }
+      ).json() as {
+        items: { id: number; lineId: string; kind: string; detail: string; orderIds: number[] }[];
+      }
     ).items;
 
   it('finds every live fixed line missing on a new switch, realigns them on demand, then finds none', async () => {
@@ -202,6 +204,37 @@ describe.skipIf(suite.skip)(suite.name, () => {
     expect(sim.lines.get(barred!.dn)!.blocked).toBe(false);
     const last = await audit('SIM1');
     expect(last.byKind).toEqual({ unknown_on_element: 1 });
+    // switching decides to remove the unknown number: one order, once; nothing else is removable
+    const [unknown] = await items(last.id, 'unknown_on_element');
+    const removal = await t.call(
+      'POST',
+      `/api/v1/activation/audits/${last.id}/items/${unknown!.id}/remove`,
+      token,
+    );
+    expect(removal.statusCode, removal.body).toBe(200);
+    const orderIds = (removal.json() as { orderIds: number[] }).orderIds;
+    expect(orderIds).toHaveLength(1);
+    expect(
+      (
+        await t.call('POST', `/api/v1/activation/audits/${last.id}/items/${unknown!.id}/remove`, token)
+      ).json(),
+    ).toMatchObject({ orderIds });
+    const missingItem = (await items(a.id, 'missing'))[0]!;
+    const refused = await t.call(
+      'POST',
+      `/api/v1/activation/audits/${a.id}/items/${missingItem.id}/remove`,
+      token,
+    );
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json()).toMatchObject({ code: 'activation.audit_not_removable', field: 'itemId' });
+    await t.app.activation.automaton.drain();
+    expect((await t.call('GET', `/api/v1/activation/orders/${orderIds[0]}`, token)).json()).toMatchObject({
+      operation: 'fixed.deactivate',
+      status: 'done',
+      lineId: '339999001',
+    });
+    expect(sim.lines.has('339999001')).toBe(false);
+    expect((await audit('SIM1')).differences).toBe(0);
   });
 
   it('puts the live mobile lines in the HLR, then finds a number, an access, a deletion, a terminated SIM and a card not in stock', async () => {
@@ -254,7 +287,26 @@ describe.skipIf(suite.skip)(suite.name, () => {
     await t.call('POST', `/api/v1/activation/audits/${a.id}/repair`, token);
     await t.app.activation.automaton.drain();
     // what the records settle is realigned; the terminated SIM and the unknown card are left to switching
-    expect((await audit('HLR1')).byKind).toEqual({ unknown_on_element: 1, not_placeable: 1 });
+    const after = await audit('HLR1');
+    expect(after.byKind).toEqual({ unknown_on_element: 1, not_placeable: 1 });
+    // switching removes the terminated line's subscriber from the HLR, by its IMSI
+    const [stale] = await items(after.id, 'unknown_on_element');
+    const removal = await t.call(
+      'POST',
+      `/api/v1/activation/audits/${after.id}/items/${stale!.id}/remove`,
+      token,
+    );
+    const order = (removal.json() as { orderIds: number[] }).orderIds[0]!;
+    await t.app.activation.automaton.drain();
+    expect((await t.call('GET', `/api/v1/activation/orders/${order}`, token)).json()).toMatchObject({
+      operation: 'mobile.deactivate',
+      status: 'done',
+      params: { imsi: terminated!.imsi },
+    });
+    const check = new HlrLink({ host: hlr.host, port: hlr.port });
+    expect((await hlrOps.status(directSession(check), { imsi: terminated!.imsi! })).exists).toBe(false);
+    check.close();
+    expect((await audit('HLR1')).byKind).toEqual({ not_placeable: 1 });
   });
 
   it('checks rights and input, and lets one audit of an element run at a time', async () => {

@@ -1,10 +1,10 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db, Executor } from '../../platform/db.js';
 import type { Actor } from '../../platform/events.js';
 import { decodeNumericCursor, pageOf, type Page } from '../../platform/http/pagination.js';
 import { ActivationError, actNotFound } from './activation.errors.js';
 import type { ActivationService } from './activation.service.js';
-import type { AuditItemKind, AuditStatus } from './activation.tables.js';
+import type { ActAuditItemTable, AuditItemKind, AuditStatus } from './activation.tables.js';
 import { switchOps } from './drivers/switch.driver.js';
 import type { Params } from './operations.js';
 
@@ -292,6 +292,55 @@ export class NetworkAudit {
       ids.push(order.id);
     }
     return ids;
+  }
+
+  /**
+   * Removes from the element a line the records do not know (an `unknown_on_element` item), once
+   * switching has decided so: the audit never does it on its own word. One order (`fixed.deactivate`
+   * by number, `mobile.deactivate` by IMSI), journaled as the audit's; a second call gives it back.
+   */
+  async remove(id: number, itemId: number, by: Actor): Promise<AuditItemView> {
+    const a = await this.get(id);
+    const done = await this.db.transaction().execute(async (trx) => {
+      const it = await trx
+        .selectFrom('act_audit_item')
+        .selectAll()
+        .where('audit_id', '=', id)
+        .where('id', '=', itemId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!it) throw actNotFound('activation.audit_not_found', `difference ${itemId} of audit`, id);
+      if (it.kind !== 'unknown_on_element')
+        throw new ActivationError(
+          'rule',
+          'activation.audit_not_removable',
+          `only a line unknown to the records is removed from the element (this one is ${it.kind})`,
+          'itemId',
+        );
+      if (it.order_ids.length) return it;
+      const imsi = (it.actual as { imsi?: string } | null)?.imsi;
+      const [order] = await this.queue(
+        trx,
+        id,
+        a.element,
+        it.line_id,
+        it.customer_id,
+        [
+          imsi
+            ? { operation: 'mobile.deactivate', params: { imsi } }
+            : { operation: 'fixed.deactivate', params: { dn: it.line_id } },
+        ],
+        by,
+      );
+      return trx
+        .updateTable('act_audit_item')
+        .set({ order_ids: [order!] })
+        .where('id', '=', itemId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    });
+    this.service.poke();
+    return itemView(done);
   }
 
   /**
@@ -704,17 +753,20 @@ export class NetworkAudit {
       .limit(limit + 1);
     if (filter.kind) q = q.where('kind', '=', filter.kind);
     const rows = await q.execute();
-    const items = rows.map((r) => ({
-      id: r.id,
-      lineId: r.line_id,
-      kind: r.kind,
-      subscription: r.subscription_code,
-      expected: r.expected,
-      actual: r.actual,
-      detail: r.detail,
-      orderIds: r.order_ids.map(Number),
-      repairable: (r.plan as unknown[]).length > 0,
-    }));
-    return pageOf(items, limit, (r) => [r.id]);
+    return pageOf(rows.map(itemView), limit, (r) => [r.id]);
   }
+}
+
+function itemView(r: Selectable<ActAuditItemTable>): AuditItemView {
+  return {
+    id: r.id,
+    lineId: r.line_id,
+    kind: r.kind,
+    subscription: r.subscription_code,
+    expected: r.expected,
+    actual: r.actual,
+    detail: r.detail,
+    orderIds: r.order_ids.map(Number),
+    repairable: (r.plan as unknown[]).length > 0,
+  };
 }

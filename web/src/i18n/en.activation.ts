@@ -78,6 +78,8 @@ export const enActivation: typeof frActivation = {
       detail: 'Detail',
       orders: 'Orders',
       byHand: 'to handle by hand',
+      remove: 'Remove from the element',
+      removeConfirm: 'Confirm the removal',
       access: 'voice {{cs}}, data {{ps}}',
       accessOpen: 'open',
       accessCut: 'cut',

@@ -88,6 +88,7 @@ export const en: Messages = {
       'Too many orders for one export (over 100,000): choose an element, a status or a shorter period.',
     activation_audit_running: 'An audit of this element is running already.',
     activation_audit_not_found: 'This audit does not exist.',
+    activation_audit_not_removable: 'Only a line unknown to the records can be removed from the element.',
     activation_order_not_found: 'This activation order does not exist.',
     activation_element_invalid: 'Invalid element: {{detail}}',
     activation_secret_key: 'An element’s password is kept sealed: this server has no GPTO_SECRET_KEY.',

@@ -76,6 +76,8 @@ export const frActivation = {
       detail: 'Détail',
       orders: 'Ordres',
       byHand: 'à traiter à la main',
+      remove: 'Retirer de l’équipement',
+      removeConfirm: 'Confirmer le retrait',
       access: 'voix {{cs}}, données {{ps}}',
       accessOpen: 'ouverte',
       accessCut: 'coupée',

@@ -88,6 +88,8 @@ export const fr = {
       'Trop d’ordres pour un seul export (plus de 100 000) : choisissez un équipement, un état ou une période plus courte.',
     activation_audit_running: 'Un audit de cet équipement est déjà en cours.',
     activation_audit_not_found: 'Cet audit n’existe pas.',
+    activation_audit_not_removable:
+      'Seule une ligne inconnue des dossiers peut être retirée de l’équipement.',
     activation_order_not_found: 'Cet ordre d’activation n’existe pas.',
     activation_element_invalid: 'Équipement invalide : {{detail}}',
     activation_secret_key:

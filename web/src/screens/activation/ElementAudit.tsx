@@ -198,6 +198,48 @@ function detailText(t: T, i: AuditItem): string {
   }
 }
 
+/**
+ * A line the records do not know, removed from the element once switching has decided so (two
+ * clicks: the audit never removes anything on its own word).
+ */
+function RemoveLine({ audit, item }: { audit: Audit; item: AuditItem }) {
+  const { t } = useTranslation();
+  const errorText = useErrorText();
+  const qc = useQueryClient();
+  const [confirm, setConfirm] = useState(false);
+  const remove = useMutation({
+    mutationFn: () => post<AuditItem>(`/api/v1/activation/audits/${audit.id}/items/${item.id}/remove`, {}),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ['activation', 'audit-items', audit.id] }),
+  });
+  if (remove.isError)
+    return (
+      <Text size="xs" c="red">
+        {errorText(remove.error)}
+      </Text>
+    );
+  return confirm ? (
+    <Button
+      size="compact-xs"
+      color="red"
+      loading={remove.isPending}
+      onClick={() => remove.mutate()}
+      data-testid="audit-remove-confirm"
+    >
+      {t('activation.audit.removeConfirm')}
+    </Button>
+  ) : (
+    <Button
+      size="compact-xs"
+      variant="light"
+      color="red"
+      onClick={() => setConfirm(true)}
+      data-testid="audit-remove"
+    >
+      {t('activation.audit.remove')}
+    </Button>
+  );
+}
+
 function AuditResult({ a }: { a: Audit }) {
   const { t } = useTranslation();
   const can = useCan();
@@ -324,11 +366,15 @@ function AuditResult({ a }: { a: Audit }) {
                   <Table.Td ff="monospace">{i.subscription ?? '—'}</Table.Td>
                   <Table.Td title={i.detail}>{detailText(t, i)}</Table.Td>
                   <Table.Td ff="monospace">
-                    {i.orderIds.length
-                      ? i.orderIds.join(', ')
-                      : i.repairable
-                        ? '—'
-                        : t('activation.audit.byHand')}
+                    {i.orderIds.length ? (
+                      i.orderIds.join(', ')
+                    ) : i.repairable ? (
+                      '—'
+                    ) : i.kind === 'unknown_on_element' && can('activation:write') ? (
+                      <RemoveLine audit={a} item={i} />
+                    ) : (
+                      t('activation.audit.byHand')
+                    )}
                   </Table.Td>
                 </Table.Tr>
               ))}
