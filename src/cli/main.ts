@@ -95,6 +95,10 @@ program
       console.log(
         `installed base: ${base.fixedWired} wired, ${base.fixedRadio} radio and ${base.mobile} mobile lines in ${((Date.now() - t1) / 1000).toFixed(1)} s`,
       );
+      if (base.linked > 0)
+        console.log(
+          'these lines are in the records, not yet on the network: `gpto activation audit <element> --repair` puts them on each element (SIM1, SIM2, HLR1 for gpto start’s own), and the nightly audit lists them meanwhile',
+        );
       await rt.db
         .insertInto('setting')
         .values({ key: 'demo_loaded', value: JSON.stringify({ at: new Date().toISOString() }) })
