@@ -25,6 +25,12 @@ describe('the nightly network audit', () => {
   });
 
   const at = parseDailyAt('03:30', 'off') as number;
+  // tomorrow 03:29 in Dakar (UTC+0): the nights below are after every audit row's real start time
+  const tomorrow = new Date();
+  tomorrow.setUTCDate(tomorrow.getUTCDate() + 1);
+  tomorrow.setUTCHours(3, 29, 0, 0);
+  const day = (days: number, hh: number, mm: number) =>
+    new Date(tomorrow.getTime() + days * 24 * 3600_000 + ((hh - 3) * 60 + (mm - 29)) * 60_000);
   const waitDone = async (id: number) => {
     for (let i = 0; i < 400; i++) {
       const a = await t.app.activation.audit.get(id);
@@ -36,7 +42,7 @@ describe('the nightly network audit', () => {
 
   it('audits every enabled element once a day at the time set, whatever the number of processes', async () => {
     // Dakar is UTC+0: 03:29 there is not yet the time
-    const clock = new FixedClock(new Date('2026-11-28T03:29:00Z'));
+    const clock = new FixedClock(day(0, 3, 29));
     const one = new AuditScheduler(t.app.activation.audit, { at, timeZone: 'Africa/Dakar', clock });
     const other = new AuditScheduler(t.app.activation.audit, { at, timeZone: 'Africa/Dakar', clock });
     expect(await one.tick()).toBe('not_yet');
@@ -69,7 +75,7 @@ describe('the nightly network audit', () => {
   });
 
   it('leaves an element being audited by hand for a later tick, then audits it', async () => {
-    const clock = new FixedClock(new Date('2026-12-01T05:00:00Z'));
+    const clock = new FixedClock(day(3, 5, 0));
     const night = new AuditScheduler(t.app.activation.audit, { at, timeZone: 'Africa/Dakar', clock });
     // an audit started by hand elsewhere, still running
     const manual = await t.tdb.db
@@ -82,6 +88,32 @@ describe('the nightly network audit', () => {
       .updateTable('act_audit')
       .set({ status: 'done', finished_at: new Date() })
       .where('id', '=', manual.id)
+      .execute();
+    const started = (await night.tick()) as AuditView[];
+    expect(started.map((a) => a.element)).toEqual(['NSW1']);
+    await waitDone(started[0]!.id);
+  });
+
+  it('skips an element audited in the last 12 hours (an alignment at start, an audit by hand)', async () => {
+    const clock = new FixedClock(day(5, 4, 0));
+    const night = new AuditScheduler(t.app.activation.audit, { at, timeZone: 'Africa/Dakar', clock });
+    const recent = await t.tdb.db
+      .insertInto('act_audit')
+      .values({
+        element_code: 'NSW1',
+        started_by: 'switching',
+        status: 'done',
+        started_at: new Date(clock.now().getTime() - 3600_000),
+        finished_at: new Date(clock.now().getTime() - 3500_000),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    expect(await night.tick()).toEqual([]);
+    // thirteen hours ago is not recent: tonight's audit runs
+    await t.tdb.db
+      .updateTable('act_audit')
+      .set({ started_at: new Date(clock.now().getTime() - 13 * 3600_000) })
+      .where('id', '=', recent.id)
       .execute();
     const started = (await night.tick()) as AuditView[];
     expect(started.map((a) => a.element)).toEqual(['NSW1']);

@@ -27,9 +27,10 @@ export class AuditScheduler {
 
   /** Starts the day's audits not started yet, once the time has come. */
   async tick(): Promise<AuditView[] | 'not_yet'> {
-    const day = operatorDay(this.clock.now(), this.opts.timeZone);
+    const now = this.clock.now();
+    const day = operatorDay(now, this.opts.timeZone);
     if (day.minutes < this.opts.at) return 'not_yet';
-    return this.audit.nightly(day.date, NIGHTLY_AUDITOR);
+    return this.audit.nightly(day.date, NIGHTLY_AUDITOR, now);
   }
 
   /** Looks every minute (and once now); a tick never overlaps the previous one. */

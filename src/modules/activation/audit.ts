@@ -93,6 +93,8 @@ export interface AuditOptions {
 }
 
 const STALE_MS = 120_000;
+/** A nightly audit is not needed for an element audited (not failed) this recently. */
+const RECENT_MS = 12 * 3600_000;
 
 /** The audit's running counters (written to its row after every page). */
 interface Counts {
@@ -131,17 +133,26 @@ export class NetworkAudit {
   /**
    * The nightly audit of every enabled element (no repair: switching reads what differs in the
    * morning), once per element and operator day across processes. An element with an audit
-   * running is left for the next tick. Returns the audits started.
+   * running is left for the next tick; one audited in the last 12 hours is not audited again.
+   * Returns the audits started.
    */
-  async nightly(day: string, by: Actor): Promise<AuditView[]> {
+  async nightly(day: string, by: Actor, now = new Date()): Promise<AuditView[]> {
     const started: AuditView[] = [];
+    const recent = new Date(now.getTime() - RECENT_MS);
     for (const e of await this.service.elements()) {
       if (!e.enabled) continue;
+      // tonight's done, or an audit of the last 12 hours (by hand, or the alignment of an element
+      // new at this start, whose orders may still be running): nothing to add tonight
       const done = await this.db
         .selectFrom('act_audit')
         .select('id')
         .where('element_code', '=', e.code)
-        .where('scheduled_for', '=', day)
+        .where((eb) =>
+          eb.or([
+            eb('scheduled_for', '=', day),
+            eb.and([eb('started_at', '>', recent), eb('status', '<>', 'failed')]),
+          ]),
+        )
         .executeTakeFirst();
       if (done) continue;
       let id: number;

@@ -55,6 +55,8 @@ export const enActivation: typeof frActivation = {
       cardRunning: 'running…',
       cardFailed: 'failed ({{at}})',
       cardClean: 'in line ({{at}})',
+      cardRepaired_one: '{{count}} difference, realigned ({{at}})',
+      cardRepaired_other: '{{count}} differences, {{repaired}} realigned ({{at}})',
       cardDifferences_one: '{{count}} difference ({{at}})',
       cardDifferences_other: '{{count}} differences ({{at}})',
       open: 'Network audit',

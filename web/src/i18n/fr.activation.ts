@@ -53,6 +53,8 @@ export const frActivation = {
       cardRunning: 'en cours…',
       cardFailed: 'échoué ({{at}})',
       cardClean: 'conforme ({{at}})',
+      cardRepaired_one: '{{count}} écart, réaligné ({{at}})',
+      cardRepaired_other: '{{count}} écarts, {{repaired}} réalignés ({{at}})',
       cardDifferences_one: '{{count}} écart ({{at}})',
       cardDifferences_other: '{{count}} écarts ({{at}})',
       open: 'Audit réseau',

@@ -228,7 +228,7 @@ function ElementCard({ e }: { e: NetworkElement }) {
                 ? 'dimmed'
                 : e.lastAudit.status === 'failed'
                   ? 'red'
-                  : e.lastAudit.status === 'done' && e.lastAudit.differences === 0
+                  : e.lastAudit.status === 'done' && e.lastAudit.differences === e.lastAudit.repaired
                     ? 'green'
                     : e.lastAudit.status === 'done'
                       ? 'orange'
@@ -321,8 +321,13 @@ function lastAuditText(
   if (!a) return t('activation.audit.never');
   if (a.status === 'running') return t('activation.audit.cardRunning');
   if (a.status === 'failed') return t('activation.audit.cardFailed', { at: dateTime(a.startedAt) });
-  return a.differences === 0
-    ? t('activation.audit.cardClean', { at: dateTime(a.finishedAt) })
+  if (a.differences === 0) return t('activation.audit.cardClean', { at: dateTime(a.finishedAt) });
+  return a.repaired > 0
+    ? t('activation.audit.cardRepaired', {
+        count: a.differences,
+        repaired: a.repaired,
+        at: dateTime(a.finishedAt),
+      })
     : t('activation.audit.cardDifferences', { count: a.differences, at: dateTime(a.finishedAt) });
 }
 
