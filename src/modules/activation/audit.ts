@@ -425,7 +425,7 @@ export class NetworkAudit {
           JOIN product_version pv ON pv.id = s.product_version_id
           JOIN product p ON p.id = pv.product_id
           LEFT JOIN inv_sim m ON m.iccid = s.sim_iccid
-          WHERE s.id > ${after} AND s.status IN ('active', 'suspended') AND p.kind LIKE 'mobile%'
+          WHERE s.id > ${after} AND s.status IN ('active', 'suspended') AND s.parent_id IS NULL AND p.kind LIKE 'mobile%'
             AND s.directory_number IS NOT NULL
           ORDER BY s.id LIMIT ${this.pageSize}`.execute(this.db)
       ).rows;
@@ -576,7 +576,7 @@ export class NetworkAudit {
           LEFT JOIN inv_line l ON l.directory_number = s.directory_number AND l.status = 'active'
           LEFT JOIN inv_port po ON po.id = l.port_id
           LEFT JOIN inv_base_station bs ON bs.id = l.base_station_id
-          WHERE s.id > ${after} AND s.status IN ('active', 'suspended')
+          WHERE s.id > ${after} AND s.status IN ('active', 'suspended') AND s.parent_id IS NULL
             AND p.kind IN ('fixed_wired', 'fixed_radio') AND s.directory_number IS NOT NULL
           ORDER BY s.id LIMIT ${this.pageSize}`.execute(this.db)
       ).rows;
@@ -705,7 +705,7 @@ export class NetworkAudit {
       SELECT count(*)::int AS n FROM subscription s
       JOIN product_version pv ON pv.id = s.product_version_id
       JOIN product p ON p.id = pv.product_id
-      WHERE s.status IN ('active', 'suspended')
+      WHERE s.status IN ('active', 'suspended') AND s.parent_id IS NULL
         AND ${kind === 'osmo_hlr' ? sql`p.kind LIKE 'mobile%'` : sql`p.kind IN ('fixed_wired', 'fixed_radio')`}`.execute(
       this.db,
     );
