@@ -119,4 +119,21 @@ describe('the nightly network audit', () => {
     expect(started.map((a) => a.element)).toEqual(['NSW1']);
     await waitDone(started[0]!.id);
   });
+
+  it('ends at the automaton’s start an audit left running by a process that stopped', async () => {
+    const rows = await t.tdb.db
+      .insertInto('act_audit')
+      .values([
+        { element_code: 'NSW1', started_by: 'switching', heartbeat_at: new Date(Date.now() - 10 * 60_000) },
+        // beating: another process's, left alone
+        { element_code: 'NSW2', started_by: 'switching' },
+      ])
+      .returning('id')
+      .execute();
+    await t.app.activation.start();
+    await t.app.activation.stop();
+    const [stale, live] = await Promise.all(rows.map((r) => t.app.activation.audit.get(r.id)));
+    expect(stale).toMatchObject({ status: 'failed', error: 'interrupted: the process running it stopped' });
+    expect(live).toMatchObject({ status: 'running' });
+  });
 });

@@ -93,6 +93,7 @@ export interface AuditOptions {
 }
 
 const STALE_MS = 120_000;
+const HEARTBEAT_MS = 30_000;
 /** A nightly audit is not needed for an element audited (not failed) this recently. */
 const RECENT_MS = 12 * 3600_000;
 
@@ -190,17 +191,7 @@ export class NetworkAudit {
         'element',
       );
     // an audit left "running" by a process that stopped is ended first, so a new one may start
-    await this.db
-      .updateTable('act_audit')
-      .set({
-        status: 'failed',
-        error: 'interrupted: the process running it stopped',
-        finished_at: new Date(),
-      })
-      .where('element_code', '=', element)
-      .where('status', '=', 'running')
-      .where('heartbeat_at', '<', new Date(Date.now() - this.staleAfterMs))
-      .execute();
+    await this.closeStale(element);
     const row = await this.db
       .insertInto('act_audit')
       .values({
@@ -273,6 +264,17 @@ export class NetworkAudit {
       if (counts.repaired) this.service.poke();
       if (onProgress) onProgress(await this.get(id));
     };
+    // beats while it runs, whatever a page takes on a slow (throttled) element
+    const beat = setInterval(() => {
+      void this.db
+        .updateTable('act_audit')
+        .set({ heartbeat_at: new Date() })
+        .where('id', '=', id)
+        .where('status', '=', 'running')
+        .execute()
+        .catch(() => undefined);
+    }, HEARTBEAT_MS);
+    beat.unref();
     try {
       const kind = (await this.service.element(element)).kind;
       if (kind === 'osmo_hlr') await this.auditHlr(element, counts, flush);
@@ -280,7 +282,27 @@ export class NetworkAudit {
       await flush([], 'done');
     } catch (err) {
       await flush([], 'failed', err instanceof Error ? err.message : String(err)).catch(() => undefined);
+    } finally {
+      clearInterval(beat);
     }
+  }
+
+  /**
+   * Ends the audits left running by a process that stopped (no heartbeat for 2 minutes), so that
+   * no card says "running" for ever after a restart: at the automaton's start.
+   */
+  async closeStale(element?: string): Promise<number> {
+    let q = this.db
+      .updateTable('act_audit')
+      .set({
+        status: 'failed',
+        error: 'interrupted: the process running it stopped',
+        finished_at: new Date(),
+      })
+      .where('status', '=', 'running')
+      .where('heartbeat_at', '<', new Date(Date.now() - this.staleAfterMs));
+    if (element) q = q.where('element_code', '=', element);
+    return Number((await q.executeTakeFirst()).numUpdatedRows);
   }
 
   /** Queues a line's repair orders (one line's orders run in the order queued). */
