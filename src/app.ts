@@ -23,7 +23,12 @@ import {
   type WorkflowServices,
 } from './modules/workflow/index.js';
 import { createBilling, registerBillingRoutes, type BillingServices } from './modules/billing/index.js';
-import { createRequests, registerRequestRoutes, type RequestsModule } from './modules/requests/index.js';
+import {
+  createRequests,
+  fixedLineProfile,
+  registerRequestRoutes,
+  type RequestsModule,
+} from './modules/requests/index.js';
 import {
   createInventory,
   registerInventoryRoutes,
@@ -168,6 +173,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     keys: (iccid) => inventory.sims.authKeys(iccid, AUTOMATON_ACTOR),
     keysMany: (iccids) => inventory.sims.authKeysMany(iccids, AUTOMATON_ACTOR),
     workflow,
+    // what a fixed line holds on its switch given its options (the audit compares and re-creates)
+    lineProfile: fixedLineProfile,
     onError: (err) => http.log.error({ err }, 'activation automaton'),
   });
   requests.requests.orders = activation.service; // a cancelled request withdraws its pending orders

@@ -372,12 +372,12 @@ export function registerActivationCommands(program: Command): void {
             );
           if (o.repair)
             say(
-              `${done.repaired} line(s) realigned by orders AUDIT-${done.id}: pending, the automaton of gpto start or gpto worker carries them out`,
+              `${done.repaired} difference(s) realigned by orders AUDIT-${done.id}: pending, the automaton of gpto start or gpto worker carries them out`,
             );
-          else if (done.differences) {
+          else if (done.differences)
             say(`gpto activation audit ${code} --repair queues the orders that realign them`);
-            process.exitCode = 2;
-          }
+          // exit code 2: differences left (with --repair: those only switching can settle)
+          if (done.differences > done.repaired) process.exitCode = 2;
         }),
       ),
     );

@@ -408,7 +408,7 @@ describe.skipIf(!availability.run)(
       await drawer.getByTestId('audit-repair').click();
       await drawer
         .getByTestId('audit-repaired')
-        .getByText(new RegExp(`^${fixed.length} ligne\\(s\\) réalignée\\(s\\) par les ordres AUDIT-\\d+$`))
+        .getByText(new RegExp(`^${fixed.length} écart\\(s\\) réaligné\\(s\\) par les ordres AUDIT-\\d+$`))
         .waitFor();
       await expect
         .poll(() => fixed.filter((dn) => sim.lines.has(dn)).length, { timeout: 20_000 })

@@ -17,7 +17,8 @@ export type ActivationErrorCode =
   | 'activation.secret_key'
   | 'activation.audit_running'
   | 'activation.audit_not_found'
-  | 'activation.audit_not_removable';
+  | 'activation.audit_not_removable'
+  | 'activation.audit_stale';
 
 export class ActivationError extends DomainError {
   constructor(

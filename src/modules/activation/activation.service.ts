@@ -1421,10 +1421,16 @@ export class ActivationService {
     }
   }
 
-  /** The switch element that drives an exchange (inventory switch code), else the default switch. */
-  async switchElementFor(exchange: string | null): Promise<string | null> {
+  /**
+   * The switch element a fixed line's orders go to, as `exchangeElement` decides it: the element
+   * driving the line's exchange, else the one its last activation or relocation ran on, else the
+   * default switch (the last is not looked at when no element drives named exchanges).
+   */
+  async switchElementFor(exchange: string | null, last: string | null = null): Promise<string | null> {
     if (!this.loaded) await this.loadElements();
-    return (exchange ? this.byExchange.get(exchange) : undefined) ?? this.defaults.get('mml_switch') ?? null;
+    const byDefault = this.defaults.get('mml_switch') ?? null;
+    if (this.byExchange.size === 0) return byDefault;
+    return (exchange ? this.byExchange.get(exchange) : undefined) ?? last ?? byDefault;
   }
 
   /** The default element of a kind (the one orders go to when they name none). */

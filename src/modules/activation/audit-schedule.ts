@@ -29,6 +29,8 @@ export class AuditScheduler {
   async tick(): Promise<AuditView[] | 'not_yet'> {
     const now = this.clock.now();
     const day = operatorDay(now, this.opts.timeZone);
+    // an audit whose process died no longer holds its element's card at "running"
+    await this.audit.closeStale();
     if (day.minutes < this.opts.at) return 'not_yet';
     return this.audit.nightly(day.date, NIGHTLY_AUDITOR, now);
   }

@@ -10,6 +10,7 @@ import { SwitchLink } from './drivers/switch.driver.js';
 import type { AuditView } from './audit.js';
 import { LOCAL_SWITCHES } from './local-elements.js';
 import { SwitchSimulator } from './switch-sim/simulator.js';
+import { fixedLineProfile } from '../requests/index.js';
 import { osmoHlrSuiteName, startOsmoHlr, type OsmoHlr } from './testing/osmo-hlr.js';
 
 const suite = osmoHlrSuiteName(
@@ -24,6 +25,7 @@ interface Live {
   en: string | null;
   exchange: string | null;
   imsi: string | null;
+  options: string[];
 }
 
 describe.skipIf(suite.skip)(suite.name, () => {
@@ -67,14 +69,17 @@ describe.skipIf(suite.skip)(suite.name, () => {
       await sql<Live>`
         SELECT s.directory_number AS dn, s.code, s.status, p.kind, s.equipment_number AS en,
                (SELECT w.code FROM inv_switch w WHERE w.id = po.switch_id OR (po.id IS NULL AND w.site_id = bs.site_id)
-                 ORDER BY w.id LIMIT 1) AS exchange, m.imsi
+                 ORDER BY w.id LIMIT 1) AS exchange, m.imsi,
+               (SELECT coalesce(array_agg(op.code), '{}') FROM subscription c
+                 JOIN product_version cpv ON cpv.id = c.product_version_id JOIN product op ON op.id = cpv.product_id
+                 WHERE c.parent_id = s.id AND c.status IN ('active', 'suspended')) AS options
         FROM subscription s
         JOIN product_version pv ON pv.id = s.product_version_id JOIN product p ON p.id = pv.product_id
         LEFT JOIN inv_line l ON l.directory_number = s.directory_number AND l.status = 'active'
         LEFT JOIN inv_port po ON po.id = l.port_id
         LEFT JOIN inv_base_station bs ON bs.id = l.base_station_id
         LEFT JOIN inv_sim m ON m.iccid = s.sim_iccid
-        WHERE s.status IN ('active', 'suspended') ORDER BY s.id`.execute(t.tdb.db)
+        WHERE s.status IN ('active', 'suspended') AND s.parent_id IS NULL ORDER BY s.id`.execute(t.tdb.db)
     ).rows;
   });
   afterAll(async () => {
@@ -116,6 +121,7 @@ describe.skipIf(suite.skip)(suite.name, () => {
     ).items;
 
   it('finds every live fixed line missing on a new switch, realigns them on demand, then finds none', async () => {
+    const firstAudits: number[] = [];
     expect(fixedOf('SIM1').length).toBeGreaterThan(5);
     expect(fixedOf('SIM2').length).toBeGreaterThan(0);
     // every live fixed line belongs to one of the two switches
@@ -135,12 +141,18 @@ describe.skipIf(suite.skip)(suite.name, () => {
         byKind: { missing: expected.length },
       });
       expect((await items(a.id)).map((i) => i.lineId).sort()).toEqual(expected.map((l) => l.dn).sort());
-      const repaired = await t.call('POST', `/api/v1/activation/audits/${a.id}/repair`, token);
-      expect(repaired.json()).toMatchObject({ repaired: expected.length });
-      // a second click queues nothing more
-      expect((await t.call('POST', `/api/v1/activation/audits/${a.id}/repair`, token)).json()).toMatchObject({
-        repaired: expected.length,
-      });
+      // two clicks at once: the orders are queued once
+      const clicks = await Promise.all(
+        [1, 2].map(() => t.call('POST', `/api/v1/activation/audits/${a.id}/repair`, token)),
+      );
+      for (const c of clicks) expect(c.json()).toMatchObject({ repaired: expected.length });
+      const queued = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM act_order WHERE request_ref = ${`AUDIT-${a.id}`}`.execute(t.tdb.db);
+      // an activation per line, then a suspension for a suspended one
+      expect(queued.rows[0]!.n).toBe(
+        expected.length + expected.filter((l) => l.status === 'suspended').length,
+      );
+      firstAudits.push(a.id);
     }
     await t.app.activation.automaton.drain();
     for (const [i, code] of ['SIM1', 'SIM2'].entries()) {
@@ -152,10 +164,18 @@ describe.skipIf(suite.skip)(suite.name, () => {
         if (l.kind === 'fixed_wired') expect(on.en).toBe(l.en);
         else expect(on.en).toMatch(/^[A-Z0-9-]+-\d{6}$/);
         expect(on.blocked).toBe(l.status === 'suspended');
+        // re-created with what its options give it (none: international calls barred, as a new line)
+        const profile = fixedLineProfile(l.options);
+        expect(on.barring).toBe(profile.barring);
+        expect([...on.services].sort()).toEqual(profile.services);
       }
       const again = await audit(code);
       expect(again).toMatchObject({ status: 'done', consistent: fixedOf(code).length, differences: 0 });
     }
+    // the first audits are no longer the newest: what they found may have changed since
+    const stale = await t.call('POST', `/api/v1/activation/audits/${firstAudits[0]}/repair`, token);
+    expect(stale.statusCode).toBe(409);
+    expect(stale.json()).toMatchObject({ code: 'activation.audit_stale' });
   });
 
   it('tells a removed line, a barring, a suspension not carried out, a moved port and an unknown number apart', async () => {
@@ -173,10 +193,13 @@ describe.skipIf(suite.skip)(suite.name, () => {
     await s.send(`DLT-LINE DN=${moved!.dn}`);
     await s.send(`CRT-LINE DN=${moved!.dn},EN=99-99-999`);
     await s.send('CRT-LINE DN=339999001,EN=99-99-998');
+    // a service nobody ordered, added by hand on the switch
+    const serviced = wired[4]!;
+    await s.send(`ADD-SERV DN=${serviced.dn},SERV=CLIP`);
     await link.close();
     const a = await audit('SIM1');
-    expect(a.byKind).toEqual({ missing: 1, state_differs: 2, port_differs: 1, unknown_on_element: 1 });
-    expect(a.consistent).toBe(fixedOf('SIM1').length - 4);
+    expect(a.byKind).toEqual({ missing: 1, state_differs: 3, port_differs: 1, unknown_on_element: 1 });
+    expect(a.consistent).toBe(fixedOf('SIM1').length - 5);
     const found = await items(a.id);
     const kindOf = (dn: string) => found.filter((i) => i.lineId === dn).map((i) => i.kind);
     expect(kindOf(gone!.dn)).toEqual(['missing']);
@@ -190,7 +213,7 @@ describe.skipIf(suite.skip)(suite.name, () => {
 
     // with repair at once: every difference the records settle, the unknown number left alone
     const fixed = await audit('SIM1', true);
-    expect(fixed).toMatchObject({ differences: 5, repaired: 4 });
+    expect(fixed).toMatchObject({ differences: 6, repaired: 5 });
     expect((await items(fixed.id, 'unknown_on_element'))[0]!.orderIds).toEqual([]);
     const orders = await t.call(
       'GET',
@@ -202,6 +225,7 @@ describe.skipIf(suite.skip)(suite.name, () => {
     expect(sim.lines.get(moved!.dn)!.en).toBe(moved!.en);
     expect(sim.lines.get(suspended!.dn)!.blocked).toBe(true);
     expect(sim.lines.get(barred!.dn)!.blocked).toBe(false);
+    expect([...sim.lines.get(serviced.dn)!.services]).toEqual([]);
     const last = await audit('SIM1');
     expect(last.byKind).toEqual({ unknown_on_element: 1 });
     // switching decides to remove the unknown number: one order, once; nothing else is removable

@@ -81,6 +81,10 @@ type FixedLine = LiveLine & {
   en: string | null;
   base_station: string | null;
   exchange: string | null;
+  /** The switch element its last activation or relocation ran on (routing without a port). */
+  last: string | null;
+  /** The product codes of its live options (what they give it on the switch: lineProfile). */
+  options: string[];
 };
 
 export interface AuditOptions {
@@ -90,7 +94,11 @@ export interface AuditOptions {
   concurrency?: number;
   /** A running audit whose heartbeat is older than this was left by a stopped process. */
   staleAfterMs?: number;
+  /** What a fixed line with these options holds on its switch (barring class, services). */
+  lineProfile?: LineProfile;
 }
+
+export type LineProfile = (optionCodes: string[]) => { barring: string; services: string[] };
 
 const STALE_MS = 120_000;
 const HEARTBEAT_MS = 30_000;
@@ -110,6 +118,9 @@ export class NetworkAudit {
   private readonly pageSize: number;
   private readonly concurrency: number;
   private readonly staleAfterMs: number;
+  private readonly lineProfile: LineProfile | null;
+  /** The audits this process runs: ended as interrupted when it stops. */
+  private readonly mine = new Set<number>();
 
   constructor(
     private readonly db: Db,
@@ -119,6 +130,19 @@ export class NetworkAudit {
     this.pageSize = opts.pageSize ?? 500;
     this.concurrency = opts.concurrency ?? 8;
     this.staleAfterMs = opts.staleAfterMs ?? STALE_MS;
+    this.lineProfile = opts.lineProfile ?? null;
+  }
+
+  /** The process stops: its running audits end as interrupted (a new one may start at once). */
+  async interrupt(): Promise<void> {
+    if (this.mine.size === 0) return;
+    await this.db
+      .updateTable('act_audit')
+      .set({ status: 'failed', error: 'interrupted: GPTo stopped', finished_at: new Date() })
+      .where('id', 'in', [...this.mine])
+      .where('status', '=', 'running')
+      .execute();
+    this.mine.clear();
   }
 
   /**
@@ -227,12 +251,13 @@ export class NetworkAudit {
       status: AuditStatus = 'running',
       error: string | null = null,
     ) => {
+      let repaired = 0;
       await this.db.transaction().execute(async (trx) => {
         for (const d of diffs) {
           const orderIds = repair
             ? await this.queue(trx, id, element, d.lineId, d.customerId, d.repair, by)
             : [];
-          if (orderIds.length) counts.repaired++;
+          if (orderIds.length) repaired++;
           await trx
             .insertInto('act_audit_item')
             .values({
@@ -253,15 +278,19 @@ export class NetworkAudit {
           .updateTable('act_audit')
           .set({
             ...counts,
+            repaired: counts.repaired + repaired,
             status,
             error,
             heartbeat_at: new Date(),
             ...(status === 'running' ? {} : { finished_at: new Date() }),
           })
           .where('id', '=', id)
+          // ended meanwhile (interrupted at a stop, or found stale): it stays ended
+          .where('status', '=', 'running')
           .execute();
       });
-      if (counts.repaired) this.service.poke();
+      counts.repaired += repaired;
+      if (repaired) this.service.poke();
       if (onProgress) onProgress(await this.get(id));
     };
     // beats while it runs, whatever a page takes on a slow (throttled) element
@@ -275,6 +304,7 @@ export class NetworkAudit {
         .catch(() => undefined);
     }, HEARTBEAT_MS);
     beat.unref();
+    this.mine.add(id);
     try {
       const kind = (await this.service.element(element)).kind;
       if (kind === 'osmo_hlr') await this.auditHlr(element, counts, flush);
@@ -284,6 +314,7 @@ export class NetworkAudit {
       await flush([], 'failed', err instanceof Error ? err.message : String(err)).catch(() => undefined);
     } finally {
       clearInterval(beat);
+      this.mine.delete(id);
     }
   }
 
@@ -315,6 +346,17 @@ export class NetworkAudit {
     plan: { operation: string; params: Params }[],
     by: Actor,
   ): Promise<number[]> {
+    // a line with orders still to run (a request's, an earlier alignment's) is left as it is: they
+    // may settle it, and doubling them would not; a later audit sees what is left
+    const busy = await trx
+      .selectFrom('act_order')
+      .select('id')
+      .where('line_id', '=', lineId)
+      .where('status', 'in', ['pending', 'running'])
+      .where((eb) => eb('request_ref', 'is', null).or('request_ref', '<>', `AUDIT-${id}`))
+      .limit(1)
+      .executeTakeFirst();
+    if (busy) return [];
     const ids: number[] = [];
     for (const o of plan) {
       const order = await this.service.submit(
@@ -352,6 +394,19 @@ export class NetworkAudit {
         );
       if (it.order_ids.length) return it;
       const imsi = (it.actual as { imsi?: string } | null)?.imsi;
+      // the records may have changed since: never take a live line off the network
+      const live = await sql<{ code: string }>`
+        SELECT s.code FROM subscription s
+        WHERE s.status IN ('pending', 'active', 'suspended') AND s.parent_id IS NULL
+          AND (${imsi ? sql`s.sim_iccid = (SELECT m.iccid FROM inv_sim m WHERE m.imsi = ${imsi})` : sql`s.directory_number = ${it.line_id}`})
+        LIMIT 1`.execute(trx);
+      if (live.rows[0])
+        throw new ActivationError(
+          'conflict',
+          'activation.audit_not_removable',
+          `${it.line_id} belongs to the live subscription ${live.rows[0].code}: it is not removed`,
+          'itemId',
+        );
       const [order] = await this.queue(
         trx,
         id,
@@ -384,6 +439,21 @@ export class NetworkAudit {
     const a = await this.get(id);
     if (a.status === 'running')
       throw new ActivationError('conflict', 'activation.audit_running', `audit ${id} is still running`, 'id');
+    // what an older audit found may have changed since (a line suspended, terminated, renumbered)
+    const newest = await this.db
+      .selectFrom('act_audit')
+      .select('id')
+      .where('element_code', '=', a.element)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    if (newest.id !== id || Date.parse(a.startedAt) < Date.now() - RECENT_MS)
+      throw new ActivationError(
+        'conflict',
+        'activation.audit_stale',
+        `audit ${id} is not ${a.element}'s newest of the last 12 hours: start a new audit, then realign what it finds`,
+        'id',
+      );
     const n = await this.db.transaction().execute(async (trx) => {
       // the audit row locked: two clicks on "realign" queue the orders once
       await trx.selectFrom('act_audit').select('id').where('id', '=', id).forUpdate().execute();
@@ -468,9 +538,9 @@ export class NetworkAudit {
           SELECT s.id, s.code, s.directory_number AS dn, s.customer_id, m.imsi
           FROM subscription s
           JOIN inv_sim m ON m.iccid = s.sim_iccid
-          WHERE s.id > ${after} AND s.status = 'terminated'
+          WHERE s.id > ${after} AND s.status = 'terminated' AND s.parent_id IS NULL
             AND NOT EXISTS (SELECT 1 FROM subscription o WHERE o.sim_iccid = s.sim_iccid
-                             AND o.status IN ('pending', 'active', 'suspended'))
+                             AND (o.status IN ('pending', 'active', 'suspended') OR o.id > s.id))
           ORDER BY s.id LIMIT ${this.pageSize}`.execute(this.db)
       ).rows;
       if (page.length === 0) break;
@@ -589,9 +659,22 @@ export class NetworkAudit {
         await sql<FixedLine>`
           SELECT s.id, s.code, s.status, s.directory_number AS dn, s.customer_id, p.kind,
                  coalesce(po.equipment_number, s.equipment_number) AS en, bs.code AS base_station,
-                 (SELECT w.code FROM inv_switch w
-                   WHERE w.id = po.switch_id OR (po.id IS NULL AND w.site_id = bs.site_id)
-                   ORDER BY w.id LIMIT 1) AS exchange
+                 -- the routing of its orders (ActivationService.exchangeElement): the exchange of
+                 -- its port, else of the port the subscription names, else its last switch
+                 coalesce(
+                   (SELECT w.code FROM inv_switch w
+                     WHERE w.id = po.switch_id OR (po.id IS NULL AND w.site_id = bs.site_id)
+                     ORDER BY w.id LIMIT 1),
+                   (SELECT w.code FROM inv_port p2 JOIN inv_switch w ON w.id = p2.switch_id
+                     WHERE p2.equipment_number = s.equipment_number)) AS exchange,
+                 (SELECT o.element_code FROM act_order o
+                   WHERE o.line_id = s.directory_number AND o.operation IN ('fixed.activate', 'fixed.move')
+                     AND o.status = 'done'
+                   ORDER BY o.id DESC LIMIT 1) AS last,
+                 (SELECT coalesce(array_agg(op.code ORDER BY c.id), '{}') FROM subscription c
+                   JOIN product_version cpv ON cpv.id = c.product_version_id
+                   JOIN product op ON op.id = cpv.product_id
+                   WHERE c.parent_id = s.id AND c.status IN ('active', 'suspended')) AS options
           FROM subscription s
           JOIN product_version pv ON pv.id = s.product_version_id
           JOIN product p ON p.id = pv.product_id
@@ -606,7 +689,7 @@ export class NetworkAudit {
       after = rows[rows.length - 1]!.id;
       const page: FixedLine[] = [];
       for (const r of rows)
-        if ((await this.service.switchElementFor(r.exchange)) === element) {
+        if ((await this.service.switchElementFor(r.exchange, r.last)) === element) {
           // a radio line has no copper port: the switch knows it on its base station's virtual port
           const en = r.en ?? (r.base_station ? `${r.base_station}-${r.dn.slice(-6)}`.toUpperCase() : null);
           page.push({ ...r, en });
@@ -654,7 +737,15 @@ export class NetworkAudit {
 
   private async checkFixed(element: string, l: FixedLine, present: boolean): Promise<Difference[]> {
     const base = { lineId: l.dn, subscription: l.code, customerId: l.customer_id };
-    const expected: Params = { dn: l.dn, en: l.en, status: l.status };
+    // what its options give it on the switch (the barring class is set on a re-created line, not
+    // compared: a limitation for unpaid bills changes it on a live line)
+    const profile = this.lineProfile?.(l.options) ?? null;
+    const expected: Params = {
+      dn: l.dn,
+      en: l.en,
+      status: l.status,
+      ...(profile ? { barring: profile.barring, services: profile.services } : {}),
+    };
     if (!present) {
       if (!l.en)
         return [
@@ -675,7 +766,14 @@ export class NetworkAudit {
           actual: { dn: l.dn, exists: false },
           detail: `${l.dn} is not on the switch`,
           repair: [
-            { operation: 'fixed.activate', params: { dn: l.dn, en: l.en } },
+            {
+              operation: 'fixed.activate',
+              params: {
+                dn: l.dn,
+                en: l.en,
+                ...(profile ? { barring: profile.barring, services: profile.services } : {}),
+              },
+            },
             ...(l.status === 'suspended' ? [{ operation: 'fixed.suspend', params: { dn: l.dn } }] : []),
           ],
         },
@@ -685,8 +783,14 @@ export class NetworkAudit {
       exists?: boolean;
       en?: string | null;
       status?: string | null;
+      services?: string[];
     };
-    const actual: Params = { dn: l.dn, en: st.en ?? null, status: st.status ?? null };
+    const actual: Params = {
+      dn: l.dn,
+      en: st.en ?? null,
+      status: st.status ?? null,
+      services: st.services ?? [],
+    };
     const out: Difference[] = [];
     // deleted between the listing and the read: the next audit sees it missing
     if (!st.exists) return out;
@@ -699,6 +803,22 @@ export class NetworkAudit {
         detail: `${l.dn} is on port ${st.en}, its technical file says ${l.en}`,
         repair: [{ operation: 'fixed.move', params: { dn: l.dn, en: l.en } }],
       });
+    if (profile) {
+      const held = new Set(st.services ?? []);
+      const add = profile.services.filter((x) => !held.has(x));
+      const remove = [...held].filter((x) => !profile.services.includes(x));
+      if (add.length || remove.length)
+        out.push({
+          ...base,
+          kind: 'state_differs',
+          expected,
+          actual,
+          detail: `services on the switch ${[...held].join(' ') || 'none'}, its options give ${profile.services.join(' ') || 'none'}`,
+          repair: [{ operation: 'fixed.services', params: { dn: l.dn, add, remove } }],
+        });
+    }
+    // out of order hides whether the line is barred (the switch shows one status): not compared
+    if (st.status === 'out_of_order') return out;
     if (l.status === 'suspended' && st.status !== 'barred')
       out.push({
         ...base,

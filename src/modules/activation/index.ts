@@ -26,7 +26,7 @@ import { ActivationService } from './activation.service.js';
 import { Automaton, type AutomatonOptions } from './automaton.js';
 import { ElementManager, type ManagerOptions } from './element-manager.js';
 import { JournalWriter } from './journal.js';
-import { NetworkAudit } from './audit.js';
+import { NetworkAudit, type LineProfile } from './audit.js';
 import type { KeyReader, ManyKeyReader } from './operations.js';
 import { registerActivationHandlers, resumeWorkflow } from './workflow.glue.js';
 
@@ -52,6 +52,12 @@ export interface ActivationOptions {
   manager?: ManagerOptions;
   automaton?: Partial<Omit<AutomatonOptions, 'clock' | 'keys' | 'onCompleted'>>;
   onError?: (err: unknown) => void;
+  /**
+   * What a fixed line with these live options holds on its switch (barring class, services): the
+   * catalogue's knowledge (requests' fixedLineProfile). Without it the audit neither compares them
+   * nor sets them on a line it re-creates.
+   */
+  lineProfile?: LineProfile;
   /** GPTO_SECRET_KEY: seals and opens switch elements' passwords (without it none can be stored). */
   secretKey?: Buffer | undefined;
 }
@@ -102,7 +108,7 @@ export function createActivation(db: Db, opts: ActivationOptions): ActivationMod
     opts.secretKey ? new Sealer(opts.secretKey) : null,
   );
   if (opts.workflow) registerActivationHandlers(opts.workflow.handlers, service);
-  const audit = new NetworkAudit(db, service);
+  const audit = new NetworkAudit(db, service, opts.lineProfile ? { lineProfile: opts.lineProfile } : {});
   // An automaton that stopped while an element was down (a crash, a restart) never journaled the
   // end of that outage: at the next start on its host the element is probed and the outage ended
   // (found back), or ended and carried on as this process's own (still down). Done before the
@@ -131,6 +137,7 @@ export function createActivation(db: Db, opts: ActivationOptions): ActivationMod
       automaton.start();
     },
     stop: async () => {
+      await audit.interrupt();
       await automaton.stop();
       await journal.flush();
       manager.close();

@@ -47,4 +47,5 @@ export function createRequests(
 export { registerRequestRoutes } from './requests.routes.js';
 export { DEFAULT_SCENARIOS, scenarioFor } from './default-scenarios.js';
 export { PENDING_RESUMED } from './line.handlers.js';
+export { fixedLineProfile } from './network.js';
 export type { RequestService, ServiceRequest, RequestView } from './request.service.js';

@@ -38,6 +38,22 @@ const NO_NETWORK_EFFECT = new Set(['OPT-ANNUAIRE']);
 /** The barring class a new fixed line gets: international calls need the OPT-INTER option. */
 export const NEW_FIXED_LINE_BARRING = 'INTL';
 
+/**
+ * What a fixed line with these live options holds on its switch: the barring class (a new line's,
+ * unless an option sets another; the later option wins) and the supplementary services. The
+ * network audit compares the switch with it and re-creates a lost line with it.
+ */
+export function fixedLineProfile(optionCodes: string[]): { barring: string; services: string[] } {
+  let barring = NEW_FIXED_LINE_BARRING;
+  const services = new Set<string>();
+  for (const code of optionCodes) {
+    const e = OPTION_EFFECTS[code];
+    if (e?.barring) barring = e.barring;
+    for (const x of e?.services ?? []) services.add(x);
+  }
+  return { barring, services: [...services].sort() };
+}
+
 /** Access changes by name: the switch's barring class, the HLR's CS/PS access. */
 const ACCESS_CHANGES: Record<string, { barring?: string; cs?: boolean; ps?: boolean }> = {
   bar_international: { barring: 'INTL' },

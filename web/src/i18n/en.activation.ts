@@ -71,7 +71,7 @@ export const enActivation: typeof frActivation = {
       done: 'Audit finished on {{at}}',
       by: 'by {{who}}, started on {{at}}',
       summary: '{{checked}} lines checked: {{consistent}} in line, {{differences}} difference(s)',
-      repaired: '{{n}} line(s) realigned by the orders {{ref}}',
+      repaired: '{{n}} difference(s) realigned by the orders {{ref}}',
       repair: 'Realign the differences',
       repairHint: 'One order per difference the records can settle; the automaton carries them out.',
       line: 'Line',

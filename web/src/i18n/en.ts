@@ -89,6 +89,8 @@ export const en: Messages = {
     activation_audit_running: 'An audit of this element is running already.',
     activation_audit_not_found: 'This audit does not exist.',
     activation_audit_not_removable: 'Only a line unknown to the records can be removed from the element.',
+    activation_audit_stale:
+      'This audit is no longer the element’s newest (or is over 12 hours old): start a new audit, then realign what it finds.',
     activation_order_not_found: 'This activation order does not exist.',
     activation_element_invalid: 'Invalid element: {{detail}}',
     activation_secret_key: 'An element’s password is kept sealed: this server has no GPTO_SECRET_KEY.',

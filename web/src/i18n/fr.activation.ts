@@ -69,7 +69,7 @@ export const frActivation = {
       done: 'Audit terminé le {{at}}',
       by: 'par {{who}}, lancé le {{at}}',
       summary: '{{checked}} lignes vérifiées : {{consistent}} conformes, {{differences}} écart(s)',
-      repaired: '{{n}} ligne(s) réalignée(s) par les ordres {{ref}}',
+      repaired: '{{n}} écart(s) réaligné(s) par les ordres {{ref}}',
       repair: 'Réaligner les écarts',
       repairHint: 'Un ordre par écart que les dossiers permettent de corriger ; l’automate les exécute.',
       line: 'Ligne',

@@ -90,6 +90,8 @@ export const fr = {
     activation_audit_not_found: 'Cet audit n’existe pas.',
     activation_audit_not_removable:
       'Seule une ligne inconnue des dossiers peut être retirée de l’équipement.',
+    activation_audit_stale:
+      'Cet audit n’est plus le dernier de l’équipement (ou a plus de 12 heures) : lancez un nouvel audit, puis réalignez ce qu’il trouve.',
     activation_order_not_found: 'Cet ordre d’activation n’existe pas.',
     activation_element_invalid: 'Équipement invalide : {{detail}}',
     activation_secret_key:

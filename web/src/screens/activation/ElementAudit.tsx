@@ -146,7 +146,7 @@ export default function ElementAudit({ code }: { code: string }) {
           ))}
         </Group>
       )}
-      {audit && <AuditResult a={audit} />}
+      {audit && <AuditResult key={audit.id} a={audit} />}
     </Stack>
   );
 }
