@@ -32,3 +32,33 @@ export function operatorDay(now: Date, timeZone: string): { date: string; minute
     minutes: Number(parts.hour) * 60 + Number(parts.minute),
   };
 }
+
+/**
+ * Runs `tick` now and then every `everyMs` (a daily job looks every minute whether its time has
+ * come); a tick never overlaps the previous one, an error goes to `onError`. `stop` awaits a tick
+ * in progress.
+ */
+export function everyMinute(
+  tick: () => Promise<unknown>,
+  onError: (err: unknown) => void = () => undefined,
+  everyMs = 60_000,
+): { stop: () => Promise<void> } {
+  let running: Promise<unknown> | null = null;
+  const go = () => {
+    if (running) return;
+    running = tick()
+      .catch(onError)
+      .finally(() => {
+        running = null;
+      });
+  };
+  go();
+  const timer = setInterval(go, everyMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../../platform/clock.js';
-import { operatorDay } from '../../platform/daily.js';
+import { everyMinute, operatorDay } from '../../platform/daily.js';
 import { SYSTEM, type Actor } from '../../platform/events.js';
 import type { AuditView, NetworkAudit } from './audit.js';
 
@@ -14,8 +14,7 @@ export const NIGHTLY_AUDITOR: Actor = { ...SYSTEM, username: 'nightly-audit' };
  * the audit's row, unique per element).
  */
 export class AuditScheduler {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private loop: { stop: () => Promise<void> } | null = null;
   private readonly clock: Clock;
 
   constructor(
@@ -37,22 +36,11 @@ export class AuditScheduler {
 
   /** Looks every minute (and once now); a tick never overlaps the previous one. */
   start(everyMs = 60_000): void {
-    const go = () => {
-      if (this.running) return;
-      this.running = this.tick()
-        .catch((err: unknown) => this.opts.onError?.(err))
-        .finally(() => {
-          this.running = null;
-        });
-    };
-    go();
-    this.timer = setInterval(go, everyMs);
-    this.timer.unref();
+    this.loop = everyMinute(() => this.tick(), this.opts.onError, everyMs);
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.loop?.stop();
+    this.loop = null;
   }
 }

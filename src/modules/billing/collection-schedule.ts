@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../../platform/clock.js';
 import type { Db } from '../../platform/db.js';
 import { appendEvent, SYSTEM } from '../../platform/events.js';
 import type { CollectionRunReport } from './collection.service.js';
-import { operatorDay, parseDailyAt } from '../../platform/daily.js';
+import { everyMinute, operatorDay, parseDailyAt } from '../../platform/daily.js';
 
 /** GPTO_COLLECTION_AT: `HH:MM` (default 02:00) or `off`. */
 export const parseCollectionAt = (raw: string | undefined) => parseDailyAt(raw, '02:00');
@@ -29,8 +29,7 @@ const MAX_ATTEMPTS = 3;
  * again at the next ticks, three times in all.
  */
 export class CollectionScheduler {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<TickResult> | null = null;
+  private loop: { stop: () => Promise<void> } | null = null;
   private readonly clock: Clock;
   readonly runner: string;
 
@@ -123,27 +122,17 @@ export class CollectionScheduler {
 
   /** Looks every minute (and once now); a tick never overlaps the previous one. */
   start(everyMs = 60_000): void {
-    const go = () => {
-      if (this.running) return;
-      this.running = this.tick()
-        .catch((err: unknown) => {
-          this.opts.onError?.(err);
-          return 'failed' as const;
-        })
-        .finally(() => {
-          this.running = null;
-        });
-    };
-    go();
-    this.timer = setInterval(go, everyMs);
-    this.timer.unref();
+    this.loop = everyMinute(
+      () => this.tick(),
+      (err) => this.opts.onError?.(err),
+      everyMs,
+    );
   }
 
   /** Stops looking; a run in progress is awaited (bounded by the caller). */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.loop?.stop();
+    this.loop = null;
   }
 }
 
