@@ -348,6 +348,7 @@ export function registerActivationCommands(program: Command): void {
           say(
             `audit ${done.id} of ${code}: ${done.checked} line(s) checked, ${done.consistent} in line with the records, ${done.differences} difference(s)`,
           );
+          if (done.warning) process.stderr.write(`gpto activation audit: warning: ${done.warning}\n`);
           const kinds = Object.entries(done.byKind);
           if (kinds.length)
             say(

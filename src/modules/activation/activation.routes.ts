@@ -27,6 +27,7 @@ const ElementBody = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 100 }),
     host: Type.String({ minLength: 1, maxLength: 255 }),
     port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    vtyPort: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 65535 }))),
     username: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
     password: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
     ratePerSecond: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000 })),

@@ -63,6 +63,8 @@ export interface ElementInput {
   name: string;
   host: string;
   port: number;
+  /** osmo-hlr's VTY port, where the audit lists its subscribers (null: 4258). */
+  vtyPort?: number | null;
   username?: string | null;
   password?: string | null;
   ratePerSecond?: number;
@@ -82,6 +84,7 @@ export interface ElementView {
   name: string;
   host: string;
   port: number;
+  vtyPort: number | null;
   ratePerSecond: number;
   poolSize: number;
   pipeline: number;
@@ -465,6 +468,7 @@ export class ActivationService {
         ...(i.username !== undefined ? { username: i.username } : {}),
         ...(i.password !== undefined ? { password: null, password_sealed: sealed } : {}),
         ...(i.exchanges !== undefined ? { exchanges: i.exchanges } : {}),
+        ...(i.vtyPort !== undefined ? { vty_port: i.vtyPort } : {}),
       };
       const r = await trx
         .insertInto('act_element')
@@ -475,6 +479,7 @@ export class ActivationService {
           password: null,
           password_sealed: sealed,
           exchanges: i.exchanges ?? [],
+          vty_port: i.vtyPort ?? null,
         })
         .onConflict((oc) => oc.column('code').doUpdateSet({ ...values, ...kept }))
         .returningAll()
@@ -492,6 +497,7 @@ export class ActivationService {
           poolSize: values.pool_size,
           pipeline: values.pipeline,
           exchanges: r.exchanges,
+          ...(r.kind === 'osmo_hlr' ? { vtyPort: r.vty_port } : {}),
           ...(i.password !== undefined ? { passwordChanged: true } : {}),
         },
       });
@@ -1504,6 +1510,7 @@ function elementView(r: {
   name: string;
   host: string;
   port: number;
+  vty_port: number | null;
   rate_per_second: number;
   pool_size: number;
   pipeline: number;
@@ -1518,6 +1525,7 @@ function elementView(r: {
     name: r.name,
     host: r.host,
     port: r.port,
+    vtyPort: r.vty_port,
     ratePerSecond: r.rate_per_second,
     poolSize: r.pool_size,
     pipeline: r.pipeline,

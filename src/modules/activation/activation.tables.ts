@@ -15,6 +15,8 @@ export interface ActElementTable {
   name: string;
   host: string;
   port: number;
+  /** osmo-hlr's VTY port (the audit's subscriber listing); null: 4258. */
+  vty_port: ColumnType<number | null, number | null | undefined, number | null>;
   username: string | null;
   /** Only rows written before migration 0781, until the application seals them. */
   password: string | null;
@@ -99,6 +101,7 @@ export interface ActAuditTable {
   differences: Auto<number>;
   repaired: Auto<number>;
   error: string | null;
+  warning: ColumnType<string | null, string | null | undefined, string | null>;
   started_by: string;
   scheduled_for: ColumnType<string | null, string | undefined, string | null>;
   started_at: Timestamp;

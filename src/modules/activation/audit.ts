@@ -6,6 +6,8 @@ import { ActivationError, actNotFound } from './activation.errors.js';
 import type { ActivationService } from './activation.service.js';
 import type { ActAuditItemTable, AuditItemKind, AuditStatus } from './activation.tables.js';
 import { switchOps } from './drivers/switch.driver.js';
+import { listHlrSubscribers, type HlrSubscriberRow } from './drivers/osmo-vty.client.js';
+import type { JournalEntry } from './element-manager.js';
 import type { Params } from './operations.js';
 
 /**
@@ -38,6 +40,8 @@ export interface AuditView {
   repaired: number;
   byKind: Partial<Record<AuditItemKind, number>>;
   error: string | null;
+  /** What the audit could not look at (e.g. the HLR's list of subscribers unreachable). */
+  warning: string | null;
   startedBy: string;
   startedAt: string;
   finishedAt: string | null;
@@ -96,10 +100,14 @@ export interface AuditOptions {
   staleAfterMs?: number;
   /** What a fixed line with these options holds on its switch (barring class, services). */
   lineProfile?: LineProfile;
+  /** The command journal: the HLR's listing (VTY) is journaled with the element's commands. */
+  journal?: (e: JournalEntry) => void;
 }
 
 export type LineProfile = (optionCodes: string[]) => { barring: string; services: string[] };
 
+/** osmo-hlr's VTY port when the element names none. */
+const HLR_VTY_PORT = 4258;
 const STALE_MS = 120_000;
 const HEARTBEAT_MS = 30_000;
 /** A nightly audit is not needed for an element audited (not failed) this recently. */
@@ -119,6 +127,7 @@ export class NetworkAudit {
   private readonly concurrency: number;
   private readonly staleAfterMs: number;
   private readonly lineProfile: LineProfile | null;
+  private readonly journal: ((e: JournalEntry) => void) | null;
   /** The audits this process runs: ended as interrupted when it stops. */
   private readonly mine = new Set<number>();
 
@@ -131,6 +140,7 @@ export class NetworkAudit {
     this.concurrency = opts.concurrency ?? 8;
     this.staleAfterMs = opts.staleAfterMs ?? STALE_MS;
     this.lineProfile = opts.lineProfile ?? null;
+    this.journal = opts.journal ?? null;
   }
 
   /** The process stops: its running audits end as interrupted (a new one may start at once). */
@@ -256,6 +266,7 @@ export class NetworkAudit {
       diffs: Difference[],
       status: AuditStatus = 'running',
       error: string | null = null,
+      warning?: string | null,
     ) => {
       let repaired = 0;
       await this.db.transaction().execute(async (trx) => {
@@ -287,6 +298,7 @@ export class NetworkAudit {
             repaired: counts.repaired + repaired,
             status,
             error,
+            ...(warning !== undefined ? { warning } : {}),
             heartbeat_at: new Date(),
             ...(status === 'running' ? {} : { finished_at: new Date() }),
           })
@@ -313,9 +325,11 @@ export class NetworkAudit {
     this.mine.add(id);
     try {
       const kind = (await this.service.element(element)).kind;
-      if (kind === 'osmo_hlr') await this.auditHlr(element, counts, flush);
-      else await this.auditSwitch(element, counts, flush);
-      await flush([], 'done');
+      const warning =
+        kind === 'osmo_hlr'
+          ? await this.auditHlr(element, counts, flush)
+          : await this.auditSwitch(element, counts, flush);
+      await flush([], 'done', null, warning);
     } catch (err) {
       await flush([], 'failed', err instanceof Error ? err.message : String(err)).catch(() => undefined);
     } finally {
@@ -511,9 +525,11 @@ export class NetworkAudit {
     element: string,
     counts: Counts,
     flush: (d: Difference[]) => Promise<void>,
-  ): Promise<void> {
+  ): Promise<string | null> {
     // mobile orders go to the default HLR: another HLR holds none of the records' lines
     const carries = (await this.service.defaultElement('osmo_hlr')) === element;
+    // the IMSIs the records put here: any other subscriber in the HLR's list is unknown to them
+    const expectedImsis = new Set<string>();
     let after = 0;
     while (carries) {
       const page = (
@@ -530,14 +546,114 @@ export class NetworkAudit {
       if (page.length === 0) break;
       after = page[page.length - 1]!.id;
       counts.expected += page.length;
+      for (const l of page) if (l.imsi) expectedImsis.add(l.imsi);
       const diffs = (await this.each(page, (l) => this.checkMobile(element, l))).flat();
       counts.checked += page.length;
       counts.differences += diffs.length;
       counts.consistent += page.filter((l) => !diffs.some((d) => d.lineId === l.dn)).length;
       await flush(diffs);
     }
-    // terminated lines still in the HLR: their SIM cards can still register
-    after = 0;
+    // the HLR's own list (its VTY): every subscriber the records do not put there
+    const el = await this.db
+      .selectFrom('act_element')
+      .select(['host', 'vty_port'])
+      .where('code', '=', element)
+      .executeTakeFirstOrThrow();
+    const vty = { host: el.host, port: el.vty_port ?? HLR_VTY_PORT };
+    const unknown: HlrSubscriberRow[] = [];
+    const t0 = Date.now();
+    try {
+      const { rows } = await listHlrSubscribers(vty, (r) => {
+        if (!expectedImsis.has(r.imsi)) unknown.push(r);
+      });
+      this.journal?.({
+        elementCode: element,
+        lineId: null,
+        command: 'VTY show subscribers all',
+        reply: `${rows} subscribers`,
+        outcome: 'ok',
+        sentAt: new Date(t0),
+        durationMs: Date.now() - t0,
+      });
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      this.journal?.({
+        elementCode: element,
+        lineId: null,
+        command: 'VTY show subscribers all',
+        reply: why,
+        outcome: 'transport_error',
+        sentAt: new Date(t0),
+        durationMs: Date.now() - t0,
+      });
+      // without the list, only the cards of terminated lines can be looked for, one by one
+      await this.terminatedCards(element, counts, flush);
+      return (
+        `the HLR's list of subscribers could not be read (${why}): subscribers unknown to the records ` +
+        'were looked for among terminated lines’ cards only'
+      );
+    }
+    for (let i = 0; i < unknown.length; i += this.pageSize) {
+      const diffs = await this.unknownSubscribers(unknown.slice(i, i + this.pageSize));
+      counts.differences += diffs.length;
+      await flush(diffs);
+    }
+    return null;
+  }
+
+  /**
+   * What the records say of subscribers found in the HLR's list and not among its live lines: the
+   * newest subscription of each one's card, read now (a line activated since the live lines were
+   * read, or one being activated, is not reported).
+   */
+  private async unknownSubscribers(rows: HlrSubscriberRow[]): Promise<Difference[]> {
+    const known = (
+      await sql<{
+        imsi: string;
+        iccid: string;
+        code: string | null;
+        status: string | null;
+        dn: string | null;
+        customer_id: number | null;
+      }>`
+        SELECT m.imsi, m.iccid, s.code, s.status, s.directory_number AS dn, s.customer_id
+        FROM inv_sim m
+        LEFT JOIN LATERAL (SELECT * FROM subscription s WHERE s.sim_iccid = m.iccid AND s.parent_id IS NULL
+                           ORDER BY s.id DESC LIMIT 1) s ON true
+        WHERE m.imsi = ANY(${rows.map((r) => r.imsi)}::text[])`.execute(this.db)
+    ).rows;
+    const byImsi = new Map(known.map((k) => [k.imsi, k]));
+    const out: Difference[] = [];
+    for (const r of rows) {
+      const k = byImsi.get(r.imsi);
+      if (k?.status === 'pending' || k?.status === 'active' || k?.status === 'suspended') continue;
+      const actual: Params = { imsi: r.imsi, msisdn: r.msisdn, access: { cs: r.cs, ps: r.ps } };
+      const inHlr = `IMSI ${r.imsi}${r.msisdn ? ` (MSISDN ${r.msisdn})` : ''} is in the HLR`;
+      out.push({
+        lineId: r.msisdn ?? k?.dn ?? r.imsi,
+        kind: 'unknown_on_element',
+        subscription: k?.code ?? null,
+        customerId: k?.customer_id ?? null,
+        expected: null,
+        actual,
+        detail: !k
+          ? `${inHlr}, its SIM card is not in the inventory`
+          : !k.code
+            ? `${inHlr}, its SIM card ${k.iccid} is in no subscription`
+            : `subscription ${k.code} is ${k.status}, its SIM (IMSI ${r.imsi}) is still in the HLR`,
+        repair: [],
+      });
+    }
+    return out;
+  }
+
+  /** Terminated lines whose card is still in the HLR, read one by one (without the HLR's list). */
+  private async terminatedCards(
+    element: string,
+    counts: Counts,
+    flush: (d: Difference[]) => Promise<void>,
+  ): Promise<void> {
+    let after = 0;
     for (;;) {
       const page = (
         await sql<{ id: number; code: string; dn: string; customer_id: number; imsi: string }>`
@@ -647,7 +763,7 @@ export class NetworkAudit {
     element: string,
     counts: Counts,
     flush: (d: Difference[]) => Promise<void>,
-  ): Promise<void> {
+  ): Promise<null> {
     // the numbers on the switch, listed first: a missing line needs no read of its own
     const onSwitch = new Set<string>();
     let from: string | undefined;
@@ -739,6 +855,7 @@ export class NetworkAudit {
       counts.differences += diffs.length;
       await flush(diffs);
     }
+    return null;
   }
 
   private async checkFixed(element: string, l: FixedLine, present: boolean): Promise<Difference[]> {
@@ -881,6 +998,7 @@ export class NetworkAudit {
       repaired: a.repaired,
       byKind: Object.fromEntries(kinds.map((k) => [k.kind, Number(k.n)])),
       error: a.error,
+      warning: a.warning,
       startedBy: a.started_by,
       startedAt: a.started_at.toISOString(),
       finishedAt: a.finished_at ? a.finished_at.toISOString() : null,

@@ -108,7 +108,10 @@ export function createActivation(db: Db, opts: ActivationOptions): ActivationMod
     opts.secretKey ? new Sealer(opts.secretKey) : null,
   );
   if (opts.workflow) registerActivationHandlers(opts.workflow.handlers, service);
-  const audit = new NetworkAudit(db, service, opts.lineProfile ? { lineProfile: opts.lineProfile } : {});
+  const audit = new NetworkAudit(db, service, {
+    ...(opts.lineProfile ? { lineProfile: opts.lineProfile } : {}),
+    journal: journal.add,
+  });
   // An automaton that stopped while an element was down (a crash, a restart) never journaled the
   // end of that outage: at the next start on its host the element is probed and the outage ended
   // (found back), or ended and carried on as this process's own (still down). Done before the

@@ -94,6 +94,9 @@ export const enActivation: typeof frActivation = {
       detail_port: 'On port {{actual}}, the technical file says {{expected}}',
       detail_unknown_sub: 'On the element, while subscription {{code}} is not live there',
       detail_unknown: 'On the element, in no subscription',
+      detail_unknown_imsi: 'IMSI {{imsi}} in the HLR, with no live subscription',
+      detail_unknown_imsi_sub:
+        'IMSI {{imsi}} still in the HLR, while subscription {{code}} is no longer live',
       detail_no_card: 'SIM card {{iccid}} is not in stock: IMSI and keys unknown',
       detail_no_sim: 'The subscription has no SIM card',
       detail_no_port: 'The technical file names no port',
@@ -188,6 +191,8 @@ export const enActivation: typeof frActivation = {
     timeoutMs: 'Reply timeout (ms)',
     poolSize: 'Connections',
     pipeline: 'Operations per connection',
+    vtyPort: 'VTY port',
+    vtyPortHint: 'The subscriber list for the audit (empty: 4258)',
     username: 'Login',
     password: 'New password',
     keepHint: 'Blank: unchanged',

@@ -92,6 +92,9 @@ export const frActivation = {
       detail_port: 'Sur le port {{actual}}, le dossier technique dit {{expected}}',
       detail_unknown_sub: 'Sur l’équipement, alors que l’abonnement {{code}} n’y est pas en service',
       detail_unknown: 'Sur l’équipement, sans aucun abonnement',
+      detail_unknown_imsi: 'IMSI {{imsi}} dans le HLR, sans abonnement en service',
+      detail_unknown_imsi_sub:
+        'IMSI {{imsi}} toujours dans le HLR, alors que l’abonnement {{code}} n’est plus en service',
       detail_no_card: 'La carte SIM {{iccid}} n’est pas au stock : IMSI et clés inconnus',
       detail_no_sim: 'L’abonnement n’a pas de carte SIM',
       detail_no_port: 'Le dossier technique ne désigne aucun port',
@@ -189,6 +192,8 @@ export const frActivation = {
     timeoutMs: 'Délai de réponse (ms)',
     poolSize: 'Connexions',
     pipeline: 'Opérations par connexion',
+    vtyPort: 'Port VTY',
+    vtyPortHint: 'Liste des abonnés pour l’audit (vide : 4258)',
     username: 'Identifiant',
     password: 'Nouveau mot de passe',
     keepHint: 'Vide : inchangé',

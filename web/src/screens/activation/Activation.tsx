@@ -447,6 +447,10 @@ function Outages({ code }: { code: string }) {
   );
 }
 
+/** The VTY port as typed: empty is the default (null), digits a number, anything else as is. */
+const vtyPortValue = (v: string): number | string | null =>
+  v.trim() === '' ? null : /^[0-9]+$/.test(v.trim()) ? Number(v.trim()) : v.trim();
+
 function ElementForm({ e, onClose }: { e: NetworkElement; onClose: () => void }) {
   const { t } = useTranslation();
   const client = useQueryClient();
@@ -460,6 +464,7 @@ function ElementForm({ e, onClose }: { e: NetworkElement; onClose: () => void })
     poolSize: String(e.poolSize),
     pipeline: String(e.pipeline),
     timeoutMs: String(e.timeoutMs),
+    vtyPort: e.vtyPort === null ? '' : String(e.vtyPort),
     username: '',
     password: '',
   });
@@ -470,6 +475,10 @@ function ElementForm({ e, onClose }: { e: NetworkElement; onClose: () => void })
         name: f.values.name?.trim(),
         host: f.values.host?.trim(),
         ...Object.fromEntries(NUMBERS.map((k) => [k, Number(f.values[k])])),
+        ...(e.kind === 'osmo_hlr'
+          ? // not a number: sent as typed, the API's 400 names the field
+            { vtyPort: vtyPortValue(f.values.vtyPort ?? '') }
+          : {}),
         enabled,
         isDefault,
         ...(f.values.username?.trim() ? { username: f.values.username.trim() } : {}),
@@ -513,6 +522,17 @@ function ElementForm({ e, onClose }: { e: NetworkElement; onClose: () => void })
             error={f.err('host')}
           />
           {field('port', t('activation.port'))}
+          {e.kind === 'osmo_hlr' && (
+            <TextInput
+              label={t('activation.vtyPort')}
+              description={t('activation.vtyPortHint')}
+              inputMode="numeric"
+              value={f.values.vtyPort}
+              onChange={(x) => f.set('vtyPort', x.currentTarget.value)}
+              error={f.err('vtyPort')}
+              data-testid="vty-port"
+            />
+          )}
         </Group>
         <Group grow align="flex-start">
           {field('ratePerSecond', t('activation.throttlePerSecond'), t('activation.throttleHint'))}

@@ -33,6 +33,8 @@ export interface Audit {
   repaired: number;
   byKind: Partial<Record<AuditKind, number>>;
   error: string | null;
+  /** What the audit could not look at (the HLR's list out of reach). */
+  warning: string | null;
   startedBy: string;
   startedAt: string;
   finishedAt: string | null;
@@ -186,6 +188,11 @@ function detailText(t: T, i: AuditItem): string {
     case 'port_differs':
       return t('activation.audit.detail_port', { actual: str(a.en), expected: str(e.en) });
     case 'unknown_on_element':
+      // an HLR's subscriber: named by its IMSI (the number may be another line's)
+      if (a.imsi)
+        return i.subscription
+          ? t('activation.audit.detail_unknown_imsi_sub', { imsi: str(a.imsi), code: i.subscription })
+          : t('activation.audit.detail_unknown_imsi', { imsi: str(a.imsi) });
       return i.subscription
         ? t('activation.audit.detail_unknown_sub', { code: i.subscription })
         : t('activation.audit.detail_unknown');
@@ -283,6 +290,11 @@ function AuditResult({ a }: { a: Audit }) {
       {a.error && (
         <Alert color="red" p="xs">
           {a.error}
+        </Alert>
+      )}
+      {a.warning && (
+        <Alert color="yellow" p="xs" data-testid="audit-warning">
+          {a.warning}
         </Alert>
       )}
       {a.checked > 0 && (

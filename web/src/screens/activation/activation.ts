@@ -24,6 +24,8 @@ export interface NetworkElement {
   name: string;
   host: string;
   port: number;
+  /** osmo-hlr's VTY port (the audit's subscriber list); null: 4258. */
+  vtyPort: number | null;
   ratePerSecond: number;
   poolSize: number;
   pipeline: number;
