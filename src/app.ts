@@ -41,6 +41,8 @@ import {
 } from './modules/directory/index.js';
 import {
   createBillingCycle,
+  lineLimitations,
+  LIMITATION_BARRING,
   registerBillingCycleRoutes,
   type BillingCycleServices,
 } from './modules/billing/cycle.index.js';
@@ -175,6 +177,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     workflow,
     // what a fixed line holds on its switch given its options (the audit compares and re-creates)
     lineProfile: fixedLineProfile,
+    // and what a limitation for unpaid bills cuts (billing's collection)
+    limitations: { lines: () => lineLimitations(deps.db), barring: LIMITATION_BARRING },
     onError: (err) => http.log.error({ err }, 'activation automaton'),
   });
   requests.requests.orders = activation.service; // a cancelled request withdraws its pending orders

@@ -2,6 +2,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { userInfo } from 'node:os';
 import { createActivation, type ActivationModule } from '../modules/activation/index.js';
+import { lineLimitations, LIMITATION_BARRING } from '../modules/billing/cycle.index.js';
+import { fixedLineProfile } from '../modules/requests/index.js';
 import { loadConfig } from '../config.js';
 import { DomainError } from '../platform/errors.js';
 import { openDatabase, textTable } from './database.js';
@@ -45,6 +47,10 @@ async function withActivation<T>(fn: (a: ActivationModule) => Promise<T>): Promi
   const { db, close } = await openDatabase();
   const a = createActivation(db, {
     keys: () => Promise.reject(new Error('this command reads no SIM key')),
+    // the audit compares and re-creates fixed lines with what their options give them, and what a
+    // limitation for unpaid bills cuts, as gpto start's does
+    lineProfile: fixedLineProfile,
+    limitations: { lines: () => lineLimitations(db), barring: LIMITATION_BARRING },
     // opens the switches' passwords for the probe; without it a switch's login is refused
     secretKey: secretKeyIfAny(),
   });

@@ -419,6 +419,23 @@ describe.skipIf(!availability.run)(
         .getByTestId('audit-summary')
         .getByText(`${fixed.length} lignes vérifiées : ${fixed.length} conformes, ${before.size} écart(s)`)
         .waitFor({ timeout: 20_000 });
+      // a line's barring class changed by hand on the switch: named in the screen's words, realigned
+      const touched = sim.lines.get(fixed[0]!)!;
+      const was = touched.barring;
+      touched.barring = was === 'NONE' ? 'ALL' : 'NONE';
+      await drawer.getByTestId('start-audit').click();
+      await drawer.getByTestId('audit-kind-state_differs').click();
+      await drawer
+        .getByTestId('audit-item')
+        .getByText(`Classe de restriction ${touched.barring} sur le commutateur, les dossiers disent ${was}`)
+        .waitFor({ timeout: 20_000 });
+      await drawer.getByTestId('audit-repair').click();
+      await expect.poll(() => sim.lines.get(fixed[0]!)!.barring, { timeout: 20_000 }).toBe(was);
+      await drawer.getByTestId('start-audit').click();
+      await drawer
+        .getByTestId('audit-summary')
+        .getByText(`${fixed.length} lignes vérifiées : ${fixed.length} conformes, ${before.size} écart(s)`)
+        .waitFor({ timeout: 20_000 });
       // the card says what the newest audit found
       await switching.keyboard.press('Escape');
       await card

@@ -11,6 +11,7 @@ import type { AuditView } from './audit.js';
 import { LOCAL_SWITCHES } from './local-elements.js';
 import { SwitchSimulator } from './switch-sim/simulator.js';
 import { fixedLineProfile } from '../requests/index.js';
+import { LIMITATION_SCENARIO_DEF } from '../billing/cycle.index.js';
 import { osmoHlrSuiteName, startOsmoHlr, type OsmoHlr } from './testing/osmo-hlr.js';
 
 const suite = osmoHlrSuiteName(
@@ -129,6 +130,28 @@ describe.skipIf(suite.skip)(suite.name, () => {
     return out;
   };
 
+  /**
+   * A limitation for unpaid bills on a line, as billing's collection leaves it: its request at the
+   * hold waiting for the payment (`wait_payment`, limited), or at an activation step (changing).
+   */
+  async function limitation(
+    dn: string,
+    node: 'wait_payment' | 'limit_mobile' | 'limit_fixed',
+  ): Promise<void> {
+    await t.app.workflow.scenarios.createVersion(LIMITATION_SCENARIO_DEF, { userId: null, username: 'test' });
+    const sc = await sql<{ id: number; version: number }>`
+      SELECT id, version FROM wf_scenario WHERE code = ${LIMITATION_SCENARIO_DEF.code}
+      ORDER BY version DESC LIMIT 1`.execute(t.tdb.db);
+    const i = await sql<{ id: number }>`
+      INSERT INTO wf_instance (scenario_id, scenario_code, scenario_version, subject_type, subject_id, line_id, created_at)
+      VALUES (${sc.rows[0]!.id}, ${LIMITATION_SCENARIO_DEF.code}, ${sc.rows[0]!.version}, 'test_limitation', ${dn}, ${dn}, now())
+      RETURNING id`.execute(t.tdb.db);
+    await sql`
+      INSERT INTO wf_task (instance_id, node, kind, status, available_at, created_at)
+      VALUES (${i.rows[0]!.id}, ${node}, ${node === 'wait_payment' ? 'hold' : 'automatic'},
+              ${node === 'wait_payment' ? 'held' : 'waiting'}, now(), now())`.execute(t.tdb.db);
+  }
+
   it('finds every live fixed line missing on a new switch, realigns them on demand, then finds none', async () => {
     const firstAudits: number[] = [];
     expect(fixedOf('SIM1').length).toBeGreaterThan(5);
@@ -205,16 +228,31 @@ describe.skipIf(suite.skip)(suite.name, () => {
     // a service nobody ordered, added by hand on the switch
     const serviced = wired[4]!;
     await s.send(`ADD-SERV DN=${serviced.dn},SERV=CLIP`);
+    // limited for unpaid bills in the records, outgoing calls still open on the switch; another
+    // whose limitation is being put on (either way on the switch: not compared)
+    const [limited, limiting] = [wired[5]!, wired[6]!];
+    await limitation(limited.dn, 'wait_payment');
+    await limitation(limiting.dn, 'limit_fixed');
+    await s.send(`SET-BAR DN=${limiting.dn},CLASS=ALL`);
     await link.close();
     const a = await audit('SIM1');
-    expect(a.byKind).toEqual({ missing: 1, state_differs: 3, port_differs: 1, unknown_on_element: 1 });
-    expect(a.consistent).toBe(fixedOf('SIM1').length - 5);
+    expect(a.byKind).toEqual({ missing: 1, state_differs: 5, port_differs: 1, unknown_on_element: 1 });
+    expect(a.consistent).toBe(fixedOf('SIM1').length - 6);
     const found = await items(a.id);
     const kindOf = (dn: string) => found.filter((i) => i.lineId === dn).map((i) => i.kind);
     expect(kindOf(gone!.dn)).toEqual(['missing']);
     expect(kindOf(barred!.dn)).toEqual(['state_differs']);
     expect(kindOf(suspended!.dn)).toEqual(['state_differs']);
-    expect(kindOf(moved!.dn)).toEqual(['port_differs']);
+    // re-created by hand on another port, without the barring class its options give it
+    expect(kindOf(moved!.dn)).toEqual(['port_differs', 'state_differs']);
+    expect(found.find((i) => i.lineId === moved!.dn && i.kind === 'state_differs')!.detail).toBe(
+      `barring class NONE on the switch, its options give ${fixedLineProfile(moved!.options).barring}`,
+    );
+    expect(found.find((i) => i.lineId === limited.dn)).toMatchObject({
+      kind: 'state_differs',
+      detail: `limited for unpaid bills in the records (barring class OUTG), ${fixedLineProfile(limited.options).barring} on the switch`,
+    });
+    expect(kindOf(limiting.dn)).toEqual([]);
     expect(found.find((i) => i.lineId === '339999001')).toMatchObject({
       kind: 'unknown_on_element',
       detail: '339999001 is on the switch and in no subscription',
@@ -222,7 +260,7 @@ describe.skipIf(suite.skip)(suite.name, () => {
 
     // with repair at once: every difference the records settle, the unknown number left alone
     const fixed = await audit('SIM1', true);
-    expect(fixed).toMatchObject({ differences: 6, repaired: 5 });
+    expect(fixed).toMatchObject({ differences: 8, repaired: 7 });
     expect((await items(fixed.id, 'unknown_on_element'))[0]!.orderIds).toEqual([]);
     const orders = await t.call(
       'GET',
@@ -235,6 +273,23 @@ describe.skipIf(suite.skip)(suite.name, () => {
     expect(sim.lines.get(suspended!.dn)!.blocked).toBe(true);
     expect(sim.lines.get(barred!.dn)!.blocked).toBe(false);
     expect([...sim.lines.get(serviced.dn)!.services]).toEqual([]);
+    expect(sim.lines.get(moved!.dn)!.barring).toBe(fixedLineProfile(moved!.options).barring);
+    expect(sim.lines.get(limited.dn)!.barring).toBe('OUTG');
+    expect(sim.lines.get(limiting.dn)!.barring).toBe('ALL');
+    // the limitation put on by then: its barring class is compared again
+    await sql`UPDATE wf_task SET node = 'wait_payment', kind = 'hold', status = 'held'
+               WHERE instance_id = (SELECT id FROM wf_instance WHERE line_id = ${limiting.dn})`.execute(
+      t.tdb.db,
+    );
+    expect((await audit('SIM1')).byKind).toEqual({ unknown_on_element: 1, state_differs: 1 });
+    await sql`UPDATE wf_instance SET status = 'completed' WHERE subject_type = 'test_limitation'`.execute(
+      t.tdb.db,
+    );
+    // ended in the records (the debt paid), the switch not told: both found, and realigned
+    const lifted = await audit('SIM1', true);
+    expect(lifted.byKind).toEqual({ unknown_on_element: 1, state_differs: 2 });
+    await t.app.activation.automaton.drain();
+    expect(sim.lines.get(limited.dn)!.barring).toBe(fixedLineProfile(limited.options).barring);
     const last = await audit('SIM1');
     expect(last.byKind).toEqual({ unknown_on_element: 1 });
     // switching decides to remove the unknown number: one order, once; nothing else is removable
@@ -408,6 +463,41 @@ describe.skipIf(suite.skip)(suite.name, () => {
       },
       { userId: null, username: 'test' },
     );
+
+    // data (PS): open on an active line, cut while it is limited for unpaid bills
+    const [limited, limiting, dataCut, temporary] = active.slice(5);
+    const hlrLink = new HlrLink({ host: hlr.host, port: hlr.port });
+    const h = directSession(hlrLink);
+    await limitation(limited!.dn, 'wait_payment');
+    // being limited: either way in the HLR, not compared
+    await limitation(limiting!.dn, 'limit_mobile');
+    await hlrOps.setAccess(h, { imsi: limiting!.imsi!, access: { cs: true, ps: false } });
+    await hlrOps.setAccess(h, { imsi: dataCut!.imsi!, access: { cs: true, ps: false } });
+    // a temporary change of access, reverted at its date: not a difference meanwhile
+    await hlrOps.setAccess(h, { imsi: temporary!.imsi!, access: { cs: false, ps: false } });
+    await sql`
+      INSERT INTO act_revert (order_id, element_code, line_id, operation, params, due_at)
+      VALUES ((SELECT max(id) FROM act_order), 'HLR1', ${temporary!.dn}, 'mobile.restore', '{}', now() + interval '1 day')`.execute(
+      t.tdb.db,
+    );
+    const access = await audit('HLR1', true);
+    expect(access.byKind).toEqual({ state_differs: 2, unknown_on_element: 1, not_placeable: 1 });
+    const diffs = await items(access.id, 'state_differs');
+    expect(diffs.map((d) => [d.lineId, d.detail]).sort()).toEqual(
+      [
+        [
+          limited!.dn,
+          'active and limited for unpaid bills in the records (voice open, data cut); voice open, data open in the HLR',
+        ],
+        [dataCut!.dn, 'active in the records, data (PS) access cut in the HLR'],
+      ].sort(),
+    );
+    await t.app.activation.automaton.drain();
+    expect((await hlrOps.status(h, { imsi: limited!.imsi! })).access).toEqual({ cs: true, ps: false });
+    expect((await hlrOps.status(h, { imsi: dataCut!.imsi! })).access).toEqual({ cs: true, ps: true });
+    expect((await hlrOps.status(h, { imsi: temporary!.imsi! })).access).toEqual({ cs: false, ps: false });
+    hlrLink.close();
+    expect((await audit('HLR1')).byKind).toEqual({ unknown_on_element: 1, not_placeable: 1 });
   });
 
   it('checks rights and input, and lets one audit of an element run at a time', async () => {

@@ -58,6 +58,8 @@ export interface AuditItemView {
   orderIds: number[];
   /** The records can settle it: orders were (or can be) queued. */
   repairable: boolean;
+  /** The operations that realign it, in order (what differs: `fixed.barring`, `mobile.limit`…). */
+  repairs: string[];
 }
 
 interface Difference {
@@ -102,6 +104,24 @@ export interface AuditOptions {
   lineProfile?: LineProfile;
   /** The command journal: the HLR's listing (VTY) is journaled with the element's commands. */
   journal?: (e: JournalEntry) => void;
+  /**
+   * The lines under a limitation for unpaid bills (billing's collection): `limited` while it is in
+   * force (data cut, outgoing calls barred), `changing` while it is being put on or lifted.
+   */
+  limitations?: {
+    lines: () => Promise<Map<string, Limitation>>;
+    /** The barring class a limited fixed line has (billing's LIMITATION_BARRING). */
+    barring: string;
+  };
+}
+
+export type Limitation = 'limited' | 'changing';
+
+/** What the audit knows of a line's access besides its status, read once per audit. */
+interface AccessContext {
+  limitations: Map<string, Limitation>;
+  /** Lines with a temporary change of access not yet reverted: their access is not compared. */
+  temporary: Set<string>;
 }
 
 export type LineProfile = (optionCodes: string[]) => { barring: string; services: string[] };
@@ -128,6 +148,7 @@ export class NetworkAudit {
   private readonly staleAfterMs: number;
   private readonly lineProfile: LineProfile | null;
   private readonly journal: ((e: JournalEntry) => void) | null;
+  private readonly limitations: AuditOptions['limitations'] | null;
   /** The audits this process runs: ended as interrupted when it stops. */
   private readonly mine = new Set<number>();
 
@@ -141,6 +162,7 @@ export class NetworkAudit {
     this.staleAfterMs = opts.staleAfterMs ?? STALE_MS;
     this.lineProfile = opts.lineProfile ?? null;
     this.journal = opts.journal ?? null;
+    this.limitations = opts.limitations ?? null;
   }
 
   /** The process stops: its running audits end as interrupted (a new one may start at once). */
@@ -327,8 +349,8 @@ export class NetworkAudit {
       const kind = (await this.service.element(element)).kind;
       const warning =
         kind === 'osmo_hlr'
-          ? await this.auditHlr(element, counts, flush)
-          : await this.auditSwitch(element, counts, flush);
+          ? await this.auditHlr(element, counts, flush, await this.accessContext(element))
+          : await this.auditSwitch(element, counts, flush, await this.accessContext(element));
       await flush([], 'done', null, warning);
     } catch (err) {
       await flush([], 'failed', err instanceof Error ? err.message : String(err)).catch(() => undefined);
@@ -521,10 +543,25 @@ export class NetworkAudit {
     return out;
   }
 
+  /** Limitations in force and temporary access changes, as the audit starts. */
+  private async accessContext(element: string): Promise<AccessContext> {
+    const temporary = await this.db
+      .selectFrom('act_revert')
+      .select('line_id')
+      .where('element_code', '=', element)
+      .where('done_at', 'is', null)
+      .execute();
+    return {
+      limitations: (await this.limitations?.lines()) ?? new Map(),
+      temporary: new Set(temporary.map((r) => r.line_id)),
+    };
+  }
+
   private async auditHlr(
     element: string,
     counts: Counts,
     flush: (d: Difference[]) => Promise<void>,
+    ctx: AccessContext,
   ): Promise<string | null> {
     // mobile orders go to the default HLR: another HLR holds none of the records' lines
     const carries = (await this.service.defaultElement('osmo_hlr')) === element;
@@ -547,7 +584,7 @@ export class NetworkAudit {
       after = page[page.length - 1]!.id;
       counts.expected += page.length;
       for (const l of page) if (l.imsi) expectedImsis.add(l.imsi);
-      const diffs = (await this.each(page, (l) => this.checkMobile(element, l))).flat();
+      const diffs = (await this.each(page, (l) => this.checkMobile(element, l, ctx))).flat();
       counts.checked += page.length;
       counts.differences += diffs.length;
       counts.consistent += page.filter((l) => !diffs.some((d) => d.lineId === l.dn)).length;
@@ -688,9 +725,15 @@ export class NetworkAudit {
     }
   }
 
-  private async checkMobile(element: string, l: MobileLine): Promise<Difference[]> {
+  private async checkMobile(element: string, l: MobileLine, ctx: AccessContext): Promise<Difference[]> {
     const base = { lineId: l.dn, subscription: l.code, customerId: l.customer_id };
-    const expected: Params = { imsi: l.imsi, msisdn: l.dn, status: l.status };
+    const limitation = ctx.limitations.get(l.dn) ?? null;
+    const expected: Params = {
+      imsi: l.imsi,
+      msisdn: l.dn,
+      status: l.status,
+      ...(limitation ? { limitation } : {}),
+    };
     if (!l.imsi)
       return [
         {
@@ -722,7 +765,11 @@ export class NetworkAudit {
           detail: `IMSI ${l.imsi} is not in the HLR`,
           repair: [
             { operation: 'mobile.activate', params: { iccid: l.iccid, msisdn: l.dn } },
-            ...(l.status === 'suspended' ? [{ operation: 'mobile.suspend', params: { imsi: l.imsi } }] : []),
+            ...(l.status === 'suspended'
+              ? [{ operation: 'mobile.suspend', params: { imsi: l.imsi } }]
+              : limitation === 'limited'
+                ? [{ operation: 'mobile.limit', params: { imsi: l.imsi } }]
+                : []),
           ],
         },
       ];
@@ -736,6 +783,8 @@ export class NetworkAudit {
         detail: `the HLR has ${st.msisdn ?? 'no number'} for IMSI ${l.imsi}, the records ${l.dn}`,
         repair: [{ operation: 'mobile.set_msisdn', params: { imsi: l.imsi, msisdn: l.dn } }],
       });
+    // a temporary change of access (reverted at its date) is not a difference
+    if (ctx.temporary.has(l.dn)) return out;
     const cs = st.access?.cs ?? false;
     const ps = st.access?.ps ?? false;
     if (l.status === 'suspended' && (cs || ps))
@@ -747,14 +796,21 @@ export class NetworkAudit {
         detail: `suspended in the records, ${cs ? 'voice' : 'data'} access open in the HLR`,
         repair: [{ operation: 'mobile.suspend', params: { imsi: l.imsi } }],
       });
-    if (l.status === 'active' && !cs)
+    if (l.status !== 'active' || limitation === 'changing') return out;
+    // active: voice always, data unless limited for unpaid bills
+    const limited = limitation === 'limited';
+    if (!cs || ps === limited)
       out.push({
         ...base,
         kind: 'state_differs',
         expected,
         actual,
-        detail: 'active in the records, voice (CS) access cut in the HLR',
-        repair: [{ operation: 'mobile.restore', params: { imsi: l.imsi } }],
+        detail: limited
+          ? `active and limited for unpaid bills in the records (voice open, data cut); voice ${cs ? 'open' : 'cut'}, data ${ps ? 'open' : 'cut'} in the HLR`
+          : !cs
+            ? 'active in the records, voice (CS) access cut in the HLR'
+            : 'active in the records, data (PS) access cut in the HLR',
+        repair: [{ operation: limited ? 'mobile.limit' : 'mobile.restore', params: { imsi: l.imsi } }],
       });
     return out;
   }
@@ -763,6 +819,7 @@ export class NetworkAudit {
     element: string,
     counts: Counts,
     flush: (d: Difference[]) => Promise<void>,
+    ctx: AccessContext,
   ): Promise<null> {
     // the numbers on the switch, listed first: a missing line needs no read of its own
     const onSwitch = new Set<string>();
@@ -818,7 +875,11 @@ export class NetworkAudit {
           expectedHere.add(r.dn);
         }
       counts.expected += page.length;
-      const diffs = (await this.each(page, (l) => this.checkFixed(element, l, onSwitch.has(l.dn)))).flat();
+      const diffs = (
+        await this.each(page, (l) =>
+          this.checkFixed(element, l, onSwitch.has(l.dn), ctx.limitations.get(l.dn)),
+        )
+      ).flat();
       counts.checked += page.length;
       counts.differences += diffs.length;
       counts.consistent += page.filter((l) => !diffs.some((d) => d.lineId === l.dn)).length;
@@ -858,16 +919,28 @@ export class NetworkAudit {
     return null;
   }
 
-  private async checkFixed(element: string, l: FixedLine, present: boolean): Promise<Difference[]> {
+  private async checkFixed(
+    element: string,
+    l: FixedLine,
+    present: boolean,
+    limitation: Limitation | undefined,
+  ): Promise<Difference[]> {
     const base = { lineId: l.dn, subscription: l.code, customerId: l.customer_id };
-    // what its options give it on the switch (the barring class is set on a re-created line, not
-    // compared: a limitation for unpaid bills changes it on a live line)
+    // what its options give it on the switch; a limitation for unpaid bills bars outgoing calls
+    // instead (its barring class is not compared while it is being put on or lifted)
     const profile = this.lineProfile?.(l.options) ?? null;
+    const barring =
+      limitation === 'limited'
+        ? (this.limitations?.barring ?? null)
+        : limitation === 'changing'
+          ? null
+          : (profile?.barring ?? null);
     const expected: Params = {
       dn: l.dn,
       en: l.en,
       status: l.status,
       ...(profile ? { barring: profile.barring, services: profile.services } : {}),
+      ...(limitation ? { limitation, barring: barring ?? profile?.barring ?? null } : {}),
     };
     if (!present) {
       if (!l.en)
@@ -894,7 +967,7 @@ export class NetworkAudit {
               params: {
                 dn: l.dn,
                 en: l.en,
-                ...(profile ? { barring: profile.barring, services: profile.services } : {}),
+                ...(profile ? { barring: barring ?? profile.barring, services: profile.services } : {}),
               },
             },
             ...(l.status === 'suspended' ? [{ operation: 'fixed.suspend', params: { dn: l.dn } }] : []),
@@ -906,12 +979,14 @@ export class NetworkAudit {
       exists?: boolean;
       en?: string | null;
       status?: string | null;
+      barring?: string | null;
       services?: string[];
     };
     const actual: Params = {
       dn: l.dn,
       en: st.en ?? null,
       status: st.status ?? null,
+      barring: st.barring ?? null,
       services: st.services ?? [],
     };
     const out: Difference[] = [];
@@ -940,6 +1015,19 @@ export class NetworkAudit {
           repair: [{ operation: 'fixed.services', params: { dn: l.dn, add, remove } }],
         });
     }
+    // the permanent class (a temporary authorisation is held apart on the switch, and reverts)
+    if (barring && st.barring && st.barring !== barring)
+      out.push({
+        ...base,
+        kind: 'state_differs',
+        expected,
+        actual,
+        detail:
+          limitation === 'limited'
+            ? `limited for unpaid bills in the records (barring class ${barring}), ${st.barring} on the switch`
+            : `barring class ${st.barring} on the switch, its options give ${barring}`,
+        repair: [{ operation: 'fixed.barring', params: { dn: l.dn, barring } }],
+      });
     // out of order hides whether the line is barred (the switch shows one status): not compared
     if (st.status === 'out_of_order') return out;
     if (l.status === 'suspended' && st.status !== 'barred')
@@ -1045,5 +1133,6 @@ function itemView(r: Selectable<ActAuditItemTable>): AuditItemView {
     detail: r.detail,
     orderIds: r.order_ids.map(Number),
     repairable: (r.plan as unknown[]).length > 0,
+    repairs: (r.plan as { operation: string }[]).map((x) => x.operation),
   };
 }

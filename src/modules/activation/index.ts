@@ -26,7 +26,7 @@ import { ActivationService } from './activation.service.js';
 import { Automaton, type AutomatonOptions } from './automaton.js';
 import { ElementManager, type ManagerOptions } from './element-manager.js';
 import { JournalWriter } from './journal.js';
-import { NetworkAudit, type LineProfile } from './audit.js';
+import { NetworkAudit, type AuditOptions, type LineProfile } from './audit.js';
 import type { KeyReader, ManyKeyReader } from './operations.js';
 import { registerActivationHandlers, resumeWorkflow } from './workflow.glue.js';
 
@@ -58,6 +58,8 @@ export interface ActivationOptions {
    * nor sets them on a line it re-creates.
    */
   lineProfile?: LineProfile;
+  /** The lines limited for unpaid bills (billing): the audit expects their access cut accordingly. */
+  limitations?: AuditOptions['limitations'];
   /** GPTO_SECRET_KEY: seals and opens switch elements' passwords (without it none can be stored). */
   secretKey?: Buffer | undefined;
 }
@@ -110,6 +112,7 @@ export function createActivation(db: Db, opts: ActivationOptions): ActivationMod
   if (opts.workflow) registerActivationHandlers(opts.workflow.handlers, service);
   const audit = new NetworkAudit(db, service, {
     ...(opts.lineProfile ? { lineProfile: opts.lineProfile } : {}),
+    ...(opts.limitations ? { limitations: opts.limitations } : {}),
     journal: journal.add,
   });
   // An automaton that stopped while an element was down (a crash, a restart) never journaled the

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/db.js';
 import type { Data, HandlerRegistry } from '../workflow/index.js';
-import { DEBT_CHECK_HANDLER, LINE_HANDLER } from './collection-scenario.js';
+import { DEBT_CHECK_HANDLER, LIMITATION_SCENARIO, LINE_HANDLER } from './collection-scenario.js';
 
 /**
  * Whether a payer is still a debtor at `at`: an open invoice past due and a receivable balance of
@@ -21,6 +21,22 @@ export async function payerOwes(db: Executor, payerId: number, at: Date): Promis
 
 /** The barring class a fixed line gets while limited for unpaid bills: outgoing calls barred. */
 export const LIMITATION_BARRING = 'OUTG';
+
+/**
+ * The lines under a limitation for unpaid bills, by directory number (the network audit's view):
+ * `limited` while its request waits for the payment (data cut, outgoing calls barred), `changing`
+ * while the limitation is being put on or lifted (the element may be either way). One read of the
+ * running limitation requests (a partial index serves it), not one per line.
+ */
+export async function lineLimitations(db: Executor): Promise<Map<string, 'limited' | 'changing'>> {
+  const rows = await sql<{ line_id: string; held: boolean }>`
+    SELECT i.line_id, bool_or(t.node = 'wait_payment') AS held
+    FROM wf_instance i
+    LEFT JOIN wf_task t ON t.instance_id = i.id AND t.status NOT IN ('done', 'cancelled')
+    WHERE i.scenario_code = ${LIMITATION_SCENARIO} AND i.status = 'running' AND i.line_id IS NOT NULL
+    GROUP BY i.line_id`.execute(db);
+  return new Map(rows.rows.map((r) => [r.line_id, r.held ? 'limited' : 'changing']));
+}
 
 /**
  * The steps of the collection scenarios that are not the automaton's:

@@ -5,7 +5,7 @@ import { HlrLink } from '../activation/drivers/hlr.driver.js';
 import { SwitchSimulator } from '../activation/index.js';
 import { cardsCsv, makeCards } from '../activation/testing/fixtures.js';
 import { osmoHlrSuiteName, startOsmoHlr, type OsmoHlr } from '../activation/testing/osmo-hlr.js';
-import { createBillingCycle, type BillingCycleServices } from './cycle.index.js';
+import { createBillingCycle, lineLimitations, type BillingCycleServices } from './cycle.index.js';
 import { runBilling } from './invoice-run.js';
 import { makeCustomer, makeLine } from './test-fixtures.js';
 
@@ -151,6 +151,13 @@ describe.skipIf(suite.skip)(suite.name, () => {
         'wait_payment',
       ]);
     }
+    // what the network audit reads: both lines limited (their requests at the hold)
+    expect(await lineLimitations(t.tdb.db)).toEqual(
+      new Map([
+        [MSISDN, 'limited'],
+        [DN, 'limited'],
+      ]),
+    );
 
     // day 20 (P): suspension: subscriptions suspended, CS and PS cut, the fixed line barred
     const p = await cycle.collect(SYSTEM, day('2026-03-08'));
@@ -175,6 +182,7 @@ describe.skipIf(suite.skip)(suite.name, () => {
     expect(sim.lines.get(DN)!.barring).toBe('INTL'); // the class it had before the limitation
     expect(await statusOf([mobile.id, fixed.id])).toEqual(['active', 'active']);
     expect((await requestsOf(limitations)).map((r) => r.status)).toEqual(['completed', 'completed']);
+    expect((await lineLimitations(t.tdb.db)).size).toBe(0);
     const restored = await t.tdb.db
       .selectFrom('event')
       .select('payload')

@@ -90,6 +90,11 @@ export const frActivation = {
       detail_state: 'Dossiers : {{expected}} ; équipement : {{actual}}',
       detail_number: 'Le HLR porte {{actual}}, les dossiers {{expected}}',
       detail_port: 'Sur le port {{actual}}, le dossier technique dit {{expected}}',
+      detail_barring:
+        'Classe de restriction {{actual}} sur le commutateur, les dossiers disent {{expected}}{{why}}',
+      detail_services: 'Services sur le commutateur : {{actual}} ; ses options donnent : {{expected}}',
+      limited: ', limitée pour impayés',
+      noService: 'aucun',
       detail_unknown_sub: 'Sur l’équipement, alors que l’abonnement {{code}} n’y est pas en service',
       detail_unknown: 'Sur l’équipement, sans aucun abonnement',
       detail_unknown_imsi: 'IMSI {{imsi}} dans le HLR, sans abonnement en service',

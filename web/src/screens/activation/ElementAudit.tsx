@@ -69,6 +69,8 @@ interface AuditItem {
   detail: string;
   orderIds: number[];
   repairable: boolean;
+  /** The operations that realign it: they say which part of the line differs. */
+  repairs: string[];
 }
 
 /**
@@ -154,6 +156,7 @@ export default function ElementAudit({ code }: { code: string }) {
 }
 
 type T = (k: string, o?: Record<string, unknown>) => string;
+const list = (v: unknown) => (Array.isArray(v) ? v.join(' ') : '');
 const str = (v: unknown) =>
   typeof v === 'string' ? v : v === null || v === undefined ? '—' : JSON.stringify(v);
 
@@ -178,11 +181,24 @@ function detailText(t: T, i: AuditItem): string {
       return mobile
         ? t('activation.audit.detail_missing_mobile', { imsi: str(e.imsi) })
         : t('activation.audit.detail_missing_fixed', { en: str(e.en) });
-    case 'state_differs':
+    case 'state_differs': {
+      const limited = e.limitation === 'limited' ? t('activation.audit.limited') : '';
+      if (i.repairs.includes('fixed.barring'))
+        return t('activation.audit.detail_barring', {
+          actual: str(a.barring),
+          expected: str(e.barring),
+          why: limited,
+        });
+      if (i.repairs.includes('fixed.services'))
+        return t('activation.audit.detail_services', {
+          actual: list(a.services) || t('activation.audit.noService'),
+          expected: list(e.services) || t('activation.audit.noService'),
+        });
       return t('activation.audit.detail_state', {
-        expected: t(`activation.audit.subscriptionStatus.${str(e.status)}`),
+        expected: t(`activation.audit.subscriptionStatus.${str(e.status)}`) + limited,
         actual: heldText(t, a),
       });
+    }
     case 'number_differs':
       return t('activation.audit.detail_number', { actual: str(a.msisdn), expected: str(e.msisdn) });
     case 'port_differs':
