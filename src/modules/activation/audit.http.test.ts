@@ -343,7 +343,15 @@ describe.skipIf(suite.skip)(suite.name, () => {
       expect(st).toMatchObject({ exists: true, msisdn: l.dn });
       expect(st.access!.cs).toBe(l.status === 'active');
     }
-    expect(await audit('HLR1')).toMatchObject({ consistent: lines.length, differences: 0 });
+    const inLine = await audit('HLR1');
+    expect(inLine).toMatchObject({ consistent: lines.length, differences: 0 });
+    // the HLR's list showed every line in line: not one command of its own
+    await t.app.activation.journal.flush();
+    const sent = await sql<{ command: string }>`
+      SELECT command FROM act_command WHERE element_code = 'HLR1' AND sent_at >= ${new Date(inLine.startedAt)}`.execute(
+      t.tdb.db,
+    );
+    expect(sent.rows.map((r) => r.command)).toEqual(['VTY show subscribers all']);
 
     const active = lines.filter((l) => l.status === 'active');
     const [renumbered, cut, deleted, terminated, unknownCard] = active;

@@ -82,6 +82,12 @@ interface LiveLine {
   customer_id: number;
 }
 type MobileLine = LiveLine & { iccid: string | null; imsi: string | null };
+/** A subscriber as the HLR shows it (CTRL's status read, or a row of its VTY list). */
+interface MobileState {
+  exists?: boolean;
+  msisdn?: string | null;
+  access?: { cs: boolean; ps: boolean } | null;
+}
 type FixedLine = LiveLine & {
   kind: string;
   en: string | null;
@@ -563,10 +569,12 @@ export class NetworkAudit {
     flush: (d: Difference[]) => Promise<void>,
     ctx: AccessContext,
   ): Promise<string | null> {
+    // The HLR's own list first (its VTY: CTRL cannot list): the lines it shows in line cost no
+    // read of their own, and what is left of it once the live lines are taken out is unknown to
+    // the records. Without it, every line is read through CTRL.
+    const listed = await this.listHlr(element);
     // mobile orders go to the default HLR: another HLR holds none of the records' lines
     const carries = (await this.service.defaultElement('osmo_hlr')) === element;
-    // the IMSIs the records put here: any other subscriber in the HLR's list is unknown to them
-    const expectedImsis = new Set<string>();
     let after = 0;
     while (carries) {
       const page = (
@@ -583,59 +591,72 @@ export class NetworkAudit {
       if (page.length === 0) break;
       after = page[page.length - 1]!.id;
       counts.expected += page.length;
-      for (const l of page) if (l.imsi) expectedImsis.add(l.imsi);
-      const diffs = (await this.each(page, (l) => this.checkMobile(element, l, ctx))).flat();
+      const diffs = (
+        await this.each(page, (l) =>
+          this.checkMobile(
+            element,
+            l,
+            ctx,
+            listed.rows ? (l.imsi ? (listed.rows.get(l.imsi) ?? null) : null) : undefined,
+          ),
+        )
+      ).flat();
+      if (listed.rows) for (const l of page) if (l.imsi) listed.rows.delete(l.imsi);
       counts.checked += page.length;
       counts.differences += diffs.length;
       counts.consistent += page.filter((l) => !diffs.some((d) => d.lineId === l.dn)).length;
       await flush(diffs);
     }
-    // the HLR's own list (its VTY): every subscriber the records do not put there
-    const el = await this.db
-      .selectFrom('act_element')
-      .select(['host', 'vty_port'])
-      .where('code', '=', element)
-      .executeTakeFirstOrThrow();
-    const vty = { host: el.host, port: el.vty_port ?? HLR_VTY_PORT };
-    const unknown: HlrSubscriberRow[] = [];
-    const t0 = Date.now();
-    try {
-      const { rows } = await listHlrSubscribers(vty, (r) => {
-        if (!expectedImsis.has(r.imsi)) unknown.push(r);
-      });
-      this.journal?.({
-        elementCode: element,
-        lineId: null,
-        command: 'VTY show subscribers all',
-        reply: `${rows} subscribers`,
-        outcome: 'ok',
-        sentAt: new Date(t0),
-        durationMs: Date.now() - t0,
-      });
-    } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      this.journal?.({
-        elementCode: element,
-        lineId: null,
-        command: 'VTY show subscribers all',
-        reply: why,
-        outcome: 'transport_error',
-        sentAt: new Date(t0),
-        durationMs: Date.now() - t0,
-      });
+    if (!listed.rows) {
       // without the list, only the cards of terminated lines can be looked for, one by one
       await this.terminatedCards(element, counts, flush);
       return (
-        `the HLR's list of subscribers could not be read (${why}): subscribers unknown to the records ` +
-        'were looked for among terminated lines’ cards only'
+        `the HLR's list of subscribers could not be read (${listed.error}): every line was read ` +
+        'through CTRL, and subscribers unknown to the records were looked for among terminated lines’ cards only'
       );
     }
+    // every subscriber the records do not put there
+    const unknown = [...listed.rows.values()];
     for (let i = 0; i < unknown.length; i += this.pageSize) {
       const diffs = await this.unknownSubscribers(unknown.slice(i, i + this.pageSize));
       counts.differences += diffs.length;
       await flush(diffs);
     }
     return null;
+  }
+
+  /** The HLR's subscribers by IMSI (its VTY), journaled; null rows and why when it cannot be read. */
+  private async listHlr(
+    element: string,
+  ): Promise<{ rows: Map<string, HlrSubscriberRow>; error: null } | { rows: null; error: string }> {
+    const el = await this.db
+      .selectFrom('act_element')
+      .select(['host', 'vty_port'])
+      .where('code', '=', element)
+      .executeTakeFirstOrThrow();
+    const rows = new Map<string, HlrSubscriberRow>();
+    const t0 = Date.now();
+    const entry = (reply: string, outcome: 'ok' | 'transport_error') =>
+      this.journal?.({
+        elementCode: element,
+        lineId: null,
+        command: 'VTY show subscribers all',
+        reply,
+        outcome,
+        sentAt: new Date(t0),
+        durationMs: Date.now() - t0,
+      });
+    try {
+      const r = await listHlrSubscribers({ host: el.host, port: el.vty_port ?? HLR_VTY_PORT }, (x) =>
+        rows.set(x.imsi, x),
+      );
+      entry(`${r.rows} subscribers`, 'ok');
+      return { rows, error: null };
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      entry(why, 'transport_error');
+      return { rows: null, error: why };
+    }
   }
 
   /**
@@ -725,7 +746,31 @@ export class NetworkAudit {
     }
   }
 
-  private async checkMobile(element: string, l: MobileLine, ctx: AccessContext): Promise<Difference[]> {
+  /**
+   * A live mobile line against the HLR. With the HLR's list (`listed`: its row for the line's IMSI,
+   * or null when the list lacks it), a line the list shows in line costs no command; one it shows
+   * differing is read through CTRL before it is reported, so a line changed since the list was
+   * taken (an order carried out meanwhile) is not reported on the list's word.
+   */
+  private async checkMobile(
+    element: string,
+    l: MobileLine,
+    ctx: AccessContext,
+    listed?: HlrSubscriberRow | null,
+  ): Promise<Difference[]> {
+    if (listed !== undefined && l.imsi) {
+      const st: MobileState = listed
+        ? { exists: true, msisdn: listed.msisdn, access: { cs: listed.cs, ps: listed.ps } }
+        : { exists: false };
+      if (this.compareMobile(l, st, ctx).length === 0) return [];
+    }
+    if (!l.imsi) return this.compareMobile(l, { exists: false }, ctx);
+    const st = (await this.service.query('mobile.status', { imsi: l.imsi }, element)) as MobileState;
+    return this.compareMobile(l, st, ctx);
+  }
+
+  /** What differs between a mobile line's records and its subscriber in the HLR (`st`). */
+  private compareMobile(l: MobileLine, st: MobileState, ctx: AccessContext): Difference[] {
     const base = { lineId: l.dn, subscription: l.code, customerId: l.customer_id };
     const limitation = ctx.limitations.get(l.dn) ?? null;
     const expected: Params = {
@@ -747,11 +792,6 @@ export class NetworkAudit {
           repair: [],
         },
       ];
-    const st = (await this.service.query('mobile.status', { imsi: l.imsi }, element)) as {
-      exists?: boolean;
-      msisdn?: string | null;
-      access?: { cs: boolean; ps: boolean } | null;
-    };
     const actual: Params = st.exists
       ? { imsi: l.imsi, msisdn: st.msisdn ?? null, access: st.access ?? null }
       : { imsi: l.imsi, exists: false };
