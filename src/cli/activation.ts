@@ -57,6 +57,8 @@ async function withActivation<T>(fn: (a: ActivationModule) => Promise<T>): Promi
   try {
     return await fn(a);
   } finally {
+    // the journal is written every 200 ms: what a command sent (an audit's reads) must not be lost
+    await a.journal.flush().catch(() => undefined);
     a.manager.close();
     await close();
   }
