@@ -177,4 +177,23 @@ describe('gpto activation (CLI)', () => {
     await t.app.activation.automaton.drain();
     expect(sim.lines.get('338270003')?.services).toContain('CW');
   });
+
+  it('audit: the switch against the records, its commands journaled before the command ends', async () => {
+    const since = new Date();
+    // no fixed subscription in these records: every line on the switch is unknown to them
+    const r = await gpto('audit', 'SWC');
+    expect(r.status, r.stderr).toBe(2); // differences left
+    expect(r.stdout).toContain(
+      `0 line(s) checked, 0 in line with the records, ${sim.lines.size} difference(s)`,
+    );
+    expect(r.stdout).toContain('unknown_on_element');
+    // the listing the CLI sent is in the journal (written every 200 ms: flushed at the end)
+    const sent = await t.tdb.db
+      .selectFrom('act_command')
+      .select(['command', 'outcome'])
+      .where('element_code', '=', 'SWC')
+      .where('sent_at', '>=', since)
+      .execute();
+    expect(sent).toEqual([{ command: 'LST-LINE COUNT=500', outcome: 'ok' }]);
+  });
 });
