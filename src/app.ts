@@ -178,7 +178,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // what a fixed line holds on its switch given its options (the audit compares and re-creates)
     lineProfile: fixedLineProfile,
     // and what a limitation for unpaid bills cuts (billing's collection)
-    limitations: { lines: () => lineLimitations(deps.db), barring: LIMITATION_BARRING },
+    limitations: { lines: (dn) => lineLimitations(deps.db, dn), barring: LIMITATION_BARRING },
     onError: (err) => http.log.error({ err }, 'activation automaton'),
   });
   requests.requests.orders = activation.service; // a cancelled request withdraws its pending orders

@@ -50,7 +50,7 @@ async function withActivation<T>(fn: (a: ActivationModule) => Promise<T>): Promi
     // the audit compares and re-creates fixed lines with what their options give them, and what a
     // limitation for unpaid bills cuts, as gpto start's does
     lineProfile: fixedLineProfile,
-    limitations: { lines: () => lineLimitations(db), barring: LIMITATION_BARRING },
+    limitations: { lines: (dn) => lineLimitations(db, dn), barring: LIMITATION_BARRING },
     // opens the switches' passwords for the probe; without it a switch's login is refused
     secretKey: secretKeyIfAny(),
   });

@@ -18,7 +18,8 @@ export type ActivationErrorCode =
   | 'activation.audit_running'
   | 'activation.audit_not_found'
   | 'activation.audit_not_removable'
-  | 'activation.audit_stale';
+  | 'activation.audit_stale'
+  | 'activation.audit_line_busy';
 
 export class ActivationError extends DomainError {
   constructor(

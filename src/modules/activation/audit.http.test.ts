@@ -130,6 +130,7 @@ describe.skipIf(suite.skip)(suite.name, () => {
     return out;
   };
 
+  let limitations = 0;
   /**
    * A limitation for unpaid bills on a line, as billing's collection leaves it: its request at the
    * hold waiting for the payment (`wait_payment`, limited), or at an activation step (changing).
@@ -144,7 +145,7 @@ describe.skipIf(suite.skip)(suite.name, () => {
       ORDER BY version DESC LIMIT 1`.execute(t.tdb.db);
     const i = await sql<{ id: number }>`
       INSERT INTO wf_instance (scenario_id, scenario_code, scenario_version, subject_type, subject_id, line_id, created_at)
-      VALUES (${sc.rows[0]!.id}, ${LIMITATION_SCENARIO_DEF.code}, ${sc.rows[0]!.version}, 'test_limitation', ${dn}, ${dn}, now())
+      VALUES (${sc.rows[0]!.id}, ${LIMITATION_SCENARIO_DEF.code}, ${sc.rows[0]!.version}, 'test_limitation', ${`${dn}-${++limitations}`}, ${dn}, now())
       RETURNING id`.execute(t.tdb.db);
     await sql`
       INSERT INTO wf_task (instance_id, node, kind, status, available_at, created_at)
@@ -383,17 +384,19 @@ describe.skipIf(suite.skip)(suite.name, () => {
     });
     const found = await items(a.id);
     expect(found.find((i) => i.lineId === renumbered!.dn)!.detail).toContain('779999001');
-    expect(found.find((i) => i.lineId === terminated!.dn)).toMatchObject({
+    // the HLR's subscribers unknown to the records go by their IMSI (a number may be a live line's)
+    expect(found.find((i) => i.lineId === terminated!.imsi)).toMatchObject({
       kind: 'unknown_on_element',
       detail: `subscription ${terminated!.code} is terminated, its SIM (IMSI ${terminated!.imsi}) is still in the HLR`,
     });
-    expect(found.find((i) => i.lineId === unknownCard!.dn && i.kind === 'unknown_on_element')).toMatchObject({
+    expect(found.find((i) => i.lineId === unknownCard!.imsi)).toMatchObject({
+      kind: 'unknown_on_element',
       actual: { imsi: unknownCard!.imsi, msisdn: unknownCard!.dn },
       detail: expect.stringMatching(
         /^IMSI [0-9]+ \(MSISDN [0-9]+\) is in the HLR, its SIM card [0-9]+ is in no subscription$/,
       ),
     });
-    expect(found.find((i) => i.lineId === '779999002')).toMatchObject({
+    expect(found.find((i) => i.lineId === '001019999000001')).toMatchObject({
       kind: 'unknown_on_element',
       subscription: null,
       actual: { imsi: '001019999000001', msisdn: '779999002', access: { cs: true, ps: true } },
@@ -421,7 +424,7 @@ describe.skipIf(suite.skip)(suite.name, () => {
     // switching removes the terminated line's and the hand-made subscribers, by their IMSI
     const stale = await items(after.id, 'unknown_on_element');
     const orders: number[] = [];
-    for (const it of stale.filter((i) => i.lineId === terminated!.dn || i.lineId === '779999002')) {
+    for (const it of stale.filter((i) => i.lineId === terminated!.imsi || i.lineId === '001019999000001')) {
       const removal = await t.call(
         'POST',
         `/api/v1/activation/audits/${after.id}/items/${it.id}/remove`,
@@ -488,7 +491,7 @@ describe.skipIf(suite.skip)(suite.name, () => {
       VALUES ((SELECT max(id) FROM act_order), 'HLR1', ${temporary!.dn}, 'mobile.restore', '{}', now() + interval '1 day')`.execute(
       t.tdb.db,
     );
-    const access = await audit('HLR1', true);
+    const access = await audit('HLR1');
     expect(access.byKind).toEqual({ state_differs: 2, unknown_on_element: 1, not_placeable: 1 });
     const diffs = await items(access.id, 'state_differs');
     expect(diffs.map((d) => [d.lineId, d.detail]).sort()).toEqual(
@@ -500,9 +503,56 @@ describe.skipIf(suite.skip)(suite.name, () => {
         [dataCut!.dn, 'active in the records, data (PS) access cut in the HLR'],
       ].sort(),
     );
+    // the debt paid before switching realigns: the line is no longer to be limited, its data stays
+    await sql`UPDATE wf_instance SET status = 'completed' WHERE subject_type = 'test_limitation' AND line_id = ${limited!.dn}`.execute(
+      t.tdb.db,
+    );
+    const realigned = await t.call('POST', `/api/v1/activation/audits/${access.id}/repair`, token);
+    expect(realigned.json()).toMatchObject({ repaired: 1 });
+    expect(
+      (await items(access.id, 'state_differs')).map((d) => [d.lineId, d.orderIds.length]).sort(),
+    ).toEqual(
+      [
+        [limited!.dn, 0],
+        [dataCut!.dn, 1],
+      ].sort(),
+    );
+    await t.app.activation.automaton.drain();
+    expect((await hlrOps.status(h, { imsi: limited!.imsi! })).access).toEqual({ cs: true, ps: true });
+    expect((await hlrOps.status(h, { imsi: dataCut!.imsi! })).access).toEqual({ cs: true, ps: true });
+    // and a limitation begun after the audit is not lifted by its realignment
+    await hlrOps.setAccess(h, { imsi: limited!.imsi!, access: { cs: true, ps: false } });
+    const before = await audit('HLR1');
+    const dataOff = (await items(before.id, 'state_differs')).map((d) => [d.lineId, d.detail]);
+    expect(dataOff).toEqual([[limited!.dn, 'active in the records, data (PS) access cut in the HLR']]);
+    await limitation(limited!.dn, 'wait_payment');
+    expect(
+      (await t.call('POST', `/api/v1/activation/audits/${before.id}/repair`, token)).json(),
+    ).toMatchObject({
+      repaired: 0,
+    });
     await t.app.activation.automaton.drain();
     expect((await hlrOps.status(h, { imsi: limited!.imsi! })).access).toEqual({ cs: true, ps: false });
-    expect((await hlrOps.status(h, { imsi: dataCut!.imsi! })).access).toEqual({ cs: true, ps: true });
+    await sql`UPDATE wf_instance SET status = 'completed' WHERE subject_type = 'test_limitation'`.execute(
+      t.tdb.db,
+    );
+    await hlrOps.setAccess(h, { imsi: limited!.imsi!, access: { cs: true, ps: true } });
+    // the limitation that was being put on ended too: its line back to full access
+    await hlrOps.setAccess(h, { imsi: limiting!.imsi!, access: { cs: true, ps: true } });
+    // a temporary change does not excuse a suspended line whose access is open
+    const suspendedLine = lines.find((l) => l.status === 'suspended');
+    expect(suspendedLine).toBeDefined();
+    await hlrOps.setAccess(h, { imsi: suspendedLine!.imsi!, access: { cs: true, ps: false } });
+    await sql`
+      INSERT INTO act_revert (order_id, element_code, line_id, operation, params, due_at)
+      VALUES ((SELECT max(id) FROM act_order), 'HLR1', ${suspendedLine!.dn}, 'mobile.suspend', '{}', now() + interval '1 day')`.execute(
+      t.tdb.db,
+    );
+    const open = await audit('HLR1');
+    expect((await items(open.id, 'state_differs')).map((d) => [d.lineId, d.detail])).toEqual([
+      [suspendedLine!.dn, 'suspended in the records, voice access open in the HLR'],
+    ]);
+    await hlrOps.setAccess(h, { imsi: suspendedLine!.imsi!, access: { cs: false, ps: false } });
     expect((await hlrOps.status(h, { imsi: temporary!.imsi! })).access).toEqual({ cs: false, ps: false });
     hlrLink.close();
     expect((await audit('HLR1')).byKind).toEqual({ unknown_on_element: 1, not_placeable: 1 });

@@ -82,6 +82,21 @@ interface LiveLine {
   customer_id: number;
 }
 type MobileLine = LiveLine & { iccid: string | null; imsi: string | null };
+
+/** A line's limitation as the audit knows it; `unknown` when no billing tells it. */
+function limitationOf(ctx: AccessContext, dn: string): Limitation | 'unknown' | null {
+  return ctx.limitations ? (ctx.limitations.get(dn) ?? null) : 'unknown';
+}
+
+/** Operations whose need depends on the line's status, limitation or temporary change. */
+const ACCESS_OPERATIONS = new Set([
+  'mobile.limit',
+  'mobile.restore',
+  'mobile.suspend',
+  'fixed.barring',
+  'fixed.suspend',
+  'fixed.restore',
+]);
 /** A subscriber as the HLR shows it (CTRL's status read, or a row of its VTY list). */
 interface MobileState {
   exists?: boolean;
@@ -115,7 +130,8 @@ export interface AuditOptions {
    * force (data cut, outgoing calls barred), `changing` while it is being put on or lifted.
    */
   limitations?: {
-    lines: () => Promise<Map<string, Limitation>>;
+    /** Every limited line, or the one line `dn` (a repair checks its premise again). */
+    lines: (dn?: string) => Promise<Map<string, Limitation>>;
     /** The barring class a limited fixed line has (billing's LIMITATION_BARRING). */
     barring: string;
   };
@@ -125,7 +141,8 @@ export type Limitation = 'limited' | 'changing';
 
 /** What the audit knows of a line's access besides its status, read once per audit. */
 interface AccessContext {
-  limitations: Map<string, Limitation>;
+  /** Null: no limitation is known (no billing behind this audit): PS and barring not compared. */
+  limitations: Map<string, Limitation> | null;
   /** Lines with a temporary change of access not yet reverted: their access is not compared. */
   temporary: Set<string>;
 }
@@ -300,7 +317,7 @@ export class NetworkAudit {
       await this.db.transaction().execute(async (trx) => {
         for (const d of diffs) {
           const orderIds = repair
-            ? await this.queue(trx, id, element, d.lineId, d.customerId, d.repair, by)
+            ? await this.queue(trx, id, element, d.lineId, d.customerId, d.repair, by, d.expected)
             : [];
           if (orderIds.length) repaired++;
           await trx
@@ -393,7 +410,14 @@ export class NetworkAudit {
     customerId: number | null,
     plan: { operation: string; params: Params }[],
     by: Actor,
+    expected: Params | null = null,
   ): Promise<number[]> {
+    if (
+      expected &&
+      plan.some((o) => ACCESS_OPERATIONS.has(o.operation)) &&
+      (await this.changed(trx, lineId, expected))
+    )
+      return [];
     // a line with orders still to run (a request's, an earlier alignment's) is left as it is: they
     // may settle it, and doubling them would not; a later audit sees what is left
     const busy = await trx
@@ -415,6 +439,31 @@ export class NetworkAudit {
       ids.push(order.id);
     }
     return ids;
+  }
+
+  /**
+   * Whether what a difference's access repair rests on has changed since the audit read it: the
+   * line's status, its limitation for unpaid bills, a temporary change of access begun since. Such
+   * a line is left for the next audit (a debt paid since must not be limited again, a limitation
+   * begun since must not be lifted).
+   */
+  private async changed(trx: Executor, lineId: string, expected: Params): Promise<boolean> {
+    const sub = await sql<{ status: string }>`
+      SELECT s.status FROM subscription s
+      WHERE s.directory_number = ${lineId} AND s.parent_id IS NULL AND s.status IN ('active', 'suspended')
+      ORDER BY s.id DESC LIMIT 1`.execute(trx);
+    if (sub.rows[0]?.status !== expected.status) return true;
+    const temporary = await trx
+      .selectFrom('act_revert')
+      .select('id')
+      .where('line_id', '=', lineId)
+      .where('done_at', 'is', null)
+      .limit(1)
+      .executeTakeFirst();
+    if (temporary) return true;
+    if (!this.limitations) return false;
+    const now = (await this.limitations.lines(lineId)).get(lineId) ?? null;
+    return now !== ((expected.limitation as Limitation | undefined) ?? null);
   }
 
   /**
@@ -455,7 +504,7 @@ export class NetworkAudit {
           `${it.line_id} belongs to the live subscription ${live.rows[0].code}: it is not removed`,
           'itemId',
         );
-      const [order] = await this.queue(
+      const queued = await this.queue(
         trx,
         id,
         a.element,
@@ -468,9 +517,16 @@ export class NetworkAudit {
         ],
         by,
       );
+      if (queued.length === 0)
+        throw new ActivationError(
+          'conflict',
+          'activation.audit_line_busy',
+          `${it.line_id} has orders still to run on the element: remove it once they have ended`,
+          'itemId',
+        );
       return trx
         .updateTable('act_audit_item')
-        .set({ order_ids: [order!] })
+        .set({ order_ids: queued })
         .where('id', '=', itemId)
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -507,11 +563,12 @@ export class NetworkAudit {
       await trx.selectFrom('act_audit').select('id').where('id', '=', id).forUpdate().execute();
       const items = await trx
         .selectFrom('act_audit_item')
-        .select(['id', 'line_id', 'customer_id', 'plan'])
+        .select(['id', 'line_id', 'customer_id', 'plan', 'expected'])
         .where('audit_id', '=', id)
         .where(sql<boolean>`plan <> '[]'::jsonb AND order_ids = '{}'`)
         .orderBy('id')
         .execute();
+      let queued = 0;
       for (const it of items) {
         const ids = await this.queue(
           trx,
@@ -521,15 +578,19 @@ export class NetworkAudit {
           it.customer_id,
           it.plan as { operation: string; params: Params }[],
           by,
+          it.expected as Params | null,
         );
+        // none: the line is busy with other orders, or its records changed since the audit
+        if (ids.length === 0) continue;
+        queued++;
         await trx.updateTable('act_audit_item').set({ order_ids: ids }).where('id', '=', it.id).execute();
       }
       await trx
         .updateTable('act_audit')
-        .set((eb) => ({ repaired: eb('repaired', '+', items.length) }))
+        .set((eb) => ({ repaired: eb('repaired', '+', queued) }))
         .where('id', '=', id)
         .execute();
-      return items.length;
+      return queued;
     });
     if (n) this.service.poke();
     return this.get(id);
@@ -558,7 +619,7 @@ export class NetworkAudit {
       .where('done_at', 'is', null)
       .execute();
     return {
-      limitations: (await this.limitations?.lines()) ?? new Map(),
+      limitations: this.limitations ? await this.limitations.lines() : null,
       temporary: new Set(temporary.map((r) => r.line_id)),
     };
   }
@@ -618,7 +679,7 @@ export class NetworkAudit {
     // every subscriber the records do not put there
     const unknown = [...listed.rows.values()];
     for (let i = 0; i < unknown.length; i += this.pageSize) {
-      const diffs = await this.unknownSubscribers(unknown.slice(i, i + this.pageSize));
+      const diffs = await this.unknownSubscribers(element, unknown.slice(i, i + this.pageSize));
       counts.differences += diffs.length;
       await flush(diffs);
     }
@@ -664,7 +725,7 @@ export class NetworkAudit {
    * newest subscription of each one's card, read now (a line activated since the live lines were
    * read, or one being activated, is not reported).
    */
-  private async unknownSubscribers(rows: HlrSubscriberRow[]): Promise<Difference[]> {
+  private async unknownSubscribers(element: string, rows: HlrSubscriberRow[]): Promise<Difference[]> {
     const known = (
       await sql<{
         imsi: string;
@@ -681,14 +742,28 @@ export class NetworkAudit {
         WHERE m.imsi = ANY(${rows.map((r) => r.imsi)}::text[])`.execute(this.db)
     ).rows;
     const byImsi = new Map(known.map((k) => [k.imsi, k]));
+    const left = rows.filter((r) => {
+      const status = byImsi.get(r.imsi)?.status;
+      return status !== 'pending' && status !== 'active' && status !== 'suspended';
+    });
+    // read again through CTRL: a subscriber deleted since the list was taken (a termination, a SIM
+    // change carried out meanwhile) is not reported
+    const now = await this.each(
+      left,
+      async (r) => (await this.service.query('mobile.status', { imsi: r.imsi }, element)) as MobileState,
+    );
     const out: Difference[] = [];
-    for (const r of rows) {
+    for (const [i, r] of left.entries()) {
+      const st = now[i]!;
+      if (!st.exists) continue;
       const k = byImsi.get(r.imsi);
-      if (k?.status === 'pending' || k?.status === 'active' || k?.status === 'suspended') continue;
-      const actual: Params = { imsi: r.imsi, msisdn: r.msisdn, access: { cs: r.cs, ps: r.ps } };
-      const inHlr = `IMSI ${r.imsi}${r.msisdn ? ` (MSISDN ${r.msisdn})` : ''} is in the HLR`;
+      const msisdn = st.msisdn ?? null;
+      const actual: Params = { imsi: r.imsi, msisdn, access: st.access ?? null };
+      const inHlr = `IMSI ${r.imsi}${msisdn ? ` (MSISDN ${msisdn})` : ''} is in the HLR`;
       out.push({
-        lineId: r.msisdn ?? k?.dn ?? r.imsi,
+        // by IMSI: its number may be a live line's (a card left behind by a SIM change), whose
+        // orders a removal must neither wait for nor be filed under
+        lineId: r.imsi,
         kind: 'unknown_on_element',
         subscription: k?.code ?? null,
         customerId: k?.customer_id ?? null,
@@ -772,12 +847,12 @@ export class NetworkAudit {
   /** What differs between a mobile line's records and its subscriber in the HLR (`st`). */
   private compareMobile(l: MobileLine, st: MobileState, ctx: AccessContext): Difference[] {
     const base = { lineId: l.dn, subscription: l.code, customerId: l.customer_id };
-    const limitation = ctx.limitations.get(l.dn) ?? null;
+    const limitation = limitationOf(ctx, l.dn);
     const expected: Params = {
       imsi: l.imsi,
       msisdn: l.dn,
       status: l.status,
-      ...(limitation ? { limitation } : {}),
+      ...(limitation && limitation !== 'unknown' ? { limitation } : {}),
     };
     if (!l.imsi)
       return [
@@ -823,8 +898,6 @@ export class NetworkAudit {
         detail: `the HLR has ${st.msisdn ?? 'no number'} for IMSI ${l.imsi}, the records ${l.dn}`,
         repair: [{ operation: 'mobile.set_msisdn', params: { imsi: l.imsi, msisdn: l.dn } }],
       });
-    // a temporary change of access (reverted at its date) is not a difference
-    if (ctx.temporary.has(l.dn)) return out;
     const cs = st.access?.cs ?? false;
     const ps = st.access?.ps ?? false;
     if (l.status === 'suspended' && (cs || ps))
@@ -836,10 +909,12 @@ export class NetworkAudit {
         detail: `suspended in the records, ${cs ? 'voice' : 'data'} access open in the HLR`,
         repair: [{ operation: 'mobile.suspend', params: { imsi: l.imsi } }],
       });
-    if (l.status !== 'active' || limitation === 'changing') return out;
-    // active: voice always, data unless limited for unpaid bills
+    // active: voice always, data unless limited for unpaid bills; not while a temporary change of
+    // access (reverted at its date) holds, nor while a limitation is put on or lifted
+    if (l.status !== 'active' || ctx.temporary.has(l.dn) || limitation === 'changing') return out;
     const limited = limitation === 'limited';
-    if (!cs || ps === limited)
+    // no limitation known (no billing behind the audit): voice only
+    if (limitation === 'unknown' ? !cs : !cs || ps === limited)
       out.push({
         ...base,
         kind: 'state_differs',
@@ -850,7 +925,11 @@ export class NetworkAudit {
           : !cs
             ? 'active in the records, voice (CS) access cut in the HLR'
             : 'active in the records, data (PS) access cut in the HLR',
-        repair: [{ operation: limited ? 'mobile.limit' : 'mobile.restore', params: { imsi: l.imsi } }],
+        // with no limitation known, a restore could lift one: switching decides
+        repair:
+          limitation === 'unknown'
+            ? []
+            : [{ operation: limited ? 'mobile.limit' : 'mobile.restore', params: { imsi: l.imsi } }],
       });
     return out;
   }
@@ -916,9 +995,7 @@ export class NetworkAudit {
         }
       counts.expected += page.length;
       const diffs = (
-        await this.each(page, (l) =>
-          this.checkFixed(element, l, onSwitch.has(l.dn), ctx.limitations.get(l.dn)),
-        )
+        await this.each(page, (l) => this.checkFixed(element, l, onSwitch.has(l.dn), limitationOf(ctx, l.dn)))
       ).flat();
       counts.checked += page.length;
       counts.differences += diffs.length;
@@ -963,7 +1040,7 @@ export class NetworkAudit {
     element: string,
     l: FixedLine,
     present: boolean,
-    limitation: Limitation | undefined,
+    limitation: Limitation | 'unknown' | null,
   ): Promise<Difference[]> {
     const base = { lineId: l.dn, subscription: l.code, customerId: l.customer_id };
     // what its options give it on the switch; a limitation for unpaid bills bars outgoing calls
@@ -972,7 +1049,7 @@ export class NetworkAudit {
     const barring =
       limitation === 'limited'
         ? (this.limitations?.barring ?? null)
-        : limitation === 'changing'
+        : limitation === 'changing' || limitation === 'unknown'
           ? null
           : (profile?.barring ?? null);
     const expected: Params = {
@@ -980,7 +1057,9 @@ export class NetworkAudit {
       en: l.en,
       status: l.status,
       ...(profile ? { barring: profile.barring, services: profile.services } : {}),
-      ...(limitation ? { limitation, barring: barring ?? profile?.barring ?? null } : {}),
+      ...(limitation && limitation !== 'unknown'
+        ? { limitation, barring: barring ?? profile?.barring ?? null }
+        : {}),
     };
     if (!present) {
       if (!l.en)

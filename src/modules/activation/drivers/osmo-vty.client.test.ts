@@ -29,6 +29,28 @@ describe('parseSubscriberRow', () => {
       cs: false,
       ps: false,
     });
+    // an IMEI, and one of an invalid length as osmo-hlr 1.5 prints it
+    expect(parseSubscriberRow('7      77124         001010000000007    35693803564380   CS')).toMatchObject({
+      imsi: '001010000000007',
+      cs: true,
+      ps: false,
+    });
+    expect(
+      parseSubscriberRow('8      none          001010000000008    12345678       (INVALID LENGTH!)  CSPS'),
+    ).toMatchObject({ imsi: '001010000000008', cs: true, ps: true });
+    expect(
+      parseSubscriberRow('9      none          001010000000009    12345678       (INVALID LENGTH!)'),
+    ).toMatchObject({ imsi: '001010000000009', cs: false, ps: false });
+    // a later version's note on the last location update, with both accesses cut or not
+    expect(
+      parseSubscriberRow('10     77125         001010000000010    -------------    (3h ago)'),
+    ).toMatchObject({
+      cs: false,
+      ps: false,
+    });
+    expect(
+      parseSubscriberRow('11     77126         001010000000011    -------------    CSPS   (2d ago)'),
+    ).toMatchObject({ cs: true, ps: true });
     for (const other of [
       'ID     MSISDN        IMSI              IMEI              NAM',
       '-----  ------------  ----------------  ----------------  -----',
@@ -36,6 +58,8 @@ describe('parseSubscriberRow', () => {
       'OsmoHLR> ',
       '5      none          0010A              -------------    CS',
       '6      none          00101000000000    -------------    XY',
+      '12     +3312         001010000000012    -------------    CS',
+      '13     none          001010000000013    -------------    CS  extra',
     ])
       expect(parseSubscriberRow(other)).toBeNull();
   });
@@ -51,7 +75,10 @@ describe('listHlrSubscribers against a scripted VTY', () => {
       // IAC WILL ECHO, IAC WILL SGA, IAC DO NAWS, a subnegotiation, then the banner and prompt
       s.write(Buffer.from([0xff, 0xfb, 0x01, 0xff, 0xfb, 0x03, 0xff, 0xfd, 0x1f]));
       s.write(Buffer.from([0xff, 0xfa, 0x18, 0x01, 0xff, 0xf0]));
-      s.write('Welcome to the OsmoHLR VTY interface\r\n\r\nOsmoHLR> ');
+      // as osmo-hlr sends it: the banner, then options right before the prompt, one cut in two
+      s.write('Welcome to the OsmoHLR VTY interface\r\n');
+      s.write(Buffer.from([0xff, 0xfb, 0x01, 0xff]));
+      s.write(Buffer.concat([Buffer.from([0xfd, 0x1f]), Buffer.from('OsmoHLR> ')]));
       s.on('data', (d) => {
         if (d.toString().startsWith('show subscribers all')) reply(s);
       });
@@ -88,6 +115,17 @@ describe('listHlrSubscribers against a scripted VTY', () => {
     );
     await expect(listHlrSubscribers({ host: '127.0.0.1', port: short }, () => undefined)).rejects.toThrow(
       /read 1 subscribers, the HLR said 2/,
+    );
+    server!.close();
+    // the HLR's database failing after some rows: its count is of what it read, then its error
+    const failing = await vty((s) =>
+      s.write(
+        header +
+          '1      none  001010000000001  -------------  CS\r\n Subscribers Shown: 1\r\n% Error looking up subscribers\r\nOsmoHLR> ',
+      ),
+    );
+    await expect(listHlrSubscribers({ host: '127.0.0.1', port: failing }, () => undefined)).rejects.toThrow(
+      /% Error looking up subscribers/,
     );
     server!.close();
     // the connection lost mid-listing

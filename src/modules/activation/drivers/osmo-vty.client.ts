@@ -21,13 +21,30 @@ export interface HlrSubscriberRow {
 }
 
 /**
- * `ID  MSISDN  IMSI  IMEI  NAM`, columns separated by blanks; `none` for no MSISDN, a row of dashes
- * for no IMEI, NAM `CSPS`, `CS`, `PS` or empty (both cut). Anything else (headers, the count) is null.
+ * `ID  MSISDN  IMSI  IMEI  NAM`, columns separated by blanks: `none` for no MSISDN; an IMEI, a row
+ * of dashes for none, or digits followed by `(INVALID LENGTH!)`; NAM `CSPS`, `CS`, `PS` or empty
+ * (both cut). Later osmo-hlr versions may add a parenthesised note (the last location update's
+ * age): notes are skipped, and NAM is the last word left if it is one. Anything else (headers, the
+ * count, the prompt) is null.
  */
 export function parseSubscriberRow(line: string): HlrSubscriberRow | null {
   const f = line.trim().split(/\s+/);
   if (f.length < 4 || !/^[0-9]+$/.test(f[0]!) || !/^[0-9]{6,15}$/.test(f[2]!)) return null;
-  const nam = f[4] ?? '';
+  if (f[1] !== 'none' && !/^[0-9]{1,15}$/.test(f[1]!)) return null;
+  // after the IMSI: the IMEI, then NAM, with any parenthesised notes taken out
+  const rest: string[] = [];
+  let depth = 0;
+  for (const w of f.slice(3)) {
+    if (depth > 0 || w.startsWith('(')) {
+      depth += (w.match(/\(/g)?.length ?? 0) - (w.match(/\)/g)?.length ?? 0);
+      if (depth < 0) depth = 0;
+      continue;
+    }
+    rest.push(w);
+  }
+  if (rest.length === 0 || !/^(-+|[0-9]+)$/.test(rest[0]!)) return null;
+  if (rest.length > 2) return null;
+  const nam = rest[1] ?? '';
   if (!/^(CS)?(PS)?$/.test(nam)) return null;
   return {
     id: Number(f[0]),
@@ -136,6 +153,11 @@ export async function listHlrSubscribers(
         const m = /Subscribers Shown: ([0-9]+)/.exec(line);
         if (m) shown = Number(m[1]);
         else if (/No matching subscriber/.test(line)) shown = 0;
+        // osmo-hlr's own error (its database failing mid-list): what came before is not the list
+        else if (line.startsWith('%')) {
+          finish(new TransportError(`${where}: ${line.trim()}`));
+          return;
+        }
       }
       if (PROMPT.test(text) && shown !== null) finish(null);
     });
