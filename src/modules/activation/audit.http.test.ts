@@ -204,6 +204,14 @@ describe.skipIf(suite.skip)(suite.name, () => {
       }
       const again = await audit(code);
       expect(again).toMatchObject({ status: 'done', consistent: fixedOf(code).length, differences: 0 });
+      // the listing's detail showed every line in line: no DSP-LINE of its own
+      await t.app.activation.journal.flush();
+      const sent = await sql<{ command: string }>`
+        SELECT command FROM act_command WHERE element_code = ${code} AND sent_at >= ${new Date(again.startedAt)}`.execute(
+        t.tdb.db,
+      );
+      expect(sent.rows.length).toBeGreaterThan(0);
+      expect(sent.rows.filter((r) => !r.command.startsWith('LST-LINE '))).toEqual([]);
     }
     // the first audits are no longer the newest: what they found may have changed since
     const stale = await t.call('POST', `/api/v1/activation/audits/${firstAudits[0]}/repair`, token);
@@ -238,6 +246,11 @@ describe.skipIf(suite.skip)(suite.name, () => {
     await link.close();
     const a = await audit('SIM1');
     expect(a.byKind).toEqual({ missing: 1, state_differs: 5, port_differs: 1, unknown_on_element: 1 });
+    // an exchange whose listing has the numbers only: the same differences, each line read
+    sim.listingDetail = false;
+    const plain = await audit('SIM1');
+    sim.listingDetail = true;
+    expect(plain).toMatchObject({ status: 'done', byKind: a.byKind, consistent: a.consistent });
     expect(a.consistent).toBe(fixedOf('SIM1').length - 6);
     const found = await items(a.id);
     const kindOf = (dn: string) => found.filter((i) => i.lineId === dn).map((i) => i.kind);

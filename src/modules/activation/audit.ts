@@ -5,7 +5,7 @@ import { decodeNumericCursor, pageOf, type Page } from '../../platform/http/pagi
 import { ActivationError, actNotFound } from './activation.errors.js';
 import type { ActivationService } from './activation.service.js';
 import type { ActAuditItemTable, AuditItemKind, AuditStatus } from './activation.tables.js';
-import { switchOps } from './drivers/switch.driver.js';
+import { switchOps, type ListedLine } from './drivers/switch.driver.js';
 import { listHlrSubscribers, type HlrSubscriberRow } from './drivers/osmo-vty.client.js';
 import type { JournalEntry } from './element-manager.js';
 import type { Params } from './operations.js';
@@ -102,6 +102,14 @@ interface MobileState {
   exists?: boolean;
   msisdn?: string | null;
   access?: { cs: boolean; ps: boolean } | null;
+}
+/** A line as the switch shows it (`DSP-LINE`, or a row of `LST-LINE …,DETAIL=YES`). */
+interface FixedState {
+  exists?: boolean;
+  en?: string | null;
+  status?: string | null;
+  barring?: string | null;
+  services?: string[];
 }
 type FixedLine = LiveLine & {
   kind: string;
@@ -940,16 +948,36 @@ export class NetworkAudit {
     flush: (d: Difference[]) => Promise<void>,
     ctx: AccessContext,
   ): Promise<null> {
-    // the numbers on the switch, listed first: a missing line needs no read of its own
+    // the lines on the switch, listed first: a missing line needs no read of its own, and with the
+    // listing's detail a line in line needs none either
     const onSwitch = new Set<string>();
+    const listed = new Map<string, ListedLine>();
+    let detail = true;
     let from: string | undefined;
-    do {
-      const page = await this.service.runOn(element, 'mml_switch', null, 'LST-LINE', (s) =>
-        switchOps.list(s, from ? { from } : {}),
-      );
+    for (;;) {
+      let page: Awaited<ReturnType<typeof switchOps.list>>;
+      try {
+        page = await this.service.runOn(element, 'mml_switch', null, 'LST-LINE', (s) =>
+          switchOps.list(s, { ...(from ? { from } : {}), detail }),
+        );
+      } catch (err) {
+        // an exchange whose listing has no detail: its numbers only, each line read
+        if (
+          detail &&
+          from === undefined &&
+          err instanceof ActivationError &&
+          err.code === 'activation.refused'
+        ) {
+          detail = false;
+          continue;
+        }
+        throw err;
+      }
       for (const dn of page.dns) onSwitch.add(dn);
+      for (const x of page.lines ?? []) listed.set(x.dn, x);
       from = page.next ?? undefined;
-    } while (from);
+      if (!from) break;
+    }
     const expectedHere = new Set<string>();
     let after = 0;
     for (;;) {
@@ -995,7 +1023,9 @@ export class NetworkAudit {
         }
       counts.expected += page.length;
       const diffs = (
-        await this.each(page, (l) => this.checkFixed(element, l, onSwitch.has(l.dn), limitationOf(ctx, l.dn)))
+        await this.each(page, (l) =>
+          this.checkFixed(element, l, onSwitch.has(l.dn), limitationOf(ctx, l.dn), listed.get(l.dn)),
+        )
       ).flat();
       counts.checked += page.length;
       counts.differences += diffs.length;
@@ -1036,12 +1066,34 @@ export class NetworkAudit {
     return null;
   }
 
+  /**
+   * A live fixed line against the switch: missing when the listing lacks it; with the listing's
+   * detail, a line it shows in line costs no command, one it shows differing is read (`DSP-LINE`)
+   * before it is reported; without detail, every present line is read.
+   */
   private async checkFixed(
     element: string,
     l: FixedLine,
     present: boolean,
     limitation: Limitation | 'unknown' | null,
+    listed?: ListedLine,
   ): Promise<Difference[]> {
+    if (!present) return this.compareFixed(l, null, limitation);
+    if (listed) {
+      const seen: FixedState = { exists: true, ...listed };
+      const d = this.compareFixed(l, seen, limitation);
+      if (d.length === 0) return d;
+    }
+    const st = (await this.service.query('fixed.status', { dn: l.dn }, element)) as FixedState;
+    return this.compareFixed(l, st, limitation);
+  }
+
+  /** What differs between a fixed line's records and the switch (`st`; null: not on it). */
+  private compareFixed(
+    l: FixedLine,
+    st: FixedState | null,
+    limitation: Limitation | 'unknown' | null,
+  ): Difference[] {
     const base = { lineId: l.dn, subscription: l.code, customerId: l.customer_id };
     // what its options give it on the switch; a limitation for unpaid bills bars outgoing calls
     // instead (its barring class is not compared while it is being put on or lifted)
@@ -1061,7 +1113,7 @@ export class NetworkAudit {
         ? { limitation, barring: barring ?? profile?.barring ?? null }
         : {}),
     };
-    if (!present) {
+    if (!st) {
       if (!l.en)
         return [
           {
@@ -1094,13 +1146,6 @@ export class NetworkAudit {
         },
       ];
     }
-    const st = (await this.service.query('fixed.status', { dn: l.dn }, element)) as {
-      exists?: boolean;
-      en?: string | null;
-      status?: string | null;
-      barring?: string | null;
-      services?: string[];
-    };
     const actual: Params = {
       dn: l.dn,
       en: st.en ?? null,

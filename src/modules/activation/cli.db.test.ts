@@ -194,6 +194,6 @@ describe('gpto activation (CLI)', () => {
       .where('element_code', '=', 'SWC')
       .where('sent_at', '>=', since)
       .execute();
-    expect(sent).toEqual([{ command: 'LST-LINE COUNT=500', outcome: 'ok' }]);
+    expect(sent).toEqual([{ command: 'LST-LINE COUNT=500,DETAIL=YES', outcome: 'ok' }]);
   });
 });

@@ -185,6 +185,15 @@ export function parseParams(text: string): Params {
 
 export type FixedLineStatus = 'idle' | 'busy' | 'out_of_order' | 'barred';
 
+/** A line as `LST-LINE …,DETAIL=YES` shows it. */
+export interface ListedLine {
+  dn: string;
+  en: string | null;
+  status: FixedLineStatus | null;
+  barring: BarringClass | null;
+  services: string[];
+}
+
 /** What a relocation saves before it removes the line from its old port. */
 interface MoveCheckpoint {
   dn: string;
@@ -362,12 +371,31 @@ export const switchOps = {
   },
 
   /** A page of the numbers on the switch, in order after `from` (an audit's listing). */
+  /**
+   * The numbers on the switch, in order, a page at a time; with `detail`, each line's port, status,
+   * barring class and services too (`LST-LINE …,DETAIL=YES`).
+   */
   async list(
     s: Session,
-    p: { from?: string; count?: number },
-  ): Promise<{ dns: string[]; next: string | null }> {
-    const r = parseParams(await s.send(`LST-LINE ${p.from ? `FROM=${p.from},` : ''}COUNT=${p.count ?? 500}`));
-    return { dns: r.DN ? r.DN.split('&') : [], next: r.NEXT ?? null };
+    p: { from?: string; count?: number; detail?: boolean },
+  ): Promise<{ dns: string[]; lines: ListedLine[] | null; next: string | null }> {
+    const r = parseParams(
+      await s.send(
+        `LST-LINE ${p.from ? `FROM=${p.from},` : ''}COUNT=${p.count ?? 500}${p.detail ? ',DETAIL=YES' : ''}`,
+      ),
+    );
+    if (!p.detail) return { dns: r.DN ? r.DN.split('&') : [], lines: null, next: r.NEXT ?? null };
+    const lines = (r.LINE ? r.LINE.split('&') : []).map((x): ListedLine => {
+      const [dn = '', en = '', status = '', bar = '', serv = ''] = x.split('/');
+      return {
+        dn,
+        en: en || null,
+        status: STATUS[status] ?? null,
+        barring: (bar || null) as BarringClass | null,
+        services: serv ? serv.split('+') : [],
+      };
+    });
+    return { dns: lines.map((l) => l.dn), lines, next: r.NEXT ?? null };
   },
 
   async status(s: Session, p: { dn: string }): Promise<FixedLineView> {

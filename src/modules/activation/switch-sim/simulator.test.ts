@@ -213,18 +213,40 @@ describe('switch simulator: listing and kept state', () => {
     const link = new SwitchLink({ host: '127.0.0.1', port, user: 'op', password: 'pw' });
     const s = directSession(link);
     try {
-      expect(await switchOps.list(s, {})).toEqual({ dns: [], next: null });
+      expect(await switchOps.list(s, {})).toEqual({ dns: [], lines: null, next: null });
       const dns = ['338210007', '338210001', '338210003', '338210005', '338210002'];
       for (const [i, dn] of dns.entries())
         await switchOps.activate(s, { dn, en: `01-01-00${i}`, services: [] });
       const first = await switchOps.list(s, { count: 2 });
-      expect(first).toEqual({ dns: ['338210001', '338210002'], next: '338210002' });
+      expect(first).toEqual({ dns: ['338210001', '338210002'], lines: null, next: '338210002' });
       const second = await switchOps.list(s, { from: first.next!, count: 2 });
-      expect(second).toEqual({ dns: ['338210003', '338210005'], next: '338210005' });
+      expect(second).toEqual({ dns: ['338210003', '338210005'], lines: null, next: '338210005' });
       expect(await switchOps.list(s, { from: second.next!, count: 2 })).toEqual({
         dns: ['338210007'],
+        lines: null,
         next: null,
       });
+      // with detail: each line's port, status, barring class and services, as DSP-LINE shows them
+      await switchOps.services(s, { dn: '338210003', add: ['CW', 'CLIP'] });
+      await switchOps.barring(s, { dn: '338210003', barring: 'OUTG' });
+      await switchOps.block(s, { dn: '338210005', blocked: true });
+      const detailed = await switchOps.list(s, { from: first.next!, count: 2, detail: true });
+      expect(detailed).toEqual({
+        dns: ['338210003', '338210005'],
+        lines: [
+          { dn: '338210003', en: '01-01-002', status: 'idle', barring: 'OUTG', services: ['CLIP', 'CW'] },
+          { dn: '338210005', en: '01-01-003', status: 'barred', barring: 'NONE', services: [] },
+        ],
+        next: '338210005',
+      });
+      for (const l of detailed.lines!)
+        expect(await switchOps.status(s, { dn: l.dn })).toMatchObject({
+          en: l.en,
+          status: l.status,
+          barring: l.barring,
+          services: l.services,
+        });
+      await expect(s.send('LST-LINE DETAIL=MAYBE')).rejects.toThrow(/DETAIL is YES or NO/);
       await switchOps.deactivate(s, { dn: '338210003' });
       expect((await switchOps.list(s, {})).dns).toEqual(['338210001', '338210002', '338210005', '338210007']);
       await expect(s.send('LST-LINE COUNT=0')).rejects.toThrow(/COUNT is 1..1000/);

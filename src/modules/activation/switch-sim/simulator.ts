@@ -86,6 +86,8 @@ export class SwitchSimulator {
   private traffic: NodeJS.Timeout | null = null;
   /** Commands handled since start (tests and benchmarks read it). */
   commands = 0;
+  /** Test hook: off, LST-LINE refuses DETAIL, as an exchange whose listing has numbers only. */
+  listingDetail = true;
   /** Test hook: the next command with this verb is applied but its reply is never sent (link cut). */
   dropReplyOnce: string | null = null;
   private boundPort = 0;
@@ -376,9 +378,23 @@ export class SwitchSimulator {
           else hi = mid;
         }
         const page = sorted.slice(lo, lo + count);
+        const detail = p.DETAIL ?? 'NO';
+        if (detail !== 'YES' && detail !== 'NO') throw new Denied('BADPAR', 'DETAIL is YES or NO');
+        if (detail === 'YES' && !this.listingDetail) throw new Denied('BADPAR', 'unknown parameter DETAIL');
         return {
           COUNT: String(page.length),
-          DN: page.join('&'),
+          // with DETAIL=YES each line as DN/EN/STATUS/BAR/SERV (services joined with +): what an
+          // audit compares, without a DSP-LINE per line
+          ...(detail === 'YES'
+            ? {
+                LINE: page
+                  .map((dn) => {
+                    const l = this.lines.get(dn)!;
+                    return [dn, l.en, this.status(l), l.barring, [...l.services].sort().join('+')].join('/');
+                  })
+                  .join('&'),
+              }
+            : { DN: page.join('&') }),
           ...(lo + count < sorted.length ? { NEXT: page[page.length - 1]! } : {}),
         };
       }
