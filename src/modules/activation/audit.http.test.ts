@@ -109,6 +109,21 @@ describe.skipIf(suite.skip)(suite.name, () => {
     }
     throw new Error(`audit ${id} still running`);
   }
+  /** HLR1 on the test's osmo-hlr, its VTY on `vtyPort` (null: osmo-hlr's 4258). */
+  const setHlr = (vtyPort: number | null) =>
+    t.app.activation.service.upsertElement(
+      {
+        code: 'HLR1',
+        kind: 'osmo_hlr',
+        name: 'HLR',
+        host: hlr.host,
+        port: hlr.port,
+        vtyPort,
+        isDefault: true,
+      },
+      { userId: null, username: 'test' },
+    );
+
   /** Every difference of an audit (all pages). */
   const items = async (id: number, kind?: string) => {
     const out: { id: number; lineId: string; kind: string; detail: string; orderIds: number[] }[] = [];
@@ -460,33 +475,11 @@ describe.skipIf(suite.skip)(suite.name, () => {
 
     // the HLR's list out of reach (its VTY port closed): the audit says so, and looks for the cards
     // of terminated lines one by one, as it can through CTRL
-    await t.app.activation.service.upsertElement(
-      {
-        code: 'HLR1',
-        kind: 'osmo_hlr',
-        name: 'HLR',
-        host: hlr.host,
-        port: hlr.port,
-        vtyPort: 1,
-        isDefault: true,
-      },
-      { userId: null, username: 'test' },
-    );
+    await setHlr(1);
     const blind = await audit('HLR1');
     expect(blind).toMatchObject({ status: 'done', byKind: { not_placeable: 1 } });
     expect(blind.warning).toMatch(/^the HLR's list of subscribers could not be read \(osmo-hlr VTY .*:1: /);
-    await t.app.activation.service.upsertElement(
-      {
-        code: 'HLR1',
-        kind: 'osmo_hlr',
-        name: 'HLR',
-        host: hlr.host,
-        port: hlr.port,
-        vtyPort: null,
-        isDefault: true,
-      },
-      { userId: null, username: 'test' },
-    );
+    await setHlr(null);
 
     // data (PS): open on an active line, cut while it is limited for unpaid bills
     const [limited, limiting, dataCut, temporary] = active.slice(5);

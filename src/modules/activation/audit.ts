@@ -3,7 +3,7 @@ import type { Db, Executor } from '../../platform/db.js';
 import type { Actor } from '../../platform/events.js';
 import { decodeNumericCursor, pageOf, type Page } from '../../platform/http/pagination.js';
 import { ActivationError, actNotFound } from './activation.errors.js';
-import type { ActivationService } from './activation.service.js';
+import type { ActivationService, ElementView } from './activation.service.js';
 import type { ActAuditItemTable, AuditItemKind, AuditStatus } from './activation.tables.js';
 import { switchOps, type ListedLine } from './drivers/switch.driver.js';
 import { listHlrSubscribers, type HlrSubscriberRow } from './drivers/osmo-vty.client.js';
@@ -377,11 +377,12 @@ export class NetworkAudit {
     beat.unref();
     this.mine.add(id);
     try {
-      const kind = (await this.service.element(element)).kind;
+      const el = await this.service.element(element);
+      const ctx = await this.accessContext(element);
       const warning =
-        kind === 'osmo_hlr'
-          ? await this.auditHlr(element, counts, flush, await this.accessContext(element))
-          : await this.auditSwitch(element, counts, flush, await this.accessContext(element));
+        el.kind === 'osmo_hlr'
+          ? await this.auditHlr(el, counts, flush, ctx)
+          : await this.auditSwitch(element, counts, flush, ctx);
       await flush([], 'done', null, warning);
     } catch (err) {
       await flush([], 'failed', err instanceof Error ? err.message : String(err)).catch(() => undefined);
@@ -633,7 +634,7 @@ export class NetworkAudit {
   }
 
   private async auditHlr(
-    element: string,
+    el: ElementView,
     counts: Counts,
     flush: (d: Difference[]) => Promise<void>,
     ctx: AccessContext,
@@ -641,7 +642,8 @@ export class NetworkAudit {
     // The HLR's own list first (its VTY: CTRL cannot list): the lines it shows in line cost no
     // read of their own, and what is left of it once the live lines are taken out is unknown to
     // the records. Without it, every line is read through CTRL.
-    const listed = await this.listHlr(element);
+    const element = el.code;
+    const listed = await this.listHlr(el);
     // mobile orders go to the default HLR: another HLR holds none of the records' lines
     const carries = (await this.service.defaultElement('osmo_hlr')) === element;
     let after = 0;
@@ -666,7 +668,7 @@ export class NetworkAudit {
             element,
             l,
             ctx,
-            listed.rows ? (l.imsi ? (listed.rows.get(l.imsi) ?? null) : null) : undefined,
+            listed.rows ? (listed.rows.get(l.imsi ?? '') ?? null) : undefined,
           ),
         )
       ).flat();
@@ -696,18 +698,13 @@ export class NetworkAudit {
 
   /** The HLR's subscribers by IMSI (its VTY), journaled; null rows and why when it cannot be read. */
   private async listHlr(
-    element: string,
+    el: ElementView,
   ): Promise<{ rows: Map<string, HlrSubscriberRow>; error: null } | { rows: null; error: string }> {
-    const el = await this.db
-      .selectFrom('act_element')
-      .select(['host', 'vty_port'])
-      .where('code', '=', element)
-      .executeTakeFirstOrThrow();
     const rows = new Map<string, HlrSubscriberRow>();
     const t0 = Date.now();
     const entry = (reply: string, outcome: 'ok' | 'transport_error') =>
       this.journal?.({
-        elementCode: element,
+        elementCode: el.code,
         lineId: null,
         command: 'VTY show subscribers all',
         reply,
@@ -716,7 +713,7 @@ export class NetworkAudit {
         durationMs: Date.now() - t0,
       });
     try {
-      const r = await listHlrSubscribers({ host: el.host, port: el.vty_port ?? HLR_VTY_PORT }, (x) =>
+      const r = await listHlrSubscribers({ host: el.host, port: el.vtyPort ?? HLR_VTY_PORT }, (x) =>
         rows.set(x.imsi, x),
       );
       entry(`${r.rows} subscribers`, 'ok');
@@ -841,15 +838,32 @@ export class NetworkAudit {
     ctx: AccessContext,
     listed?: HlrSubscriberRow | null,
   ): Promise<Difference[]> {
-    if (listed !== undefined && l.imsi) {
-      const st: MobileState = listed
-        ? { exists: true, msisdn: listed.msisdn, access: { cs: listed.cs, ps: listed.ps } }
-        : { exists: false };
-      if (this.compareMobile(l, st, ctx).length === 0) return [];
-    }
-    if (!l.imsi) return this.compareMobile(l, { exists: false }, ctx);
-    const st = (await this.service.query('mobile.status', { imsi: l.imsi }, element)) as MobileState;
-    return this.compareMobile(l, st, ctx);
+    const imsi = l.imsi;
+    if (!imsi) return this.compareMobile(l, { exists: false }, ctx);
+    const seen: MobileState | null =
+      listed === undefined
+        ? null
+        : listed
+          ? { exists: true, msisdn: listed.msisdn, access: { cs: listed.cs, ps: listed.ps } }
+          : { exists: false };
+    return this.confirmed(
+      seen,
+      (st) => this.compareMobile(l, st, ctx),
+      async () => (await this.service.query('mobile.status', { imsi }, element)) as MobileState,
+    );
+  }
+
+  /**
+   * The differences `compare` finds, trusting what a listing showed (`seen`) only when it agrees
+   * with the records: otherwise, and without a listing, the line is read (`read`) and compared.
+   */
+  private async confirmed<S>(
+    seen: S | null,
+    compare: (st: S) => Difference[],
+    read: () => Promise<S>,
+  ): Promise<Difference[]> {
+    if (seen !== null && compare(seen).length === 0) return [];
+    return compare(await read());
   }
 
   /** What differs between a mobile line's records and its subscriber in the HLR (`st`). */
@@ -1079,13 +1093,11 @@ export class NetworkAudit {
     listed?: ListedLine,
   ): Promise<Difference[]> {
     if (!present) return this.compareFixed(l, null, limitation);
-    if (listed) {
-      const seen: FixedState = { exists: true, ...listed };
-      const d = this.compareFixed(l, seen, limitation);
-      if (d.length === 0) return d;
-    }
-    const st = (await this.service.query('fixed.status', { dn: l.dn }, element)) as FixedState;
-    return this.compareFixed(l, st, limitation);
+    return this.confirmed<FixedState>(
+      listed ? { exists: true, ...listed } : null,
+      (st) => this.compareFixed(l, st, limitation),
+      async () => (await this.service.query('fixed.status', { dn: l.dn }, element)) as FixedState,
+    );
   }
 
   /** What differs between a fixed line's records and the switch (`st`; null: not on it). */
