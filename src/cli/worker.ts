@@ -9,6 +9,7 @@ import { createInventory } from '../modules/inventory/index.js';
 import { createReferential } from '../modules/referential/index.js';
 import { createRequests } from '../modules/requests/index.js';
 import { createWorkflow, listenForReadyTasks, workLoop } from '../modules/workflow/index.js';
+import { lineLimitations, LIMITATION_BARRING } from '../modules/billing/cycle.index.js';
 
 const ROLES = ['automaton', 'workflow', 'all'] as const;
 type Role = (typeof ROLES)[number];
@@ -70,6 +71,8 @@ export function registerWorkerCommand(program: Command): void {
         keys: (iccid) => inventory.sims.authKeys(iccid, AUTOMATON_ACTOR),
         keysMany: (iccids) => inventory.sims.authKeysMany(iccids, AUTOMATON_ACTOR),
         workflow,
+        // a limited line's temporary changes and restorations keep its limitation (billing's collection)
+        limitations: { lines: (dn) => lineLimitations(db, dn), barring: LIMITATION_BARRING },
         onError: (err) => say(`automaton: ${text(err)}`),
       });
       requests.requests.orders = activation.service; // a cancel here withdraws pending orders too

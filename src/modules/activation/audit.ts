@@ -9,6 +9,7 @@ import { switchOps, type ListedLine } from './drivers/switch.driver.js';
 import { listHlrSubscribers, type HlrSubscriberRow } from './drivers/osmo-vty.client.js';
 import type { JournalEntry } from './element-manager.js';
 import type { Params } from './operations.js';
+import type { Limitation, Limitations } from './line-access.js';
 
 /**
  * The network audit (seed: the automaton keeps the network in line with the commercial records):
@@ -137,15 +138,8 @@ export interface AuditOptions {
    * The lines under a limitation for unpaid bills (billing's collection): `limited` while it is in
    * force (data cut, outgoing calls barred), `changing` while it is being put on or lifted.
    */
-  limitations?: {
-    /** Every limited line, or the one line `dn` (a repair checks its premise again). */
-    lines: (dn?: string) => Promise<Map<string, Limitation>>;
-    /** The barring class a limited fixed line has (billing's LIMITATION_BARRING). */
-    barring: string;
-  };
+  limitations?: Limitations;
 }
-
-export type Limitation = 'limited' | 'changing';
 
 /** What the audit knows of a line's access besides its status, read once per audit. */
 interface AccessContext {

@@ -484,6 +484,89 @@ describe.skipIf(suite.skip)(suite.name, () => {
     });
   });
 
+  it('temporary changes on one line: each ends on what it found, a change inside a longer one goes back to it', async () => {
+    const s = t.app.activation.service;
+    const line = '221770001011';
+    const imsi = card(10).imsi;
+    await s.order(
+      { operation: 'mobile.activate', lineId: line, params: { iccid: card(10).iccid, msisdn: line } },
+      SYSTEM,
+    );
+    await t.app.activation.automaton.drain();
+    const t0 = Date.now();
+    const at = (h: number) => new Date(t0 + h * 3600_000);
+    const change = async (cs: boolean, ps: boolean, until: Date) => {
+      const o = await s.order(
+        {
+          operation: 'mobile.temporary_access',
+          lineId: line,
+          params: { iccid: card(10).iccid, cs, ps, until: until.toISOString() },
+        },
+        SYSTEM,
+      );
+      await t.app.activation.automaton.drain();
+      return o.id;
+    };
+    // hour 0: data barred until hour 10; hour 0 too: everything barred until hour 2; then from hour
+    // 0 a third change, data barred until hour 20, supersedes the first
+    const a = await change(true, false, at(10));
+    const b = await change(false, false, at(2));
+    const access = async () => (await hlrOps.status(directSession(raw), { imsi })).access;
+    expect(await access()).toEqual({ cs: false, ps: false });
+    const automatonAt = async (h: number) => {
+      const later = createActivation(t.tdb.db, {
+        secretKey: TEST_SECRET_KEY,
+        keys: (iccid) => t.app.inventory.sims.authKeys(iccid, SYSTEM),
+        clock: new FixedClock(at(h)),
+      });
+      try {
+        await later.service.loadElements();
+        await later.automaton.drain();
+      } finally {
+        await later.stop();
+      }
+    };
+    // hour 3: the short change is over, the longer one is still in force: data barred, voice back
+    await automatonAt(3);
+    expect(await access()).toEqual({ cs: true, ps: false });
+    const bRevert = await t.tdb.db
+      .selectFrom('act_revert')
+      .select('revert_order_id')
+      .where('order_id', '=', b)
+      .executeTakeFirstOrThrow();
+    expect((await s.get(bRevert.revert_order_id!)).params).toMatchObject({
+      cs: true,
+      ps: false,
+      accessFrom: `order ${a}`,
+    });
+    const c = await change(true, false, at(20));
+    // hour 11: the first change is over but the third holds: nothing is sent, data still barred
+    await automatonAt(11);
+    expect(await access()).toEqual({ cs: true, ps: false });
+    const reverts = await t.tdb.db
+      .selectFrom('act_revert')
+      .select(['order_id', 'revert_order_id', 'done_at'])
+      .where('line_id', '=', line)
+      .orderBy('id')
+      .execute();
+    expect(reverts.map((r) => [r.order_id, r.revert_order_id !== null, r.done_at !== null])).toEqual([
+      [a, false, true],
+      [b, true, true],
+      [c, false, false],
+    ]);
+    const skipped = await t.tdb.db
+      .selectFrom('event')
+      .select('payload')
+      .where('kind', '=', 'activation.revert_skipped')
+      .where('line_id', '=', line)
+      .executeTakeFirstOrThrow();
+    expect(skipped.payload).toMatchObject({ revertOf: a, reason: 'superseded', by: c });
+    // hour 21: the last change is over: the line goes back to what the first found, full access
+    // (a bare number: no record to ask)
+    await automatonAt(21);
+    expect(await access()).toEqual({ cs: true, ps: true });
+  });
+
   it('fixed line orders on the switch run in order per line; temporary authorisation reverted; status and meter on demand', async () => {
     const s = t.app.activation.service;
     const dn = '338230001';

@@ -6,6 +6,7 @@ import { appendEvents, type EventInput } from '../../platform/events.js';
 import { ElementRefusal, type Checkpoint } from './drivers/driver.js';
 import { ShutdownError, type ElementManager } from './element-manager.js';
 import type { JournalWriter } from './journal.js';
+import { recordsAccess, type Limitations } from './line-access.js';
 import { OPERATIONS, type KeyReader, type ManyKeyReader, type Params } from './operations.js';
 
 /**
@@ -78,6 +79,11 @@ export interface AutomatonOptions {
   /** Key reads (and other preparations) at once. */
   prepareConcurrency?: number;
   onError?: (err: unknown) => void;
+  /**
+   * The lines limited for unpaid bills (billing): a mobile line's temporary change of access ends
+   * on the access the records give it then (recordsAccess), limitation included.
+   */
+  limitations?: Limitations | null;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -461,6 +467,20 @@ export class Automaton {
           .values(reverts)
           .onConflict((oc) => oc.column('order_id').doNothing())
           .execute();
+      // a limitation ended a fixed line's temporary authorisation: nothing is left to revert
+      const cleared = done.filter((c) => c.status === 'done' && c.result?.clearedTemporary);
+      if (cleared.length)
+        await trx
+          .updateTable('act_revert')
+          .set({ done_at: now })
+          .where(
+            'line_id',
+            'in',
+            cleared.map((c) => c.order.line_id),
+          )
+          .where('operation', '=', 'fixed.clear_temporary')
+          .where('done_at', 'is', null)
+          .execute();
       const revertOrders = done.filter((c) => c.order.revert_of !== null).map((c) => c.order.id);
       if (revertOrders.length)
         await trx
@@ -504,7 +524,14 @@ export class Automaton {
     });
   }
 
-  /** Due temporary changes become revert orders; the table survives restarts, so none is forgotten. */
+  /**
+   * Due temporary changes become revert orders; the table survives restarts, so none is forgotten.
+   * A mobile line's change ends on the access the records give the line now, not on what the HLR
+   * had when it began: a limitation for unpaid bills put on or lifted meanwhile, or a suspension,
+   * is kept (recordsAccess). A change another one on the same line has superseded since, or on a
+   * line terminated since, ends with no order; one whose line is having a limitation put on or
+   * lifted waits a minute for that order to settle the access.
+   */
   async dueReverts(): Promise<number> {
     const now = this.opts.clock.now();
     return this.db.transaction().execute(async (trx) => {
@@ -512,6 +539,7 @@ export class Automaton {
         .selectFrom('act_revert')
         .selectAll()
         .where('revert_order_id', 'is', null)
+        .where('done_at', 'is', null)
         .where('due_at', '<=', now)
         .orderBy('due_at')
         .orderBy('id')
@@ -519,19 +547,94 @@ export class Automaton {
         .forUpdate()
         .skipLocked()
         .execute();
+      const events: EventInput[] = [];
       for (const r of due) {
         const src = await trx
           .selectFrom('act_order')
-          .select(['customer_id', 'request_ref', 'instance_id'])
+          .select(['customer_id', 'request_ref', 'instance_id', 'operation'])
           .where('id', '=', r.order_id)
           .executeTakeFirstOrThrow();
+        const event = (kind: string, entityId: number, payload: Record<string, unknown>) =>
+          events.push({
+            entityType: 'activation_order',
+            entityId,
+            kind,
+            customerId: src.customer_id,
+            lineId: r.line_id,
+            actor: 'activation_automaton',
+            payload: { revertOf: r.order_id, dueAt: r.due_at.toISOString(), ...payload },
+          });
+        let params = r.params as Params;
+        if (src.operation === 'mobile.temporary_access') {
+          const later = await trx
+            .selectFrom('act_revert')
+            .select('order_id')
+            .where('line_id', '=', r.line_id)
+            .where('done_at', 'is', null)
+            .where('id', '>', r.id)
+            .orderBy('id')
+            .limit(1)
+            .executeTakeFirst();
+          // an earlier change still in force (a short change inside a longer one): back to that one
+          const earlier = later
+            ? undefined
+            : await trx
+                .selectFrom('act_revert as v')
+                .innerJoin('act_order as o', 'o.id', 'v.order_id')
+                .select(['v.order_id', 'o.params'])
+                .where('v.line_id', '=', r.line_id)
+                .where('v.done_at', 'is', null)
+                .where('v.revert_order_id', 'is', null)
+                .where('v.id', '<', r.id)
+                .where('v.due_at', '>', now)
+                .where('o.operation', '=', 'mobile.temporary_access')
+                .orderBy('v.id', 'desc')
+                .limit(1)
+                .executeTakeFirst();
+          const target =
+            later || earlier ? null : await recordsAccess(trx, r.line_id, this.opts.limitations ?? null);
+          if (target?.kind === 'changing') {
+            await trx
+              .updateTable('act_revert')
+              .set({ due_at: new Date(now.getTime() + 60_000) })
+              .where('id', '=', r.id)
+              .execute();
+            continue;
+          }
+          if (later || target?.kind === 'terminated') {
+            await trx.updateTable('act_revert').set({ done_at: now }).where('id', '=', r.id).execute();
+            // the next change's own "before" is this one's change: it ends on what this one found
+            // (for a line the records do not know; records decide for the others)
+            if (later)
+              await trx
+                .updateTable('act_revert')
+                .set({
+                  params: sql<string>`params || jsonb_build_object('cs', ${params.cs ?? null}::boolean, 'ps', ${params.ps ?? null}::boolean)`,
+                })
+                .where('order_id', '=', later.order_id)
+                .execute();
+            event(
+              'activation.revert_skipped',
+              r.order_id,
+              later
+                ? { reason: 'superseded', by: later.order_id }
+                : { reason: 'line_terminated', operation: r.operation },
+            );
+            continue;
+          }
+          if (earlier) {
+            const asked = earlier.params as Params;
+            params = { ...params, cs: asked.cs, ps: asked.ps, accessFrom: `order ${earlier.order_id}` };
+          } else if (target?.kind === 'records')
+            params = { ...params, cs: target.access.cs, ps: target.access.ps, accessFrom: target.why };
+        }
         const order = await trx
           .insertInto('act_order')
           .values({
             element_code: r.element_code,
             operation: r.operation,
             line_id: r.line_id,
-            params: JSON.stringify(r.params),
+            params: JSON.stringify(params),
             revert_of: r.order_id,
             customer_id: src.customer_id,
             request_ref: src.request_ref,
@@ -547,18 +650,12 @@ export class Automaton {
           .set({ revert_order_id: order.id })
           .where('id', '=', r.id)
           .execute();
-        await appendEvents(trx, [
-          {
-            entityType: 'activation_order',
-            entityId: order.id,
-            kind: 'activation.revert_due',
-            customerId: src.customer_id,
-            lineId: r.line_id,
-            actor: 'activation_automaton',
-            payload: { revertOf: r.order_id, operation: r.operation, dueAt: r.due_at.toISOString() },
-          },
-        ]);
+        event('activation.revert_due', order.id, {
+          operation: r.operation,
+          ...(typeof params.accessFrom === 'string' ? { accessFrom: params.accessFrom } : {}),
+        });
       }
+      if (events.length) await appendEvents(trx, events);
       return due.length;
     });
   }

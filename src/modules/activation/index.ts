@@ -26,7 +26,8 @@ import { ActivationService } from './activation.service.js';
 import { Automaton, type AutomatonOptions } from './automaton.js';
 import { ElementManager, type ManagerOptions } from './element-manager.js';
 import { JournalWriter } from './journal.js';
-import { NetworkAudit, type AuditOptions, type LineProfile } from './audit.js';
+import { NetworkAudit, type LineProfile } from './audit.js';
+import type { Limitations } from './line-access.js';
 import type { KeyReader, ManyKeyReader } from './operations.js';
 import { registerActivationHandlers, resumeWorkflow } from './workflow.glue.js';
 
@@ -59,7 +60,7 @@ export interface ActivationOptions {
    */
   lineProfile?: LineProfile;
   /** The lines limited for unpaid bills (billing): the audit expects their access cut accordingly. */
-  limitations?: AuditOptions['limitations'];
+  limitations?: Limitations;
   /** GPTO_SECRET_KEY: seals and opens switch elements' passwords (without it none can be stored). */
   secretKey?: Buffer | undefined;
 }
@@ -100,6 +101,7 @@ export function createActivation(db: Db, opts: ActivationOptions): ActivationMod
     ...(opts.keysMany ? { keysMany: opts.keysMany } : {}),
     onError,
     ...(opts.workflow ? { onCompleted: resumeWorkflow(opts.workflow.engine) } : {}),
+    limitations: opts.limitations ?? null,
   });
   const service = new ActivationService(
     db,
@@ -109,7 +111,7 @@ export function createActivation(db: Db, opts: ActivationOptions): ActivationMod
     automaton,
     opts.secretKey ? new Sealer(opts.secretKey) : null,
   );
-  if (opts.workflow) registerActivationHandlers(opts.workflow.handlers, service);
+  if (opts.workflow) registerActivationHandlers(opts.workflow.handlers, service, opts.limitations ?? null);
   const audit = new NetworkAudit(db, service, {
     ...(opts.lineProfile ? { lineProfile: opts.lineProfile } : {}),
     ...(opts.limitations ? { limitations: opts.limitations } : {}),
@@ -158,4 +160,5 @@ export { SwitchSimulator } from './switch-sim/simulator.js';
 export { startLocalElements } from './local-elements.js';
 export type { ElementInput, OrderView, CommandView } from './activation.service.js';
 export type { AuditView, AuditItemView } from './audit.js';
+export type { Limitation, Limitations } from './line-access.js';
 export { AuditScheduler, NIGHTLY_AUDITOR } from './audit-schedule.js';

@@ -203,7 +203,13 @@ export const OPERATIONS: Record<string, OperationDef> = {
     kind: 'mml_switch',
     label: 'Change the barring class',
     run: async (s, p) =>
-      asParams(await switchOps.barring(s, { dn: str(p, 'dn'), barring: barring(p, 'barring') })),
+      asParams(
+        await switchOps.barring(s, {
+          dn: str(p, 'dn'),
+          barring: barring(p, 'barring'),
+          clearLooser: p.clearTemporary === true,
+        }),
+      ),
   },
   'fixed.suspend': {
     kind: 'mml_switch',

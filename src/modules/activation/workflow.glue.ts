@@ -10,6 +10,7 @@ import {
 import type { Run } from '../workflow/engine.js';
 import type { ActivationService } from './activation.service.js';
 import type { Completion } from './automaton.js';
+import { accessConflict, type Limitations } from './line-access.js';
 import { ORDER_OPERATIONS, type Params } from './operations.js';
 import { DomainError } from '../../platform/errors.js';
 import { getPath } from '../workflow/routing.js';
@@ -126,7 +127,11 @@ function resolveParams(d: Data, lineId: string | null, node: string, paths: Reco
 /** The key a step waiting for an order waits under. */
 export const orderKey = (orderId: number) => `activation.order:${orderId}`;
 
-export function registerActivationHandlers(registry: HandlerRegistry, service: ActivationService): void {
+export function registerActivationHandlers(
+  registry: HandlerRegistry,
+  service: ActivationService,
+  limitations: Limitations | null = null,
+): void {
   for (const name of [...ORDER_OPERATIONS, ...Object.keys(LINE_OPERATIONS)]) {
     registry.task(`activation.${name}`, async (ctx) => {
       const d: Data = { ...ctx.instance.data, ...ctx.input };
@@ -157,6 +162,15 @@ export function registerActivationHandlers(registry: HandlerRegistry, service: A
         (typeof params.msisdn === 'string' ? params.msisdn : null) ??
         ctx.instance.lineId;
       if (!lineId) throw new Error(`${operation}: the request has no line (directory number) yet`);
+      // what the records closed stays closed: a limitation for unpaid bills, a suspension
+      const conflict = await accessConflict(ctx.trx, operation, lineId, params, limitations);
+      if (conflict) return manual(`${conflict}: switching decides`, operation);
+      let keptLimited = false;
+      if (operation === 'mobile.restore' && limitations) {
+        // a restoration (end of a suspension) gives a limited line its voice back, not its data
+        keptLimited = (await limitations.lines(lineId)).get(lineId) === 'limited';
+        if (keptLimited) operation = 'mobile.limit';
+      }
       let order: { id: number; element: string; status: string };
       const input = {
         operation,
@@ -190,7 +204,13 @@ export function registerActivationHandlers(registry: HandlerRegistry, service: A
       // a step re-run whose order was carried out already (its outcome not yet recorded with it)
       if (!legacy && order.status === 'done')
         return { outcome: 'done', data: note({ orderId: order.id, operation, status: 'done' }) };
-      const data = note({ orderId: order.id, operation, element: order.element, status: 'pending' });
+      const data = note({
+        orderId: order.id,
+        operation,
+        element: order.element,
+        status: 'pending',
+        ...(keptLimited ? { keptLimited: 'limited for unpaid bills: voice given back, data stays cut' } : {}),
+      });
       return legacy ? { outcome: 'submitted', data } : { wait: { key: orderKey(order.id) }, data };
     });
   }

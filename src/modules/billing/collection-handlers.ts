@@ -79,7 +79,8 @@ export function registerCollectionHandlers(registry: HandlerRegistry): void {
         collectionLine: mobile ? 'mobile' : 'fixed',
         directoryNumber: line.directory_number,
         ...(mobile ? { simIccid: line.sim_iccid } : {}),
-        activationParams: { ...params, limit_fixed: { barring: LIMITATION_BARRING } },
+        // a temporary authorisation in force would override the limitation's class: it ends with it
+        activationParams: { ...params, limit_fixed: { barring: LIMITATION_BARRING, clearTemporary: true } },
       },
     };
   });

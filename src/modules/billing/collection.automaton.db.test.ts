@@ -1,11 +1,19 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app.js';
 import { SYSTEM } from '../../platform/events.js';
 import { HlrLink } from '../activation/drivers/hlr.driver.js';
-import { SwitchSimulator } from '../activation/index.js';
+import { FixedClock } from '../../platform/clock.js';
+import { TEST_SECRET_KEY } from '../../../test/app.js';
+import { activationSteps, createActivation, SwitchSimulator } from '../activation/index.js';
 import { cardsCsv, makeCards } from '../activation/testing/fixtures.js';
 import { osmoHlrSuiteName, startOsmoHlr, type OsmoHlr } from '../activation/testing/osmo-hlr.js';
-import { createBillingCycle, lineLimitations, type BillingCycleServices } from './cycle.index.js';
+import {
+  createBillingCycle,
+  lineLimitations,
+  LIMITATION_BARRING,
+  type BillingCycleServices,
+} from './cycle.index.js';
 import { runBilling } from './invoice-run.js';
 import { makeCustomer, makeLine } from './test-fixtures.js';
 
@@ -222,5 +230,186 @@ describe.skipIf(suite.skip)(suite.name, () => {
       )
       .execute();
     expect(human).toEqual([]);
+  });
+
+  it('a limitation outlives a temporary change begun before it, and no temporary change or restoration lifts it', async () => {
+    const s = t.app.activation.service;
+    const card2 = makeCards(2, 51)[1]!;
+    const MSISDN2 = '221770051002';
+    const DN2 = '338251002';
+    await t.app.inventory.sims.importBatch(
+      { batch: 'COLLTEST2', manufacturer: 'Test', csv: cardsCsv([card2]) },
+      SYSTEM,
+    );
+    await s.order(
+      { operation: 'mobile.activate', lineId: MSISDN2, params: { iccid: card2.iccid, msisdn: MSISDN2 } },
+      SYSTEM,
+    );
+    await s.order(
+      { operation: 'fixed.activate', lineId: DN2, params: { dn: DN2, en: '05-01-002', barring: 'INTL' } },
+      SYSTEM,
+    );
+    await t.app.activation.automaton.drain();
+    const c = await makeCustomer(t.tdb.db, { name: 'Faye' });
+    await makeLine(t.tdb.db, c, 'MOBILE-POST', [['active', '2025-12-01T08:00:00Z']], {
+      number: MSISDN2,
+      sim: card2.iccid,
+    });
+    await makeLine(t.tdb.db, c, 'FIXE', [['active', '2025-12-01T08:00:00Z']], { number: DN2 });
+    const access2 = async () => ({
+      cs: await ctrl.send(`GET subscriber.by-imsi-${card2.imsi}.cs-enabled`),
+      ps: await ctrl.send(`GET subscriber.by-imsi-${card2.imsi}.ps-enabled`),
+    });
+
+    // the customer asks, for a week: everything barred on the mobile, international open on the fixed
+    const until = new Date(Date.now() + 3_600_000);
+    const tmpMobile = await s.order(
+      {
+        operation: 'mobile.temporary_access',
+        lineId: MSISDN2,
+        params: { iccid: card2.iccid, cs: false, ps: false, until: until.toISOString() },
+      },
+      SYSTEM,
+    );
+    const tmpFixed = await s.order(
+      {
+        operation: 'fixed.temporary_access',
+        lineId: DN2,
+        params: { dn: DN2, barring: 'NONE', until: until.toISOString() },
+      },
+      SYSTEM,
+    );
+    await t.app.activation.automaton.drain();
+    expect(await access2()).toEqual({ cs: '0', ps: '0' });
+    expect(sim.lines.get(DN2)!.tmpBarring).toBe('NONE');
+
+    // March goes unpaid: both lines limited at day M
+    await runBilling(t.tdb.db, 'XOF', { period: '2026-03', at: new Date('2026-04-01T06:00:00Z') }, SYSTEM);
+    const m = await cycle.collect(SYSTEM, day('2026-04-26'));
+    expect(m.errors).toEqual([]);
+    await settle();
+    expect((await lineLimitations(t.tdb.db, MSISDN2)).get(MSISDN2)).toBe('limited');
+    expect(await access2()).toEqual({ cs: '1', ps: '0' });
+    // the switch's temporary authorisation (NONE) would override OUTG: the limitation ended it
+    expect(sim.lines.get(DN2)!).toMatchObject({ barring: 'OUTG', tmpBarring: null });
+    const fixedRevert = await t.tdb.db
+      .selectFrom('act_revert')
+      .select(['done_at', 'revert_order_id'])
+      .where('order_id', '=', tmpFixed.id)
+      .executeTakeFirstOrThrow();
+    expect(fixedRevert.done_at).not.toBeNull();
+    expect(fixedRevert.revert_order_id).toBeNull();
+
+    // the week is over: the mobile change ends on what the records say now (limited), not on the
+    // full access the HLR had when it began; an automaton started later, with billing behind it
+    const later = createActivation(t.tdb.db, {
+      secretKey: TEST_SECRET_KEY,
+      keys: (iccid) => t.app.inventory.sims.authKeys(iccid, SYSTEM),
+      clock: new FixedClock(new Date(until.getTime() + 60_000)),
+      limitations: { lines: (dn) => lineLimitations(t.tdb.db, dn), barring: LIMITATION_BARRING },
+    });
+    try {
+      await later.service.loadElements();
+      await later.automaton.drain();
+    } finally {
+      await later.stop();
+    }
+    expect(await access2()).toEqual({ cs: '1', ps: '0' });
+    const mobileRevert = await t.tdb.db
+      .selectFrom('act_revert')
+      .select(['done_at', 'revert_order_id'])
+      .where('order_id', '=', tmpMobile.id)
+      .executeTakeFirstOrThrow();
+    const revertOrder = await s.get(mobileRevert.revert_order_id!);
+    expect(revertOrder).toMatchObject({ operation: 'mobile.set_access', status: 'done' });
+    expect(revertOrder.params).toMatchObject({
+      cs: true,
+      ps: false,
+      accessFrom: 'active, limited for unpaid bills',
+    });
+    // the fixed line's ended authorisation was not "reverted" a second time
+    expect((await s.orders({ lineId: DN2 }, { limit: 20 })).items.map((o) => o.operation)).not.toContain(
+      'fixed.clear_temporary',
+    );
+
+    // through the workflow: a temporary opening of the limited lines falls out to switching with
+    // why; a restoration gives the mobile its voice, not its data
+    const steps = {
+      open: activationSteps('open', 'line.temporary_access', ['done'], { params: { lineKind: 'lineKind' } }),
+      restore: activationSteps('restore', 'line.restore', ['done'], { params: { lineKind: 'lineKind' } }),
+    };
+    for (const [code, st] of Object.entries(steps))
+      await t.app.workflow.scenarios.createVersion(
+        {
+          code: `limit_test_${code}`,
+          name: `Test: ${code} on a limited line`,
+          start: [code],
+          nodes: { ...st.nodes, done: { kind: 'end', label: 'Done', result: 'completed' } },
+          transitions: st.transitions,
+        },
+        SYSTEM,
+      );
+    const start = (code: string, ref: string, data: Record<string, unknown>) =>
+      t.tdb.db.transaction().execute((trx) =>
+        t.app.workflow.engine.start(trx, {
+          scenarioCode: `limit_test_${code}`,
+          subjectType: 'test_request',
+          subjectId: ref,
+          customerId: c.customerId,
+          lineId: String(data.directoryNumber),
+          data,
+          by: SYSTEM,
+        }),
+      );
+    const openMobile = await start('open', 'L1', {
+      directoryNumber: MSISDN2,
+      simIccid: card2.iccid,
+      lineKind: 'mobile_postpaid',
+      cs: true,
+      ps: true,
+      until: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    const openFixed = await start('open', 'L2', {
+      directoryNumber: DN2,
+      lineKind: 'fixed',
+      barring: 'NONE',
+      until: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    const restore = await start('restore', 'L3', {
+      directoryNumber: MSISDN2,
+      simIccid: card2.iccid,
+      lineKind: 'mobile_postpaid',
+    });
+    await settle();
+    const fellOut = async (id: number) =>
+      (await t.app.workflow.instances.get(id)).tasks.find((x) => x.node === 'open');
+    expect(await fellOut(openMobile)).toMatchObject({
+      kind: 'human',
+      actor: 'switching',
+      lastError: expect.stringContaining('limited for unpaid bills (data cut until the debt is paid)'),
+    });
+    expect(await fellOut(openFixed)).toMatchObject({
+      actor: 'switching',
+      lastError: expect.stringContaining('a temporary authorisation NONE would lift it'),
+    });
+    const restored = await t.app.workflow.instances.get(restore);
+    expect(restored.status).toBe('completed');
+    const notes = (restored.data as { activation: Record<string, { operation: string }> }).activation;
+    expect(notes.restore!.operation).toBe('mobile.limit');
+    expect(await access2()).toEqual({ cs: '1', ps: '0' });
+    expect(sim.lines.get(DN2)!).toMatchObject({ barring: 'OUTG', tmpBarring: null });
+
+    // the debt paid, the lift gives everything back
+    const owed = await sql<{ due: string }>`
+      SELECT sum(amount)::text AS due FROM billing_ledger_entry
+       WHERE payer_id = ${c.payerId} AND account = 'receivable'`.execute(t.tdb.db);
+    await cycle.payments.record(
+      { payerId: c.payerId, amount: Number(owed.rows[0]!.due), method: 'cash', at: day('2026-04-27') },
+      SYSTEM,
+    );
+    await settle();
+    expect(await access2()).toEqual({ cs: '1', ps: '1' });
+    expect(sim.lines.get(DN2)!.barring).toBe('INTL');
+    expect((await lineLimitations(t.tdb.db, MSISDN2)).size).toBe(0);
   });
 });

@@ -10,6 +10,7 @@ import { createInventory } from '../inventory/index.js';
 import { createReferential } from '../referential/index.js';
 import { createWorkflow, listenForReadyTasks, workLoop } from '../workflow/index.js';
 import { createRequests } from './index.js';
+import { lineLimitations, LIMITATION_BARRING } from '../billing/cycle.index.js';
 
 const url = process.env.DATABASE_URL;
 if (!url) {
@@ -47,6 +48,8 @@ const activation = createActivation(db, {
   keys: (iccid) => inventory.sims.authKeys(iccid, AUTOMATON_ACTOR),
   keysMany: (iccids) => inventory.sims.authKeysMany(iccids, AUTOMATON_ACTOR),
   workflow,
+  // a limited line's temporary changes and restorations keep its limitation (billing's collection)
+  limitations: { lines: (dn) => lineLimitations(db, dn), barring: LIMITATION_BARRING },
   onError: (err) => say(`automaton: ${text(err)}`),
 });
 requests.requests.orders = activation.service; // a cancel here withdraws pending orders too

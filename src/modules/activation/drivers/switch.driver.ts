@@ -1,5 +1,6 @@
 import { Socket } from 'node:net';
 import {
+  BARRING_CLASSES,
   formatCommand,
   parseReply,
   toCompactTime,
@@ -341,13 +342,23 @@ export const switchOps = {
     return { services: r.SERV ? r.SERV.split('&') : [] };
   },
 
+  /**
+   * Sets the permanent barring class; with `clearLooser` (a limitation for unpaid bills) also ends
+   * a temporary authorisation that lets the line call more than the new class (it overrides the
+   * permanent class until its end).
+   */
   async barring(
     s: Session,
-    p: { dn: string; barring: BarringClass },
-  ): Promise<{ before: BarringClass | null; barring: BarringClass }> {
-    const before = (await switchOps.status(s, p)).barring;
+    p: { dn: string; barring: BarringClass; clearLooser?: boolean },
+  ): Promise<{ before: BarringClass | null; barring: BarringClass; clearedTemporary?: BarringClass }> {
+    const st = await switchOps.status(s, p);
     await s.send(`SET-BAR DN=${p.dn},CLASS=${p.barring}`);
-    return { before, barring: p.barring };
+    const tmp = st.temporary?.barring;
+    if (p.clearLooser && tmp && BARRING_CLASSES.indexOf(tmp) < BARRING_CLASSES.indexOf(p.barring)) {
+      await s.send(`RMV-TMPAUTH DN=${p.dn}`);
+      return { before: st.barring, barring: p.barring, clearedTemporary: tmp };
+    }
+    return { before: st.barring, barring: p.barring };
   },
 
   /** Suspension (administrative barring) and restoration. */
