@@ -259,7 +259,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     { referential, workflow, billing, inventory },
     {
       currency: deps.config.currency,
-      lineStatus: activationLineStatus((op, p) => activation.service.query(op, p)),
+      lineStatus: activationLineStatus((op, p) => activation.service.query(op, p), {
+        temporary: (dn) => activation.service.temporaryInForce(dn),
+        limitation: async (dn) => (await lineLimitations(deps.db, dn)).get(dn) ?? null,
+      }),
     },
   );
   registerAssistanceRoutes(http, assistance);

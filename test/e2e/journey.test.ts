@@ -202,6 +202,11 @@ describe.skipIf(skip)(name, () => {
     await expect(
       line.getByTestId('live-status').locator('[data-state]').getAttribute('data-state'),
     ).resolves.toBe('idle');
+    // …with voice and data open in the HLR, and nothing in the records holding them
+    const access = line.getByTestId('line-access');
+    await access.locator('[data-access="voice"]').getByText('Voix ouverte').waitFor();
+    await access.locator('[data-access="data"]').getByText('Données ouvertes').waitFor();
+    expect(await access.locator('[data-access="limitation"], [data-access="temporary"]').count()).toBe(0);
     await shot(front, '85-journey-line-active');
     expect(await overflow(front)).toEqual([]);
 

@@ -1012,6 +1012,34 @@ export class ActivationService {
     return q;
   }
 
+  /**
+   * The temporary changes of access in force on a line (not yet reverted), oldest first: what the
+   * line consultation shows beside the element's answer. A change's `until` is its revert's due time.
+   */
+  async temporaryInForce(
+    lineId: string,
+  ): Promise<{ orderId: number; until: string; voice?: boolean; data?: boolean; barring?: string }[]> {
+    const rows = await this.db
+      .selectFrom('act_revert as v')
+      .innerJoin('act_order as o', 'o.id', 'v.order_id')
+      .select(['v.order_id', 'v.due_at', 'o.operation', 'o.params'])
+      .where('v.line_id', '=', lineId)
+      .where('v.done_at', 'is', null)
+      .where('v.revert_order_id', 'is', null)
+      .orderBy('v.id')
+      .execute();
+    return rows.map((r) => {
+      const p = (r.params ?? {}) as Params;
+      return {
+        orderId: r.order_id,
+        until: r.due_at.toISOString(),
+        ...(typeof p.cs === 'boolean' ? { voice: p.cs } : {}),
+        ...(typeof p.ps === 'boolean' ? { data: p.ps } : {}),
+        ...(typeof p.barring === 'string' ? { barring: p.barring } : {}),
+      };
+    });
+  }
+
   async orders(f: OrderFilter, page: { limit?: number; cursor?: string }): Promise<Page<OrderView>> {
     const limit = page.limit ?? 50;
     const after = decodeNumericCursor(page.cursor);

@@ -138,7 +138,7 @@ export function registerActivationHandlers(
       const node = ctx.task.node;
       // scenario versions of the three-node design: submit, then a hold
       const legacy = (ctx.node.outcomes ?? []).includes('submitted');
-      const params = resolveParams(d, ctx.instance.lineId, node, ctx.node.params ?? {});
+      let params = resolveParams(d, ctx.instance.lineId, node, ctx.node.params ?? {});
       const prev = (ctx.instance.data.activation ?? {}) as Data;
       const note = (v: Data) => ({ activation: { ...prev, [node]: v } });
       const manual = (error: string, operation?: string) => {
@@ -165,11 +165,31 @@ export function registerActivationHandlers(
       // what the records closed stays closed: a limitation for unpaid bills, a suspension
       const conflict = await accessConflict(ctx.trx, operation, lineId, params, limitations);
       if (conflict) return manual(`${conflict}: switching decides`, operation);
-      let keptLimited = false;
-      if (operation === 'mobile.restore' && limitations) {
-        // a restoration (end of a suspension) gives a limited line its voice back, not its data
-        keptLimited = (await limitations.lines(lineId)).get(lineId) === 'limited';
-        if (keptLimited) operation = 'mobile.limit';
+      // A restoration or a limitation sets both accesses: it must not give back what the records
+      // still close — a limited line's data, what a temporary change in force barred (a card
+      // reported lost abroad). Such a change's end applies the records, limitation included.
+      let kept: string | null = null;
+      if (operation === 'mobile.restore' || operation === 'mobile.limit') {
+        const limited =
+          operation === 'mobile.limit' ||
+          (limitations !== null && (await limitations.lines(lineId)).get(lineId) === 'limited');
+        const tmp = (await service.temporaryInForce(lineId)).at(-1);
+        const cs = tmp?.voice ?? true;
+        const ps = (tmp?.data ?? true) && !limited;
+        const why = [
+          limited && operation === 'mobile.restore' ? 'limited for unpaid bills: data stays cut' : null,
+          tmp && (!cs || (!ps && !limited))
+            ? `temporary change ${tmp.orderId} in force until ${tmp.until}: voice ${cs ? 'open' : 'barred'}, data ${ps ? 'open' : 'barred'}`
+            : null,
+        ].filter((x): x is string => x !== null);
+        if (why.length) {
+          kept = why.join('; ');
+          if (cs && !ps) operation = 'mobile.limit';
+          else {
+            operation = 'mobile.set_access';
+            params = { ...params, cs, ps };
+          }
+        }
       }
       let order: { id: number; element: string; status: string };
       const input = {
@@ -209,7 +229,7 @@ export function registerActivationHandlers(
         operation,
         element: order.element,
         status: 'pending',
-        ...(keptLimited ? { keptLimited: 'limited for unpaid bills: voice given back, data stays cut' } : {}),
+        ...(kept ? { kept } : {}),
       });
       return legacy ? { outcome: 'submitted', data } : { wait: { key: orderKey(order.id) }, data };
     });

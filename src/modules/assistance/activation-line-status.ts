@@ -1,7 +1,13 @@
 import type { ActivationModule } from '../activation/index.js';
-import type { LineState, LineStatus, LineStatusSource } from './line-status.js';
+import type { LineAccess, LineState, LineStatus, LineStatusSource } from './line-status.js';
 
 type Query = ActivationModule['service']['query'];
+
+/** What the records say holds a line's access (activation's temporary changes, billing's limitation). */
+export interface AccessRecords {
+  temporary: (dn: string) => Promise<LineAccess['temporary']>;
+  limitation: (dn: string) => Promise<LineAccess['limitation']>;
+}
 
 const FIXED_STATES: Record<string, LineState> = {
   idle: 'idle',
@@ -16,11 +22,25 @@ const FIXED_STATES: Record<string, LineState> = {
  * element that is missing, down or refuses gives an unavailable status saying why, never an error:
  * the consultation and the fault diagnosis go on without it.
  */
-export function activationLineStatus(query: Query): LineStatusSource {
+export function activationLineStatus(query: Query, records?: AccessRecords): LineStatusSource {
   return {
     async query(line): Promise<LineStatus> {
       const at = new Date().toISOString();
       const mobile = line.productKind.startsWith('mobile');
+      // read beside the element's answer: the records' side of the line's access
+      const held = records
+        ? Promise.all([records.temporary(line.directoryNumber), records.limitation(line.directoryNumber)])
+        : null;
+      held?.catch(() => undefined);
+      const access = async (a: Omit<LineAccess, 'temporary' | 'limitation'>) => {
+        if (!held) return {};
+        try {
+          const [temporary, limitation] = await held;
+          return { access: { ...a, temporary, limitation } };
+        } catch {
+          return {}; // the element's answer is shown without them
+        }
+      };
       try {
         if (mobile) {
           if (!line.imsi)
@@ -37,12 +57,27 @@ export function activationLineStatus(query: Query): LineStatusSource {
             access?: { cs?: boolean; ps?: boolean } | null;
           };
           const state: LineState = !r.exists ? 'not_on_switch' : r.access?.cs === false ? 'barred' : 'idle';
-          return { available: true, state, meterIndex: null, source: 'hlr', detail: null, at };
+          return {
+            available: true,
+            state,
+            meterIndex: null,
+            source: 'hlr',
+            detail: null,
+            at,
+            ...(await access({
+              voice: r.exists ? (r.access?.cs ?? null) : null,
+              data: r.exists ? (r.access?.ps ?? null) : null,
+              barring: null,
+              effectiveBarring: null,
+            })),
+          };
         }
         const r = (await query('fixed.status', { dn: line.directoryNumber })) as {
           exists?: boolean;
           status?: string | null;
           meter?: number | null;
+          barring?: string | null;
+          effectiveBarring?: string | null;
         };
         const state: LineState = !r.exists ? 'not_on_switch' : (FIXED_STATES[r.status ?? ''] ?? 'unknown');
         return {
@@ -52,6 +87,12 @@ export function activationLineStatus(query: Query): LineStatusSource {
           source: 'switch',
           detail: null,
           at,
+          ...(await access({
+            voice: null,
+            data: null,
+            barring: r.barring ?? null,
+            effectiveBarring: r.effectiveBarring ?? r.barring ?? null,
+          })),
         };
       } catch (err) {
         return {
@@ -61,6 +102,8 @@ export function activationLineStatus(query: Query): LineStatusSource {
           source: mobile ? 'hlr' : 'switch',
           detail: err instanceof Error ? err.message : String(err),
           at,
+          // the element is out of reach: what the records hold still tells the agent why
+          ...(await access({ voice: null, data: null, barring: null, effectiveBarring: null })),
         };
       }
     },

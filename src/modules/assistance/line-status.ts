@@ -7,6 +7,24 @@
 
 export type LineState = 'idle' | 'busy' | 'out_of_service' | 'barred' | 'not_on_switch' | 'unknown';
 
+/**
+ * What the line may do on the network now — as the element has it, and what in the records holds it
+ * so — for the agent on the phone ("I have no data"): a limitation for unpaid bills, a temporary
+ * change of access in force.
+ */
+export interface LineAccess {
+  /** Mobile: voice and SMS (CS) and data (PS) as the HLR has them; null on a fixed line. */
+  voice: boolean | null;
+  data: boolean | null;
+  /** Fixed: the permanent barring class, and the one in force (a temporary authorisation's). */
+  barring: string | null;
+  effectiveBarring: string | null;
+  /** The temporary changes of access in force (the records'), each reverted at its `until`. */
+  temporary: { orderId: number; until: string; voice?: boolean; data?: boolean; barring?: string }[];
+  /** A limitation for unpaid bills: in force, or being put on or lifted; null when none. */
+  limitation: 'limited' | 'changing' | null;
+}
+
 export interface LineStatus {
   /** False when no element could be asked (no source wired, element down): the rest is then empty. */
   available: boolean;
@@ -17,6 +35,8 @@ export interface LineStatus {
   source: string;
   detail: string | null;
   at: string;
+  /** What the line may do, and why (when the source knows it). */
+  access?: LineAccess;
 }
 
 export interface LineRef {

@@ -299,12 +299,23 @@ export class LineViewService {
 
   private async status(sub: LineSubscription, tf: TechnicalFile | null): Promise<LineStatus> {
     try {
+      const iccid = tf?.chain.sim?.iccid ?? sub.simIccid;
+      // a mobile line with no technical file: its card's IMSI from the inventory (not a secret)
+      const imsi =
+        tf?.chain.sim?.imsi ??
+        (iccid
+          ? ((
+              await sql<{ imsi: string }>`SELECT imsi FROM inv_sim WHERE iccid = ${iccid}`.execute(
+                this.ctx.db,
+              )
+            ).rows[0]?.imsi ?? null)
+          : null);
       return await this.ctx.lineStatus.query({
         directoryNumber: sub.directoryNumber,
         productKind: sub.productKind,
         equipmentNumber: tf?.chain.equipmentNumber ?? sub.equipmentNumber,
-        iccid: tf?.chain.sim?.iccid ?? sub.simIccid,
-        imsi: tf?.chain.sim?.imsi ?? null,
+        iccid,
+        imsi,
       });
     } catch (err) {
       // The consultation still answers when the equipment does not: the status says why.

@@ -289,7 +289,10 @@ describe.skipIf(suite.skip)(suite.name, () => {
     expect(m.errors).toEqual([]);
     await settle();
     expect((await lineLimitations(t.tdb.db, MSISDN2)).get(MSISDN2)).toBe('limited');
-    expect(await access2()).toEqual({ cs: '1', ps: '0' });
+    // data cut; the voice the customer's temporary change barred stays barred (not given back)
+    expect(await access2()).toEqual({ cs: '0', ps: '0' });
+    const limitOrder = (await s.orders({ lineId: MSISDN2 }, { limit: 1 })).items[0]!;
+    expect(limitOrder).toMatchObject({ operation: 'mobile.set_access', params: { cs: false, ps: false } });
     // the switch's temporary authorisation (NONE) would override OUTG: the limitation ended it
     expect(sim.lines.get(DN2)!).toMatchObject({ barring: 'OUTG', tmpBarring: null });
     const fixedRevert = await t.tdb.db
@@ -299,6 +302,32 @@ describe.skipIf(suite.skip)(suite.name, () => {
       .executeTakeFirstOrThrow();
     expect(fixedRevert.done_at).not.toBeNull();
     expect(fixedRevert.revert_order_id).toBeNull();
+    // the agent on the phone sees it all on the line consultation: the element's side and why
+    const care = await t.login('care');
+    const consult = async (n: string) => {
+      const res = await t.call('GET', `/api/v1/lines/${n}`, care);
+      expect(res.statusCode, res.body).toBe(200);
+      return (res.json() as { status: { available: boolean; access?: unknown } }).status;
+    };
+    expect(await consult(MSISDN2)).toMatchObject({
+      available: true,
+      access: {
+        voice: false,
+        data: false,
+        limitation: 'limited',
+        temporary: [{ orderId: tmpMobile.id, until: until.toISOString(), voice: false, data: false }],
+      },
+    });
+    expect(await consult(DN2)).toMatchObject({
+      available: true,
+      access: {
+        voice: null,
+        barring: 'OUTG',
+        effectiveBarring: 'OUTG',
+        limitation: 'limited',
+        temporary: [],
+      },
+    });
 
     // the week is over: the mobile change ends on what the records say now (limited), not on the
     // full access the HLR had when it began; an automaton started later, with billing behind it

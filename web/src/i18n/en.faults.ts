@@ -2,6 +2,19 @@
 export const enFaults = {
   fault: {
     live: 'On the network:',
+    access: {
+      voice: 'Voice {{state}}',
+      data: 'Data {{state}}',
+      open: 'open',
+      openVoice: 'open',
+      cut: 'cut',
+      cutVoice: 'cut',
+      barring: 'Barring {{class}}',
+      effective: 'in force: {{class}}',
+      limited: 'Limited for unpaid bills',
+      changing: 'Limitation for unpaid bills being put on or lifted',
+      temporary: 'Temporary change until {{until}}: {{what}} (order {{order}})',
+    },
     lineStates: {
       idle: 'in service, idle',
       busy: 'in service, busy',

@@ -2,6 +2,19 @@
 export const frFaults = {
   fault: {
     live: 'Sur le réseau :',
+    access: {
+      voice: 'Voix {{state}}',
+      data: 'Données {{state}}',
+      open: 'ouvertes',
+      openVoice: 'ouverte',
+      cut: 'coupées',
+      cutVoice: 'coupée',
+      barring: 'Restriction {{class}}',
+      effective: 'en vigueur : {{class}}',
+      limited: 'Limitée pour impayés',
+      changing: 'Limitation pour impayés en cours de pose ou de levée',
+      temporary: 'Changement temporaire jusqu’au {{until}} : {{what}} (ordre {{order}})',
+    },
     lineStates: {
       idle: 'en service, libre',
       busy: 'en service, occupée',

@@ -15,6 +15,16 @@ export const SYMPTOMS = [
 
 export const FAULT_STATUSES = ['open', 'resolved', 'closed'] as const;
 
+/** What the line may do on the network, as the element has it, and what in the records holds it so. */
+export interface LineAccess {
+  voice: boolean | null;
+  data: boolean | null;
+  barring: string | null;
+  effectiveBarring: string | null;
+  temporary: { orderId: number; until: string; voice?: boolean; data?: boolean; barring?: string }[];
+  limitation: 'limited' | 'changing' | null;
+}
+
 export interface LineStatus {
   available: boolean;
   state: string;
@@ -22,6 +32,7 @@ export interface LineStatus {
   source: string;
   detail: string | null;
   at: string;
+  access?: LineAccess;
 }
 
 export interface Fault {

@@ -9,7 +9,7 @@ import { useCan } from '../../lib/auth';
 import { address, dateTime } from '../../lib/format';
 import { navigate } from '../../lib/router';
 import type { Page } from '../../lib/types';
-import type { Fault } from '../assistance/faults';
+import type { Fault, LineAccess } from '../assistance/faults';
 import { LineConsultation, type Consultation } from '../assistance/LineConsultation';
 import { ReportFault } from '../assistance/ReportFault';
 import { OpenComplaint } from '../assistance/OpenComplaint';
@@ -61,6 +61,63 @@ function Link({ label, value, sub }: { label: string; value: string | null; sub?
         </Text>
       )}
     </Paper>
+  );
+}
+
+/**
+ * What the line may do on the network now and why, for the agent on the phone ("I have no data"):
+ * voice and data as the HLR has them (or the switch's barring classes), a limitation for unpaid
+ * bills, the temporary changes of access in force with their end.
+ */
+function AccessBadges({ access }: { access: LineAccess }) {
+  const { t } = useTranslation();
+  const what = (c: LineAccess['temporary'][number]) =>
+    [
+      c.voice !== undefined
+        ? t('fault.access.voice', { state: t(c.voice ? 'fault.access.openVoice' : 'fault.access.cutVoice') })
+        : null,
+      c.data !== undefined
+        ? t('fault.access.data', { state: t(c.data ? 'fault.access.open' : 'fault.access.cut') })
+        : null,
+      c.barring ? t('fault.access.barring', { class: c.barring }) : null,
+    ]
+      .filter(Boolean)
+      .join(', ');
+  return (
+    <Stack gap={4} data-testid="line-access">
+      <Group gap="xs">
+        {access.voice !== null && (
+          <Badge variant="light" color={access.voice ? 'green' : 'red'} data-access="voice">
+            {t('fault.access.voice', {
+              state: t(access.voice ? 'fault.access.openVoice' : 'fault.access.cutVoice'),
+            })}
+          </Badge>
+        )}
+        {access.data !== null && (
+          <Badge variant="light" color={access.data ? 'green' : 'red'} data-access="data">
+            {t('fault.access.data', { state: t(access.data ? 'fault.access.open' : 'fault.access.cut') })}
+          </Badge>
+        )}
+        {access.barring && (
+          <Badge variant="light" color="gray" data-access="barring">
+            {t('fault.access.barring', { class: access.barring })}
+            {access.effectiveBarring && access.effectiveBarring !== access.barring
+              ? ` · ${t('fault.access.effective', { class: access.effectiveBarring })}`
+              : ''}
+          </Badge>
+        )}
+        {access.limitation && (
+          <Badge variant="filled" color="red" data-access="limitation">
+            {t(access.limitation === 'limited' ? 'fault.access.limited' : 'fault.access.changing')}
+          </Badge>
+        )}
+      </Group>
+      {access.temporary.map((c) => (
+        <Text key={c.orderId} size="xs" c="orange.8" data-access="temporary">
+          {t('fault.access.temporary', { until: dateTime(c.until), what: what(c), order: c.orderId })}
+        </Text>
+      ))}
+    </Stack>
   );
 }
 
@@ -192,6 +249,7 @@ export function LineView({ number }: { number: string }) {
                 )}
               </Group>
             )}
+            {live.data?.status.access && <AccessBadges access={live.data.status.access} />}
             {reporting && <ReportFault line={l.directoryNumber} onClose={() => setReporting(false)} />}
             {complaining && <OpenComplaint line={l.directoryNumber} onClose={() => setComplaining(false)} />}
             {(faults.data?.items.length ?? 0) > 0 && (
