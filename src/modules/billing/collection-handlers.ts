@@ -26,7 +26,8 @@ export const LIMITATION_BARRING = 'OUTG';
  * The lines under a limitation for unpaid bills, by directory number (the network audit's view):
  * `limited` while its request waits for the payment (data cut, outgoing calls barred), `changing`
  * while the limitation is being put on or lifted (the element may be either way). One read of the
- * running limitation requests (a partial index serves it), not one per line; or of the one line `dn`.
+ * running limitation requests (a partial index serves it), not one per line; or of the one line `dn`
+ * (migration 0831's index; the scenario is written as a literal so the planner matches its predicate).
  */
 export async function lineLimitations(
   db: Executor,
@@ -36,7 +37,7 @@ export async function lineLimitations(
     SELECT i.line_id, bool_or(t.node = 'wait_payment') AS held
     FROM wf_instance i
     LEFT JOIN wf_task t ON t.instance_id = i.id AND t.status NOT IN ('done', 'cancelled')
-    WHERE i.scenario_code = ${LIMITATION_SCENARIO} AND i.status = 'running' AND i.line_id IS NOT NULL
+    WHERE i.scenario_code = ${sql.lit(LIMITATION_SCENARIO)} AND i.status = 'running' AND i.line_id IS NOT NULL
       ${dn === undefined ? sql`` : sql`AND i.line_id = ${dn}`}
     GROUP BY i.line_id`.execute(db);
   return new Map(rows.rows.map((r) => [r.line_id, r.held ? 'limited' : 'changing']));
