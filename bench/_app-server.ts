@@ -8,7 +8,16 @@ const url = process.env.DATABASE_URL;
 if (!url) throw new Error('DATABASE_URL is required');
 const pool = createPool(url, Number(process.env.GPTO_POOL_SIZE || 20));
 const db = createDb(pool);
-const app = await buildApp({ db, config: { currency: 'XOF', logLevel: process.env.LOG_LEVEL || 'warn' } });
+// the key that seals switch passwords (a bench registers its switch element through the API)
+const key = process.env.GPTO_SECRET_KEY;
+const app = await buildApp({
+  db,
+  config: {
+    currency: 'XOF',
+    logLevel: process.env.LOG_LEVEL || 'warn',
+    ...(key ? { secretKey: Buffer.from(key, 'hex') } : {}),
+  },
+});
 await app.http.listen({ port: Number(process.env.PORT || 0), host: '127.0.0.1' });
 const address = app.http.server.address();
 process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : ''}\n`);

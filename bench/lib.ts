@@ -2,6 +2,7 @@
 // real port, pgbench baselines on the same server, percentiles, a table printer and the final JSON
 // line. Every benchmark prints its figures next to a baseline measured in the same run, because
 // absolute figures on a shared 2-core machine drift from one run to the next.
+import { randomBytes } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import autocannon from 'autocannon';
@@ -346,7 +347,14 @@ export async function startAppProcess(databaseUrl: string, port = 0): Promise<Ap
   const script = fileURLToPath(new URL('./_app-server.ts', import.meta.url));
   // Same Node and same loader flags (tsx) as this process.
   const child = spawn(process.execPath, [...process.execArgv, script], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port) },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      // a key of the run's own when none is given: a switch element registered by the bench is
+      // sealed with it (since 2026-11-27 a switch password cannot be stored without one)
+      GPTO_SECRET_KEY: process.env.GPTO_SECRET_KEY ?? randomBytes(32).toString('hex'),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const actual = await new Promise<number>((resolve, reject) => {

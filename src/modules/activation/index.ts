@@ -161,4 +161,5 @@ export { startLocalElements } from './local-elements.js';
 export type { ElementInput, OrderView, CommandView } from './activation.service.js';
 export type { AuditView, AuditItemView } from './audit.js';
 export type { Limitation, Limitations } from './line-access.js';
+export { lineHasTemporaryAccess } from './line-access.js';
 export { AuditScheduler, NIGHTLY_AUDITOR } from './audit-schedule.js';

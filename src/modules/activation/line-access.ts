@@ -33,6 +33,14 @@ export async function liveStatus(
   return status === undefined || status === 'pending' ? 'unknown' : 'terminated';
 }
 
+/**
+ * Whether a temporary change of access is in force on the line, as an SQL expression to embed in
+ * another module's statement (the line consultation's one read): the pending reverts' index, one
+ * relation. `ActivationService.temporaryInForce` reads them, only for the lines it flags.
+ */
+export const lineHasTemporaryAccess = (number: string) => sql<boolean>`EXISTS (
+    SELECT 1 FROM act_revert WHERE line_id = ${number} AND done_at IS NULL AND revert_order_id IS NULL)`;
+
 /** How restrictive a barring class is (NONE 0 … ALL 4); unknown classes rank as NONE. */
 export function barringRank(c: unknown): number {
   return Math.max(0, BARRING_CLASSES.indexOf(c as (typeof BARRING_CLASSES)[number]));

@@ -28,8 +28,12 @@ export function activationLineStatus(query: Query, records?: AccessRecords): Lin
       const at = new Date().toISOString();
       const mobile = line.productKind.startsWith('mobile');
       // read beside the element's answer: the records' side of the line's access
+      const dn = line.directoryNumber;
       const held = records
-        ? Promise.all([records.temporary(line.directoryNumber), records.limitation(line.directoryNumber)])
+        ? Promise.all([
+            line.held?.temporary === false ? [] : records.temporary(dn),
+            line.held?.limitation === false ? null : records.limitation(dn),
+          ])
         : null;
       held?.catch(() => undefined);
       const access = async (a: Omit<LineAccess, 'temporary' | 'limitation'>) => {

@@ -46,6 +46,11 @@ export interface LineRef {
   equipmentNumber: string | null;
   iccid: string | null;
   imsi: string | null;
+  /**
+   * What the caller's own read found held in the records (the consultation's one statement): only
+   * those are read in detail. Absent: the source reads both.
+   */
+  held?: { temporary: boolean; limitation: boolean };
 }
 
 export interface LineStatusSource {

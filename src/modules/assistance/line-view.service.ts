@@ -3,7 +3,9 @@ import { compiledOnce, type Executor } from '../../platform/db.js';
 import { invalid } from '../../platform/errors.js';
 import { decodeCursor, decodeNumericCursor, pageOf, type Page } from '../../platform/http/pagination.js';
 import { appendEvent, type Actor } from '../../platform/events.js';
+import { lineHasTemporaryAccess } from '../activation/index.js';
 import { balanceFromDoc, payerAccountJson, type PayerAccountDoc } from '../billing/index.js';
+import { lineHasLimitation } from '../billing/cycle.index.js';
 import {
   lineHasLiveTechnicalFile,
   lineTechnicalFileJson,
@@ -124,6 +126,9 @@ interface LineRecords {
   rebates: { number: string; amount: number; status: string; reason: string; requested_at: string }[];
   /** The open incident that flagged the number (one covering a pair of its chain: `lineTechnicalFileSql`). */
   incident: { id: number; number: string } | null;
+  /** Whether a temporary change of access (activation) or a limitation for unpaid bills (billing) holds the line. */
+  held_temporary: boolean;
+  held_limitation: boolean;
 }
 
 type Incident = NonNullable<LineRecords['incident']>;
@@ -166,7 +171,10 @@ export const lineRecordsSql = (number: string, historyLimit: number) => sql<Line
       -- as openIncidentOn, by the lines it flagged (by a pair of the chain: lineTechnicalFileSql)
       (SELECT json_build_object('id', i.id, 'number', i.number) FROM asst_incident i
         WHERE i.status = 'open' AND i.lines @> ARRAY[${number}]::text[]
-        ORDER BY i.id LIMIT 1) AS incident
+        ORDER BY i.id LIMIT 1) AS incident,
+      -- flags only (one relation each): the line's access is read in detail when one is set
+      ${lineHasTemporaryAccess(number)} AS held_temporary,
+      ${lineHasLimitation(number)} AS held_limitation
     FROM (SELECT lp.parties, (lp.parties->'payer'->>'id')::bigint AS payer_id
       FROM (SELECT ${linePartiesJson(number)} AS parties OFFSET 0) lp OFFSET 0) lv`;
 
@@ -240,7 +248,10 @@ export class LineViewService {
       // as openIncidentOn: the first open incident, by the lines it flagged or by a pair
       if (r?.incident && (!incident || r.incident.id < incident.id)) incident = r.incident;
     }
-    const status = await this.status(sub, tf);
+    const status = await this.status(sub, tf, {
+      temporary: own.held_temporary,
+      limitation: own.held_limitation,
+    });
     const balance = balanceFromDoc(sub.payerId, this.ctx.config.currency, own.account);
     const { faults, complaints, rebates } = own;
     // one row more than shown was read: it only says that older ones are on the next page
@@ -297,7 +308,11 @@ export class LineViewService {
     };
   }
 
-  private async status(sub: LineSubscription, tf: TechnicalFile | null): Promise<LineStatus> {
+  private async status(
+    sub: LineSubscription,
+    tf: TechnicalFile | null,
+    held?: { temporary: boolean; limitation: boolean },
+  ): Promise<LineStatus> {
     try {
       const iccid = tf?.chain.sim?.iccid ?? sub.simIccid;
       // a mobile line with no technical file: its card's IMSI from the inventory (not a secret)
@@ -316,6 +331,7 @@ export class LineViewService {
         equipmentNumber: tf?.chain.equipmentNumber ?? sub.equipmentNumber,
         iccid,
         imsi,
+        ...(held ? { held } : {}),
       });
     } catch (err) {
       // The consultation still answers when the equipment does not: the status says why.
@@ -368,7 +384,8 @@ export class LineViewService {
     const number = rawNumber.replace(/[\s.+-]/g, '');
     const sub = await this.line(number);
     const tf = await technicalFileOf(this.ctx, number);
-    const status = await this.status(sub, tf);
+    // the meter only: what holds the line's access is not read
+    const status = await this.status(sub, tf, { temporary: false, limitation: false });
     if (!status.available || status.meterIndex === null)
       throw new AssistanceError(
         'unavailable',

@@ -44,6 +44,15 @@ export async function lineLimitations(
 }
 
 /**
+ * Whether a limitation request runs on the line (in force or changing), as an SQL expression to
+ * embed in another module's statement (the line consultation's one read): migration 0831's index,
+ * one relation. `lineLimitations(db, dn)` then says which, only for the lines it flags.
+ */
+export const lineHasLimitation = (number: string) => sql<boolean>`EXISTS (
+    SELECT 1 FROM wf_instance WHERE line_id = ${number} AND status = 'running'
+       AND scenario_code = ${sql.lit(LIMITATION_SCENARIO)})`;
+
+/**
  * The steps of the collection scenarios that are not the automaton's:
  *
  * - `collection.line` reads the line as it is now (number, SIM card, mobile or fixed) and puts at

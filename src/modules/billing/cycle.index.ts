@@ -12,5 +12,5 @@ export {
   DEBT_SETTLED,
 } from './collection-scenario.js';
 export { BillingCycleError } from './cycle.errors.js';
-export { lineLimitations, LIMITATION_BARRING } from './collection-handlers.js';
+export { lineHasLimitation, lineLimitations, LIMITATION_BARRING } from './collection-handlers.js';
 export type { InvoiceDoc } from './invoices.service.js';
