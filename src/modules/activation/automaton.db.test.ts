@@ -565,6 +565,13 @@ describe.skipIf(suite.skip)(suite.name, () => {
     // (a bare number: no record to ask)
     await automatonAt(21);
     expect(await access()).toEqual({ cs: true, ps: true });
+    // two stacked changes both over when the automaton comes back (one batch): full access again,
+    // not the state the second one found
+    await change(true, false, at(30));
+    await change(false, false, at(31));
+    expect(await access()).toEqual({ cs: false, ps: false });
+    await automatonAt(40);
+    expect(await access()).toEqual({ cs: true, ps: true });
   });
 
   it('fixed line orders on the switch run in order per line; temporary authorisation reverted; status and meter on demand', async () => {

@@ -548,6 +548,7 @@ export class Automaton {
         .skipLocked()
         .execute();
       const events: EventInput[] = [];
+      const chained = new Map<number, Params>();
       for (const r of due) {
         const src = await trx
           .selectFrom('act_order')
@@ -564,13 +565,15 @@ export class Automaton {
             actor: 'activation_automaton',
             payload: { revertOf: r.order_id, dueAt: r.due_at.toISOString(), ...payload },
           });
-        let params = r.params as Params;
+        let params = { ...(r.params as Params), ...chained.get(r.order_id) };
         if (src.operation === 'mobile.temporary_access') {
+          // a later change still in force (its own end not come yet)
           const later = await trx
             .selectFrom('act_revert')
             .select('order_id')
             .where('line_id', '=', r.line_id)
             .where('done_at', 'is', null)
+            .where('revert_order_id', 'is', null)
             .where('id', '>', r.id)
             .orderBy('id')
             .limit(1)
@@ -605,7 +608,9 @@ export class Automaton {
             await trx.updateTable('act_revert').set({ done_at: now }).where('id', '=', r.id).execute();
             // the next change's own "before" is this one's change: it ends on what this one found
             // (for a line the records do not know; records decide for the others)
-            if (later)
+            if (later) {
+              // (and in this batch, should it be due as well)
+              chained.set(later.order_id, { cs: params.cs, ps: params.ps });
               await trx
                 .updateTable('act_revert')
                 .set({
@@ -613,6 +618,7 @@ export class Automaton {
                 })
                 .where('order_id', '=', later.order_id)
                 .execute();
+            }
             event(
               'activation.revert_skipped',
               r.order_id,
