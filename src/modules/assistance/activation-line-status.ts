@@ -55,6 +55,7 @@ export function activationLineStatus(query: Query, records?: AccessRecords): Lin
               source: 'hlr',
               detail: 'no SIM card (IMSI) on the line',
               at,
+              ...(await access({ voice: null, data: null, barring: null, effectiveBarring: null })),
             };
           const r = (await query('mobile.status', { imsi: line.imsi })) as {
             exists?: boolean;
