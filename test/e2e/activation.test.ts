@@ -446,5 +446,49 @@ describe.skipIf(!availability.run)(
       expect(errorsOf(switching)).toEqual([]);
       await s.t.app.activation.automaton.stop();
     }, 90_000);
+
+    it('the agent on the phone sees on the line view that the line may call abroad this week only, and until when', async () => {
+      // a fixed line of the demo, on SWA since the audit: international opened for a week by order
+      const line = (
+        await sql<{ dn: string }>`
+          SELECT s.directory_number AS dn FROM subscription s
+          JOIN product_version pv ON pv.id = s.product_version_id JOIN product p ON p.id = pv.product_id
+          WHERE s.status = 'active' AND p.kind = 'fixed_wired' ORDER BY s.id LIMIT 1`.execute(s.t.tdb.db)
+      ).rows[0]!.dn;
+      expect(sim.lines.has(line)).toBe(true);
+      const a = s.t.app.activation;
+      await a.service.order(
+        { operation: 'fixed.barring', lineId: line, params: { dn: line, barring: 'INTL' } },
+        SYSTEM,
+      );
+      const until = new Date(Date.now() + 7 * 86_400_000);
+      const tmp = await a.service.order(
+        {
+          operation: 'fixed.temporary_access',
+          lineId: line,
+          params: { dn: line, barring: 'NONE', until: until.toISOString() },
+        },
+        SYSTEM,
+      );
+      await a.automaton.drain();
+      expect(sim.lines.get(line)).toMatchObject({ barring: 'INTL', tmpBarring: 'NONE' });
+      const care = await newPage(s);
+      await login(care, s.base, 'care', DEMO_PASSWORD);
+      await care.goto(`${s.base}/lines/${line}`);
+      const access = care.getByTestId('line-access');
+      await access
+        .locator('[data-access="barring"]')
+        .getByText('Restriction INTL · en vigueur : NONE')
+        .waitFor();
+      await access
+        .locator('[data-access="temporary"]')
+        .getByText(new RegExp(`^Changement temporaire jusqu’au .+ : Restriction NONE \\(ordre ${tmp.id}\\)$`))
+        .waitFor();
+      expect(await access.locator('[data-access="limitation"]').count()).toBe(0);
+      await shot(care, '74-line-access-temporary');
+      expect(await overflow(care)).toEqual([]);
+      expect(errorsOf(care)).toEqual([]);
+      await a.automaton.stop();
+    }, 60_000);
   },
 );
