@@ -9,7 +9,7 @@ import { switchOps, type ListedLine } from './drivers/switch.driver.js';
 import { listHlrSubscribers, type HlrSubscriberRow } from './drivers/osmo-vty.client.js';
 import type { JournalEntry } from './element-manager.js';
 import type { Params } from './operations.js';
-import type { Limitation, Limitations } from './line-access.js';
+import { liveStatus, type Limitation, type Limitations } from './line-access.js';
 
 /**
  * The network audit (seed: the automaton keeps the network in line with the commercial records):
@@ -451,11 +451,7 @@ export class NetworkAudit {
    * begun since must not be lifted).
    */
   private async changed(trx: Executor, lineId: string, expected: Params): Promise<boolean> {
-    const sub = await sql<{ status: string }>`
-      SELECT s.status FROM subscription s
-      WHERE s.directory_number = ${lineId} AND s.parent_id IS NULL AND s.status IN ('active', 'suspended')
-      ORDER BY s.id DESC LIMIT 1`.execute(trx);
-    if (sub.rows[0]?.status !== expected.status) return true;
+    if ((await liveStatus(trx, lineId)) !== expected.status) return true;
     const temporary = await trx
       .selectFrom('act_revert')
       .select('id')

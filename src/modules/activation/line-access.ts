@@ -18,7 +18,10 @@ export interface Limitations {
   barring: string;
 }
 
-/** The line's live subscription in the records: its status, or `none` (terminated, or never known). */
+/**
+ * The line's subscription in the records: `active` or `suspended` (its live one), `terminated` (it
+ * had one, none is live), `unknown` (none, or only one not on the network yet).
+ */
 export async function liveStatus(
   db: Executor,
   dn: string,
