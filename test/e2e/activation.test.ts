@@ -413,6 +413,16 @@ describe.skipIf(!availability.run)(
       await expect
         .poll(() => fixed.filter((dn) => sim.lines.has(dn)).length, { timeout: 20_000 })
         .toBe(fixed.length);
+      // every realigning order carried out, not only the lines created: a suspended line's
+      // suspension follows its creation (an audit before it would rightly find the line open)
+      const unfinished = async () =>
+        (
+          await sql<{ n: number }>`
+            SELECT count(*)::int AS n FROM act_order WHERE request_ref LIKE 'AUDIT-%' AND finished_at IS NULL`.execute(
+            s.t.tdb.db,
+          )
+        ).rows[0]!.n;
+      await expect.poll(unfinished, { timeout: 20_000 }).toBe(0);
       // a second audit: every line in line with the records
       await drawer.getByTestId('start-audit').click();
       await drawer
