@@ -121,6 +121,7 @@ export interface ActAuditItemTable {
   actual: JsonNull;
   detail: string;
   order_ids: ColumnType<number[], number[] | undefined, number[]>;
+  orders_in_flight: ColumnType<number[], number[] | undefined, number[]>;
 }
 
 export interface ActivationTables {

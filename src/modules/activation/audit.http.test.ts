@@ -126,7 +126,15 @@ describe.skipIf(suite.skip)(suite.name, () => {
 
   /** Every difference of an audit (all pages). */
   const items = async (id: number, kind?: string) => {
-    const out: { id: number; lineId: string; kind: string; detail: string; orderIds: number[] }[] = [];
+    type Item = {
+      id: number;
+      lineId: string;
+      kind: string;
+      detail: string;
+      orderIds: number[];
+      ordersInFlight: number[];
+    };
+    const out: Item[] = [];
     let cursor: string | undefined;
     do {
       const page = (
@@ -136,7 +144,7 @@ describe.skipIf(suite.skip)(suite.name, () => {
           token,
         )
       ).json() as {
-        items: { id: number; lineId: string; kind: string; detail: string; orderIds: number[] }[];
+        items: Item[];
         nextCursor?: string;
       };
       out.push(...page.items);
@@ -259,6 +267,11 @@ describe.skipIf(suite.skip)(suite.name, () => {
     await limitation(limiting.dn, 'limit_fixed');
     await s.send(`SET-BAR DN=${limiting.dn},CLASS=ALL`);
     await link.close();
+    // the suspension's order is queued (a request's, not yet run: due in an hour)
+    const queued = await sql<{ id: number }>`
+      INSERT INTO act_order (element_code, operation, line_id, params, created_by, created_at, available_at)
+      VALUES ('SIM1', 'fixed.suspend', ${suspended!.dn}, ${JSON.stringify({ dn: suspended!.dn })}::jsonb, 'test',
+              now(), now() + interval '1 hour') RETURNING id`.execute(t.tdb.db);
     const a = await audit('SIM1');
     expect(a.byKind).toEqual({ missing: 1, state_differs: 5, port_differs: 1, unknown_on_element: 1 });
     // an exchange whose listing has the numbers only: the same differences, each line read
@@ -272,6 +285,14 @@ describe.skipIf(suite.skip)(suite.name, () => {
     expect(kindOf(gone!.dn)).toEqual(['missing']);
     expect(kindOf(barred!.dn)).toEqual(['state_differs']);
     expect(kindOf(suspended!.dn)).toEqual(['state_differs']);
+    // …and the screen says an order was still to run on it; on no other line
+    expect(found.filter((i) => i.ordersInFlight.length).map((i) => [i.lineId, i.ordersInFlight])).toEqual([
+      [suspended!.dn, [queued.rows[0]!.id]],
+    ]);
+    await t.app.activation.service.withdrawIn(t.tdb.db, queued.rows[0]!.id, 'test over', {
+      userId: null,
+      username: 'test',
+    });
     // re-created by hand on another port, without the barring class its options give it
     expect(kindOf(moved!.dn)).toEqual(['port_differs', 'state_differs']);
     expect(found.find((i) => i.lineId === moved!.dn && i.kind === 'state_differs')!.detail).toBe(

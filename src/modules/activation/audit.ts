@@ -61,6 +61,8 @@ export interface AuditItemView {
   repairable: boolean;
   /** The operations that realign it, in order (what differs: `fixed.barring`, `mobile.limit`…). */
   repairs: string[];
+  /** Orders (not the audit's) still to run on the line when the audit read it: it may settle alone. */
+  ordersInFlight: number[];
 }
 
 interface Difference {
@@ -317,6 +319,18 @@ export class NetworkAudit {
     ) => {
       let repaired = 0;
       await this.db.transaction().execute(async (trx) => {
+        // the orders still to run on these lines, read before this audit queues its own
+        const inFlight = new Map<string, number[]>();
+        if (diffs.length)
+          for (const o of await trx
+            .selectFrom('act_order')
+            .select(['line_id', 'id'])
+            .where('line_id', '=', sql<string>`ANY(${diffs.map((d) => d.lineId)}::text[])`)
+            .where('status', 'in', ['pending', 'running'])
+            .where((eb) => eb('request_ref', 'is', null).or('request_ref', '<>', `AUDIT-${id}`))
+            .orderBy('id')
+            .execute())
+            inFlight.set(o.line_id, [...(inFlight.get(o.line_id) ?? []), o.id]);
         for (const d of diffs) {
           const orderIds = repair
             ? await this.queue(trx, id, element, d.lineId, d.customerId, d.repair, by, d.expected)
@@ -335,6 +349,7 @@ export class NetworkAudit {
               customer_id: d.customerId,
               plan: JSON.stringify(d.repair),
               order_ids: orderIds,
+              orders_in_flight: inFlight.get(d.lineId) ?? [],
             })
             .execute();
         }
@@ -1300,5 +1315,6 @@ function itemView(r: Selectable<ActAuditItemTable>): AuditItemView {
     orderIds: r.order_ids.map(Number),
     repairable: (r.plan as unknown[]).length > 0,
     repairs: (r.plan as { operation: string }[]).map((x) => x.operation),
+    ordersInFlight: r.orders_in_flight.map(Number),
   };
 }

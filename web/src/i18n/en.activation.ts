@@ -91,6 +91,10 @@ export const enActivation: typeof frActivation = {
       detail_missing_fixed: 'Not on the switch (port {{en}} in the technical file)',
       detail_state: 'Records: {{expected}}; element: {{actual}}',
       detail_number: 'The HLR has {{actual}}, the records {{expected}}',
+      inFlight_one:
+        'Order {{orders}} was still to run on the line when the audit read it: the difference may settle by itself',
+      inFlight_other:
+        'Orders {{orders}} were still to run on the line when the audit read it: the difference may settle by itself',
       detail_port: 'On port {{actual}}, the technical file says {{expected}}',
       detail_barring: 'Barring class {{actual}} on the switch, the records say {{expected}}{{why}}',
       detail_services: 'Services on the switch: {{actual}}; its options give: {{expected}}',

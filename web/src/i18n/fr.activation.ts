@@ -89,6 +89,10 @@ export const frActivation = {
       detail_missing_fixed: 'Absente du commutateur (port {{en}} au dossier technique)',
       detail_state: 'Dossiers : {{expected}} ; équipement : {{actual}}',
       detail_number: 'Le HLR porte {{actual}}, les dossiers {{expected}}',
+      inFlight_one:
+        'Ordre {{orders}} en cours sur la ligne quand l’audit l’a lue : l’écart peut se résorber seul',
+      inFlight_other:
+        'Ordres {{orders}} en cours sur la ligne quand l’audit l’a lue : l’écart peut se résorber seul',
       detail_port: 'Sur le port {{actual}}, le dossier technique dit {{expected}}',
       detail_barring:
         'Classe de restriction {{actual}} sur le commutateur, les dossiers disent {{expected}}{{why}}',

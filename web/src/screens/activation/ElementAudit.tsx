@@ -68,6 +68,8 @@ interface AuditItem {
   /** The server's sentence (English, as the CLI prints it): the screen words its own. */
   detail: string;
   orderIds: number[];
+  /** Orders still to run on the line when the audit read it: the difference may settle alone. */
+  ordersInFlight: number[];
   repairable: boolean;
   /** The operations that realign it: they say which part of the line differs. */
   repairs: string[];
@@ -392,7 +394,17 @@ function AuditResult({ a }: { a: Audit }) {
                     </Badge>
                   </Table.Td>
                   <Table.Td ff="monospace">{i.subscription ?? '—'}</Table.Td>
-                  <Table.Td title={i.detail}>{detailText(t, i)}</Table.Td>
+                  <Table.Td title={i.detail}>
+                    {detailText(t, i)}
+                    {i.ordersInFlight.length > 0 && (
+                      <Text size="xs" c="orange.8" data-testid="audit-in-flight">
+                        {t('activation.audit.inFlight', {
+                          count: i.ordersInFlight.length,
+                          orders: i.ordersInFlight.join(', '),
+                        })}
+                      </Text>
+                    )}
+                  </Table.Td>
                   <Table.Td ff="monospace">
                     {i.orderIds.length ? (
                       i.orderIds.join(', ')
