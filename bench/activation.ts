@@ -40,7 +40,12 @@ import {
   type ScenarioDef,
   type Wake,
 } from '../src/modules/workflow/index.js';
-import { activationSteps, AUTOMATON_ACTOR, createActivation } from '../src/modules/activation/index.js';
+import {
+  activationSteps,
+  AUTOMATON_ACTOR,
+  createActivation,
+  holdWhileFull,
+} from '../src/modules/activation/index.js';
 import { directSession } from '../src/modules/activation/drivers/direct-session.js';
 import { HlrLink, hlrOps } from '../src/modules/activation/drivers/hlr.driver.js';
 import { SwitchLink, switchOps } from '../src/modules/activation/drivers/switch.driver.js';
@@ -614,6 +619,8 @@ export async function run(args: string[]): Promise<void> {
     await s.loadElements();
     // the workers and the automaton run only while a phase is timed: requests started during a
     // phase's setup must not be worked before its clock starts
+    // as `gpto start` runs them: the loops leave the automaton's steps ready while it is full
+    const hold = holdWhileFull(activation.automaton, wakes);
     const resume = () => {
       stopLoops = new AbortController();
       activation.automaton.start();
@@ -623,6 +630,7 @@ export async function run(args: string[]): Promise<void> {
           signal: stopLoops.signal,
           actors: ['activation_automaton'],
           wake,
+          hold,
         }),
       );
     };

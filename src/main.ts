@@ -1,6 +1,6 @@
 import { buildApp } from './app.js';
 import { listenForReadyTasks, workLoop, type Wake } from './modules/workflow/index.js';
-import { AuditScheduler, startLocalElements } from './modules/activation/index.js';
+import { AuditScheduler, holdWhileFull, startLocalElements } from './modules/activation/index.js';
 import { startBillingJobs } from './modules/billing/collection-schedule.js';
 import { loadAssistanceScenarios } from './modules/assistance/index.js';
 import { prewarmSearch } from './modules/directory/index.js';
@@ -70,6 +70,9 @@ export async function start(config: Config = loadConfig()): Promise<void> {
   // of 20 queued activation orders at ≈ 1,150/s beside the automaton, 2 × 50 at ≈ 2,400/s: the
   // automaton then waited for orders; docs/performance.md, activation, session 8).
   const wakes: Wake[] = [];
+  // while the automaton is full the loops leave its steps ready: their orders are written when it
+  // can take them at once (no claim), and the loops are woken when it has room
+  const hold = holdWhileFull(app.activation.automaton, wakes);
   for (let i = 0; i < config.workflowLoops; i++) {
     // one LISTEN connection per loop: a wake-up resolves one waiter
     const wake = await listenForReadyTasks(runtime.url).catch(() => undefined);
@@ -77,6 +80,7 @@ export async function start(config: Config = loadConfig()): Promise<void> {
     void workLoop(runtime.db, app.workflow.engine, {
       batch: config.workflowBatch,
       signal: workers.signal,
+      hold,
       ...(wake ? { wake } : {}),
     });
   }

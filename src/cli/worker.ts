@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
 import { createDb, createPool } from '../platform/db.js';
-import { AUTOMATON_ACTOR, createActivation } from '../modules/activation/index.js';
+import { AUTOMATON_ACTOR, createActivation, holdWhileFull } from '../modules/activation/index.js';
 import { createBilling } from '../modules/billing/index.js';
 import { createInventory } from '../modules/inventory/index.js';
 import { createReferential } from '../modules/referential/index.js';
@@ -101,6 +101,8 @@ export function registerWorkerCommand(program: Command): void {
           idleMs: 50,
           signal: stop.signal,
           ...(wake ? { wake } : {}),
+          // the automaton of this process takes the steps' orders as they are written (no claim)
+          ...(runAutomaton ? { hold: holdWhileFull(activation.automaton, wake ? [wake] : []) } : {}),
           onError: (err) => say(`worker: ${text(err)}`),
         });
       else await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve()));

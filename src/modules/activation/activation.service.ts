@@ -9,7 +9,7 @@ import { ElementRefusal, TransportError, type ElementKind, type Session } from '
 import type { ElementConfig, ElementHealth, ElementManager } from './element-manager.js';
 import { DomainError } from '../../platform/errors.js';
 import { ActivationError, actInvalid, actNotFound } from './activation.errors.js';
-import type { Automaton } from './automaton.js';
+import { lockOrderLines, type Automaton } from './automaton.js';
 import { OPERATIONS, type KeyReader, type Params } from './operations.js';
 import { elementActivity, journalWindow, type ElementActivity } from './activity.js';
 import type { StepBatch } from '../workflow/handlers.js';
@@ -29,32 +29,80 @@ interface QueuedOrder {
   customer_id: number | null;
   created_by: string;
   created_at: Date;
+  /** The automaton of this process that takes the order as it is written (Automaton.takes), if any. */
+  claimed_by: string | null;
+  lease_until: Date | null;
+  queued_payload: Record<string, unknown>;
+  actor: string | null;
+  user_id: number | null;
+  /** Set by the write: the order was written `running`, this process's automaton's to execute. */
+  handed?: boolean;
 }
 
 /**
- * Writes a worker batch's orders (ActivationService.queue) with one statement. A task that has its
- * order already is not given another: the statement then inserts fewer rows than asked, and this
- * throws so that the worker runs the batch again step by step (`submit` finds the order).
+ * Writes a worker batch's orders (ActivationService.queue) and their events with one statement,
+ * after taking the locks of their lines (lockOrderLines). A task that has its order already is not
+ * given another: the statement then inserts fewer rows than asked, and this throws so that the
+ * worker runs the batch again step by step (`submit` finds the order).
+ *
+ * An order meant for this process's automaton (`claimed_by`) is written `running`, claimed and
+ * leased, with its `activation.order_started` event — no claim statement, no poll — unless its line
+ * has an unfinished order (it is then `pending` and waits its turn like any other); so is the
+ * second order of a line in the same batch.
  */
 async function insertOrders(trx: Executor, rows: QueuedOrder[]): Promise<void> {
-  const r = await sql<{ n: number }>`
-    WITH ins AS (
-      INSERT INTO act_order (id, element_code, operation, line_id, params, instance_id, task_id, resume_node,
-                             request_ref, customer_id, created_by, created_at, available_at)
-      OVERRIDING SYSTEM VALUE
-      SELECT x.id, x.element_code, x.operation, x.line_id, x.params, x.instance_id, x.task_id, x.resume_node,
-             x.request_ref, x.customer_id, x.created_by, x.created_at, x.created_at
-        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
+  await lockOrderLines(
+    trx,
+    rows.map((r) => r.line_id),
+  );
+  const seen = new Set<string>();
+  const items = rows.map((r) => {
+    const direct = r.claimed_by !== null && !seen.has(r.line_id);
+    seen.add(r.line_id);
+    const { handed: _h, claimed_by, lease_until, ...rest } = r;
+    return { ...rest, claimed_by: direct ? claimed_by : null, lease_until: direct ? lease_until : null };
+  });
+  const r = await sql<{ id: number; status: string }>`
+    WITH x AS (
+      SELECT x.*, x.claimed_by IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM act_order p WHERE p.line_id = x.line_id
+                  AND p.status NOT IN ('done', 'refused', 'cancelled') OFFSET 0) AS direct
+        FROM jsonb_to_recordset(${JSON.stringify(items)}::jsonb) AS x(
           id bigint, element_code text, operation text, line_id text, params jsonb, instance_id bigint,
           task_id bigint, resume_node text, request_ref text, customer_id bigint, created_by text,
-          created_at timestamptz)
+          created_at timestamptz, claimed_by text, lease_until timestamptz, queued_payload jsonb,
+          actor text, user_id bigint)),
+    ins AS (
+      INSERT INTO act_order (id, element_code, operation, line_id, params, instance_id, task_id, resume_node,
+                             request_ref, customer_id, created_by, created_at, available_at,
+                             status, claimed_by, lease_until, attempts, started_at)
+      OVERRIDING SYSTEM VALUE
+      SELECT x.id, x.element_code, x.operation, x.line_id, x.params, x.instance_id, x.task_id, x.resume_node,
+             x.request_ref, x.customer_id, x.created_by, x.created_at, x.created_at,
+             CASE WHEN x.direct THEN 'running' ELSE 'pending' END,
+             CASE WHEN x.direct THEN x.claimed_by END, CASE WHEN x.direct THEN x.lease_until END,
+             CASE WHEN x.direct THEN 1 ELSE 0 END, CASE WHEN x.direct THEN x.created_at END
+        FROM x
        ORDER BY x.id
       ON CONFLICT (task_id) WHERE task_id IS NOT NULL AND replay_of IS NULL DO NOTHING
-      RETURNING 1)
-    SELECT count(*)::int AS n FROM ins`.execute(trx);
-  const n = r.rows[0]?.n ?? 0;
-  if (n !== rows.length)
-    throw new Error(`activation: ${rows.length - n} of the batch's workflow tasks have their order already`);
+      RETURNING id, status),
+    e AS (
+      INSERT INTO event (entity_type, entity_id, kind, customer_id, line_id, actor, user_id, payload)
+      SELECT 'activation_order', x.id::text, k.kind, x.customer_id, x.line_id,
+             CASE WHEN k.n = 1 THEN x.actor END, CASE WHEN k.n = 1 THEN x.user_id END,
+             CASE WHEN k.n = 1 THEN x.queued_payload
+                  ELSE jsonb_build_object('operation', x.operation, 'element', x.element_code) END
+        FROM ins JOIN x ON x.id = ins.id
+        CROSS JOIN LATERAL (VALUES (1, 'activation.order_queued'), (2, 'activation.order_started')) AS k(n, kind)
+       WHERE k.n = 1 OR ins.status = 'running'
+       ORDER BY x.id, k.n)
+    SELECT id, status FROM ins`.execute(trx);
+  if (r.rows.length !== rows.length)
+    throw new Error(
+      `activation: ${rows.length - r.rows.length} of the batch's workflow tasks have their order already`,
+    );
+  const running = new Set(r.rows.filter((x) => x.status === 'running').map((x) => Number(x.id)));
+  for (const row of rows) row.handed = running.has(row.id);
 }
 
 export interface ElementInput {
@@ -802,6 +850,7 @@ export class ActivationService {
       element,
       ...(i.requestRef ? { requestRef: i.requestRef } : {}),
     });
+    await lockOrderLines(trx, [i.lineId]);
     // One round trip: the order and its event, or nothing when this workflow task has its order
     // already (a step re-run after a crash gets that order back below).
     const r = await sql<OrderRow>`
@@ -875,7 +924,9 @@ export class ActivationService {
       : ((await this.exchangeElement(trx, i)) ?? (await this.elementFor(trx, i.operation, undefined)));
     const now = this.clock.now();
     const id = await batch.id('act_order');
-    batch.defer(insertOrders, {
+    // this process's automaton executes the order as soon as the batch commits, if it can now
+    const automaton = this.automaton?.takes(element) ? this.automaton : null;
+    const row: QueuedOrder = {
       id,
       element_code: element,
       operation: i.operation,
@@ -888,17 +939,36 @@ export class ActivationService {
       customer_id: i.customerId ?? null,
       created_by: by.username,
       created_at: now,
-    });
-    batch.event({
-      entityType: 'activation_order',
-      entityId: id,
-      kind: 'activation.order_queued',
-      customerId: i.customerId ?? null,
-      lineId: i.lineId,
+      claimed_by: automaton?.id ?? null,
+      lease_until: automaton?.leaseUntil(now) ?? null,
+      queued_payload: {
+        operation: i.operation,
+        element,
+        ...(i.requestRef ? { requestRef: i.requestRef } : {}),
+      },
       actor: by.actor ?? null,
-      userId: by.userId,
-      payload: { operation: i.operation, element, ...(i.requestRef ? { requestRef: i.requestRef } : {}) },
-    });
+      user_id: by.userId,
+    };
+    batch.defer(insertOrders, row);
+    if (automaton)
+      batch.afterCommit(() => {
+        if (!row.handed) return automaton.poke();
+        automaton.accept({
+          id,
+          element_code: element,
+          operation: i.operation,
+          line_id: i.lineId,
+          params: i.params,
+          attempts: 1,
+          instance_id: row.instance_id,
+          task_id: i.taskId,
+          resume_node: row.resume_node,
+          customer_id: row.customer_id,
+          request_ref: row.request_ref,
+          revert_of: null,
+          checkpoint: null,
+        });
+      });
     return { id, element };
   }
 
@@ -1281,6 +1351,10 @@ export class ActivationService {
     params?: Params,
   ): Promise<OrderRow[]> {
     if (srcs.length === 0) return [];
+    await lockOrderLines(
+      trx,
+      srcs.map((o) => o.line_id),
+    );
     const now = this.clock.now();
     const rows = await trx
       .insertInto('act_order')

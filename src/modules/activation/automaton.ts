@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Db, Tx } from '../../platform/db.js';
+import type { Db, Executor, Tx } from '../../platform/db.js';
 import type { Clock } from '../../platform/clock.js';
 import { appendEvents, type EventInput } from '../../platform/events.js';
 import { ElementRefusal, type Checkpoint } from './drivers/driver.js';
@@ -89,15 +89,29 @@ export interface AutomatonOptions {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
+ * Takes, until the transaction ends, the locks of the lines a transaction is about to write orders
+ * for (sorted: two transactions never wait on each other in a cycle). Every writer of orders takes
+ * them, before the statement that inserts: an order written `running` at once (handed to the
+ * automaton, ActivationService.queue) then sees every other writer's order of its line, committed.
+ */
+export async function lockOrderLines(db: Executor, lines: string[]): Promise<void> {
+  const sorted = [...new Set(lines)].sort();
+  if (sorted.length === 0) return;
+  await sql`SELECT count(pg_advisory_xact_lock(hashtextextended('act_order:' || l, 0)))
+              FROM unnest(${sorted}::text[]) WITH ORDINALITY AS u(l, n)`.execute(db);
+}
+
+/**
  * The claim: up to `limit` ready orders — pending, or running with a lapsed lease (an automaton
- * died) — whose line has no older order unfinished, marked running for `by` until `lease`.
+ * died) — whose line has no older order unfinished nor any other order running (one handed to an
+ * automaton as it was written may be younger), marked running for `by` until `lease`.
  *
  * `finished_at IS NULL` is the queue index's predicate (migration 0780): the open orders.
  *
  * The probe for an older unfinished order of the line is written so that its plan does not depend
  * on the statistics (migration 0421): `NOT IN` the finished states matches no partial index's
- * predicate, so only the line index (line_id, id) serves it with both columns as index conditions,
- * and `OFFSET 0` keeps it a correlated subplan — never a join whose inner side scans the whole
+ * predicate, so only the line index (line_id, id) serves it, the line as its index condition, and
+ * `OFFSET 0` keeps it a correlated subplan — never a join whose inner side scans the whole
  * queue because the last ANALYZE saw the queue empty (quadratic in the backlog).
  */
 export function claimStatement(by: string, now: Date, lease: Date, limit: number) {
@@ -110,8 +124,9 @@ export function claimStatement(by: string, now: Date, lease: Date, limit: number
         WHERE q.finished_at IS NULL
           AND ((q.status = 'pending' AND q.available_at <= ${now}) OR (q.status = 'running' AND q.lease_until < ${now}))
           AND NOT EXISTS (SELECT 1 FROM act_order p
-                           WHERE p.line_id = q.line_id AND p.id < q.id
-                             AND p.status NOT IN ('done', 'refused', 'cancelled') OFFSET 0)
+                           WHERE p.line_id = q.line_id AND p.id <> q.id
+                             AND p.status NOT IN ('done', 'refused', 'cancelled')
+                             AND (p.id < q.id OR p.status = 'running') OFFSET 0)
         ORDER BY q.available_at, q.id
         LIMIT ${limit}
         FOR NO KEY UPDATE SKIP LOCKED)
@@ -155,6 +170,9 @@ export function outcomeStatement(by: string, now: Date, rows: OutcomeRow[]) {
 export class Automaton {
   readonly id = `automaton-${randomUUID().slice(0, 8)}`;
   private readonly inFlight = new Map<number, Promise<void>>();
+  /** Orders handed over (`accept`) and not yet dispatched. */
+  private handed: OrderRow[] = [];
+  private readonly roomListeners: (() => void)[] = [];
   private completions: Completion[] = [];
   private readonly completing = new Set<Promise<void>>();
   private gathering: Promise<void> | null = null;
@@ -257,12 +275,71 @@ export class Automaton {
     const lease = new Date(now.getTime() + (this.opts.leaseMs ?? 60_000));
     const limit = Math.min(room, this.opts.batch ?? 100);
     const rows = await claimStatement(this.id, now, lease, limit).execute(this.db);
-    const keys = await this.readCards(rows.rows);
-    for (const order of rows.rows) {
-      const p = this.execute(order, keys).finally(() => this.inFlight.delete(order.id));
+    await this.dispatch(rows.rows);
+    return rows.rows.length;
+  }
+
+  /** Reads the orders' cards and starts executing them (they are this automaton's, running). */
+  private async dispatch(rows: OrderRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const keys = await this.readCards(rows);
+    for (const order of rows) {
+      const p = this.execute(order, keys).finally(() => {
+        const was = this.saturated;
+        this.inFlight.delete(order.id);
+        if (was && !this.saturated) for (const fn of this.roomListeners) fn();
+      });
       this.inFlight.set(order.id, p);
     }
-    return rows.rows.length;
+  }
+
+  /**
+   * Whether an order for `element` may be handed to this automaton as it is written (`accept`)
+   * rather than queued for a claim: the loop runs, the element's circuit is closed and the orders
+   * in flight leave room. Whoever asks writes the order `running`, claimed by `this.id` with a
+   * lease (`leaseUntil`), and hands it over once that is committed.
+   */
+  takes(element: string): boolean {
+    return (
+      this.loop !== null &&
+      !this.stopping &&
+      this.inFlight.size + this.handed.length < this.claimAbove() &&
+      this.manager.ready(element)
+    );
+  }
+
+  /**
+   * Whether the orders in flight fill this automaton (see `claimAbove`): the workflow's workers
+   * then leave its steps ready (WorkOptions.hold) until `onRoom`'s listeners hear it has room.
+   */
+  get saturated(): boolean {
+    return this.loop !== null && this.inFlight.size + this.handed.length >= this.claimAbove();
+  }
+
+  /** Calls `fn` each time the automaton stops being saturated. */
+  onRoom(fn: () => void): void {
+    this.roomListeners.push(fn);
+  }
+
+  /** The lease an order handed over at `now` is written with. */
+  leaseUntil(now: Date): Date {
+    return new Date(now.getTime() + (this.opts.leaseMs ?? 60_000));
+  }
+
+  /**
+   * An order committed `running` under this automaton's id (see `takes`): executed as if this
+   * automaton had claimed it. The orders handed over in one turn of the event loop share one read
+   * of their cards. Should this process die first, the lease runs out and any automaton re-runs it.
+   */
+  accept(order: OrderRow): void {
+    if (this.stopping) return; // its lease lets the next automaton take it
+    this.handed.push(order);
+    if (this.handed.length > 1) return;
+    queueMicrotask(() => {
+      const rows = this.handed;
+      this.handed = [];
+      this.dispatch(rows).catch((err) => this.opts.onError?.(err));
+    });
   }
 
   /**
@@ -634,6 +711,7 @@ export class Automaton {
           } else if (target?.kind === 'records')
             params = { ...params, cs: target.access.cs, ps: target.access.ps, accessFrom: target.why };
         }
+        await lockOrderLines(trx, [r.line_id]);
         const order = await trx
           .insertInto('act_order')
           .values({

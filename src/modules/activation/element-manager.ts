@@ -340,6 +340,12 @@ export class ElementManager {
     return this.elements.has(code);
   }
 
+  /** Whether the element is configured and its circuit closed: an order given now would run now. */
+  ready(code: string): boolean {
+    const el = this.elements.get(code);
+    return el !== undefined && !el.closed && el.circuit === 'closed';
+  }
+
   kindOf(code: string): ElementKind | undefined {
     return this.elements.get(code)?.cfg.kind;
   }

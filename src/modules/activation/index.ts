@@ -21,7 +21,7 @@ import { hostname } from 'node:os';
 import { Sealer } from '../../platform/sealed.js';
 import type { Db } from '../../platform/db.js';
 import { systemClock, type Clock } from '../../platform/clock.js';
-import type { HandlerRegistry, WorkflowEngine } from '../workflow/index.js';
+import type { HandlerRegistry, Wake, WorkflowEngine } from '../workflow/index.js';
 import { ActivationService } from './activation.service.js';
 import { Automaton, type AutomatonOptions } from './automaton.js';
 import { ElementManager, type ManagerOptions } from './element-manager.js';
@@ -29,7 +29,7 @@ import { JournalWriter } from './journal.js';
 import { NetworkAudit, type LineProfile } from './audit.js';
 import type { Limitations } from './line-access.js';
 import type { KeyReader, ManyKeyReader } from './operations.js';
-import { registerActivationHandlers, resumeWorkflow } from './workflow.glue.js';
+import { AUTOMATON_ACTOR, registerActivationHandlers, resumeWorkflow } from './workflow.glue.js';
 
 export interface ActivationModule {
   service: ActivationService;
@@ -151,6 +151,21 @@ export function createActivation(db: Db, opts: ActivationOptions): ActivationMod
       manager.close();
     },
   };
+}
+
+/**
+ * For the workflow loops of a process that runs the automaton (WorkOptions.hold): while the automaton
+ * is full, the loops leave its steps ready — each order is then written when it can be handed to the
+ * automaton at once (ActivationService.queue), not queued for a claim — and they are woken (`wakes`)
+ * as soon as it has room.
+ */
+export function holdWhileFull(automaton: Automaton, wakes: readonly Wake[]): () => readonly string[] {
+  automaton.onRoom(() => {
+    for (const w of wakes) w.nudge();
+  });
+  const held = [AUTOMATON_ACTOR.actor!];
+  const none: string[] = [];
+  return () => (automaton.saturated ? held : none);
 }
 
 export { registerActivationRoutes } from './activation.routes.js';

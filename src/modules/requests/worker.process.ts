@@ -4,7 +4,7 @@
 // elements configured in the database; stops on SIGTERM/SIGINT; SIGKILL at any moment loses nothing
 // (see worker.ts and the automaton's leases). GPTO_AUTOMATON=0 runs the workflow steps only.
 import { createDb, createPool } from '../../platform/db.js';
-import { createActivation, AUTOMATON_ACTOR } from '../activation/index.js';
+import { createActivation, AUTOMATON_ACTOR, holdWhileFull } from '../activation/index.js';
 import { createBilling } from '../billing/index.js';
 import { createInventory } from '../inventory/index.js';
 import { createReferential } from '../referential/index.js';
@@ -75,6 +75,8 @@ await workLoop(db, workflow.engine, {
   idleMs: 50,
   signal: stop.signal,
   ...(wake ? { wake } : {}),
+  // the automaton of this process takes the steps' orders as they are written (no claim)
+  ...(automaton ? { hold: holdWhileFull(activation.automaton, wake ? [wake] : []) } : {}),
   onError: (err) => say(`worker: ${text(err)}`),
 });
 if (automaton) await activation.stop();

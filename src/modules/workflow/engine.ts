@@ -646,6 +646,7 @@ export class WorkflowEngine {
               id: (table: string) => run.writes.sequenceId(run.trx, table),
               defer: (writer, row) => run.writes.defer(writer, row),
               event: (e) => run.writes.event(e),
+              afterCommit: (fn) => run.writes.afterCommit(fn),
             },
           }
         : {}),

@@ -18,6 +18,12 @@ export interface StepBatch {
   defer<R>(writer: BatchWriter<R>, row: R): void;
   /** An event written with the batch's events. */
   event(e: EventInput): void;
+  /**
+   * Runs `fn` once the batch's transaction has committed (synchronously, one after the other, in
+   * the steps' order); never if the step or the batch is rolled back (the batch may then be run
+   * again step by step, without `batch`).
+   */
+  afterCommit(fn: () => void): void;
 }
 
 /** What a step sees of its instance; `data` may be changed by returning a patch. */

@@ -5,6 +5,8 @@ import { TASK_READY_CHANNEL } from './writes.js';
 export interface Wake {
   /** Resolves when an automatic task became ready (a commit notified it) or after `ms`. */
   wait(ms: number): Promise<void>;
+  /** Ends the current wait (or the next one) now: something in this process has work for it. */
+  nudge(): void;
   close(): Promise<void>;
 }
 
@@ -19,10 +21,11 @@ export async function listenForReadyTasks(url: string): Promise<Wake> {
   await client.connect();
   let wake: (() => void) | null = null;
   let missed = false;
-  client.on('notification', () => {
+  const nudge = () => {
     if (wake) wake();
     else missed = true;
-  });
+  };
+  client.on('notification', nudge);
   client.on('error', () => undefined);
   await client.query(`LISTEN ${TASK_READY_CHANNEL}`);
   return {
@@ -43,6 +46,7 @@ export async function listenForReadyTasks(url: string): Promise<Wake> {
         };
       });
     },
+    nudge,
     close: () => client.end().catch(() => undefined),
   };
 }

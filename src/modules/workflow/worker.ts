@@ -19,6 +19,12 @@ export interface WorkOptions {
   chain?: boolean;
   /** Most transitions in one transaction, chained ones included (default 5 × batch). */
   maxPerCommit?: number;
+  /**
+   * Actors whose automatic tasks are left ready for now, asked at each round: what carries them out
+   * has no room (the activation automaton with hundreds of orders before its elements). Their tasks
+   * are claimed once it has room again, rather than turned into a backlog of queued orders.
+   */
+  hold?: () => readonly string[];
 }
 
 export interface WorkReport {
@@ -99,6 +105,7 @@ async function round(
   const chain = opts.chain ?? true;
   const maxPerCommit = Math.max(batch, opts.maxPerCommit ?? batch * 5);
   const actors = opts.actors && opts.actors.length > 0 ? opts.actors : undefined;
+  let committed: WriteSet | null = null;
   await db.transaction().execute(async (trx) => {
     const now = engine.clock.now();
     let q = trx
@@ -126,6 +133,8 @@ async function round(
       .where('t.kind', '=', 'automatic')
       .where('t.available_at', '<=', now);
     if (actors) q = q.where('t.actor', 'in', actors);
+    const held = opts.hold?.() ?? [];
+    if (held.length > 0) q = q.where(sql<boolean>`coalesce(t.actor, '') <> ALL(${[...held]}::text[])`);
     const claimed = await q
       .orderBy('t.available_at')
       .orderBy('t.id')
@@ -233,6 +242,7 @@ async function round(
             if (queue.length >= maxPerCommit) break;
             if (next.kind !== 'automatic' || next.status !== 'ready' || next.available_at > run.now) continue;
             if (actors && !actors.includes(next.actor ?? '')) continue;
+            if (held.includes(next.actor ?? '')) continue;
             queue.splice(at++, 0, {
               id: next.id,
               kind: 'automatic',
@@ -266,7 +276,10 @@ async function round(
     } catch (err) {
       throw new BatchWriteError(err);
     }
+    committed = writes;
   });
+  // the transaction has committed: what its steps left for after the commit
+  (committed as WriteSet | null)?.committed();
   return report;
 }
 
@@ -418,7 +431,12 @@ export async function workLoop(
     let busy = false;
     try {
       const t0 = performance.now();
-      const r = await workOnce(db, engine, opts);
+      // every actor this loop works for is held: nothing to claim (and no scan past their tasks)
+      const held = opts.hold?.() ?? [];
+      const r =
+        opts.actors && opts.actors.length > 0 && opts.actors.every((a) => held.includes(a))
+          ? { claimed: 0, completed: 0, failed: 0, fellOut: 0 }
+          : await workOnce(db, engine, opts);
       opts.onRound?.(r, performance.now() - t0);
       // Timers are minutes to days away (SLAs, deadlines): a second late costs nothing, and a
       // transaction per round would cost the busy loop a round trip per batch.

@@ -77,7 +77,8 @@ type Op =
     }
   | { op: 'instance.patch'; id: number; patch: InstancePatch }
   | { op: 'event'; event: EventInput }
-  | { op: 'deferred'; writer: BatchWriter<unknown>; row: unknown };
+  | { op: 'deferred'; writer: BatchWriter<unknown>; row: unknown }
+  | { op: 'afterCommit'; fn: () => void };
 
 /**
  * Writes the rows a batch of steps recorded for one module table with one statement (see
@@ -177,6 +178,30 @@ export class WriteSet {
    */
   defer<R>(writer: BatchWriter<R>, row: R): void {
     this.ops.push({ op: 'deferred', writer: writer as BatchWriter<unknown>, row });
+  }
+
+  /**
+   * Something to do once the transaction has committed (e.g. hand the orders a step wrote to the
+   * automaton of this process); forgotten with the step if it is rolled back. See `committed`.
+   */
+  afterCommit(fn: () => void): void {
+    this.ops.push({ op: 'afterCommit', fn });
+  }
+
+  /**
+   * Runs what the transaction's steps asked to do after commit, in their order: to be called once
+   * the transaction that wrote this set has committed, never after a rollback. A throwing callback
+   * does not stop the others (it only ever loses a shortcut: see `afterCommit`'s callers).
+   */
+  committed(onError?: (err: unknown) => void): void {
+    for (const o of this.ops) {
+      if (o.op !== 'afterCommit') continue;
+      try {
+        o.fn();
+      } catch (err) {
+        onError?.(err);
+      }
+    }
   }
 
   insertTask(row: TaskInsert): void {
@@ -331,6 +356,8 @@ export class WriteSet {
           else deferred.set(o.writer, [o.row]);
           break;
         }
+        case 'afterCommit':
+          break;
       }
     }
     let statements = 0;

@@ -25,19 +25,15 @@ export interface TestElements {
   close(): Promise<void>;
 }
 
-export async function startTestElements(activation: ActivationModule): Promise<TestElements> {
-  const hlr = await startOsmoHlr();
-  const sim = new SwitchSimulator({ name: 'SW1' });
-  const port = await sim.start();
-  const link = new HlrLink({ host: hlr.host });
-  const s = activation.service;
-  await s.upsertElement(
-    { code: 'HLR1', kind: 'osmo_hlr', name: 'osmo-hlr', host: hlr.host, port: hlr.port, isDefault: true },
-    SYSTEM,
-  );
-  await s.upsertElement(
+/** Registers a switch simulator listening on 127.0.0.1:`port` as the default switch element `code`. */
+export async function registerSwitch(
+  activation: ActivationModule,
+  code: string,
+  port: number,
+): Promise<void> {
+  await activation.service.upsertElement(
     {
-      code: 'SW1',
+      code,
       kind: 'mml_switch',
       name: 'Switch simulator',
       host: '127.0.0.1',
@@ -48,6 +44,19 @@ export async function startTestElements(activation: ActivationModule): Promise<T
     },
     SYSTEM,
   );
+}
+
+export async function startTestElements(activation: ActivationModule): Promise<TestElements> {
+  const hlr = await startOsmoHlr();
+  const sim = new SwitchSimulator({ name: 'SW1' });
+  const port = await sim.start();
+  const link = new HlrLink({ host: hlr.host });
+  const s = activation.service;
+  await s.upsertElement(
+    { code: 'HLR1', kind: 'osmo_hlr', name: 'osmo-hlr', host: hlr.host, port: hlr.port, isDefault: true },
+    SYSTEM,
+  );
+  await registerSwitch(activation, 'SW1', port);
   return {
     hlr,
     sim,
