@@ -300,10 +300,13 @@ export class Automaton {
    * lease (`leaseUntil`), and hands it over once that is committed.
    */
   takes(element: string): boolean {
+    // The workflow's loops stop taking the automaton's steps at `claimAbove` (holdWhileFull) but
+    // a round that started below it hands over its whole batch: up to twice `maxInFlight` are
+    // taken, so a round is not split between orders handed over and orders left to a claim.
     return (
       this.loop !== null &&
       !this.stopping &&
-      this.inFlight.size + this.handed.length < this.claimAbove() &&
+      this.inFlight.size + this.handed.length < 2 * (this.opts.maxInFlight ?? 256) &&
       this.manager.ready(element)
     );
   }
