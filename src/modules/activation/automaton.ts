@@ -90,9 +90,12 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * Takes, until the transaction ends, the locks of the lines a transaction is about to write orders
- * for (sorted: two transactions never wait on each other in a cycle). Every writer of orders takes
- * them, before the statement that inserts: an order written `running` at once (handed to the
- * automaton, ActivationService.queue) then sees every other writer's order of its line, committed.
+ * for, sorted. Every writer of orders takes them, before the statement that inserts: an order
+ * written `running` at once (handed to the automaton, ActivationService.queue) then sees every other
+ * writer's order of its line, committed. A transaction that writes orders in several statements
+ * (the reverts, an audit's repairs, a worker batch flushed twice) may lock lines out of order and
+ * meet another in a deadlock: PostgreSQL aborts one of the two, which is retried (the reverts lock
+ * all their lines at once, first).
  */
 export async function lockOrderLines(db: Executor, lines: string[]): Promise<void> {
   const sorted = [...new Set(lines)].sort();
@@ -104,7 +107,9 @@ export async function lockOrderLines(db: Executor, lines: string[]): Promise<voi
 /**
  * The claim: up to `limit` ready orders — pending, or running with a lapsed lease (an automaton
  * died) — whose line has no older order unfinished nor any other order running (one handed to an
- * automaton as it was written may be younger), marked running for `by` until `lease`.
+ * automaton as it was written may be younger: ids are taken ahead, before the line's lock), marked
+ * running for `by` until `lease`. A running order whose lease lapsed is never held back by a
+ * pending one: the pending one may be older than it, and waits for it.
  *
  * `finished_at IS NULL` is the queue index's predicate (migration 0780): the open orders.
  *
@@ -126,7 +131,8 @@ export function claimStatement(by: string, now: Date, lease: Date, limit: number
           AND NOT EXISTS (SELECT 1 FROM act_order p
                            WHERE p.line_id = q.line_id AND p.id <> q.id
                              AND p.status NOT IN ('done', 'refused', 'cancelled')
-                             AND (p.id < q.id OR p.status = 'running') OFFSET 0)
+                             AND CASE WHEN p.status = 'running' THEN q.status = 'pending' OR p.id < q.id
+                                      ELSE q.status = 'pending' AND p.id < q.id END OFFSET 0)
         ORDER BY q.available_at, q.id
         LIMIT ${limit}
         FOR NO KEY UPDATE SKIP LOCKED)
@@ -172,6 +178,10 @@ export class Automaton {
   private readonly inFlight = new Map<number, Promise<void>>();
   /** Orders handed over (`accept`) and not yet dispatched. */
   private handed: OrderRow[] = [];
+  /** Orders claimed or handed over whose cards are being read (not in `inFlight` yet). */
+  private dispatching = 0;
+  /** Hand-overs being dispatched (`accept`): `stop` waits for them. */
+  private readonly handing = new Set<Promise<void>>();
   private readonly roomListeners: (() => void)[] = [];
   private completions: Completion[] = [];
   private readonly completing = new Set<Promise<void>>();
@@ -216,6 +226,7 @@ export class Automaton {
     this.loop = null;
     // orders waiting for an unreachable element would hold the stop until it comes back
     this.manager.abandonWaiting();
+    await Promise.allSettled([...this.handing]);
     await Promise.allSettled([...this.inFlight.values()]);
     await this.flushCompletions();
   }
@@ -280,9 +291,18 @@ export class Automaton {
   }
 
   /** Reads the orders' cards and starts executing them (they are this automaton's, running). */
-  private async dispatch(rows: OrderRow[]): Promise<void> {
+  private async dispatch(rows: OrderRow[], handed = false): Promise<void> {
     if (rows.length === 0) return;
-    const keys = await this.readCards(rows);
+    this.dispatching += rows.length;
+    let keys: KeyReader;
+    try {
+      keys = await this.readCards(rows);
+    } finally {
+      this.dispatching -= rows.length;
+    }
+    // handed over, and the automaton stopping while their cards were read: the orders keep their
+    // lease, the next automaton takes them (claimed ones run: `drain` claims with the loop stopped)
+    if (handed && this.stopping) return;
     for (const order of rows) {
       const p = this.execute(order, keys).finally(() => {
         const was = this.saturated;
@@ -306,7 +326,7 @@ export class Automaton {
     return (
       this.loop !== null &&
       !this.stopping &&
-      this.inFlight.size + this.handed.length < 2 * (this.opts.maxInFlight ?? 256) &&
+      this.inFlight.size + this.handed.length + this.dispatching < 2 * (this.opts.maxInFlight ?? 256) &&
       this.manager.ready(element)
     );
   }
@@ -316,7 +336,9 @@ export class Automaton {
    * then leave its steps ready (WorkOptions.hold) until `onRoom`'s listeners hear it has room.
    */
   get saturated(): boolean {
-    return this.loop !== null && this.inFlight.size + this.handed.length >= this.claimAbove();
+    return (
+      this.loop !== null && this.inFlight.size + this.handed.length + this.dispatching >= this.claimAbove()
+    );
   }
 
   /** Calls `fn` each time the automaton stops being saturated. */
@@ -341,7 +363,10 @@ export class Automaton {
     queueMicrotask(() => {
       const rows = this.handed;
       this.handed = [];
-      this.dispatch(rows).catch((err) => this.opts.onError?.(err));
+      const p: Promise<void> = this.dispatch(rows, true)
+        .catch((err) => this.opts.onError?.(err))
+        .finally(() => this.handing.delete(p));
+      this.handing.add(p);
     });
   }
 
@@ -627,6 +652,11 @@ export class Automaton {
         .forUpdate()
         .skipLocked()
         .execute();
+      // every line this transaction may write an order for, locked at once (lockOrderLines)
+      await lockOrderLines(
+        trx,
+        due.map((r) => r.line_id),
+      );
       const events: EventInput[] = [];
       const chained = new Map<number, Params>();
       for (const r of due) {

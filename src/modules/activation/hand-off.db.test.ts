@@ -40,8 +40,8 @@ describe('orders handed to the automaton as the workflow writes them', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    // an exchange that takes its time: orders stay in flight long enough to be seen there
-    sim = new SwitchSimulator({ name: 'SWH', responseMs: 40 });
+    // an exchange that takes its time (150 ms a command): orders stay in flight long enough to be seen there
+    sim = new SwitchSimulator({ name: 'SWH', responseMs: 150 });
     const port = await sim.start();
     // a workflow and an automaton of their own: three orders in flight fill this automaton
     wf = createWorkflow(t.tdb.db);
@@ -179,6 +179,54 @@ describe('orders handed to the automaton as the workflow writes them', () => {
       .execute();
     activation.automaton.poke();
     await until(ended(ids));
+  });
+
+  /** Two orders of `line`, the younger `running` under another automaton's lease, the older pending. */
+  const runningAndPending = async (line: string, leaseUntil: Date) => {
+    const ids = await sql<{ id: number }>`
+      SELECT nextval(pg_get_serial_sequence('act_order', 'id'))::bigint AS id
+        FROM generate_series(1, 2)`.execute(t.tdb.db);
+    const [older, younger] = ids.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    const now = new Date();
+    for (const [id, status] of [
+      [younger!, 'running'],
+      [older!, 'pending'],
+    ] as const)
+      await sql`
+        INSERT INTO act_order (id, element_code, operation, line_id, params, created_by, created_at,
+                               available_at, status, claimed_by, lease_until, attempts, started_at)
+        OVERRIDING SYSTEM VALUE
+        VALUES (${id}, 'SWH', 'fixed.deactivate', ${line}, ${JSON.stringify({ dn: line })}::jsonb, 'test',
+                ${now}, ${now}, ${status}, ${status === 'running' ? 'automaton-other' : null},
+                ${status === 'running' ? leaseUntil : null},
+                ${status === 'running' ? 1 : 0}, ${status === 'running' ? now : null})`.execute(t.tdb.db);
+    return { older: older!, younger: younger! };
+  };
+  const claimIds = async () =>
+    (
+      await claimStatement('automaton-test', new Date(), new Date(Date.now() + 60_000), 10).execute(t.tdb.db)
+    ).rows.map((r) => Number(r.id));
+  const end = (id: number, status: 'done' | 'cancelled') =>
+    t.tdb.db
+      .updateTable('act_order')
+      .set({ status, finished_at: new Date(), lease_until: null })
+      .where('id', '=', id)
+      .execute();
+
+  it('re-runs a younger order whose automaton died before the older pending one of its line', async () => {
+    await activation.stop();
+    try {
+      // the younger one was handed to an automaton that died: its lease lapsed
+      const { older, younger } = await runningAndPending('338140021', new Date(Date.now() - 1000));
+      const first = await claimIds();
+      expect(first).toContain(younger);
+      expect(first).not.toContain(older);
+      await end(younger, 'done');
+      expect(await claimIds()).toContain(older);
+      await end(older, 'cancelled');
+    } finally {
+      await activation.start();
+    }
   });
 
   it('claims no order of a line while a younger order of that line runs', async () => {
