@@ -119,7 +119,7 @@ export async function lockOrderLines(db: Executor, lines: string[]): Promise<voi
  * `OFFSET 0` keeps it a correlated subplan — never a join whose inner side scans the whole
  * queue because the last ANALYZE saw the queue empty (quadratic in the backlog).
  */
-export function claimStatement(by: string, now: Date, lease: Date, limit: number) {
+export function claimStatement(by: string, now: Date, lease: Date, limit: number, down: string[] = []) {
   return sql<OrderRow>`
     UPDATE act_order o
        SET status = 'running', claimed_by = ${by}, lease_until = ${lease},
@@ -128,6 +128,7 @@ export function claimStatement(by: string, now: Date, lease: Date, limit: number
        SELECT q.id FROM act_order q
         WHERE q.finished_at IS NULL
           AND ((q.status = 'pending' AND q.available_at <= ${now}) OR (q.status = 'running' AND q.lease_until < ${now}))
+          AND q.element_code <> ALL(${down}::text[])
           AND NOT EXISTS (SELECT 1 FROM act_order p
                            WHERE p.line_id = q.line_id AND p.id <> q.id
                              AND p.status NOT IN ('done', 'refused', 'cancelled')
@@ -206,6 +207,14 @@ export class Automaton {
     return this.inFlight.size;
   }
 
+  /**
+   * Orders in flight that are working: those waiting for an unreachable element to come back hold
+   * no connection and do not count, or one element down would fill the automaton and stop the others.
+   */
+  private get active(): number {
+    return Math.max(0, this.inFlight.size - this.manager.parked());
+  }
+
   /** Starts the claim loop (and the revert timer) in the background. */
   start(): void {
     if (this.loop) return;
@@ -250,12 +259,13 @@ export class Automaton {
           setTimeout(resolve, this.opts.idleMs ?? 50);
         });
         this.wake = null;
-      } else if (this.inFlight.size > this.claimAbove()) {
+      } else if (this.active > this.claimAbove()) {
         // The elements are the bottleneck (hundreds of orders queued before them): claim again when
         // half a batch has room, not as each order ends — a claim and a key read per order would
-        // cost two commits and five statements an order.
-        while (this.inFlight.size > this.claimAbove() && !this.stopping)
-          await Promise.race(this.inFlight.values());
+        // cost two commits and five statements an order. The timer: orders that start waiting for
+        // an element that went down make room without ending.
+        while (this.active > this.claimAbove() && !this.stopping)
+          await Promise.race([...this.inFlight.values(), sleep(this.opts.idleMs ?? 50)]);
       } else if (claimed < (this.opts.batch ?? 100) && !this.stopping) {
         // a partial batch: let the next orders gather instead of claiming them one by one
         await new Promise<void>((resolve) => {
@@ -279,13 +289,20 @@ export class Automaton {
    * order), and starts executing them. Returns how many it claimed.
    * See claimStatement.
    */
-  async claimAndDispatch(): Promise<number> {
-    const room = (this.opts.maxInFlight ?? 256) - this.inFlight.size;
+  async claimAndDispatch(skipDown = true): Promise<number> {
+    const room = (this.opts.maxInFlight ?? 256) - this.active;
     if (room <= 0) return 0;
     const now = this.opts.clock.now();
     const lease = new Date(now.getTime() + (this.opts.leaseMs ?? 60_000));
     const limit = Math.min(room, this.opts.batch ?? 100);
-    const rows = await claimStatement(this.id, now, lease, limit).execute(this.db);
+    // orders for an element whose circuit is open stay pending: they would only wait in memory
+    const rows = await claimStatement(
+      this.id,
+      now,
+      lease,
+      limit,
+      skipDown ? this.manager.down() : [],
+    ).execute(this.db);
     await this.dispatch(rows.rows);
     return rows.rows.length;
   }
@@ -326,7 +343,7 @@ export class Automaton {
     return (
       this.loop !== null &&
       !this.stopping &&
-      this.inFlight.size + this.handed.length + this.dispatching < 2 * (this.opts.maxInFlight ?? 256) &&
+      this.active + this.handed.length + this.dispatching < 2 * (this.opts.maxInFlight ?? 256) &&
       this.manager.ready(element)
     );
   }
@@ -336,9 +353,7 @@ export class Automaton {
    * then leave its steps ready (WorkOptions.hold) until `onRoom`'s listeners hear it has room.
    */
   get saturated(): boolean {
-    return (
-      this.loop !== null && this.inFlight.size + this.handed.length + this.dispatching >= this.claimAbove()
-    );
+    return this.loop !== null && this.active + this.handed.length + this.dispatching >= this.claimAbove();
   }
 
   /** Calls `fn` each time the automaton stops being saturated. */
@@ -493,7 +508,7 @@ export class Automaton {
         !this.stopping &&
         gatherMs > 0 &&
         this.completions.length < 50 &&
-        this.inFlight.size > this.completions.length
+        this.active > this.completions.length
       ) {
         this.gathering ??= sleep(gatherMs).finally(() => (this.gathering = null));
         await this.gathering;
@@ -798,7 +813,8 @@ export class Automaton {
     this.manager.resumeWaiting();
     for (;;) {
       await this.dueReverts();
-      const n = await this.claimAndDispatch();
+      // every ready order, an unreachable element's too: a drain waits for it to come back
+      const n = await this.claimAndDispatch(false);
       if (this.inFlight.size > 0) await Promise.race(this.inFlight.values());
       else if (n === 0) {
         await this.flushCompletions();

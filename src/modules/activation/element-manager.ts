@@ -340,6 +340,24 @@ export class ElementManager {
     return this.elements.has(code);
   }
 
+  /**
+   * Operations waiting for an unreachable element to come back (its circuit open). They hold no
+   * connection: the automaton does not count them against its orders in flight, so that one element
+   * down does not hold up the others.
+   */
+  parked(): number {
+    let n = 0;
+    for (const el of this.elements.values()) n += el.waiting;
+    return n;
+  }
+
+  /** The elements whose circuit is open: a claim leaves their orders pending until they are back. */
+  down(): string[] {
+    const out: string[] = [];
+    for (const el of this.elements.values()) if (el.circuit === 'open') out.push(el.cfg.code);
+    return out;
+  }
+
   /** Whether the element is configured and its circuit closed: an order given now would run now. */
   ready(code: string): boolean {
     const el = this.elements.get(code);
