@@ -201,7 +201,13 @@ export class Automaton {
     private readonly manager: ElementManager,
     private readonly journal: JournalWriter,
     private readonly opts: AutomatonOptions,
-  ) {}
+  ) {
+    // Orders that start waiting for an element to come back leave room without ending: the loops
+    // holding the automaton's steps (holdWhileFull) are told at once, not at their next poll.
+    manager.onPark(() => {
+      if (!this.saturated) for (const fn of this.roomListeners) fn();
+    });
+  }
 
   get busy(): number {
     return this.inFlight.size;

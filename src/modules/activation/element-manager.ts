@@ -92,6 +92,10 @@ export interface ManagerOptions {
   onCircuit?: (code: string, state: CircuitState, error: string | null, since: Date | null) => void;
 }
 
+/** The manager's settings as its elements see them. */
+type ElementOptions = Required<Omit<ManagerOptions, 'journal' | 'linkFactory' | 'onCircuit'>> &
+  Pick<ManagerOptions, 'onCircuit'> & { parkListeners: (() => void)[] };
+
 export class ShutdownError extends Error {
   constructor() {
     super('the element manager is shutting down');
@@ -162,8 +166,7 @@ class Element {
 
   constructor(
     public cfg: ElementConfig,
-    private readonly opts: Required<Omit<ManagerOptions, 'journal' | 'linkFactory' | 'onCircuit'>> &
-      Pick<ManagerOptions, 'onCircuit'>,
+    private readonly opts: ElementOptions,
     private readonly makeLink: (cfg: ElementConfig) => Link,
   ) {}
 
@@ -216,6 +219,7 @@ class Element {
     if (this.circuit === 'closed') return;
     if (this.abandoning) throw new ShutdownError();
     this.waiting++;
+    for (const fn of this.opts.parkListeners) fn();
     try {
       await new Promise<void>((resolve, reject) => this.circuitWaiters.push({ resolve, reject }));
     } finally {
@@ -306,8 +310,7 @@ class Element {
 
 export class ElementManager {
   private readonly elements = new Map<string, Element>();
-  private readonly opts: Required<Omit<ManagerOptions, 'journal' | 'linkFactory' | 'onCircuit'>> &
-    Pick<ManagerOptions, 'onCircuit'>;
+  private readonly opts: ElementOptions;
 
   constructor(private readonly options: ManagerOptions = {}) {
     this.opts = {
@@ -316,7 +319,16 @@ export class ElementManager {
       retryMaxMs: options.retryMaxMs ?? 5000,
       probeMs: options.probeMs ?? 250,
       ...(options.onCircuit ? { onCircuit: options.onCircuit } : {}),
+      parkListeners: [],
     };
+  }
+
+  /**
+   * Calls `fn` each time an operation starts waiting behind an open circuit: it no longer counts
+   * among the automaton's orders in flight (`parked`), so the automaton may have room again.
+   */
+  onPark(fn: () => void): void {
+    this.opts.parkListeners.push(fn);
   }
 
   /** Adds an element or updates its settings (pool, rate, address take effect for new connections). */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, TEST_SECRET_KEY, type TestApp } from '../../../test/app.js';
 import { SYSTEM } from '../../platform/events.js';
-import { createActivation, type ActivationModule } from './index.js';
+import { createActivation, holdWhileFull, type ActivationModule } from './index.js';
 import { SwitchSimulator } from './switch-sim/simulator.js';
 
 // One element down must not stop the others: the orders waiting for it to come back do not fill
@@ -77,6 +77,16 @@ describe('an element down does not hold up the others', () => {
   };
 
   it('orders for a reachable switch go on while another is down; the waiting ones complete when it is back', async () => {
+    // the workflow loops of this process, as `gpto start` wires them: held while the automaton is
+    // full, nudged when it has room (a loop's Wake; counted here)
+    let nudges = 0;
+    const hold = holdWhileFull(activation.automaton, [
+      { wait: () => Promise.resolve(), nudge: () => nudges++, close: () => Promise.resolve() },
+    ]);
+    let sawFull = false;
+    const watch = setInterval(() => {
+      if (hold().length > 0) sawFull = true;
+    }, 1);
     activation.automaton.start();
     // a dozen orders for the switch that is down, three times what this automaton runs at once
     const waiting: number[] = [];
@@ -85,6 +95,16 @@ describe('an element down does not hold up the others', () => {
       'the circuit to open',
       async () => activation.manager.health().find((h) => h.code === 'SWDOWN')?.circuit === 'open',
     );
+    await until('the orders taken to wait for the switch', async () => {
+      const h = activation.manager.health().find((x) => x.code === 'SWDOWN')!;
+      return h.waiting > 0 && h.inFlight === 0;
+    });
+    clearInterval(watch);
+    // the orders taken filled the automaton while they were tried; once they wait for the switch
+    // the loops hold its steps no more and were told so, though no order has ended
+    expect(sawFull).toBe(true);
+    expect(hold()).toEqual([]);
+    expect(nudges).toBeGreaterThan(0);
     await sleep(300); // rounds that would claim more of them
     // then orders for the switch that answers
     const going: number[] = [];
