@@ -827,11 +827,8 @@ export class ActivationService {
     return row.code;
   }
 
-  /**
-   * Queues an order in the caller's transaction (a workflow step's, or its own). A workflow task
-   * has at most one order: a step re-run after a crash gets its existing order back.
-   */
-  async submit(trx: Executor, i: OrderInput, by: Actor): Promise<OrderView> {
+  /** An order's input checked, and the element it goes to: the one named, the line's exchange's, the default. */
+  private async orderElement(trx: Executor, i: OrderInput): Promise<string> {
     const def = OPERATIONS[i.operation];
     if (!def || def.query)
       throw actInvalid(
@@ -841,9 +838,17 @@ export class ActivationService {
       );
     if (!/^[0-9A-Za-z+._-]{1,32}$/.test(i.lineId))
       throw actInvalid('activation.order_invalid', 'lineId', 'lineId is the directory number of the line');
-    const element = i.element
-      ? await this.elementFor(trx, i.operation, i.element)
+    return i.element
+      ? this.elementFor(trx, i.operation, i.element)
       : ((await this.exchangeElement(trx, i)) ?? (await this.elementFor(trx, i.operation, undefined)));
+  }
+
+  /**
+   * Queues an order in the caller's transaction (a workflow step's, or its own). A workflow task
+   * has at most one order: a step re-run after a crash gets its existing order back.
+   */
+  async submit(trx: Executor, i: OrderInput, by: Actor): Promise<OrderView> {
+    const element = await this.orderElement(trx, i);
     const now = this.clock.now();
     const payload = JSON.stringify({
       operation: i.operation,
@@ -910,18 +915,7 @@ export class ActivationService {
     i: OrderInput & { taskId: number },
     by: Actor,
   ): Promise<{ id: number; element: string }> {
-    const def = OPERATIONS[i.operation];
-    if (!def || def.query)
-      throw actInvalid(
-        'activation.operation_unknown',
-        'operation',
-        `${i.operation} is not an order operation`,
-      );
-    if (!/^[0-9A-Za-z+._-]{1,32}$/.test(i.lineId))
-      throw actInvalid('activation.order_invalid', 'lineId', 'lineId is the directory number of the line');
-    const element = i.element
-      ? await this.elementFor(trx, i.operation, i.element)
-      : ((await this.exchangeElement(trx, i)) ?? (await this.elementFor(trx, i.operation, undefined)));
+    const element = await this.orderElement(trx, i);
     const now = this.clock.now();
     const id = await batch.id('act_order');
     // this process's automaton executes the order as soon as the batch commits, if it can now

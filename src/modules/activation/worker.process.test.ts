@@ -10,6 +10,7 @@ import { HlrLink, hlrOps } from './drivers/hlr.driver.js';
 import { activationSteps } from './index.js';
 import { SwitchSimulator } from './switch-sim/simulator.js';
 import { cardsCsv, makeCards } from './testing/fixtures.js';
+import { registerSwitch } from './testing/elements.js';
 import { osmoHlrSuiteName, startOsmoHlr, type OsmoHlr } from './testing/osmo-hlr.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -50,19 +51,7 @@ describe.skipIf(suite.skip)(suite.name, () => {
       { code: 'HLRW', kind: 'osmo_hlr', name: 'HLR', host: hlr.host, port: hlr.port, isDefault: true },
       SYSTEM,
     );
-    await s.upsertElement(
-      {
-        code: 'SWW',
-        kind: 'mml_switch',
-        name: 'Switch',
-        host: '127.0.0.1',
-        port,
-        username: 'gpto',
-        password: 'gpto',
-        isDefault: true,
-      },
-      SYSTEM,
-    );
+    await registerSwitch(t.app.activation, 'SWW', port);
     await t.app.inventory.sims.importBatch(
       { batch: 'ACTWORKER', manufacturer: 'Test', csv: cardsCsv(cards) },
       SYSTEM,

@@ -6,6 +6,7 @@ import { SYSTEM } from '../../platform/events.js';
 import type { ScenarioDef } from '../workflow/index.js';
 import { activationSteps } from './index.js';
 import { SwitchSimulator } from './switch-sim/simulator.js';
+import { registerSwitch } from './testing/elements.js';
 
 // A worker batch of activation steps queues its orders with the batch's own writes: one statement
 // for all the orders, one for all the events, no savepoint or insert per step. These tests hold the
@@ -49,19 +50,7 @@ describe('activation steps queued with the worker batch', () => {
     t = await createTestApp();
     sim = new SwitchSimulator({ name: 'SWB' });
     const port = await sim.start();
-    await t.app.activation.service.upsertElement(
-      {
-        code: 'SWB',
-        kind: 'mml_switch',
-        name: 'Switch',
-        host: '127.0.0.1',
-        port,
-        username: 'gpto',
-        password: 'gpto',
-        isDefault: true,
-      },
-      SYSTEM,
-    );
+    await registerSwitch(t.app.activation, 'SWB', port);
     await t.app.workflow.scenarios.createVersion(scenario, SYSTEM);
   });
   afterAll(async () => {
