@@ -27,7 +27,10 @@ describe('an element down does not hold up the others', () => {
       secretKey: TEST_SECRET_KEY,
       keys: () => Promise.reject(new Error('no card in these tests')),
       automaton: { maxInFlight: 4, batch: 2, idleMs: 20 },
-      manager: { failureThreshold: 2, retryBaseMs: 20, retryMaxMs: 200, probeMs: 100 },
+      // Twice as many failures as orders in flight before the circuit opens, each retried after
+      // 300 ms: the first orders stay in flight (between attempts) for that long, so the automaton
+      // is full for a window a busy CI machine cannot miss, not for the instant of a refused connect.
+      manager: { failureThreshold: 8, retryBaseMs: 300, retryMaxMs: 600, probeMs: 100 },
     });
     for (const [code, port] of [
       ['SWDOWN', downPort],
