@@ -12,6 +12,7 @@ export type ActivationErrorCode =
   | 'activation.already_replayed'
   | 'activation.request_step'
   | 'activation.refused'
+  | 'activation.line_not_on_element'
   | 'activation.exchange_change'
   | 'activation.export_too_large'
   | 'activation.secret_key'

@@ -1465,8 +1465,10 @@ export class ActivationService {
 
   /**
    * On-demand queries for the assistance screens (line status, meter index, HLR status): through
-   * the same pools, journaled, no order. An element that is down answers `unavailable` at once
-   * instead of making an agent wait for the circuit to close.
+   * the same pools, journaled, no order. A fixed line is asked on the switch its orders go to
+   * (`exchangeElement`: its exchange's, else its last activation's), not on the default one. An
+   * element that is down answers `unavailable` at once instead of making an agent wait for the
+   * circuit to close.
    */
   async query(
     operation: 'fixed.status' | 'fixed.meter' | 'mobile.status',
@@ -1475,10 +1477,15 @@ export class ActivationService {
   ): Promise<Params> {
     const def = OPERATIONS[operation];
     if (!def) throw actInvalid('activation.operation_unknown', 'operation', operation);
-    const code =
-      element ?? this.defaults.get(def.kind) ?? (await this.resolveElement(this.db, operation, undefined));
     const lineId =
       typeof params.dn === 'string' ? params.dn : typeof params.imsi === 'string' ? params.imsi : null;
+    const code =
+      element ??
+      (def.kind === 'mml_switch' && lineId !== null
+        ? await this.exchangeElement(this.db, { operation, lineId, params })
+        : null) ??
+      this.defaults.get(def.kind) ??
+      (await this.resolveElement(this.db, operation, undefined));
     return this.runOn(code, def.kind, lineId, operation, (s) => def.run(s, params, this.keys));
   }
 
@@ -1511,6 +1518,16 @@ export class ActivationService {
     try {
       return await withTimeout(this.manager.run(code, null, { lineId }, op), 3000, code);
     } catch (err) {
+      // the element does not know the line (its meter asked): the line is missing there, the
+      // element did not refuse anything
+      if (err instanceof ElementRefusal && err.code === 'DNUNK')
+        throw new ActivationError(
+          'not_found',
+          'activation.line_not_on_element',
+          `line ${lineId ?? ''} is not on ${code}`,
+          undefined,
+          { element: code },
+        );
       if (err instanceof ElementRefusal)
         throw new ActivationError(
           'rule',

@@ -811,4 +811,36 @@ describe.skipIf(suite.skip)('fixed lines: one switch element per exchange; fixed
     await t.app.activation.automaton.drain();
     expect(await s.get(unknown.id)).toMatchObject({ status: 'refused', errorCode: 'DNUNK' });
   });
+
+  it("on-demand queries ask the line's own switch, not the default one; its outage says so", async () => {
+    // before, every line was asked on the default switch (SWM): a line of exchange B showed "not on
+    // switch", its meter was refused, and an outage of B went unnoticed
+    const s = t.app.activation.service;
+    simB.lines.get('338250001')!.meter = 12;
+    expect(await s.query('fixed.status', { dn: '338250001' })).toMatchObject({
+      exists: true,
+      status: 'barred',
+    });
+    expect(await s.query('fixed.meter', { dn: '338250001' })).toEqual({ dn: '338250001', meter: 12 });
+    expect(await s.query('fixed.status', { dn: '338250002' })).toMatchObject({ exists: true });
+    // a line the switch does not know: missing there, not a refusal of the element
+    const refusals = () => t.app.activation.manager.health().find((h) => h.code === 'SWM')!.refusals;
+    const before = refusals();
+    await expect(s.query('fixed.meter', { dn: '338259999' })).rejects.toMatchObject({
+      kind: 'not_found',
+      code: 'activation.line_not_on_element',
+    });
+    expect(refusals()).toBe(before);
+    // exchange B's switch down: its line's status is unavailable, exchange A's still answers
+    await simB.stop();
+    try {
+      await expect(s.query('fixed.status', { dn: '338250001' })).rejects.toMatchObject({
+        kind: 'unavailable',
+        code: 'activation.element_unavailable',
+      });
+      expect(await s.query('fixed.status', { dn: '338250002' })).toMatchObject({ exists: true });
+    } finally {
+      await simB.start();
+    }
+  });
 });

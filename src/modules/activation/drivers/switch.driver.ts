@@ -452,7 +452,7 @@ export const switchOps = {
   },
 
   async meter(s: Session, p: { dn: string }): Promise<{ dn: string; meter: number }> {
-    const r = parseParams(await s.send(`DSP-METER DN=${p.dn}`));
+    const r = parseParams(await s.send(`DSP-METER DN=${p.dn}`, { absent: (e) => e.code === 'DNUNK' }));
     return { dn: p.dn, meter: Number(r.METER ?? 0) };
   },
 };
