@@ -109,6 +109,29 @@ describe('activation API (switch simulator)', () => {
       }),
     ]);
     expect(t.app.activation.manager.health().find((h) => h.code === 'SWH')!.refusals).toBe(0);
+    // nor is it to a meter read: the line is missing there (404), the switch refused nothing
+    const noMeter = await t.call('GET', '/api/v1/activation/lines/338249999/meter', care);
+    expect(noMeter.statusCode).toBe(404);
+    expect(noMeter.json()).toMatchObject({ code: 'activation.line_not_on_element' });
+    expect(t.app.activation.manager.health().find((h) => h.code === 'SWH')!.refusals).toBe(0);
+    // a SIM card that does not exist is answered at once, naming the field; no order is written
+    const orders = async () =>
+      (
+        await t.tdb.db
+          .selectFrom('act_order')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n;
+    const placed = await orders();
+    const noCard = await t.call('POST', '/api/v1/activation/orders', token, {
+      operation: 'mobile.activate',
+      lineId: '771234567',
+      params: { iccid: '8922100000000099999', msisdn: '771234567' },
+    });
+    expect(noCard.statusCode, noCard.body).toBe(400);
+    expect(noCard.json()).toMatchObject({ code: 'activation.order_invalid', field: 'params.iccid' });
+    expect(noCard.json().detail).toContain('8922100000000099999');
+    expect(await orders()).toBe(placed);
     expect(
       (
         await t.call('POST', '/api/v1/activation/orders', care, {

@@ -1017,9 +1017,26 @@ export class ActivationService {
 
   /** An order from the API (no workflow), in its own transaction; the automaton is woken. */
   async order(i: OrderInput, by: Actor): Promise<OrderView> {
-    const o = await this.db.transaction().execute((trx) => this.submit(trx, i, by));
+    const o = await this.db.transaction().execute(async (trx) => {
+      await this.checkCards(trx, i.operation, i.params);
+      return this.submit(trx, i, by);
+    });
     this.automaton?.poke();
     return o;
+  }
+
+  /**
+   * The SIM cards an order placed by hand (API, replay with new parameters) names must exist: a
+   * typo is answered at once, naming the field, instead of an order refused later as `internal`.
+   * Orders of requests are not checked (their card comes from the inventory's allocation).
+   */
+  private async checkCards(db: Executor, operation: string, params: Params): Promise<void> {
+    const iccids = OPERATIONS[operation]?.cards?.(params) ?? [];
+    if (iccids.length === 0) return;
+    const known = await db.selectFrom('inv_sim').select('iccid').where('iccid', 'in', iccids).execute();
+    const missing = iccids.find((c) => !known.some((k) => k.iccid === c));
+    if (missing)
+      throw actInvalid('activation.order_invalid', 'params.iccid', `SIM card ${missing} does not exist`);
   }
 
   /** Orders refused since `since`, per element (the CLI's view of what switching has to handle). */
@@ -1259,6 +1276,7 @@ export class ActivationService {
           undefined,
           { replayedBy: already.id },
         );
+      if (params) await this.checkCards(trx, src.operation, { ...(src.params as Params), ...params });
       const [row] = await this.insertReplays(trx, [src], by, params);
       return orderView(row!);
     });

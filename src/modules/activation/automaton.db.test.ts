@@ -440,6 +440,27 @@ describe.skipIf(suite.skip)(suite.name, () => {
     ]);
   });
 
+  it("an order whose SIM card the inventory no longer has is refused with the inventory's code, not as an internal error", async () => {
+    const s = t.app.activation.service;
+    // a request's order is not checked when queued (its card comes from the allocation): here the
+    // card is missing all the same when the automaton reads it
+    const o = await t.tdb.db
+      .transaction()
+      .execute((trx) =>
+        s.submit(
+          trx,
+          { operation: 'mobile.suspend', lineId: '221770001098', params: { iccid: '8922100000000099998' } },
+          SYSTEM,
+        ),
+      );
+    await t.app.activation.automaton.drain();
+    expect(await s.get(o.id)).toMatchObject({
+      status: 'refused',
+      errorCode: expect.stringMatching(/sim.*not_found/),
+      error: expect.stringContaining('8922100000000099998'),
+    });
+  });
+
   it('a temporary access change is reverted at its expiry, even by an automaton started after a restart', async () => {
     const s = t.app.activation.service;
     const now = new Date();

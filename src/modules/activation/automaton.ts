@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Db, Executor, Tx } from '../../platform/db.js';
 import type { Clock } from '../../platform/clock.js';
 import { appendEvents, type EventInput } from '../../platform/events.js';
+import { DomainError } from '../../platform/errors.js';
 import { ElementRefusal, type Checkpoint } from './drivers/driver.js';
 import { ShutdownError, type ElementManager } from './element-manager.js';
 import type { JournalWriter } from './journal.js';
@@ -442,13 +443,16 @@ export class Automaton {
       // shutting down: the order stays running and its lease lets the next automaton take it
       if (err instanceof ShutdownError) return;
       const refusal = err instanceof ElementRefusal;
-      if (!refusal) this.opts.onError?.(err);
+      // a coded error of the records (a SIM card gone from the inventory…) is the order's fault,
+      // not GPTo's: refused with that code, not logged as an internal error
+      const coded = err instanceof DomainError;
+      if (!refusal && !coded) this.opts.onError?.(err);
       completion = {
         order,
         status: 'refused',
         result: null,
         error: (err instanceof Error ? err.message : String(err)).slice(0, 2000),
-        errorCode: refusal ? err.code : 'internal',
+        errorCode: refusal ? err.code : coded ? err.code : 'internal',
       };
     }
     this.completions.push(completion);
