@@ -39,6 +39,71 @@ describe('first diagnosis', () => {
   });
 });
 
+describe('first diagnosis: access in force', () => {
+  const access = (over: Partial<NonNullable<LineStatus['access']>>): NonNullable<LineStatus['access']> => ({
+    voice: null,
+    data: null,
+    barring: 'NONE',
+    effectiveBarring: 'NONE',
+    temporary: [],
+    limitation: null,
+    ...over,
+  });
+  const diagnose = (symptom: string, a: NonNullable<LineStatus['access']>, kind = 'fixed_wired') =>
+    firstVerdict({ productKind: kind, incidentNumber: null, status: status({ access: a }), symptom });
+
+  it('names a barring class in force that explains the symptom, temporary or not, instead of the MDF', () => {
+    const temporary = access({
+      barring: 'NONE',
+      effectiveBarring: 'OUTG',
+      temporary: [{ orderId: 4, until: '2026-12-01T18:00:00.000Z', barring: 'OUTG' }],
+    });
+    expect(diagnose('no_outgoing_calls', temporary)).toEqual({
+      verdict: 'switch',
+      why: 'the switch has class OUTG in force: outgoing calls are barred (temporary change until 2026-12-01 18:00)',
+    });
+    expect(diagnose('no_outgoing_calls', access({ barring: 'INTL', effectiveBarring: 'INTL' })).why).toBe(
+      'the switch has class INTL in force: international calls are barred',
+    );
+    // a class that does not bar what the customer says: the pair is tested as before
+    expect(diagnose('no_incoming_calls', temporary).verdict).toBe('mdf');
+    expect(diagnose('noise', access({ effectiveBarring: 'ALL' })).verdict).toBe('mdf');
+    expect(diagnose('no_incoming_calls', access({ effectiveBarring: 'ALL' })).why).toMatch(/class ALL/);
+    expect(diagnose('no_outgoing_calls', access({})).verdict).toBe('mdf');
+  });
+  it('names a limitation for unpaid bills and the HLR barring of a mobile line', () => {
+    expect(diagnose('no_outgoing_calls', access({ limitation: 'limited' })).why).toBe(
+      'the line is limited for unpaid bills: paying lifts the limitation',
+    );
+    const mobile = access({
+      barring: null,
+      effectiveBarring: null,
+      voice: true,
+      data: false,
+      temporary: [{ orderId: 9, until: '2026-12-02T08:30:00.000Z', data: false }],
+    });
+    expect(diagnose('no_data', mobile, 'mobile_prepaid').why).toBe(
+      'the HLR has data barred (temporary change until 2026-12-02 08:30)',
+    );
+    expect(diagnose('no_outgoing_calls', mobile, 'mobile_prepaid').why).toBe(
+      'a line without copper plant is tested at the network first',
+    );
+    expect(diagnose('no_network', access({ voice: false }), 'mobile_prepaid').why).toBe(
+      'the HLR has voice and SMS barred',
+    );
+  });
+  it('a known incident still comes first', () => {
+    expect(
+      firstVerdict({
+        productKind: 'fixed_wired',
+        incidentNumber: 'INC2',
+        status: status({ access: access({ effectiveBarring: 'OUTG' }) }),
+        symptom: 'no_outgoing_calls',
+      }).verdict,
+    ).toBe('incident');
+  });
+});
+
 describe('rebates', () => {
   it('computes an outage rebate pro rata of the monthly price over 30 days', () => {
     expect(outageRebate(30 * 24 * 60, 5000)).toBe(5000);

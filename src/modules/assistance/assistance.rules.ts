@@ -10,17 +10,26 @@ export type Verdict = 'incident' | 'switch' | 'mdf' | 'field';
 
 /**
  * The first diagnosis of a fault on a line: a known plant incident on the line's chain explains it;
+ * then an access restriction in force that explains the symptom (a barring class, a temporary change,
+ * a limitation for unpaid bills): nothing is broken, the switch's or HLR's settings are checked;
  * otherwise the exchange's view of the line decides where testing starts. A line the switch sees
  * idle or busy answers there, so the fault is further out: the MDF tests the pair first. A line out
  * of service, unknown to the switch, barred, or that could not be asked, is tested at the switch.
  * Mobile lines have no copper: their faults are always checked at the network (switch/HLR) first.
  */
-export function firstVerdict(i: { productKind: string; incidentNumber: string | null; status: LineStatus }): {
+export function firstVerdict(i: {
+  productKind: string;
+  incidentNumber: string | null;
+  status: LineStatus;
+  symptom?: string;
+}): {
   verdict: Verdict;
   why: string;
 } {
   if (i.incidentNumber)
     return { verdict: 'incident', why: `plant incident ${i.incidentNumber} covers the line's chain` };
+  const restricted = i.symptom ? restrictionExplaining(i.symptom, i.status) : null;
+  if (restricted) return { verdict: 'switch', why: restricted };
   if (!i.productKind.startsWith('fixed_wired'))
     return { verdict: 'switch', why: 'a line without copper plant is tested at the network first' };
   if (!i.status.available)
@@ -33,6 +42,47 @@ export function firstVerdict(i: { productKind: string; incidentNumber: string | 
   if (i.status.state === 'barred')
     return { verdict: 'switch', why: 'the line is barred at the switch: check its class of service' };
   return { verdict: 'mdf', why: `the switch sees the line ${i.status.state}: test the pair at the MDF` };
+}
+
+/** The symptoms each restriction of access produces (switch barring classes, HLR CS/PS). */
+const BARRING_SYMPTOMS: Record<string, { symptoms: string[]; what: string }> = {
+  INTL: { symptoms: ['no_outgoing_calls'], what: 'international calls are barred' },
+  NATL: { symptoms: ['no_outgoing_calls'], what: 'long-distance and international calls are barred' },
+  OUTG: { symptoms: ['no_outgoing_calls'], what: 'outgoing calls are barred' },
+  ALL: { symptoms: ['no_outgoing_calls', 'no_incoming_calls'], what: 'all calls are barred' },
+};
+const VOICE_SYMPTOMS = ['no_outgoing_calls', 'no_incoming_calls', 'no_network'];
+const LIMITED_SYMPTOMS = ['no_outgoing_calls', 'no_data', 'no_network'];
+
+/**
+ * Why the access in force explains what the customer says, or null: the agent then tells the
+ * customer (a limitation is lifted by paying, a temporary change ends at its date) instead of
+ * sending a technician to a line that works as configured.
+ */
+export function restrictionExplaining(symptom: string, status: LineStatus): string | null {
+  const a = status.access;
+  if (!a) return null;
+  if (a.limitation && LIMITED_SYMPTOMS.includes(symptom))
+    return a.limitation === 'limited'
+      ? 'the line is limited for unpaid bills: paying lifts the limitation'
+      : 'the limitation for unpaid bills is being put on or lifted: check again in a few minutes';
+  const until = (t: { until: string }) =>
+    ` (temporary change until ${t.until.slice(0, 16).replace('T', ' ')})`;
+  const barring = a.effectiveBarring ?? a.barring;
+  const cls = barring ? BARRING_SYMPTOMS[barring.toUpperCase()] : undefined;
+  if (cls?.symptoms.includes(symptom)) {
+    const t = a.temporary.find((x) => x.barring?.toUpperCase() === barring!.toUpperCase());
+    return `the switch has class ${barring!.toUpperCase()} in force: ${cls.what}${t ? until(t) : ''}`;
+  }
+  if (a.voice === false && VOICE_SYMPTOMS.includes(symptom)) {
+    const t = a.temporary.find((x) => x.voice === false);
+    return `the HLR has voice and SMS barred${t ? until(t) : ''}`;
+  }
+  if (a.data === false && symptom === 'no_data') {
+    const t = a.temporary.find((x) => x.data === false);
+    return `the HLR has data barred${t ? until(t) : ''}`;
+  }
+  return null;
 }
 
 const MINUTES_PER_MONTH = 30 * 24 * 60;

@@ -195,6 +195,7 @@ export class FaultService {
       productKind: sub.productKind,
       incidentNumber: incident?.number ?? null,
       status,
+      symptom: input.symptom,
     });
     const now = this.ctx.now();
     const diagnosis: Diagnosis = {
@@ -402,7 +403,12 @@ export class FaultService {
       imsi: tf?.chain.sim?.imsi ?? null,
     });
     const incident = await openIncidentOn(this.ctx.db, f.lineId, tf?.chain ?? null);
-    const v = firstVerdict({ productKind: f.productKind, incidentNumber: incident?.number ?? null, status });
+    const v = firstVerdict({
+      productKind: f.productKind,
+      incidentNumber: incident?.number ?? null,
+      status,
+      symptom: f.symptom,
+    });
     const now = this.ctx.now();
     const diagnosis: Diagnosis = {
       verdict: v.verdict,

@@ -274,4 +274,17 @@ describe('line consultation and faults over HTTP', () => {
     ]);
     expect(s.meanTimeToRepairHours.overall).toBeGreaterThanOrEqual(0);
   });
+
+  it('a barring class in force that explains the symptom is named, not sent to the MDF', async () => {
+    // before, "no outgoing calls" on a line barred OUTG at the switch went to the MDF as idle
+    const c = await buildLine(w, 'Fall');
+    w.sim.lines.get(c.number)!.barring = 'OUTG';
+    const res = await call('POST', '/api/v1/faults', care, { line: c.number, symptom: 'no_outgoing_calls' });
+    expect(res.statusCode).toBe(201);
+    expect(res.json().diagnosis).toMatchObject({
+      verdict: 'switch',
+      why: 'the switch has class OUTG in force: outgoing calls are barred',
+      lineStatus: { state: 'idle', access: { effectiveBarring: 'OUTG' } },
+    });
+  });
 });
