@@ -1,21 +1,26 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { loadConfig } from '../config.js';
+import { ConfigError, loadConfig } from '../config.js';
 import { createDb, createPool, type Db } from '../platform/db.js';
-import { pgUrl } from '../platform/embedded-pg.js';
+import { hasEmbeddedDatabase, pgUrl, runningEmbeddedPort } from '../platform/embedded-pg.js';
 import { openRuntime } from '../platform/runtime.js';
 
 /**
  * The database an administrator's command works on: DATABASE_URL; else the embedded server of a
- * `gpto start` running on the same data directory (joined, never started twice); else the embedded
- * server, started for the command and stopped after it.
+ * `gpto start` running on the same data directory (joined on the port it listens on, never started
+ * twice); else the embedded database of that directory, started for the command and stopped after
+ * it. A directory with no database is an error naming it: a command never creates an empty one.
  */
 export async function openDatabase(): Promise<{ db: Db; close: () => Promise<void> }> {
   const config = loadConfig();
-  const running = existsSync(path.join(config.dataDir, 'pg', 'postmaster.pid'));
-  if (!config.databaseUrl && running) {
-    const db = createDb(createPool(pgUrl(config.embeddedPgPort, 'gpto'), 2));
-    return { db, close: () => db.destroy() };
+  if (!config.databaseUrl) {
+    const port = runningEmbeddedPort(config.dataDir);
+    if (port !== null) {
+      const db = createDb(createPool(pgUrl(port, 'gpto'), 2));
+      return { db, close: () => db.destroy() };
+    }
+    if (!hasEmbeddedDatabase(config.dataDir))
+      throw new ConfigError([
+        `no GPTo database in ${config.dataDir}: run the command where \`gpto start\` runs, or set GPTO_DATA_DIR to its data directory, or DATABASE_URL`,
+      ]);
   }
   const rt = await openRuntime(config, { poolSize: 2 });
   return { db: rt.db, close: rt.close };

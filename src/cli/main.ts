@@ -191,8 +191,22 @@ registerActivationCommands(program);
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof DomainError) {
     console.error(`gpto: ${err.message}`);
+  } else if (unreachable(err)) {
+    // the database named (DATABASE_URL, a server that went away) does not answer: say so, no stack
+    console.error(`gpto: cannot reach the database (${unreachable(err)})`);
   } else {
     console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   }
   process.exit(1);
 });
+
+/** The reason a connection to PostgreSQL failed, when that is what `err` is. */
+function unreachable(err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return null;
+  if (['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOENT'].includes(code))
+    return `${code}${err instanceof Error && err.message ? `: ${err.message}` : ''}`;
+  // PostgreSQL's own refusals: wrong password, no such database, not accepting connections
+  if (['28P01', '28000', '3D000', '57P03'].includes(code)) return (err as Error).message;
+  return null;
+}

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
 import { createDb, createPool } from '../platform/db.js';
+import { runningEmbeddedPort } from '../platform/embedded-pg.js';
 import { AUTOMATON_ACTOR, createActivation, holdWhileFull } from '../modules/activation/index.js';
 import { createBilling } from '../modules/billing/index.js';
 import { createInventory } from '../modules/inventory/index.js';
@@ -21,12 +20,12 @@ type Role = (typeof ROLES)[number];
  */
 function databaseUrl(config: ReturnType<typeof loadConfig>): string {
   if (config.databaseUrl) return config.databaseUrl;
-  const pid = path.join(config.dataDir, 'pg', 'postmaster.pid');
-  if (!existsSync(pid))
+  const port = runningEmbeddedPort(config.dataDir);
+  if (port === null)
     throw new ConfigError([
       `no DATABASE_URL and no running embedded PostgreSQL in ${config.dataDir}/pg: start \`gpto start\` first or set DATABASE_URL`,
     ]);
-  return `postgres://gpto:gpto@127.0.0.1:${config.embeddedPgPort}/gpto`;
+  return `postgres://gpto:gpto@127.0.0.1:${port}/gpto`;
 }
 
 /**

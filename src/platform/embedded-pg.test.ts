@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'pg-connection-string';
-import { pgUrl, sharedBuffers, SOCKET_DIR } from './embedded-pg.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { hasEmbeddedDatabase, pgUrl, runningEmbeddedPort, sharedBuffers, SOCKET_DIR } from './embedded-pg.js';
 
 const GB = 2 ** 30;
 
@@ -53,5 +56,33 @@ describe('loadEmbeddedPostgres', () => {
     });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(3);
+  });
+});
+
+describe('runningEmbeddedPort', () => {
+  // postmaster.pid as PostgreSQL 15 writes it: pid, data directory, start time, port, socket dir…
+  const pidFile = (pid: number, port: number) =>
+    `${pid}\n/data/pg\n1764380000\n${port}\n/tmp\n127.0.0.1\n  5432001         0\nready   \n`;
+
+  it('reads the port the running server listens on, whatever GPTO_PG_PORT says; none when it died', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gpto-pid-'));
+    try {
+      expect(runningEmbeddedPort(dir)).toBeNull();
+      expect(hasEmbeddedDatabase(dir)).toBe(false);
+      mkdirSync(path.join(dir, 'pg'));
+      writeFileSync(path.join(dir, 'pg', 'PG_VERSION'), '15\n');
+      expect(hasEmbeddedDatabase(dir)).toBe(true);
+      // a live process (this one) owns the file: its port
+      writeFileSync(path.join(dir, 'pg', 'postmaster.pid'), pidFile(process.pid, 54411));
+      expect(runningEmbeddedPort(dir)).toBe(54411);
+      // the server died and left its file: nothing runs there
+      const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+      writeFileSync(path.join(dir, 'pg', 'postmaster.pid'), pidFile(dead, 54411));
+      expect(runningEmbeddedPort(dir)).toBeNull();
+      writeFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'garbage');
+      expect(runningEmbeddedPort(dir)).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import path from 'node:path';
@@ -126,4 +126,32 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     url: (database) => pgUrl(port, database),
     stop: () => pg.stop(),
   };
+}
+
+/**
+ * The port of the embedded server running on `dataDir`, from its `postmaster.pid` (line 4), or null
+ * when none runs there (no file, or a file left by a server that died). Commands and workers join
+ * that server on the port it really listens on, whatever GPTO_PG_PORT says in their environment.
+ */
+export function runningEmbeddedPort(dataDir: string): number | null {
+  let lines: string[];
+  try {
+    lines = readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return null;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0) return null;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return null; // EPERM: alive, another user's
+  }
+  return port;
+}
+
+/** Whether `dataDir` holds an embedded database (`gpto start` ran there once). */
+export function hasEmbeddedDatabase(dataDir: string): boolean {
+  return existsSync(path.join(dataDir, 'pg', 'PG_VERSION'));
 }

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, TEST_SECRET_KEY, type TestApp } from '../../../test/app.js';
 import { SYSTEM } from '../../platform/events.js';
@@ -14,11 +17,12 @@ describe('gpto activation (CLI)', () => {
   let doneId = 0;
 
   // spawned, not spawnSync: the simulator lives in this process and must answer the probe
-  const gpto = (...args: string[]) =>
+  const gpto = (...args: string[]) => gptoIn({ DATABASE_URL: t.tdb.url }, ...args);
+  const gptoIn = (env: Record<string, string | undefined>, ...args: string[]) =>
     new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'activation', ...args], {
         // the key that sealed the switch's password: the probe logs in with it
-        env: { ...process.env, DATABASE_URL: t.tdb.url, GPTO_SECRET_KEY: TEST_SECRET_KEY.toString('hex') },
+        env: { ...process.env, GPTO_SECRET_KEY: TEST_SECRET_KEY.toString('hex'), ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
         timeout: 60_000,
       });
@@ -68,6 +72,24 @@ describe('gpto activation (CLI)', () => {
   afterAll(async () => {
     await t?.close();
     await sim.stop();
+  });
+
+  it('says which database it cannot find or reach, without a stack trace, and creates none', async () => {
+    const empty = mkdtempSync(path.join(tmpdir(), 'gpto-cli-'));
+    try {
+      // a data directory where GPTo never ran: named, and left empty (no new database in it)
+      const none = await gptoIn({ DATABASE_URL: undefined, GPTO_DATA_DIR: empty }, 'orders');
+      expect(none.status).toBe(1);
+      expect(none.stderr).toContain(`no GPTo database in ${empty}`);
+      expect(readdirSync(empty)).toEqual([]);
+      // a server that does not answer
+      const down = await gptoIn({ DATABASE_URL: 'postgres://gpto:gpto@127.0.0.1:1/gpto' }, 'orders');
+      expect(down.status).toBe(1);
+      expect(down.stderr).toMatch(/^gpto: cannot reach the database \(ECONNREFUSED/);
+      expect(down.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('elements: each with its orders, probed from the shell; an unreachable one fails the command', async () => {
