@@ -196,6 +196,63 @@ describe.skipIf(!availability.run)(
       await page.getByText(number).waitFor();
     });
 
+    it('an agent asks for a temporary access change from the list, not by typing its code', async () => {
+      const front = await s.t.login('commercial');
+      const customer = (
+        await s.t.call('POST', '/api/v1/customers', front, {
+          kind: 'person',
+          lastName: 'Gueye',
+          firstNames: 'Awa',
+          address: { street: 'Rue 14', locality: 'Thiès' },
+          categories: {
+            commercial1: 'RES',
+            commercial2: 'STD',
+            collection: 'STANDARD',
+            accounting: 'PART',
+            tax: 'TVA18',
+          },
+        })
+      ).json() as { code: string };
+      const sub = await s.t.call('POST', `/api/v1/customers/${customer.code}/subscriptions`, front, {
+        productCode: 'FIXE',
+        directoryNumber: '338210077',
+      });
+      expect(sub.statusCode, sub.body).toBe(201);
+      const page = await pageOf('commercial');
+      await page.goto(`${s.base}/customers/${customer.code}`);
+      await page.getByTestId('new-request').click();
+      await choose(page, /^Nature/, /Changement d’accès/);
+      await choose(page, /Ligne concernée/, /338210077/);
+      await choose(page, /^Modification/, /Interdire l’international/);
+      const until = new Date(Date.now() + 3 * 86_400_000);
+      const local = new Date(until.getTime() - until.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+      await page.getByLabel('Jusqu’au').fill(local);
+      await page.getByRole('button', { name: 'Déposer la demande' }).click();
+      await page.getByTestId('request-page').waitFor();
+      const number = page.url().split('/').pop() ?? '';
+      const r = (await s.t.call('GET', `/api/v1/requests/${number}`, front)).json() as { kind: string };
+      expect(r.kind).toBe('access_change');
+      const { data } = await s.t.tdb.db
+        .selectFrom('wf_instance as i')
+        .innerJoin('service_request as r', (j) =>
+          j.on((eb) =>
+            eb('i.subject_type', '=', 'service_request').and(
+              eb.cast('r.id', 'text'),
+              '=',
+              eb.ref('i.subject_id'),
+            ),
+          ),
+        )
+        .select('i.data')
+        .where('r.number', '=', number)
+        .executeTakeFirstOrThrow();
+      expect((data as { accessChange: { change: string; until: string } }).accessChange).toEqual({
+        change: 'bar_international',
+        until: new Date(local).toISOString(),
+      });
+      expect(errorsOf(page)).toEqual([]);
+    });
+
     it('an empty basket says so', async () => {
       const page = await pageOf('mdf');
       await page.goto(`${s.base}/baskets`);

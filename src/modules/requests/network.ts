@@ -65,6 +65,9 @@ const ACCESS_CHANGES: Record<string, { barring?: string; cs?: boolean; ps?: bool
   allow_all: { barring: 'NONE', cs: true, ps: true },
 };
 
+/** The temporary access changes a request may ask for (the counter's list; `accessChange.change`). */
+export const ACCESS_CHANGE_CODES: readonly string[] = Object.keys(ACCESS_CHANGES);
+
 export function lineKindOfProduct(productKind: string | undefined): 'mobile' | 'fixed' {
   return productKind?.startsWith('mobile') ? 'mobile' : 'fixed';
 }

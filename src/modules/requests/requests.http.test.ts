@@ -523,6 +523,16 @@ describe.skipIf(suite.skip)(suite.name, () => {
       subscriptionId: line.subscriptionId,
       accessChange: { change: 'bar_data', until },
     });
+    // a change the counter's list does not have is answered at once, naming the field
+    const typo = await t.call('POST', '/api/v1/requests', front, {
+      kind: 'access_change',
+      customer: c.code,
+      subscriptionId: line.subscriptionId,
+      accessChange: { change: 'bar_dta', until },
+    });
+    expect(typo.statusCode).toBe(400);
+    expect(typo.json()).toMatchObject({ field: 'accessChange.change' });
+    expect(typo.json().detail).toContain('bar_data');
     let now = await drive(r.number, {});
     expect(now.status).toBe('open');
     expect(now.workflow.tasks.find((x) => x.node === 'until_end')?.status).toBe('waiting');

@@ -41,6 +41,15 @@ export const enBackOffice: typeof frBackOffice = {
     preferredNumberHint: 'Optional: the study reserves it or says why not',
     newCustomer: 'Code of the new holder',
     change: 'Change',
+    changes: {
+      bar_international: 'Bar international calls',
+      bar_national: 'Bar long-distance and international calls',
+      bar_outgoing: 'Bar outgoing calls',
+      bar_all: 'Bar all calls',
+      allow_international: 'Allow international calls',
+      bar_data: 'Cut data (mobile)',
+      allow_all: 'Allow everything',
+    },
     until: 'Until',
     studyHint:
       'The request follows its scenario: studies, quote, the services’ tasks. Its progress shows on its page.',

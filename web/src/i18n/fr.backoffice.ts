@@ -44,6 +44,15 @@ export const frBackOffice = {
     preferredNumberHint: 'Facultatif : l’étude le réserve ou dit pourquoi non',
     newCustomer: 'Code du nouveau titulaire',
     change: 'Modification',
+    changes: {
+      bar_international: 'Interdire l’international',
+      bar_national: 'Interdire l’interurbain et l’international',
+      bar_outgoing: 'Interdire les appels sortants',
+      bar_all: 'Interdire tous les appels',
+      allow_international: 'Autoriser l’international',
+      bar_data: 'Couper les données (mobile)',
+      allow_all: 'Tout autoriser',
+    },
     until: 'Jusqu’au',
     studyHint:
       'La demande suit son scénario : études, devis, tâches des services. Son avancement s’affiche sur sa page.',

@@ -21,6 +21,17 @@ const KINDS = [
   'termination',
 ] as const;
 
+/** The temporary access changes the default scenario applies (server: requests/network.ts). */
+const ACCESS_CHANGES = [
+  'bar_international',
+  'bar_national',
+  'bar_outgoing',
+  'bar_all',
+  'allow_international',
+  'bar_data',
+  'allow_all',
+] as const;
+
 /** Places a service request for the customer: the form asks only what the chosen kind needs. */
 export function NewRequest({ view, onClose }: { view: Customer360; onClose: () => void }) {
   const { t } = useTranslation();
@@ -48,7 +59,7 @@ export function NewRequest({ view, onClose }: { view: Customer360; onClose: () =
       if (kind === 'transfer_ownership' && v.newCustomer?.trim()) body.newCustomer = v.newCustomer.trim();
       if (kind === 'access_change')
         body.accessChange = {
-          change: v['accessChange.change']?.trim() ?? '',
+          change: v['accessChange.change'] ?? '',
           until: v['accessChange.until'] ? new Date(v['accessChange.until']).toISOString() : '',
         };
       return post<{ number: string }>('/api/v1/requests', body);
@@ -141,11 +152,13 @@ export function NewRequest({ view, onClose }: { view: Customer360; onClose: () =
           {kind === 'access_change' && (
             <>
               <Grid.Col span={6}>
-                <TextInput
+                <Select
                   label={t('request.change')}
-                  value={v['accessChange.change']}
-                  onChange={(e) => form.set('accessChange.change', e.currentTarget.value)}
+                  withAsterisk
+                  value={v['accessChange.change'] || null}
+                  onChange={(x) => form.set('accessChange.change', x)}
                   error={form.err('accessChange.change')}
+                  data={ACCESS_CHANGES.map((c) => ({ value: c, label: t(`request.changes.${c}`) }))}
                 />
               </Grid.Col>
               <Grid.Col span={6}>
