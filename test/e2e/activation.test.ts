@@ -281,6 +281,10 @@ describe.skipIf(!availability.run)(
       const card = switching.getByTestId('element-SWA');
       await card.getByTestId('circuit').getByText('Injoignable').waitFor({ timeout: 20_000 });
       await card.getByText(/les ordres attendent son retour/).waitFor();
+      await card
+        .getByTestId('last-error')
+        .getByText(/^Dernière erreur : .*ECONNREFUSED/)
+        .waitFor();
       await expect((await s1.get(waiting.id)).status).toBe('running');
       await card
         .getByTestId('last-outage')
@@ -296,6 +300,11 @@ describe.skipIf(!availability.run)(
       // back: the order goes through, and the card keeps the outage and how long it lasted
       await sim.start(); // the same port
       await card.getByTestId('circuit').getByText('En service').waitFor({ timeout: 20_000 });
+      // its last error stays readable, as history with its time, no longer in red
+      await card
+        .getByTestId('last-error')
+        .getByText(/^Dernière erreur \(\d\d\/\d\d\/\d{4} \d\d:\d\d, répond depuis\) : .*ECONNREFUSED/)
+        .waitFor();
       await card
         .getByTestId('last-outage')
         .getByText(/, pendant \d+ (s|min)$/)

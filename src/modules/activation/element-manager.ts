@@ -60,6 +60,8 @@ export interface ElementHealth {
   circuit: CircuitState;
   openedAt: string | null;
   lastError: string | null;
+  /** When the last error happened: a closed circuit's error is history, shown as such. */
+  lastErrorAt: string | null;
   consecutiveFailures: number;
   connections: number;
   busyConnections: number;
@@ -131,6 +133,7 @@ class Element {
   circuit: CircuitState = 'closed';
   openedAt: Date | null = null;
   lastError: string | null = null;
+  lastErrorAt: Date | null = null;
   consecutiveFailures = 0;
   sent = 0;
   refusals = 0;
@@ -234,14 +237,19 @@ class Element {
   failure(err: Error): void {
     this.transportErrors++;
     this.consecutiveFailures++;
-    this.lastError = err.message;
+    this.noteError(err.message);
     if (this.consecutiveFailures >= this.opts.failureThreshold) this.open(err.message);
+  }
+
+  private noteError(message: string): void {
+    this.lastError = message;
+    this.lastErrorAt = new Date();
   }
 
   /** Opens the circuit (operations wait) and probes until the element is back. */
   open(error: string): void {
     if (this.circuit === 'open' || this.closed) return;
-    this.lastError = error;
+    this.noteError(error);
     this.circuit = 'open';
     this.openedAt = new Date();
     this.opts.onCircuit?.(this.cfg.code, 'open', error, this.openedAt);
@@ -276,7 +284,7 @@ class Element {
         this.opts.onCircuit?.(this.cfg.code, 'closed', null, since);
         for (const w of this.circuitWaiters.splice(0)) w.resolve();
       } catch (err) {
-        this.lastError = (err as Error).message;
+        this.noteError((err as Error).message);
         delay = Math.min(delay * 2, this.opts.retryMaxMs);
       }
     }
@@ -508,6 +516,7 @@ export class ElementManager {
       circuit: el.circuit,
       openedAt: el.openedAt?.toISOString() ?? null,
       lastError: el.lastError,
+      lastErrorAt: el.lastErrorAt?.toISOString() ?? null,
       consecutiveFailures: el.consecutiveFailures,
       connections: el.links.length,
       busyConnections: el.busy,

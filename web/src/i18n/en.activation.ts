@@ -142,6 +142,7 @@ export const enActivation: typeof frActivation = {
       'carried on by {{by}} at its start: the automaton that saw it had stopped; the element was still down',
     openOrders: 'Orders pending / running',
     lastError: 'Last error',
+    lastErrorRecovered: 'Last error ({{at}}, answering since)',
     orders: 'Orders',
     order: 'Order {{id}}',
     noOrder: 'No order matches.',

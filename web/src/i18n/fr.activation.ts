@@ -141,6 +141,7 @@ export const frActivation = {
       "reprise par {{by}} à son démarrage : l'automate qui l'avait vue s'était arrêté ; l'équipement était toujours injoignable",
     openOrders: 'Ordres en attente / en cours',
     lastError: 'Dernière erreur',
+    lastErrorRecovered: 'Dernière erreur ({{at}}, répond depuis)',
     orders: 'Ordres',
     order: 'Ordre {{id}}',
     noOrder: 'Aucun ordre ne correspond.',

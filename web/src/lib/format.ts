@@ -24,6 +24,11 @@ export function fromMinor(minor: number, currency = 'XOF'): number {
   return minor / 10 ** digits;
 }
 
+/** A count or measure in the interface's language (12 345 in French), not the browser's locale. */
+export function count(n: number): string {
+  return n.toLocaleString(locale());
+}
+
 export function dateTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   return new Date(iso).toLocaleString(locale(), { dateStyle: 'short', timeStyle: 'short' });

@@ -32,7 +32,7 @@ import { api, get, post, qs } from '../../lib/api';
 import { download } from '../../lib/transfer';
 import { CommandsTable } from './CommandsTable';
 import { useCan } from '../../lib/auth';
-import { dateTime, duration } from '../../lib/format';
+import { count, dateTime, duration } from '../../lib/format';
 import { useApiForm, useErrorText } from '../../lib/form';
 import { navigate, useLocation } from '../../lib/router';
 import type { Page } from '../../lib/types';
@@ -199,7 +199,7 @@ function ElementCard({ e }: { e: NetworkElement }) {
               onClick={() => navigate(`/activation?element=${encodeURIComponent(e.code)}`)}
               data-testid="to-handle"
             >
-              {e.toHandle.toLocaleString()}
+              {count(e.toHandle)}
             </Anchor>
           ) : (
             <span data-testid="to-handle">0</span>
@@ -259,7 +259,7 @@ function ElementCard({ e }: { e: NetworkElement }) {
               {h.waiting > 0 ? ` · ${t('activation.waiting')} ${h.waiting}` : ''}
             </Stat>
             <Stat label={t('activation.commands')}>
-              <span data-testid="commands-sent">{h.commandsSent.toLocaleString()}</span>
+              <span data-testid="commands-sent">{count(h.commandsSent)}</span>
             </Stat>
             <Stat label={`${t('activation.refusals')} · ${t('activation.transportErrors')}`}>
               <Text span size="sm" c={h.refusals > 0 ? 'orange' : undefined}>
@@ -271,7 +271,7 @@ function ElementCard({ e }: { e: NetworkElement }) {
               </Text>
             </Stat>
             <Stat label={t('activation.latency')}>
-              {h.meanLatencyMs === null ? '—' : `${h.meanLatencyMs.toLocaleString()} ms`}
+              {h.meanLatencyMs === null ? '—' : `${count(h.meanLatencyMs)} ms`}
             </Stat>
           </>
         )}
@@ -280,11 +280,17 @@ function ElementCard({ e }: { e: NetworkElement }) {
             ? t('activation.perSecond', { n: e.ratePerSecond })
             : t('activation.unlimited')}
         </Stat>
-        {h?.lastError && (
-          <Text size="xs" c="red" lineClamp={2} title={h.lastError}>
-            {t('activation.lastError')} : {h.lastError}
-          </Text>
-        )}
+        {h?.lastError &&
+          (h.circuit === 'open' ? (
+            <Text size="xs" c="red" lineClamp={2} title={h.lastError} data-testid="last-error">
+              {t('activation.lastError')} : {h.lastError}
+            </Text>
+          ) : (
+            // the element answers again: its last error is history, said with its time, not in red
+            <Text size="xs" c="dimmed" lineClamp={2} title={h.lastError} data-testid="last-error">
+              {t('activation.lastErrorRecovered', { at: dateTime(h.lastErrorAt) })} : {h.lastError}
+            </Text>
+          ))}
       </Stack>
       <Suspense fallback={null}>
         <ElementActivity code={e.code} mode="spark" onOpen={() => setActivity(true)} />

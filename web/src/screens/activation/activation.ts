@@ -5,6 +5,7 @@ export interface ElementHealth {
   circuit: 'closed' | 'open';
   openedAt: string | null;
   lastError: string | null;
+  lastErrorAt: string | null;
   consecutiveFailures: number;
   connections: number;
   busyConnections: number;

@@ -23,6 +23,7 @@ import { useCan } from '../../lib/auth';
 import { useErrorText } from '../../lib/form';
 import { csvRows, download, upload } from '../../lib/transfer';
 import { JobProgress, type Phase } from './JobProgress';
+import { count } from '../../lib/format';
 
 /** The plant's resource types a CSV file can load (src/modules/inventory/csv.specs.ts), parents first. */
 const INVENTORY_TYPES = [
@@ -122,7 +123,7 @@ function ReportView({ report }: { report: Report }) {
             color={k === 'rejected' && n > 0 ? 'red' : 'indigo'}
             data-testid={`count-${k}`}
           >
-            {t(`jobs.counts.${k}`)} : {n.toLocaleString()}
+            {t(`jobs.counts.${k}`)} : {count(n)}
           </Badge>
         ))}
       </Group>
@@ -271,7 +272,7 @@ function ImportJob({ kind, testId }: { kind: 'inventory' | 'directory'; testId: 
           <Text size="sm" data-testid="file-info">
             {t('jobs.file', {
               name: file.name,
-              rows: file.rows.toLocaleString(),
+              rows: count(file.rows),
               size: Math.ceil(file.size / 1024),
             })}
           </Text>

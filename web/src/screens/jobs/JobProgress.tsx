@@ -2,6 +2,7 @@ import { Group, Progress, Stack, Text } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Progress as Transfer } from '../../lib/transfer';
+import { count } from '../../lib/format';
 
 /** Where a long job is: sending the file, the server working on it, receiving the result. */
 export type Phase =
@@ -12,7 +13,7 @@ export type Phase =
   | { kind: 'done' }
   | { kind: 'failed' };
 
-const kb = (n: number) => `${Math.max(1, Math.round(n / 1024)).toLocaleString()} Ko`;
+const kb = (n: number) => `${count(Math.max(1, Math.round(n / 1024)))} Ko`;
 
 function Elapsed({ since }: { since: number }) {
   const [now, setNow] = useState(() => Date.now());
