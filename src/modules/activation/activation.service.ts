@@ -296,6 +296,8 @@ type OrderRow = {
   replay_of: number | null;
   revert_of: number | null;
   replayed_by?: number | null;
+  /** The number of the service request `request_ref` holds the id of (lists and the order view). */
+  request_number?: string | null;
   created_by: string;
   created_at: Date;
   started_at: Date | null;
@@ -315,7 +317,7 @@ const orderView = (r: OrderRow): OrderView => ({
   errorCode: r.error_code,
   instanceId: r.instance_id,
   taskId: r.task_id,
-  requestRef: r.request_ref,
+  requestRef: r.request_number ?? r.request_ref,
   replayOf: r.replay_of,
   replayedBy: r.replayed_by ?? null,
   revertOf: r.revert_of,
@@ -1064,16 +1066,26 @@ export class ActivationService {
 
   /** Orders (as `o`) with the newest order that replayed each (act_order_replay_of_idx, on (replay_of, id)). */
   private ordersWithReplay() {
-    return this.db
-      .selectFrom('act_order as o')
-      .selectAll('o')
-      .select((eb) =>
-        eb
-          .selectFrom('act_order as r')
-          .select((r) => r.fn.max('r.id').as('m'))
-          .whereRef('r.replay_of', '=', 'o.id')
-          .as('replayed_by'),
-      );
+    return (
+      this.db
+        .selectFrom('act_order as o')
+        .selectAll('o')
+        .select((eb) =>
+          eb
+            .selectFrom('act_order as r')
+            .select((r) => r.fn.max('r.id').as('m'))
+            .whereRef('r.replay_of', '=', 'o.id')
+            .as('replayed_by'),
+        )
+        // a request's order keeps the request's id (its workflow subject; the TMF facade joins on
+        // it): the agents know the request by its number
+        .select(
+          sql<string | null>`(SELECT sr.number FROM service_request sr
+          WHERE sr.id = CASE WHEN o.request_ref ~ '^[0-9]{1,18}$' THEN o.request_ref::bigint END)`.as(
+            'request_number',
+          ),
+        )
+    );
   }
 
   async get(id: number): Promise<OrderView & { commands: CommandView[] }> {

@@ -498,6 +498,10 @@ describe.skipIf(suite.skip)(suite.name, () => {
     const commands = (journal.json() as { items: { command: string }[] }).items.map((x) => x.command);
     expect(commands.some((x) => x.startsWith('ADD-SERV'))).toBe(true);
     expect(commands.some((x) => x.startsWith('RMV-SERV'))).toBe(true);
+    // each order names its request by the number the agents know, not its row id
+    const orders = await t.call('GET', `/api/v1/activation/orders?lineId=${dn}`, await t.login('switching'));
+    const latest = (orders.json() as { items: { operation: string; requestRef: string }[] }).items[0]!;
+    expect(latest).toMatchObject({ operation: 'fixed.services', requestRef: removal });
     // and the request's journal, from a shell: the removal's commands only
     const cli = spawnSync(
       process.execPath,

@@ -896,7 +896,22 @@ function OrderDetail({ id, onReplayed }: { id: number; onReplayed: (next: number
             <Stat label={t('activation.createdAt')}>{dateTime(o.createdAt)}</Stat>
             <Stat label={t('activation.startedAt')}>{dateTime(o.startedAt)}</Stat>
             <Stat label={t('activation.finishedAt')}>{dateTime(o.finishedAt)}</Stat>
-            {o.requestRef && <Stat label={t('activation.request')}>{o.requestRef}</Stat>}
+            {o.requestRef && (
+              <Stat label={t('activation.request')}>
+                {/* a request's number opens it; an audit's reference (AUDIT-n) is shown as it is */}
+                {/^(AUDIT-|\d+$)/.test(o.requestRef) ? (
+                  o.requestRef
+                ) : (
+                  <Anchor
+                    size="sm"
+                    onClick={() => navigate(`/requests/${o.requestRef}`)}
+                    data-testid="order-request"
+                  >
+                    {o.requestRef}
+                  </Anchor>
+                )}
+              </Stat>
+            )}
             {o.replayOf && (
               <Stat label={t('activation.replayOf')}>
                 <Anchor size="sm" onClick={() => onReplayed(o.replayOf!)}>
