@@ -60,6 +60,13 @@ describe('activation API (switch simulator)', () => {
       params: {},
     });
     expect(bad.statusCode).toBe(400);
+    // a value outside a list is answered with the list
+    const all = await t.call('GET', '/api/v1/activation/orders?status=all', token);
+    expect(all.statusCode).toBe(400);
+    expect(all.json()).toMatchObject({
+      field: 'status',
+      detail: 'querystring field "status" must be one of pending, running, done, refused, cancelled',
+    });
     const res = await t.call('POST', '/api/v1/activation/orders', token, {
       operation: 'fixed.activate',
       lineId: '338240001',

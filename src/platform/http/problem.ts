@@ -86,6 +86,24 @@ function fieldOfValidation(err: FastifyError): string | undefined {
   return path || undefined;
 }
 
+/**
+ * The values a field accepts when its schema is a list of them: a union of literals fails as one
+ * "must be equal to constant" per branch (Ajv reports every branch of the `anyOf`), an enum with
+ * its `allowedValues`. Empty when the field is not such a list.
+ */
+function allowedValues(errors: NonNullable<FastifyError['validation']>, path: string): string[] {
+  const out: string[] = [];
+  for (const e of errors) {
+    if (e.instancePath !== path) continue;
+    const p = e.params as { allowedValue?: unknown; allowedValues?: unknown[] } | undefined;
+    if (e.keyword === 'const' && p?.allowedValue !== undefined) out.push(String(p.allowedValue));
+    else if (e.keyword === 'enum' && Array.isArray(p?.allowedValues))
+      out.push(...p.allowedValues.map(String));
+    else if (e.keyword !== 'anyOf') return [];
+  }
+  return [...new Set(out)];
+}
+
 /** Maps every error to RFC 9457 problem+json. Unknown errors are logged and become a bare 500. */
 export function toProblem(err: unknown, request: FastifyRequest): Problem {
   if (err instanceof DomainError) {
@@ -97,9 +115,12 @@ export function toProblem(err: unknown, request: FastifyRequest): Problem {
     const context = fe.validationContext ?? 'body';
     const v = fe.validation[0];
     const extra = (v?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
+    const allowed = v ? allowedValues(fe.validation, v.instancePath) : [];
     const message = extra
       ? `${context}: unknown field "${field}"`
-      : `${context}${field ? ` field "${field}"` : ''} ${v?.message ?? 'is invalid'}`;
+      : `${context}${field ? ` field "${field}"` : ''} ${
+          allowed.length ? `must be one of ${allowed.join(', ')}` : (v?.message ?? 'is invalid')
+        }`;
     return problem(400, 'request.invalid', message, field);
   }
   switch (fe.code) {
