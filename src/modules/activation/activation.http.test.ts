@@ -48,6 +48,13 @@ describe('activation API (switch simulator)', () => {
       ratePerSecond: 200,
     });
     expect(put.body).not.toContain('pw');
+    // a change that leaves settings out keeps them: the throttle is not reset to unlimited
+    const { ratePerSecond: _rate, poolSize: _pool, isDefault: _default, ...moved } = element();
+    const again = await t.call('PUT', '/api/v1/activation/elements/SWH', admin, {
+      ...moved,
+      name: 'Renamed',
+    });
+    expect(again.json()).toMatchObject({ name: 'Renamed', ratePerSecond: 200, poolSize: 2, isDefault: true });
     const bad = await t.call('PUT', '/api/v1/activation/elements/swh', admin, element());
     expect(bad.statusCode).toBe(400);
   });

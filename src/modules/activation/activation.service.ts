@@ -498,23 +498,19 @@ export class ActivationService {
     const row = await this.db.transaction().execute(async (trx) => {
       if (i.isDefault)
         await trx.updateTable('act_element').set({ is_default: false }).where('kind', '=', i.kind).execute();
-      const values = {
-        kind: i.kind,
-        name: i.name,
-        host: i.host,
-        port: i.port,
-        rate_per_second: i.ratePerSecond ?? 0,
-        pool_size: i.poolSize ?? 2,
-        pipeline: i.pipeline ?? 4,
-        timeout_ms: i.timeoutMs ?? 5000,
-        is_default: i.isDefault ?? false,
-        enabled: i.enabled ?? true,
-      };
-      // The login, the password (sealed under the element's code; '' and null both mean none) and
-      // the exchanges are kept when the input leaves them out: the password is never shown, so a
-      // screen that edits the throttle cannot send it back.
+      const values = { kind: i.kind, name: i.name, host: i.host, port: i.port };
+      // Settings left out keep what the element has (a script that changes the host does not
+      // reset the throttle to unlimited); a new element gets the defaults. The login, the password
+      // (sealed under the element's code; '' and null both mean none) and the exchanges likewise:
+      // the password is never shown, so a screen that edits the throttle cannot send it back.
       const sealed = i.password ? this.sealPassword(i.code, i.password) : null;
       const kept = {
+        ...(i.ratePerSecond !== undefined ? { rate_per_second: i.ratePerSecond } : {}),
+        ...(i.poolSize !== undefined ? { pool_size: i.poolSize } : {}),
+        ...(i.pipeline !== undefined ? { pipeline: i.pipeline } : {}),
+        ...(i.timeoutMs !== undefined ? { timeout_ms: i.timeoutMs } : {}),
+        ...(i.isDefault !== undefined ? { is_default: i.isDefault } : {}),
+        ...(i.enabled !== undefined ? { enabled: i.enabled } : {}),
         ...(i.username !== undefined ? { username: i.username } : {}),
         ...(i.password !== undefined ? { password: null, password_sealed: sealed } : {}),
         ...(i.exchanges !== undefined ? { exchanges: i.exchanges } : {}),
@@ -525,6 +521,12 @@ export class ActivationService {
         .values({
           code: i.code,
           ...values,
+          rate_per_second: i.ratePerSecond ?? 0,
+          pool_size: i.poolSize ?? 2,
+          pipeline: i.pipeline ?? 4,
+          timeout_ms: i.timeoutMs ?? 5000,
+          is_default: i.isDefault ?? false,
+          enabled: i.enabled ?? true,
           username: i.username ?? null,
           password: null,
           password_sealed: sealed,
@@ -543,9 +545,9 @@ export class ActivationService {
           kind: i.kind,
           host: i.host,
           port: i.port,
-          ratePerSecond: values.rate_per_second,
-          poolSize: values.pool_size,
-          pipeline: values.pipeline,
+          ratePerSecond: r.rate_per_second,
+          poolSize: r.pool_size,
+          pipeline: r.pipeline,
           exchanges: r.exchanges,
           ...(r.kind === 'osmo_hlr' ? { vtyPort: r.vty_port } : {}),
           ...(i.password !== undefined ? { passwordChanged: true } : {}),
