@@ -180,6 +180,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // and what a limitation for unpaid bills cuts (billing's collection)
     limitations: { lines: (dn) => lineLimitations(deps.db, dn), barring: LIMITATION_BARRING },
     onError: (err) => http.log.error({ err }, 'activation automaton'),
+    // an element going down or coming back is in the process's log too, not only on /activation
+    manager: {
+      onCircuit: (element, state, error, since) =>
+        state === 'open'
+          ? http.log.warn({ element, error }, `network element ${element} unreachable: its orders wait`)
+          : http.log.info(
+              { element, downMs: since ? Date.now() - since.getTime() : null },
+              `network element ${element} answers again`,
+            ),
+    },
   });
   requests.requests.orders = activation.service; // a cancelled request withdraws its pending orders
 

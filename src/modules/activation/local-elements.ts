@@ -22,6 +22,8 @@ export async function startLocalElements(
   activation: ActivationModule,
   dataDir: string,
   say: (line: string) => void,
+  /** Tests: another HLR address, no switch simulators. */
+  local: { hlrHost?: string; switches?: boolean } = {},
 ): Promise<() => Promise<void>> {
   const stops: (() => Promise<void>)[] = [];
   // elements that start empty (a new simulator state file, a new HLR database): aligned with the
@@ -32,7 +34,7 @@ export async function startLocalElements(
     // ours unless the operator made another element the default of its kind
     const ours = (kind: string, code: string) =>
       !elements.some((e) => e.kind === kind && e.isDefault && e.code !== code);
-    if (ours('mml_switch', 'SIM1')) {
+    if (local.switches !== false && ours('mml_switch', 'SIM1')) {
       // one simulated switch per exchange of the demo plant (src/demo/plant.ts): SIM1 is the
       // default and drives the two E10 exchanges, SIM2 the 5ESS of Grand-Yoff
       const base = Number(process.env.GPTO_SWITCH_SIM_PORT ?? 4710);
@@ -85,10 +87,43 @@ export async function startLocalElements(
     if (ours('osmo_hlr', 'HLR1') && osmoHlrAvailable()) {
       let hlr: OsmoHlr | null = null;
       try {
-        const isNew = !existsSync(path.join(dataDir, 'osmo-hlr', 'hlr.db'));
-        hlr = await startOsmoHlr({ dir: path.join(dataDir, 'osmo-hlr'), host: '127.0.0.42' });
+        const dir = path.join(dataDir, 'osmo-hlr');
+        const isNew = !existsSync(path.join(dir, 'hlr.db'));
+        const log = path.join(dir, 'osmo-hlr.log');
+        let stopping = false;
+        // osmo-hlr dying under GPTo (a crash, a kill): said, and started again on the same address
+        // and database, retried with a growing delay; meanwhile the element's circuit is open and
+        // its orders wait, as for any element down
+        const revive = async (delay: number): Promise<void> => {
+          await new Promise((r) => setTimeout(r, delay).unref());
+          if (stopping) return;
+          try {
+            await h.start();
+            say(`  osmo-hlr HLR1 started again on ${h.host}:${h.port}`);
+          } catch (err) {
+            say(
+              `  osmo-hlr HLR1 did not start again (${(err as Error).message}): next try in ${Math.min(delay * 2, 30_000) / 1000} s`,
+            );
+            return revive(Math.min(delay * 2, 30_000));
+          }
+        };
+        hlr = await startOsmoHlr({
+          dir,
+          host: local.hlrHost ?? '127.0.0.42',
+          log,
+          onExit: (code, signal) => {
+            if (stopping) return;
+            say(
+              `  osmo-hlr HLR1 exited (${signal ?? `code ${code}`}): starting it again; its messages are in ${log}`,
+            );
+            void revive(1000);
+          },
+        });
         const h = hlr;
-        stops.push(() => h.stop());
+        stops.push(() => {
+          stopping = true;
+          return h.stop();
+        });
         await activation.service.upsertElement(
           {
             code: 'HLR1',

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -44,7 +44,8 @@ function portFree(host: string, port: number): Promise<boolean> {
   });
 }
 
-async function freeLoopback(): Promise<string> {
+/** A loopback address (127.x.y.z) whose osmo-hlr ports are free. */
+export async function freeLoopback(): Promise<string> {
   for (let i = 0; i < 50; i++) {
     const host = `127.${10 + Math.floor(Math.random() * 200)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
     if ((await portFree(host, 4259)) && (await portFree(host, 4258)) && (await portFree(host, 4222)))
@@ -68,7 +69,16 @@ function canConnect(host: string, port: number): Promise<boolean> {
  * `dir` and `host` given (gpto start): its config and database live there and stay; otherwise a
  * temporary directory and a free loopback address (tests, benchmarks), removed by `dispose`.
  */
-export async function startOsmoHlr(opts: { dir?: string; host?: string } = {}): Promise<OsmoHlr> {
+export interface OsmoHlrOptions {
+  dir?: string;
+  host?: string;
+  /** Appends the process's own messages (stderr) to this file; by default they are dropped. */
+  log?: string;
+  /** Called when the process exits without `stop` asking it to (a crash, a kill from outside). */
+  onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
+}
+
+export async function startOsmoHlr(opts: OsmoHlrOptions = {}): Promise<OsmoHlr> {
   if (!osmoHlrAvailable()) throw new Error(OSMO_HLR_SKIP_REASON);
   const dir = opts.dir ?? (await mkdtemp(path.join(tmpdir(), 'gpto-osmo-hlr-')));
   if (opts.dir) await mkdir(opts.dir, { recursive: true });
@@ -97,18 +107,33 @@ export async function startOsmoHlr(opts: { dir?: string; host?: string } = {}): 
   );
   let child: ChildProcess | null = null;
   const start = async () => {
-    const proc = spawn(OSMO_HLR_BIN, ['-c', cfg, '-l', path.join(dir, 'hlr.db')], {
-      cwd: dir,
-      stdio: 'ignore',
-    });
+    const log = opts.log ? openSync(opts.log, 'a') : null;
+    let proc: ChildProcess;
+    try {
+      proc = spawn(OSMO_HLR_BIN, ['-c', cfg, '-l', path.join(dir, 'hlr.db')], {
+        cwd: dir,
+        stdio: ['ignore', 'ignore', log ?? 'ignore'],
+      });
+    } finally {
+      if (log !== null) closeSync(log); // the child holds its own copy
+    }
     child = proc;
     let exited = false;
-    proc.once('exit', () => {
+    let started = false;
+    proc.once('exit', (code, signal) => {
       exited = true;
+      // not asked to stop (`stop` forgets the child first), and past its start
+      if (child === proc && started) {
+        child = null;
+        opts.onExit?.(code, signal);
+      }
     });
     for (let i = 0; i < 100; i++) {
       if (exited) throw new Error(`osmo-hlr exited at start (config ${cfg})`);
-      if (await canConnect(host, CTRL_PORT)) return;
+      if (await canConnect(host, CTRL_PORT)) {
+        started = true;
+        return;
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error('osmo-hlr did not open its CTRL port within 5 s');
