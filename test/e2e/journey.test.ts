@@ -138,7 +138,34 @@ describe.skipIf(skip)(name, () => {
     const read = async () =>
       (await s.t.call('GET', `/api/v1/requests/${number}`, admin)).json() as RequestJson;
     const worked: string[] = [];
+    // osmo-hlr goes down as the payment is taken: the request waits for it, and its page says so
+    let hlrDown = false;
+    let sawWait = false;
     for (let round = 0; round < 12; round++) {
+      if (hlrDown) {
+        await s.t.app.workflow.drain();
+        const waiting = (await read()).workflow.tasks.find((x) => x.node === 'hlr_activate');
+        if (waiting?.status === 'waiting') {
+          s.t.app.activation.automaton.start(); // as `gpto start` runs it: tries, finds HLR1 down
+          await front.goto(`${s.base}/requests/${number}`);
+          await front
+            .getByTestId('activation-wait')
+            .getByText(
+              /en attente de l’équipement HLR1, injoignable depuis le .* : il passera de lui-même à son retour/,
+            )
+            .waitFor({ timeout: 20_000 });
+          await shot(front, '83-journey-waits-for-hlr');
+          await net.hlr.start();
+          await expect
+            .poll(async () => (await read()).workflow.tasks.find((x) => x.node === 'hlr_activate')?.status, {
+              timeout: 20_000,
+            })
+            .toBe('done');
+          await s.t.app.activation.automaton.stop();
+          hlrDown = false;
+          sawWait = true;
+        }
+      }
       await settle();
       const r = await read();
       if (r.status !== 'open') break;
@@ -169,6 +196,10 @@ describe.skipIf(skip)(name, () => {
           await drawer.getByLabel(/^reference/).fill('OM-778899');
         }
         await shot(page, `83-journey-${task.node}`);
+        if (task.node === 'payment') {
+          await net.hlr.stop();
+          hlrDown = true;
+        }
         const outcome =
           task.node === 'quote_acceptance' ? 'accepted' : task.node === 'choose_number' ? 'chosen' : 'paid';
         await drawer.getByTestId(`outcome-${outcome}`).click();
@@ -176,6 +207,7 @@ describe.skipIf(skip)(name, () => {
         worked.push(`${task.node}@${task.actor}`);
       }
     }
+    expect(sawWait).toBe(true);
     const done = await read();
     expect(done.status, JSON.stringify(done.workflow.tasks.map((x) => [x.node, x.status]))).toBe('completed');
     // The commercial service accepted the quote, finance took the money; switching had nothing to do.

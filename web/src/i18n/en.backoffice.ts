@@ -51,6 +51,9 @@ export const enBackOffice: typeof frBackOffice = {
       allow_all: 'Allow everything',
     },
     until: 'Until',
+    elementDown:
+      'Activation order {{order}} waits for network element {{element}}, unreachable since {{since}}: it goes through by itself when the element is back',
+    orderPending: 'Activation order {{order}} on {{element}} in progress',
     studyHint:
       'The request follows its scenario: studies, quote, the services’ tasks. Its progress shows on its page.',
     title: 'Request',

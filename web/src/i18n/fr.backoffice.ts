@@ -54,6 +54,9 @@ export const frBackOffice = {
       allow_all: 'Tout autoriser',
     },
     until: 'Jusqu’au',
+    elementDown:
+      'Ordre d’activation {{order}} en attente de l’équipement {{element}}, injoignable depuis le {{since}} : il passera de lui-même à son retour',
+    orderPending: 'Ordre d’activation {{order}} sur {{element}} en cours',
     studyHint:
       'La demande suit son scénario : études, devis, tâches des services. Son avancement s’affiche sur sa page.',
     title: 'Demande',

@@ -11,7 +11,8 @@ import { navigate } from '../../lib/router';
 import type { Page } from '../../lib/types';
 import { RequestScenario } from './RequestScenario';
 import { TaskDrawer } from './TaskDrawer';
-import { isOverdue, reasonsOf, type RequestView, type ServiceRequest } from './tasks';
+import { isOverdue, reasonsOf, type RequestView, type ServiceRequest, type Task } from './tasks';
+import { elementsQuery } from '../activation/activation';
 
 const COLOR: Record<string, string> = {
   done: 'green',
@@ -22,6 +23,40 @@ const COLOR: Record<string, string> = {
   failed: 'red',
   cancelled: 'gray',
 };
+
+/**
+ * A step waiting for its activation order says on what: the order and its element, and, when that
+ * element is unreachable, since when — the agent tells the customer the line comes when it is back
+ * (the order goes through by itself), instead of a bare "waiting".
+ */
+function ActivationWait({ task, data }: { task: Task; data: Record<string, unknown> | undefined }) {
+  const { t } = useTranslation();
+  const can = useCan();
+  const note = (data?.activation as Record<string, { orderId?: number; element?: string }> | undefined)?.[
+    task.node
+  ];
+  const waits = task.status === 'waiting' && !!note?.element && note.orderId !== undefined;
+  const elements = useQuery({
+    ...elementsQuery,
+    enabled: waits && can('activation:read'),
+    refetchInterval: 10_000,
+  });
+  if (!waits) return null;
+  const health = elements.data?.find((e) => e.code === note.element)?.health;
+  return health?.circuit === 'open' ? (
+    <Text size="xs" c="orange.8" mt={2} data-testid="activation-wait">
+      {t('request.elementDown', {
+        order: note.orderId,
+        element: note.element,
+        since: dateTime(health.openedAt),
+      })}
+    </Text>
+  ) : (
+    <Text size="xs" c="dimmed" mt={2} data-testid="activation-wait">
+      {t('request.orderPending', { order: note.orderId, element: note.element })}
+    </Text>
+  );
+}
 
 /** A service request: its state, its tasks as a timeline (who, where, why) and its documents. */
 export function RequestPage({ refCode }: { refCode: string }) {
@@ -107,6 +142,7 @@ export function RequestPage({ refCode }: { refCode: string }) {
                             {k.lastError}
                           </Text>
                         )}
+                        <ActivationWait task={k} data={r.workflow.data} />
                       </Timeline.Item>
                     ))}
                   </Timeline>

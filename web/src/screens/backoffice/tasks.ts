@@ -61,6 +61,8 @@ export interface RequestView extends ServiceRequest {
     scenarioVersion: number;
     status: string;
     reason: string | null;
+    /** The instance's data (`activation.<node>`: the order a step waits for, and its element). */
+    data?: Record<string, unknown>;
     tasks: Task[];
     timers: {
       id: number;
