@@ -9,7 +9,7 @@ import { SYSTEM } from '../../src/platform/events.js';
 import { generateCustomers } from '../../src/demo/generate.js';
 import { loadDemoInstalledBase } from '../../src/demo/installed-base.js';
 import { loadDemoPlant } from '../../src/demo/plant.js';
-import { SwitchSimulator } from '../../src/modules/activation/index.js';
+import { activationSteps, SwitchSimulator } from '../../src/modules/activation/index.js';
 import { ADMIN_PASSWORD, DEMO_PASSWORD, TEST_SECRET_KEY } from '../app.js';
 import { Sealer } from '../../src/platform/sealed.js';
 import {
@@ -509,5 +509,43 @@ describe.skipIf(!availability.run)(
       expect(errorsOf(care)).toEqual([]);
       await a.automaton.stop();
     }, 60_000);
+
+    it('a step fallen out to the switching basket says why in the basket itself, before it is opened', async () => {
+      const step = activationSteps('activate', 'fixed.activate', ['done'], {
+        label: 'Activation de la ligne',
+      });
+      await s.t.app.workflow.scenarios.createVersion(
+        {
+          code: 'ui_act_fixed',
+          name: 'Test : activation fixe',
+          start: ['activate'],
+          nodes: { ...step.nodes, done: { kind: 'end', label: 'Terminé', result: 'completed' } },
+          transitions: step.transitions,
+        } as never,
+        SYSTEM,
+      );
+      // the element the request names does not exist: the step goes to switching with the reason
+      await s.t.tdb.db.transaction().execute((trx) =>
+        s.t.app.workflow.engine.start(trx, {
+          scenarioCode: 'ui_act_fixed',
+          subjectType: 'test',
+          subjectId: 'ui-act-1',
+          customerId: null,
+          lineId: '338260099',
+          data: { directoryNumber: '338260099', equipmentNumber: '04-09-099', networkElement: 'SWZ' },
+          by: SYSTEM,
+        }),
+      );
+      await s.t.app.workflow.drain();
+      await switching.goto(`${s.base}/baskets`);
+      await switching.getByRole('tab', { name: 'Switching' }).click();
+      const row = switching.getByTestId('basket').getByRole('row', { name: /Activation de la ligne/ });
+      await row
+        .getByTestId('task-why')
+        .getByText(/SWZ.*do it by hand/)
+        .waitFor();
+      await shot(switching, '75-basket-fallen-out-step');
+      expect(errorsOf(switching)).toEqual([]);
+    });
   },
 );

@@ -56,6 +56,19 @@ function BasketTable({ url, onOpen }: { url: string; onOpen: (t: Task) => void }
                         <Text size="xs" c="dimmed">
                           {task.scenario} · {task.actor ?? '—'}
                         </Text>
+                        {/* why it is here, read from the list: a step fallen out (the element's
+                            refusal), or what holds it — not only once opened */}
+                        {(task.lastError ?? task.holdCause) && (
+                          <Text
+                            size="xs"
+                            c={task.lastError ? 'red' : 'orange.8'}
+                            lineClamp={1}
+                            title={task.lastError ?? task.holdCause ?? undefined}
+                            data-testid="task-why"
+                          >
+                            {task.lastError ?? task.holdCause}
+                          </Text>
+                        )}
                       </Table.Td>
                       <Table.Td>
                         <Anchor
