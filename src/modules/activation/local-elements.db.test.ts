@@ -56,7 +56,10 @@ describe.skipIf(suite.skip)(suite.name, () => {
       hlrHost: await freeLoopback(),
       switches: false,
     });
-    expect(said.some((l) => /osmo-hlr HLR1 on 127(\.\d+){3}:4259/.test(l)), said.join('\n')).toBe(true);
+    expect(
+      said.some((l) => /osmo-hlr HLR1 on 127(\.\d+){3}:4259/.test(l)),
+      said.join('\n'),
+    ).toBe(true);
     const status = () => t.app.activation.service.query('mobile.status', { imsi: '001010000000001' });
     expect(await status()).toMatchObject({ exists: false });
     const first = osmoHlrPid(dir);
