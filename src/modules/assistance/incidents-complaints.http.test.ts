@@ -174,6 +174,7 @@ describe('plant incidents, complaints and rebates over HTTP', () => {
     const basket = (await call('GET', '/api/v1/baskets/actors/finance', finance)).json().items;
     const inv = basket.find((t: { subject: string }) => t.subject === `complaint:${c.id}`);
     expect(inv.node).toBe('investigate');
+    expect(inv.subjectRef).toBe(c.number);
     expect(
       (await call('POST', `/api/v1/tasks/${inv.id}/complete`, finance, { outcome: 'done', data: {} })).json()
         .field,

@@ -976,11 +976,25 @@ describe.skipIf(suite.skip)(suite.name, () => {
 
   it('lists baskets by actor, refuses other actors’ baskets, and simulates a scenario without side effects', async () => {
     const c = await newCustomer();
-    await create({ kind: 'new_line', customer: c.code, productCode: 'FIXE' });
+    const placed = await create({ kind: 'new_line', customer: c.code, productCode: 'FIXE' });
     await t.app.workflow.drain();
     const network = await t.login('network');
     const basket = await t.call('GET', '/api/v1/baskets/actors/network_studies', network);
     expect(basket.statusCode).toBe(200);
+    // each task names its request by the number the agents know, beside the workflow's subject
+    const supervisor = await t.login('admin');
+    const open = (
+      (await t.call('GET', `/api/v1/requests/${placed.number}`, supervisor)).json() as RequestJson
+    ).workflow.tasks.find((x) => x.kind === 'human' && x.status === 'ready');
+    expect(open).toBeDefined();
+    const theirs = await t.call('GET', `/api/v1/baskets/actors/${open!.actor}`, supervisor);
+    const mine = (
+      theirs.json() as { items: { id: number; subject: string; subjectRef: string }[] }
+    ).items.find((x) => x.id === open!.id);
+    expect(mine).toMatchObject({
+      subjectRef: placed.number,
+      subject: expect.stringMatching(/^service_request:\d+$/),
+    });
     expect((basket.json() as { items: TaskJson[] }).items.every((x) => x.actor === 'network_studies')).toBe(
       true,
     );

@@ -19,6 +19,8 @@ export interface TaskView {
   id: number;
   instanceId: number;
   subject: string;
+  /** The subject as people know it: a request's, fault's or complaint's number, else its id. */
+  subjectRef: string;
   scenario: string;
   node: string;
   label: string;
@@ -75,6 +77,7 @@ type Row = {
   scenario_code: string;
   subject_type: string;
   subject_id: string;
+  subject_ref: string | null;
 };
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
@@ -118,11 +121,19 @@ export class TaskService {
   ) {}
 
   private base() {
-    return this.db
-      .selectFrom('wf_task as t')
-      .innerJoin('wf_instance as i', 'i.id', 't.instance_id')
-      .selectAll('t')
-      .select(['i.scenario_id', 'i.scenario_code', 'i.subject_type', 'i.subject_id']);
+    return (
+      this.db
+        .selectFrom('wf_task as t')
+        .innerJoin('wf_instance as i', 'i.id', 't.instance_id')
+        .selectAll('t')
+        .select(['i.scenario_id', 'i.scenario_code', 'i.subject_type', 'i.subject_id'])
+        // the reference people know the subject by, when its data names one (the number of a
+        // service request, a fault, a complaint: `data.<subject>.number`), rather than its row id
+        .select(
+          sql<string | null>`coalesce(i.data #>> '{request,number}', i.data #>> '{fault,number}',
+          i.data #>> '{complaint,number}')`.as('subject_ref'),
+        )
+    );
   }
 
   private async view(r: Row): Promise<TaskView> {
@@ -132,6 +143,7 @@ export class TaskService {
       id: r.id,
       instanceId: r.instance_id,
       subject: `${r.subject_type}:${r.subject_id}`,
+      subjectRef: r.subject_ref ?? r.subject_id,
       scenario: r.scenario_code,
       node: r.node,
       label: node?.label ?? r.node,

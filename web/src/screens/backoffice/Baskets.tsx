@@ -11,7 +11,7 @@ import { dateTime } from '../../lib/format';
 import { navigate } from '../../lib/router';
 import type { Actor, Page } from '../../lib/types';
 import { TaskDrawer } from './TaskDrawer';
-import { isOverdue, subjectRef, type Task } from './tasks';
+import { isOverdue, subjectPath, type Task } from './tasks';
 
 function BasketTable({ url, onOpen }: { url: string; onOpen: (t: Task) => void }) {
   const { t } = useTranslation();
@@ -75,10 +75,10 @@ function BasketTable({ url, onOpen }: { url: string; onOpen: (t: Task) => void }
                           size="sm"
                           onClick={(e) => {
                             e.stopPropagation();
-                            navigate(`/requests/${subjectRef(task.subject)}`);
+                            navigate(subjectPath(task));
                           }}
                         >
-                          {task.subject}
+                          {task.subjectRef}
                         </Anchor>
                       </Table.Td>
                       <Table.Td>{task.lineId ?? '—'}</Table.Td>

@@ -24,7 +24,7 @@ import { dateTime } from '../../lib/format';
 import { useApiForm } from '../../lib/form';
 import { navigate } from '../../lib/router';
 import type { Actor } from '../../lib/types';
-import { isOverdue, reasonsOf, subjectRef, type Task, type TaskField } from './tasks';
+import { isOverdue, reasonsOf, subjectPath, type Task, type TaskField } from './tasks';
 
 function value(f: TaskField, raw: string): unknown {
   if (f.type === 'boolean') return raw === 'true';
@@ -105,12 +105,8 @@ function TaskBody({ k, onClose }: { k: Task; onClose: () => void }) {
       </Group>
       <Text size="sm">
         {t('basket.request')}:{' '}
-        <Button
-          variant="subtle"
-          size="compact-sm"
-          onClick={() => navigate(`/requests/${subjectRef(k.subject)}`)}
-        >
-          {k.subject}
+        <Button variant="subtle" size="compact-sm" onClick={() => navigate(subjectPath(k))}>
+          {k.subjectRef}
         </Button>
       </Text>
       <Text size="sm" c="dimmed">

@@ -12,6 +12,8 @@ export interface Task {
   id: number;
   instanceId: number;
   subject: string;
+  /** The subject as people know it (a request's, fault's or complaint's number). */
+  subjectRef: string;
   scenario: string;
   node: string;
   label: string;
@@ -87,7 +89,12 @@ export const isOverdue = (t: { dueAt: string | null; status: string }) =>
   !!t.dueAt && ['ready', 'claimed', 'held'].includes(t.status) && new Date(t.dueAt).getTime() < Date.now();
 
 /** A request or task subject is "request:R000123" or similar: the part a person reads. */
-export const subjectRef = (subject: string) => subject.split(':').pop() ?? subject;
+/** The page of a task's subject: a service request's, a fault's, a complaint's. */
+export function subjectPath(t: { subject: string; subjectRef: string }): string {
+  const type = t.subject.split(':')[0];
+  const base = type === 'fault' ? '/faults' : type === 'complaint' ? '/complaints' : '/requests';
+  return `${base}/${encodeURIComponent(t.subjectRef)}`;
+}
 
 /** The reasons an explanation gives (its `why` and `because` texts, depth first), for people to read. */
 export function reasonsOf(explanation: unknown): string[] {
