@@ -1,5 +1,6 @@
 import { Group, Progress, Stack, Text } from '@mantine/core';
 import { useEffect, useState } from 'react';
+import i18n from 'i18next';
 import { useTranslation } from 'react-i18next';
 import type { Progress as Transfer } from '../../lib/transfer';
 import { count } from '../../lib/format';
@@ -13,7 +14,9 @@ export type Phase =
   | { kind: 'done' }
   | { kind: 'failed' };
 
-const kb = (n: number) => `${count(Math.max(1, Math.round(n / 1024)))} Ko`;
+// kilobytes in the interface's language: "Ko" in French, "KB" in English
+const kb = (n: number) =>
+  `${count(Math.max(1, Math.round(n / 1024)))} ${i18n.language === 'en' ? 'KB' : 'Ko'}`;
 
 function Elapsed({ since }: { since: number }) {
   const [now, setNow] = useState(() => Date.now());
