@@ -75,6 +75,11 @@ describe('first diagnosis: access in force', () => {
     expect(diagnose('no_outgoing_calls', access({ limitation: 'limited' })).why).toBe(
       'the line is limited for unpaid bills: paying lifts the limitation',
     );
+    expect(diagnose('no_data', access({ limitation: 'changing' })).why).toBe(
+      'the limitation for unpaid bills is being put on or lifted: check again in a few minutes',
+    );
+    // noise on the line is not something a limitation explains
+    expect(diagnose('noise', access({ limitation: 'limited' })).verdict).toBe('mdf');
     const mobile = access({
       barring: null,
       effectiveBarring: null,
