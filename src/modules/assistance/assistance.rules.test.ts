@@ -60,11 +60,24 @@ describe('first diagnosis: access in force', () => {
     });
     expect(diagnose('no_outgoing_calls', temporary)).toEqual({
       verdict: 'switch',
-      why: 'the switch has class OUTG in force: outgoing calls are barred (temporary change until 2026-12-01 18:00)',
+      why: 'the switch has class OUTG in force: outgoing calls are barred (temporary change until 2026-12-01 18:00 UTC)',
     });
-    expect(diagnose('no_outgoing_calls', access({ barring: 'INTL', effectiveBarring: 'INTL' })).why).toBe(
-      'the switch has class INTL in force: international calls are barred',
+    // every new line has INTL (or NATL): a customer who cannot call out has a fault to test
+    expect(diagnose('no_outgoing_calls', access({ barring: 'INTL', effectiveBarring: 'INTL' })).verdict).toBe(
+      'mdf',
     );
+    expect(diagnose('no_outgoing_calls', access({ barring: 'NATL', effectiveBarring: 'NATL' })).verdict).toBe(
+      'mdf',
+    );
+    // a suspended line: the switch's state says so, not a barring class
+    expect(
+      firstVerdict({
+        productKind: 'fixed_wired',
+        incidentNumber: null,
+        status: status({ state: 'barred', access: access({ barring: 'INTL', effectiveBarring: 'INTL' }) }),
+        symptom: 'no_outgoing_calls',
+      }).why,
+    ).toBe('the line is barred at the switch: check its class of service');
     // a class that does not bar what the customer says: the pair is tested as before
     expect(diagnose('no_incoming_calls', temporary).verdict).toBe('mdf');
     expect(diagnose('noise', access({ effectiveBarring: 'ALL' })).verdict).toBe('mdf');
@@ -88,7 +101,7 @@ describe('first diagnosis: access in force', () => {
       temporary: [{ orderId: 9, until: '2026-12-02T08:30:00.000Z', data: false }],
     });
     expect(diagnose('no_data', mobile, 'mobile_prepaid').why).toBe(
-      'the HLR has data barred (temporary change until 2026-12-02 08:30)',
+      'the HLR has data barred (temporary change until 2026-12-02 08:30 UTC)',
     );
     expect(diagnose('no_outgoing_calls', mobile, 'mobile_prepaid').why).toBe(
       'a line without copper plant is tested at the network first',

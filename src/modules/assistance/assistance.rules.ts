@@ -44,10 +44,12 @@ export function firstVerdict(i: {
   return { verdict: 'mdf', why: `the switch sees the line ${i.status.state}: test the pair at the MDF` };
 }
 
-/** The symptoms each restriction of access produces (switch barring classes, HLR CS/PS). */
+/**
+ * The symptoms each restriction of access produces (switch barring classes, HLR CS/PS). INTL and
+ * NATL explain none of them: they bar some destinations only (every new line has INTL), and a
+ * customer who "cannot call" a local number has a fault to test.
+ */
 const BARRING_SYMPTOMS: Record<string, { symptoms: string[]; what: string }> = {
-  INTL: { symptoms: ['no_outgoing_calls'], what: 'international calls are barred' },
-  NATL: { symptoms: ['no_outgoing_calls'], what: 'long-distance and international calls are barred' },
   OUTG: { symptoms: ['no_outgoing_calls'], what: 'outgoing calls are barred' },
   ALL: { symptoms: ['no_outgoing_calls', 'no_incoming_calls'], what: 'all calls are barred' },
 };
@@ -66,8 +68,9 @@ export function restrictionExplaining(symptom: string, status: LineStatus): stri
     return a.limitation === 'limited'
       ? 'the line is limited for unpaid bills: paying lifts the limitation'
       : 'the limitation for unpaid bills is being put on or lifted: check again in a few minutes';
+  // the server does not know the agent's time zone: the time is said in UTC, and says so
   const until = (t: { until: string }) =>
-    ` (temporary change until ${t.until.slice(0, 16).replace('T', ' ')})`;
+    ` (temporary change until ${t.until.slice(0, 16).replace('T', ' ')} UTC)`;
   const barring = a.effectiveBarring ?? a.barring;
   const cls = barring ? BARRING_SYMPTOMS[barring.toUpperCase()] : undefined;
   if (cls?.symptoms.includes(symptom)) {
