@@ -426,6 +426,8 @@ export class ActivationService {
   private readonly defaults = new Map<ElementKind, string>();
   /** Inventory switch (exchange) code → the switch element that drives it. */
   private readonly byExchange = new Map<string, string>();
+  /** Elements an administrator disabled: nothing is sent to them, their lines' orders are refused. */
+  private readonly disabled = new Set<string>();
   private loaded = false;
 
   constructor(
@@ -449,9 +451,18 @@ export class ActivationService {
 
   /** Loads the elements from the database into the element manager (at start and after changes). */
   async loadElements(): Promise<number> {
-    const rows = await this.db.selectFrom('act_element').selectAll().where('enabled', '=', true).execute();
+    const all = await this.db.selectFrom('act_element').selectAll().execute();
     this.defaults.clear();
     this.byExchange.clear();
+    this.disabled.clear();
+    // A disabled switch keeps its exchanges: their lines' orders are refused as such, never sent
+    // to another exchange's switch (the default one) in its place.
+    for (const r of all.filter((x) => !x.enabled)) {
+      this.disabled.add(r.code);
+      this.manager.disable(r.code);
+      if (r.kind === 'mml_switch') for (const x of r.exchanges) this.byExchange.set(x, r.code);
+    }
+    const rows = all.filter((x) => x.enabled);
     for (const r of rows) {
       if (r.password !== null && this.sealer) await this.sealLegacyPassword(r.code, r.password);
       // a password that does not open (no key, another key) logs in with none: the element refuses
@@ -804,12 +815,12 @@ export class ActivationService {
     const row = element
       ? await db
           .selectFrom('act_element')
-          .select(['code', 'kind'])
+          .select(['code', 'kind', 'enabled'])
           .where('code', '=', element)
           .executeTakeFirst()
       : await db
           .selectFrom('act_element')
-          .select(['code', 'kind'])
+          .select(['code', 'kind', 'enabled'])
           .where('kind', '=', def.kind)
           .where('is_default', '=', true)
           .executeTakeFirst();
@@ -828,6 +839,7 @@ export class ActivationService {
         'element',
         `${operation} runs on a ${def.kind}, ${row.code} is a ${row.kind}`,
       );
+    if (!row.enabled) throw elementDisabled(row.code);
     return row.code;
   }
 
@@ -842,9 +854,11 @@ export class ActivationService {
       );
     if (!/^[0-9A-Za-z+._-]{1,32}$/.test(i.lineId))
       throw actInvalid('activation.order_invalid', 'lineId', 'lineId is the directory number of the line');
-    return i.element
-      ? this.elementFor(trx, i.operation, i.element)
+    const code = i.element
+      ? await this.elementFor(trx, i.operation, i.element)
       : ((await this.exchangeElement(trx, i)) ?? (await this.elementFor(trx, i.operation, undefined)));
+    if (this.disabled.has(code)) throw elementDisabled(code);
+    return code;
   }
 
   /**
@@ -1533,6 +1547,7 @@ export class ActivationService {
     op: (s: Session) => Promise<T>,
   ): Promise<T> {
     if (!this.manager.has(code)) await this.loadElements();
+    if (this.disabled.has(code)) throw elementDisabled(code);
     const health = this.manager.health().find((h) => h.code === code);
     if (!health) throw actNotFound('activation.element_not_found', 'network element', code);
     if (health.kind !== kind)
@@ -1590,6 +1605,14 @@ export class ActivationService {
     return this.defaults.get(kind) ?? null;
   }
 }
+
+const elementDisabled = (code: string) =>
+  new ActivationError(
+    'conflict',
+    'activation.element_disabled',
+    `network element ${code} is disabled: nothing is sent to it until an administrator enables it again`,
+    'element',
+  );
 
 async function withTimeout<T>(p: Promise<T>, ms: number, code: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

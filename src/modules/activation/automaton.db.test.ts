@@ -864,4 +864,57 @@ describe.skipIf(suite.skip)('fixed lines: one switch element per exchange; fixed
       await simB.start();
     }
   });
+
+  it("a disabled switch gets nothing: its exchange's orders are refused as such, never sent to the default switch", async () => {
+    const s = t.app.activation.service;
+    const input = {
+      code: 'SWN',
+      kind: 'mml_switch' as const,
+      name: 'Switch B',
+      host: '127.0.0.1',
+      port: simB.port,
+      username: 'gpto',
+      password: 'gpto',
+      exchanges: ['XB-SW'],
+    };
+    // an order queued before the switch is disabled (the automaton not yet at it)
+    const queued = await s.order(
+      { operation: 'fixed.restore', lineId: '338250001', params: { dn: '338250001' } },
+      SYSTEM,
+    );
+    await s.upsertElement({ ...input, enabled: false }, SYSTEM);
+    const before = new Set(sim.lines.keys());
+    // a new line on exchange B, a line that lives there, its status: refused, naming the switch
+    await expect(
+      s.order(
+        {
+          operation: 'fixed.activate',
+          lineId: '338250004',
+          params: { dn: '338250004', en: 'XB-SW-01-01-004' },
+        },
+        SYSTEM,
+      ),
+    ).rejects.toMatchObject({ code: 'activation.element_disabled', kind: 'conflict', field: 'element' });
+    await expect(
+      s.order({ operation: 'fixed.suspend', lineId: '338250001', params: { dn: '338250001' } }, SYSTEM),
+    ).rejects.toMatchObject({ code: 'activation.element_disabled' });
+    await expect(s.query('fixed.status', { dn: '338250001' })).rejects.toMatchObject({
+      code: 'activation.element_disabled',
+    });
+    // the order queued before is refused when taken, with the reason; nothing reached either switch
+    const sentB = simB.commands;
+    await t.app.activation.automaton.drain();
+    expect(await s.get(queued.id)).toMatchObject({ status: 'refused', errorCode: 'element_disabled' });
+    expect(simB.commands).toBe(sentB);
+    expect(new Set(sim.lines.keys())).toEqual(before);
+    // enabled again: its lines' orders go to it
+    await s.upsertElement({ ...input, enabled: true }, SYSTEM);
+    const back = await s.order(
+      { operation: 'fixed.restore', lineId: '338250001', params: { dn: '338250001' } },
+      SYSTEM,
+    );
+    expect(back.element).toBe('SWN');
+    await t.app.activation.automaton.drain();
+    expect((await s.get(back.id)).status).toBe('done');
+  });
 });

@@ -318,6 +318,8 @@ class Element {
 
 export class ElementManager {
   private readonly elements = new Map<string, Element>();
+  /** Elements an administrator disabled: operations on them are refused as such. */
+  private readonly disabledCodes = new Set<string>();
   private readonly opts: ElementOptions;
 
   constructor(private readonly options: ManagerOptions = {}) {
@@ -341,6 +343,7 @@ export class ElementManager {
 
   /** Adds an element or updates its settings (pool, rate, address take effect for new connections). */
   configure(cfg: ElementConfig): void {
+    this.disabledCodes.delete(cfg.code);
     const el = this.elements.get(cfg.code);
     if (el) {
       const moved = el.cfg.host !== cfg.host || el.cfg.port !== cfg.port || el.cfg.kind !== cfg.kind;
@@ -349,6 +352,19 @@ export class ElementManager {
       return;
     }
     this.elements.set(cfg.code, new Element(cfg, this.opts, this.options.linkFactory ?? defaultLink));
+  }
+
+  /**
+   * Takes a disabled element out: its connections are closed, operations waiting for it give up
+   * (their orders keep their lease and are refused as `element_disabled` when taken again), and
+   * new operations on it are refused at once.
+   */
+  disable(code: string): void {
+    this.disabledCodes.add(code);
+    const el = this.elements.get(code);
+    if (!el) return;
+    this.elements.delete(code);
+    el.shutdown();
   }
 
   /** The configured elements' codes. */
@@ -401,7 +417,10 @@ export class ElementManager {
     op: (s: Session) => Promise<T>,
   ): Promise<T> {
     const el = this.elements.get(code);
-    if (!el) throw new ElementRefusal(`unknown network element ${code}`, 'unknown_element');
+    if (!el)
+      throw this.disabledCodes.has(code)
+        ? new ElementRefusal(`network element ${code} is disabled`, 'element_disabled')
+        : new ElementRefusal(`unknown network element ${code}`, 'unknown_element');
     if (lineKey === null) return this.attempts(el, ctx, op);
     const key = lineKey;
     const prev = el.lineTails.get(key) ?? Promise.resolve();
