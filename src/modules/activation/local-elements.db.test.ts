@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app.js';
+import { SYSTEM } from '../../platform/events.js';
 import { startLocalElements } from './local-elements.js';
 import { freeLoopback, osmoHlrSuiteName } from './testing/osmo-hlr.js';
 
@@ -88,5 +89,30 @@ describe.skipIf(suite.skip)(suite.name, () => {
     await sleep(1500);
     expect(said.slice(before).filter((l) => l.includes('exited') || l.includes('again'))).toEqual([]);
     expect(osmoHlrPid(dir)).toBeNull();
+  }, 60_000);
+
+  it('a restart keeps what the administrator set on the local elements (before, every start rewrote them)', async () => {
+    const s = t.app.activation.service;
+    const hlr1 = (await s.elements()).find((e) => e.code === 'HLR1')!;
+    await s.upsertElement(
+      {
+        code: 'HLR1',
+        kind: 'osmo_hlr',
+        name: 'HLR Dakar',
+        host: hlr1.host,
+        port: hlr1.port,
+        ratePerSecond: 300,
+      },
+      SYSTEM,
+    );
+    stop = await startLocalElements(t.app.activation, dir, (l) => said.push(l), {
+      hlrHost: await freeLoopback(),
+      switches: false,
+    });
+    expect((await s.elements()).find((e) => e.code === 'HLR1')).toMatchObject({
+      name: 'HLR Dakar',
+      ratePerSecond: 300,
+      isDefault: true,
+    });
   }, 60_000);
 });

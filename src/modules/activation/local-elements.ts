@@ -31,10 +31,16 @@ export async function startLocalElements(
   const fresh: string[] = [];
   if (process.env.GPTO_LOCAL_ELEMENTS !== '0') {
     const elements = await activation.service.elements();
-    // ours unless the operator made another element the default of its kind
-    const ours = (kind: string, code: string) =>
-      !elements.some((e) => e.kind === kind && e.isDefault && e.code !== code);
-    if (local.switches !== false && ours('mml_switch', 'SIM1')) {
+    // ours unless the operator made an element of their own the default of its kind (making
+    // SIM2 the default switch still runs the simulators)
+    const localCodes = new Set<string>([...LOCAL_SWITCHES.map((x) => x.code), 'HLR1']);
+    const ours = (kind: string) =>
+      !elements.some((e) => e.kind === kind && e.isDefault && !localCodes.has(e.code));
+    // an element registered before keeps what the administrator set (name, throttle, default,
+    // exchanges, enabled…): a start only puts its address right (PUT keeps what it leaves out)
+    const known = new Map(elements.map((e) => [e.code, e]));
+    const settings = <T extends object>(code: string, first: T): Partial<T> => (known.has(code) ? {} : first);
+    if (local.switches !== false && ours('mml_switch')) {
       // one simulated switch per exchange of the demo plant (src/demo/plant.ts): SIM1 is the
       // default and drives the two E10 exchanges, SIM2 the 5ESS of Grand-Yoff
       const base = Number(process.env.GPTO_SWITCH_SIM_PORT ?? 4710);
@@ -59,15 +65,18 @@ export async function startLocalElements(
             {
               code: x.code,
               kind: 'mml_switch',
-              name: `Switch simulator (${x.exchanges.join(', ')})`,
+              name: known.get(x.code)?.name ?? `Switch simulator (${x.exchanges.join(', ')})`,
               host: '127.0.0.1',
               port,
+              // the simulator's own login, as this start gives it (GPTO_SWITCH_PASSWORD)
               username: 'gpto',
               password,
-              isDefault: i === 0,
-              // fast enough to load a new simulator with the demo's lines in seconds (its alignment)
-              ratePerSecond: 2000,
-              exchanges: x.exchanges,
+              ...settings(x.code, {
+                isDefault: i === 0,
+                // fast enough to load a new simulator with the demo's lines in seconds (its alignment)
+                ratePerSecond: 2000,
+                exchanges: [...x.exchanges],
+              }),
             },
             SYSTEM,
           );
@@ -80,11 +89,11 @@ export async function startLocalElements(
         }
       }
     }
-    if (ours('osmo_hlr', 'HLR1') && !osmoHlrAvailable())
+    if (ours('osmo_hlr') && !osmoHlrAvailable())
       say(
         `  osmo-hlr not installed (${OSMO_HLR_BIN}): with no HLR configured, mobile activation steps go to the switching basket`,
       );
-    if (ours('osmo_hlr', 'HLR1') && osmoHlrAvailable()) {
+    if (ours('osmo_hlr') && osmoHlrAvailable()) {
       let hlr: OsmoHlr | null = null;
       try {
         const dir = path.join(dataDir, 'osmo-hlr');
@@ -128,11 +137,10 @@ export async function startLocalElements(
           {
             code: 'HLR1',
             kind: 'osmo_hlr',
-            name: 'osmo-hlr',
+            name: known.get('HLR1')?.name ?? 'osmo-hlr',
             host: h.host,
             port: h.port,
-            isDefault: true,
-            ratePerSecond: 0,
+            ...settings('HLR1', { isDefault: true, ratePerSecond: 0 }),
           },
           SYSTEM,
         );
