@@ -68,6 +68,17 @@ const ACCESS_CHANGES: Record<string, { barring?: string; cs?: boolean; ps?: bool
 /** The temporary access changes a request may ask for (the counter's list; `accessChange.change`). */
 export const ACCESS_CHANGE_CODES: readonly string[] = Object.keys(ACCESS_CHANGES);
 
+/**
+ * The changes that mean something for a line of this kind: a fixed line has barring classes only
+ * (no data to cut); a mobile line takes them all — those the HLR cannot express (its CS/PS access
+ * only: the barring of some destinations) go to switching, who set them on the MSC by hand.
+ */
+export function accessChangesFor(kind: 'mobile' | 'fixed'): string[] {
+  return Object.entries(ACCESS_CHANGES)
+    .filter(([, e]) => kind === 'mobile' || e.barring !== undefined)
+    .map(([code]) => code);
+}
+
 export function lineKindOfProduct(productKind: string | undefined): 'mobile' | 'fixed' {
   return productKind?.startsWith('mobile') ? 'mobile' : 'fixed';
 }

@@ -5,7 +5,7 @@ import { decodeNumericCursor, pageOf, type Page } from '../../platform/http/pagi
 import { depositFor, type ReferentialServices } from '../referential/index.js';
 import type { InstanceView, WorkflowServices } from '../workflow/index.js';
 import { scenarioFor } from './default-scenarios.js';
-import { ACCESS_CHANGE_CODES, networkFacts } from './network.js';
+import { ACCESS_CHANGE_CODES, accessChangesFor, lineKindOfProduct, networkFacts } from './network.js';
 import type { RequestData } from './request.handlers.js';
 import { RequestError } from './requests.errors.js';
 import type { RequestCreate } from './requests.schemas.js';
@@ -289,10 +289,14 @@ export class RequestService {
       // the default scenario applies the changes it knows (another scenario, e.g. collection's
       // limitation, gives its own meaning to its change): a typo is answered here, not by a
       // task for switching to "do it by hand"
-      if (!input.scenario && !ACCESS_CHANGE_CODES.includes(input.accessChange.change))
+      const lineKind = lineKindOfProduct(data.subscription?.productKind);
+      const allowed = accessChangesFor(lineKind);
+      if (!input.scenario && !allowed.includes(input.accessChange.change))
         throw invalid(
           'accessChange.change',
-          `the change is one of ${ACCESS_CHANGE_CODES.join(', ')} (not ${input.accessChange.change})`,
+          ACCESS_CHANGE_CODES.includes(input.accessChange.change)
+            ? `${input.accessChange.change} does not apply to a ${lineKind} line: one of ${allowed.join(', ')}`
+            : `the change is one of ${allowed.join(', ')} (not ${input.accessChange.change})`,
         );
       if (Date.parse(input.accessChange.until) <= this.wf.engine.clock.now().getTime())
         throw invalid('accessChange.until', 'the end of a temporary change is in the future');

@@ -487,6 +487,18 @@ describe.skipIf(suite.skip)(suite.name, () => {
       money,
     );
     expect(listing.workflow.data.activation).toMatchObject({ switch_option: { status: 'done' } });
+    // cutting the data of a fixed line means nothing: refused at the counter, naming what applies
+    const noData = await t.call('POST', '/api/v1/requests', front, {
+      kind: 'access_change',
+      customer: c.code,
+      subscriptionId: first.subscriptionId,
+      accessChange: { change: 'bar_data', until: new Date(Date.now() + 86_400_000).toISOString() },
+    });
+    expect(noData.statusCode).toBe(400);
+    expect(noData.json()).toMatchObject({ field: 'accessChange.change' });
+    expect(noData.json().detail).toMatch(
+      /^bar_data does not apply to a fixed line: one of bar_international, /,
+    );
     const removal = (await create({ kind: 'remove_option', customer: c.code, subscriptionId: forwarding }))
       .number;
     const removed = await drive(removal, {});

@@ -50,6 +50,7 @@ export const enBackOffice: typeof frBackOffice = {
       bar_data: 'Cut data (mobile)',
       allow_all: 'Allow everything',
     },
+    bySwitching: 'by switching',
     until: 'Until',
     elementDown:
       'Activation order {{order}} waits for network element {{element}}, unreachable since {{since}}: it goes through by itself when the element is back',

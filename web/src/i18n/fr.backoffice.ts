@@ -53,6 +53,7 @@ export const frBackOffice = {
       bar_data: 'Couper les données (mobile)',
       allow_all: 'Tout autoriser',
     },
+    bySwitching: 'par la commutation',
     until: 'Jusqu’au',
     elementDown:
       'Ordre d’activation {{order}} en attente de l’équipement {{element}}, injoignable depuis le {{since}} : il passera de lui-même à son retour',

@@ -21,7 +21,11 @@ const KINDS = [
   'termination',
 ] as const;
 
-/** The temporary access changes the default scenario applies (server: requests/network.ts). */
+/**
+ * The temporary access changes the default scenario applies (server: requests/network.ts
+ * `accessChangesFor`): a fixed line's are barring classes (no data to cut); a mobile line takes
+ * them all, the HLR those of its voice/data access, switching the others by hand.
+ */
 const ACCESS_CHANGES = [
   'bar_international',
   'bar_national',
@@ -31,6 +35,8 @@ const ACCESS_CHANGES = [
   'bar_data',
   'allow_all',
 ] as const;
+const FIXED_ONLY_NOT: readonly string[] = ['bar_data'];
+const HLR_APPLIES: readonly string[] = ['bar_all', 'bar_data', 'allow_all'];
 
 /** Places a service request for the customer: the form asks only what the chosen kind needs. */
 export function NewRequest({ view, onClose }: { view: Customer360; onClose: () => void }) {
@@ -51,6 +57,8 @@ export function NewRequest({ view, onClose }: { view: Customer360; onClose: () =
   const lines = view.subscriptions.filter((s) => s.status !== 'terminated');
   const needsProduct = kind === 'new_line' || kind === 'add_option';
   const needsLine = kind !== 'new_line';
+  const chosenLine = lines.find((s) => String(s.id) === v.subscriptionId);
+  const lineKind = chosenLine?.product?.kind.startsWith('mobile') ? 'mobile' : 'fixed';
   const save = useMutation({
     mutationFn: () => {
       const body: Record<string, unknown> = { kind, customer: view.customer.code, channel: v.channel };
@@ -158,7 +166,15 @@ export function NewRequest({ view, onClose }: { view: Customer360; onClose: () =
                   value={v['accessChange.change'] || null}
                   onChange={(x) => form.set('accessChange.change', x)}
                   error={form.err('accessChange.change')}
-                  data={ACCESS_CHANGES.map((c) => ({ value: c, label: t(`request.changes.${c}`) }))}
+                  data={ACCESS_CHANGES.filter(
+                    (c) => lineKind === 'mobile' || !FIXED_ONLY_NOT.includes(c),
+                  ).map((c) => ({
+                    value: c,
+                    label:
+                      lineKind === 'mobile' && !HLR_APPLIES.includes(c)
+                        ? `${t(`request.changes.${c}`)} — ${t('request.bySwitching')}`
+                        : t(`request.changes.${c}`),
+                  }))}
                 />
               </Grid.Col>
               <Grid.Col span={6}>
