@@ -18,7 +18,8 @@ export type AssistanceErrorCode =
   | 'work_order.not_found'
   | 'work_order.state'
   | 'work_order.invalid'
-  | 'line_status.unavailable';
+  | 'line_status.unavailable'
+  | 'line_status.no_meter';
 
 export class AssistanceError extends DomainError {
   constructor(kind: ErrorKind, code: AssistanceErrorCode, message: string, field?: string) {

@@ -87,6 +87,16 @@ describe('line consultation and faults over HTTP', () => {
     const v = (await call('GET', `/api/v1/lines/${a.number}`, care)).json();
     expect(v.consumption.readings.map((r: { meterIndex: number }) => r.meterIndex)).toEqual([120, 175]);
     expect(v.consumption.deltas.map((d: { pulses: number }) => d.pulses)).toEqual([55]);
+    // a mobile line has no charge-pulse meter: said as such, not as an element out of reach
+    const agent = await w.t.login('commercial');
+    const mobile = await call('POST', `/api/v1/customers/${a.customerCode}/subscriptions`, agent, {
+      productCode: 'MOBILE-POST',
+      directoryNumber: '770009001',
+    });
+    expect(mobile.statusCode, mobile.body).toBe(201);
+    const none = await call('POST', '/api/v1/lines/770009001/meter-readings', care);
+    expect(none.statusCode).toBe(422);
+    expect(none.json()).toMatchObject({ code: 'line_status.no_meter', field: 'number' });
   });
 
   it('answers 404 for an unknown number and 403 without the right', async () => {

@@ -383,6 +383,14 @@ export class LineViewService {
   async readMeter(rawNumber: string, by: Actor) {
     const number = rawNumber.replace(/[\s.+-]/g, '');
     const sub = await this.line(number);
+    // a charge-pulse meter is a fixed line's (its switch counts it): a mobile line has none to read
+    if (sub.productKind.startsWith('mobile'))
+      throw new AssistanceError(
+        'rule',
+        'line_status.no_meter',
+        `${number} is a mobile line: it has no meter index (its consumption is in its usage records)`,
+        'number',
+      );
     const tf = await technicalFileOf(this.ctx, number);
     // the meter only: what holds the line's access is not read
     const status = await this.status(sub, tf, { temporary: false, limitation: false });
