@@ -547,5 +547,33 @@ describe.skipIf(!availability.run)(
       await shot(switching, '75-basket-fallen-out-step');
       expect(errorsOf(switching)).toEqual([]);
     });
+
+    it('switching sets aside a refused order that replaying would only refuse again, with the reason', async () => {
+      const s1 = s.t.app.activation.service;
+      const o = await s1.order(
+        { operation: 'fixed.suspend', lineId: '338269998', params: { dn: '338269998' } },
+        SYSTEM,
+      );
+      await s.t.app.activation.automaton.drain();
+      expect((await s1.get(o.id)).status).toBe('refused');
+      await switching.goto(`${s.base}/activation?line=338269998`);
+      await switching
+        .getByTestId('orders')
+        .getByRole('row', { name: new RegExp(`^${o.id}\\b`) })
+        .click();
+      const detail = switching.getByTestId('order-detail');
+      await expect(detail.getByTestId('dismiss-order').isDisabled()).resolves.toBe(true);
+      await detail.getByTestId('dismiss-reason').fill('numéro inexistant, saisi par erreur');
+      await detail.getByTestId('dismiss-order').click();
+      await detail
+        .getByTestId('order-dismissed')
+        .getByText(/^Classé sans suite par switching le .* : numéro inexistant, saisi par erreur$/)
+        .waitFor();
+      await expect(detail.getByTestId('replay-order').count()).resolves.toBe(0);
+      await shot(switching, '76-order-set-aside');
+      await switching.keyboard.press('Escape');
+      expect((await s1.orders({ lineId: '338269998', toHandle: true }, {})).items).toEqual([]);
+      expect(errorsOf(switching)).toEqual([]);
+    });
   },
 );

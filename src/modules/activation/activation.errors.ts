@@ -9,6 +9,7 @@ export type ActivationErrorCode =
   | 'activation.order_invalid'
   | 'activation.operation_unknown'
   | 'activation.not_replayable'
+  | 'activation.not_dismissable'
   | 'activation.already_replayed'
   | 'activation.request_step'
   | 'activation.refused'

@@ -226,6 +226,60 @@ describe('activation API (switch simulator)', () => {
     expect(twice.json()).toMatchObject({ code: 'activation.not_replayable' });
   });
 
+  it('a refused order switching will not pursue is set aside with its reason, and leaves the refusals to handle', async () => {
+    const token = await t.login('switching');
+    // an order on a line that does not exist: every replay would be refused again
+    const res = await t.call('POST', '/api/v1/activation/orders', token, {
+      operation: 'fixed.suspend',
+      lineId: '338249997',
+      params: { dn: '338249997' },
+    });
+    const id = (res.json() as { id: number }).id;
+    await t.app.activation.automaton.drain();
+    const toHandle = async () =>
+      (
+        (await t.call('GET', '/api/v1/activation/orders?toHandle=true&lineId=338249997', token)).json() as {
+          items: { id: number }[];
+        }
+      ).items.map((o) => o.id);
+    expect(await toHandle()).toEqual([id]);
+    const care = await t.login('care');
+    expect(
+      (await t.call('POST', `/api/v1/activation/orders/${id}/dismiss`, care, { reason: 'x' })).statusCode,
+    ).toBe(403);
+    const blank = await t.call('POST', `/api/v1/activation/orders/${id}/dismiss`, token, { reason: '  ' });
+    expect(blank.statusCode).toBe(400);
+    expect(blank.json()).toMatchObject({ field: 'reason' });
+    const set = await t.call('POST', `/api/v1/activation/orders/${id}/dismiss`, token, {
+      reason: 'numéro inexistant, saisi par erreur',
+    });
+    expect(set.statusCode).toBe(200);
+    expect(set.json()).toMatchObject({
+      status: 'refused',
+      errorCode: 'DNUNK',
+      dismissed: { by: 'switching', reason: 'numéro inexistant, saisi par erreur' },
+    });
+    expect(await toHandle()).toEqual([]);
+    // a double click changes nothing; an order that is not refused is not set aside
+    expect(
+      (await t.call('POST', `/api/v1/activation/orders/${id}/dismiss`, token, { reason: 'again' })).json(),
+    ).toMatchObject({ dismissed: { reason: 'numéro inexistant, saisi par erreur' } });
+    const ok = await t.call('POST', '/api/v1/activation/orders', token, {
+      operation: 'fixed.activate',
+      lineId: '338249996',
+      params: { dn: '338249996', en: '04-01-096' },
+    });
+    await t.app.activation.automaton.drain();
+    const notRefused = await t.call(
+      'POST',
+      `/api/v1/activation/orders/${(ok.json() as { id: number }).id}/dismiss`,
+      token,
+      { reason: 'x' },
+    );
+    expect(notRefused.statusCode).toBe(409);
+    expect(notRefused.json()).toMatchObject({ code: 'activation.not_dismissable' });
+  });
+
   it("replays an element's refused orders together once it is put right, each once", async () => {
     const token = await t.login('switching');
     const lines = ['338240011', '338240012', '338240013'];

@@ -431,6 +431,24 @@ export function registerActivationRoutes(
         .send(await s.replay((req.params as { id: number }).id, by(req), body.params, retryStepOf(req)));
     },
   );
+  app.post(
+    '/api/v1/activation/orders/:id/dismiss',
+    {
+      config: { right: 'activation:write' },
+      schema: {
+        tags,
+        params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+        body: Type.Object(
+          { reason: Type.String({ minLength: 1, maxLength: 500 }) },
+          { additionalProperties: false },
+        ),
+        description:
+          'Set a refused order aside (not to be replayed: a line that does not exist, an order placed by mistake), with the reason; it leaves the refusals left to handle',
+      },
+    },
+    async (req) =>
+      s.dismiss((req.params as { id: number }).id, (req.body as { reason: string }).reason, by(req)),
+  );
 
   app.get(
     '/api/v1/activation/lines/:lineId/journal',

@@ -188,6 +188,8 @@ export interface OrderView {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** A refused order switching set aside (not to be replayed): who, when, why. */
+  dismissed: { at: string; by: string; reason: string } | null;
 }
 
 /** What the orders' list and export select by. */
@@ -302,6 +304,9 @@ type OrderRow = {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  dismissed_at?: Date | null;
+  dismissed_by?: string | null;
+  dismiss_reason?: string | null;
 };
 
 const orderView = (r: OrderRow): OrderView => ({
@@ -325,6 +330,9 @@ const orderView = (r: OrderRow): OrderView => ({
   createdAt: r.created_at.toISOString(),
   startedAt: r.started_at?.toISOString() ?? null,
   finishedAt: r.finished_at?.toISOString() ?? null,
+  dismissed: r.dismissed_at
+    ? { at: r.dismissed_at.toISOString(), by: r.dismissed_by ?? '', reason: r.dismiss_reason ?? '' }
+    : null,
 });
 
 /**
@@ -337,6 +345,7 @@ function leftToHandle(eb: ExpressionBuilder<Database & { o: Database['act_order'
   return eb.and([
     eb('o.status', '=', 'refused'),
     eb('o.error', 'is not', null),
+    eb('o.dismissed_at', 'is', null),
     eb.not(eb.exists(eb.selectFrom('act_order as r').select('r.id').whereRef('r.replay_of', '=', 'o.id'))),
     eb.or([
       eb('o.task_id', 'is', null),
@@ -1310,6 +1319,68 @@ export class ActivationService {
     });
     this.automaton?.poke();
     return o;
+  }
+
+  /**
+   * Sets a refused order aside: switching will not pursue it (a line that does not exist, an order
+   * placed by mistake). It leaves the refusals left to handle; its refusal stays as it was, with
+   * who set it aside, when and why. A request's refused step is handled in the switching basket
+   * instead (retried or done by hand), which this does not replace.
+   */
+  async dismiss(id: number, reason: string, by: Actor): Promise<OrderView> {
+    const why = reason.trim();
+    if (why.length === 0)
+      throw actInvalid('activation.order_invalid', 'reason', 'say why the refused order is set aside');
+    await this.db.transaction().execute(async (trx) => {
+      const o = await trx
+        .selectFrom('act_order')
+        .selectAll()
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!o) throw actNotFound('activation.order_not_found', 'activation order', id);
+      if (o.status !== 'refused')
+        throw new ActivationError(
+          'conflict',
+          'activation.not_dismissable',
+          `order ${id} is ${o.status}; only a refused order is set aside`,
+        );
+      if (o.dismissed_at) return; // set aside already (a double click, a colleague)
+      if (o.task_id !== null)
+        throw new ActivationError(
+          'conflict',
+          'activation.request_step',
+          `order ${id} is a step of a request: handle it in the switching basket (retry, or done by hand)`,
+        );
+      const replayed = await trx
+        .selectFrom('act_order')
+        .select('id')
+        .where('replay_of', '=', id)
+        .executeTakeFirst();
+      if (replayed)
+        throw new ActivationError(
+          'conflict',
+          'activation.already_replayed',
+          `order ${id} was replayed as order ${replayed.id}: there is nothing left to set aside`,
+          undefined,
+          { replayedBy: replayed.id },
+        );
+      await trx
+        .updateTable('act_order')
+        .set({ dismissed_at: this.clock.now(), dismissed_by: by.username, dismiss_reason: why.slice(0, 500) })
+        .where('id', '=', id)
+        .execute();
+      await appendEvent(trx, {
+        entityType: 'activation_order',
+        entityId: id,
+        kind: 'activation.order_dismissed',
+        customerId: o.customer_id,
+        lineId: o.line_id,
+        userId: by.userId,
+        payload: { operation: o.operation, element: o.element_code, reason: why.slice(0, 500) },
+      });
+    });
+    return this.get(id);
   }
 
   /**

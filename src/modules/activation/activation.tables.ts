@@ -57,6 +57,10 @@ export interface ActOrderTable {
   started_at: Date | null;
   finished_at: Date | null;
   checkpoint: JsonNull;
+  /** A refused order set aside by switching (not to be replayed): who, when, why. */
+  dismissed_at: Date | null;
+  dismissed_by: string | null;
+  dismiss_reason: string | null;
 }
 
 export interface ActCommandTable {

@@ -141,6 +141,10 @@ export const enActivation: typeof frActivation = {
     takenOver:
       'carried on by {{by}} at its start: the automaton that saw it had stopped; the element was still down',
     openOrders: 'Orders pending / running',
+    dismiss: 'Set aside',
+    dismissReason: 'Reason (the order will not be replayed)',
+    dismissed: 'Order {{id}} set aside',
+    dismissedBy: 'Set aside by {{by}} on {{at}}',
     lastError: 'Last error',
     lastErrorRecovered: 'Last error ({{at}}, answering since)',
     orders: 'Orders',

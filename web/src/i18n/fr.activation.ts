@@ -140,6 +140,10 @@ export const frActivation = {
     takenOver:
       "reprise par {{by}} à son démarrage : l'automate qui l'avait vue s'était arrêté ; l'équipement était toujours injoignable",
     openOrders: 'Ordres en attente / en cours',
+    dismiss: 'Classer sans suite',
+    dismissReason: 'Motif (l’ordre ne sera pas rejoué)',
+    dismissed: 'Ordre {{id}} classé sans suite',
+    dismissedBy: 'Classé sans suite par {{by}} le {{at}}',
     lastError: 'Dernière erreur',
     lastErrorRecovered: 'Dernière erreur ({{at}}, répond depuis)',
     orders: 'Ordres',

@@ -876,6 +876,19 @@ function OrderDetail({ id, onReplayed }: { id: number; onReplayed: (next: number
     },
     onError: (e) => setReplayError(errorText(e)),
   });
+  const [dismissReason, setDismissReason] = useState('');
+  const dismiss = useMutation({
+    mutationFn: () =>
+      post<ActivationOrder>(`/api/v1/activation/orders/${id}/dismiss`, { reason: dismissReason }),
+    onSuccess: () => {
+      setReplayError(null);
+      notifications.show({ color: 'green', message: t('activation.dismissed', { id }) });
+      void client.invalidateQueries({ queryKey: ['activation-order', id] });
+      void client.invalidateQueries({ queryKey: ['activation-orders'] });
+      void client.invalidateQueries({ queryKey: ['activation-elements'] });
+    },
+    onError: (e) => setReplayError(errorText(e)),
+  });
   return (
     <QueryState query={q}>
       {(o) => (
@@ -947,7 +960,13 @@ function OrderDetail({ id, onReplayed }: { id: number; onReplayed: (next: number
               <Code block>{JSON.stringify(o.result, null, 2)}</Code>
             </div>
           )}
-          {o.status === 'refused' && !o.replayedBy && can('activation:write') && (
+          {o.dismissed && (
+            <Alert color="gray" data-testid="order-dismissed">
+              {t('activation.dismissedBy', { by: o.dismissed.by, at: dateTime(o.dismissed.at) })} :{' '}
+              {o.dismissed.reason}
+            </Alert>
+          )}
+          {o.status === 'refused' && !o.replayedBy && !o.dismissed && can('activation:write') && (
             <Group>
               <Button onClick={() => replay.mutate()} loading={replay.isPending} data-testid="replay-order">
                 {t('activation.replay')}
@@ -957,6 +976,32 @@ function OrderDetail({ id, onReplayed }: { id: number; onReplayed: (next: number
               </Text>
             </Group>
           )}
+          {/* an order of its own (not a request's step, handled in the basket) that replaying
+              would only refuse again: set aside with the reason, it leaves the orders to handle */}
+          {o.status === 'refused' &&
+            !o.replayedBy &&
+            !o.dismissed &&
+            o.taskId === null &&
+            can('activation:write') && (
+              <Group align="flex-end">
+                <TextInput
+                  label={t('activation.dismissReason')}
+                  value={dismissReason}
+                  onChange={(e) => setDismissReason(e.currentTarget.value)}
+                  data-testid="dismiss-reason"
+                  style={{ flex: 1 }}
+                />
+                <Button
+                  variant="default"
+                  onClick={() => dismiss.mutate()}
+                  loading={dismiss.isPending}
+                  disabled={dismissReason.trim() === ''}
+                  data-testid="dismiss-order"
+                >
+                  {t('activation.dismiss')}
+                </Button>
+              </Group>
+            )}
           {replayError && (
             <Alert color="red" data-testid="replay-error">
               {replayError}

@@ -106,6 +106,8 @@ export interface ActivationOrder {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** A refused order switching set aside (not to be replayed). */
+  dismissed: { at: string; by: string; reason: string } | null;
 }
 
 export interface Command {
