@@ -181,6 +181,8 @@ export function registerActivationCommands(program: Command): void {
       run(() =>
         withActivation(async (a) => {
           const st = opts.status === 'all' ? undefined : opts.status;
+          // an element nobody declared is a typo, not "no order": said, exit 1
+          if (opts.element) await a.service.requireElement(opts.element.toUpperCase());
           const page = await a.service.orders(
             {
               ...(st ? { status: st } : {}),
@@ -199,7 +201,11 @@ export function registerActivationCommands(program: Command): void {
                 o.operation,
                 o.lineId,
                 o.element,
-                o.replayedBy ? `${o.status} → ${o.replayedBy}` : o.status,
+                o.replayedBy
+                  ? `${o.status} → ${o.replayedBy}`
+                  : o.dismissed
+                    ? `${o.status} (set aside)`
+                    : o.status,
                 o.attempts,
                 time(o.createdAt),
                 o.error,
@@ -234,8 +240,10 @@ export function registerActivationCommands(program: Command): void {
           }
           let filter: Parameters<typeof a.service.journal>[0];
           if (opts.line) filter = { lineId: opts.line.replace(/[\s.+-]/g, '') };
-          else if (opts.element) filter = { element: opts.element.toUpperCase() };
-          else if (opts.order) filter = { orderId: opts.order };
+          else if (opts.element) {
+            await a.service.requireElement(opts.element.toUpperCase());
+            filter = { element: opts.element.toUpperCase() };
+          } else if (opts.order) filter = { orderId: opts.order };
           else {
             const instance = await a.service.requestInstance(opts.request!);
             if (instance === null) {

@@ -800,7 +800,7 @@ export class ActivationService {
   }
 
   /** 404 unless the element is declared; whether it is enabled. */
-  private async requireElement(code: string): Promise<{ enabled: boolean }> {
+  async requireElement(code: string): Promise<{ enabled: boolean }> {
     const el = await this.db
       .selectFrom('act_element')
       .select('enabled')

@@ -131,6 +131,12 @@ describe('gpto activation (CLI)', () => {
     const bad = await gpto('orders', '--status', 'lost');
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/--status.*one of pending, running, done, refused, cancelled or all/);
+    // an element nobody declared is a typo: said, exit 1 (was "no order matches", exit 0)
+    for (const cmd of ['orders', 'journal']) {
+      const typo = await gpto(cmd, '--element', 'SWQ');
+      expect(typo.status, cmd).toBe(1);
+      expect(typo.stderr).toContain('network element SWQ does not exist');
+    }
   });
 
   it('journal: by order, line or element, newest first; exactly one filter', async () => {
