@@ -391,8 +391,10 @@ export function registerActivationCommands(program: Command): void {
             say(
               `${done.repaired} difference(s) realigned by orders AUDIT-${done.id}: pending, the automaton of gpto start or gpto worker carries them out`,
             );
-          else if (done.differences)
-            say(`gpto activation audit ${code} --repair queues the orders that realign them`);
+          else if (done.repairable)
+            say(
+              `gpto activation audit ${code} --repair queues the orders that realign ${done.repairable} of them`,
+            );
           // exit code 2: differences left (with --repair: those only switching can settle)
           if (done.differences > done.repaired) process.exitCode = 2;
         }),

@@ -40,6 +40,8 @@ export interface AuditView {
   differences: number;
   repaired: number;
   byKind: Partial<Record<AuditItemKind, number>>;
+  /** Differences the records can settle and no order realigns yet: what "realign" would queue. */
+  repairable: number;
   error: string | null;
   /** What the audit could not look at (e.g. the HLR's list of subscribers unreachable). */
   warning: string | null;
@@ -1251,7 +1253,12 @@ export class NetworkAudit {
     if (!a) throw actNotFound('activation.audit_not_found', 'audit', id);
     const kinds = await this.db
       .selectFrom('act_audit_item')
-      .select(['kind', (eb) => eb.fn.countAll<number>().as('n')])
+      .select([
+        'kind',
+        (eb) => eb.fn.countAll<number>().as('n'),
+        // the differences the records can settle (orders to queue): what "realign" would do
+        sql<number>`count(*) FILTER (WHERE jsonb_array_length(plan) > 0 AND order_ids = '{}')`.as('fixable'),
+      ])
       .where('audit_id', '=', id)
       .groupBy('kind')
       .execute();
@@ -1266,6 +1273,7 @@ export class NetworkAudit {
       differences: a.differences,
       repaired: a.repaired,
       byKind: Object.fromEntries(kinds.map((k) => [k.kind, Number(k.n)])),
+      repairable: kinds.reduce((n, k) => n + Number(k.fixable), 0),
       error: a.error,
       warning: a.warning,
       startedBy: a.started_by,

@@ -32,6 +32,8 @@ export interface Audit {
   differences: number;
   repaired: number;
   byKind: Partial<Record<AuditKind, number>>;
+  /** Differences "realign" would queue orders for. */
+  repairable: number;
   error: string | null;
   /** What the audit could not look at (the HLR's list out of reach). */
   warning: string | null;
@@ -289,7 +291,8 @@ function AuditResult({ a }: { a: Audit }) {
   });
   const lineDiffs = a.checked - a.consistent;
   const pct = (n: number) => (a.checked ? (100 * n) / a.checked : 0);
-  const toRepair = a.status === 'done' && !a.repair && a.repaired === 0 && a.differences > 0;
+  // only when realigning would queue something: a line unknown to the records is removed by hand
+  const toRepair = a.status === 'done' && !a.repair && a.repaired === 0 && a.repairable > 0;
   return (
     <Stack gap="xs" data-testid="audit-result" data-status={a.status}>
       <Group justify="space-between">
