@@ -545,6 +545,14 @@ describe.skipIf(!availability.run)(
         .getByText(/SWZ.*do it by hand/)
         .waitFor();
       await shot(switching, '75-basket-fallen-out-step');
+      // opened, the task says first why it is here: the automatic run that failed, in French
+      await row.click();
+      await switching
+        .getByTestId('task-drawer')
+        .getByTestId('fell-out')
+        .getByText(/^Étape automatique retombée dans cette corbeille après 1 essai : .*SWZ.*Au départ :$/)
+        .waitFor();
+      await switching.keyboard.press('Escape');
       expect(errorsOf(switching)).toEqual([]);
     });
 

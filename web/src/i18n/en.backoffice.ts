@@ -23,6 +23,10 @@ export const enBackOffice: typeof frBackOffice = {
   task: {
     title: 'Task',
     why: 'Why this task is here',
+    fellOut_one:
+      'An automatic step that fell out to this basket after {{count}} attempt: {{error}}. At first:',
+    fellOut_other:
+      'An automatic step that fell out to this basket after {{count}} attempts: {{error}}. At first:',
     input: 'Data',
     claim: 'Claim',
     release: 'Put back in the basket',

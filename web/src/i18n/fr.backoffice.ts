@@ -26,6 +26,10 @@ export const frBackOffice = {
   task: {
     title: 'Tâche',
     why: 'Pourquoi cette tâche est ici',
+    fellOut_one:
+      'Étape automatique retombée dans cette corbeille après {{count}} essai : {{error}}. Au départ :',
+    fellOut_other:
+      'Étape automatique retombée dans cette corbeille après {{count}} essais : {{error}}. Au départ :',
     input: 'Données',
     claim: 'Prendre la tâche',
     release: 'Remettre dans la corbeille',

@@ -70,7 +70,7 @@ export function ExplanationView({ explanation }: { explanation: unknown }) {
           )}
           {x.fellOut && (
             <Badge size="xs" color="red" variant="light">
-              {t('scenario.why.fellOut', { to: x.fellOut.to, attempts: x.fellOut.attempts })}
+              {t('scenario.why.fellOut', { to: x.fellOut.to, count: x.fellOut.attempts })}
             </Badge>
           )}
         </Group>

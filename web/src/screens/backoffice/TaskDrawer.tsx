@@ -119,6 +119,16 @@ function TaskBody({ k, onClose }: { k: Task; onClose: () => void }) {
         <Text size="xs" c="dimmed">
           {t('task.why')}
         </Text>
+        {/* a fallen-out step is here because its automatic run failed: said first, in the
+            interface's language; what brought the step about follows */}
+        {fellOutOf(k.explanation) && (
+          <Text size="sm" fw={500} data-testid="fell-out">
+            {t('task.fellOut', {
+              count: fellOutOf(k.explanation)!.attempts,
+              error: fellOutOf(k.explanation)!.error,
+            })}
+          </Text>
+        )}
         {reasonsOf(k.explanation).map((r) => (
           <Text size="sm" key={r}>
             • {r}
@@ -216,4 +226,10 @@ function TaskBody({ k, onClose }: { k: Task; onClose: () => void }) {
       )}
     </Stack>
   );
+}
+
+/** The fall-out the engine recorded on a task's explanation, if it fell out of an automatic run. */
+function fellOutOf(explanation: unknown): { attempts: number; error: string } | null {
+  const f = (explanation as { fellOut?: { attempts?: unknown; error?: unknown } } | null)?.fellOut;
+  return f && typeof f.attempts === 'number' ? { attempts: f.attempts, error: String(f.error ?? '') } : null;
 }
