@@ -230,10 +230,15 @@ describe.skipIf(skip)(name, () => {
     const line = front.getByTestId('line-view');
     await line.getByText(`Ligne ${chosen}`).waitFor();
     await line.getByText('Actif', { exact: true }).first().waitFor();
-    // The HLR itself, asked through the automaton, sees the line in service.
+    // The HLR itself, asked through the automaton, sees the line in service (not "idle": the HLR
+    // cannot tell whether the phone is in a call)
     await expect(
       line.getByTestId('live-status').locator('[data-state]').getAttribute('data-state'),
-    ).resolves.toBe('idle');
+    ).resolves.toBe('in_service');
+    await line
+      .getByTestId('live-status')
+      .getByText(/en service \(HLR\)/)
+      .waitFor();
     // …with voice and data open in the HLR, and nothing in the records holding them
     const access = line.getByTestId('line-access');
     await access.locator('[data-access="voice"]').getByText('Voix ouverte').waitFor();

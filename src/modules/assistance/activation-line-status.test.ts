@@ -37,7 +37,7 @@ describe('the line status from the activation automaton, with what holds the acc
     const s = await source.query({ ...mobile, held: { temporary: false, limitation: true } });
     expect(s).toMatchObject({
       available: true,
-      state: 'idle',
+      state: 'in_service',
       access: { voice: true, data: false, barring: null, temporary: [], limitation: 'limited' },
     });
     expect(calls).toEqual(['limitation 221770000001']);

@@ -61,7 +61,12 @@ export function activationLineStatus(query: Query, records?: AccessRecords): Lin
             exists?: boolean;
             access?: { cs?: boolean; ps?: boolean } | null;
           };
-          const state: LineState = !r.exists ? 'not_on_switch' : r.access?.cs === false ? 'barred' : 'idle';
+          // the HLR knows the subscriber and its access, not whether the phone is in a call
+          const state: LineState = !r.exists
+            ? 'not_on_switch'
+            : r.access?.cs === false
+              ? 'barred'
+              : 'in_service';
           return {
             available: true,
             state,

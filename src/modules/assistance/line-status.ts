@@ -5,7 +5,9 @@
  * plugs the automaton in (`AssistanceModule.setLineStatusSource`).
  */
 
-export type LineState = 'idle' | 'busy' | 'out_of_service' | 'barred' | 'not_on_switch' | 'unknown';
+/** `in_service`: a mobile line its HLR knows with voice open (the HLR cannot tell idle from busy). */
+export type LineState =
+  'idle' | 'busy' | 'in_service' | 'out_of_service' | 'barred' | 'not_on_switch' | 'unknown';
 
 /**
  * What the line may do on the network now — as the element has it, and what in the records holds it

@@ -18,6 +18,7 @@ export const enFaults = {
     lineStates: {
       idle: 'in service, idle',
       busy: 'in service, busy',
+      in_service: 'in service (HLR)',
       out_of_service: 'out of service',
       barred: 'barred',
       not_on_switch: 'unknown to the element',

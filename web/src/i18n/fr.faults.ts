@@ -18,6 +18,7 @@ export const frFaults = {
     lineStates: {
       idle: 'en service, libre',
       busy: 'en service, occupée',
+      in_service: 'en service (HLR)',
       out_of_service: 'hors service',
       barred: 'restreinte',
       not_on_switch: 'inconnue de l’équipement',

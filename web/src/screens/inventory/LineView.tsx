@@ -225,7 +225,9 @@ export function LineView({ number }: { number: string }) {
                   <>
                     <Badge
                       variant="light"
-                      color={['idle', 'busy'].includes(live.data.status.state) ? 'green' : 'orange'}
+                      color={
+                        ['idle', 'busy', 'in_service'].includes(live.data.status.state) ? 'green' : 'orange'
+                      }
                       data-state={live.data.status.state}
                     >
                       {t(`fault.lineStates.${live.data.status.state}`, {
