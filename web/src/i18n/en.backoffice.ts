@@ -145,6 +145,8 @@ export const enBackOffice: typeof frBackOffice = {
     baseStation: 'Radio station',
     chain: 'Technical chain',
     ceased: 'ceased',
+    history: 'Technical history (port, pairs, equipment)',
+    noHistory: 'No technical change since the line was put in service.',
     when: 'Date',
     change: 'Change',
     detail: 'Detail',

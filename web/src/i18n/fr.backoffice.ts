@@ -148,6 +148,8 @@ export const frBackOffice = {
     baseStation: 'Station radio',
     chain: 'Chaîne technique',
     ceased: 'résiliée le',
+    history: 'Historique technique (port, paires, équipement)',
+    noHistory: 'Aucun changement technique depuis la mise en service.',
     when: 'Date',
     change: 'Changement',
     detail: 'Détail',

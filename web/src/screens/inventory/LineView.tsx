@@ -298,29 +298,38 @@ export function LineView({ number }: { number: string }) {
                 ))}
               </Group>
             </Paper>
-            <Paper withBorder>
-              <Table striped>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>{t('line.when')}</Table.Th>
-                    <Table.Th>{t('line.change')}</Table.Th>
-                    <Table.Th>{t('line.detail')}</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {l.history.map((h, i) => (
-                    <Table.Tr key={i}>
-                      <Table.Td>{dateTime(h.at)}</Table.Td>
-                      <Table.Td>{h.change}</Table.Td>
-                      <Table.Td>
-                        <Text size="xs" ff="monospace" lineClamp={2}>
-                          {h.detail ? JSON.stringify(h.detail) : ''}
-                        </Text>
-                      </Table.Td>
+            <Paper withBorder p="md" data-testid="line-plant-history">
+              <Title order={5} mb="xs">
+                {t('line.history')}
+              </Title>
+              {l.history.length === 0 ? (
+                <Text size="sm" c="dimmed">
+                  {t('line.noHistory')}
+                </Text>
+              ) : (
+                <Table striped>
+                  <Table.Thead>
+                    <Table.Tr>
+                      <Table.Th>{t('line.when')}</Table.Th>
+                      <Table.Th>{t('line.change')}</Table.Th>
+                      <Table.Th>{t('line.detail')}</Table.Th>
                     </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
+                  </Table.Thead>
+                  <Table.Tbody>
+                    {l.history.map((h, i) => (
+                      <Table.Tr key={i}>
+                        <Table.Td>{dateTime(h.at)}</Table.Td>
+                        <Table.Td>{h.change}</Table.Td>
+                        <Table.Td>
+                          <Text size="xs" ff="monospace" lineClamp={2}>
+                            {h.detail ? JSON.stringify(h.detail) : ''}
+                          </Text>
+                        </Table.Td>
+                      </Table.Tr>
+                    ))}
+                  </Table.Tbody>
+                </Table>
+              )}
             </Paper>
             {live.data && <LineConsultation number={l.directoryNumber} view={live.data} />}
           </Stack>
