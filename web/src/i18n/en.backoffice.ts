@@ -32,7 +32,14 @@ export const enBackOffice: typeof frBackOffice = {
     release: 'Put back in the basket',
     completed: 'Task completed',
     reassign: 'Reassign to service',
-    outcomes: { ok: 'Done', done: 'Done', approved: 'Approve', rejected: 'Reject', refused: 'Refuse' },
+    outcomes: {
+      ok: 'Done',
+      done: 'Done',
+      approved: 'Approve',
+      rejected: 'Reject',
+      refused: 'Refuse',
+      retry: 'Retry',
+    },
   },
   request: {
     new: 'New request',

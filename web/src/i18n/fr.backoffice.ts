@@ -35,7 +35,14 @@ export const frBackOffice = {
     release: 'Remettre dans la corbeille',
     completed: 'Tâche terminée',
     reassign: 'Réaffecter au service',
-    outcomes: { ok: 'Fait', done: 'Fait', approved: 'Accepter', rejected: 'Refuser', refused: 'Refuser' },
+    outcomes: {
+      ok: 'Fait',
+      done: 'Fait',
+      approved: 'Accepter',
+      rejected: 'Refuser',
+      refused: 'Refuser',
+      retry: 'Réessayer',
+    },
   },
   request: {
     new: 'Nouvelle demande',
